@@ -1,0 +1,25 @@
+"""salesgoals: behaviour-driven sales goals.
+
+The pipeline, one module per step::
+
+    load (io) -> panel -> drivers -> goals -> targets -> forecast / tracking
+
+Examples
+--------
+>>> import salesgoals as sg
+>>> sim = sg.simulate.make_crm_data(n_reps=6, n_weeks=20, seed=1)
+>>> panel = sg.build_panel(sim.activities, sim.deals, roster=sim.roster)
+>>> bool(panel.groupby("rep").size().gt(0).all())
+True
+"""
+
+from salesgoals import errors, simulate
+from salesgoals._version import __version__
+from salesgoals.panel import build_panel
+
+__all__ = [
+    "__version__",
+    "errors",
+    "simulate",
+    "build_panel",
+]

@@ -1,0 +1,5 @@
+import sys
+
+from salesgoals.cli import main
+
+sys.exit(main())

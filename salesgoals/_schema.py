@@ -1,0 +1,80 @@
+"""Canonical column names shared by every module.
+
+One place defines what the tidy frames look like, so loaders, the panel, the
+models and the CLI all speak the same snake_case names.  Vendor header aliases
+live with the loaders (``salesgoals/_vendors.py``); this module holds only the
+canonical side.
+"""
+
+from __future__ import annotations
+
+# ----------------------------------------------------------------- canonical inputs
+#: Columns of a tidy activity frame, in output order.  The first three are required.
+ACTIVITY_COLUMNS: tuple[str, ...] = (
+    "rep",
+    "timestamp",
+    "activity_type",
+    "activity_id",
+    "deal_id",
+    "account",
+    "outcome",
+    "duration_min",
+)
+ACTIVITY_REQUIRED: tuple[str, ...] = ("rep", "timestamp", "activity_type")
+
+#: Columns of a tidy deal frame, in output order.  The first six are required
+#: (``closed`` may be empty for open deals).
+DEAL_COLUMNS: tuple[str, ...] = (
+    "deal_id",
+    "rep",
+    "created",
+    "closed",
+    "status",
+    "amount",
+    "stage",
+    "account",
+    "currency",
+    "pipeline",
+)
+DEAL_REQUIRED: tuple[str, ...] = ("deal_id", "rep", "created", "closed", "status", "amount")
+
+#: Columns of a tidy roster frame.  ``rep`` is required; the others default to
+#: ``"(unassigned)"`` (text) or NaT (dates: open-ended span).
+ROSTER_COLUMNS: tuple[str, ...] = ("rep", "team", "manager", "region", "start", "end")
+ROSTER_REQUIRED: tuple[str, ...] = ("rep",)
+UNASSIGNED = "(unassigned)"
+
+#: Deal status values after loading.
+DEAL_STATUSES: tuple[str, ...] = ("won", "lost", "open")
+
+# ---------------------------------------------------------------- activity outcomes
+#: Canonical activity types produced by the loaders (others are kept, slugified).
+ACTIVITY_TYPES: tuple[str, ...] = ("call", "email", "meeting", "task", "linkedin", "note", "sms")
+
+#: Canonical outcome labels.  Loaders map vendor spellings onto these.
+CALL_OUTCOMES: tuple[str, ...] = ("connected", "no_answer", "voicemail", "busy", "wrong_number")
+MEETING_OUTCOMES: tuple[str, ...] = ("held", "no_show", "canceled", "rescheduled", "scheduled")
+
+#: Quality metrics counted in the panel: ``name -> (activity_type, outcomes that count)``.
+#: A panel column ``call_connected`` counts calls whose outcome is ``connected``.
+QUALITY_METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "call_connected": ("call", ("connected",)),
+    "meeting_held": ("meeting", ("held",)),
+}
+
+# -------------------------------------------------------------------- the panel
+PANEL_KEYS: tuple[str, ...] = ("rep", "period")
+ROSTER_ATTRIBUTES: tuple[str, ...] = ("team", "manager", "region")
+#: Outcome columns of the panel, in output order.
+OUTCOME_COLUMNS: tuple[str, ...] = (
+    "deals_created",
+    "pipeline_created",
+    "deals_won",
+    "deals_lost",
+    "won_revenue",
+    "win_rate",
+)
+#: Outcomes a driver model can be fitted to.
+MODEL_OUTCOMES: tuple[str, ...] = ("deals_created", "deals_won", "won_revenue", "pipeline_created")
+
+FREQ_ALIASES: dict[str, str] = {"W": "W-SUN", "M": "M", "Q": "Q-DEC"}

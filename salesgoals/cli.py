@@ -1,0 +1,136 @@
+"""Command-line interface: a thin argparse layer over the public functions.
+
+Every subcommand loads the exports with :mod:`salesgoals.io`, calls one public
+function and writes CSV (``-o``) or prints a readable table.  Library errors
+become one line on stderr and exit code 2; ``--debug`` shows the traceback.
+
+Examples
+--------
+>>> from salesgoals.cli import main
+>>> main(["--version"])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import pandas as pd
+
+from salesgoals._version import __version__
+from salesgoals.errors import SalesgoalsError
+
+__all__ = ["main"]
+
+
+# ------------------------------------------------------------------ shared helpers
+def _add_input_args(p: argparse.ArgumentParser, *, deals_required: bool = True) -> None:
+    """Options every data-reading subcommand shares."""
+    g = p.add_argument_group("input exports")
+    g.add_argument("--activities", "-a", nargs="+", required=True, metavar="FILE",
+                   help="activity export(s): CSV, TSV, XLSX or Parquet; several files are combined")  # fmt: skip
+    g.add_argument("--deals", "-d", nargs="+", required=deals_required, metavar="FILE",
+                   help="deal / opportunity export(s)")  # fmt: skip
+    g.add_argument("--roster", "-r", metavar="FILE", help="roster: rep, team, manager, region, start, end")
+    g.add_argument("--crm", default="auto",
+                   help="export layout: auto (default), salesforce, hubspot, pipedrive, zoho, dynamics, close, generic")  # fmt: skip
+    g.add_argument("--dayfirst", choices=["auto", "yes", "no"], default="auto",
+                   help="day/month order of ambiguous dates such as 03/04/2024 (default: detect from the data)")  # fmt: skip
+    g.add_argument("--freq", choices=["W", "M", "Q"], default="W", help="panel grain: weeks, months or quarters")
+
+
+def _load_inputs(args: argparse.Namespace):
+    """Load activities, deals and roster named on the command line."""
+    from salesgoals import io
+
+    dayfirst = {"auto": None, "yes": True, "no": False}[args.dayfirst]
+    acts = io.load_activities(_one_or_many(args.activities), crm=args.crm, dayfirst=dayfirst)
+    deals = io.load_deals(_one_or_many(args.deals), crm=args.crm, dayfirst=dayfirst) if args.deals else None
+    roster = io.load_roster(args.roster, dayfirst=dayfirst) if args.roster else None
+    return acts, deals, roster
+
+
+def _one_or_many(paths: Sequence[str]):
+    return paths[0] if len(paths) == 1 else list(paths)
+
+
+def _write_or_print(frame: pd.DataFrame, out: str | None, *, max_rows: int = 30) -> None:
+    """Write a spreadsheet-safe CSV to ``out``, or print the table."""
+    if out:
+        from salesgoals.io import write_csv
+
+        write_csv(frame, out)
+        print(f"wrote {len(frame):,} rows to {out}", file=sys.stderr)
+    else:
+        with pd.option_context("display.max_rows", max_rows, "display.width", 160, "display.max_columns", 30):
+            print(frame.to_string(max_rows=max_rows))
+
+
+# ------------------------------------------------------------------ panel
+def _add_panel(sub) -> None:
+    p = sub.add_parser(
+        "panel",
+        help="load exports and build the rep x period panel",
+        description="Load the exports, report data quality and build the rep x period panel.",
+        epilog="Example: salesgoals panel -a data/samples/canonical_activities.csv "
+        "-d data/samples/canonical_deals.csv -r data/samples/roster.csv --freq W -o panel.csv",
+    )
+    _add_input_args(p, deals_required=False)
+    p.add_argument("-o", "--out", help="write the panel to this CSV (default: print a per-rep summary)")
+    p.set_defaults(func=_run_panel)
+
+
+def _run_panel(args: argparse.Namespace) -> int:
+    from salesgoals.panel import build_panel, panel_summary
+
+    acts, deals, roster = _load_inputs(args)
+    panel = build_panel(acts, deals, freq=args.freq, roster=roster)
+    if args.out:
+        _write_or_print(panel.assign(period=panel["period"].astype(str)), args.out)
+    else:
+        lo, hi = panel.attrs["window"]
+        print(f"panel: {panel['rep'].nunique():,} reps x {panel['period'].nunique():,} periods "
+              f"({args.freq}, {lo} to {hi}), {len(panel):,} rows")  # fmt: skip
+        _write_or_print(panel_summary(panel).round(3), None)
+    return 0
+
+
+# ------------------------------------------------------------------ entry point
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="salesgoals",
+        description="Behaviour-driven sales goals from CRM exports: drivers, personal-best goals, "
+        "projected targets, forecasts and tracking.",
+    )
+    parser.add_argument("--version", action="version", version=f"salesgoals {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in _SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+#: Subcommands in pipeline order; each ``_add_*`` registers one.
+_SUBCOMMANDS = [_add_panel]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``salesgoals`` command line; returns the process exit code."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except (SalesgoalsError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        if args.debug:
+            raise
+        msg = str(exc).splitlines()[0] if isinstance(exc, OSError) else str(exc)
+        print(f"salesgoals: error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

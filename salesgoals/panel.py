@@ -1,0 +1,500 @@
+"""Build the rep x period panel that every model in salesgoals works on.
+
+The panel has one row per rep and period inside the rep's active span, one
+column per activity type and quality metric, and the deal outcomes of the
+period.  It is the only input the driver, goal and forecast models need, and it
+stays small (10,000 reps x 3 years of weeks is 1.5 million rows) however large
+the raw activity log is.
+
+How events are counted (one definition, shared by every engine)
+---------------------------------------------------------------
+* an activity counts in the period of its ``timestamp``, under its
+  ``activity_type``; quality metrics (:data:`QUALITY_METRICS`) count the
+  activities of one type whose ``outcome`` is in a given set;
+* a deal counts once in the period it was ``created`` (``deals_created``,
+  ``pipeline_created`` = its amount) and once in the period it ``closed``, as
+  won (``deals_won``, ``won_revenue``) or lost (``deals_lost``);
+* periods are Monday-based weeks (``W``), calendar months (``M``) or calendar
+  quarters (``Q``).
+
+The observation window runs from the first period with an activity to the last
+period with any event.  A rep's span is the roster's ``start``-``end`` (or,
+without a roster entry, the first to the last period with an event of that
+rep), cut to the window.  Events outside the rep's span are not counted; they
+are tallied by reason in ``panel.attrs["excluded"]`` and warned about once.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from salesgoals._schema import (
+    ACTIVITY_REQUIRED,
+    ACTIVITY_TYPES,
+    DEAL_REQUIRED,
+    FREQ_ALIASES,
+    OUTCOME_COLUMNS,
+    QUALITY_METRICS,
+    ROSTER_ATTRIBUTES,
+    UNASSIGNED,
+)
+from salesgoals.errors import DataQualityError, DataQualityWarning, SchemaError
+
+__all__ = ["build_panel", "activity_columns", "quality_columns", "period_start", "panel_summary"]
+
+Freq = Literal["W", "M", "Q"]
+
+_EPOCH_MONDAY = np.datetime64("1969-12-29", "D")  # a Monday before the epoch
+
+
+# ------------------------------------------------------------------ periods
+def period_start(values: pd.Series | np.ndarray, freq: str) -> np.ndarray:
+    """First day of the period each timestamp falls in, as ``datetime64[D]``.
+
+    Vectorised; NaT stays NaT.
+
+    Parameters
+    ----------
+    values : Series or array of datetime64
+        Timestamps.
+    freq : {"W", "M", "Q"}
+        Monday-based weeks, calendar months or calendar quarters.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``datetime64[D]`` period starts.
+
+    Examples
+    --------
+    >>> ts = pd.to_datetime(["2024-01-03 10:00", "2024-05-31 00:00"])
+    >>> period_start(ts, "W").astype(str).tolist()
+    ['2024-01-01', '2024-05-27']
+    >>> period_start(ts, "Q").astype(str).tolist()
+    ['2024-01-01', '2024-04-01']
+    """
+    freq = _check_freq(freq)
+    days = np.asarray(values, dtype="datetime64[ns]").astype("datetime64[D]")
+    if freq == "W":
+        offset = (days - _EPOCH_MONDAY).astype(np.int64) % 7
+        out = days - offset.astype("timedelta64[D]")
+    else:
+        months = days.astype("datetime64[M]")
+        if freq == "Q":
+            m = months.astype(np.int64)
+            months = (m - m % 3).astype("datetime64[M]")
+        out = months.astype("datetime64[D]")
+    return np.where(np.isnat(days), np.datetime64("NaT", "D"), out)
+
+
+def _check_freq(freq: str) -> str:
+    key = str(freq).upper()[:1] if str(freq).upper() in ("W", "M", "Q", "W-SUN", "W-MON", "Q-DEC") else None
+    if key is None:
+        raise ValueError(f"build_panel: freq must be one of 'W', 'M', 'Q'; got {freq!r}.")
+    return key
+
+
+def _to_periods(starts: np.ndarray, freq: str) -> pd.PeriodIndex:
+    return pd.PeriodIndex(pd.DatetimeIndex(starts), freq=FREQ_ALIASES[freq])
+
+
+def _period_ordinal(starts: np.ndarray, freq: str) -> np.ndarray:
+    """Integer position of each period start on a regular grid (NaT -> min int)."""
+    if freq == "W":
+        return (starts - _EPOCH_MONDAY).astype(np.int64) // 7
+    months = starts.astype("datetime64[M]").astype(np.int64)
+    return months // 3 if freq == "Q" else months
+
+
+def _ordinal_to_start(ordinals: np.ndarray, freq: str) -> np.ndarray:
+    if freq == "W":
+        return _EPOCH_MONDAY + (ordinals * 7).astype("timedelta64[D]")
+    months = ordinals * 3 if freq == "Q" else ordinals
+    return months.astype("datetime64[M]").astype("datetime64[D]")
+
+
+# ---------------------------------------------------------------- validation
+def _require(frame: object, required: Sequence[str], what: str, loader: str) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"build_panel: {what} must be a pandas DataFrame from {loader}(); got {type(frame).__name__}.")
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"build_panel: {what} has no column(s) {', '.join(map(repr, missing))}. "
+            f"Expected the canonical columns {', '.join(required)}; found {', '.join(map(str, frame.columns))}. "
+            f"Load the export with {loader}(), which maps vendor headers to these names."
+        )
+    return frame
+
+
+def _datetime_values(frame: pd.DataFrame, col: str, what: str) -> np.ndarray:
+    s = frame[col]
+    if not pd.api.types.is_datetime64_any_dtype(s):
+        try:
+            s = pd.to_datetime(s, errors="raise")
+        except (ValueError, TypeError) as exc:
+            raise SchemaError(
+                f"build_panel: {what} column {col!r} is not a datetime column ({s.dtype}). "
+                "Load the export with the salesgoals loaders, which parse dates."
+            ) from exc
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_localize(None)
+    return s.to_numpy(dtype="datetime64[ns]")
+
+
+# ---------------------------------------------------------------- counting
+def _activity_type_order(types: Sequence[str]) -> list[str]:
+    known = [t for t in ACTIVITY_TYPES if t in types]
+    return known + sorted(t for t in types if t not in ACTIVITY_TYPES)
+
+
+def activity_columns(panel: pd.DataFrame) -> list[str]:
+    """Names of the activity-count columns of a panel.
+
+    Read from ``panel.attrs`` when present, otherwise every numeric column that
+    is not a key, roster attribute, quality metric or outcome.
+
+    Examples
+    --------
+    >>> from salesgoals.simulate import make_crm_data
+    >>> sim = make_crm_data(n_reps=4, n_weeks=12, seed=0)
+    >>> activity_columns(sim.panel())
+    ['call', 'email', 'meeting', 'linkedin']
+    """
+    cols = panel.attrs.get("activity_columns")
+    if cols is not None and all(c in panel.columns for c in cols):
+        return list(cols)
+    skip = {"rep", "period", *ROSTER_ATTRIBUTES, *OUTCOME_COLUMNS, *QUALITY_METRICS}
+    return [c for c in panel.columns if c not in skip and pd.api.types.is_numeric_dtype(panel[c])]
+
+
+def quality_columns(panel: pd.DataFrame) -> list[str]:
+    """Names of the quality-metric columns of a panel (``call_connected``, ``meeting_held``)."""
+    cols = panel.attrs.get("quality_columns")
+    if cols is not None and all(c in panel.columns for c in cols):
+        return list(cols)
+    return [c for c in QUALITY_METRICS if c in panel.columns]
+
+
+def build_panel(
+    activities: pd.DataFrame,
+    deals: pd.DataFrame | None = None,
+    *,
+    freq: Freq = "W",
+    roster: pd.DataFrame | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Aggregate activities and deals into one row per rep x period.
+
+    Parameters
+    ----------
+    activities : pandas.DataFrame
+        Canonical activities from :func:`salesgoals.load_activities` (needs
+        ``rep``, ``timestamp``, ``activity_type``; ``outcome`` enables the
+        quality metrics).
+    deals : pandas.DataFrame, optional
+        Canonical deals from :func:`salesgoals.load_deals`.  Without deals the
+        outcome columns are zero.
+    freq : {"W", "M", "Q"}, default="W"
+        Monday-based weeks, calendar months or calendar quarters.
+    roster : pandas.DataFrame, optional
+        From :func:`salesgoals.load_roster`: gives each rep's active span and
+        adds ``team``, ``manager``, ``region`` columns.  Roster reps with no
+        events get zero rows over their span.
+    start, end : date-like, optional
+        Override the observation window (by default from the first period with
+        an activity to the last period with any event).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (rep, period) within the rep's active span, sorted by rep
+        then period, with columns:
+
+        * ``rep`` : str — the rep.
+        * ``period`` : pandas.Period — the week (``W-SUN``: Monday to Sunday),
+          month or quarter.
+        * ``team``, ``manager``, ``region`` : str — only with a roster;
+          ``"(unassigned)"`` for reps missing from it.
+        * ``<activity_type>`` : int — activities of each type logged in the
+          period (for example ``call``, ``email``, ``meeting``).
+        * ``call_connected``, ``meeting_held`` : int — quality metrics, present
+          when the log has that activity type and an ``outcome`` column.
+        * ``deals_created`` : int — deals created in the period.
+        * ``pipeline_created`` : float — total amount of those deals.
+        * ``deals_won``, ``deals_lost`` : int — deals closed won / lost in the period.
+        * ``won_revenue`` : float — amount of the deals won in the period.
+        * ``win_rate`` : float — ``deals_won / (deals_won + deals_lost)``;
+          NaN where the rep closed no deal in the period (a rate is undefined there).
+
+        ``panel.attrs`` holds ``freq``, ``activity_columns``,
+        ``quality_columns``, ``outcome_columns``, ``window`` (first and last
+        period) and ``excluded`` (events not counted, by reason).
+
+    Raises
+    ------
+    SchemaError
+        A required canonical column is missing.
+    DataQualityError
+        There are no activities and no deals with usable dates.
+
+    Warns
+    -----
+    DataQualityWarning
+        Once, with counts, when events fall outside a rep's active span or
+        reps are missing from the roster.
+
+    Examples
+    --------
+    >>> from salesgoals.simulate import make_crm_data
+    >>> sim = make_crm_data(n_reps=5, n_weeks=20, seed=2)
+    >>> panel = build_panel(sim.activities, sim.deals, roster=sim.roster)
+    >>> bool(panel.duplicated(["rep", "period"]).any())
+    False
+    >>> int(panel["call"].sum()) == int((sim.activities["activity_type"] == "call").sum())
+    True
+    """
+    freq = _check_freq(freq)
+    _require(activities, ACTIVITY_REQUIRED, "activities", "load_activities")
+    if deals is not None:
+        _require(deals, DEAL_REQUIRED, "deals", "load_deals")
+    if roster is not None:
+        _require(roster, ("rep",), "roster", "load_roster")
+
+    # ------------------------------------------------ periods of every event
+    a_start = period_start(_datetime_values(activities, "timestamp", "activities"), freq)
+    a_rep = activities["rep"].to_numpy(dtype=object)
+    if deals is not None and len(deals):
+        c_start = period_start(_datetime_values(deals, "created", "deals"), freq)
+        k_start = period_start(_datetime_values(deals, "closed", "deals"), freq)
+        d_rep = deals["rep"].to_numpy(dtype=object)
+        status = deals["status"].astype(str).str.lower().to_numpy()
+        amount = pd.to_numeric(deals["amount"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    else:
+        c_start = k_start = np.array([], dtype="datetime64[D]")
+        d_rep = np.array([], dtype=object)
+        status = np.array([], dtype=object)
+        amount = np.array([], dtype=float)
+
+    a_ord = _period_ordinal(a_start, freq)
+    c_ord = _period_ordinal(c_start, freq)
+    k_ord = _period_ordinal(k_start, freq)
+    a_ok, c_ok, k_ok = ~np.isnat(a_start), ~np.isnat(c_start), ~np.isnat(k_start)
+    k_ok &= np.isin(status, ("won", "lost"))
+
+    # ------------------------------------------------------------- window
+    if start is not None:
+        lo = int(_period_ordinal(period_start(pd.DatetimeIndex([pd.Timestamp(start)]), freq), freq)[0])
+    elif a_ok.any():
+        lo = int(a_ord[a_ok].min())
+    elif c_ok.any() or k_ok.any():
+        lo = int(min(c_ord[c_ok].min(initial=np.iinfo(np.int64).max), k_ord[k_ok].min(initial=np.iinfo(np.int64).max)))
+    else:
+        raise DataQualityError(
+            "build_panel: there are no activities and no deals with a usable date, so there is no period to "
+            "build. Check that the exports are not empty and that their date columns were parsed."
+        )
+    if end is not None:
+        hi = int(_period_ordinal(period_start(pd.DatetimeIndex([pd.Timestamp(end)]), freq), freq)[0])
+    else:
+        candidates = [x[m].max() for x, m in ((a_ord, a_ok), (c_ord, c_ok), (k_ord, k_ok)) if m.any()]
+        hi = int(max(candidates))
+    if hi < lo:
+        raise DataQualityError(f"build_panel: the window is empty (start {start!r} is after end {end!r}).")
+
+    # ------------------------------------------------------------ rep spans
+    event_reps = pd.unique(np.concatenate([a_rep, d_rep]))
+    excluded: dict[str, int] = {}
+    if roster is not None:
+        r = roster.drop_duplicates("rep", keep="first")
+        reps = pd.Index(pd.unique(np.concatenate([r["rep"].to_numpy(dtype=object), event_reps])))
+    else:
+        r = None
+        reps = pd.Index(event_reps)
+    reps = pd.Index(np.sort(reps.to_numpy(dtype=object).astype(str)), dtype=object)
+    n_reps = len(reps)
+    a_code = reps.get_indexer(a_rep.astype(str))
+    d_code = reps.get_indexer(d_rep.astype(str)) if d_rep.size else np.array([], dtype=np.int64)
+
+    big = np.iinfo(np.int64).max
+    first_evt = np.full(n_reps, big)
+    last_evt = np.full(n_reps, -big)
+    for code, ordv, ok in ((a_code, a_ord, a_ok), (d_code, c_ord, c_ok), (d_code, k_ord, k_ok)):
+        inw = ok & (ordv >= lo) & (ordv <= hi)
+        np.minimum.at(first_evt, code[inw], ordv[inw])
+        np.maximum.at(last_evt, code[inw], ordv[inw])
+    span_lo = np.maximum(first_evt, lo)
+    span_hi = np.minimum(last_evt, hi)
+    if r is not None:
+        pos = reps.get_indexer(r["rep"].astype(str))
+        in_roster = np.zeros(n_reps, dtype=bool)
+        in_roster[pos] = True
+        r_lo = np.full(n_reps, lo)
+        r_hi = np.full(n_reps, hi)
+        for col, target, fill in (("start", r_lo, lo), ("end", r_hi, hi)):
+            if col in r.columns:
+                vals = period_start(_datetime_values(r, col, "roster"), freq)
+                o = np.where(np.isnat(vals), fill, _period_ordinal(vals, freq))
+                target[pos] = o
+        span_lo = np.where(in_roster, np.maximum(r_lo, lo), span_lo)
+        span_hi = np.where(in_roster, np.minimum(r_hi, hi), span_hi)
+        n_missing = int((~in_roster & np.isin(np.arange(n_reps), np.unique(np.concatenate([a_code, d_code])))).sum())
+        if n_missing:
+            excluded["reps_not_in_roster"] = n_missing
+
+    # ------------------------------------------------------- the count cube
+    n_per = hi - lo + 1
+    types = _activity_type_order(pd.unique(activities["activity_type"].dropna().astype(str)).tolist())
+    t_code = pd.Index(types).get_indexer(activities["activity_type"].astype(str).to_numpy())
+    metrics = {
+        name: (typ, outs)
+        for name, (typ, outs) in QUALITY_METRICS.items()
+        if typ in types and "outcome" in activities.columns
+    }
+
+    def in_span(code, ordv, ok):
+        inside = ok & (code >= 0)
+        inside &= (ordv >= span_lo[np.maximum(code, 0)]) & (ordv <= span_hi[np.maximum(code, 0)])
+        return inside
+
+    def cube(code, ordv, mask, weights=None, ncol=1, col=None):
+        cell = code[mask].astype(np.int64) * n_per + (ordv[mask] - lo)
+        if col is not None:
+            cell = cell * ncol + col[mask]
+        w = None if weights is None else weights[mask]
+        return np.bincount(cell, weights=w, minlength=n_reps * n_per * ncol)
+
+    def tally(name, ok, inside, ordv):
+        outside = ok & ~inside
+        before = outside & (ordv < lo)
+        after = outside & (ordv > hi)
+        for reason, m in (("before_window", before), ("after_window", after),
+                          ("outside_rep_span", outside & ~before & ~after)):  # fmt: skip
+            if m.any():
+                excluded[f"{name}_{reason}"] = int(m.sum())
+
+    a_in = in_span(a_code, a_ord, a_ok) & (t_code >= 0)
+    if (~a_ok).any():
+        excluded["activities_without_date"] = int((~a_ok).sum())
+    tally("activities", a_ok, a_in, a_ord)
+    act = cube(a_code, a_ord, a_in, ncol=len(types), col=t_code).reshape(n_reps * n_per, len(types))
+    qual = {}
+    if metrics:
+        outcome = activities["outcome"].astype(str).str.lower().to_numpy()
+        type_arr = activities["activity_type"].astype(str).to_numpy()
+        for name, (typ, outs) in metrics.items():
+            m = a_in & (type_arr == typ) & np.isin(outcome, outs)
+            qual[name] = cube(a_code, a_ord, m)
+
+    c_in = in_span(d_code, c_ord, c_ok)
+    k_in = in_span(d_code, k_ord, k_ok)
+    tally("deals_created", c_ok, c_in, c_ord)
+    tally("deals_closed", k_ok, k_in, k_ord)
+    won, lost = status == "won", status == "lost"
+    outcomes = {
+        "deals_created": cube(d_code, c_ord, c_in),
+        "pipeline_created": cube(d_code, c_ord, c_in, weights=amount),
+        "deals_won": cube(d_code, k_ord, k_in & won),
+        "deals_lost": cube(d_code, k_ord, k_in & lost),
+        "won_revenue": cube(d_code, k_ord, k_in & won, weights=amount),
+    }
+
+    # ------------------------------------------------ rows within the spans
+    length = np.clip(span_hi - span_lo + 1, 0, None)
+    row_rep = np.repeat(np.arange(n_reps), length)
+    offsets = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
+    row_ord = np.repeat(span_lo, length) + offsets
+    cell = row_rep * n_per + (row_ord - lo)
+
+    data: dict[str, object] = {
+        "rep": reps.to_numpy()[row_rep],
+        "period": _to_periods(_ordinal_to_start(row_ord, freq), freq),
+    }
+    if r is not None:
+        attrs = r.set_index(r["rep"].astype(str))
+        for col in ROSTER_ATTRIBUTES:
+            if col in attrs.columns:
+                vals = attrs[col].reindex(reps).astype(object)
+                vals = vals.where(vals.notna(), UNASSIGNED)
+            else:
+                vals = pd.Series(UNASSIGNED, index=reps, dtype=object)
+            data[col] = vals.to_numpy()[row_rep]
+    for j, t in enumerate(types):
+        data[t] = act[cell, j].astype(np.int64)
+    for name, values in qual.items():
+        data[name] = values[cell].astype(np.int64)
+    for name in ("deals_created", "deals_won", "deals_lost"):
+        data[name] = outcomes[name][cell].astype(np.int64)
+    data["pipeline_created"] = outcomes["pipeline_created"][cell]
+    data["won_revenue"] = outcomes["won_revenue"][cell]
+    closed_n = data["deals_won"] + data["deals_lost"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        data["win_rate"] = np.where(closed_n > 0, data["deals_won"] / np.maximum(closed_n, 1), np.nan)
+
+    order = [
+        "rep", "period", *[c for c in ROSTER_ATTRIBUTES if c in data], *types, *qual,
+        "deals_created", "pipeline_created", "deals_won", "deals_lost", "won_revenue", "win_rate",
+    ]  # fmt: skip
+    panel = pd.DataFrame({c: data[c] for c in order})
+    panel.attrs = {
+        "freq": freq,
+        "activity_columns": list(types),
+        "quality_columns": list(qual),
+        "outcome_columns": list(OUTCOME_COLUMNS),
+        "window": (str(_to_periods(_ordinal_to_start(np.array([lo]), freq), freq)[0]),
+                   str(_to_periods(_ordinal_to_start(np.array([hi]), freq), freq)[0])),
+        "excluded": excluded,
+    }  # fmt: skip
+    # Deals created before the activity window are normal (the deal export reaches further back
+    # than the activity export): they are tallied in attrs but not warned about.
+    noisy = {k: v for k, v in excluded.items() if k != "deals_created_before_window"}
+    if noisy:
+        parts = [f"{v:,} {k.replace('_', ' ')}" for k, v in noisy.items()]
+        warnings.warn(
+            f"build_panel: {'; '.join(parts)} (events not counted in the panel; see panel.attrs['excluded']). "
+            "Events outside a rep's roster span (start-end) or the window are left out; widen the roster "
+            "span or pass start=/end= to keep them.",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    return panel
+
+
+def panel_summary(panel: pd.DataFrame) -> pd.DataFrame:
+    """Per-rep totals of a panel: a quick look before modelling.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        From :func:`build_panel`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rep, sorted by ``won_revenue`` (largest first), with
+        columns ``rep``, ``periods`` (rows in the panel), one column per
+        activity type and quality metric (totals), ``deals_created``,
+        ``deals_won``, ``deals_lost``, ``won_revenue`` (totals) and
+        ``win_rate`` (won / closed over the whole span, 0 when nothing closed).
+
+    Examples
+    --------
+    >>> from salesgoals.simulate import make_crm_data
+    >>> s = panel_summary(make_crm_data(n_reps=3, n_weeks=10, seed=0).panel())
+    >>> list(s.columns[:2])
+    ['rep', 'periods']
+    """
+    cols = [*activity_columns(panel), *quality_columns(panel), "deals_created", "deals_won", "deals_lost", "won_revenue"]
+    g = panel.groupby("rep", sort=True)
+    out = g[cols].sum()
+    out.insert(0, "periods", g.size())
+    closed = out["deals_won"] + out["deals_lost"]
+    out["win_rate"] = np.where(closed > 0, out["deals_won"] / closed.where(closed > 0, 1), 0.0)
+    out = out.reset_index().sort_values(["won_revenue", "rep"], ascending=[False, True], kind="mergesort")
+    return out.reset_index(drop=True)
