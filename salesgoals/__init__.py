@@ -15,11 +15,14 @@ True
 
 from salesgoals import errors, simulate
 from salesgoals._version import __version__
-from salesgoals.panel import build_panel
+from salesgoals import plotting
+from salesgoals.panel import build_panel, panel_summary
 
 __all__ = [
     "__version__",
     "errors",
     "simulate",
     "build_panel",
+    "panel_summary",
+    "plotting",
 ]

@@ -1,0 +1,10 @@
+"""Plot functions: each takes ``ax=None`` and returns the matplotlib Axes it drew on.
+
+Result objects' ``.plot()`` methods delegate here.
+"""
+
+from __future__ import annotations
+
+from salesgoals.plotting._panel import plot_panel
+
+__all__ = ["plot_panel"]
