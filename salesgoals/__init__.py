@@ -17,6 +17,7 @@ from salesgoals import errors, simulate
 from salesgoals._version import __version__
 from salesgoals import plotting
 from salesgoals.panel import build_panel, panel_summary
+from salesgoals.drivers import DriverModel, DriverResult, fit_drivers
 
 __all__ = [
     "__version__",
@@ -24,5 +25,8 @@ __all__ = [
     "simulate",
     "build_panel",
     "panel_summary",
+    "fit_drivers",
+    "DriverModel",
+    "DriverResult",
     "plotting",
 ]

@@ -6,5 +6,6 @@ Result objects' ``.plot()`` methods delegate here.
 from __future__ import annotations
 
 from salesgoals.plotting._panel import plot_panel
+from salesgoals.plotting._drivers import plot_drivers, plot_lag_profile
 
-__all__ = ["plot_panel"]
+__all__ = ["plot_panel", "plot_drivers", "plot_lag_profile"]

@@ -1,0 +1,88 @@
+"""Plots of driver models and performer comparisons."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def plot_drivers(result, *, ax=None, color: str = "C0", show_zero: bool = True):
+    """Effects of each activity with their confidence intervals (a forest plot).
+
+    Parameters
+    ----------
+    result : DriverResult
+        From :func:`salesgoals.fit_drivers`.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure by default.
+    color : str, default="C0"
+        Colour of significant effects (others are grey).
+    show_zero : bool, default=True
+        Draw the no-effect line.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One errorbar point per activity, most important at the top.
+
+    Examples
+    --------
+    >>> import salesgoals as sg
+    >>> sim = sg.simulate.make_crm_data(n_reps=10, n_weeks=30, seed=0)
+    >>> res = sg.fit_drivers(sim.panel(), lags=1, diagnostics=False, n_boot=0)
+    >>> ax = plot_drivers(res)
+    >>> len(ax.get_yticks())
+    4
+    """
+    eff = result.effects
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * max(len(eff), 2)))
+    y = np.arange(len(eff))[::-1]
+    for yi, (_, row) in zip(y, eff.iterrows()):
+        c = color if bool(row["significant"]) else "0.55"
+        ax.errorbar(row["effect"], yi, xerr=[[row["effect"] - row["ci_low"]], [row["ci_high"] - row["effect"]]],
+                    fmt="o", color=c, capsize=3, lw=1.6)  # fmt: skip
+    if show_zero:
+        ax.axvline(0.0, color="0.3", lw=0.8, ls="--")
+    ax.set_yticks(y)
+    ax.set_yticklabels(eff["activity"].astype(str).tolist())
+    ax.set_xlabel(f"change in {result.outcome.replace('_', ' ')} per extra activity ({result.level:.0%} interval)")
+    ax.set_title(f"What drives {result.outcome.replace('_', ' ')} (within rep and period)")
+    return ax
+
+
+def plot_lag_profile(result, *, ax=None):
+    """Lag profile of every activity: coefficient by lag with +-2 s.e. bands.
+
+    Parameters
+    ----------
+    result : DriverResult
+        From :func:`salesgoals.fit_drivers`.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line per activity.
+
+    Examples
+    --------
+    >>> import salesgoals as sg
+    >>> sim = sg.simulate.make_crm_data(n_reps=10, n_weeks=30, seed=0)
+    >>> ax = plot_lag_profile(sg.fit_drivers(sim.panel(), lags=2, diagnostics=False, n_boot=0))
+    >>> len(ax.lines)
+    5
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    lags = result.lags
+    for act, g in lags.groupby("activity", sort=False):
+        line = ax.plot(g["lag"], g["coef"], marker="o", label=str(act))[0]
+        ax.fill_between(g["lag"], g["coef"] - 2 * g["std_error"], g["coef"] + 2 * g["std_error"],
+                        color=line.get_color(), alpha=0.15)  # fmt: skip
+    ax.axhline(0.0, color="0.3", lw=0.8, ls="--")
+    ax.set_xlabel(f"lag ({result.freq} periods after the activity)")
+    ax.set_ylabel(f"effect on {getattr(result, 'estimated_outcome', result.outcome).replace('_', ' ')}")
+    ax.set_title("When the effect arrives")
+    ax.legend(fontsize=8)
+    return ax
