@@ -33,6 +33,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from salesgoals._aggregate import (
+    COUNT,
+    Reduction,
+    check_freq,
+    datetime_values,
+    ordinal_to_start,
+    period_ordinal,
+    period_start,
+)
 from salesgoals._schema import (
     ACTIVITY_REQUIRED,
     ACTIVITY_TYPES,
@@ -49,102 +58,37 @@ __all__ = ["build_panel", "activity_columns", "quality_columns", "period_start",
 
 Freq = Literal["W", "M", "Q"]
 
-_EPOCH_MONDAY = np.datetime64("1969-12-29", "D")  # a Monday before the epoch
-
-
-# ------------------------------------------------------------------ periods
-def period_start(values: pd.Series | np.ndarray, freq: str) -> np.ndarray:
-    """First day of the period each timestamp falls in, as ``datetime64[D]``.
-
-    Vectorised; NaT stays NaT.
-
-    Parameters
-    ----------
-    values : Series or array of datetime64
-        Timestamps.
-    freq : {"W", "M", "Q"}
-        Monday-based weeks, calendar months or calendar quarters.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``datetime64[D]`` period starts.
-
-    Examples
-    --------
-    >>> ts = pd.to_datetime(["2024-01-03 10:00", "2024-05-31 00:00"])
-    >>> period_start(ts, "W").astype(str).tolist()
-    ['2024-01-01', '2024-05-27']
-    >>> period_start(ts, "Q").astype(str).tolist()
-    ['2024-01-01', '2024-04-01']
-    """
-    freq = _check_freq(freq)
-    days = np.asarray(values, dtype="datetime64[ns]").astype("datetime64[D]")
-    if freq == "W":
-        offset = (days - _EPOCH_MONDAY).astype(np.int64) % 7
-        out = days - offset.astype("timedelta64[D]")
-    else:
-        months = days.astype("datetime64[M]")
-        if freq == "Q":
-            m = months.astype(np.int64)
-            months = (m - m % 3).astype("datetime64[M]")
-        out = months.astype("datetime64[D]")
-    return np.where(np.isnat(days), np.datetime64("NaT", "D"), out)
-
-
-def _check_freq(freq: str) -> str:
-    key = str(freq).upper()[:1] if str(freq).upper() in ("W", "M", "Q", "W-SUN", "W-MON", "Q-DEC") else None
-    if key is None:
-        raise ValueError(f"build_panel: freq must be one of 'W', 'M', 'Q'; got {freq!r}.")
-    return key
+# The period rule lives with the reduction (salesgoals._aggregate); these names stay for callers.
+_check_freq = check_freq
+_period_ordinal = period_ordinal
+_ordinal_to_start = ordinal_to_start
+_datetime_values = datetime_values
 
 
 def _to_periods(starts: np.ndarray, freq: str) -> pd.PeriodIndex:
     return pd.PeriodIndex(pd.DatetimeIndex(starts), freq=FREQ_ALIASES[freq])
 
 
-def _period_ordinal(starts: np.ndarray, freq: str) -> np.ndarray:
-    """Integer position of each period start on a regular grid (NaT -> min int)."""
-    if freq == "W":
-        return (starts - _EPOCH_MONDAY).astype(np.int64) // 7
-    months = starts.astype("datetime64[M]").astype(np.int64)
-    return months // 3 if freq == "Q" else months
-
-
-def _ordinal_to_start(ordinals: np.ndarray, freq: str) -> np.ndarray:
-    if freq == "W":
-        return _EPOCH_MONDAY + (ordinals * 7).astype("timedelta64[D]")
-    months = ordinals * 3 if freq == "Q" else ordinals
-    return months.astype("datetime64[M]").astype("datetime64[D]")
-
-
 # ---------------------------------------------------------------- validation
 def _require(frame: object, required: Sequence[str], what: str, loader: str) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"build_panel: {what} must be a pandas DataFrame from {loader}(); got {type(frame).__name__}.")
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise SchemaError(
-            f"build_panel: {what} has no column(s) {', '.join(map(repr, missing))}. "
-            f"Expected the canonical columns {', '.join(required)}; found {', '.join(map(str, frame.columns))}. "
-            f"Load the export with {loader}(), which maps vendor headers to these names."
-        )
+    _require_columns(frame.columns, required, what, loader)
     return frame
 
 
-def _datetime_values(frame: pd.DataFrame, col: str, what: str) -> np.ndarray:
-    s = frame[col]
-    if not pd.api.types.is_datetime64_any_dtype(s):
-        try:
-            s = pd.to_datetime(s, errors="raise")
-        except (ValueError, TypeError) as exc:
-            raise SchemaError(
-                f"build_panel: {what} column {col!r} is not a datetime column ({s.dtype}). "
-                "Load the export with the salesgoals loaders, which parse dates."
-            ) from exc
-    if getattr(s.dt, "tz", None) is not None:
-        s = s.dt.tz_localize(None)
-    return s.to_numpy(dtype="datetime64[ns]")
+def _require_columns(columns: Sequence[str], required: Sequence[str], what: str, loader: str, where: str = "") -> None:
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise SchemaError(
+            f"build_panel: {what}{where} has no column(s) {', '.join(map(repr, missing))}. "
+            f"Expected the canonical columns {', '.join(required)}; found {', '.join(map(str, columns))}. "
+            f"Load the export with {loader}(), which maps vendor headers to these names."
+        )
+
+
+def _is_dask(frame: object) -> bool:
+    return type(frame).__module__.split(".")[0] == "dask" and hasattr(frame, "to_delayed")
 
 
 # ---------------------------------------------------------------- counting
@@ -261,19 +205,69 @@ def build_panel(
     True
     """
     freq = _check_freq(freq)
-    _require(activities, ACTIVITY_REQUIRED, "activities", "load_activities")
+    if _is_dask(activities):
+        _require_columns(list(activities.columns), ACTIVITY_REQUIRED, "activities", "load_activities")
+        reduction = Reduction.for_columns(activities.columns, freq=freq)
+        counts = None
+    else:
+        _require(activities, ACTIVITY_REQUIRED, "activities", "load_activities")
+        reduction = Reduction.for_columns(activities.columns, freq=freq)
+        counts = reduction.on_frame(activities)
+    deals, roster = _check_deals_roster(deals, roster)
+    if counts is None:
+        counts = reduction.on_dask(activities, progress=False)
+    return _assemble(counts, reduction, deals, roster=roster, start=start, end=end, stacklevel=3)
+
+
+def _check_deals_roster(deals, roster):
+    """Validate the small inputs shared by every engine (a Dask frame of deals is computed)."""
     if deals is not None:
+        if _is_dask(deals):
+            deals = deals.compute()
         _require(deals, DEAL_REQUIRED, "deals", "load_deals")
     if roster is not None:
+        if _is_dask(roster):
+            roster = roster.compute()
         _require(roster, ("rep",), "roster", "load_roster")
+    return deals, roster
+
+
+def _assemble(
+    counts: pd.DataFrame,
+    reduction: Reduction,
+    deals: pd.DataFrame | None,
+    *,
+    roster: pd.DataFrame | None,
+    start: object,
+    end: object,
+    stacklevel: int,
+) -> pd.DataFrame:
+    """Build the panel from the activity counts (:mod:`salesgoals._aggregate`) and the deals.
+
+    Every engine (pandas, DuckDB, Dask) ends here, so the window, spans,
+    exclusions and the layout of the panel are defined once.
+    """
+    freq = reduction.freq
+    excluded: dict[str, int] = {}
 
     # ------------------------------------------------ periods of every event
-    a_start = period_start(_datetime_values(activities, "timestamp", "activities"), freq)
-    a_rep = activities["rep"].to_numpy(dtype=object)
+    # activities arrive as counts: one row per (rep, period start, type) with its count n
+    has_rep = counts["rep"].notna().to_numpy()
+    if not has_rep.all():
+        excluded["activities_without_rep"] = int(counts[COUNT].to_numpy()[~has_rep].sum())
+        counts = counts[has_rep]
+    a_rep = counts["rep"].to_numpy(dtype=object)
+    a_n = counts[COUNT].to_numpy(dtype=np.int64)
+    a_start = counts["period_start"].to_numpy(dtype="datetime64[D]")
+    a_type = counts["activity_type"].to_numpy(dtype=object)
     if deals is not None and len(deals):
+        d_has_rep = deals["rep"].notna().to_numpy()
+        if not d_has_rep.all():
+            excluded["deals_without_rep"] = int((~d_has_rep).sum())
+            deals = deals[d_has_rep]
         c_start = period_start(_datetime_values(deals, "created", "deals"), freq)
         k_start = period_start(_datetime_values(deals, "closed", "deals"), freq)
-        d_rep = deals["rep"].to_numpy(dtype=object)
+        d_rep = deals["rep"].to_numpy(dtype=object).astype(str)
         status = deals["status"].astype(str).str.lower().to_numpy()
         amount = pd.to_numeric(deals["amount"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     else:
@@ -309,18 +303,17 @@ def build_panel(
         raise DataQualityError(f"build_panel: the window is empty (start {start!r} is after end {end!r}).")
 
     # ------------------------------------------------------------ rep spans
-    event_reps = pd.unique(np.concatenate([a_rep, d_rep]))
-    excluded: dict[str, int] = {}
     if roster is not None:
         r = roster.drop_duplicates("rep", keep="first")
-        reps = pd.Index(pd.unique(np.concatenate([r["rep"].to_numpy(dtype=object), event_reps])))
+        roster_reps = r["rep"].to_numpy(dtype=object).astype(str)
     else:
         r = None
-        reps = pd.Index(event_reps)
-    reps = pd.Index(np.sort(reps.to_numpy(dtype=object).astype(str)), dtype=object)
+        roster_reps = np.array([], dtype=object)
+    # every rep compared as text, sorted: the row order of the panel
+    reps = pd.Index(np.unique(np.concatenate([roster_reps, a_rep.astype(str), d_rep]).astype(object)), dtype=object)
     n_reps = len(reps)
-    a_code = reps.get_indexer(a_rep.astype(str))
-    d_code = reps.get_indexer(d_rep.astype(str)) if d_rep.size else np.array([], dtype=np.int64)
+    a_code = reps.get_indexer(a_rep.astype(str)) if a_rep.size else np.array([], dtype=np.int64)
+    d_code = reps.get_indexer(d_rep) if d_rep.size else np.array([], dtype=np.int64)
 
     big = np.iinfo(np.int64).max
     first_evt = np.full(n_reps, big)
@@ -329,10 +322,11 @@ def build_panel(
         inw = ok & (ordv >= lo) & (ordv <= hi)
         np.minimum.at(first_evt, code[inw], ordv[inw])
         np.maximum.at(last_evt, code[inw], ordv[inw])
-    span_lo = np.maximum(first_evt, lo)
-    span_hi = np.minimum(last_evt, hi)
+    no_event = first_evt == big  # no event in the window: an empty span (not a wrapped-around one)
+    span_lo = np.where(no_event, lo, np.maximum(first_evt, lo))
+    span_hi = np.where(no_event, lo - 1, np.minimum(last_evt, hi))
     if r is not None:
-        pos = reps.get_indexer(r["rep"].astype(str))
+        pos = reps.get_indexer(roster_reps)
         in_roster = np.zeros(n_reps, dtype=bool)
         in_roster[pos] = True
         r_lo = np.full(n_reps, lo)
@@ -350,13 +344,9 @@ def build_panel(
 
     # ------------------------------------------------------- the count cube
     n_per = hi - lo + 1
-    types = _activity_type_order(pd.unique(activities["activity_type"].dropna().astype(str)).tolist())
-    t_code = pd.Index(types).get_indexer(activities["activity_type"].astype(str).to_numpy())
-    metrics = {
-        name: (typ, outs)
-        for name, (typ, outs) in QUALITY_METRICS.items()
-        if typ in types and "outcome" in activities.columns
-    }
+    types = _activity_type_order(pd.unique(a_type[pd.notna(a_type)]).tolist())
+    t_code = pd.Index(types, dtype=object).get_indexer(a_type) if a_type.size else np.array([], dtype=np.int64)
+    metrics = [name for name, (typ, _) in reduction.metrics.items() if typ in types]
 
     def in_span(code, ordv, ok):
         inside = ok & (code >= 0)
@@ -370,27 +360,25 @@ def build_panel(
         w = None if weights is None else weights[mask]
         return np.bincount(cell, weights=w, minlength=n_reps * n_per * ncol)
 
-    def tally(name, ok, inside, ordv):
+    def tally(name, ok, inside, ordv, weights=None):
         outside = ok & ~inside
         before = outside & (ordv < lo)
         after = outside & (ordv > hi)
         for reason, m in (("before_window", before), ("after_window", after),
                           ("outside_rep_span", outside & ~before & ~after)):  # fmt: skip
             if m.any():
-                excluded[f"{name}_{reason}"] = int(m.sum())
+                excluded[f"{name}_{reason}"] = int(m.sum() if weights is None else weights[m].sum())
 
-    a_in = in_span(a_code, a_ord, a_ok) & (t_code >= 0)
     if (~a_ok).any():
-        excluded["activities_without_date"] = int((~a_ok).sum())
-    tally("activities", a_ok, a_in, a_ord)
-    act = cube(a_code, a_ord, a_in, ncol=len(types), col=t_code).reshape(n_reps * n_per, len(types))
-    qual = {}
-    if metrics:
-        outcome = activities["outcome"].astype(str).str.lower().to_numpy()
-        type_arr = activities["activity_type"].astype(str).to_numpy()
-        for name, (typ, outs) in metrics.items():
-            m = a_in & (type_arr == typ) & np.isin(outcome, outs)
-            qual[name] = cube(a_code, a_ord, m)
+        excluded["activities_without_date"] = int(a_n[~a_ok].sum())
+    a_typed = a_ok & (t_code >= 0)
+    if (a_ok & ~a_typed).any():
+        excluded["activities_without_type"] = int(a_n[a_ok & ~a_typed].sum())
+    a_in = in_span(a_code, a_ord, a_typed)
+    tally("activities", a_typed, a_in, a_ord, weights=a_n)
+    # float bincount weights are exact for counts below 2**53
+    act = cube(a_code, a_ord, a_in, weights=a_n, ncol=len(types), col=t_code).reshape(n_reps * n_per, len(types))
+    qual = {name: cube(a_code, a_ord, a_in, weights=counts[name].to_numpy(dtype=np.int64)) for name in metrics}
 
     c_in = in_span(d_code, c_ord, c_ok)
     k_in = in_span(d_code, k_ord, k_ok)
@@ -461,7 +449,7 @@ def build_panel(
             "Events outside a rep's roster span (start-end) or the window are left out; widen the roster "
             "span or pass start=/end= to keep them.",
             DataQualityWarning,
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
     return panel
 

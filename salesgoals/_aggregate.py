@@ -1,0 +1,429 @@
+"""The one definition of how a raw activity log is reduced before the panel.
+
+The expensive step of :func:`salesgoals.build_panel` is turning millions of
+activity rows into counts.  Everything after it (the observation window, rep
+spans, the exclusion tally, zero-filled rows, deals) needs only the *activity
+counts*: one row per (rep, period start, activity type) with
+
+* ``n`` -- how many activities fell in that cell, and
+* one column per quality metric of :data:`salesgoals._schema.QUALITY_METRICS`
+  (``call_connected``, ``meeting_held``) -- how many of them had a counting
+  outcome.  These columns exist only when the log has an ``outcome`` column.
+
+That table is small (at most reps x periods x types rows), so it fits in memory
+however large the log is.  This module states the reduction once, as data
+(:class:`Reduction`: the period truncation rule, the group keys, the metric
+filters), and translates it for three engines:
+
+* :meth:`Reduction.on_frame` -- numpy, for a pandas DataFrame in memory (one
+  ``bincount`` over integer cell codes; also the per-partition step on Dask);
+* :meth:`Reduction.sql` -- DuckDB SQL, for Parquet/CSV files larger than memory;
+* :meth:`Reduction.on_dask` -- a tree reduction over the partitions of a Dask
+  DataFrame: :meth:`on_frame` on each partition, :meth:`combine` to merge.
+
+Every translator returns the same table (:meth:`Reduction.normalize` fixes its
+column order, dtypes and row order), and ``tests/test_scale.py`` checks the
+engines against each other on messy input, so they cannot drift apart.
+
+Rules every translator follows (the spec)
+-----------------------------------------
+* period start: the Monday of the ISO week (``W``), the first day of the month
+  (``M``) or of the calendar quarter (``Q``) of the timestamp, as a date; a
+  missing timestamp gives a missing period start (the row is kept, with its
+  count, so that :func:`build_panel` can report it).
+* rep and activity type are compared as text (``str(value)``); a missing value
+  is a missing key, kept as its own group.
+* a quality metric ``name -> (type, outcomes)`` counts the rows whose activity
+  type equals ``type`` and whose lower-cased outcome is one of ``outcomes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from salesgoals._schema import QUALITY_METRICS
+from salesgoals.errors import SchemaError
+
+__all__ = ["KEYS", "Reduction", "period_start", "check_freq", "datetime_values"]
+
+#: Group keys of the activity counts, in output order.
+KEYS: tuple[str, str, str] = ("rep", "period_start", "activity_type")
+#: Name of the count column.
+COUNT = "n"
+
+_EPOCH_MONDAY = np.datetime64("1969-12-29", "D")  # a Monday before the epoch
+_SQL_UNIT = {"W": "week", "M": "month", "Q": "quarter"}  # DuckDB date_trunc('week') is ISO: Monday
+#: Largest dense count cube (cells) on_frame allocates before switching to a sort-based count.
+_MAX_DENSE_CELLS = 1 << 25
+
+
+# ------------------------------------------------------------------ periods
+def check_freq(freq: str) -> str:
+    """Normalise ``freq`` to ``"W"``, ``"M"`` or ``"Q"`` or raise ``ValueError``."""
+    key = str(freq).upper()[:1] if str(freq).upper() in ("W", "M", "Q", "W-SUN", "W-MON", "Q-DEC") else None
+    if key is None:
+        raise ValueError(f"build_panel: freq must be one of 'W', 'M', 'Q'; got {freq!r}.")
+    return key
+
+
+def period_start(values: pd.Series | np.ndarray, freq: str) -> np.ndarray:
+    """First day of the period each timestamp falls in, as ``datetime64[D]``.
+
+    Vectorised; NaT stays NaT.
+
+    Parameters
+    ----------
+    values : Series or array of datetime64
+        Timestamps.
+    freq : {"W", "M", "Q"}
+        Monday-based weeks, calendar months or calendar quarters.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``datetime64[D]`` period starts.
+
+    Examples
+    --------
+    >>> ts = pd.to_datetime(["2024-01-03 10:00", "2024-05-31 00:00"])
+    >>> period_start(ts, "W").astype(str).tolist()
+    ['2024-01-01', '2024-05-27']
+    >>> period_start(ts, "Q").astype(str).tolist()
+    ['2024-01-01', '2024-04-01']
+    """
+    freq = check_freq(freq)
+    days = np.asarray(values, dtype="datetime64[ns]").astype("datetime64[D]")
+    if freq == "W":
+        offset = (days - _EPOCH_MONDAY).astype(np.int64) % 7
+        out = days - offset.astype("timedelta64[D]")
+    else:
+        months = days.astype("datetime64[M]")
+        if freq == "Q":
+            m = months.astype(np.int64)
+            months = (m - m % 3).astype("datetime64[M]")
+        out = months.astype("datetime64[D]")
+    return np.where(np.isnat(days), np.datetime64("NaT", "D"), out)
+
+
+def period_ordinal(starts: np.ndarray, freq: str) -> np.ndarray:
+    """Integer position of each period start on a regular grid (NaT gives garbage: mask it)."""
+    starts = np.asarray(starts, dtype="datetime64[D]")
+    if freq == "W":
+        return (starts - _EPOCH_MONDAY).astype(np.int64) // 7
+    months = starts.astype("datetime64[M]").astype(np.int64)
+    return months // 3 if freq == "Q" else months
+
+
+def ordinal_to_start(ordinals: np.ndarray, freq: str) -> np.ndarray:
+    """Inverse of :func:`period_ordinal`: ``datetime64[D]`` period starts."""
+    ordinals = np.asarray(ordinals, dtype=np.int64)
+    if freq == "W":
+        return _EPOCH_MONDAY + (ordinals * 7).astype("timedelta64[D]")
+    months = ordinals * 3 if freq == "Q" else ordinals
+    return months.astype("datetime64[M]").astype("datetime64[D]")
+
+
+def datetime_values(frame: pd.DataFrame, col: str, what: str) -> np.ndarray:
+    """Column ``col`` as tz-naive ``datetime64[ns]`` (wall time), parsing text if needed."""
+    s = frame[col]
+    if not pd.api.types.is_datetime64_any_dtype(s):
+        try:
+            s = pd.to_datetime(s, errors="raise")
+        except (ValueError, TypeError) as exc:
+            raise SchemaError(
+                f"build_panel: {what} column {col!r} is not a datetime column ({s.dtype}). "
+                "Load the export with the salesgoals loaders, which parse dates."
+            ) from exc
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_localize(None)
+    return s.to_numpy(dtype="datetime64[ns]")
+
+
+def _text_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Factorize ``values`` compared as text: codes (-1 = missing) and unique strings."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = np.asarray(uniques, dtype=object).astype(str).astype(object)
+    merged, text_uniques = pd.factorize(text)  # 1 and "1" are one rep once compared as text
+    if len(text_uniques) != len(text):
+        codes = np.where(codes >= 0, merged[np.maximum(codes, 0)], -1)
+        text = np.asarray(text_uniques, dtype=object)
+    return codes.astype(np.int64), text
+
+
+# ---------------------------------------------------------------- the spec
+@dataclass(frozen=True)
+class Reduction:
+    """The reduction of an activity log to activity counts, stated once.
+
+    Parameters
+    ----------
+    freq : {"W", "M", "Q"}
+        Period grain.
+    metrics : dict
+        Quality metrics ``name -> (activity_type, outcomes)``; empty when the
+        log has no ``outcome`` column.
+
+    Examples
+    --------
+    >>> acts = pd.DataFrame({"rep": ["ann", "ann", "bob"],
+    ...                      "timestamp": pd.to_datetime(["2024-01-01", "2024-01-03", None]),
+    ...                      "activity_type": ["call", "call", "email"],
+    ...                      "outcome": ["Connected", "no_answer", "sent"]})
+    >>> red = Reduction.for_columns(acts.columns, freq="W")
+    >>> red.on_frame(acts)
+       rep period_start activity_type  n  call_connected  meeting_held
+    0  ann   2024-01-01          call  2               1             0
+    1  bob          NaT         email  1               0             0
+    """
+
+    freq: str
+    metrics: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    @classmethod
+    def for_columns(cls, columns: Iterable[str], *, freq: str) -> Reduction:
+        """The reduction for a log with these columns (metrics need ``outcome``)."""
+        metrics = dict(QUALITY_METRICS) if "outcome" in set(columns) else {}
+        return cls(freq=check_freq(freq), metrics=metrics)
+
+    @property
+    def columns(self) -> list[str]:
+        """Columns of the activity counts, in order."""
+        return [*KEYS, COUNT, *self.metrics]
+
+    # ------------------------------------------------------------ numpy
+    def on_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Activity counts of an in-memory pandas DataFrame (vectorised numpy)."""
+        ts = datetime_values(frame, "timestamp", "activities")
+        starts = period_start(ts, self.freq)
+        ok = ~np.isnat(starts)
+        ordv = period_ordinal(starts, self.freq)
+        rep_code, reps = _text_codes(frame["rep"])
+        type_code, types = _text_codes(frame["activity_type"])
+        lo = int(ordv[ok].min()) if ok.any() else 0
+        hi = int(ordv[ok].max()) if ok.any() else 0
+        # integer cell code; the last slot of each axis holds the missing value
+        n_rep, n_per, n_typ = len(reps) + 1, hi - lo + 2, len(types) + 1
+        r = np.where(rep_code >= 0, rep_code, n_rep - 1)
+        p = np.where(ok, ordv - lo, n_per - 1)
+        t = np.where(type_code >= 0, type_code, n_typ - 1)
+        cell = (r * n_per + p) * n_typ + t
+        dense = n_rep * n_per * n_typ <= max(_MAX_DENSE_CELLS, 4 * len(cell))
+        if dense:
+            counts = np.bincount(cell, minlength=n_rep * n_per * n_typ)
+            keys = np.flatnonzero(counts)
+            n = counts[keys]
+        else:  # a few absurd timestamps make the grid huge: count by sorting instead
+            keys, n = np.unique(cell, return_counts=True)
+        out = {COUNT: n.astype(np.int64)}
+        if self.metrics:
+            outcome_code, outcomes = _text_codes(frame["outcome"])
+            lowered = np.array([o.lower() for o in outcomes], dtype=object)  # loop over distinct labels only
+            type_index = {v: i for i, v in enumerate(types)}
+            for name, (typ, outs) in self.metrics.items():
+                good = np.flatnonzero(np.isin(lowered, outs)) if len(lowered) else np.array([], dtype=np.int64)
+                if typ not in type_index or not good.size:
+                    out[name] = np.zeros(len(keys), dtype=np.int64)
+                    continue
+                m = (type_code == type_index[typ]) & np.isin(outcome_code, good)
+                if dense:
+                    out[name] = np.bincount(cell[m], minlength=n_rep * n_per * n_typ)[keys].astype(np.int64)
+                else:
+                    hit, hn = np.unique(cell[m], return_counts=True)
+                    vals = np.zeros(len(keys), dtype=np.int64)
+                    vals[np.searchsorted(keys, hit)] = hn
+                    out[name] = vals
+        rk, rest = np.divmod(keys, n_per * n_typ)
+        pk, tk = np.divmod(rest, n_typ)
+        rep_vals = np.append(reps, None).astype(object)[rk]
+        type_vals = np.append(types, None).astype(object)[tk]
+        per_vals = np.where(pk < n_per - 1, ordinal_to_start(pk + lo, self.freq), np.datetime64("NaT", "D"))
+        table = pd.DataFrame({"rep": rep_vals, "period_start": per_vals, "activity_type": type_vals, **out})
+        return self.normalize(table)
+
+    # ------------------------------------------------------------- SQL
+    def sql(self, relation: str, *, columns: dict[str, str] | None = None) -> str:
+        """DuckDB SQL computing the activity counts of ``relation``.
+
+        ``columns`` maps canonical names (``rep``, ``timestamp``,
+        ``activity_type``, ``outcome``) to the source's column names.
+        """
+        col = {c: _quote(c) for c in ("rep", "timestamp", "activity_type", "outcome")}
+        col.update({k: _quote(v) for k, v in (columns or {}).items()})
+        rep = f"CAST({col['rep']} AS VARCHAR)"
+        typ = f"CAST({col['activity_type']} AS VARCHAR)"
+        start = f"CAST(date_trunc('{_SQL_UNIT[self.freq]}', CAST({col['timestamp']} AS TIMESTAMP)) AS DATE)"
+        select = [f"{rep} AS rep", f"{start} AS period_start", f"{typ} AS activity_type", f"count(*) AS {COUNT}"]
+        for name, (t, outs) in self.metrics.items():
+            in_list = ", ".join(_literal(o) for o in outs)
+            select.append(
+                f"count(*) FILTER (WHERE {typ} = {_literal(t)} "
+                f"AND lower(CAST({col['outcome']} AS VARCHAR)) IN ({in_list})) AS {_quote(name)}"
+            )
+        return f"SELECT {', '.join(select)} FROM {relation} GROUP BY ALL"
+
+    # ------------------------------------------------------------ merging
+    def combine(self, partials: Sequence[pd.DataFrame]) -> pd.DataFrame:
+        """Merge activity counts of disjoint parts of a log (sum per key)."""
+        parts = [p for p in partials if len(p)]
+        if not parts:
+            return self.empty()
+        if len(parts) == 1:
+            return self.normalize(parts[0])
+        both = pd.concat([self.normalize(p) for p in parts], ignore_index=True)
+        # group on integer codes: NaN-safe and fast, whatever the key dtypes
+        codes = [pd.factorize(both[k], use_na_sentinel=False)[0] for k in KEYS]
+        group, _ = pd.factorize(pd.MultiIndex.from_arrays(codes))
+        first = np.unique(group, return_index=True)[1]
+        out = both.loc[first, list(KEYS)].reset_index(drop=True)
+        for c in [COUNT, *self.metrics]:
+            # float sums are exact below 2**53 counts
+            out[c] = np.bincount(group, weights=both[c].to_numpy(np.float64), minlength=len(first)).astype(np.int64)
+        return self.normalize(out)
+
+    def empty(self) -> pd.DataFrame:
+        """Activity counts of an empty log."""
+        table = pd.DataFrame({c: pd.Series([], dtype=object) for c in KEYS})
+        for c in [COUNT, *self.metrics]:
+            table[c] = np.zeros(0, dtype=np.int64)
+        return self.normalize(table)
+
+    def normalize(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Fix column order, dtypes and row order, so every engine's result compares equal."""
+        missing = [c for c in self.columns if c not in table.columns]
+        if missing:
+            raise SchemaError(f"activity counts lack column(s) {missing}; got {list(table.columns)}.")
+        out = pd.DataFrame(
+            {
+                "rep": _object_text(table["rep"]),
+                "period_start": pd.to_datetime(table["period_start"]).to_numpy(dtype="datetime64[s]"),
+                "activity_type": _object_text(table["activity_type"]),
+                **{c: table[c].fillna(0).to_numpy(dtype=np.int64) for c in [COUNT, *self.metrics]},
+            }
+        )
+        # deterministic row order: missing keys last, then lexicographic
+        order = np.lexsort(
+            (
+                out["activity_type"].fillna("").to_numpy(dtype=object).astype(str),
+                out["activity_type"].isna().to_numpy(),
+                out["period_start"].to_numpy().astype(np.int64),
+                out["period_start"].isna().to_numpy(),
+                out["rep"].fillna("").to_numpy(dtype=object).astype(str),
+                out["rep"].isna().to_numpy(),
+            )
+        )
+        return out.iloc[order].reset_index(drop=True)
+
+    # ------------------------------------------------------------- Dask
+    def on_dask(self, ddf, *, progress: bool = True, split_every: int = 8) -> pd.DataFrame:
+        """Activity counts of a Dask DataFrame: :meth:`on_frame` per partition, tree-merged.
+
+        Runs on the active ``dask.distributed`` client if there is one (with a
+        per-partition progress bar), otherwise on Dask's default scheduler.
+        """
+        import dask
+
+        parts = [dask.delayed(self.on_frame)(p) for p in ddf.to_delayed()]
+        try:
+            from distributed import get_client
+
+            client = get_client()
+        except (ImportError, ValueError):
+            client = None
+        if client is None:
+            return self._tree_local(parts, progress=progress, split_every=split_every)
+        from distributed import as_completed
+
+        futures = client.compute(parts)
+        bar = _progress_bar(len(futures), "partitions", progress)
+        for _ in as_completed(futures):
+            bar.update(1)
+        bar.close()
+        # merge on the workers, a few partials at a time, so no single node holds them all
+        level = futures
+        while len(level) > 1:
+            level = [client.submit(self.combine, level[i : i + split_every]) for i in range(0, len(level), split_every)]
+        return self.normalize(level[0].result()) if level else self.empty()
+
+    def _tree_local(self, parts, *, progress: bool, split_every: int) -> pd.DataFrame:
+        import dask
+
+        level = parts
+        while len(level) > 1:
+            level = [dask.delayed(self.combine)(level[i : i + split_every]) for i in range(0, len(level), split_every)]
+        if not level:
+            return self.empty()
+        with _DaskTaskBar(progress):
+            (result,) = dask.compute(level[0])
+        return self.normalize(result)
+
+
+def _object_text(values: pd.Series) -> pd.Series:
+    arr = values.to_numpy(dtype=object, na_value=None)
+    return pd.Series(arr, dtype=object)
+
+
+def _quote(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _literal(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _progress_bar(total: int | None, unit: str, enabled: bool, desc: str = "salesgoals"):
+    """A tqdm bar, or a silent stand-in when progress is off or tqdm is missing."""
+    if enabled:
+        try:
+            from tqdm.auto import tqdm
+
+            return tqdm(total=total, unit=unit, desc=desc, leave=False)
+        except ImportError:  # tqdm is an optional dependency (the "scale" extra)
+            pass
+    return _NoBar()
+
+
+class _DaskTaskBar:
+    """Context manager: a tqdm bar over the tasks run by Dask's local scheduler."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self._cb = None
+
+    def __enter__(self):
+        if self.enabled:
+            from dask.callbacks import Callback
+
+            outer = self
+
+            class _Bar(Callback):
+                def _start_state(self, dsk, state):
+                    outer.bar = _progress_bar(len(dsk), "tasks", True)
+
+                def _posttask(self, key, result, dsk, state, worker_id):
+                    outer.bar.update(1)
+
+                def _finish(self, dsk, state, errored):
+                    outer.bar.close()
+
+            self._cb = _Bar()
+            self._cb.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self._cb is not None:
+            self._cb.__exit__(*exc)
+        return False
+
+
+class _NoBar:
+    n = 0
+
+    def update(self, k: int = 1) -> None:
+        self.n += k
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,413 @@
+"""Build the panel from activity logs larger than memory, or on a cluster.
+
+Large sales organisations log hundreds of millions of activities, usually as
+partitioned Parquet in a data lake.  The models only need the rep x period
+panel, which stays small; the heavy part is reducing the raw log to counts.
+This module runs that reduction on an existing engine and returns the same
+pandas panel as :func:`salesgoals.build_panel`, so everything downstream is
+unchanged:
+
+* :func:`panel_from_parquet` -- a directory, glob or list of Parquet or CSV
+  files, aggregated by DuckDB with bounded memory (it streams the files and
+  spills to disk above ``memory_limit``);
+* :func:`panel_from_dask` -- a Dask DataFrame, on a ``dask.distributed``
+  cluster or Dask's local scheduler (``build_panel`` accepts a Dask DataFrame
+  too).
+
+All three paths share one definition of the aggregation
+(:mod:`salesgoals._aggregate`): the log is reduced to activity counts per
+(rep, period start, activity type), and one function turns those counts and
+the deals into the panel.  Deals and the roster are small (one row per deal or
+rep) and are passed as pandas DataFrames.
+
+Why DuckDB (and not pyarrow datasets)
+-------------------------------------
+pyarrow datasets stream record batches with bounded memory, but they do not
+aggregate out of core: the group-by would either load the whole table
+(``Dataset.to_table().group_by``) or run batch by batch in Python.  DuckDB
+scans Parquet and CSV globs (local, hive-partitioned, or ``s3://`` with its
+``httpfs`` extension) in parallel, pushes the column projection into the
+reader, and runs a hash aggregation that spills to disk when it reaches
+``memory_limit``.  Its SQL is also what a data engineer can read and port to a
+warehouse.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> import salesgoals as sg
+>>> sim = sg.simulate.make_crm_data(n_reps=4, n_weeks=12, seed=0)
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> sim.activities.to_parquet(folder / "part-0.parquet")
+>>> panel = panel_from_parquet(folder, sim.deals, roster=sim.roster, progress=False)
+>>> panel.equals(sg.build_panel(sim.activities, sim.deals, roster=sim.roster))
+True
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from salesgoals._aggregate import Reduction, _literal, _progress_bar, check_freq
+from salesgoals._schema import ACTIVITY_REQUIRED
+from salesgoals.errors import DateParseError, FileFormatError, SchemaError
+from salesgoals.panel import _assemble, _check_deals_roster, _is_dask, _require_columns
+
+__all__ = ["panel_from_parquet", "panel_from_dask"]
+
+_PARQUET_EXT = (".parquet", ".pq", ".parq")
+_CSV_EXT = (".csv", ".csv.gz", ".tsv", ".txt", ".csv.zst")
+_REMOTE = ("s3://", "s3a://", "gs://", "gcs://", "az://", "abfss://", "http://", "https://", "hf://")
+#: Canonical activity columns the reduction reads (``outcome`` is optional).
+_READ_COLUMNS = ("rep", "timestamp", "activity_type", "outcome")
+
+
+def panel_from_parquet(
+    source: str | os.PathLike | Sequence[str | os.PathLike],
+    deals: pd.DataFrame | None = None,
+    *,
+    freq: Literal["W", "M", "Q"] = "W",
+    roster: pd.DataFrame | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    columns: Mapping[str, str] | None = None,
+    file_format: Literal["parquet", "csv"] | None = None,
+    memory_limit: str = "2GB",
+    threads: int | None = None,
+    temp_directory: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Build the rep x period panel from activity files larger than memory.
+
+    The files are aggregated by DuckDB, streaming, to activity counts per
+    (rep, period, activity type); the panel is then assembled exactly as
+    :func:`salesgoals.build_panel` does, so the result is identical to
+    ``build_panel(pandas.concat(all files), deals, ...)``.
+
+    Parameters
+    ----------
+    source : str, path or list of them
+        A directory (read recursively), a glob (``"logs/**/*.parquet"``), a
+        file, or a list of files.  Parquet or CSV (optionally compressed),
+        possibly hive-partitioned (``year=2024/month=05/part-0.parquet``).
+        Remote URLs (``s3://bucket/activities/*.parquet``) are passed to
+        DuckDB as they are (load its ``httpfs`` extension and credentials
+        first: see the Notes).
+    deals : pandas.DataFrame, optional
+        Canonical deals from :func:`salesgoals.load_deals` (small: in memory).
+    freq : {"W", "M", "Q"}, default="W"
+        Monday-based weeks, calendar months or calendar quarters.
+    roster : pandas.DataFrame, optional
+        From :func:`salesgoals.load_roster`; as in :func:`build_panel`.
+    start, end : date-like, optional
+        Override the observation window, as in :func:`build_panel`.
+    columns : mapping, optional
+        Canonical name -> column name in the files, for files that do not use
+        the canonical names, e.g. ``{"rep": "owner_id", "timestamp":
+        "created_at", "activity_type": "type"}``.
+    file_format : {"parquet", "csv"}, optional
+        Default: from the file extensions.
+    memory_limit : str, default="2GB"
+        DuckDB's memory limit; above it the aggregation spills to
+        ``temp_directory``.  The process's peak memory stays near this value
+        plus the panel itself.
+    threads : int, optional
+        DuckDB worker threads (default: every core).
+    temp_directory : path, optional
+        Where DuckDB spills (default: a fresh temporary directory, removed
+        afterwards).
+    progress : bool, default=True
+        Show a progress bar (tqdm) with the share of the input scanned.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The panel, with the columns, dtypes and ``attrs`` documented in
+        :func:`salesgoals.build_panel`.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file matches ``source``.
+    FileFormatError
+        The files are neither Parquet nor CSV, or mix both.
+    SchemaError
+        A required column (``rep``, ``timestamp``, ``activity_type``) is
+        missing from the files; the message lists what was found.
+    DateParseError
+        A CSV timestamp cannot be read as a date-time.
+
+    Warns
+    -----
+    DataQualityWarning
+        As :func:`build_panel`: once, with counts, for events not counted.
+
+    See Also
+    --------
+    salesgoals.build_panel : the same panel from in-memory DataFrames.
+    panel_from_dask : the same panel on a Dask cluster.
+
+    Notes
+    -----
+    Only ``rep``, ``timestamp``, ``activity_type`` and ``outcome`` are read
+    from the files.  Timestamps with a time zone are taken as UTC wall time
+    (tz-naive timestamps, as the salesgoals loaders write them, are taken as
+    they are).  For S3, run once on the connection DuckDB uses::
+
+        INSTALL httpfs; LOAD httpfs; CREATE SECRET (TYPE s3, PROVIDER credential_chain);
+
+    which this function does when ``source`` is an ``s3://`` URL.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import salesgoals as sg
+    >>> sim = sg.simulate.make_crm_data(n_reps=4, n_weeks=12, seed=0)
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for i, part in enumerate((sim.activities[::2], sim.activities[1::2])):
+    ...     part.to_parquet(folder / f"part-{i}.parquet")
+    >>> panel = panel_from_parquet(folder / "*.parquet", sim.deals, freq="M", progress=False)
+    >>> int(panel["call"].sum()) == int((sim.activities["activity_type"] == "call").sum())
+    True
+    """
+    freq = check_freq(freq)
+    files, fmt, label = _resolve(source, file_format)
+    deals, roster = _check_deals_roster(deals, roster)
+    counts, reduction = _counts_duckdb(
+        files, fmt, label, freq=freq, columns=columns, memory_limit=memory_limit, threads=threads,
+        temp_directory=temp_directory, progress=progress,
+    )  # fmt: skip
+    return _assemble(counts, reduction, deals, roster=roster, start=start, end=end, stacklevel=3)
+
+
+def panel_from_dask(
+    activities,
+    deals: pd.DataFrame | None = None,
+    *,
+    freq: Literal["W", "M", "Q"] = "W",
+    roster: pd.DataFrame | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Build the rep x period panel from a Dask DataFrame of activities.
+
+    Each partition is reduced to activity counts on the workers (the same
+    numpy code as the in-memory path); the counts are merged in a tree on the
+    workers, and only the merged counts (at most reps x periods x types rows)
+    travel to the client, where the panel is assembled exactly as
+    :func:`salesgoals.build_panel` does.
+
+    Parameters
+    ----------
+    activities : dask.dataframe.DataFrame
+        Canonical activities (``rep``, ``timestamp`` as datetime,
+        ``activity_type``, optionally ``outcome``), e.g. from
+        ``dask.dataframe.read_parquet("s3://bucket/activities/")``.
+    deals, roster : pandas.DataFrame, optional
+        As in :func:`build_panel` (a Dask DataFrame is computed first).
+    freq : {"W", "M", "Q"}, default="W"
+        Monday-based weeks, calendar months or calendar quarters.
+    start, end : date-like, optional
+        Override the observation window.
+    progress : bool, default=True
+        A tqdm bar over the partitions (on a ``distributed`` client) or over
+        the tasks (Dask's local scheduler).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The panel documented in :func:`salesgoals.build_panel`.
+
+    Raises
+    ------
+    TypeError
+        ``activities`` is not a Dask DataFrame.
+    SchemaError
+        A required column is missing.
+
+    Notes
+    -----
+    Runs on the active ``distributed.Client`` when there is one::
+
+        from distributed import Client
+        import dask.dataframe as dd
+        client = Client("tcp://scheduler:8786")
+        acts = dd.read_parquet("s3://crm-lake/activities/", columns=["rep", "timestamp", "activity_type", "outcome"])
+        panel = sg.scale.panel_from_dask(acts, deals, roster=roster)
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd
+    >>> import salesgoals as sg
+    >>> sim = sg.simulate.make_crm_data(n_reps=4, n_weeks=12, seed=0)
+    >>> acts = dd.from_pandas(sim.activities, npartitions=3)
+    >>> panel = panel_from_dask(acts, sim.deals, progress=False)
+    >>> panel.equals(sg.build_panel(sim.activities, sim.deals))
+    True
+    """
+    if not _is_dask(activities):
+        raise TypeError(
+            f"panel_from_dask: activities must be a dask DataFrame; got {type(activities).__name__}. "
+            "Use salesgoals.build_panel for a pandas DataFrame."
+        )
+    freq = check_freq(freq)
+    _require_columns(list(activities.columns), ACTIVITY_REQUIRED, "activities", "load_activities")
+    deals, roster = _check_deals_roster(deals, roster)
+    reduction = Reduction.for_columns(activities.columns, freq=freq)
+    counts = reduction.on_dask(activities, progress=progress)
+    return _assemble(counts, reduction, deals, roster=roster, start=start, end=end, stacklevel=3)
+
+
+# ------------------------------------------------------------------- files
+def _resolve(source, file_format) -> tuple[list[str], str, str]:
+    """Expand ``source`` into a sorted file list, its format and a label for messages."""
+    items = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+    if not items:
+        raise FileNotFoundError("panel_from_parquet: source is an empty list of files.")
+    files: list[str] = []
+    for item in items:
+        text = os.fspath(item)
+        if text.startswith(_REMOTE):
+            files.append(text)  # DuckDB expands remote globs itself
+        elif os.path.isdir(text):
+            found = [str(p) for p in sorted(Path(text).rglob("*")) if p.is_file() and _ext(str(p))]
+            if not found:
+                raise FileNotFoundError(
+                    f"panel_from_parquet: no Parquet or CSV file in directory {text!r} (looked for "
+                    f"{', '.join(_PARQUET_EXT + _CSV_EXT)})."
+                )
+            files.extend(found)
+        elif glob.has_magic(text):
+            found = sorted(p for p in glob.glob(text, recursive=True) if os.path.isfile(p))
+            if not found:
+                raise FileNotFoundError(f"panel_from_parquet: no file matches {text!r}.")
+            files.extend(found)
+        elif os.path.isfile(text):
+            files.append(text)
+        else:
+            raise FileNotFoundError(f"panel_from_parquet: no such file or directory: {text!r}.")
+    label = os.fspath(items[0]) if len(items) == 1 else f"{len(files)} files"
+    if file_format is not None:
+        if file_format not in ("parquet", "csv"):
+            raise ValueError(f"panel_from_parquet: file_format must be 'parquet' or 'csv'; got {file_format!r}.")
+        return files, file_format, label
+    kinds = {_ext(f) for f in files}
+    if None in kinds:
+        bad = next(f for f in files if _ext(f) is None)
+        raise FileFormatError(
+            f"panel_from_parquet: cannot tell the format of {bad!r} from its extension. Expected Parquet "
+            f"({', '.join(_PARQUET_EXT)}) or CSV ({', '.join(_CSV_EXT)}); pass file_format='parquet' or 'csv'."
+        )
+    if len(kinds) > 1:
+        raise FileFormatError(
+            f"panel_from_parquet: {label} mixes Parquet and CSV files; aggregate each format separately "
+            "or convert the CSV files to Parquet."
+        )
+    return files, kinds.pop(), label
+
+
+def _ext(path: str) -> str | None:
+    low = path.lower()
+    if low.endswith(_PARQUET_EXT):
+        return "parquet"
+    if low.endswith(_CSV_EXT):
+        return "csv"
+    return None
+
+
+def _counts_duckdb(files, fmt, label, *, freq, columns, memory_limit, threads, temp_directory, progress):
+    """Run the reduction's SQL over the files with DuckDB; return (counts, reduction)."""
+    import tempfile
+
+    import duckdb
+
+    listing = "[" + ", ".join(_literal(f) for f in files) + "]"
+    if fmt == "parquet":
+        relation = f"read_parquet({listing}, union_by_name = true)"
+    else:
+        relation = f"read_csv({listing}, union_by_name = true, header = true)"
+    own_tmp = temp_directory is None
+    tmp = tempfile.mkdtemp(prefix="salesgoals-duckdb-") if own_tmp else os.fspath(temp_directory)
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET memory_limit = {_literal(memory_limit)}")
+        con.execute(f"SET temp_directory = {_literal(tmp)}")
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("SET TimeZone = 'UTC'")
+        if threads is not None:
+            con.execute(f"SET threads = {int(threads)}")
+        if any(f.startswith(("s3://", "s3a://", "gs://", "gcs://")) for f in files):
+            con.execute("INSTALL httpfs; LOAD httpfs; CREATE SECRET (TYPE s3, PROVIDER credential_chain)")
+        found = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+        mapping = {c: c for c in _READ_COLUMNS if c in found}
+        for canon, src in (columns or {}).items():
+            if canon not in _READ_COLUMNS:
+                raise ValueError(
+                    f"panel_from_parquet: columns= keys must be among {', '.join(_READ_COLUMNS)}; got {canon!r}."
+                )
+            if src not in found:
+                raise SchemaError(
+                    f"panel_from_parquet: columns={{{canon!r}: {src!r}}} but {label!r} has no column {src!r}. "
+                    f"Found: {', '.join(found)}."
+                )
+            mapping[canon] = src
+        _require_columns(list(mapping), ACTIVITY_REQUIRED, f"the activity files {label!r}", "load_activities")
+        reduction = Reduction.for_columns(mapping, freq=freq)
+        sql = reduction.sql(relation, columns=mapping)
+        try:
+            counts = _run_with_progress(con, sql, progress=progress, desc=f"aggregating {len(files)} file(s)")
+        except duckdb.ConversionException as exc:
+            raise DateParseError(
+                f"panel_from_parquet: a value in column {mapping['timestamp']!r} of {label!r} is not a "
+                f"date-time ({str(exc).splitlines()[0]}). Write timestamps as ISO 8601 "
+                "(2024-05-31 14:00:00) or load the files with salesgoals.load_activities first."
+            ) from exc
+    finally:
+        con.close()
+        if own_tmp:
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+    return reduction.normalize(counts), reduction
+
+
+def _run_with_progress(con, sql: str, *, progress: bool, desc: str) -> pd.DataFrame:
+    """Run ``sql`` on ``con``; while it runs, show DuckDB's scan progress as a tqdm bar."""
+    if not progress:
+        return con.execute(sql).df()
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
+    box: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            box["result"] = con.execute(sql).df()
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name="salesgoals-duckdb", daemon=True)
+    bar = _progress_bar(100, "%", True, desc=desc)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.25)
+            pct = con.query_progress()
+            if pct is not None and pct > bar.n:
+                bar.update(min(100.0, float(pct)) - bar.n)
+    except KeyboardInterrupt:
+        con.interrupt()
+        worker.join()
+        raise
+    finally:
+        bar.close()
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["result"]  # type: ignore[return-value]
+
