@@ -16,6 +16,7 @@ True
 from salesgoals import errors, simulate
 from salesgoals._version import __version__
 from salesgoals import plotting
+from salesgoals import datasets
 from salesgoals.panel import build_panel, panel_summary
 from salesgoals.drivers import DriverModel, DriverResult, fit_drivers
 
@@ -29,4 +30,5 @@ __all__ = [
     "DriverModel",
     "DriverResult",
     "plotting",
+    "datasets",
 ]
