@@ -80,6 +80,17 @@ HORIZON_PERIODS: dict[str, dict[str, int]] = {
 #: A rep with fewer baseline periods than this is flagged ``short_history``.
 MIN_HISTORY: dict[str, int] = {"W": 8, "M": 3, "Q": 2}
 
+#: Periods in a year, by frequency: the seasonal index compares each period
+#: with the same period a year earlier.
+SEASON_LENGTH: dict[str, int] = {"W": 52, "M": 12, "Q": 4}
+
+#: ``extraordinary`` is at least this much above ``stretch`` ("significantly beyond").
+EXTRAORDINARY_STEP = 0.10
+
+#: Seasonal factors are clipped to this range (a week with almost no activity,
+#: such as the Christmas week, should not explode a rep's adjusted level).
+SEASON_CLIP = (0.25, 4.0)
+
 #: Pseudo-periods of the pooled over-dispersion added to each rep's own variance.
 DISPERSION_PRIOR_PERIODS = 10.0
 
@@ -338,6 +349,7 @@ def personal_best_goals(
     lookback: int | None = None,
     max_priorities: int = 3,
     peer_col: str = "team",
+    seasonal: bool = True,
 ) -> GoalPlan:
     """Set clear / stretch / extraordinary goals from each rep's own history.
 
@@ -368,6 +380,9 @@ def personal_best_goals(
         At most this many focus activities per rep.
     peer_col : str, default="team"
         Panel column defining peers for shrinkage (all reps if absent).
+    seasonal : bool, default=True
+        Adjust levels for the team's seasonal pattern (needs a year of history):
+        history is deseasonalised and the goals refer to the horizon's season.
 
     Returns
     -------
@@ -390,7 +405,8 @@ def personal_best_goals(
         * ``leverage`` : float — ``effect x (personal_best - baseline)``: revenue per period from working at
           the personal best.
         * ``flags`` : str — ``;``-separated: ``not_a_driver`` (effect CI includes zero: no goal),
-          ``negative_effect``, ``no_driver_model``, ``short_history`` / ``no_history`` (goal shrunk toward
+          ``negative_effect``, ``follows_results`` (the driver model's leads check finds the activity
+          follows results, so its effect is likely overstated: no priority), ``no_driver_model``, ``short_history`` / ``no_history`` (goal shrunk toward
           peers), ``all_zero_history``, ``rare_activity`` (the whole team logged almost none),
           ``no_room`` (personal best is not above baseline), ``quality_metric``.
 
@@ -478,19 +494,31 @@ def personal_best_goals(
     n_base = np.bincount(code[in_base], minlength=R).astype(float)
     min_hist = MIN_HISTORY.get(freq, 8)
 
+    # ------------------------------------------------ seasonal index (team)
+    hist = panel[panel["period"] <= as_of_p]
+    season_len = SEASON_LENGTH.get(freq, 52)
+    s_past, s_future = _seasonal_index(hist, [*metrics, "deals_created"], as_of_p, season_len, H, seasonal)
+    row_s = s_past.reindex(p["period"]).to_numpy(float)[:, :-1]  # rows x M
+    s_h = s_future[:, :-1]  # H x M
+    s_bar = s_h.mean(axis=0)  # M: average seasonal level of the goal horizon
+    deals_season = float(s_future[:, -1].mean())
+
     # --------------------------------------------------- per-metric levels
-    X = p[metrics].to_numpy(dtype=float)  # rows x M
+    X_raw = p[metrics].to_numpy(dtype=float)  # rows x M
+    X = X_raw / row_s  # deseasonalised: the rep's level at an average time of year
     M = len(metrics)
     sums = np.zeros((R, M))
     sq = np.zeros((R, M))
     np.add.at(sums, code[in_base], X[in_base])
     np.add.at(sq, code[in_base], X[in_base] ** 2)
+    raw_sums = np.zeros((R, M))
+    np.add.at(raw_sums, code[in_base], X_raw[in_base])
     nb = np.maximum(n_base, 1)[:, None]
     mean_raw = sums / nb
     var_raw = np.where(n_base[:, None] > 1, (sq - nb * mean_raw**2) / np.maximum(nb - 1, 1), 0.0)
     var_raw = np.maximum(var_raw, 0.0)
 
-    # personal best: best rolling mean, via within-rep cumulative sums
+    # personal best: best rolling mean (deseasonalised), via within-rep cumulative sums
     csum = pd.DataFrame(X).groupby(code).cumsum().to_numpy()
     within = p.groupby("rep", sort=True).cumcount().to_numpy()
     lagged = pd.DataFrame(csum).groupby(code).shift(best_window).fillna(0.0).to_numpy()
@@ -507,8 +535,8 @@ def personal_best_goals(
     peer_codes, peer_idx = np.unique(peer, return_inverse=True)
     long_hist = n_base >= min_hist
     mean_s = np.empty((R, M))
-    var_pred = np.empty((R, M))
-    pooled_phi = np.zeros(M)
+    disp = np.empty((R, M))
+    m_uncert = np.empty((R, M))
     for g in range(len(peer_codes)):  # loop over a few peer groups
         inside = peer_idx == g
         ref = inside & long_hist
@@ -519,33 +547,44 @@ def personal_best_goals(
         tau2 = np.maximum(mean_raw[ref].var(axis=0) - samp.mean(axis=0), 1e-9)
         own_samp = np.maximum(var_raw[inside], np.maximum(mean_raw[inside], peer_mean)) / nb[inside]
         w = np.where(n_base[inside, None] > 0, tau2 / (tau2 + own_samp), 0.0)
-        m = w * mean_raw[inside] + (1 - w) * peer_mean
-        # over-dispersion phi = (var - mean) / mean^2, pooled over reps with history
+        mean_s[inside] = w * mean_raw[inside] + (1 - w) * peer_mean
+        # over-dispersion phi = (var - mean) / mean^2: the rep's own, shrunk toward the peer median
         mr = mean_raw[ref]
         phi_rep = np.where(mr > 0, (var_raw[ref] - mr) / np.maximum(mr, 1e-9) ** 2, 0.0)
         phi_g = np.maximum(np.median(phi_rep, axis=0), 0.0)
-        pooled_phi = np.maximum(pooled_phi, phi_g)
-        own_phi = np.where(mean_raw[inside] > 0, (var_raw[inside] - mean_raw[inside]) / np.maximum(mean_raw[inside], 1e-9) ** 2, phi_g)
+        mi = mean_raw[inside]
+        own_phi = np.where(mi > 0, (var_raw[inside] - mi) / np.maximum(mi, 1e-9) ** 2, phi_g)
         k = n_base[inside, None]
-        phi = (k * np.maximum(own_phi, 0) + DISPERSION_PRIOR_PERIODS * phi_g) / (k + DISPERSION_PRIOR_PERIODS)
+        disp[inside] = (k * np.maximum(own_phi, 0) + DISPERSION_PRIOR_PERIODS * phi_g) / (k + DISPERSION_PRIOR_PERIODS)
         # posterior variance of the rep's mean: w * s^2/n, or the between-rep variance with no history
-        mean_uncert = np.where(n_base[inside, None] > 0, w * own_samp, tau2)
-        mean_s[inside] = m
-        var_pred[inside] = m + phi * m**2 + mean_uncert
+        m_uncert[inside] = np.where(n_base[inside, None] > 0, w * own_samp, tau2)
     mean_s = np.maximum(mean_s, 0.0)
     best = np.where(n_base[:, None] >= min_hist, best, np.maximum(best, mean_s))
 
+    # -------------------------------- predictive distribution per horizon period
+    m_h = mean_s[None, :, :] * s_h[:, None, :]  # H x R x M
+    v_h = m_h + disp[None] * m_h**2 + m_uncert[None] * s_h[:, None, :] ** 2
+    m_bar, v_bar = m_h.mean(axis=0), v_h.mean(axis=0)
+
     # ------------------------------------------------------------- tiers
-    g_clear = level_with_odds(tiers["clear"], mean_s, var_pred)
+    baseline = mean_s * s_bar[None, :]  # typical level at the horizon's season
+    best = best * s_bar[None, :]
+    g_clear = level_with_odds(tiers["clear"], m_bar, v_bar)
     g_stretch = np.maximum(np.round(best), g_clear + 1)
-    g_extra = np.maximum(level_with_odds(tiers["extraordinary"], mean_s, var_pred), g_stretch + 1)
-    p_clear = prob_at_least(g_clear, mean_s, var_pred)
-    p_stretch = prob_at_least(g_stretch, mean_s, var_pred)
-    p_extra = prob_at_least(g_extra, mean_s, var_pred)
-    baseline = np.where(long_hist[:, None], mean_raw, mean_s)
+    g_extra = np.maximum.reduce([
+        level_with_odds(tiers["extraordinary"], m_bar, v_bar),
+        np.ceil(g_stretch * (1 + EXTRAORDINARY_STEP) - 1e-9),
+        g_stretch + 1,
+    ])  # fmt: skip
+
+    def share_met(goal):  # expected share of horizon periods in which the goal is reached
+        return prob_at_least(np.broadcast_to(goal, m_h.shape), m_h, v_h).mean(axis=0)
+
+    p_clear, p_stretch, p_extra = share_met(g_clear), share_met(g_stretch), share_met(g_extra)
 
     # ------------------------------------------------------ rep funnel stats
     rep_stats = _rep_funnel(p, code, reps, peer, in_base, drivers, n_look, lookback)
+    rep_stats["season_factor"] = deals_season
 
     # ---------------------------------------------------------- leverage
     eff_tab, outcome = _driver_tables(drivers, metrics)
@@ -554,6 +593,7 @@ def personal_best_goals(
     sig = np.zeros(M, dtype=bool)
     neg = np.zeros(M, dtype=bool)
     known = np.zeros(M, dtype=bool)
+    lead = np.zeros(M, dtype=bool)
     effects_used = None
     if eff_tab is not None:
         wr = rep_stats["win_rate"].to_numpy()
@@ -562,6 +602,7 @@ def personal_best_goals(
         to_deals = to_rev / np.maximum(wr * ds, 1e-12)
         rep_eff = _rep_effect_matrix(drivers, reps, metrics)
         qrate = _quality_rates(p, code, R, metrics)
+        follows = _follows_results(drivers)
         rows = []
         for j, mname in enumerate(metrics):  # loop over a handful of metrics
             src = mname if mname in eff_tab.index else FAMILIES.get(mname)
@@ -571,6 +612,7 @@ def personal_best_goals(
             lo, hi = float(e.get("ci_low", np.nan)), float(e.get("ci_high", np.nan))
             known[j] = True
             sig[j] = bool(np.isfinite(lo) and lo > 0)
+            lead[j] = src in follows
             neg[j] = bool(np.isfinite(hi) and hi < 0)
             per_unit = rep_eff[:, j] if mname in eff_tab.index else rep_eff[:, metrics.index(src)] if src in metrics else np.full(R, float(e["effect"]))
             per_unit = np.where(np.isfinite(per_unit), per_unit, float(e["effect"]))
@@ -589,7 +631,7 @@ def personal_best_goals(
 
     # ---------------------------------------------------------- priorities
     family = np.array([FAMILIES.get(m, m) for m in metrics], dtype=object)
-    eligible = (leverage > 0) & sig[None, :]
+    eligible = (leverage > 0) & sig[None, :] & ~lead[None, :]
     order = np.argsort(-np.where(eligible, leverage, -1.0), axis=1, kind="stable")
     priority = np.zeros((R, M), dtype=np.int64)
     rank = np.zeros(R, dtype=np.int64)
@@ -604,7 +646,7 @@ def personal_best_goals(
 
     # --------------------------------------------------------------- flags
     flag_parts = []
-    n_total_team = X.sum(axis=0)
+    n_total_team = X_raw.sum(axis=0)
     for j, mname in enumerate(metrics):
         f = np.full(R, "", dtype=object)
 
@@ -617,9 +659,11 @@ def personal_best_goals(
             add(np.ones(R, bool), "negative_effect")
         elif not sig[j]:
             add(np.ones(R, bool), "not_a_driver")
+        elif lead[j]:
+            add(np.ones(R, bool), "follows_results")
         add(n_base == 0, "no_history")
         add((n_base > 0) & (n_base < min_hist), "short_history")
-        add((sums[:, j] == 0) & (n_base > 0), "all_zero_history")
+        add((raw_sums[:, j] == 0) & (n_base > 0), "all_zero_history")
         if n_total_team[j] < max(5, 0.5 * R):
             add(np.ones(R, bool), "rare_activity")
         add((room[:, j] <= 0) & sig[j], "no_room")
@@ -661,8 +705,8 @@ def personal_best_goals(
         {
             "rep": np.repeat(reps.to_numpy(), M).astype(str),
             "activity": np.tile(np.asarray(metrics, dtype=object), R).astype(str),
-            "mean": mean_s.ravel(),
-            "var": var_pred.ravel(),
+            "mean": m_bar.ravel(),
+            "var": v_bar.ravel(),
             "deals_per_unit": deals_per_unit.ravel(),
         }
     )
@@ -681,9 +725,39 @@ def personal_best_goals(
     return plan
 
 
+def _seasonal_index(hist, cols, as_of, season_len, H, seasonal) -> tuple[pd.DataFrame, np.ndarray]:
+    """Team seasonal factors: per past period (index: period) and for the H periods after ``as_of``.
+
+    The factor of a period is the team's mean per active rep in that period
+    divided by its mean over the year ending at ``as_of``.  A future period
+    takes the factor of the same period one year earlier.  Without a full
+    year of history (or with ``seasonal=False``) every factor is 1.
+    """
+    per = hist.groupby("period", sort=True)[cols].mean()
+    ones_future = np.ones((H, len(cols)))
+    if not seasonal or len(per) < season_len or H > season_len:
+        return pd.DataFrame(1.0, index=per.index, columns=cols), ones_future
+    year = per.iloc[-season_len:]
+    level = year.mean(axis=0).to_numpy(float)
+    fac = per.to_numpy(float) / np.where(level > 0, level, 1.0)[None, :]
+    fac = np.where(level[None, :] > 0, np.clip(fac, *SEASON_CLIP), 1.0)
+    fac[: len(per) - season_len] = 1.0  # only the last year is used (older periods: not needed)
+    past = pd.DataFrame(fac, index=per.index, columns=cols)
+    future = fac[len(per) - season_len : len(per) - season_len + H]
+    return past, future
+
+
 def _clean(a: np.ndarray) -> np.ndarray:
     """Replace NaN / inf by 0 (outputs promise finite numbers)."""
     return np.nan_to_num(np.asarray(a, dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def _follows_results(drivers: Any) -> set[str]:
+    """Activities the driver model's leads check flags as following results (reverse causality)."""
+    leads = getattr(getattr(drivers, "diagnostics", None), "leads", None)
+    if isinstance(leads, pd.DataFrame) and {"activity", "flagged"} <= set(leads.columns):
+        return set(leads.loc[leads["flagged"].astype(bool), "activity"].astype(str))
+    return set()
 
 
 def _rep_effect_matrix(drivers: Any, reps: pd.Index, metrics: list[str]) -> np.ndarray:

@@ -120,7 +120,8 @@ def _simulate(plan: GoalPlan, levels_max: np.ndarray, H: int, n_sims: int, seed:
     R, S = len(reps), int(n_sims)
     shape = rs["deals_rate_shape"].to_numpy(float)
     rate_p = rs["deals_rate_periods"].to_numpy(float)
-    base = rng.gamma(np.maximum(shape, 1e-9)[None, :], 1.0 / rate_p[None, :], size=(S, R))
+    season = rs["season_factor"].to_numpy(float) if "season_factor" in rs.columns else np.ones(R)
+    base = rng.gamma(np.maximum(shape, 1e-9)[None, :], 1.0 / rate_p[None, :], size=(S, R)) * season[None, :]
     fac = _effect_factors(plan, metrics, S, rng)
     delta_unit = dpu[None, :, :] * fac[:, None, :] * focus[None, :, :]
     extra_max = (delta_unit * np.maximum(levels_max - levels["baseline"], 0.0)[None]).sum(axis=2)
