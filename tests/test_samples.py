@@ -1,0 +1,242 @@
+"""The bundled samples in data/samples/: catalog, size budget, determinism, and vendor layouts.
+
+The vendor files are written from simulated canonical frames, so their totals are
+known exactly.  Two round trips check them: reading each file with plain pandas
+and the layout's known quirks (tests the writers in ``salesgoals._export``), and
+reading it with ``salesgoals.load_*`` and ``crm="auto"`` (tests the loaders).
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "data" / "samples"
+
+#: data/samples must stay small enough to clone quickly (the brief says "a few MB").
+SAMPLES_BUDGET_BYTES = 6_000_000
+#: No single file should dominate the repository.
+FILE_BUDGET_BYTES = 2_000_000
+#: Money is written with cents, so revenue totals must agree to the cent.
+MONEY_ATOL = 0.005
+
+
+def _load_make_samples():
+    spec = importlib.util.spec_from_file_location("make_samples", SAMPLES / "make_samples.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ms = _load_make_samples()
+
+
+@pytest.fixture(scope="module")
+def catalog() -> pd.DataFrame:
+    return pd.read_csv(SAMPLES / "catalog.csv")
+
+
+def _files(catalog, vendor, kind):
+    rows = catalog[(catalog["vendor"] == vendor) & (catalog["kind"] == kind)]
+    return [SAMPLES / f for f in rows["file"]]
+
+
+def _sim(catalog, vendor):
+    """Re-run the simulation behind a vendor's files from the catalog's own arguments."""
+    from salesgoals.simulate import make_crm_data
+
+    row = catalog[catalog["vendor"] == vendor].iloc[0]
+    return make_crm_data(
+        int(row["n_reps"]), int(row["n_weeks"]), seed=int(row["seed"]),
+        volume_scale=float(row["volume_scale"]), start=str(row["start"]),
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sims(catalog):
+    return {v: _sim(catalog, v) for v in ("hubspot", "salesforce", "pipedrive")}
+
+
+# ------------------------------------------------------------------ catalog and budget
+def test_catalog_columns_and_every_file_exists(catalog):
+    assert catalog.columns.tolist()[:6] == ["file", "vendor", "kind", "rows", "description", "seed"]
+    assert set(catalog["kind"]) == {"activities", "deals", "roster", "truth"}
+    assert {"canonical", "hubspot", "salesforce", "pipedrive"} <= set(catalog["vendor"])
+    missing = [f for f in catalog["file"] if not (SAMPLES / f).is_file()]
+    assert not missing, f"catalog lists missing files {missing}; run python data/samples/make_samples.py"
+    assert catalog["description"].str.len().gt(20).all()
+    assert not catalog["file"].duplicated().any()
+
+
+def test_every_sample_file_is_in_the_catalog(catalog):
+    on_disk = {p.name for p in SAMPLES.iterdir() if p.suffix in (".csv", ".gz")} - {"catalog.csv"}
+    assert on_disk == set(catalog["file"])
+
+
+def test_readme_lists_every_file(catalog):
+    readme = (SAMPLES / "README.md").read_text(encoding="utf-8")
+    for f in catalog["file"]:
+        assert f"`{f}`" in readme
+
+
+def test_sizes_stay_within_budget(catalog):
+    sizes = {f: (SAMPLES / f).stat().st_size for f in catalog["file"]}
+    assert sum(sizes.values()) < SAMPLES_BUDGET_BYTES, sizes
+    assert max(sizes.values()) < FILE_BUDGET_BYTES, sizes
+
+
+def _count_rows(path: Path) -> int:
+    """Data rows of a plain CSV (gzip or not), for files without title or footer blocks."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+        return len(pd.read_csv(fh, sep=";" if "pipedrive" in path.name else ","))
+
+
+def test_catalog_row_counts_of_plain_files(catalog):
+    plain = catalog[~catalog["vendor"].eq("salesforce")]
+    for row in plain.itertuples(index=False):
+        assert _count_rows(SAMPLES / row.file) == row.rows, row.file
+
+
+# ------------------------------------------------------------------ determinism and truth
+def _same(a: Path, b: Path) -> bool:
+    if a.suffix == ".gz":  # compressed bytes may differ across zlib builds; the content may not
+        return gzip.decompress(a.read_bytes()) == gzip.decompress(b.read_bytes())
+    return a.read_bytes() == b.read_bytes()
+
+
+def test_package_sample_regenerates_byte_for_byte(tmp_path):
+    rows = ms.write_package_samples(tmp_path)
+    shipped = REPO / "salesgoals" / "datasets"
+    for name in ["catalog.csv", *("data/" + r["file"] for r in rows)]:
+        assert _same(tmp_path / name, shipped / name), (
+            f"{name} differs from the shipped file; run python data/samples/make_samples.py"
+        )
+
+
+def test_repo_samples_regenerate_byte_for_byte(tmp_path, catalog):
+    rows = ms.write_repo_samples(tmp_path)
+    assert [r["file"] for r in rows] == catalog["file"].tolist()
+    for name in [*catalog["file"], "catalog.csv", "README.md"]:
+        assert _same(tmp_path / name, SAMPLES / name), (
+            f"{name} differs from data/samples; run python data/samples/make_samples.py"
+        )
+
+
+def test_truth_matches_the_simulator_with_the_catalog_seed(catalog):
+    truth = pd.read_csv(SAMPLES / "truth.csv", index_col="activity")
+    sim = _sim(catalog, "canonical")
+    pd.testing.assert_frame_equal(truth, sim.truth, rtol=1e-9, check_names=False)
+    assert truth.loc["linkedin"].eq(0).all()  # the zero-effect trap is in the shipped truth
+
+
+# ------------------------------------------------------------------ vendor layouts (spellings, quirks)
+def test_hubspot_files_follow_the_export_naming_and_labels(catalog):
+    pattern = re.compile(r"hubspot-crm-exports-all-(calls|meetings|emails|tasks|deals)-\d{4}-\d{2}-\d{2}\.csv")
+    files = catalog.loc[catalog["vendor"] == "hubspot", "file"]
+    assert files.str.fullmatch(pattern).all()
+    calls = pd.read_csv(SAMPLES / files[files.str.contains("calls")].iloc[0], dtype=str, keep_default_na=False)
+    assert {"Record ID", "Activity date", "Activity assigned to", "Call outcome", "Call duration"} <= set(calls)
+    assert set(calls["Call outcome"]) <= {"Connected", "No answer", "Left voicemail", "Busy", "Wrong number"}
+    assert calls["Call duration"].str.fullmatch(r"\d{2}:\d{2}:\d{2}").all()
+    meetings = pd.read_csv(SAMPLES / files[files.str.contains("meetings")].iloc[0], dtype=str)
+    assert set(meetings["Meeting outcome"]) == {"COMPLETED", "NO_SHOW"}
+
+
+def test_exactly_one_file_has_a_bom(catalog):
+    with_bom = [f for f in catalog["file"] if not f.endswith(".gz") and (SAMPLES / f).read_bytes()[:3] == b"\xef\xbb\xbf"]
+    assert with_bom == ["hubspot-crm-exports-all-deals-2025-12-29.csv"]
+
+
+def _read_salesforce(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """Data rows and raw lines of a Salesforce report export (title block, header, data, totals, footer)."""
+    raw = path.read_bytes()
+    assert b"\r\n" in raw  # Windows line ends
+    text = raw.decode("utf-8")
+    lines = text.splitlines()
+    header_at = next(i for i, line in enumerate(lines) if line.count('","') >= 5)
+    total_at = next(i for i, line in enumerate(lines) if line.startswith('"Grand Totals ('))
+    frame = pd.read_csv(path, skiprows=header_at, nrows=total_at - header_at - 1, dtype=str, keep_default_na=False)
+    return frame, lines[:header_at] + lines[total_at:]
+
+
+def test_salesforce_reports_have_title_block_grand_totals_and_us_dates(catalog):
+    opps, extra = _read_salesforce(_files(catalog, "salesforce", "deals")[0])
+    assert extra[0] == '"Opportunity Pipeline"' and extra[-1] == '"Northwind Traders"'
+    totals = next(line for line in extra if line.startswith('"Grand Totals'))
+    n = int(re.search(r"\(([\d,]+) records\)", totals).group(1).replace(",", ""))
+    assert n == len(opps)
+    money = opps["Amount"].str.replace(r"[$,]", "", regex=True).astype(float)
+    assert f"${money.sum():,.2f}" in totals
+    assert opps["Close Date"].str.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}").all()
+    assert opps["Amount"].str.fullmatch(r"\$\d{1,3}(,\d{3})*\.\d{2}").all()
+    assert {"Closed Won", "Closed Lost"} <= set(opps["Stage"])
+    acts, _ = _read_salesforce(_files(catalog, "salesforce", "activities")[0])
+    assert set(acts["Activity Type"]) == {"Call", "Email", "Meeting", "LinkedIn"}
+    assert set(acts.loc[acts["Activity Type"] == "Call", "Call Result"]) <= {
+        "Connected", "No Answer", "Left Voicemail", "Busy", "Wrong Number"}  # fmt: skip
+
+
+def test_pipedrive_eu_files_use_semicolons_dmy_dates_and_euro_amounts(catalog):
+    deals_path = _files(catalog, "pipedrive", "deals")[0]
+    assert deals_path.read_text(encoding="utf-8").splitlines()[0].count(";") >= 10
+    deals = pd.read_csv(deals_path, sep=";", dtype=str, keep_default_na=False)
+    assert deals["Deal - Value"].str.fullmatch(r"€ \d{1,3}(\.\d{3})*,\d{2}").all()
+    assert set(deals["Deal - Status"]) == {"won", "lost", "open"}
+    assert deals["Deal - Deal created"].str.fullmatch(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}").all()
+    acts = pd.read_csv(_files(catalog, "pipedrive", "activities")[0], sep=";", dtype=str, keep_default_na=False)
+    assert acts["Activity - Due date"].str.fullmatch(r"\d{2}\.\d{2}\.\d{4}").all()
+
+
+# ------------------------------------------------------------------ writer round trip (plain pandas)
+def _per_rep(frame: pd.DataFrame, rep: str, value: str | None = None) -> pd.Series:
+    if value is None:
+        return frame.groupby(rep).size().rename_axis("rep").sort_index()
+    return frame.groupby(rep)[value].sum().rename_axis("rep").sort_index()
+
+
+def _truth_totals(sim) -> tuple[pd.Series, pd.Series]:
+    rows = _per_rep(sim.activities, "rep")
+    won = sim.deals[sim.deals["status"] == "won"]
+    return rows, _per_rep(won, "rep", "amount")
+
+
+def test_hubspot_files_carry_the_canonical_totals(catalog, sims):
+    rows, revenue = _truth_totals(sims["hubspot"])
+    acts = pd.concat([pd.read_csv(p, dtype=str) for p in _files(catalog, "hubspot", "activities")])
+    owner = acts["Activity assigned to"].fillna(acts.get("Assigned to"))
+    pd.testing.assert_series_equal(_per_rep(acts.assign(r=owner), "r"), rows, check_names=False)
+    deals = pd.read_csv(_files(catalog, "hubspot", "deals")[0], encoding="utf-8-sig")
+    won = deals[deals["Deal Stage"] == "Closed Won"]
+    got = _per_rep(won, "Deal owner", "Amount")
+    np.testing.assert_allclose(got.to_numpy(), revenue.loc[got.index].to_numpy(), atol=MONEY_ATOL)
+    assert got.index.tolist() == revenue.index.tolist()
+
+
+def test_salesforce_files_carry_the_canonical_totals(catalog, sims):
+    rows, revenue = _truth_totals(sims["salesforce"])
+    acts, _ = _read_salesforce(_files(catalog, "salesforce", "activities")[0])
+    pd.testing.assert_series_equal(_per_rep(acts, "Assigned"), rows, check_names=False)
+    opps, _ = _read_salesforce(_files(catalog, "salesforce", "deals")[0])
+    opps["amount"] = opps["Amount"].str.replace(r"[$,]", "", regex=True).astype(float)
+    got = _per_rep(opps[opps["Stage"] == "Closed Won"], "Opportunity Owner", "amount")
+    assert got.index.tolist() == revenue.index.tolist()
+    np.testing.assert_allclose(got.to_numpy(), revenue.to_numpy(), atol=MONEY_ATOL)
+
+
+def test_pipedrive_files_carry_the_canonical_totals(catalog, sims):
+    rows, revenue = _truth_totals(sims["pipedrive"])
+    acts = pd.read_csv(_files(catalog, "pipedrive", "activities")[0], sep=";", dtype=str)
+    pd.testing.assert_series_equal(_per_rep(acts, "Activity - Assigned to user"), rows, check_names=False)
+    deals = pd.read_csv(_files(catalog, "pipedrive", "deals")[0], sep=";", dtype=str)
+    value = deals["Deal - Value"].str.removeprefix("€ ").str.replace(".", "").str.replace(",", ".").astype(float)
+    got = _per_rep(deals.assign(v=value)[deals["Deal - Status"] == "won"], "Deal - Owner", "v")
+    assert got.index.tolist() == revenue.index.tolist()
+    np.testing.assert_allclose(got.to_numpy(), revenue.to_numpy(), atol=MONEY_ATOL)
