@@ -17,6 +17,7 @@ from salesgoals import errors, simulate
 from salesgoals._version import __version__
 from salesgoals import plotting
 from salesgoals import datasets
+from salesgoals.io import load_activities, load_deals, load_roster, write_csv
 from salesgoals.panel import build_panel, panel_summary
 from salesgoals.drivers import DriverModel, DriverResult, fit_drivers
 
@@ -24,6 +25,10 @@ __all__ = [
     "__version__",
     "errors",
     "simulate",
+    "load_activities",
+    "load_deals",
+    "load_roster",
+    "write_csv",
     "build_panel",
     "panel_summary",
     "fit_drivers",

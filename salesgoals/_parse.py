@@ -1,0 +1,865 @@
+"""Reading and value parsing for the loaders: files, encodings, dates, amounts.
+
+Everything here is vectorised.  A column's format is decided once from a
+sample of its values (one date format, one decimal separator) and then applied
+to the whole column with one C-level call (``pyarrow.compute.strptime``,
+pandas string methods), because guessing per value is an order of magnitude
+slower on real exports.
+
+Reading a text export
+---------------------
+1. Peek at the first 256 KB: byte-order mark, UTF-8 or cp1252, NUL bytes.
+2. Sniff the delimiter (comma, semicolon, tab, pipe): the candidate that splits
+   the most sample lines into the same number (> 1) of fields.
+3. Find the header line below any report title rows: the first line with the
+   most fields that look like known CRM headers.
+4. Read with ``pyarrow.csv`` (multi-threaded), only the columns the loader
+   needs, every column as text so ids keep their leading zeros.  Rows with the
+   wrong number of fields are collected, not fatal.
+5. Drop the report "furniture" below the data: trailing blank rows and footer
+   lines such as ``Grand Totals (25 records)``, ``Copyright ...``,
+   ``Confidential ...``.  These are counted separately from data rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from salesgoals.errors import AmountParseError, DateParseError, FileFormatError, format_rows, format_values
+
+__all__ = [
+    "Source",
+    "open_source",
+    "parse_dates",
+    "parse_amounts",
+    "parse_durations",
+    "parse_bool",
+    "text_values",
+    "FOOTER_RE",
+]
+
+PEEK_BYTES = 256 * 1024
+SAMPLE_SIZE = 400  # values used to decide a column's format
+_DELIMS = (",", ";", "\t", "|")
+
+#: First cell of a report footer line (case-insensitive).
+FOOTER_RE = re.compile(
+    r"^\s*(grand\s*totals?|totals?\b|sub-?totals?|sum\b|count\b|copyright|\u00a9|\(c\)\s|confidential|"
+    r"generated\s+(by|on|at)|report\s+(generated|run)|salesforce\.com|powered\s+by|filtered\s+by|"
+    r"total\s+records|\d[\d,.]*\s+records?\b|records?\s*:|row\s+count|end\s+of\s+report|exported\s+(by|on|at))",
+    re.IGNORECASE,
+)
+
+
+# ======================================================================= reading
+@dataclass
+class Source:
+    """One input, opened: its headers and how to read its columns.
+
+    ``headers`` are the original header names (deduplicated with ``.1``,
+    ``.2`` suffixes, as pandas does); :meth:`read` returns a
+    :class:`pyarrow.Table` of the requested columns.
+    """
+
+    name: str  # for messages, e.g. "'deals.csv'"
+    headers: list[str]
+    kind: str  # csv, excel, parquet, frame
+    encoding: str | None = None
+    delimiter: str | None = None
+    title_rows: int = 0
+    _path: Any = None
+    _data: bytes | None = None
+    _frame: pd.DataFrame | None = None
+    _table: pa.Table | None = None
+    _newlines_in_values: bool = False
+    furniture: dict[str, int] = field(default_factory=dict)
+    malformed_rows: list[int] = field(default_factory=list)
+    malformed_text: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def read(self, columns: list[str]) -> pa.Table:
+        """Read ``columns`` (a subset of :attr:`headers`), drop furniture, return a table."""
+        first = self.headers[0]
+        want = list(dict.fromkeys([first, *columns]))
+        if self.kind == "csv":
+            table = self._read_csv(want)
+        else:
+            table = self._table.select(want)
+        table = self._drop_footer(table, want)
+        return table.select(list(dict.fromkeys(columns))) if columns else table.select([])
+
+    # ---------------------------------------------------------------- CSV
+    def _read_csv(self, want: list[str]) -> pa.Table:
+        bad: list[str] = []
+
+        def on_invalid(row):  # called once per ragged row: few rows, not a data path
+            bad.append(row.text)
+            return "skip"
+
+        def attempt(newlines: bool) -> pa.Table:
+            bad.clear()
+            # pyarrow picks gzip from a '.gz' path itself
+            src = pa.BufferReader(self._data) if self._data is not None else str(self._path)
+            ro = pacsv.ReadOptions(
+                column_names=self.headers, skip_rows=self.title_rows + 1, encoding="utf8", block_size=1 << 24
+            )
+            po = pacsv.ParseOptions(
+                delimiter=self.delimiter, newlines_in_values=newlines, invalid_row_handler=on_invalid
+            )
+            co = pacsv.ConvertOptions(
+                include_columns=want,
+                column_types={c: pa.string() for c in want},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            )
+            return pacsv.read_csv(src, read_options=ro, parse_options=po, convert_options=co)
+
+        try:
+            table = attempt(self._newlines_in_values)
+            if bad and not self._newlines_in_values:
+                # a quoted value with a line break splits rows; read again keeping them together
+                table2 = attempt(True)
+                table = table2
+        except pa.ArrowInvalid as exc:
+            msg = str(exc)
+            if "UTF8" in msg or "utf8" in msg.lower():
+                raise FileFormatError(
+                    f"{self.name}: the file is not valid UTF-8 past its first {PEEK_BYTES // 1024} KB. "
+                    "Pass encoding='cp1252' (Windows/Excel exports) or the file's encoding."
+                ) from exc
+            raise FileFormatError(
+                f"{self.name}: cannot parse the file as delimited text with delimiter {self.delimiter!r}: "
+                f"{msg.splitlines()[0]}. Check the export, or pass sep= and encoding=."
+            ) from exc
+        if bad:
+            footer = [t for t in bad if not t.strip(self.delimiter + ' "\r\n') or FOOTER_RE.match(t.strip('"'))]
+            self.furniture["footer_rows"] = self.furniture.get("footer_rows", 0) + len(footer)
+            others = [t for t in bad if t not in footer]
+            self.malformed_text.extend(others)
+        return table
+
+    def _drop_footer(self, table: pa.Table, want: list[str]) -> pa.Table:
+        n = table.num_rows
+        if n == 0:
+            return table
+        tail = min(n, 200)
+        part = table.slice(n - tail)
+        cells = [text_values(part.column(c)).str.strip() for c in want]
+        blank = np.logical_and.reduce([(c.fillna("") == "").to_numpy(dtype=bool) for c in cells])
+        firstcell = np.full(tail, "", dtype=object)
+        for c in reversed(cells):  # first non-empty cell of each row (loop over columns)
+            v = c.fillna("").to_numpy(dtype=object)
+            firstcell = np.where(v != "", v, firstcell)
+        footer = pd.Series(firstcell, dtype=object).astype(str).str.match(FOOTER_RE).to_numpy(dtype=bool)
+        furn = blank | footer
+        # trailing block of furniture, allowing data-less lines between footer lines
+        if not furn[-1]:
+            return table
+        k = tail - 1
+        while k >= 0 and furn[k]:
+            k -= 1
+        block = furn[k + 1 :]
+        # a trailing block of only blank rows is still furniture (blank lines under a report)
+        n_footer = int(footer[k + 1 :].sum())
+        n_blank = int(block.size - n_footer)
+        if n_footer:
+            self.furniture["footer_rows"] = self.furniture.get("footer_rows", 0) + n_footer
+        if n_blank:
+            self.furniture["blank_rows"] = self.furniture.get("blank_rows", 0) + n_blank
+        return table.slice(0, n - block.size)
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: Counter[str] = Counter()
+    out = []
+    for raw in names:
+        name = str(raw).replace("\ufeff", "").replace("\x00", "").strip().strip('"').strip()
+        if not name:
+            name = "Unnamed"
+        key = name
+        if seen[name]:
+            key = f"{name}.{seen[name]}"
+        seen[name] += 1
+        out.append(key)
+    return out
+
+
+def _decode_peek(head: bytes, encoding: str | None) -> tuple[str, str]:
+    """Decode the start of a file; return (text, encoding name)."""
+    if encoding:
+        try:
+            return head.decode(encoding, errors="strict"), encoding
+        except UnicodeDecodeError:
+            # the peek may end mid-character
+            return head[:-4].decode(encoding, errors="replace"), encoding
+        except LookupError as exc:
+            raise FileFormatError(f"unknown encoding {encoding!r}; use e.g. 'utf-8', 'cp1252', 'latin-1'.") from exc
+    if head.startswith(b"\xef\xbb\xbf"):
+        return head[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head.decode("utf-16", errors="replace"), "utf-16"
+    if len(head) > 3 and head[1:2] == b"\x00" and head[3:4] == b"\x00" and head[0:1] != b"\x00":
+        return head.decode("utf-16-le", errors="replace"), "utf-16-le"
+    try:
+        return head.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:  # cut inside a multi-byte character
+            return head[: exc.start].decode("utf-8"), "utf-8"
+        return head.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _sniff(lines: list[str], sep: str | None) -> str:
+    if sep is not None:
+        return sep
+    best, best_score = ",", (-1.0, 0)
+    for d in _DELIMS:
+        counts = [len(r) for r in csv.reader(lines, delimiter=d) if r]
+        if not counts:
+            continue
+        mode, freq = Counter(counts).most_common(1)[0]
+        if mode < 2:
+            continue
+        score = (freq / len(counts), mode)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def _header_line(rows: list[list[str]], known: frozenset[str]) -> int:
+    """Index of the header row among the first rows: most known headers, then first wide row."""
+    from salesgoals._vendors import norm_header
+
+    scores = []
+    for i, r in enumerate(rows[:40]):
+        keys = [norm_header(c) for c in r]
+        hits = sum(1 for k in keys if k in known)
+        dyn = sum(1 for c in r if str(c).lower().startswith("(do not modify)"))
+        scores.append((hits + dyn, i))
+    if scores:
+        top = max(s for s, _ in scores)
+        if top >= 2:
+            return min(i for s, i in scores if s == top)
+    # fall back: the first row as wide as the typical row
+    widths = [len(r) for r in rows if r]
+    if not widths:
+        return 0
+    mode = Counter(widths).most_common(1)[0][0]
+    for i, r in enumerate(rows):
+        if len(r) == mode and sum(1 for c in r if str(c).strip()) >= max(1, mode // 2):
+            return i
+    return 0
+
+
+def open_source(source: Any, *, known: frozenset[str], encoding: str | None = None, sep: str | None = None,
+                sheet_name: Any = 0) -> Source:
+    """Open a path or DataFrame and find its header row, delimiter and encoding.
+
+    Raises
+    ------
+    FileNotFoundError
+        The path does not exist.
+    FileFormatError
+        Unknown extension, unreadable file, or no header row.
+    TypeError
+        ``source`` is neither a path nor a DataFrame.
+    """
+    from salesgoals.errors import source_name
+
+    if isinstance(source, pd.DataFrame):
+        frame = source.copy(deep=False)
+        frame.columns = _dedupe([str(c) for c in frame.columns])
+        return Source(name="'<DataFrame>'", headers=list(frame.columns), kind="frame",
+                      _table=_frame_to_table(frame, "'<DataFrame>'"))  # fmt: skip
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(
+            f"expected a file path or a pandas DataFrame; got {type(source).__name__}. "
+            "Pass the path of a CSV, TSV, XLSX or Parquet export, or a DataFrame."
+        )
+    path = os.fspath(source)
+    name = source_name(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such file: {path!r}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path!r} is a directory; pass the export file itself.")
+    lower = path.lower()
+    if lower.endswith((".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")):
+        return _open_excel(path, name, known, sheet_name)
+    if lower.endswith((".parquet", ".pq")):
+        try:
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(path)
+        except Exception as exc:  # pyarrow raises several types for a corrupt file
+            raise FileFormatError(f"{name}: cannot read as Parquet ({exc}).") from exc
+        frame = table.to_pandas()
+        frame.columns = _dedupe([str(c) for c in frame.columns])
+        return Source(name=name, headers=list(frame.columns), kind="parquet", _table=_frame_to_table(frame, name))
+    if lower.endswith((".json", ".pkl", ".pickle", ".feather", ".zip", ".7z")):
+        raise FileFormatError(
+            f"{name}: unsupported file type. Export the report as CSV, TSV, XLSX or Parquet "
+            "(salesgoals never unpickles files)."
+        )
+    return _open_text(path, name, known, encoding, sep)
+
+
+def _open_text(path: str, name: str, known, encoding, sep) -> Source:
+    gz = path.lower().endswith(".gz")
+    opener = gzip.open if gz else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(PEEK_BYTES)
+            more = bool(fh.read(1))
+    except (OSError, EOFError) as exc:
+        raise FileFormatError(f"{name}: cannot read the file ({exc}).") from exc
+    if not head.strip(b" \r\n\t\x00\xef\xbb\xbf"):
+        raise FileFormatError(f"{name}: the file is empty; export the report again with its data rows.")
+    text, enc = _decode_peek(head, encoding)
+    has_nul = b"\x00" in head if not enc.startswith("utf-16") else False
+    data = None
+    if enc not in ("utf-8", "utf-8-sig") or (not gz and _file_has_nul(path, head, more)) or has_nul:
+        # messy path: decode the whole file in Python, strip NUL bytes, re-encode as UTF-8
+        with opener(path, "rb") as fh:
+            raw = fh.read()
+        text_all = _decode_all(raw, enc, name)
+        if "\x00" in text_all:
+            text_all = text_all.replace("\x00", "")
+            has_nul = True
+        if text_all.startswith("\ufeff"):
+            text_all = text_all[1:]
+        data = text_all.encode("utf-8")
+        text = text_all[:PEEK_BYTES]
+        more = False
+    elif enc == "utf-8-sig":
+        # pyarrow's reader skips the BOM itself; we only adjust the peek
+        pass
+    notes = []
+    if has_nul:
+        notes.append("NUL bytes removed")
+    if more or data is None and len(head) >= PEEK_BYTES:
+        text = text[: text.rfind("\n") + 1] or text
+    lines = text.splitlines()
+    if not lines:
+        raise FileFormatError(f"{name}: no lines of text found.")
+    sample_lines = [ln for ln in lines[:200] if ln.strip()]
+    delim = _sniff(sample_lines[-150:] if len(sample_lines) > 10 else sample_lines, sep)
+    rows = list(csv.reader(lines[:60], delimiter=delim))
+    hdr = _header_line(rows, known)
+    header_fields = rows[hdr] if hdr < len(rows) else []
+    # title rows counted as physical lines above the header (blank lines included)
+    headers = _dedupe(header_fields)
+    if len(headers) < 1:
+        raise FileFormatError(f"{name}: no header row found in the first lines.")
+    newlines = bool(re.search(r'"[^"\n]*\n[^"\n]*"', text)) and '"' in text
+    src = Source(name=name, headers=headers, kind="csv", encoding=enc, delimiter=delim, title_rows=hdr,
+                 _path=path, _data=data, _newlines_in_values=newlines, notes=notes)  # fmt: skip
+    if hdr:
+        src.furniture["title_rows"] = hdr
+    return src
+
+
+def _file_has_nul(path: str, head: bytes, more: bool) -> bool:
+    if b"\x00" in head:
+        return True
+    if not more:
+        return False
+    with open(path, "rb") as fh:
+        fh.seek(len(head))
+        while chunk := fh.read(1 << 24):  # memchr over 16 MB blocks: ~GB/s, no copy of the file kept
+            if b"\x00" in chunk:
+                return True
+    return False
+
+
+def _decode_all(raw: bytes, enc: str, name: str) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw, enc = raw[3:], "utf-8"
+    if enc in ("utf-8", "utf-8-sig"):
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("cp1252", errors="replace")
+    try:
+        return raw.decode(enc)
+    except UnicodeDecodeError:
+        if enc == "cp1252":  # five bytes are undefined in cp1252; latin-1 maps every byte
+            return raw.decode("latin-1")
+        raise FileFormatError(f"{name}: cannot decode the file as {enc}; pass encoding= with the right codec.")
+
+
+def _open_excel(path: str, name: str, known, sheet_name) -> Source:
+    try:
+        grid = pd.read_excel(path, sheet_name=sheet_name, header=None, engine="calamine", dtype=object)
+    except ImportError as exc:  # pragma: no cover - calamine is a dependency
+        raise FileFormatError(f"{name}: reading .xlsx needs python-calamine (pip install python-calamine).") from exc
+    except ValueError as exc:
+        raise FileFormatError(f"{name}: cannot read sheet {sheet_name!r} ({exc}). Pass sheet_name=.") from exc
+    except Exception as exc:
+        raise FileFormatError(f"{name}: cannot read as an Excel workbook ({exc}).") from exc
+    if isinstance(grid, dict):
+        raise FileFormatError(f"{name}: pass one sheet_name (a name or a 0-based position), not {sheet_name!r}.")
+    grid = grid.dropna(how="all", axis=1)
+    if grid.empty:
+        raise FileFormatError(f"{name}: the sheet is empty.")
+    rows = [["" if pd.isna(v) else str(v) for v in grid.iloc[i].tolist()] for i in range(min(len(grid), 40))]
+    hdr = _header_line(rows, known)
+    headers = _dedupe(rows[hdr])
+    body = grid.iloc[hdr + 1 :].reset_index(drop=True)
+    body.columns = headers
+    src = Source(name=name, headers=headers, kind="excel", _table=_frame_to_table(body, name))
+    if hdr:
+        src.furniture["title_rows"] = hdr
+    return src
+
+
+def _frame_to_table(frame: pd.DataFrame, name: str) -> pa.Table:
+    """Arrow table of a frame: typed columns stay typed, anything mixed becomes text."""
+    arrays = {}
+    for col in frame.columns:
+        s = frame[col]
+        if isinstance(s, pd.DataFrame):  # duplicated labels after dedupe cannot happen; defensive
+            s = s.iloc[:, 0]
+        arrays[col] = _series_to_arrow(s)
+    return pa.table(arrays) if arrays else pa.table({})
+
+
+def _series_to_arrow(s: pd.Series) -> pa.Array:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype(object)
+    if pd.api.types.is_datetime64_any_dtype(s):
+        if getattr(s.dt, "tz", None) is not None:
+            s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+        return pa.array(s.astype("datetime64[us]"), type=pa.timestamp("us"), from_pandas=True)
+    if pd.api.types.is_bool_dtype(s):
+        return pa.array(s.astype(object).map({True: "true", False: "false"}), type=pa.string(), from_pandas=True)
+    if pd.api.types.is_numeric_dtype(s):
+        return pa.array(s.astype("float64"), type=pa.float64(), from_pandas=True)
+    # object / string: keep datetimes and numbers if the column is uniformly of that kind, else text
+    vals = s.dropna()
+    if len(vals) and vals.map(type).isin([pd.Timestamp]).all() if len(vals) < 100_000 else False:
+        return _series_to_arrow(pd.to_datetime(s))
+    kinds = set(vals.head(1000).map(lambda v: type(v).__name__)) if len(vals) else set()
+    if kinds and kinds <= {"datetime", "Timestamp", "date"}:
+        try:
+            return _series_to_arrow(pd.to_datetime(s, errors="raise"))
+        except (ValueError, TypeError):
+            pass
+    text = s.astype(object).where(s.notna(), None)
+    mask = text.notna()
+    out = pd.Series("", index=s.index, dtype=object)
+    if mask.any():
+        out[mask] = [_cell_text(v) for v in text[mask]] if len(text) < 2_000_000 else text[mask].astype(str)
+    return pa.array(out.to_numpy(dtype=object), type=pa.string())
+
+
+def _cell_text(v: Any) -> str:
+    if isinstance(v, float):
+        return repr(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat(sep=" ")
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+# ======================================================================= values
+def text_values(col: pa.ChunkedArray | pa.Array) -> pd.Series:
+    """Column as pandas text (``str`` dtype), NUL bytes removed, typed columns rendered."""
+    if pa.types.is_timestamp(col.type):
+        return pd.Series(col.to_pandas()).dt.strftime("%Y-%m-%d %H:%M:%S").astype("str")
+    if pa.types.is_floating(col.type):
+        vals = pd.Series(col.to_pandas(), copy=False)
+        whole = np.isfinite(vals) & (np.mod(vals.fillna(0), 1) == 0) & (vals.abs() < 1e15)
+        out = vals.astype(str).where(~whole, vals.where(whole, 0).astype("int64").astype(str))
+        return out.where(vals.notna(), np.nan).astype("str")
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        col = pc.cast(col, pa.string())
+    s = pd.Series(col.to_pandas(), copy=False)
+    if s.dtype != "str":
+        s = s.astype("str")
+    return s
+
+
+def _blank(s: pd.Series) -> np.ndarray:
+    return (s.isna() | (s.str.strip() == "")).to_numpy(dtype=bool)
+
+
+def _sample_idx(n_nonblank: int) -> np.ndarray:
+    if n_nonblank <= SAMPLE_SIZE:
+        return np.arange(n_nonblank)
+    head = np.arange(SAMPLE_SIZE // 2)
+    spread = np.linspace(SAMPLE_SIZE // 2, n_nonblank - 1, SAMPLE_SIZE // 2).astype(np.int64)
+    return np.unique(np.concatenate([head, spread]))
+
+
+_TIME_PARTS = (
+    "", " %H:%M:%S", " %H:%M", " %I:%M %p", " %I:%M:%S %p", "T%H:%M:%S", "T%H:%M", " %I:%M%p", " %I:%M:%S%p",
+    ", %H:%M", ", %H:%M:%S", ", %I:%M %p",
+)
+_ISO_RE = re.compile(r"^\d{4}([-/.])\d{1,2}\1\d{1,2}")
+_NUM_RE = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{2}|\d{4})(?!\d)")
+_TEXT_MONTH_DATES = ("%d %b %Y", "%d-%b-%Y", "%b %d, %Y", "%d %B %Y", "%B %d, %Y", "%d-%b-%y", "%b %d %Y",
+                     "%d. %b %Y", "%d %b, %Y")
+_SERIAL_RE = re.compile(r"^\d{4,6}(\.\d+)?$")
+_EXCEL_EPOCH = np.datetime64("1899-12-30", "us")
+
+
+@dataclass
+class DateInfo:
+    """How a date column was read (goes into the data-quality report)."""
+
+    column: str
+    formats: list[str]
+    dayfirst: bool | None = None
+    ambiguous: bool = False
+    n_bad: int = 0
+
+
+def parse_dates(col: pa.ChunkedArray, *, column: str, source: str, dayfirst: bool | None = None,
+                date_format: str | None = None, loader: str = "load") -> tuple[np.ndarray, np.ndarray, DateInfo]:
+    """Parse a date column with one detected format.
+
+    Returns
+    -------
+    values : numpy.ndarray of datetime64[us]
+        NaT where blank or unparseable.
+    bad : numpy.ndarray of bool
+        Non-blank values that could not be parsed.
+    info : DateInfo
+        Formats used, the day/month order and whether it was ambiguous.
+
+    Raises
+    ------
+    DateParseError
+        No format fits the column, more than half of its values fail, or the
+        data contradict an explicit ``dayfirst``.
+    """
+    n = len(col)
+    if pa.types.is_timestamp(col.type):
+        c = col
+        if col.type.tz is not None:
+            c = pc.cast(pc.cast(col, pa.timestamp(col.type.unit, "UTC")), pa.timestamp(col.type.unit))
+        v = c.to_numpy().astype("datetime64[us]") if n else np.array([], "datetime64[us]")
+        return v, np.zeros(n, bool), DateInfo(column, ["(typed datetime)"])
+    if pa.types.is_date(col.type):
+        v = pc.cast(col, pa.timestamp("us")).to_numpy().astype("datetime64[us]")
+        return v, np.zeros(n, bool), DateInfo(column, ["(typed date)"])
+    if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
+        num = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+        return _numeric_dates(num, column, source)
+
+    s = text_values(col).str.strip()
+    blank = _blank(s)
+    vals = s[~blank]
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    if vals.empty:
+        return out, np.zeros(n, bool), DateInfo(column, [])
+    sample = vals.iloc[_sample_idx(len(vals))].tolist()
+
+    if date_format is not None:
+        formats, info = [date_format], DateInfo(column, [date_format], dayfirst)
+    elif all(_SERIAL_RE.match(x) for x in sample):
+        num = pd.to_numeric(s.where(~blank), errors="coerce").to_numpy(dtype=float)
+        v, bad, info = _numeric_dates(num, column, source)
+        bad |= ~blank & np.isnan(num)
+        return v, bad, info
+    else:
+        formats, info = _detect_formats(sample, column, source, dayfirst)
+
+    arr = pa.array(vals.to_numpy(dtype=object), type=pa.string())
+    parsed = _apply_formats(arr, formats)
+    good_mask = ~np.isnat(parsed)
+    out[np.flatnonzero(~blank)] = parsed
+    bad = np.zeros(n, bool)
+    bad[np.flatnonzero(~blank)[~good_mask]] = True
+    info.n_bad = int(bad.sum())
+    n_vals = len(vals)
+    if info.n_bad and info.n_bad * 2 > n_vals:
+        rows = np.flatnonzero(bad)
+        raise DateParseError(
+            f"{loader}: {info.n_bad:,} of {n_vals:,} values in column {column!r} of {source} are not dates in the "
+            f"detected format {' / '.join(formats)!r} ({format_rows(rows[:5], s.iloc[rows[:5]].tolist())}). "
+            "Check that the column holds dates, or pass date_format='...' (e.g. '%d/%m/%Y %H:%M') or "
+            f"columns={{...}} to use another column."
+        )
+    return out, bad, info
+
+
+def _numeric_dates(num: np.ndarray, column: str, source: str) -> tuple[np.ndarray, np.ndarray, DateInfo]:
+    finite = np.isfinite(num)
+    med = float(np.median(num[finite])) if finite.any() else 0.0
+    if 1e12 <= med < 1e14:  # epoch milliseconds (HubSpot API exports)
+        unit, label = "ms", "epoch milliseconds"
+        vals = np.where(finite, num, 0).astype(np.int64).astype("datetime64[ms]").astype("datetime64[us]")
+        ok = finite
+    elif 1e9 <= med < 1e11:  # epoch seconds
+        unit, label = "s", "epoch seconds"
+        vals = np.where(finite, num, 0).astype(np.int64).astype("datetime64[s]").astype("datetime64[us]")
+        ok = finite
+    elif 1 <= med < 2_958_466:  # Excel serial day numbers (1900 date system)
+        label = "Excel serial days"
+        ok = finite & (num >= 1) & (num < 2_958_466)
+        micros = np.round(np.where(ok, num, 0) * 86_400_000_000).astype(np.int64)
+        vals = _EXCEL_EPOCH + micros.astype("timedelta64[us]")
+    else:
+        raise DateParseError(
+            f"column {column!r} of {source} holds numbers (median {med:g}) that are neither Excel serial dates "
+            "nor epoch seconds/milliseconds. Pass columns={...} to choose the right date column."
+        )
+    out = np.where(ok, vals, np.datetime64("NaT"))
+    return out.astype("datetime64[us]"), ~ok & ~np.isnan(num), DateInfo(column, [label])
+
+
+def _detect_formats(sample: list[str], column: str, source: str, dayfirst: bool | None) -> tuple[list[str], DateInfo]:
+    iso = [x for x in sample if _ISO_RE.match(x)]
+    nums = [m for x in sample if (m := _NUM_RE.match(x))]
+    info = DateInfo(column, [])
+    if len(iso) >= len(nums) and iso:
+        sep = _ISO_RE.match(iso[0]).group(1)
+        bases = [f"%Y{sep}%m{sep}%d"]
+    elif nums:
+        first = [int(m.group(1)) for m in nums]
+        second = [int(m.group(3)) for m in nums]
+        sep = Counter(m.group(2) for m in nums).most_common(1)[0][0]
+        yr = "%Y" if len(nums[0].group(4)) == 4 else "%y"
+        day_first_evidence = any(v > 12 for v in first)
+        month_first_evidence = any(v > 12 for v in second)
+        if day_first_evidence and month_first_evidence:
+            ex_d = next(m.group(0) for m in nums if int(m.group(1)) > 12)
+            ex_m = next(m.group(0) for m in nums if int(m.group(3)) > 12)
+            raise DateParseError(
+                f"column {column!r} of {source} mixes day-first and month-first dates (e.g. {ex_d!r} and "
+                f"{ex_m!r}), so no single format fits. Export the dates in one format (ISO yyyy-mm-dd is safest) "
+                "or pass date_format='...'."
+            )
+        if day_first_evidence:
+            df = True
+        elif month_first_evidence:
+            df = False
+        else:
+            info.ambiguous = True
+            df = bool(dayfirst) if dayfirst is not None else (sep == ".")
+        if dayfirst is not None and not info.ambiguous and dayfirst != df:
+            ex = next(m.group(0) for m in nums if int(m.group(1 if df else 3)) > 12)
+            raise DateParseError(
+                f"column {column!r} of {source}: dayfirst={dayfirst} was passed, but values such as {ex!r} can "
+                f"only be {'day' if df else 'month'}-first. Drop dayfirst= to let the data decide, or pass "
+                "date_format='...'."
+            )
+        info.dayfirst = df
+        bases = [f"%d{sep}%m{sep}{yr}" if df else f"%m{sep}%d{sep}{yr}"]
+    else:
+        bases = list(_TEXT_MONTH_DATES)
+    candidates = [b + t for b in bases for t in _TIME_PARTS]
+    arr = pa.array(sample, type=pa.string())
+    remaining = arr
+    chosen: list[str] = []
+    for _ in range(3):
+        scores = []
+        for f in candidates:
+            if f in chosen:
+                continue
+            ok = pc.sum(pc.is_valid(_strptime(remaining, f))).as_py() or 0
+            scores.append((ok, -candidates.index(f), f))
+        if not scores:
+            break
+        ok, _, f = max(scores)
+        if ok == 0:
+            break
+        chosen.append(f)
+        remaining = pc.filter(remaining, pc.is_null(_strptime(remaining, f)))
+        if len(remaining) == 0:
+            break
+    if not chosen:
+        # last resort: ISO 8601 with fractions or offsets (handled by pandas)
+        if iso:
+            chosen = ["ISO8601"]
+        else:
+            raise DateParseError(
+                f"column {column!r} of {source} does not hold dates in a known format (first values: "
+                f"{format_values(sample, 3)}). Expected ISO (2024-03-31), m/d/Y, d/m/Y, d.m.Y (with or without "
+                "a time) or Excel serial numbers. Pass date_format='...' (strftime codes) or columns={...}."
+            )
+    elif iso and len(remaining) and "ISO8601" not in chosen:
+        chosen.append("ISO8601")
+    info.formats = chosen
+    return chosen, info
+
+
+def _strptime(arr: pa.Array, fmt: str) -> pa.Array:
+    if fmt == "ISO8601" or "%f" in fmt or "%z" in fmt:
+        s = pd.Series(arr.to_pandas(), dtype=object)
+        v = pd.to_datetime(s, format=fmt if fmt != "ISO8601" else "ISO8601", errors="coerce", utc=True)
+        v = v.dt.tz_localize(None).astype("datetime64[us]")
+        return pa.array(v, type=pa.timestamp("us"), from_pandas=True)
+    return pc.strptime(arr, format=fmt, unit="us", error_is_null=True)
+
+
+def _apply_formats(arr: pa.Array, formats: list[str]) -> np.ndarray:
+    """Apply the formats in turn: each later one only to values the earlier ones left."""
+    out = _strptime(arr, formats[0])
+    for f in formats[1:]:
+        missing = pc.is_null(out)
+        if not pc.any(missing).as_py():
+            break
+        idx = np.flatnonzero(missing.to_numpy(zero_copy_only=False))
+        sub = _strptime(pc.take(arr, pa.array(idx)), f)
+        full = out.to_numpy(zero_copy_only=False).astype("datetime64[us]")
+        full[idx] = sub.to_numpy(zero_copy_only=False).astype("datetime64[us]")
+        out = pa.array(full, type=pa.timestamp("us"))
+    res = out.to_numpy(zero_copy_only=False)
+    return res.astype("datetime64[us]")
+
+
+# ------------------------------------------------------------------ amounts
+_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW", "CHF": "CHF", "R$": "BRL",
+            "kr": "SEK", "zł": "PLN", "A$": "AUD", "C$": "CAD", "US$": "USD"}
+_CODE_RE = r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])"
+
+
+@dataclass
+class AmountInfo:
+    """How an amount column was read."""
+
+    column: str
+    decimal: str = "."
+    n_bad: int = 0
+    currency_from_text: bool = False
+
+
+def parse_amounts(col: pa.ChunkedArray, *, column: str, source: str, loader: str = "load",
+                  decimal: str | None = None) -> tuple[np.ndarray, np.ndarray, pd.Series | None, AmountInfo]:
+    """Parse money text such as ``€ 2.900,00``, ``"$1,234.56"``, ``(1,200.00)``, ``1.234,5 EUR``.
+
+    One decimal separator is decided per column from the values that show it
+    (``1.234,50`` or ``12,5`` mean a decimal comma; ``1,234.50`` or ``12.5`` a
+    decimal point).  Returns ``(values, bad, currency_or_None, info)``: NaN for
+    blanks, ``bad`` marks non-blank values that are not amounts, and the
+    currency code found in the text (``€`` -> ``EUR``) when any value has one.
+
+    Raises
+    ------
+    AmountParseError
+        The column mixes decimal commas and decimal points, or more than half
+        of its values are not numbers.
+    """
+    n = len(col)
+    info = AmountInfo(column)
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_decimal(col.type):
+            v = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
+            return v, np.zeros(n, bool), None, info
+    s = text_values(col).str.strip()
+    blank = _blank(s)
+    if not (~blank).any():
+        return np.full(n, np.nan), np.zeros(n, bool), None, info
+    t = s.fillna("")
+    cur = None
+    has_letters = t.str.contains(r"[^\d\s,.\-+()'’]", regex=True)
+    if has_letters.any():
+        code = t.str.extract(_CODE_RE, expand=False)
+        sym = pd.Series(np.nan, index=t.index, dtype=object)
+        for k in sorted(_SYMBOLS, key=len, reverse=True):
+            hit = t.str.contains(k, regex=False) & sym.isna()
+            if hit.any():
+                sym[hit] = _SYMBOLS[k]
+        cur = code.where(code.notna(), sym)
+        if cur.notna().any():
+            info.currency_from_text = True
+        else:
+            cur = None
+    neg_paren = t.str.match(r"^\s*[^\d(]*\(.*\)\s*$")
+    neg_trail = t.str.match(r"^.*\d\s*-$")
+    core = t.str.replace(r"[^\d,.\-]", "", regex=True).str.replace(r"-$", "", regex=True)
+    if decimal is None:
+        comma_dec = core.str.match(r"^-?\d{1,3}(\.\d{3})+,\d*$|^-?\d*,\d{1,2}$|^-?\d+,\d{4,}$|^-?\d{1,3}(\.\d{3}){2,}$")
+        dot_dec = core.str.match(r"^-?\d{1,3}(,\d{3})+\.\d*$|^-?\d*\.\d{1,2}$|^-?\d+\.\d{4,}$|^-?\d{1,3}(,\d{3}){2,}$")
+        nc, nd = int(comma_dec.sum()), int(dot_dec.sum())
+        if nc and nd:
+            ex_c = t[comma_dec].iloc[0]
+            ex_d = t[dot_dec].iloc[0]
+            raise AmountParseError(
+                f"{loader}: column {column!r} of {source} mixes decimal commas and decimal points "
+                f"(e.g. {ex_c!r} and {ex_d!r}), so the amounts cannot be read safely. Export amounts in one number "
+                "format, or pass a cleaned numeric column."
+            )
+        if nc:
+            info.decimal = ","
+        elif not nd and core.str.match(r"^-?\d{1,3}\.\d{3}$").any():
+            info.decimal = ","  # only '1.500'-style values: dots group thousands (European)
+        else:
+            info.decimal = "."
+    else:
+        info.decimal = decimal
+    if info.decimal == ",":
+        num_text = core.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        num_text = core.str.replace(",", "", regex=False)
+    v = pd.to_numeric(num_text.where(num_text != "", np.nan), errors="coerce").to_numpy(dtype=float)
+    neg = (neg_paren | neg_trail).to_numpy(dtype=bool)
+    v = np.where(neg & (v > 0), -v, v)
+    bad = ~blank & ~np.isfinite(v)
+    info.n_bad = int(bad.sum())
+    n_vals = int((~blank).sum())
+    if info.n_bad * 2 > n_vals:
+        rows = np.flatnonzero(bad)
+        raise AmountParseError(
+            f"{loader}: {info.n_bad:,} of {n_vals:,} values in column {column!r} of {source} are not amounts "
+            f"({format_rows(rows[:5], s.iloc[rows[:5]].tolist())}). Expected numbers such as 1234.56, "
+            "'$1,234.56' or '€ 2.900,00'. Pass columns={'amount': '...'} to use another column."
+        )
+    v = np.where(bad, np.nan, v)
+    return v, bad, cur, info
+
+
+# ------------------------------------------------------------------ durations
+def parse_durations(col: pa.ChunkedArray, unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """Durations in minutes from numbers in ``unit`` (ms, s, min) or colon text.
+
+    Colon text is h:m:s (``1:02:03``); two parts are m:s for ``unit='mmss'``
+    and h:m otherwise.  Returns ``(minutes, bad)``.
+    """
+    n = len(col)
+    factor = {"ms": 1 / 60_000, "s": 1 / 60, "min": 1.0, "mmss": 1 / 60, "hhmm": 1.0}[unit]
+    if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
+        v = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(float) * factor
+        return v, np.zeros(n, bool)
+    s = text_values(col).str.strip()
+    blank = _blank(s)
+    t = s.fillna("")
+    parts = t.str.extract(r"^(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?$")
+    a, b, c = (pd.to_numeric(parts[i], errors="coerce").to_numpy(dtype=float) for i in range(3))
+    colon = ~np.isnan(a)
+    three = colon & ~np.isnan(c)
+    two_minutes = a + b / 60 if unit == "mmss" else a * 60 + b
+    clock = np.where(three, a * 60 + b + np.nan_to_num(c) / 60, two_minutes)
+    num = pd.to_numeric(t.str.replace(",", ".", regex=False).str.replace(r"[^\d.]", "", regex=True)
+                        .where(~colon & ~blank, np.nan), errors="coerce").to_numpy(dtype=float)
+    units = t.str.extract(r"(?i)(ms|sec|s|min|m|h)\s*$", expand=False).str.lower()
+    unit_factor = units.map({"ms": 1 / 60_000, "sec": 1 / 60, "s": 1 / 60, "min": 1.0, "m": 1.0, "h": 60.0})
+    num = num * np.where(unit_factor.notna(), unit_factor.to_numpy(dtype=float, na_value=np.nan), factor)
+    out = np.where(colon, clock, num)
+    bad = ~blank & ~np.isfinite(out)
+    return np.where(bad, np.nan, out), bad
+
+
+def parse_bool(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean flags from ``1/0``, ``true/false``, ``yes/no``.  Returns ``(value, known)``."""
+    from salesgoals._vendors import FALSE_VALUES, TRUE_VALUES
+
+    s = text_values(col).str.strip().str.lower().fillna("")
+    t = s.isin(TRUE_VALUES).to_numpy(dtype=bool)
+    f = s.isin(FALSE_VALUES - {""}).to_numpy(dtype=bool)
+    return t, t | f

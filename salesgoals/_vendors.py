@@ -1,0 +1,440 @@
+"""Vendor header aliases and value vocabularies of CRM exports.
+
+One table per CRM says which export header feeds which canonical column, in
+priority order (the first alias present in a file wins).  Headers are matched
+after :func:`norm_header`, which lower-cases and drops everything but letters
+and digits, so ``Close Date``, ``close_date``, ``CloseDate`` and ``CLOSE DATE``
+all match the same alias.
+
+Sources for the spellings: the vendors' field references and real exports as
+collected in the project's export-format notes (Salesforce report labels and
+API names, HubSpot property labels and internal names, Pipedrive
+``"<Entity> - <Field>"`` headers, Zoho display labels, Dynamics 365 "Export to
+Excel" files with their ``(Do Not Modify)`` columns, Close export fields).
+
+Durations carry a unit next to the alias because vendors disagree: HubSpot
+stores milliseconds (UI exports show ``HH:MM:SS``), Salesforce and Close
+seconds, Dynamics minutes, Zoho ``mm:ss``, Pipedrive ``HH:MM``.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "VENDORS",
+    "VENDOR_LABELS",
+    "ACTIVITY_ALIASES",
+    "DEAL_ALIASES",
+    "ROSTER_ALIASES",
+    "DURATION_UNITS",
+    "TYPE_HINTS",
+    "norm_header",
+    "norm_value",
+    "STAGE_STATUS",
+    "STATUS_VALUES",
+    "OUTCOME_VALUES",
+    "OUTCOME_BY_TYPE",
+    "TYPE_VALUES",
+    "SIGNATURES",
+]
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def norm_header(name: object) -> str:
+    """Matching key of a header: lower case, letters and digits only.
+
+    Examples
+    --------
+    >>> norm_header("  Close Date ") == norm_header("CloseDate") == norm_header("close_date")
+    True
+    """
+    return _NON_ALNUM.sub("", str(name).replace("\ufeff", "").replace("\x00", "").lower())
+
+
+def norm_value(value: object) -> str:
+    """Matching key of a vocabulary value (stage, outcome, type): like :func:`norm_header`.
+
+    Examples
+    --------
+    >>> norm_value("Closed - Won") == norm_value("closedwon")
+    True
+    """
+    return norm_header(value)
+
+
+#: CRMs understood by ``crm=``, in the order used to break ties in detection.
+VENDORS: tuple[str, ...] = ("salesforce", "hubspot", "pipedrive", "zoho", "dynamics", "close", "generic")
+VENDOR_LABELS: dict[str, str] = {
+    "salesforce": "Salesforce",
+    "hubspot": "HubSpot",
+    "pipedrive": "Pipedrive",
+    "zoho": "Zoho CRM",
+    "dynamics": "Dynamics 365",
+    "close": "Close",
+    "generic": "generic / canonical",
+}
+
+# Every vendor also accepts the canonical names (a file written by write_csv
+# loads under any crm=), added below.
+_G_ACT = {
+    "rep": ["rep", "sales rep", "salesrep", "owner", "user", "user name", "assigned to", "employee", "agent",
+            "seller", "salesperson", "sales person", "rep name", "owner name"],
+    "timestamp": ["timestamp", "date", "activity date", "datetime", "date time", "time", "created", "created at",
+                  "activity_timestamp", "start", "start time"],
+    "activity_type": ["activity_type", "type", "activity", "activity type", "kind", "channel"],
+    "activity_id": ["activity_id", "id", "record id"],
+    "deal_id": ["deal_id", "deal", "opportunity", "opportunity id", "deal id"],
+    "account": ["account", "company", "account name", "organization", "customer"],
+    "outcome": ["outcome", "result", "disposition", "status"],
+    "duration_min": ["duration_min", "duration", "duration minutes", "minutes"],
+}
+_G_DEAL = {
+    "deal_id": ["deal_id", "id", "deal id", "opportunity id", "record id"],
+    "rep": ["rep", "owner", "sales rep", "salesrep", "deal owner", "user", "seller", "salesperson", "owner name"],
+    "created": ["created", "created date", "create date", "created at", "date created", "creation date", "opened"],
+    "closed": ["closed", "close date", "closed date", "closed at", "date closed", "won date", "close_date"],
+    "status": ["status", "outcome", "result", "state"],
+    "amount": ["amount", "value", "revenue", "deal value", "deal amount", "total", "price"],
+    "stage": ["stage", "deal stage", "pipeline stage"],
+    "account": ["account", "company", "account name", "customer", "organization"],
+    "currency": ["currency", "currency code"],
+    "pipeline": ["pipeline"],
+}
+
+ACTIVITY_ALIASES: dict[str, dict[str, list[str]]] = {
+    "salesforce": {
+        "rep": ["Assigned", "Assigned To", "Activity Owner", "Owner", "Assigned To ID", "OwnerId", "Owner ID"],
+        "timestamp": ["Date", "Due Date", "Completed Date/Time", "CompletedDateTime", "ActivityDateTime",
+                      "Start", "ActivityDate", "Created Date", "CreatedDate"],
+        "activity_type": ["Activity Type", "Type", "Task/Event Record Type", "Type of Interaction",
+                          "Activity Subtype", "TaskSubtype", "EventSubtype", "CallType"],
+        "activity_id": ["Activity ID", "Task ID", "Event ID", "Id"],
+        "deal_id": ["Opportunity", "Opportunity ID", "Related To", "Related To ID", "WhatId"],
+        "account": ["Company / Account", "Account", "Account Name", "AccountId", "Account ID"],
+        "outcome": ["Call Result", "CallDisposition"],
+        "duration_min": ["Call Duration", "CallDurationInSeconds", "Duration", "DurationInMinutes"],
+    },
+    "hubspot": {
+        "rep": ["Activity assigned to", "Assigned to", "Call owner", "Meeting owner", "hubspot_owner_id",
+                "Activity owner", "HubSpot owner"],
+        "timestamp": ["Activity date", "hs_timestamp", "Start Time", "Due date", "hs_meeting_start_time",
+                      "Create Date", "createdate"],
+        "activity_type": ["Task Type", "hs_task_type", "Activity type", "Engagement type"],
+        "activity_id": ["Record ID", "hs_object_id", "Activity ID"],
+        "deal_id": ["Associated Deal", "Associated Deal IDs", "Associated Deals", "Associated Deal ID",
+                    "Deal ID", "deal_id"],
+        "account": ["Associated Company", "Associated Company IDs", "Company name", "Associated Company ID"],
+        "outcome": ["Call outcome", "hs_call_disposition", "Meeting outcome", "hs_meeting_outcome", "Email direction",
+                    "hs_email_direction", "Call status", "hs_call_status", "Task Status", "hs_task_status"],
+        "duration_min": ["Call duration", "hs_call_duration"],
+    },
+    "pipedrive": {
+        "rep": ["Activity - Assigned to user", "Activity - User", "Activity - Owner", "Assigned to user"],
+        "timestamp": ["Activity - Due date", "Activity - Marked as done time", "Activity - Add time",
+                      "Activity - Creation date"],
+        "activity_type": ["Activity - Type", "Type"],
+        "activity_id": ["Activity - ID", "Activity - Pipedrive System ID"],
+        "deal_id": ["Activity - Deal", "Deal - ID", "Deal - Title", "Deal"],
+        "account": ["Activity - Organization", "Organization - Name", "Deal - Organization", "Organization"],
+        "outcome": ["Activity - Done"],
+        "duration_min": ["Activity - Duration"],
+    },
+    "zoho": {
+        "rep": ["Call Owner", "Call Owner Name", "Meeting Owner", "Task Owner", "Activity Owner", "Owner", "Host"],
+        "timestamp": ["Call Start Time", "Call_Start_Time", "Start DateTime", "From", "Due Date", "Created Time"],
+        "activity_type": ["Activity Type", "Call Type", "Call_Type"],
+        "activity_id": ["Record Id", "Id"],
+        "deal_id": ["Related To", "What_Id", "Deal Name"],
+        "account": ["Account Name", "Related To Account"],
+        "outcome": ["Call Result", "Call_Result", "Call Status", "Outgoing Call Status"],
+        "duration_min": ["Call Duration (in seconds)", "Call_Duration_in_seconds", "Call Duration (in minutes)",
+                         "Call Duration", "Call_Duration"],
+    },
+    "dynamics": {
+        "rep": ["Owner", "Owning User", "Assigned To"],
+        "timestamp": ["Actual End", "Actual Start", "Date Completed", "Due", "Start Time", "Created On",
+                      "Modified On"],
+        "activity_type": ["Activity Type", "activitytypecode"],
+        "activity_id": ["(Do Not Modify) Phone Call", "(Do Not Modify) Appointment", "(Do Not Modify) Activity",
+                        "(Do Not Modify) Email", "(Do Not Modify) Task", "Activity ID", "activityid"],
+        "deal_id": ["Regarding", "Regarding (Opportunity)", "regardingobjectid"],
+        "account": ["Account", "Potential Customer", "Customer"],
+        "outcome": ["Activity Status", "Status Reason", "Status"],
+        "duration_min": ["Duration", "Actual Duration", "actualdurationminutes"],
+    },
+    "close": {
+        "rep": ["user_name", "user", "user_id", "created_by_name"],
+        "timestamp": ["date_created", "activity_at", "date", "date_updated"],
+        "activity_type": ["_type", "type", "activity_type"],
+        "activity_id": ["id", "activity_id"],
+        "deal_id": ["opportunity_id", "opportunity"],
+        "account": ["lead_name", "lead_id"],
+        "outcome": ["disposition", "status"],
+        "duration_min": ["duration"],
+    },
+    "generic": _G_ACT,
+}
+
+DEAL_ALIASES: dict[str, dict[str, list[str]]] = {
+    "salesforce": {
+        "deal_id": ["Opportunity ID", "Opportunity Id", "Id", "Opportunity: Opportunity ID"],
+        "rep": ["Opportunity Owner", "Owner", "Owner Name", "Owner Full Name", "OwnerId", "Owner ID"],
+        "created": ["Created Date", "CreatedDate", "Created Date/Time", "Opportunity Created Date"],
+        "closed": ["Close Date", "CloseDate", "Closed Date"],
+        "status": ["IsWon", "Won", "Is Won"],
+        "amount": ["Amount", "Total Amount", "Opportunity Amount", "Amount (converted)"],
+        "stage": ["Stage", "StageName", "Opportunity Stage"],
+        "account": ["Account Name", "Account", "AccountId", "Account ID"],
+        "currency": ["Opportunity Currency", "CurrencyIsoCode", "Amount Currency", "Total Amount Currency",
+                     "Currency"],
+        "pipeline": ["Opportunity Record Type", "RecordTypeId", "Record Type", "Type", "Opportunity Type"],
+    },
+    "hubspot": {
+        "deal_id": ["Record ID", "hs_object_id", "Deal ID", "dealId"],
+        "rep": ["Deal owner", "hubspot_owner_id", "Owner"],
+        "created": ["Create Date", "createdate", "Created Date"],
+        "closed": ["Close Date", "closedate"],
+        "status": ["Is Closed Won", "hs_is_closed_won"],
+        "amount": ["Amount", "amount", "Amount in company currency", "amount_in_home_currency"],
+        "stage": ["Deal Stage", "dealstage"],
+        "account": ["Associated Company", "Associated Company IDs", "Associated Company (Primary)", "Company name"],
+        "currency": ["Currency", "deal_currency_code"],
+        "pipeline": ["Pipeline", "pipeline"],
+    },
+    "pipedrive": {
+        "deal_id": ["Deal - ID", "Deal - Pipedrive System ID"],
+        "rep": ["Deal - Owner", "Deal - User", "Deal - Assigned to user", "Owner"],
+        "created": ["Deal - Deal created", "Deal - Creation date", "Deal - Add time", "Deal - Created"],
+        "closed": ["Deal - Deal closed on", "Deal - Closed on", "Deal - Won time", "Deal - Lost time",
+                   "Deal - Close time"],
+        "status": ["Deal - Status", "Status"],
+        "amount": ["Deal - Value", "Value"],
+        "stage": ["Deal - Stage", "Deal - Stage (pipeline)", "Stage"],
+        "account": ["Deal - Organization", "Organization - Name", "Organization"],
+        "currency": ["Deal - Currency", "Deal - Currency of value", "Currency"],
+        "pipeline": ["Deal - Pipeline", "Pipeline"],
+    },
+    "zoho": {
+        "deal_id": ["Record Id", "Id", "Deal Id"],
+        "rep": ["Deal Owner", "Deal Owner Name", "Owner"],
+        "created": ["Created Time", "Created_Time", "Created Date"],
+        "closed": ["Closing Date", "Closing_Date"],
+        "status": [],
+        "amount": ["Amount", "Offer Total Amount", "Grand Total"],
+        "stage": ["Stage"],
+        "account": ["Account Name", "Account_Name", "Contact Name"],
+        "currency": ["Currency", "Deal Currency"],
+        "pipeline": ["Pipeline", "Layout"],
+    },
+    "dynamics": {
+        "deal_id": ["(Do Not Modify) Opportunity", "Opportunity ID", "opportunityid"],
+        "rep": ["Owner", "Owning User", "ownerid"],
+        "created": ["Created On", "createdon"],
+        "closed": ["Actual Close Date", "actualclosedate", "Closed On"],
+        "status": ["Status", "statecode"],
+        "amount": ["Actual Revenue", "Est. Revenue", "actualvalue", "estimatedvalue", "Actual Revenue (Base)",
+                   "Est. Revenue (Base)"],
+        "stage": ["Pipeline Phase", "Sales Stage", "stepname", "Status Reason"],
+        "account": ["Potential Customer", "Account", "customerid", "parentaccountid"],
+        "currency": ["Currency", "transactioncurrencyid"],
+        "pipeline": ["Process", "Business Process Flow"],
+    },
+    "close": {
+        "deal_id": ["id", "opportunity_id"],
+        "rep": ["user_name", "user", "user_id"],
+        "created": ["date_created"],
+        "closed": ["date_won", "date_lost", "date_closed"],
+        "status": ["status_type"],
+        "amount": ["value", "annualized_value"],
+        "stage": ["status_label", "status", "status_display_name"],
+        "account": ["lead_name", "lead_id"],
+        "currency": ["value_currency", "currency"],
+        "pipeline": ["pipeline_name", "pipeline"],
+    },
+    "generic": _G_DEAL,
+}
+
+ROSTER_ALIASES: dict[str, list[str]] = {
+    "rep": ["rep", "sales rep", "name", "full name", "user", "user name", "employee", "seller", "owner",
+            "salesperson"],
+    "team": ["team", "sales team", "squad", "group", "role"],
+    "manager": ["manager", "reports to", "manager name", "line manager", "supervisor"],
+    "region": ["region", "territory", "area", "market"],
+    "start": ["start", "start date", "hire date", "hired", "joined", "from"],
+    "end": ["end", "end date", "termination date", "leave date", "left", "to", "exit date"],
+}
+
+# canonical names always count, first
+for _table, _cols in ((ACTIVITY_ALIASES, _G_ACT), (DEAL_ALIASES, _G_DEAL)):
+    for _vendor, _spec in _table.items():
+        for _canon in _cols:
+            _spec.setdefault(_canon, [])
+            if _canon not in _spec[_canon]:
+                _spec[_canon].insert(0, _canon)
+
+#: Unit of a duration column, by (vendor, normalised header).  Default: minutes.
+#: ``ms`` milliseconds, ``s`` seconds, ``min`` minutes; colon text (``1:02:03``)
+#: is read as h:m:s, except ``mmss`` (``02:30`` = 2.5 min) and ``hhmm`` (``00:30`` = 30 min).
+DURATION_UNITS: dict[tuple[str, str], str] = {
+    ("hubspot", "callduration"): "ms",
+    ("hubspot", "hscallduration"): "ms",
+    ("salesforce", "callduration"): "s",
+    ("salesforce", "calldurationinseconds"): "s",
+    ("salesforce", "duration"): "min",
+    ("salesforce", "durationinminutes"): "min",
+    ("zoho", "calldurationinseconds"): "s",
+    ("zoho", "calldurationinminutes"): "min",
+    ("zoho", "callduration"): "mmss",
+    ("zoho", "callduration_"): "mmss",
+    ("pipedrive", "activityduration"): "hhmm",
+    ("dynamics", "duration"): "min",
+    ("close", "duration"): "s",
+}
+
+#: Headers that reveal the activity type of a file that has no type column
+#: (HubSpot exports calls, meetings and emails as separate files).
+TYPE_HINTS: tuple[tuple[str, str], ...] = (
+    ("calloutcome", "call"),
+    ("hscalldisposition", "call"),
+    ("callduration", "call"),
+    ("calltitle", "call"),
+    ("callnotes", "call"),
+    ("calldirection", "call"),
+    ("hscalltitle", "call"),
+    ("callstarttime", "call"),
+    ("callownername", "call"),
+    ("callowner", "call"),
+    ("calldurationinseconds", "call"),
+    ("meetingoutcome", "meeting"),
+    ("hsmeetingoutcome", "meeting"),
+    ("meetingname", "meeting"),
+    ("hsmeetingtitle", "meeting"),
+    ("meetingowner", "meeting"),
+    ("isalldayevent", "meeting"),
+    ("activitydatetime", "meeting"),
+    ("emailsubject", "email"),
+    ("hsemailsubject", "email"),
+    ("emaildirection", "email"),
+    ("emailsendstatus", "email"),
+    ("hsemaildirection", "email"),
+)
+
+#: Columns that identify a vendor's layout (normalised), beyond the aliases.
+SIGNATURES: dict[str, tuple[str, ...]] = {
+    "salesforce": ("opportunityowner", "opportunityname", "stagename", "iswon", "isclosed", "ownerid", "whatid",
+                   "calldurationinseconds", "calldisposition", "closedate", "forecastcategory", "assigned",
+                   "companyaccount", "callresult", "fiscalperiod", "probability", "activitydate"),
+    "hubspot": ("recordid", "dealowner", "dealstage", "activityassignedto", "calloutcome", "meetingoutcome",
+                "emailsubject", "hubspotownerid", "hsobjectid", "createdate", "dealname", "iscloseddown",
+                "isclosedwon", "isdealclosed", "hstimestamp", "associatedcompany", "callduration"),
+    "pipedrive": (),  # detected by the "<entity> - <field>" prefix, see detection in io
+    "zoho": ("dealowner", "closingdate", "createdtime", "modifiedtime", "callowner", "callstarttime",
+             "recordid", "dealownername", "callownername", "dealname", "calldurationinseconds"),
+    "dynamics": ("actualclosedate", "estrevenue", "actualrevenue", "createdon", "potentialcustomer",
+                 "estclosedate", "statusreason", "topic", "regarding", "actualend", "activitystatus"),
+    "close": ("leadname", "datewon", "datelost", "statustype", "statuslabel", "username", "datecreated",
+              "valuecurrency", "valueperiod", "leadid", "type", "valueformatted", "disposition", "userid"),
+    "generic": (),
+}
+
+# ------------------------------------------------------------------ deal status
+#: Stage names that decide won / lost / open (normalised keys).  Custom stages
+#: go through ``stage_map=``.
+_WON = ["Closed Won", "closedwon", "Won", "Closed - Won", "Closed/Won", "Deal Won", "Closed Won (Paid)", "Signed",
+        "Contract Signed", "Booked", "Win"]
+_LOST = ["Closed Lost", "closedlost", "Lost", "Closed - Lost", "Closed/Lost", "Deal Lost", "Closed-Lost to Competition",
+         "Closed Lost to Competition", "Dead", "Disqualified", "Closed Lost (No Decision)", "No Decision", "Loss",
+         "Abandoned"]
+_OPEN = [
+    # Salesforce / Zoho default picklist
+    "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
+    "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review",
+    # HubSpot default sales pipeline (labels and internal ids)
+    "Appointment Scheduled", "appointmentscheduled", "Qualified To Buy", "qualifiedtobuy",
+    "Presentation Scheduled", "presentationscheduled", "Decision Maker Bought-In", "decisionmakerboughtin",
+    "Contract Sent", "contractsent",
+    # Pipedrive default pipeline
+    "Lead In", "Contact Made", "Demo Scheduled", "Proposal Made", "Negotiations Started", "Qualified",
+    # Dynamics 365 pipeline phases / business process stages
+    "Qualify", "Develop", "Propose", "Close", "1-Qualify", "2-Develop", "3-Propose", "4-Close",
+    # Close default statuses and generic words
+    "Active", "Open", "In Progress", "Discovery", "Demo", "Proposal", "Negotiation", "Lead", "New",
+    "Pending", "Evaluation", "Trial", "Contacted",
+]
+STAGE_STATUS: dict[str, str] = {}
+for _status, _names in (("open", _OPEN), ("lost", _LOST), ("won", _WON)):
+    for _n in _names:
+        STAGE_STATUS[norm_value(_n)] = _status
+
+#: Values of explicit status columns (Pipedrive ``Deal - Status``, Dynamics ``Status``,
+#: Close ``status_type``, generic ``status``).
+STATUS_VALUES: dict[str, str] = {
+    **{norm_value(v): "won" for v in ("won", "closed won", "closedwon", "win", "w")},
+    **{norm_value(v): "lost" for v in ("lost", "closed lost", "closedlost", "loss", "l")},
+    **{norm_value(v): "open" for v in ("open", "active", "in progress", "pending", "ongoing")},
+}
+
+#: Boolean spellings (IsWon, IsClosed, hs_is_closed_won ...).
+TRUE_VALUES = frozenset({"1", "true", "yes", "y", "t", "x", "won", "closed"})
+FALSE_VALUES = frozenset({"0", "false", "no", "n", "f", ""})
+
+# ------------------------------------------------------------------ activities
+#: Activity type spellings -> canonical type (normalised keys).
+TYPE_VALUES: dict[str, str] = {}
+for _canon, _names in {
+    "call": ["call", "calls", "phone call", "phonecall", "phone", "outbound call", "inbound call", "log a call",
+             "logged call", "cold call", "dial", "Outbound", "Inbound", "Missed", "CALL"],
+    "email": ["email", "emails", "e-mail", "email sent", "sent email", "mail", "incoming_email", "forwarded_email",
+              "EMAIL", "Email Message", "List Email", "Send Letter"],
+    "meeting": ["meeting", "meetings", "appointment", "event", "demo", "call and meeting", "video call",
+                "video meeting", "lunch", "visit", "site visit", "onsite", "MEETING"],
+    "linkedin": ["linkedin", "linked in", "linked_in", "linkedin message", "inmail", "social", "LINKED_IN"],
+    "task": ["task", "todo", "to-do", "to do", "deadline", "follow up", "follow-up", "other", "TODO"],
+    "note": ["note", "notes", "comment"],
+    "sms": ["sms", "text", "text message", "whatsapp"],
+}.items():
+    for _n in _names:
+        TYPE_VALUES[norm_value(_n)] = _canon
+
+#: Outcome spellings -> canonical outcome, whatever the activity type.
+OUTCOME_VALUES: dict[str, str] = {}
+for _canon, _names in {
+    "connected": ["connected", "connect", "answered", "reached", "spoke", "conversation", "completed call",
+                  "attended dialled", "received", "call connected", "contacted", "interested", "not interested",
+                  "meeting booked"],
+    "no_answer": ["no answer", "no_answer", "noanswer", "no-answer", "unattended dialled", "missed",
+                  "not answered", "unanswered", "did not answer", "no response"],
+    "voicemail": ["voicemail", "left voicemail", "left vm", "vm left", "vm-left", "vm-answer", "left message",
+                  "left live message", "left_voicemail", "voice mail", "machine"],
+    "busy": ["busy", "line busy"],
+    "wrong_number": ["wrong number", "wrong_number", "bad number", "invalid number", "disconnected",
+                     "number not in service"],
+    "held": ["held", "attended", "occurred", "took place", "happened"],
+    "no_show": ["no show", "no_show", "noshow", "no-show", "did not attend", "not attended"],
+    "canceled": ["canceled", "cancelled", "canceled by prospect", "cancel"],
+    "rescheduled": ["rescheduled", "moved", "postponed"],
+    "scheduled": ["scheduled", "booked", "planned", "undone", "not started", "open", "in progress",
+                  "not_started", "in_progress", "waiting", "deferred", "overdue", "pending"],
+    "sent": ["sent", "email", "email sent", "forwarded_email", "forwarded email", "delivered", "outgoing"],
+    "received": ["incoming_email", "incoming email", "inbound", "incoming"],
+}.items():
+    for _n in _names:
+        OUTCOME_VALUES[norm_value(_n)] = _canon
+
+#: Outcomes whose meaning depends on the activity type (``Done`` is a held
+#: meeting but says nothing about whether a call connected: ``None`` = unknown).
+OUTCOME_BY_TYPE: dict[tuple[str, str], str | None] = {
+    ("meeting", "completed"): "held",
+    ("meeting", "done"): "held",
+    ("meeting", "complete"): "held",
+    ("meeting", "closed"): "held",
+    ("call", "completed"): None,
+    ("call", "complete"): None,
+    ("call", "done"): None,
+    ("email", "completed"): "sent",
+    ("email", "done"): "sent",
+    ("task", "completed"): "completed",
+    ("task", "done"): "completed",
+}

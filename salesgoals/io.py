@@ -1,0 +1,1170 @@
+"""Load CRM exports into canonical tidy frames, and write spreadsheet-safe CSV.
+
+The loaders read what analysts already have: a Salesforce report or backup, a
+HubSpot, Pipedrive, Zoho, Dynamics 365 or Close export, or any CSV with
+recognisable headers.  They return the canonical frames every other module of
+salesgoals works on (:data:`salesgoals._schema.ACTIVITY_COLUMNS`,
+:data:`~salesgoals._schema.DEAL_COLUMNS`, :data:`~salesgoals._schema.ROSTER_COLUMNS`).
+
+What the loaders take care of
+-----------------------------
+* **Layouts**: ``crm="auto"`` scores the headers against each vendor's report
+  labels and API names (case- and punctuation-insensitive); ``columns={...}``
+  overrides any mapping.  Several files (HubSpot exports calls, meetings and
+  emails separately) are combined; the activity type of a file without a type
+  column is read from its headers (``Call outcome`` -> call).
+* **Dialects**: UTF-8, UTF-8 with BOM, cp1252 and NUL bytes; comma, semicolon,
+  tab and pipe delimiters; CRLF; report title rows above the header and
+  ``Grand Totals`` / ``Copyright`` / ``Confidential`` footers below the data;
+  CSV, TSV, ``.csv.gz``, XLSX and Parquet files or DataFrames.
+* **Values**: one date format detected per column (ISO, m/d/Y, d/m/Y, d.m.Y,
+  12- or 24-hour times, Excel serials, epoch numbers); amounts such as
+  ``€ 2.900,00``, ``"$1,234.56"`` or ``(1,200.00)``; durations in each vendor's
+  unit converted to minutes; stages, outcomes and activity types mapped to the
+  canonical vocabulary.
+* **Accounting**: every input row is either loaded or excluded for a counted
+  reason.  The :class:`DataQualityReport` travels with the result in
+  ``df.attrs["quality"]`` and its counts are warned once
+  (:class:`~salesgoals.errors.DataQualityWarning`).
+
+Examples
+--------
+>>> import salesgoals as sg
+>>> sim = sg.simulate.make_crm_data(n_reps=3, n_weeks=8, seed=0)
+>>> acts = sg.load_activities(sim.activities)
+>>> acts.columns.tolist()
+['rep', 'timestamp', 'activity_type', 'activity_id', 'deal_id', 'account', 'outcome', 'duration_min']
+>>> acts.attrs["quality"].loaded_rows == len(sim.activities)
+True
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from salesgoals import _parse
+from salesgoals import _vendors as V
+from salesgoals._schema import (
+    ACTIVITY_COLUMNS,
+    ACTIVITY_REQUIRED,
+    DEAL_COLUMNS,
+    DEAL_STATUSES,
+    ROSTER_COLUMNS,
+    UNASSIGNED,
+)
+from salesgoals.errors import (
+    DataQualityError,
+    DataQualityWarning,
+    SchemaError,
+    format_rows,
+    format_values,
+)
+
+__all__ = ["load_activities", "load_deals", "load_roster", "write_csv", "DataQualityReport"]
+
+CRM = Literal["auto", "salesforce", "hubspot", "pipedrive", "zoho", "dynamics", "close", "generic"]
+Source = "str | os.PathLike | pd.DataFrame | Sequence[str | os.PathLike | pd.DataFrame]"
+
+#: Why a row was excluded, in the order the checks run (one reason per row).
+EXCLUSION_REASONS: dict[str, str] = {
+    "malformed_row": "row has the wrong number of fields",
+    "missing_rep": "blank rep / owner",
+    "missing_timestamp": "blank activity date",
+    "unparseable_timestamp": "activity date not readable in the column's format",
+    "not_an_activity": "status-change or system entry, not a rep activity",
+    "missing_created": "blank created date",
+    "unparseable_created": "created date not readable in the column's format",
+    "missing_status": "no stage or status to tell won / lost / open",
+    "closed_without_close_date": "won or lost deal without a (readable) close date",
+    "unparseable_amount": "amount not readable as a number",
+    "negative_amount": "negative amount",
+    "duplicate_row": "exact duplicate of an earlier row",
+    "duplicate_id": "id already seen in an earlier row (first kept)",
+    "duplicate_rep": "rep already listed in an earlier row (first kept)",
+}
+
+_NON_ACTIVITIES = frozenset({"leadstatuschange", "opportunitystatuschange", "statuschange", "created",
+                             "leadmerge", "customactivity"})  # fmt: skip
+
+#: Flag columns that say whether a deal is closed (vendor API names and labels).
+_CLOSED_FLAGS = {
+    "salesforce": ["IsClosed", "Closed", "Is Closed"],
+    "hubspot": ["Is Deal Closed?", "hs_is_closed", "Is Closed"],
+}
+#: Separate time-of-day columns that complete a date column.
+_TIME_COLUMNS = {"pipedrive": ["Activity - Due time", "Due time"], "zoho": [], "generic": ["time"]}
+#: Salesforce tasks often leave Type blank and put it in the subject ("Email: Proposal").
+_SUBJECT_COLUMNS = ["Subject", "Activity Subject", "Activity - Subject", "Call Title", "Meeting name", "Task Title"]
+
+
+# ======================================================================= report
+class _Summary:
+    """Printable summary: ``str()`` gives text, Jupyter renders HTML."""
+
+    def __init__(self, title: str, lines: list[str], table: pd.DataFrame):
+        self.title, self.lines, self.table = title, lines, table
+
+    def __str__(self) -> str:
+        body = "\n".join(self.lines)
+        tab = self.table.to_string(index=False) if len(self.table) else "(no rows excluded)"
+        return f"{self.title}\n{'=' * len(self.title)}\n{body}\n\n{tab}"
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        import html
+
+        items = "".join(f"<li>{html.escape(x)}</li>" for x in self.lines)
+        tab = self.table.to_html(index=False) if len(self.table) else "<p>(no rows excluded)</p>"
+        return f"<h4>{html.escape(self.title)}</h4><ul>{items}</ul>{tab}"
+
+
+@dataclass
+class DataQualityReport:
+    """What a loader read, what it excluded and why.
+
+    Attached to every loaded frame as ``df.attrs["quality"]``.  The accounting
+    identity ``loaded_rows + sum(excluded.values()) == input_rows`` always
+    holds; report furniture (title rows, footers, blank lines) is not data and
+    is counted separately in ``furniture``.
+
+    Attributes
+    ----------
+    loader : str
+        ``"load_activities"``, ``"load_deals"`` or ``"load_roster"``.
+    sources : list of str
+        Names of the inputs, in order.
+    crm : list of str
+        Layout detected (or given) for each input.
+    columns : list of dict
+        For each input, the canonical column -> export header mapping used.
+    input_rows, loaded_rows : int
+        Data rows read and rows in the result.
+    excluded : dict
+        Rows excluded, by reason (see :data:`EXCLUSION_REASONS`).
+    examples : dict
+        One example per reason: ``"'file.csv' row 12: 'value'"``.
+    repaired : dict
+        Values repaired but kept (for example missing amounts set to 0).
+    furniture : dict
+        Non-data lines dropped: ``title_rows``, ``footer_rows``, ``blank_rows``.
+    notes : list of str
+        How the data were read: encoding, delimiter, date formats, day/month order.
+    """
+
+    loader: str
+    sources: list[str] = field(default_factory=list)
+    crm: list[str] = field(default_factory=list)
+    columns: list[dict[str, str]] = field(default_factory=list)
+    input_rows: int = 0
+    loaded_rows: int = 0
+    excluded: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, str] = field(default_factory=dict)
+    repaired: dict[str, int] = field(default_factory=dict)
+    furniture: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_excluded(self) -> int:
+        """Total rows excluded."""
+        return int(sum(self.excluded.values()))
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """Excluded and repaired rows by reason: columns ``reason``, ``rows``, ``action``, ``description``, ``example``."""
+        recs = [
+            {"reason": k, "rows": int(v), "action": "excluded", "description": EXCLUSION_REASONS.get(k, k),
+             "example": self.examples.get(k, "")}
+            for k, v in self.excluded.items()
+        ] + [
+            {"reason": k, "rows": int(v), "action": "repaired", "description": k.replace("_", " "),
+             "example": self.examples.get(k, "")}
+            for k, v in self.repaired.items()
+        ]  # fmt: skip
+        return pd.DataFrame(recs, columns=["reason", "rows", "action", "description", "example"])
+
+    def summary(self) -> _Summary:
+        """Text/HTML summary of the load."""
+        crm = ", ".join(f"{s} ({V.VENDOR_LABELS.get(c, c)})" for s, c in zip(self.sources, self.crm))
+        lines = [
+            f"inputs: {crm}",
+            f"rows: {self.input_rows:,} read, {self.loaded_rows:,} loaded, {self.n_excluded:,} excluded",
+        ]
+        if self.furniture:
+            lines.append("report furniture dropped: " + ", ".join(f"{v:,} {k.replace('_', ' ')}"
+                                                                    for k, v in self.furniture.items()))
+        lines += self.notes
+        return _Summary(f"{self.loader}: data quality", lines, self.table)
+
+    def __repr__(self) -> str:
+        return (f"DataQualityReport({self.loader}: {self.input_rows:,} rows read, {self.loaded_rows:,} loaded, "
+                f"{self.n_excluded:,} excluded {dict(self.excluded)})")  # fmt: skip
+
+
+# ======================================================================= column mapping
+def _known_headers() -> frozenset[str]:
+    keys: set[str] = set()
+    for table in (V.ACTIVITY_ALIASES, V.DEAL_ALIASES):
+        for spec in table.values():
+            for aliases in spec.values():
+                keys.update(V.norm_header(a) for a in aliases)
+    for aliases in V.ROSTER_ALIASES.values():
+        keys.update(V.norm_header(a) for a in aliases)
+    for sig in V.SIGNATURES.values():
+        keys.update(sig)
+    keys.update(V.norm_header(a) for a in _SUBJECT_COLUMNS)
+    return frozenset(keys)
+
+
+_KNOWN = _known_headers()
+_PIPEDRIVE_PREFIX = re.compile(r"^\s*(deal|activity|person|organization|organisation|lead|product)\s+-\s+", re.I)
+_DNM = re.compile(r"^\s*\(do not modify\)", re.I)
+
+
+def _header_keys(headers: list[str]) -> dict[str, str]:
+    """Normalised key -> header (first occurrence), skipping Dynamics checksum columns."""
+    keys: dict[str, str] = {}
+    for h in headers:
+        if re.match(r"^\s*\(do not modify\)\s*(row checksum|modified on)", h, re.I):
+            continue
+        keys.setdefault(V.norm_header(h), h)
+    return keys
+
+
+def _detect_vendor(headers: list[str], table: Mapping[str, Mapping[str, list[str]]]) -> str:
+    keys = set(_header_keys(headers))
+    generic = {V.norm_header(a) for aliases in table["generic"].values() for a in aliases}
+    scores = {}
+    for v in V.VENDORS[:-1]:
+        own = {V.norm_header(a) for aliases in table[v].values() for a in aliases} - generic
+        own |= set(V.SIGNATURES[v])
+        score = float(len(keys & own))
+        if v == "pipedrive":
+            score += 2 * sum(bool(_PIPEDRIVE_PREFIX.match(h)) for h in headers)
+        if v == "dynamics":
+            score += 3 * sum(bool(_DNM.match(h)) for h in headers)
+        scores[v] = score
+    best = max(scores.values())
+    if best < 1:
+        return "generic"
+    return next(v for v in V.VENDORS if scores.get(v) == best)
+
+
+def _resolve(headers: list[str], table, crm: str, columns: Mapping[str, str] | None, canon: Sequence[str],
+             name: str, loader: str) -> tuple[str, dict[str, str]]:
+    """Pick the vendor and map canonical columns to headers."""
+    if crm not in ("auto", *V.VENDORS):
+        raise ValueError(f"{loader}: crm must be one of 'auto', {', '.join(map(repr, V.VENDORS))}; got {crm!r}.")
+    vendor = _detect_vendor(headers, table) if crm == "auto" else crm
+    keys = _header_keys(headers)
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    for spec in (table[vendor], table["generic"]):
+        for c in canon:
+            if c in mapping:
+                continue
+            for alias in spec.get(c, []):
+                h = keys.get(V.norm_header(alias))
+                if h is not None and h not in used:
+                    mapping[c] = h
+                    used.add(h)
+                    break
+    if columns:
+        if not isinstance(columns, Mapping):
+            raise TypeError(f"{loader}: columns must be a dict like {{'rep': 'Owner Name'}}; got {type(columns).__name__}.")
+        unknown = [k for k in columns if k not in canon]
+        if unknown:
+            raise SchemaError(
+                f"{loader}: columns= has unknown canonical name(s) {format_values(unknown)}. "
+                f"Valid names: {', '.join(canon)}."
+            )
+        for c, h in columns.items():
+            if h is None:
+                mapping.pop(c, None)
+                continue
+            hit = h if h in headers else keys.get(V.norm_header(h))
+            if hit is None:
+                raise SchemaError(
+                    f"{loader}: columns={{{c!r}: {h!r}}} but {name} has no column {h!r}. "
+                    f"Found: {', '.join(headers[:40])}{' ...' if len(headers) > 40 else ''}."
+                )
+            for k, v in list(mapping.items()):
+                if v == hit and k != c:
+                    del mapping[k]
+            mapping[c] = hit
+    return vendor, mapping
+
+
+def _missing_error(loader, name, vendor, missing, table, headers, extra=""):
+    looked = []
+    for c in missing:
+        al = list(dict.fromkeys([*table[vendor].get(c, []), *table["generic"].get(c, [])]))
+        looked.append(f"{c} (looked for, case-insensitive: {', '.join(al[:8])}{' ...' if len(al) > 8 else ''})")
+    found = ", ".join(headers[:40]) + (" ..." if len(headers) > 40 else "")
+    example = ", ".join(f"{c!r}: '<header>'" for c in missing)
+    return SchemaError(
+        f"{loader}: no {' / '.join(missing)} column in {name} (layout: {V.VENDOR_LABELS[vendor]}). "
+        f"{'; '.join(looked)}. Found: {found}. Pass columns={{{example}}} to choose{extra}."
+    )
+
+
+def _find(headers: list[str], aliases: Sequence[str], exclude: set[str] = frozenset()) -> str | None:
+    keys = _header_keys(headers)
+    for a in aliases:
+        h = keys.get(V.norm_header(a))
+        if h is not None and h not in exclude:
+            return h
+    return None
+
+
+# ======================================================================= per-file state
+class _Rows:
+    """Exclusion bookkeeping of one input: one reason per row, first reason wins."""
+
+    def __init__(self, n: int, name: str):
+        self.n, self.name = n, name
+        self.reason = np.zeros(n, dtype=np.int16)
+        self.codes = {r: i + 1 for i, r in enumerate(EXCLUSION_REASONS)}
+        self.examples: dict[str, str] = {}
+        self.repaired: dict[str, int] = {}
+
+    def exclude(self, mask: np.ndarray, reason: str, values: Any = None) -> None:
+        m = np.asarray(mask, dtype=bool) & (self.reason == 0)
+        if not m.any():
+            return
+        self.reason[m] = self.codes[reason]
+        if reason not in self.examples:
+            i = int(np.flatnonzero(m)[0])
+            v = "" if values is None else f": {_item(values, i)!r}"
+            self.examples[reason] = f"{self.name} row {i + 1}{v}"
+
+    def repair(self, mask: np.ndarray, what: str, values: Any = None) -> None:
+        m = np.asarray(mask, dtype=bool) & (self.reason == 0)
+        k = int(m.sum())
+        if k:
+            self.repaired[what] = self.repaired.get(what, 0) + k
+            if what not in self.examples:
+                i = int(np.flatnonzero(m)[0])
+                v = "" if values is None else f": {_item(values, i)!r}"
+                self.examples[what] = f"{self.name} row {i + 1}{v}"
+
+    @property
+    def keep(self) -> np.ndarray:
+        return self.reason == 0
+
+
+def _item(values: Any, i: int) -> Any:
+    v = values.iloc[i] if isinstance(values, pd.Series) else values[i]
+    return v.item() if hasattr(v, "item") else v
+
+
+def _text(table: pa.Table, col: str | None, n: int) -> pd.Series:
+    """Stripped text of a column; blanks are NaN (missing)."""
+    if col is None:
+        return pd.Series(np.full(n, np.nan, dtype=object), dtype="str")
+    s = _parse.text_values(table.column(col)).str.strip()
+    return s.where(s != "", np.nan)
+
+
+def _map_vocab(s: pd.Series, fn) -> pd.Series:
+    """Map each distinct value through ``fn`` (vectorised over the few distinct values)."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    mapped = np.array([fn(u) for u in uniques] + [np.nan], dtype=object)
+    return pd.Series(mapped[codes], index=s.index, dtype=object)
+
+
+def _slug(v: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", str(v).lower()).strip("_") or "other"
+
+
+def _as_sources(source: Any) -> list[Any]:
+    if isinstance(source, (list, tuple)):
+        if not source:
+            raise ValueError("no input given: pass a path, a DataFrame or a non-empty list of them.")
+        return list(source)
+    return [source]
+
+
+def _open(src: Any, loader: str, encoding, sep, sheet_name) -> _parse.Source:
+    try:
+        return _parse.open_source(src, known=_KNOWN, encoding=encoding, sep=sep, sheet_name=sheet_name)
+    except TypeError as exc:
+        raise TypeError(f"{loader}: {exc}") from None
+
+
+def _dates(table, col, name, loader, rows: _Rows, dayfirst, date_format, notes, *, required: bool,
+           missing_reason: str | None = None, bad_reason: str | None = None) -> np.ndarray:
+    n = table.num_rows
+    if col is None:
+        return np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    values, bad, info = _parse.parse_dates(table.column(col), column=col, source=name, dayfirst=dayfirst,
+                                           date_format=date_format, loader=loader)  # fmt: skip
+    fmt = " / ".join(info.formats) if info.formats else "(empty)"
+    note = f"{name}: dates in {col!r} read as {fmt}"
+    if info.ambiguous:
+        order = "day-first" if info.dayfirst else "month-first"
+        if dayfirst is None:
+            note += (f"; AMBIGUOUS (no day above 12), assumed {order}: pass dayfirst="
+                     f"{not info.dayfirst} if they are {'month' if info.dayfirst else 'day'}-first")  # fmt: skip
+        else:
+            note += f"; ambiguous, {order} as requested by dayfirst={dayfirst}"
+    elif info.dayfirst is not None:
+        note += f" ({'day' if info.dayfirst else 'month'}-first, decided by the data)"
+    notes.append(note)
+    if required:
+        raw = None
+        if bad.any():
+            raw = _parse.text_values(table.column(col))
+        rows.exclude(np.isnat(values) & ~bad, missing_reason)
+        rows.exclude(bad, bad_reason, raw)
+    return values
+
+
+def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon: Sequence[str],
+            key_cols: Sequence[str] | None, dup_reason: str) -> pd.DataFrame:
+    """Concatenate per-file results, drop duplicates across files, attach and warn the report."""
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    reason = np.concatenate([r["rows"].reason for r in reports])
+    origin = np.concatenate([np.full(r["rows"].n, i) for i, r in enumerate(reports)])
+    rowno = np.concatenate([np.arange(r["rows"].n) for r in reports])
+    codes = reports[0]["rows"].codes
+    keep = reason == 0
+    # duplicates are judged among rows that survived the other checks
+    kept = out.loc[keep]
+    idx = np.flatnonzero(keep)
+    if len(kept):
+        dup_row = _duplicated(kept, list(canon))
+        reason[idx[dup_row]] = codes["duplicate_row"]
+        if key_cols and all(c in kept.columns for c in key_cols):
+            has_key = kept[key_cols[-1]].notna().to_numpy()
+            dup_key = np.zeros(len(kept), bool)
+            if has_key.any():
+                sub = kept.loc[has_key, list(key_cols)]
+                dup_key[np.flatnonzero(has_key)] = _duplicated(sub, list(key_cols))
+            reason[idx[dup_key & ~dup_row]] = codes[dup_reason]
+    names = {v: k for k, v in codes.items()}
+    excluded: dict[str, int] = {}
+    examples: dict[str, str] = {}
+    counts = np.bincount(reason, minlength=len(codes) + 1)
+    for code in np.flatnonzero(counts[1:]) + 1:
+        r = names[int(code)]
+        excluded[r] = int(counts[code])
+        ex = next((rep["rows"].examples[r] for rep in reports if r in rep["rows"].examples), None)
+        if ex is None:
+            first = int(np.flatnonzero(reason == code)[0])
+            ex = f"{reports[origin[first]]['name']} row {rowno[first] + 1}"
+        examples[r] = ex
+    report = DataQualityReport(loader=loader)
+    for rep in reports:
+        report.sources.append(rep["name"])
+        report.crm.append(rep["vendor"])
+        report.columns.append(rep["mapping"])
+        report.notes.extend(rep["notes"])
+        for k, v in rep["furniture"].items():
+            report.furniture[k] = report.furniture.get(k, 0) + v
+        for k, v in rep["rows"].repaired.items():
+            report.repaired[k] = report.repaired.get(k, 0) + v
+            examples.setdefault(k, rep["rows"].examples.get(k, ""))
+    report.input_rows = int(reason.size)
+    report.excluded = excluded
+    report.examples = examples
+    keep = reason == 0
+    result = out.loc[keep].reset_index(drop=True) if not keep.all() else out.reset_index(drop=True)
+    report.loaded_rows = len(result)
+    if report.loaded_rows + report.n_excluded != report.input_rows:  # pragma: no cover - invariant
+        raise RuntimeError("row accounting does not balance; please report this bug")
+    result.attrs["quality"] = report
+    if report.input_rows and not report.loaded_rows:
+        raise DataQualityError(
+            f"{loader}: all {report.input_rows:,} rows of {', '.join(report.sources)} were excluded "
+            f"({_counts_text(excluded)}); first: {next(iter(examples.values()), '')}. "
+            "Check the column mapping (report.columns) or pass columns={...}."
+        )
+    _warn(loader, report)
+    return result
+
+
+def _duplicated(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """Rows equal to an earlier row on ``cols`` (vectorised via 64-bit row hashes, confirmed exactly)."""
+    if not len(frame):
+        return np.zeros(0, bool)
+    h = np.zeros(len(frame), dtype=np.uint64)
+    for c in cols:
+        col = frame[c]
+        hv = pd.util.hash_array(col.to_numpy(dtype=object) if col.dtype == object else np.asarray(col))
+        h = h * np.uint64(1_000_003) ^ hv
+    first_dup = pd.Series(h).duplicated(keep=False).to_numpy()
+    if not first_dup.any():
+        return np.zeros(len(frame), bool)
+    # confirm exactly among the hash collisions (small subset)
+    sub = frame.loc[first_dup, cols]
+    exact = sub.duplicated(keep="first").to_numpy()
+    out = np.zeros(len(frame), bool)
+    out[np.flatnonzero(first_dup)] = exact
+    return out
+
+
+def _counts_text(d: Mapping[str, int]) -> str:
+    return ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in d.items())
+
+
+def _warn(loader: str, report: DataQualityReport) -> None:
+    parts = []
+    if report.excluded:
+        parts.append(f"excluded {report.n_excluded:,} of {report.input_rows:,} rows ({_counts_text(report.excluded)})")
+    if report.repaired:
+        parts.append(f"repaired {_counts_text(report.repaired)}")
+    amb = [n for n in report.notes if "AMBIGUOUS" in n]
+    parts += amb
+    if parts:
+        warnings.warn(
+            f"{loader}: {'; '.join(parts)}. See df.attrs['quality'].summary() for examples.",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+
+
+def _source_notes(src: _parse.Source, vendor: str) -> list[str]:
+    notes = [f"{src.name}: layout {V.VENDOR_LABELS[vendor]}"]
+    if src.kind == "csv":
+        notes[0] += f", encoding {src.encoding}, delimiter {src.delimiter!r}"
+    return notes + [f"{src.name}: {n}" for n in src.notes]
+
+
+def _read(src: _parse.Source, cols: list[str]) -> tuple[pa.Table, _Rows]:
+    table = src.read(cols)
+    rows = _Rows(table.num_rows + len(src.malformed_text), src.name)
+    if src.malformed_text:
+        # ragged rows were skipped by the reader: they are input rows, excluded for a reason
+        pad = len(src.malformed_text)
+        table = pa.concat_tables([table, pa.table({c: pa.array([""] * pad, pa.string()) for c in table.column_names},
+                                                  schema=table.schema) if _all_text(table) else
+                                  _empty_like(table, pad)])  # fmt: skip
+        mask = np.zeros(rows.n, bool)
+        mask[-pad:] = True
+        rows.exclude(mask, "malformed_row", np.array([""] * (rows.n - pad) + src.malformed_text, dtype=object))
+    return table, rows
+
+
+def _all_text(table: pa.Table) -> bool:
+    return all(pa.types.is_string(t) for t in table.schema.types)
+
+
+def _empty_like(table: pa.Table, n: int) -> pa.Table:
+    return pa.table({c: pa.nulls(n, t) for c, t in zip(table.column_names, table.schema.types)}, schema=table.schema)
+
+
+# ======================================================================= activities
+def load_activities(
+    source: Any,
+    *,
+    crm: CRM = "auto",
+    columns: Mapping[str, str] | None = None,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    activity_type: str | Sequence[str | None] | None = None,
+    type_map: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    sep: str | None = None,
+    sheet_name: str | int = 0,
+) -> pd.DataFrame:
+    """Load an activity export (calls, emails, meetings ...) into the canonical layout.
+
+    Parameters
+    ----------
+    source : path, DataFrame, or list of them
+        CSV, TSV, ``.csv.gz``, XLSX or Parquet export(s).  Several inputs are
+        stacked in the order given (for example HubSpot's separate calls,
+        meetings and emails exports).
+    crm : {"auto", "salesforce", "hubspot", "pipedrive", "zoho", "dynamics", "close", "generic"}, default="auto"
+        Export layout; ``"auto"`` detects it from the headers of each input.
+    columns : dict, optional
+        Canonical name -> export header, overriding the detected mapping,
+        e.g. ``{"rep": "Owner Name", "timestamp": "Completed"}``.
+    dayfirst : bool, optional
+        Day/month order used only when the dates cannot tell (no day above
+        12).  By default the data decide; ambiguous columns are read
+        month-first with a warning.
+    date_format : str, optional
+        strftime format of the date column (skips detection).
+    activity_type : str or list, optional
+        Activity type of every row (or one per input) when the export has no
+        type column, e.g. ``"call"``.  Overrides the type column when given.
+    type_map : dict, optional
+        Extra type spellings -> canonical type, e.g. ``{"Discovery": "meeting"}``.
+    encoding, sep : str, optional
+        Text encoding and delimiter; detected by default (UTF-8, UTF-8 BOM,
+        cp1252; comma, semicolon, tab, pipe).
+    sheet_name : str or int, default=0
+        Sheet of an Excel workbook.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per activity, in input order, with columns:
+
+        * ``rep`` : str — who did it (name, or owner id in API exports).
+        * ``timestamp`` : datetime64 — when (UTC when the export has offsets).
+        * ``activity_type`` : str — ``call``, ``email``, ``meeting``,
+          ``linkedin``, ``task``, ``note``, ``sms``, or the export's own type
+          in snake_case.
+        * ``activity_id`` : str — the export's record id (missing if none).
+        * ``deal_id`` : str — related deal / opportunity (missing if none).
+        * ``account`` : str — company / account (missing if none).
+        * ``outcome`` : str — ``connected``, ``no_answer``, ``voicemail``,
+          ``busy``, ``wrong_number`` (calls); ``held``, ``no_show``,
+          ``canceled``, ``rescheduled``, ``scheduled`` (meetings); ``sent``,
+          ``received`` (emails); other values in snake_case; missing if unknown.
+        * ``duration_min`` : float — duration in minutes (NaN if none).
+
+        ``df.attrs["quality"]`` is the :class:`DataQualityReport`.
+
+    Raises
+    ------
+    FileNotFoundError
+        A path does not exist.
+    SchemaError
+        No rep or date column could be found, or ``columns=`` names a header
+        the file does not have.
+    DateParseError
+        The date column is not in one consistent format.
+    FileFormatError
+        The file cannot be read (type, encoding, delimiter).
+    DataQualityError
+        Every row was excluded.
+
+    Warns
+    -----
+    DataQualityWarning
+        Once, with counts, when rows are excluded or dates are ambiguous.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> export = pd.DataFrame({
+    ...     "Activity assigned to": ["Ana Lee", "Ben Ode"],
+    ...     "Activity date": ["03/14/2024 09:30 AM", "03/15/2024 02:00 PM"],
+    ...     "Call outcome": ["Connected", "Left voicemail"],
+    ...     "Call duration": ["00:05:30", "00:00:40"],
+    ... })
+    >>> acts = load_activities(export)
+    >>> acts[["rep", "activity_type", "outcome"]].values.tolist()
+    [['Ana Lee', 'call', 'connected'], ['Ben Ode', 'call', 'voicemail']]
+    >>> float(acts["duration_min"].iloc[0])
+    5.5
+    >>> acts.attrs["quality"].crm
+    ['hubspot']
+    """
+    loader = "load_activities"
+    sources = _as_sources(source)
+    types = activity_type if isinstance(activity_type, (list, tuple)) else [activity_type] * len(sources)
+    if len(types) != len(sources):
+        raise ValueError(f"{loader}: activity_type has {len(types)} entries for {len(sources)} inputs.")
+    tmap = {V.norm_value(k): str(v) for k, v in (type_map or {}).items()}
+    frames, reports = [], []
+    for src_obj, forced in zip(sources, types):
+        src = _open(src_obj, loader, encoding, sep, sheet_name)
+        vendor, mapping = _resolve(src.headers, V.ACTIVITY_ALIASES, crm, columns, ACTIVITY_COLUMNS, src.name, loader)
+        hint = _type_hint(src.headers)
+        missing = [c for c in ACTIVITY_REQUIRED if c not in mapping]
+        if "activity_type" in missing and (forced or hint or _find(src.headers, _SUBJECT_COLUMNS)):
+            missing.remove("activity_type")
+        if missing:
+            extra = ", or activity_type='call'" if "activity_type" in missing else ""
+            raise _missing_error(loader, src.name, vendor, missing, V.ACTIVITY_ALIASES, src.headers, extra)
+        time_col = _find(src.headers, _TIME_COLUMNS.get(vendor, []), set(mapping.values()))
+        subj_col = _find(src.headers, _SUBJECT_COLUMNS, set(mapping.values()))
+        extra_cols = [c for c in (time_col, subj_col) if c]
+        table, rows = _read(src, [*mapping.values(), *extra_cols])
+        notes = _source_notes(src, vendor)
+        frame = _activities_frame(table, mapping, vendor, rows, src.name, loader, dayfirst, date_format,
+                                  forced, hint, tmap, time_col, subj_col, notes)  # fmt: skip
+        frames.append(frame)
+        reports.append({"name": src.name, "vendor": vendor, "mapping": dict(mapping), "rows": rows,
+                        "notes": notes, "furniture": dict(src.furniture)})  # fmt: skip
+    return _finish(loader, frames, reports, ACTIVITY_COLUMNS, ["activity_type", "activity_id"], "duplicate_id")
+
+
+def _type_hint(headers: list[str]) -> str | None:
+    keys = _header_keys(headers)
+    for key, typ in V.TYPE_HINTS:
+        if key in keys:
+            return typ
+    return None
+
+
+def _canon_type(v: str, tmap: Mapping[str, str]) -> str:
+    k = V.norm_value(v)
+    if k in tmap:
+        return tmap[k]
+    if k in V.TYPE_VALUES:
+        return V.TYPE_VALUES[k]
+    return _slug(v)
+
+
+def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date_format, forced, hint, tmap,
+                      time_col, subj_col, notes) -> pd.DataFrame:
+    n = table.num_rows
+    rep = _text(table, mapping.get("rep"), n)
+    rows.exclude(rep.isna().to_numpy(), "missing_rep")
+
+    ts_col = mapping["timestamp"]
+    if time_col is not None:  # a separate time-of-day column (Pipedrive 'Due time')
+        d = _text(table, ts_col, n)
+        t = _text(table, time_col, n)
+        combined = d.where(t.isna() | d.isna(), d + " " + t)
+        ts_table = pa.table({ts_col: pa.array(combined.to_numpy(dtype=object), pa.string(), from_pandas=True)})
+        notes.append(f"{name}: time of day taken from {time_col!r}")
+    else:
+        ts_table = table
+    ts = _dates(ts_table, ts_col, name, loader, rows, dayfirst, date_format, notes, required=True,
+                missing_reason="missing_timestamp", bad_reason="unparseable_timestamp")  # fmt: skip
+
+    # ---- activity type: forced > type column > subject prefix > header hint
+    if forced:
+        atype = pd.Series(np.full(n, _canon_type(forced, tmap), dtype=object))
+    else:
+        atype = pd.Series(np.full(n, np.nan, dtype=object))
+        if "activity_type" in mapping:
+            atype = _map_vocab(_text(table, mapping["activity_type"], n), lambda v: _canon_type(v, tmap))
+        if subj_col is not None and atype.isna().any():
+            first_word = _text(table, subj_col, n).str.extract(r"^\s*([A-Za-z-]+)", expand=False)
+            from_subj = _map_vocab(first_word, lambda v: tmap.get(V.norm_value(v), V.TYPE_VALUES.get(V.norm_value(v))))
+            atype = atype.where(atype.notna(), from_subj)
+        if hint and atype.isna().any():
+            atype = atype.where(atype.notna(), hint)
+        if atype.isna().any() and "activity_type" not in mapping and hint is None:
+            atype = atype.where(atype.notna(), "task")
+            notes.append(f"{name}: activity type not found for some rows; labelled 'task'")
+        atype = atype.where(atype.notna(), "other")
+    non_act = atype.isin(_NON_ACTIVITIES).to_numpy()
+    rows.exclude(non_act, "not_an_activity", atype)
+
+    # ---- outcome, normalised per (type, value)
+    outcome = pd.Series(np.full(n, np.nan, dtype=object))
+    if "outcome" in mapping:
+        raw = _text(table, mapping["outcome"], n)
+        key = atype.astype(str) + "\x1f" + raw.fillna("")
+        outcome = _map_vocab(key.where(raw.notna()), _canon_outcome)
+    outcome = outcome.where(outcome.notna() | (atype != "email"), "sent")
+
+    dur = np.full(n, np.nan)
+    if "duration_min" in mapping:
+        h = mapping["duration_min"]
+        unit = V.DURATION_UNITS.get((vendor, V.norm_header(h)), "s" if "second" in h.lower() else "min")
+        dur, _bad = _parse.parse_durations(table.column(h), unit)
+        notes.append(f"{name}: durations in {h!r} read as {unit}, converted to minutes")
+
+    return pd.DataFrame(
+        {
+            "rep": rep.astype("str"),
+            "timestamp": ts,
+            "activity_type": atype.astype("str"),
+            "activity_id": _text(table, mapping.get("activity_id"), n).astype("str"),
+            "deal_id": _text(table, mapping.get("deal_id"), n).astype("str"),
+            "account": _text(table, mapping.get("account"), n).astype("str"),
+            "outcome": outcome.astype("str"),
+            "duration_min": dur.astype(float),
+        }
+    )
+
+
+def _canon_outcome(key: str) -> Any:
+    typ, _, raw = key.partition("\x1f")
+    k = V.norm_value(raw)
+    if (typ, k) in V.OUTCOME_BY_TYPE:
+        return V.OUTCOME_BY_TYPE[(typ, k)]
+    if k in ("done", "completed", "complete", "true", "1") and typ not in ("meeting", "email"):
+        return np.nan
+    if k in V.OUTCOME_VALUES:
+        return V.OUTCOME_VALUES[k]
+    return _slug(raw)
+
+
+# ======================================================================= deals
+def load_deals(
+    source: Any,
+    *,
+    crm: CRM = "auto",
+    columns: Mapping[str, str] | None = None,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    stage_map: Mapping[str, str] | None = None,
+    amount_in_cents: bool | None = None,
+    encoding: str | None = None,
+    sep: str | None = None,
+    sheet_name: str | int = 0,
+) -> pd.DataFrame:
+    """Load a deal / opportunity export into the canonical layout.
+
+    Won, lost or open comes from, in order: the vendor's status flags
+    (Salesforce ``IsWon``/``IsClosed``, HubSpot ``Is Closed Won``), a status
+    column (Pipedrive ``Deal - Status``, Dynamics ``Status``, Close
+    ``status_type``, generic ``status``), then the stage name (the vendors'
+    default stages such as ``Closed Won``, ``closedlost``, plus ``stage_map``).
+
+    Parameters
+    ----------
+    source : path, DataFrame, or list of them
+        CSV, TSV, ``.csv.gz``, XLSX or Parquet export(s).
+    crm : {"auto", "salesforce", "hubspot", "pipedrive", "zoho", "dynamics", "close", "generic"}, default="auto"
+        Export layout; ``"auto"`` detects it from the headers.
+    columns : dict, optional
+        Canonical name -> export header, e.g. ``{"amount": "ARR"}``.
+    dayfirst : bool, optional
+        Day/month order for ambiguous dates (see :func:`load_activities`).
+    date_format : str, optional
+        strftime format of the date columns.
+    stage_map : dict, optional
+        Custom stage names -> ``"won"``, ``"lost"`` or ``"open"``,
+        e.g. ``{"Signed": "won", "Churned": "lost"}``.
+    amount_in_cents : bool, optional
+        Divide amounts by 100.  Default: True for Close exports (its ``value``
+        field is in cents), False otherwise.
+    encoding, sep, sheet_name
+        As in :func:`load_activities`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per deal, in input order, with columns:
+
+        * ``deal_id`` : str — the export's id (``<file>:<row>`` if it has none).
+        * ``rep`` : str — deal owner.
+        * ``created`` : datetime64 — when the deal was created.
+        * ``closed`` : datetime64 — when it was won or lost; NaT while open
+          (an open deal's expected close date is not kept).
+        * ``status`` : str — ``won``, ``lost`` or ``open``.
+        * ``amount`` : float — deal value (0 where the export left it blank).
+        * ``stage`` : str — stage name as exported (missing if none).
+        * ``account`` : str — company / account (missing if none).
+        * ``currency`` : str — currency code from a currency column or from
+          the amount text (``€`` -> ``EUR``); missing if unknown.
+        * ``pipeline`` : str — pipeline / record type (missing if none).
+
+        ``df.attrs["quality"]`` is the :class:`DataQualityReport`.
+
+    Raises
+    ------
+    SchemaError
+        No rep, created-date or amount column, or a bad ``columns=`` entry.
+    DataQualityError
+        Stage names that are neither a known default nor in ``stage_map``.
+    DateParseError, AmountParseError, FileFormatError
+        As described in their messages.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> export = pd.DataFrame({
+    ...     "Opportunity Owner": ["Ana Lee", "Ben Ode", "Ana Lee"],
+    ...     "Opportunity ID": ["006A", "006B", "006C"],
+    ...     "Stage": ["Closed Won", "Closed Lost", "Signed"],
+    ...     "Amount": ["$1,200.00", "$800.00", "$950.00"],
+    ...     "Created Date": ["14/02/2024", "20/02/2024", "01/03/2024"],
+    ...     "Close Date": ["28/03/2024", "15/03/2024", "30/03/2024"],
+    ... })
+    >>> deals = load_deals(export, stage_map={"Signed": "won"})
+    >>> deals[["deal_id", "status", "amount"]].values.tolist()
+    [['006A', 'won', 1200.0], ['006B', 'lost', 800.0], ['006C', 'won', 950.0]]
+    >>> str(deals["closed"].iloc[0].date())
+    '2024-03-28'
+    """
+    loader = "load_deals"
+    smap = _check_stage_map(stage_map, loader)
+    frames, reports = [], []
+    for src_obj in _as_sources(source):
+        src = _open(src_obj, loader, encoding, sep, sheet_name)
+        vendor, mapping = _resolve(src.headers, V.DEAL_ALIASES, crm, columns, DEAL_COLUMNS, src.name, loader)
+        used = set(mapping.values())
+        # every close-date candidate (Pipedrive won time / lost time, Close date_won / date_lost)
+        close_cols = [mapping["closed"]] if "closed" in mapping else []
+        if not (columns and "closed" in columns):
+            for a in V.DEAL_ALIASES[vendor].get("closed", []):
+                h = _find(src.headers, [a], used | set(close_cols))
+                if h is not None:
+                    close_cols.append(h)
+        flag_col = _find(src.headers, _CLOSED_FLAGS.get(vendor, []), used | set(close_cols))
+        missing = [c for c in ("rep", "created") if c not in mapping]
+        if not any(c in mapping for c in ("status", "stage")):
+            missing.append("stage")
+        if missing:
+            raise _missing_error(loader, src.name, vendor, missing, V.DEAL_ALIASES, src.headers)
+        table, rows = _read(src, [*mapping.values(), *close_cols[1:], *([flag_col] if flag_col else [])])
+        notes = _source_notes(src, vendor)
+        cents = amount_in_cents if amount_in_cents is not None else (vendor == "close" and "amount" in mapping)
+        frame = _deals_frame(table, mapping, vendor, rows, src.name, loader, dayfirst, date_format, smap,
+                             close_cols, flag_col, cents, notes)  # fmt: skip
+        frames.append(frame)
+        reports.append({"name": src.name, "vendor": vendor, "mapping": dict(mapping), "rows": rows,
+                        "notes": notes, "furniture": dict(src.furniture)})  # fmt: skip
+    return _finish(loader, frames, reports, DEAL_COLUMNS, ["deal_id"], "duplicate_id")
+
+
+def _check_stage_map(stage_map, loader) -> dict[str, str]:
+    if stage_map is None:
+        return {}
+    if not isinstance(stage_map, Mapping):
+        raise TypeError(f"{loader}: stage_map must be a dict like {{'Signed': 'won'}}; got {type(stage_map).__name__}.")
+    bad = {k: v for k, v in stage_map.items() if str(v).lower() not in DEAL_STATUSES}
+    if bad:
+        raise ValueError(
+            f"{loader}: stage_map values must be 'won', 'lost' or 'open'; got {format_values(list(bad.items()))}."
+        )
+    return {V.norm_value(k): str(v).lower() for k, v in stage_map.items()}
+
+
+def _deals_frame(table, mapping, vendor, rows, name, loader, dayfirst, date_format, smap, close_cols, flag_col,
+                 cents, notes) -> pd.DataFrame:
+    n = table.num_rows
+    rep = _text(table, mapping.get("rep"), n)
+    rows.exclude(rep.isna().to_numpy(), "missing_rep")
+    created = _dates(table, mapping["created"], name, loader, rows, dayfirst, date_format, notes, required=True,
+                     missing_reason="missing_created", bad_reason="unparseable_created")  # fmt: skip
+
+    # ---- status
+    stage = _text(table, mapping.get("stage"), n)
+    status = pd.Series(np.full(n, np.nan, dtype=object))
+    closed_flag = None
+    if flag_col is not None:
+        t, known = _parse.parse_bool(table.column(flag_col))
+        closed_flag = np.where(known, t, np.nan)
+    if "status" in mapping:
+        h = mapping["status"]
+        raw = _text(table, h, n)
+        key = V.norm_header(h)
+        if key in ("iswon", "won", "isclosedwon", "hsisclosedwon"):
+            t, known = _parse.parse_bool(table.column(h))
+            won_flag = np.where(known, t, np.nan)
+            st = np.where(won_flag == 1, "won", None).astype(object)
+            if closed_flag is not None:
+                st = np.where((won_flag == 0) & (closed_flag == 1), "lost", st)
+                st = np.where((won_flag == 0) & (closed_flag == 0), "open", st)
+            status = pd.Series(st).where(pd.notna(pd.Series(st)), np.nan)
+        else:
+            status = _map_vocab(raw, lambda v: smap.get(V.norm_value(v), V.STATUS_VALUES.get(V.norm_value(v))))
+    elif closed_flag is not None:
+        status = pd.Series(np.where(closed_flag == 0, "open", None)).where(lambda s: s.notna(), np.nan)
+    from_stage = _map_vocab(stage, lambda v: smap.get(V.norm_value(v), V.STAGE_STATUS.get(V.norm_value(v))))
+    if closed_flag is not None:  # the vendor says the deal is closed: an 'open' stage name cannot overrule
+        from_stage = from_stage.where(~((closed_flag == 1) & (from_stage == "open")), np.nan)
+    status = status.where(status.notna(), from_stage)
+    unknown = status.isna() & stage.notna() & pd.Series(rows.keep)
+    if unknown.any():
+        vals = stage[unknown]
+        counts = vals.value_counts(sort=True)
+        first_rows = np.flatnonzero(unknown.to_numpy())
+        example = ", ".join(f"{k!r}: 'won'|'lost'|'open'" for k in counts.index[:4])
+        raise DataQualityError(
+            f"{loader}: {int(unknown.sum()):,} deals in {name} have stage names that are not a default won/lost/"
+            f"open stage of {V.VENDOR_LABELS[vendor]}: "
+            f"{', '.join(f'{k!r} ({v:,} rows)' for k, v in counts.head(8).items())}"
+            f"{' ...' if len(counts) > 8 else ''} (first: {format_rows(first_rows[:3], vals.iloc[:3].tolist())}). "
+            f"Say which outcome each stage means with stage_map={{{example}}}."
+        )
+    rows.exclude(status.isna().to_numpy(), "missing_status")
+
+    # ---- close date: first readable candidate; only for won / lost deals
+    closed = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    for h in close_cols:
+        sub_rows = _Rows(n, name)
+        v = _dates(table, h, name, loader, sub_rows, dayfirst, date_format, notes, required=False)
+        closed = np.where(np.isnat(closed), v, closed)
+    is_closed = status.isin(["won", "lost"]).to_numpy()
+    rows.exclude(is_closed & np.isnat(closed), "closed_without_close_date", stage)
+    closed = np.where(is_closed, closed, np.datetime64("NaT")).astype("datetime64[us]")
+
+    # ---- amount and currency
+    amount = np.zeros(n)
+    currency = _text(table, mapping.get("currency"), n)
+    if "amount" in mapping:
+        h = mapping["amount"]
+        amount, bad, cur_text, info = _parse.parse_amounts(table.column(h), column=h, source=name, loader=loader)
+        raw = _parse.text_values(table.column(h)) if bad.any() else None
+        rows.exclude(bad, "unparseable_amount", raw)
+        if cents:
+            amount = amount / 100.0
+            notes.append(f"{name}: amounts in {h!r} are in cents (divided by 100; amount_in_cents=False to keep)")
+        if info.decimal == ",":
+            notes.append(f"{name}: amounts in {h!r} use a decimal comma")
+        if cur_text is not None:
+            currency = currency.where(currency.notna(), cur_text)
+        rows.exclude(amount < 0, "negative_amount", _parse.text_values(table.column(h)))
+        blank = np.isnan(amount)
+        rows.repair(blank, "missing_amount_set_to_0")
+        amount = np.where(np.isnan(amount), 0.0, amount)
+    else:
+        notes.append(f"{name}: no amount column; amounts set to 0")
+
+    deal_id = _text(table, mapping.get("deal_id"), n)
+    if "deal_id" not in mapping:
+        base = name.strip("'")
+        deal_id = pd.Series([f"{base}:{i + 1}" for i in range(n)], dtype="str") if n < 5_000_000 else \
+            pd.Series(np.char.add(f"{base}:", (np.arange(n) + 1).astype(str)), dtype="str")  # fmt: skip
+        notes.append(f"{name}: no deal id column; ids made from file name and row number")
+
+    return pd.DataFrame(
+        {
+            "deal_id": deal_id.astype("str"),
+            "rep": rep.astype("str"),
+            "created": created,
+            "closed": closed,
+            "status": status.astype("str"),
+            "amount": amount.astype(float),
+            "stage": stage.astype("str"),
+            "account": _text(table, mapping.get("account"), n).astype("str"),
+            "currency": currency.astype("str").str.upper(),
+            "pipeline": _text(table, mapping.get("pipeline"), n).astype("str"),
+        }
+    )
+
+
+# ======================================================================= roster
+def load_roster(
+    source: Any,
+    *,
+    columns: Mapping[str, str] | None = None,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    encoding: str | None = None,
+    sep: str | None = None,
+    sheet_name: str | int = 0,
+) -> pd.DataFrame:
+    """Load a roster: who is on which team, under which manager, from when to when.
+
+    Parameters
+    ----------
+    source : path, DataFrame, or list of them
+        CSV, TSV, XLSX or Parquet; headers such as ``Rep``/``Name``,
+        ``Team``, ``Manager``/``Reports To``, ``Region``/``Territory``,
+        ``Start Date``/``Hire Date``, ``End Date``/``Termination Date``.
+    columns : dict, optional
+        Canonical name -> header overrides.
+    dayfirst, date_format, encoding, sep, sheet_name
+        As in :func:`load_activities`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per rep, with columns:
+
+        * ``rep`` : str — as named in the activity and deal exports.
+        * ``team``, ``manager``, ``region`` : str — ``"(unassigned)"`` if blank.
+        * ``start``, ``end`` : datetime64 — active span; NaT means open-ended.
+
+        ``df.attrs["quality"]`` is the :class:`DataQualityReport`.
+
+    Raises
+    ------
+    SchemaError
+        No rep column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> roster = load_roster(pd.DataFrame({"Name": ["Ana Lee"], "Team": ["East"], "Hire Date": ["2023-04-01"]}))
+    >>> roster.iloc[0][["rep", "team", "manager"]].tolist()
+    ['Ana Lee', 'East', '(unassigned)']
+    """
+    loader = "load_roster"
+    table_aliases = {"generic": V.ROSTER_ALIASES}
+    frames, reports = [], []
+    for src_obj in _as_sources(source):
+        src = _open(src_obj, loader, encoding, sep, sheet_name)
+        _, mapping = _resolve(src.headers, table_aliases, "generic", columns, ROSTER_COLUMNS, src.name, loader)
+        if "rep" not in mapping:
+            raise _missing_error(loader, src.name, "generic", ["rep"], table_aliases, src.headers)
+        table, rows = _read(src, list(mapping.values()))
+        notes = _source_notes(src, "generic")
+        n = table.num_rows
+        rep = _text(table, mapping["rep"], n)
+        rows.exclude(rep.isna().to_numpy(), "missing_rep")
+        data: dict[str, Any] = {"rep": rep.astype("str")}
+        for c in ("team", "manager", "region"):
+            data[c] = _text(table, mapping.get(c), n).fillna(UNASSIGNED).astype("str")
+        for c in ("start", "end"):
+            data[c] = _dates(table, mapping.get(c), src.name, loader, rows, dayfirst, date_format, notes,
+                             required=False) if c in mapping else np.full(n, np.datetime64("NaT"), "datetime64[us]")  # fmt: skip
+        frames.append(pd.DataFrame(data)[list(ROSTER_COLUMNS)])
+        reports.append({"name": src.name, "vendor": "generic", "mapping": dict(mapping), "rows": rows,
+                        "notes": notes, "furniture": dict(src.furniture)})  # fmt: skip
+    return _finish(loader, frames, reports, ROSTER_COLUMNS, ["rep"], "duplicate_rep")
+
+
+# ======================================================================= writing
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER_RE = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike, *, float_format: str = "%.10g") -> None:
+    """Write a DataFrame as a deterministic, spreadsheet-safe CSV.
+
+    * UTF-8 without BOM, ``\\n`` line endings, columns in frame order, no index.
+    * Dates as ISO 8601 (``2024-03-31`` or ``2024-03-31 14:05:00``), periods
+      as their string (``2024-03-25/2024-03-31``).
+    * Floats with ``float_format`` (10 significant digits by default, so the
+      bytes do not depend on platform repr); missing, NaN and inf are written
+      as empty cells.
+    * Text cells starting with ``=``, ``+``, ``-``, ``@``, tab or carriage
+      return get a leading ``'`` so a spreadsheet shows them as text instead
+      of running them as formulas (OWASP CSV injection); text that is a plain
+      number such as ``-12.5`` is left alone.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Table to write.
+    path : str or path-like
+        Destination file.
+    float_format : str, default="%.10g"
+        printf-style format of float columns.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, os
+    >>> df = pd.DataFrame({"rep": ["=HYPERLINK(1)", "Ana"], "x": [-12.5, float("nan")]})
+    >>> p = os.path.join(tempfile.mkdtemp(), "out.csv")
+    >>> write_csv(df, p)
+    >>> print(open(p).read(), end="")
+    rep,x
+    '=HYPERLINK(1),-12.5
+    Ana,
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"write_csv: expected a pandas DataFrame; got {type(frame).__name__}.")
+    out = {}
+    for c in frame.columns:
+        s = frame[c]
+        if isinstance(s.dtype, pd.PeriodDtype):
+            s = s.astype(str).where(s.notna(), "")
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            has_time = bool(((s.dropna() - s.dropna().dt.normalize()) != pd.Timedelta(0)).any())
+            fmt = "%Y-%m-%d %H:%M:%S" if has_time else "%Y-%m-%d"
+            s = s.dt.strftime(fmt).astype(object).where(s.notna(), "")
+        elif pd.api.types.is_bool_dtype(s):
+            s = s.astype(object).map({True: "true", False: "false"}).where(s.notna(), "")
+        elif pd.api.types.is_float_dtype(s):
+            v = s.astype(float)
+            s = pd.Series(np.char.mod(float_format, np.where(np.isfinite(v), v, 0.0)), index=s.index, dtype=object)
+            s = s.where(np.isfinite(v), "")
+        elif pd.api.types.is_integer_dtype(s):
+            s = s.astype(object).where(s.notna(), "").astype(str)
+        else:
+            t = s.astype(object).where(s.notna(), "").astype(str)
+            risky = t.str.startswith(_FORMULA_START) & ~t.str.match(_NUMBER_RE)
+            s = t.where(~risky, "'" + t)
+        out[c] = s.astype(object)
+    safe = pd.DataFrame(out, index=frame.index)
+    header = [str(c) for c in frame.columns]
+    risky_h = [("'" + h) if h.startswith(_FORMULA_START) else h for h in header]
+    safe.columns = risky_h
+    safe.to_csv(path, index=False, lineterminator="\n", encoding="utf-8", na_rep="")
