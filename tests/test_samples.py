@@ -211,7 +211,11 @@ def _truth_totals(sim) -> tuple[pd.Series, pd.Series]:
 def test_hubspot_files_carry_the_canonical_totals(catalog, sims):
     rows, revenue = _truth_totals(sims["hubspot"])
     acts = pd.concat([pd.read_csv(p, dtype=str) for p in _files(catalog, "hubspot", "activities")])
-    owner = acts["Activity assigned to"].fillna(acts.get("Assigned to"))
+    owner = acts["Activity assigned to"].fillna(acts["Assigned to"])
+    planted = ms.HUBSPOT_CALLS_DEFECTS
+    assert acts.duplicated().sum() == planted["duplicate_row"]
+    assert owner.isna().sum() == planted["missing_rep"]
+    acts, owner = acts[~acts.duplicated()], owner[~acts.duplicated()]
     pd.testing.assert_series_equal(_per_rep(acts.assign(r=owner), "r"), rows, check_names=False)
     deals = pd.read_csv(_files(catalog, "hubspot", "deals")[0], encoding="utf-8-sig")
     won = deals[deals["Deal Stage"] == "Closed Won"]
@@ -240,3 +244,111 @@ def test_pipedrive_files_carry_the_canonical_totals(catalog, sims):
     got = _per_rep(deals.assign(v=value)[deals["Deal - Status"] == "won"], "Deal - Owner", "v")
     assert got.index.tolist() == revenue.index.tolist()
     np.testing.assert_allclose(got.to_numpy(), revenue.to_numpy(), atol=MONEY_ATOL)
+
+
+# ------------------------------------------------------------------ loader round trip (salesgoals.io, crm="auto")
+#: Layout the loaders must detect for each vendor's files.
+DETECTED = {"canonical": "generic", "hubspot": "hubspot", "salesforce": "salesforce", "pipedrive": "pipedrive"}
+#: Vendors whose export carries call outcomes and meeting outcomes (Pipedrive has no standard field).
+WITH_OUTCOMES = ["hubspot", "salesforce"]
+
+
+@pytest.fixture(scope="module")
+def loaded(catalog):
+    """Every vendor's samples loaded with crm="auto", with any warnings raised while loading."""
+    import warnings
+
+    import salesgoals as sg
+
+    out = {}
+    for vendor in DETECTED:
+        acts_files = [str(p) for p in _files(catalog, vendor, "activities")]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            acts = sg.load_activities(acts_files if len(acts_files) > 1 else acts_files[0], crm="auto")
+            deals = sg.load_deals(str(_files(catalog, vendor, "deals")[0]), crm="auto")
+        out[vendor] = (acts, deals, [str(w.message) for w in caught])
+    return out
+
+
+@pytest.fixture(scope="module")
+def all_sims(catalog, sims):
+    return {**sims, "canonical": _sim(catalog, "canonical")}
+
+
+@pytest.mark.parametrize("vendor", list(DETECTED))
+def test_sample_loads_with_auto_detection_and_excludes_exactly_the_planted_defects(loaded, vendor):
+    acts, deals, warned = loaded[vendor]
+    planted = ms.HUBSPOT_CALLS_DEFECTS if vendor == "hubspot" else {}
+    for frame in (acts, deals):
+        report = frame.attrs["quality"]
+        assert set(report.crm) == {DETECTED[vendor]}
+        assert report.loaded_rows == len(frame)
+        assert report.loaded_rows + report.n_excluded == report.input_rows
+    assert {k: v for k, v in acts.attrs["quality"].excluded.items() if v} == planted
+    assert deals.attrs["quality"].n_excluded == 0
+    assert len(warned) == (1 if planted else 0), warned
+
+
+@pytest.mark.parametrize("vendor", list(DETECTED))
+def test_loaded_activities_keep_counts_per_rep_and_type(loaded, all_sims, vendor):
+    acts = loaded[vendor][0]
+    truth = all_sims[vendor].activities
+    got = acts.groupby(["rep", "activity_type"]).size().sort_index()
+    want = truth.groupby(["rep", "activity_type"]).size().sort_index()
+    pd.testing.assert_series_equal(got, want, check_names=False, check_index_type=False)
+    # dates survive at the day level whatever the layout's precision
+    got_days = acts["timestamp"].dt.normalize().value_counts().sort_index()
+    want_days = truth["timestamp"].dt.normalize().value_counts().sort_index()
+    np.testing.assert_array_equal(got_days.to_numpy(), want_days.to_numpy())
+
+
+@pytest.mark.parametrize("vendor", list(DETECTED))
+def test_loaded_deals_keep_status_dates_and_won_revenue_per_rep(loaded, all_sims, vendor):
+    deals = loaded[vendor][1]
+    truth = all_sims[vendor].deals
+    pd.testing.assert_series_equal(
+        deals.groupby(["rep", "status"]).size().sort_index(),
+        truth.groupby(["rep", "status"]).size().sort_index(),
+        check_names=False, check_index_type=False,
+    )  # fmt: skip
+    won = deals[deals["status"] == "won"].groupby("rep")["amount"].sum().sort_index()
+    want = truth[truth["status"] == "won"].groupby("rep")["amount"].sum().sort_index()
+    assert won.index.tolist() == want.index.tolist()
+    np.testing.assert_allclose(won.to_numpy(), want.to_numpy(), atol=MONEY_ATOL)
+    # open deals have no close date even where the CRM shows an expected close date
+    assert deals.loc[deals["status"] == "open", "closed"].isna().all()
+    key = ["rep", "amount"]
+    got = deals.assign(d=deals["created"].dt.normalize()).sort_values([*key, "d"])["d"].to_numpy()
+    exp = truth.assign(d=truth["created"].dt.normalize()).sort_values([*key, "d"])["d"].to_numpy()
+    np.testing.assert_array_equal(got.astype("datetime64[D]"), exp.astype("datetime64[D]"))
+
+
+@pytest.mark.parametrize("vendor", WITH_OUTCOMES)
+def test_loaded_quality_outcomes_match(loaded, all_sims, vendor):
+    acts = loaded[vendor][0]
+    truth = all_sims[vendor].activities
+    for kind in ("call", "meeting"):
+        got = acts[acts["activity_type"] == kind].groupby(["rep", "outcome"]).size().sort_index()
+        want = truth[truth["activity_type"] == kind].groupby(["rep", "outcome"]).size().sort_index()
+        pd.testing.assert_series_equal(got, want, check_names=False, check_index_type=False)
+    # call durations: HH:MM:SS (HubSpot) and seconds (Salesforce) both carry the exact minutes
+    got = acts[acts["activity_type"] == "call"].groupby("rep")["duration_min"].sum().sort_index()
+    want = truth[truth["activity_type"] == "call"].groupby("rep")["duration_min"].sum().sort_index()
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-9)
+
+
+def test_loaded_canonical_pair_builds_the_same_panel_as_the_simulation(loaded, all_sims):
+    import salesgoals as sg
+
+    acts, deals, _ = loaded["canonical"]
+    sim = all_sims["canonical"]
+    roster = sg.load_roster(str(SAMPLES / "roster.csv"))
+    got = sg.build_panel(acts, deals, roster=roster, freq="W")
+    want = sg.build_panel(sim.activities, sim.deals, roster=sim.roster, freq="W")
+    cols = ["call", "email", "meeting", "linkedin", "call_connected", "meeting_held", "deals_created", "deals_won",
+            "won_revenue"]  # fmt: skip
+    pd.testing.assert_frame_equal(
+        got[["rep", "period", *cols]].reset_index(drop=True), want[["rep", "period", *cols]].reset_index(drop=True),
+        check_dtype=False,
+    )  # fmt: skip

@@ -34,6 +34,7 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from salesgoals import _export as ex
@@ -51,6 +52,11 @@ SIMULATIONS: dict[str, dict] = {
     "pipedrive": dict(n_reps=10, n_weeks=52, seed=303, volume_scale=0.25, start="2024-12-30"),
     "tiny": dict(n_reps=12, n_weeks=52, seed=5, volume_scale=0.3, start="2025-01-06"),
 }
+
+#: Defects planted in the HubSpot calls export, as real exports have them: exact
+#: duplicate rows (a double export) and calls logged without an owner.  The loaders
+#: must exclude exactly these and report them by reason.
+HUBSPOT_CALLS_DEFECTS: dict[str, int] = {"duplicate_row": 9, "missing_rep": 6}
 
 #: Day the vendor samples were "exported" (the day after their window ends).
 EXPORT_DAY = "2025-12-29"
@@ -132,6 +138,11 @@ def write_repo_samples(out: Path) -> list[dict]:
     }
     for kind, text in described.items():
         table = ex.to_hubspot(sim.activities, kind=kind)
+        if kind == "calls":
+            table = _plant_defects(table, owner="Activity assigned to", record_id="Record ID",
+                                   date="Activity date", **HUBSPOT_CALLS_DEFECTS)
+            text += (f" Contains {HUBSPOT_CALLS_DEFECTS['duplicate_row']} exact duplicate rows and "
+                     f"{HUBSPOT_CALLS_DEFECTS['missing_rep']} calls with a blank owner (not in the canonical data).")
         ex.write_export(table, out / stem.format(kind))
         rows.append(_entry(stem.format(kind), "hubspot", "activities", len(table), text, "hubspot"))
     table = ex.to_hubspot(sim.deals, kind="deals", export_date=EXPORT_DAY)
@@ -179,6 +190,18 @@ def write_repo_samples(out: Path) -> list[dict]:
     ex.write_export(catalog, out / "catalog.csv")
     (out / "README.md").write_bytes(_readme(catalog).encode("utf-8"))
     return rows
+
+
+def _plant_defects(table: pd.DataFrame, *, owner: str, record_id: str, date: str, duplicate_row: int, missing_rep: int):
+    """Add exact duplicates of evenly spaced rows and extra rows with a blank owner; keep date order."""
+    n = len(table)
+    dup = table.iloc[np.linspace(0, n - 1, duplicate_row + 2, dtype=int)[1:-1]]
+    blank = table.iloc[np.linspace(0, n - 1, missing_rep + 2, dtype=int)[1:-1] + 1].copy()
+    blank[owner] = ""
+    last = pd.to_numeric(table[record_id]).max()
+    blank[record_id] = [str(last + i) for i in range(1, missing_rep + 1)]
+    out = pd.concat([table, dup, blank])
+    return out.sort_values(date, kind="mergesort").reset_index(drop=True)
 
 
 def _readme(catalog: pd.DataFrame) -> str:
