@@ -20,6 +20,10 @@ from salesgoals import datasets
 from salesgoals.io import load_activities, load_deals, load_roster, write_csv
 from salesgoals.panel import build_panel, panel_summary
 from salesgoals.drivers import DriverModel, DriverResult, fit_drivers
+from salesgoals.goals import GoalPlan, personal_best_goals
+from salesgoals.targets import Cascade, TargetPlan, TargetProjection, cascade, plan_for_target, project_targets
+from salesgoals.backtest import GoalBacktest, backtest_goals
+from salesgoals.recommend import Recommendation, recommend
 
 __all__ = [
     "__version__",
@@ -34,6 +38,18 @@ __all__ = [
     "fit_drivers",
     "DriverModel",
     "DriverResult",
+    "personal_best_goals",
+    "GoalPlan",
+    "project_targets",
+    "TargetProjection",
+    "plan_for_target",
+    "TargetPlan",
+    "cascade",
+    "Cascade",
+    "backtest_goals",
+    "GoalBacktest",
+    "recommend",
+    "Recommendation",
     "plotting",
     "datasets",
 ]

@@ -96,6 +96,47 @@ def _run_panel(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ recommend
+def _add_recommend(sub) -> None:
+    p = sub.add_parser(
+        "recommend",
+        help="personal-best goals in three tiers with projected revenue (the goal recommendations CSV)",
+        description="Build the panel, find the activities that drive results, set each rep clear / stretch / "
+        "extraordinary goals from their own history and project the revenue of each tier. Writes one row per "
+        "rep x activity (see README: goal recommendations CSV) and prints a short summary.",
+        epilog="Example: salesgoals recommend --activities data/samples/canonical_activities.csv.gz "
+        "--deals data/samples/canonical_deals.csv --roster data/samples/roster.csv --out goals.csv",
+    )
+    _add_input_args(p)
+    p.add_argument("--horizon", default="Q", help="goal horizon: W, M, Q (default) or Y, or a number of periods")
+    p.add_argument("--outcome", default="deals_created",
+                   help="driver-model outcome: deals_created (default), deals_won, won_revenue, pipeline_created")  # fmt: skip
+    p.add_argument("--seed", type=int, default=0, help="seed of the revenue simulation (default 0)")
+    p.add_argument("--sims", type=int, default=2000, help="Monte Carlo draws (default 2000)")
+    p.add_argument("-o", "--out", help="write the goal recommendations CSV here (default: print the table)")
+    p.set_defaults(func=_run_recommend)
+
+
+def _run_recommend(args: argparse.Namespace) -> int:
+    import warnings
+
+    from salesgoals.recommend import recommend
+
+    acts, deals, roster = _load_inputs(args)
+    horizon = int(args.horizon) if str(args.horizon).isdigit() else args.horizon
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the notes are part of the summary below
+        rec = recommend(acts, deals, roster, freq=args.freq, horizon=horizon, outcome=args.outcome,
+                        n_sims=args.sims, seed=args.seed)  # fmt: skip
+    print(rec.summary())
+    if args.out:
+        rec.to_csv(args.out)
+        print(f"wrote {len(rec.table):,} rows to {args.out}", file=sys.stderr)
+    else:
+        _write_or_print(rec.table, None)
+    return 0
+
+
 # ------------------------------------------------------------------ entry point
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -112,7 +153,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 #: Subcommands in pipeline order; each ``_add_*`` registers one.
-_SUBCOMMANDS = [_add_panel]
+_SUBCOMMANDS = [_add_panel, _add_recommend]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -652,8 +652,8 @@ def cascade(
     >>> c = cascade(1_000_000, year=2026, fiscal_year_start=2, holidays=["2026-12-25"])
     >>> float(c.quarters["target"].sum()), float(c.months["target"].sum()), float(c.days["target"].sum())
     (1000000.0, 1000000.0, 1000000.0)
-    >>> c.quarters["start"].iloc[0].date()
-    datetime.date(2026, 2, 1)
+    >>> str(c.fiscal_year_start.date()), str(c.quarters["start"].iloc[0].date())  # first working day
+    ('2026-02-01', '2026-02-02')
     """
     if not 1 <= int(fiscal_year_start) <= 12:
         raise ValueError(f"cascade: fiscal_year_start must be a month 1-12; got {fiscal_year_start}.")
@@ -668,14 +668,14 @@ def cascade(
     end = start + pd.DateOffset(years=1) - pd.Timedelta(days=1)
     days = pd.date_range(start, end, freq="D")
     hol = pd.DatetimeIndex(pd.to_datetime(list(holidays))).normalize() if len(holidays) else pd.DatetimeIndex([])
-    work = days[np.isin(days.dayofweek, list(workdays)) & ~days.isin(hol)]
+    work = days[np.isin(days.day_of_week, list(workdays)) & ~days.isin(hol)]
     if len(work) == 0:
         raise DataQualityError("cascade: the fiscal year has no working day (check workdays and holidays).")
     fy_month = ((work.month - int(fiscal_year_start)) % 12).to_numpy()  # 0..11 within the fiscal year
     fy_quarter = fy_month // 3
     sw = _seasonal_weights(panel, column, np.arange(12), shrink_years)
     day_w = sw[work.month.to_numpy() - 1]
-    week_start = (work - pd.to_timedelta(work.dayofweek, unit="D")).normalize()
+    week_start = (work - pd.to_timedelta(work.day_of_week, unit="D")).normalize()
 
     names = list(entities)
     if len(names) > 1:

@@ -7,5 +7,7 @@ from __future__ import annotations
 
 from salesgoals.plotting._panel import plot_panel
 from salesgoals.plotting._drivers import plot_drivers, plot_lag_profile
+from salesgoals.plotting._goals import plot_calibration, plot_cascade, plot_goal_tiers, plot_projection, plot_target_plan
 
-__all__ = ["plot_panel", "plot_drivers", "plot_lag_profile"]
+__all__ = ["plot_panel", "plot_drivers", "plot_lag_profile",
+           "plot_goal_tiers", "plot_projection", "plot_target_plan", "plot_cascade", "plot_calibration"]

@@ -1,0 +1,222 @@
+"""The goal recommendations: the whole chain from exports to a CSV a manager can use on Monday.
+
+:func:`recommend` builds the panel, fits the driver model, sets personal-best
+goals and projects the revenue of each tier, and returns a
+:class:`Recommendation` whose ``.table`` is the goal recommendations CSV
+(``.to_csv(path)``, spreadsheet-safe and byte-for-byte reproducible).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from salesgoals.errors import InsufficientDataError, SalesgoalsError, UnreliableEstimateWarning
+from salesgoals.goals import TIERS, GoalPlan, Summary, personal_best_goals
+from salesgoals.panel import build_panel
+from salesgoals.targets import TargetProjection, project_targets
+
+__all__ = ["recommend", "Recommendation", "RECOMMENDATION_COLUMNS"]
+
+#: Columns of the goal recommendations CSV, in order.
+RECOMMENDATION_COLUMNS: tuple[str, ...] = (
+    "rep", "team", "manager", "region", "activity", "kind", "priority", "n_periods",
+    "baseline", "personal_best", "goal_clear", "goal_stretch", "goal_extraordinary",
+    "p_clear", "p_stretch", "p_extraordinary", "effect", "leverage",
+    "projected_revenue_current", "projected_revenue_clear", "projected_revenue_stretch",
+    "projected_revenue_extraordinary", "revenue_low", "revenue_high", "period_start", "period_end", "flags",
+)  # fmt: skip
+
+#: Decimals written per column group (rounding makes the file stable and readable).
+_ROUND = {"level": 2, "prob": 3, "money": 2}
+
+
+@dataclass
+class Recommendation:
+    """Goal recommendations for every rep (result of :func:`recommend`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The goal recommendations, one row per rep x activity (columns in
+        :data:`RECOMMENDATION_COLUMNS`, documented in :func:`recommend`).
+    goals : GoalPlan
+    projection : TargetProjection
+    drivers : DriverResult or None
+        None when the data could not support a driver model (see ``notes``).
+    panel : pandas.DataFrame
+    notes : list of str
+        What was done about problems in the data.
+    """
+
+    table: pd.DataFrame
+    goals: GoalPlan
+    projection: TargetProjection
+    drivers: Any
+    panel: pd.DataFrame
+    notes: list[str]
+
+    def __repr__(self) -> str:
+        return (
+            f"Recommendation(reps={self.table['rep'].nunique()}, rows={len(self.table)}, "
+            f"drivers={getattr(self.drivers, 'outcome', None) or 'none'}, horizon={self.goals.horizon} x {self.goals.freq})"
+        )
+
+    def to_csv(self, path: Any) -> None:
+        """Write :attr:`table` with :func:`salesgoals.io.write_csv` (deterministic, formula-safe)."""
+        from salesgoals.io import write_csv
+
+        write_csv(self.table, path)
+
+    def summary(self) -> Summary:
+        """A short readable overview: focus activities, team projection, notes."""
+        t = self.table
+        focus = t[t["priority"] > 0]
+        tot = self.projection.rollup(None).set_index("scenario")
+        lvl = self.projection.level
+        lines = [
+            f"{t['rep'].nunique()} reps; goals per {self.goals.freq} period for {t['period_start'].iloc[0]} to "
+            f"{t['period_end'].iloc[0]} ({self.goals.horizon} periods).",
+            f"Driver model: {getattr(self.drivers, 'outcome', None) or 'none - no priorities set'}; "
+            f"{focus['rep'].nunique()} reps have 1-3 focus activities.",
+        ]
+        for scn in ("current", *TIERS):
+            r = tot.loc[scn]
+            lines.append(
+                f"  {scn:<14} projected revenue {r['revenue']:>14,.0f}  ({lvl:.0%} interval {r['revenue_low']:,.0f} - {r['revenue_high']:,.0f})"
+            )
+        lines += [f"Note: {n}" for n in self.notes]
+        tables = []
+        if len(focus):
+            top = focus[focus["priority"] == 1][["rep", "activity", "baseline", "goal_clear", "goal_stretch", "goal_extraordinary", "p_stretch"]]
+            tables.append(("First priority per rep (first 10 reps)", top.head(10)))
+        return Summary("Goal recommendations", lines, tables)
+
+    def plot(self, rep: str | None = None, *, ax=None):
+        """Goal tiers of one rep (see :func:`salesgoals.plotting.plot_goal_tiers`)."""
+        return self.goals.plot(rep, ax=ax)
+
+
+def recommend(
+    activities: pd.DataFrame,
+    deals: pd.DataFrame,
+    roster: pd.DataFrame | None = None,
+    *,
+    freq: str = "W",
+    horizon: str | int = "Q",
+    outcome: str = "deals_created",
+    level: float = 0.8,
+    n_sims: int = 2000,
+    seed: int = 0,
+    as_of: Any = None,
+) -> Recommendation:
+    """Run the whole chain: panel, drivers, personal-best goals, projected revenue.
+
+    Parameters
+    ----------
+    activities, deals : pandas.DataFrame
+        Canonical frames from :func:`salesgoals.load_activities` /
+        :func:`salesgoals.load_deals` (or the simulator).
+    roster : pandas.DataFrame, optional
+        From :func:`salesgoals.load_roster`: teams (peers for shrinkage), managers, regions.
+    freq : {"W", "M", "Q"}, default="W"
+        Panel grain; goals are per period of this length.
+    horizon : {"W", "M", "Q", "Y"} or int, default="Q"
+        Goal horizon.
+    outcome : str, default="deals_created"
+        Outcome of the driver model (see :func:`salesgoals.fit_drivers`).
+    level : float, default=0.8
+        Coverage of the revenue intervals.
+    n_sims, seed : int
+        Monte Carlo draws and seed.
+    as_of : period-like, optional
+        Set goals as of this period (default: the last period).
+
+    Returns
+    -------
+    Recommendation
+        ``.table`` has one row per rep x activity, sorted by rep, then priority
+        (focus activities first), then activity, with columns:
+
+        * ``rep``, ``team``, ``manager``, ``region`` : str — ``"(unassigned)"`` / ``"(all)"`` without a roster.
+        * ``activity``, ``kind``, ``priority``, ``n_periods``, ``baseline``, ``personal_best``,
+          ``goal_clear``, ``goal_stretch``, ``goal_extraordinary``, ``p_clear``, ``p_stretch``,
+          ``p_extraordinary``, ``effect``, ``leverage`` : as in :func:`salesgoals.personal_best_goals`
+          (levels per period; ``p_*`` = probability that a period's count reaches the goal).
+        * ``projected_revenue_current`` and ``projected_revenue_<tier>`` : float — the rep's expected won
+          revenue over the horizon keeping current behaviour, or with the rep's priority activities at that
+          tier (a rep-level figure, repeated on each of the rep's rows).
+        * ``revenue_low``, ``revenue_high`` : float — the ``level`` prediction interval of the rep's revenue at
+          the *clear* tier (the forecastable commitment).
+        * ``period_start``, ``period_end`` : str — first and last day of the goal horizon.
+        * ``flags`` : str — see :func:`salesgoals.personal_best_goals`, plus the rep funnel's
+          ``no_won_deals`` / ``no_won_deals_in_team``.
+
+    Examples
+    --------
+    >>> import salesgoals as sg
+    >>> sim = sg.simulate.make_crm_data(n_reps=8, n_weeks=40, seed=5)
+    >>> rec = sg.recommend(sim.activities, sim.deals, sim.roster, n_sims=200)
+    >>> rec.table.columns[:5].tolist()
+    ['rep', 'team', 'manager', 'region', 'activity']
+    >>> bool(rec.table.select_dtypes("number").notna().all().all())
+    True
+    """
+    notes: list[str] = []
+    panel = build_panel(activities, deals, freq=freq, roster=roster)
+    from salesgoals.drivers import fit_drivers
+
+    drivers = None
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UnreliableEstimateWarning)
+            drivers = fit_drivers(panel, outcome=outcome)
+        for w in caught:
+            if issubclass(w.category, UnreliableEstimateWarning):
+                notes.append(str(w.message))
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    except (InsufficientDataError, SalesgoalsError) as exc:
+        notes.append(f"no driver model ({exc}); goals are set without priorities.")
+        warnings.warn(f"recommend: no driver model could be fitted: {exc}", UnreliableEstimateWarning, stacklevel=2)
+    plan = personal_best_goals(panel, drivers, as_of=as_of, horizon=horizon)
+    if plan.excluded_reps:
+        notes.append(f"{len(plan.excluded_reps)} rep(s) whose history ended before {plan.as_of} get no goals: "
+                     f"{', '.join(plan.excluded_reps[:5])}{' ...' if len(plan.excluded_reps) > 5 else ''}.")  # fmt: skip
+    proj = project_targets(plan, level=level, n_sims=n_sims, seed=seed)
+    table = _assemble(plan, proj)
+    return Recommendation(table, plan, proj, drivers, panel, notes)
+
+
+def _assemble(plan: GoalPlan, proj: TargetProjection) -> pd.DataFrame:
+    t = plan.table.copy()
+    rs = plan.rep_stats.set_index("rep")
+    for col in ("manager", "region"):
+        t[col] = rs[col].reindex(t["rep"]).to_numpy() if col in rs.columns else "(unassigned)"
+    wide = proj.table.pivot(index="rep", columns="scenario", values="revenue")
+    for scn in ("current", *TIERS):
+        t[f"projected_revenue_{scn}"] = wide[scn].reindex(t["rep"]).to_numpy(float)
+    clear = proj.table[proj.table["scenario"] == "clear"].set_index("rep")
+    t["revenue_low"] = clear["revenue_low"].reindex(t["rep"]).to_numpy(float)
+    t["revenue_high"] = clear["revenue_high"].reindex(t["rep"]).to_numpy(float)
+    first = plan.as_of + 1
+    last = plan.as_of + plan.horizon
+    t["period_start"] = str(first.start_time.date())
+    t["period_end"] = str(last.end_time.date())
+    funnel_flags = rs["flags"].reindex(t["rep"]).fillna("").astype(str).to_numpy()
+    f = t["flags"].to_numpy(dtype=object)
+    t["flags"] = np.where(funnel_flags == "", f, np.where(f == "", funnel_flags, f + ";" + funnel_flags))
+    for c in ("baseline", "personal_best", "goal_clear", "goal_stretch", "goal_extraordinary", "effect", "leverage"):
+        t[c] = t[c].round(_ROUND["level"])
+    for c in ("p_clear", "p_stretch", "p_extraordinary"):
+        t[c] = t[c].round(_ROUND["prob"])
+    for c in [c for c in t.columns if c.startswith("projected_revenue_") or c in ("revenue_low", "revenue_high")]:
+        t[c] = np.nan_to_num(t[c].to_numpy(float), nan=0.0, posinf=0.0, neginf=0.0).round(_ROUND["money"])
+    out = t[list(RECOMMENDATION_COLUMNS)].copy()
+    for c in ("rep", "team", "manager", "region", "activity", "kind", "flags", "period_start", "period_end"):
+        out[c] = out[c].astype(str)
+    return out.reset_index(drop=True)
