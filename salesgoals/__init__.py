@@ -19,6 +19,8 @@ from salesgoals import plotting
 from salesgoals import datasets
 from salesgoals.io import load_activities, load_deals, load_roster, write_csv
 from salesgoals.panel import build_panel, panel_summary
+from salesgoals.forecast import BacktestResult, ForecastResult, backtest_forecast, forecast
+from salesgoals.tracking import Review, TrackResult, monthly_review, quarterly_review, track, weekly_review
 from salesgoals.drivers import DriverModel, DriverResult, fit_drivers
 from salesgoals.goals import GoalPlan, personal_best_goals
 from salesgoals.targets import Cascade, TargetPlan, TargetProjection, cascade, plan_for_target, project_targets
@@ -35,6 +37,16 @@ __all__ = [
     "write_csv",
     "build_panel",
     "panel_summary",
+    "forecast",
+    "ForecastResult",
+    "backtest_forecast",
+    "BacktestResult",
+    "track",
+    "TrackResult",
+    "weekly_review",
+    "monthly_review",
+    "quarterly_review",
+    "Review",
     "fit_drivers",
     "DriverModel",
     "DriverResult",

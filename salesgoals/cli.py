@@ -137,6 +137,92 @@ def _run_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ forecast
+def _add_forecast(sub) -> None:
+    p = sub.add_parser(
+        "forecast",
+        help="forecast won revenue (or deals won) with prediction intervals",
+        description="Forecast won revenue or deals won per team, rep or in total, with intervals calibrated on "
+        "the errors of past forecasts (conformal). --method auto picks the method with the lowest backtest error; "
+        "--backtest prints the rolling-origin backtest (MASE, interval coverage) instead.",
+        epilog="Example: salesgoals forecast -a data/samples/canonical_activities.csv.gz "
+        "-d data/samples/canonical_deals.csv -r data/samples/roster.csv --level team --freq M --horizon 3 "
+        "-o forecast.csv",
+    )
+    _add_input_args(p)
+    p.add_argument("--level", default="team", help="total, rep, or a roster column such as team (default)")
+    p.add_argument("--horizon", type=int, default=None, help="periods ahead (default 4 weeks / 3 months / 2 quarters)")
+    p.add_argument("--method", default="auto",
+                   help="auto (default), all, seasonal_naive, ets, pipeline, activity or combination")  # fmt: skip
+    p.add_argument("--target", default="won_revenue", help="won_revenue (default) or deals_won")
+    p.add_argument("--as-of", dest="as_of", help="forecast as of this date, using only data known then")
+    p.add_argument("--interval", type=float, default=0.8, help="nominal interval coverage (default 0.8)")
+    p.add_argument("--backtest", action="store_true", help="print the backtest table instead of forecasting")
+    p.add_argument("-o", "--out", help="write the forecast (or backtest) table to this CSV")
+    p.set_defaults(func=_run_forecast)
+
+
+def _run_forecast(args: argparse.Namespace) -> int:
+    import warnings
+
+    from salesgoals.forecast import backtest_forecast, forecast
+    from salesgoals.panel import build_panel
+
+    acts, deals, roster = _load_inputs(args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # panel data-quality notes; forecast notes are printed below
+        panel = build_panel(acts, deals, freq=args.freq, roster=roster)
+    kw = dict(target=args.target, level=args.level, horizon=args.horizon, as_of=args.as_of,
+              interval=args.interval, deals=deals)  # fmt: skip
+    if args.backtest:
+        res = backtest_forecast(panel, methods=args.method if args.method != "auto" else "all", **kw)
+        print(res.summary())
+        if args.out:
+            _write_or_print(res.table, args.out)
+        return 0
+    method = args.method.split(",") if "," in args.method else args.method
+    res = forecast(panel, method=method, **kw)
+    print(res.summary() if not args.out else "\n".join(res.summary().lines), file=sys.stderr if args.out else sys.stdout)
+    if args.out:
+        _write_or_print(res.table.assign(period=res.table["period"].astype(str)), args.out)
+    return 0
+
+
+# ------------------------------------------------------------------ track
+def _add_track(sub) -> None:
+    p = sub.add_parser(
+        "track",
+        help="progress against goals: landmarks, pace, odds and at-risk flags",
+        description="Compare each rep's activity so far in the week (month, quarter) with their goals from a "
+        "goals CSV (columns rep, activity, goal_clear, goal_stretch, goal_extraordinary; priority, baseline, "
+        "team used when present): landmark to date, pace, projected end of period, odds of reaching the goal "
+        "and a status (ahead, on_track, at_risk, behind) with the reason.",
+        epilog="Example: salesgoals track -a data/samples/canonical_activities.csv.gz "
+        "-d data/samples/canonical_deals.csv -r data/samples/roster.csv --goals goals.csv --as-of 2025-12-17 "
+        "-o progress.csv",
+    )
+    _add_input_args(p)
+    p.add_argument("--goals", "-g", required=True, metavar="FILE", help="goals CSV (from `salesgoals recommend`)")
+    p.add_argument("--as-of", dest="as_of", help="track to this day, inclusive (default: last activity day)")
+    p.add_argument("--period", choices=["W", "M", "Q"], default="W", help="goal period tracked (default W)")
+    p.add_argument("--tier", choices=["clear", "stretch", "extraordinary"], default="clear",
+                   help="goal tier the status refers to (default clear)")  # fmt: skip
+    p.add_argument("--view", choices=["rep", "team", "manager"], default="rep", help="rows written/printed")
+    p.add_argument("-o", "--out", help="write the progress table to this CSV")
+    p.set_defaults(func=_run_track)
+
+
+def _run_track(args: argparse.Namespace) -> int:
+    from salesgoals.tracking import track
+
+    acts, deals, roster = _load_inputs(args)
+    res = track((acts, deals), args.goals, as_of=args.as_of, period=args.period, tier=args.tier, roster=roster)
+    frame = {"rep": res.table, "team": res.team, "manager": res.managers}[args.view]
+    print(res.summary(), file=sys.stderr if args.out else sys.stdout)
+    _write_or_print(frame, args.out)
+    return 0
+
+
 # ------------------------------------------------------------------ entry point
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -154,6 +240,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 #: Subcommands in pipeline order; each ``_add_*`` registers one.
 _SUBCOMMANDS = [_add_panel, _add_recommend]
+
+_SUBCOMMANDS += [_add_forecast, _add_track]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

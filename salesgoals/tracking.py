@@ -1,0 +1,756 @@
+"""Track progress against activity goals, with landmarks, pacing and at-risk flags.
+
+:func:`track` compares each rep's activity so far in the current week, month
+or quarter with the landmark (the share of the goal that should be done by
+now, in working days), projects the end of the period and states the
+probability of reaching the goal at the current pace.  The review tables turn
+that into the routine: :func:`weekly_review` (one-to-one with each rep),
+:func:`monthly_review` (team) and :func:`quarterly_review` (revenue against
+the annual target, with the cascade's landmarks).
+
+The pace model
+--------------
+For a rep and activity, with ``n_e`` working days elapsed and ``n_r`` left in
+the period, the daily rate is Gamma distributed: a prior worth
+:data:`SHRINK_DAYS` working days at the rep's baseline rate, updated with the
+count so far.  The count over the remaining days is then negative binomial
+(the Gamma-Poisson predictive), which gives the projected end-of-period value
+(its mean plus the count so far) and the probability of reaching each goal
+tier.  Early in a period the prior dominates (one slow Monday is not a crisis);
+by Thursday the rep's own pace does.
+
+Status
+------
+* ``ahead`` - the goal is met already, or pace >= :data:`AHEAD_PACE` with
+  odds >= :data:`ON_TRACK_ODDS`;
+* ``on_track`` - odds of reaching the goal >= :data:`ON_TRACK_ODDS`;
+* ``at_risk`` - odds between :data:`BEHIND_ODDS` and :data:`ON_TRACK_ODDS`;
+* ``behind`` - odds below :data:`BEHIND_ODDS`.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from salesgoals._schema import QUALITY_METRICS, UNASSIGNED
+from salesgoals.errors import DataQualityError, SchemaError
+from salesgoals.forecast import Summary
+
+__all__ = [
+    "track",
+    "TrackResult",
+    "Review",
+    "weekly_review",
+    "monthly_review",
+    "quarterly_review",
+    "STATUSES",
+    "COACHING_TYPES",
+]
+
+Period = Literal["W", "M", "Q"]
+Tier = Literal["clear", "stretch", "extraordinary"]
+TIERS: tuple[str, ...] = ("clear", "stretch", "extraordinary")
+#: Statuses, best first.
+STATUSES: tuple[str, ...] = ("ahead", "on_track", "at_risk", "behind")
+#: Pace (actual / landmark) at or above which a rep counts as ahead.
+AHEAD_PACE = 1.10
+#: Odds of reaching the goal at or above which a goal is on track.
+ON_TRACK_ODDS = 0.50
+#: Odds below which a goal is behind (between the two: at risk).
+BEHIND_ODDS = 0.15
+#: Weight of the baseline rate in the pace model, in working days.  Two days
+#: keep a slow Monday from flagging a rep, yet by mid-week the rep's own pace
+#: carries more weight than the baseline.
+SHRINK_DAYS = 2.0
+#: Activity types logged by managers as coaching (the leader's own goals).
+COACHING_TYPES: tuple[str, ...] = ("coaching", "one_to_one", "ride_along", "training")
+#: Default leader goals per team member per week (clear, stretch, extraordinary).
+LEADER_GOALS_PER_REP: tuple[float, float, float] = (0.5, 1.0, 1.5)
+#: Working days in one goal period of each grain (goals are per period).
+_STD_DAYS = {"W": 5.0, "M": 21.0, "Q": 63.0}
+_DEAL_METRICS = ("deals_created", "deals_won")
+GOAL_REQUIRED: tuple[str, ...] = ("rep", "activity", "goal_clear", "goal_stretch", "goal_extraordinary")
+
+
+# ====================================================================== inputs
+def _read_goals(goals: Any, func: str) -> tuple[pd.DataFrame, str]:
+    """Goals as a DataFrame plus the grain their levels refer to."""
+    freq = "W"
+    if hasattr(goals, "table") and hasattr(goals, "freq"):
+        freq = str(goals.freq)
+        table = goals.table
+        name = "GoalPlan"
+    elif isinstance(goals, pd.DataFrame):
+        table, name = goals, "goals"
+    elif isinstance(goals, (str, os.PathLike)):
+        table = pd.read_csv(goals)
+        name = repr(os.path.basename(os.fspath(goals)))
+    else:
+        raise TypeError(f"{func}: goals must be a GoalPlan, a DataFrame or a CSV path; got {type(goals).__name__}.")
+    missing = [c for c in GOAL_REQUIRED if c not in table.columns]
+    if missing:
+        raise SchemaError(
+            f"{func}: goals {name} is missing column(s) {', '.join(map(repr, missing))}. Expected at least "
+            f"{', '.join(GOAL_REQUIRED)} (the layout written by `salesgoals goals`); found "
+            f"{', '.join(map(str, table.columns))}."
+        )
+    t = table.copy()
+    t["rep"] = t["rep"].astype(str)
+    t["activity"] = t["activity"].astype(str)
+    for c in ("goal_clear", "goal_stretch", "goal_extraordinary"):
+        v = pd.to_numeric(t[c], errors="coerce")
+        bad = np.nonzero(~np.isfinite(v.to_numpy(dtype=float)) | (v.to_numpy(dtype=float) < 0))[0]
+        if bad.size:
+            raise DataQualityError(
+                f"{func}: goals {name} column {c!r} must hold non-negative numbers; rows "
+                f"{', '.join(str(i + 1) for i in bad[:5])} do not ({t[c].iloc[bad[:5]].tolist()})."
+            )
+        t[c] = v.astype(float)
+    if "priority" not in t.columns:
+        t["priority"] = 1
+    if "baseline" not in t.columns:
+        t["baseline"] = t["goal_clear"]
+    t["baseline"] = pd.to_numeric(t["baseline"], errors="coerce").fillna(t["goal_clear"]).astype(float)
+    return t, freq
+
+
+def _split_inputs(data: Any, func: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    if isinstance(data, (tuple, list)):
+        if len(data) != 2:
+            raise TypeError(f"{func}: pass activities, or a pair (activities, deals); got {len(data)} items.")
+        acts, deals = data
+    else:
+        acts, deals = data, None
+    if not isinstance(acts, pd.DataFrame):
+        raise TypeError(f"{func}: activities must be a DataFrame from load_activities(); got {type(acts).__name__}.")
+    missing = [c for c in ("rep", "timestamp", "activity_type") if c not in acts.columns]
+    if missing:
+        raise SchemaError(
+            f"{func}: activities are missing {', '.join(map(repr, missing))} (found {', '.join(map(str, acts.columns))}). "
+            "Track from the activity log (load_activities), not from a panel: landmarks need the day of each activity."
+        )
+    return acts, deals
+
+
+def _days(values) -> np.ndarray:
+    s = pd.Series(values)
+    if not pd.api.types.is_datetime64_any_dtype(s):
+        s = pd.to_datetime(s, errors="coerce")
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_localize(None)
+    return s.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+
+
+def _period_bounds(day: np.datetime64, period: str) -> tuple[np.datetime64, np.datetime64]:
+    from salesgoals._schema import FREQ_ALIASES
+
+    p = pd.Period(pd.Timestamp(day), freq=FREQ_ALIASES[period])
+    return np.datetime64(p.start_time.date(), "D"), np.datetime64(p.end_time.date(), "D")
+
+
+def _counts(acts: pd.DataFrame, deals: pd.DataFrame | None, lo, hi, metrics: Sequence[str]) -> pd.DataFrame:
+    """Count each metric per rep over the days ``lo..hi`` (inclusive): long frame rep, activity, actual."""
+    day = _days(acts["timestamp"])
+    inside = (day >= lo) & (day <= hi)
+    a = acts.loc[inside]
+    typ = a["activity_type"].astype(str).str.lower()
+    frames = [pd.DataFrame({"rep": a["rep"].astype(str), "activity": typ})]
+    if "outcome" in a.columns:
+        out = a["outcome"].astype(str).str.lower()
+        for name, (t, outs) in QUALITY_METRICS.items():
+            if name in metrics:
+                m = (typ == t) & out.isin(outs)
+                frames.append(pd.DataFrame({"rep": a.loc[m, "rep"].astype(str), "activity": name}))
+    if deals is not None and any(m in metrics for m in _DEAL_METRICS):
+        c = _days(deals["created"])
+        k = _days(deals["closed"])
+        won = deals["status"].astype(str).str.lower().eq("won").to_numpy()
+        sel = (c >= lo) & (c <= hi)
+        frames.append(pd.DataFrame({"rep": deals.loc[sel, "rep"].astype(str), "activity": "deals_created"}))
+        sel = won & (k >= lo) & (k <= hi)
+        frames.append(pd.DataFrame({"rep": deals.loc[sel, "rep"].astype(str), "activity": "deals_won"}))
+    long = pd.concat(frames, ignore_index=True)
+    long = long.loc[long["activity"].isin(list(metrics))]
+    return long.groupby(["rep", "activity"], sort=True).size().rename("actual").reset_index()
+
+
+def _busdays(lo, hi, holidays) -> int:
+    return int(np.busday_count(lo, hi + np.timedelta64(1, "D"), holidays=holidays)) if hi >= lo else 0
+
+
+# ====================================================================== the model
+def _pace(actual, goal, prior_rate, n_e, n_r):
+    """Posterior mean rate, projection and P(reach goal) under the Gamma-Poisson model."""
+    a = SHRINK_DAYS * prior_rate + actual
+    b = SHRINK_DAYS + n_e
+    rate = a / b
+    projected = actual + rate * n_r
+    need = np.ceil(goal - actual - 1e-9)
+    if n_r > 0:
+        p = b / (b + n_r)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            prob = np.where(a > 0, stats.nbinom.sf(need - 1, np.maximum(a, 1e-12), p), 0.0)
+        var_rem = a * n_r * (b + n_r) / b**2
+    else:
+        prob = np.zeros_like(need)
+        var_rem = np.zeros_like(need)
+    prob = np.where(need <= 0, 1.0, prob)
+    return rate, projected, np.clip(prob, 0.0, 1.0), rate * n_r, var_rem
+
+
+def _status(met, pace, prob):
+    return np.select(
+        [met | ((pace >= AHEAD_PACE) & (prob >= ON_TRACK_ODDS)), prob >= ON_TRACK_ODDS, prob >= BEHIND_ODDS],
+        ["ahead", "on_track", "at_risk"],
+        "behind",
+    )
+
+
+def _fmt(x: pd.Series, digits: int = 0) -> pd.Series:
+    return x.round(digits).map(("{:,.%df}" % digits).format)
+
+
+def _reason(t: pd.DataFrame, weekday: str) -> pd.Series:
+    """One sentence per row saying why the status is what it is (vectorised string building)."""
+    act = t["activity"].str.replace("_", " ")
+    base = (
+        _fmt(t["actual"]) + " of " + _fmt(t["goal"]) + " " + act + " by " + weekday
+        + " (landmark " + _fmt(t["expected"], 1) + ", pace " + (100 * t["pace"]).round().astype(int).astype(str) + "%)"
+    )  # fmt: skip
+    left = t["working_days"] - t["elapsed_days"]
+    need = (
+        "; needs " + _fmt(t["needed_per_day"], 1) + "/day for the " + left.astype(str)
+        + " days left vs " + _fmt(t["rate_per_day"], 1) + "/day expected"
+    )  # fmt: skip
+    odds = "; " + (100 * t["p_meet"]).round().astype(int).astype(str) + "% chance to reach the goal"
+    met = t["actual"] >= t["goal"]
+    return np.where(met, base + "; goal already met", np.where(left > 0, base + need + odds, base + "; period over"))
+
+
+@dataclass
+class TrackResult:
+    """Progress against goals at a date (result of :func:`track`).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per rep (or leader) and goal; columns documented in :func:`track`.
+    team : pandas.DataFrame
+        Roll-up per team and activity: ``team, activity, reps, goal, actual,
+        expected, projected, pace, p_meet, status, n_ahead, n_on_track,
+        n_at_risk, n_behind`` (sums over reps; ``p_meet`` from the summed
+        negative binomial of the remaining days).
+    managers : pandas.DataFrame
+        The same roll-up per ``manager``.
+    as_of : pandas.Timestamp
+        Date tracked to (inclusive).
+    period : str
+        ``W``, ``M`` or ``Q``.
+    tier : str
+        Goal tier the status refers to.
+    """
+
+    table: pd.DataFrame
+    team: pd.DataFrame
+    managers: pd.DataFrame
+    as_of: pd.Timestamp
+    period: str
+    tier: str
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> Summary:
+        """Status counts and the goals most at risk."""
+        t = self.table
+        counts = t["status"].value_counts().reindex(list(STATUSES), fill_value=0)
+        lines = [
+            f"{t['rep'].nunique()} people, {len(t)} goals ({self.tier} tier), period {t['period'].iloc[0] if len(t) else '-'}, "
+            f"as of {self.as_of.date()} ({int(t['elapsed_days'].max()) if len(t) else 0} of "
+            f"{int(t['working_days'].max()) if len(t) else 0} working days).",
+            "status: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
+            *self.notes,
+        ]
+        risk = t[t["status"].isin(["at_risk", "behind"])].sort_values(["p_meet", "rep"], kind="mergesort")
+        return Summary("Goal tracking", lines, risk[["rep", "activity", "goal", "actual", "expected", "p_meet", "status"]].head(15).round(2))
+
+    def plot(self, ax=None, *, kind: Literal["pacing", "status"] = "pacing"):
+        """Pacing chart or status heatmap (see :mod:`salesgoals.plotting`)."""
+        from salesgoals.plotting._tracking import plot_pacing, plot_status_heatmap
+
+        return plot_pacing(self, ax=ax) if kind == "pacing" else plot_status_heatmap(self, ax=ax)
+
+    def __repr__(self) -> str:
+        return (
+            f"TrackResult(people={self.table['rep'].nunique()}, goals={len(self.table)}, period={self.period!r}, "
+            f"as_of={str(self.as_of.date())!r}, tier={self.tier!r})"
+        )
+
+
+def _rollup(t: pd.DataFrame, by: str, n_r: int) -> pd.DataFrame:
+    from salesgoals.goals import prob_at_least
+
+    if by not in t.columns or not len(t):
+        return pd.DataFrame(columns=[by, "activity", "reps", "goal", "actual", "expected", "projected", "pace",
+                                     "p_meet", "status", "n_ahead", "n_on_track", "n_at_risk", "n_behind"])  # fmt: skip
+    g = t.groupby([by, "activity"], sort=True)
+    out = g.agg(
+        reps=("rep", "size"), goal=("goal", "sum"), actual=("actual", "sum"), expected=("expected", "sum"),
+        projected=("projected", "sum"), _mean=("_mean_rem", "sum"), _var=("_var_rem", "sum"),
+    ).reset_index()  # fmt: skip
+    for s in STATUSES:
+        out[f"n_{s}"] = g["status"].apply(lambda x, s=s: int((x == s).sum())).to_numpy()
+    out["pace"] = np.where(out["expected"] > 0, out["actual"] / out["expected"].where(out["expected"] > 0, 1), 1.0)
+    need = out["goal"] - out["actual"]
+    if n_r > 0:
+        p = prob_at_least(np.ceil(need.to_numpy()), out["_mean"].to_numpy(), np.maximum(out["_var"], out["_mean"]).to_numpy())
+    else:
+        p = (need <= 0).astype(float).to_numpy()
+    out["p_meet"] = np.where(need <= 0, 1.0, p)
+    out["status"] = _status((need <= 0).to_numpy(), out["pace"].to_numpy(), out["p_meet"].to_numpy())
+    return out.drop(columns=["_mean", "_var"])[
+        [by, "activity", "reps", "goal", "actual", "expected", "projected", "pace", "p_meet", "status",
+         *[f"n_{s}" for s in STATUSES]]
+    ]  # fmt: skip
+
+
+def _leader_goals(acts: pd.DataFrame, goals: pd.DataFrame, roster: pd.DataFrame | None) -> pd.DataFrame:
+    """Default leader goals: coaching sessions per team member per week, when coaching is logged."""
+    types = acts["activity_type"].astype(str).str.lower()
+    present = [c for c in COACHING_TYPES if (types == c).any()]
+    if not present:
+        return goals.iloc[0:0]
+    src = roster if roster is not None and "manager" in roster.columns else goals if "manager" in goals.columns else None
+    if src is None:
+        return goals.iloc[0:0]
+    size = src.drop_duplicates("rep").groupby(src["manager"].astype(str)).size()
+    size = size.drop(index=[UNASSIGNED, "nan"], errors="ignore")
+    have = set(goals["rep"])
+    rows = pd.DataFrame(
+        [(m, a, n) for m, n in size.items() for a in present if m not in have],
+        columns=["rep", "activity", "n"],
+    )
+    for tier, k in zip(TIERS, LEADER_GOALS_PER_REP):
+        rows[f"goal_{tier}"] = np.round(k * rows["n"])
+    rows["baseline"] = rows["goal_stretch"]
+    rows["priority"] = 1
+    rows["manager"] = rows["rep"]
+    rows["team"] = "(leaders)"
+    return rows.drop(columns="n")
+
+
+def track(
+    panel_or_exports: Any,
+    goals: Any,
+    *,
+    as_of=None,
+    period: Period = "W",
+    tier: Tier = "clear",
+    roster: pd.DataFrame | None = None,
+    holidays: Sequence[Any] = (),
+    priorities_only: bool = True,
+) -> TrackResult:
+    """Progress of each rep against their goals in the period containing ``as_of``.
+
+    Parameters
+    ----------
+    panel_or_exports : DataFrame or (activities, deals)
+        The canonical activity log (:func:`salesgoals.load_activities`), or a
+        pair with the deals to track ``deals_created`` / ``deals_won`` goals.
+    goals : GoalPlan, DataFrame or path
+        From :func:`salesgoals.personal_best_goals` or its CSV (needs ``rep,
+        activity, goal_clear, goal_stretch, goal_extraordinary``; uses
+        ``priority``, ``baseline``, ``team``, ``manager`` when present).  Goal
+        levels are per week unless the GoalPlan says otherwise.
+    as_of : date-like, optional
+        Track to this day, inclusive (default: the day of the last activity).
+    period : {"W", "M", "Q"}, default="W"
+        The goal period tracked; week goals are scaled by working days.
+    tier : {"clear", "stretch", "extraordinary"}, default="clear"
+        The tier the status refers to (odds of all three are reported).
+    roster : pandas.DataFrame, optional
+        Adds ``team`` / ``manager`` for the roll-ups and the leaders' goals.
+    holidays : sequence of date-like, default=()
+        Non-working days (the landmark counts working days Monday-Friday).
+    priorities_only : bool, default=True
+        Track only the focus goals (``priority`` > 0).
+
+    Returns
+    -------
+    TrackResult
+        ``.table`` has one row per person and goal with columns:
+
+        * ``level`` : str — ``rep``, or ``leader`` for a manager's coaching goals.
+        * ``rep``, ``team``, ``manager`` : str; ``activity`` : str; ``priority`` : int.
+        * ``period`` : str — the period tracked; ``as_of`` : Timestamp.
+        * ``working_days``, ``elapsed_days`` : int — in the period / up to ``as_of``.
+        * ``goal`` : float — the tier's goal for the whole period.
+        * ``actual`` : float — count so far in the period.
+        * ``expected`` : float — the landmark: goal x elapsed / working days.
+        * ``pace`` : float — actual / expected (1 when nothing is expected yet).
+        * ``rate_per_day`` : float — shrunk daily rate (see the pace model).
+        * ``projected`` : float — expected end-of-period count at that rate.
+        * ``needed_per_day`` : float — what the remaining days need (0 when met).
+        * ``p_meet`` : float — probability of reaching ``goal``.
+        * ``p_clear``, ``p_stretch``, ``p_extraordinary`` : float — the same for each tier.
+        * ``status`` : str — ``ahead``, ``on_track``, ``at_risk`` or ``behind``.
+        * ``reason`` : str — the numbers behind the status, in words.
+
+    Raises
+    ------
+    SchemaError
+        The goals or activities lack required columns.
+    DataQualityError
+        Goal values that are negative or not numbers.
+
+    Examples
+    --------
+    >>> import salesgoals as sg
+    >>> sim = sg.simulate.make_crm_data(n_reps=4, n_weeks=20, seed=0)
+    >>> goals = pd.DataFrame({"rep": sim.roster["rep"], "activity": "call", "goal_clear": 120.0,
+    ...                       "goal_stretch": 150.0, "goal_extraordinary": 200.0})
+    >>> res = track(sim.activities, goals, as_of="2024-05-15")
+    >>> res.table[["elapsed_days", "working_days"]].iloc[0].tolist()
+    [3, 5]
+    >>> bool(res.table["status"].isin(["ahead", "on_track", "at_risk", "behind"]).all())
+    True
+    """
+    if period not in ("W", "M", "Q"):
+        raise ValueError(f"track: period must be one of 'W', 'M', 'Q'; got {period!r}.")
+    if tier not in TIERS:
+        raise ValueError(f"track: tier must be one of 'clear', 'stretch', 'extraordinary'; got {tier!r}.")
+    acts, deals = _split_inputs(panel_or_exports, "track")
+    g, goal_freq = _read_goals(goals, "track")
+    if priorities_only:
+        g = g.loc[pd.to_numeric(g["priority"], errors="coerce").fillna(0) > 0]
+    g = g.assign(level="rep")
+    leaders = _leader_goals(acts, g, roster)
+    if len(leaders):
+        g = pd.concat([g, leaders.assign(level="leader")], ignore_index=True)
+    if roster is not None:
+        for col in ("team", "manager"):
+            if col in roster.columns:
+                mapping = roster.drop_duplicates("rep").set_index(roster["rep"].astype(str).drop_duplicates())[col]
+                g[col] = g["rep"].map(mapping).fillna(g[col] if col in g.columns else UNASSIGNED)
+    for col in ("team", "manager"):
+        if col not in g.columns:
+            g[col] = UNASSIGNED
+        g[col] = g[col].astype(object).where(g[col].notna(), UNASSIGNED).astype(str)
+    hol = np.array([np.datetime64(pd.Timestamp(h).date(), "D") for h in holidays], dtype="datetime64[D]")
+
+    day = np.datetime64(pd.Timestamp(as_of).date(), "D") if as_of is not None else _days(acts["timestamp"]).max()
+    lo, hi = _period_bounds(day, period)
+    N = _busdays(lo, hi, hol)
+    n_e = _busdays(lo, min(day, hi), hol)
+    n_r = N - n_e
+    std = _STD_DAYS.get(goal_freq, 5.0)
+    scale = 1.0 if goal_freq == period else N / std
+
+    counts = _counts(acts, deals, lo, day, g["activity"].unique().tolist())
+    t = g.merge(counts, on=["rep", "activity"], how="left")
+    t["actual"] = t["actual"].fillna(0).astype(float)
+    t["goal"] = t[f"goal_{tier}"] * scale
+    prior = t["baseline"].to_numpy(dtype=float) * scale / max(N, 1)
+    t["working_days"], t["elapsed_days"] = N, n_e
+    t["expected"] = t["goal"] * (n_e / N if N else 1.0)
+    t["pace"] = np.where(t["expected"] > 0, t["actual"] / t["expected"].where(t["expected"] > 0, 1.0), 1.0)
+    actual = t["actual"].to_numpy(dtype=float)
+    rate, projected, prob, mean_rem, var_rem = _pace(actual, t["goal"].to_numpy(dtype=float), prior, n_e, n_r)
+    t["rate_per_day"], t["projected"], t["p_meet"] = rate, projected, prob
+    t["_mean_rem"], t["_var_rem"] = mean_rem, var_rem
+    for k in TIERS:
+        t[f"p_{k}"] = _pace(actual, t[f"goal_{k}"].to_numpy(dtype=float) * scale, prior, n_e, n_r)[2]
+    t["needed_per_day"] = np.where(n_r > 0, np.maximum(t["goal"] - t["actual"], 0) / max(n_r, 1), 0.0)
+    t["status"] = _status((t["actual"] >= t["goal"]).to_numpy(), t["pace"].to_numpy(), prob)
+    t["period"] = str(pd.Period(pd.Timestamp(lo), freq={"W": "W-SUN", "M": "M", "Q": "Q-DEC"}[period]))
+    t["as_of"] = pd.Timestamp(day)
+    t["priority"] = pd.to_numeric(t["priority"], errors="coerce").fillna(0).astype(int)
+    t["reason"] = _reason(t, pd.Timestamp(day).day_name()[:3])
+    team = _rollup(t, "team", n_r)
+    managers = _rollup(t[t["level"] == "rep"], "manager", n_r)
+    cols = [
+        "level", "rep", "team", "manager", "activity", "priority", "period", "as_of", "working_days",
+        "elapsed_days", "goal", "actual", "expected", "pace", "rate_per_day", "projected", "needed_per_day",
+        "p_meet", "p_clear", "p_stretch", "p_extraordinary", "status", "reason",
+    ]  # fmt: skip
+    t = t.sort_values(["level", "rep", "priority", "activity"], kind="mergesort").reset_index(drop=True)[cols]
+    notes = []
+    if len(leaders):
+        notes.append(f"leader goals tracked for {leaders['rep'].nunique()} manager(s) from logged coaching activity.")
+    return TrackResult(t, team, managers, pd.Timestamp(day), period, tier, notes)
+
+
+# ====================================================================== reviews
+@dataclass
+class Review:
+    """A review table and its compact printable report.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The review as a tidy table (columns documented by the function that made it).
+    title : str
+        Heading of the report.
+    lines : list of str
+        The report lines (``str(review)`` joins them under the title).
+    """
+
+    table: pd.DataFrame
+    title: str
+    lines: list[str]
+
+    def summary(self) -> Summary:
+        """The report as a printable summary."""
+        return Summary(self.title, self.lines)
+
+    def __str__(self) -> str:
+        return str(self.summary())
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+
+def weekly_review(panel_or_exports: Any, goals: Any, *, as_of=None, tier: Tier = "clear", roster=None,
+                  holidays: Sequence[Any] = ()) -> Review:  # fmt: skip
+    """Weekly one-to-one review per rep: last week against goal, this week's goals, the priorities.
+
+    Parameters
+    ----------
+    panel_or_exports, goals, tier, roster, holidays
+        As in :func:`track`.
+    as_of : date-like, optional
+        A day in "this week" (default: the day of the last activity).
+
+    Returns
+    -------
+    Review
+        ``.table`` has one row per rep and focus activity with columns ``rep``,
+        ``team``, ``priority``, ``activity``, ``last_week`` (str),
+        ``last_week_actual``, ``last_week_goal`` (the tier's goal),
+        ``last_week_attainment`` (actual / goal), ``last_week_met`` (bool),
+        ``this_week`` (str), ``goal_clear``, ``goal_stretch``,
+        ``goal_extraordinary`` (this week's goals), ``this_week_actual``,
+        ``this_week_expected`` (landmark), ``status``, ``reason``.
+
+    Examples
+    --------
+    >>> import salesgoals as sg
+    >>> sim = sg.simulate.make_crm_data(n_reps=3, n_weeks=12, seed=0)
+    >>> goals = pd.DataFrame({"rep": sim.roster["rep"], "activity": "meeting", "goal_clear": 2.0,
+    ...                       "goal_stretch": 3.0, "goal_extraordinary": 5.0})
+    >>> rv = weekly_review(sim.activities, goals, as_of="2024-03-13")
+    >>> rv.table["last_week"].iloc[0]
+    '2024-03-04/2024-03-10'
+    """
+    day = _as_of_day(panel_or_exports, as_of)
+    this = track(panel_or_exports, goals, as_of=day, period="W", tier=tier, roster=roster, holidays=holidays)
+    last_end = _period_bounds(day - np.timedelta64(7, "D"), "W")[1]
+    last = track(panel_or_exports, goals, as_of=last_end, period="W", tier=tier, roster=roster, holidays=holidays)
+    g, _ = _read_goals(goals, "weekly_review")
+    key = ["rep", "activity"]
+    t = this.table.merge(
+        last.table[key + ["period", "actual", "goal"]].rename(
+            columns={"period": "last_week", "actual": "last_week_actual", "goal": "last_week_goal"}
+        ),
+        on=key, how="left",
+    ).merge(g[key + ["goal_clear", "goal_stretch", "goal_extraordinary"]], on=key, how="left")  # fmt: skip
+    for c in ("goal_clear", "goal_stretch", "goal_extraordinary"):
+        t[c] = t[c].fillna(t["goal"])
+    t["last_week_attainment"] = np.where(t["last_week_goal"] > 0, t["last_week_actual"] / t["last_week_goal"].where(t["last_week_goal"] > 0, 1), 1.0)
+    t["last_week_met"] = t["last_week_actual"] >= t["last_week_goal"]
+    t = t.rename(columns={"period": "this_week", "actual": "this_week_actual", "expected": "this_week_expected"})
+    cols = ["rep", "team", "priority", "activity", "last_week", "last_week_actual", "last_week_goal",
+            "last_week_attainment", "last_week_met", "this_week", "goal_clear", "goal_stretch",
+            "goal_extraordinary", "this_week_actual", "this_week_expected", "status", "reason"]  # fmt: skip
+    t = t[cols]
+    lines = [f"Week {t['this_week'].iloc[0] if len(t) else '-'} (as of {pd.Timestamp(day).date()}), {tier} goals."]
+    for rep, rows in t.groupby("rep", sort=True):  # one block per rep (report text only)
+        lines.append(f"{rep}:")
+        for r in rows.itertuples():
+            mark = "met" if r.last_week_met else "missed"
+            lines.append(
+                f"  {r.priority}. {r.activity}: last week {r.last_week_actual:.0f}/{r.last_week_goal:.0f} ({mark}); "
+                f"this week {r.goal_clear:.0f}/{r.goal_stretch:.0f}/{r.goal_extraordinary:.0f}, "
+                f"{r.this_week_actual:.0f} so far -> {r.status}"
+            )
+    return Review(t.reset_index(drop=True), "Weekly review", lines)
+
+
+def _as_of_day(data: Any, as_of) -> np.datetime64:
+    acts, _ = _split_inputs(data, "review")
+    if as_of is not None:
+        return np.datetime64(pd.Timestamp(as_of).date(), "D")
+    return _days(acts["timestamp"]).max()
+
+
+def monthly_review(panel_or_exports: Any, goals: Any, *, as_of=None, tier: Tier = "clear", roster=None,
+                   holidays: Sequence[Any] = ()) -> Review:  # fmt: skip
+    """Monthly team review: month-to-date progress per team and focus activity.
+
+    Parameters
+    ----------
+    panel_or_exports, goals, as_of, tier, roster, holidays
+        As in :func:`track` (the month containing ``as_of`` is reviewed).
+
+    Returns
+    -------
+    Review
+        ``.table`` is :attr:`TrackResult.team` for the month: ``team,
+        activity, reps, goal, actual, expected, projected, pace, p_meet,
+        status, n_ahead, n_on_track, n_at_risk, n_behind``.
+
+    Examples
+    --------
+    >>> import salesgoals as sg
+    >>> sim = sg.simulate.make_crm_data(n_reps=3, n_weeks=12, seed=0)
+    >>> goals = pd.DataFrame({"rep": sim.roster["rep"], "activity": "call", "goal_clear": 100.0,
+    ...                       "goal_stretch": 120.0, "goal_extraordinary": 160.0})
+    >>> rv = monthly_review(sim.activities, goals, as_of="2024-03-13", roster=sim.roster)
+    >>> int(rv.table["reps"].sum())
+    3
+    """
+    res = track(panel_or_exports, goals, as_of=as_of, period="M", tier=tier, roster=roster, holidays=holidays)
+    t = res.team
+    lines = [
+        f"Month {res.table['period'].iloc[0] if len(res.table) else '-'} as of {res.as_of.date()} "
+        f"({int(res.table['elapsed_days'].max()) if len(res.table) else 0} of "
+        f"{int(res.table['working_days'].max()) if len(res.table) else 0} working days), {tier} goals."
+    ]
+    for r in t.itertuples():
+        lines.append(
+            f"  {r.team} / {r.activity}: {r.actual:,.0f} of {r.goal:,.0f} (landmark {r.expected:,.0f}, pace {r.pace:.0%}), "
+            f"projected {r.projected:,.0f}, {r.p_meet:.0%} odds -> {r.status}; reps ahead/on track/at risk/behind "
+            f"{r.n_ahead}/{r.n_on_track}/{r.n_at_risk}/{r.n_behind}"
+        )
+    return Review(t, "Monthly team review", lines)
+
+
+def quarterly_review(
+    deals: pd.DataFrame,
+    *,
+    annual_target: float,
+    year: int | None = None,
+    as_of=None,
+    fiscal_year_start: int = 1,
+    panel: pd.DataFrame | None = None,
+    holidays: Sequence[Any] = (),
+    target: Literal["won_revenue", "deals_won"] = "won_revenue",
+) -> Review:
+    """Quarterly review of revenue against the annual target and its cascade landmarks.
+
+    The annual target is spread over quarters, months and working days with
+    :func:`salesgoals.cascade` (seasonality from ``panel`` when given).  For
+    the year, the current quarter and the current month the review shows the
+    target, the landmark (the cascade's target summed to ``as_of``), the
+    actual so far, the projection at the recent run rate and the odds of
+    reaching the target.
+
+    Parameters
+    ----------
+    deals : pandas.DataFrame
+        Canonical deals (won deals count on their ``closed`` day).
+    annual_target : float
+        Target for the fiscal year.
+    year : int, optional
+        Calendar year in which the fiscal year starts (default: that of ``as_of``).
+    as_of : date-like, optional
+        Review date, inclusive (default: the last close date in ``deals``).
+    fiscal_year_start : int, default=1
+        Month the fiscal year starts.
+    panel : pandas.DataFrame, optional
+        History for the cascade's seasonality.
+    holidays : sequence of date-like, default=()
+        Non-working days for the cascade.
+    target : {"won_revenue", "deals_won"}, default="won_revenue"
+        What the annual target counts.
+
+    Returns
+    -------
+    Review
+        ``.table`` has one row per scope (``year``, ``quarter``, ``month``) with
+        columns ``scope``, ``label``, ``start``, ``end``, ``target``,
+        ``expected`` (landmark to ``as_of``), ``actual``, ``pace``,
+        ``projected``, ``p_meet``, ``status``, ``reason``.
+
+    Notes
+    -----
+    The projection adds, to the actual so far, the remaining working days at
+    the daily run rate of the last 13 weeks (shrunk toward the target's own
+    rate by :data:`SHRINK_DAYS` x 5 working days).  The odds use a normal
+    approximation whose variance comes from the weekly variation of that
+    history: a rough guide; :func:`salesgoals.forecast` gives calibrated ranges.
+
+    Examples
+    --------
+    >>> import salesgoals as sg
+    >>> sim = sg.simulate.make_crm_data(n_reps=6, n_weeks=60, seed=0)
+    >>> rv = quarterly_review(sim.deals, annual_target=2_000_000, as_of="2025-02-12")
+    >>> rv.table["scope"].tolist()
+    ['year', 'quarter', 'month']
+    """
+    from salesgoals.targets import cascade
+
+    if not isinstance(deals, pd.DataFrame) or "closed" not in deals.columns or "status" not in deals.columns:
+        raise SchemaError("quarterly_review: deals must be canonical deals (load_deals) with 'closed', 'status', 'amount'.")
+    closed = _days(deals["closed"])
+    won = deals["status"].astype(str).str.lower().eq("won").to_numpy() & ~np.isnat(closed)
+    value = pd.to_numeric(deals["amount"], errors="coerce").fillna(0).to_numpy(float) if target == "won_revenue" else np.ones(len(deals))
+    day = np.datetime64(pd.Timestamp(as_of).date(), "D") if as_of is not None else closed[won].max()
+    ts = pd.Timestamp(day)
+    if year is None:
+        year = ts.year if ts.month >= fiscal_year_start else ts.year - 1
+    with warnings.catch_warnings():  # targets.cascade uses DatetimeIndex.dayofweek (deprecated in pandas 3)
+        warnings.filterwarnings("ignore", message=".*dayofweek is deprecated")
+        c = cascade(float(annual_target), year=int(year), panel=panel, fiscal_year_start=fiscal_year_start,
+                    holidays=holidays)  # fmt: skip
+    d = c.days[c.days["entity"] == "(team)"]
+    dd = d["date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    cur = d.loc[dd <= day]
+    q_label = cur["quarter"].iloc[-1] if len(cur) else d["quarter"].iloc[0]
+    m_label = cur["month"].iloc[-1] if len(cur) else d["month"].iloc[0]
+    hol = np.array([np.datetime64(pd.Timestamp(h).date(), "D") for h in holidays], dtype="datetime64[D]")
+    # recent run rate per working day and weekly variability (13 weeks before as_of)
+    lo13 = day - np.timedelta64(91, "D")
+    rec = won & (closed > lo13) & (closed <= day)
+    run_days = max(_busdays(lo13 + np.timedelta64(1, "D"), day, hol), 1)
+    wk = ((day - closed[rec]).astype(np.int64) // 7)
+    weekly = np.bincount(wk, weights=value[rec], minlength=13)[:13]
+    wk_var = float(np.var(weekly, ddof=1)) if weekly.size > 1 else 0.0
+    rows = []
+    for scope, mask in (("year", np.ones(len(d), bool)), ("quarter", d["quarter"].eq(q_label).to_numpy()),
+                        ("month", d["month"].eq(m_label).to_numpy())):  # fmt: skip
+        sd = dd[mask]
+        tgt = float(d.loc[mask, "target"].sum())
+        expected = float(d.loc[mask & (dd <= day), "target"].sum())
+        lo, hi = sd.min(), sd.max()
+        actual = float(value[won & (closed >= lo) & (closed <= min(day, hi))].sum())
+        n_tot, n_e = int(mask.sum()), int((mask & (dd <= day)).sum())
+        n_r = n_tot - n_e
+        prior_rate = tgt / max(n_tot, 1)
+        k = SHRINK_DAYS * 5
+        rate = (float(value[rec].sum()) + k * prior_rate) / (run_days + k)
+        projected = actual + rate * n_r
+        sd_rem = np.sqrt(wk_var * n_r / 5.0)
+        p = float(stats.norm.sf(tgt - actual, loc=rate * n_r, scale=sd_rem)) if n_r > 0 and sd_rem > 0 else float(projected >= tgt)
+        if actual >= tgt:
+            p = 1.0
+        pace = actual / expected if expected > 0 else 1.0
+        rows.append(dict(scope=scope, label={"year": f"FY{year}", "quarter": q_label, "month": m_label}[scope],
+                         start=pd.Timestamp(lo), end=pd.Timestamp(hi), target=tgt, expected=expected, actual=actual,
+                         pace=pace, projected=projected, p_meet=p))  # fmt: skip
+    t = pd.DataFrame(rows)
+    t["status"] = _status((t["actual"] >= t["target"]).to_numpy(), t["pace"].to_numpy(), t["p_meet"].to_numpy())
+    t["reason"] = (
+        _fmt(t["actual"]) + " of " + _fmt(t["target"]) + " (landmark " + _fmt(t["expected"]) + ", pace "
+        + (100 * t["pace"]).round().astype(int).astype(str) + "%); projected " + _fmt(t["projected"]) + ", "
+        + (100 * t["p_meet"]).round().astype(int).astype(str) + "% chance to reach the target"
+    )  # fmt: skip
+    lines = [f"Annual target {annual_target:,.0f} (FY{year}, cascade with {'seasonality' if panel is not None else 'flat working days'}), as of {ts.date()}."]
+    lines += [f"  {r.scope:<8}{r.label:<12}{r.reason} -> {r.status}" for r in t.itertuples()]
+    return Review(t, "Quarterly review", lines)
