@@ -52,7 +52,7 @@ def plot_drivers(result, *, ax=None, color: str = "C0", show_zero: bool = True):
 
 
 def plot_lag_profile(result, *, ax=None):
-    """Lag profile of every activity: coefficient by lag with +-2 s.e. bands.
+    """Lag profile of every activity: effect of one logged activity by lag, with +-2 s.e. bands.
 
     Parameters
     ----------
@@ -75,14 +75,13 @@ def plot_lag_profile(result, *, ax=None):
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.5))
-    lags = result.lags
-    for act, g in lags.groupby("activity", sort=False):
-        line = ax.plot(g["lag"], g["coef"], marker="o", label=str(act))[0]
-        ax.fill_between(g["lag"], g["coef"] - 2 * g["std_error"], g["coef"] + 2 * g["std_error"],
+    for act, g in result.lag_profile.groupby("activity", sort=False):
+        line = ax.plot(g["lag"], g["effect"], marker="o", label=str(act))[0]
+        ax.fill_between(g["lag"], g["effect"] - 2 * g["std_error"], g["effect"] + 2 * g["std_error"],
                         color=line.get_color(), alpha=0.15)  # fmt: skip
     ax.axhline(0.0, color="0.3", lw=0.8, ls="--")
     ax.set_xlabel(f"lag ({result.freq} periods after the activity)")
-    ax.set_ylabel(f"effect on {getattr(result, 'estimated_outcome', result.outcome).replace('_', ' ')}")
+    ax.set_ylabel(f"effect on {result.estimated_outcome.replace('_', ' ')}")
     ax.set_title("When the effect arrives")
     ax.legend(fontsize=8)
     return ax

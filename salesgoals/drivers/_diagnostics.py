@@ -1,0 +1,253 @@
+"""Honesty checks of the driver model: data support, placebo, leads, pooled vs within, hold-out, bootstrap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from salesgoals.drivers._estimator import (
+    _Design,
+    _fit_lags,
+    _lag_matrix,
+    _prepare,
+    _Prepared,
+    _two_way_demean,
+)
+from salesgoals.drivers._funnel import combine_effects, funnel_table
+from salesgoals.errors import InsufficientDataError
+
+#: With fewer reps than this, clustered standard errors are unreliable (few
+#: clusters); a pairs bootstrap over reps is run and the wider interval kept.
+BOOTSTRAP_BELOW_REPS = 30
+#: Below this many reps the estimates are flagged as unreliable.
+MIN_REPS = 10
+#: Below this many periods per rep (on average) the estimates are flagged as unreliable.
+MIN_PERIODS = 20
+#: A rep logging more than this share of an activity type makes that effect one rep's story.
+MAX_REP_SHARE = 0.5
+#: Within-rep, within-period correlation above which two activities are called collinear.
+MAX_COLLINEARITY = 0.9
+#: Leads check: a lead coefficient with p below this (Bonferroni over activities) is flagged.
+LEADS_ALPHA = 0.01
+
+
+def usable_regressors(prep: _Prepared, acts: list[str], quality_of: dict[str, str], messages: list[str],
+                      notes: list[str]) -> tuple[list[str], dict[str, str]]:  # fmt: skip
+    """Drop activities with no variation within rep and period, and quality metrics that add nothing.
+
+    A quality metric is kept only when it varies within rep and period and is
+    not (nearly) a copy of its activity (every call connected, say).
+    """
+    cols = [*acts, *quality_of.values()]
+    design = _Design(prep.rep, prep.period, len(prep.reps), len(prep.periods))
+    X = prep.frame[cols].to_numpy(dtype=float)
+    W = _two_way_demean(design, X) if len(X) else X
+    scale = 1e-9 * (1 + np.abs(X).mean(axis=0)) if len(X) else np.ones(len(cols))
+    varies = dict(zip(cols, np.sqrt(np.mean(W**2, axis=0)) > scale)) if len(X) else dict.fromkeys(cols, False)
+    keep = [a for a in acts if varies[a]]
+    for a in acts:
+        if not varies[a]:
+            messages.append(
+                f"activity {a!r} does not vary within reps and periods, so its effect cannot be estimated; left out."
+            )
+    if not keep:
+        raise InsufficientDataError(
+            "fit_drivers: no activity column varies within reps from period to period, so no effect can be "
+            "estimated. Check that the panel has more than one period per rep."
+        )
+    q_keep = {}
+    for a, m in quality_of.items():
+        if a not in keep or not varies[m]:
+            continue
+        ia, im = cols.index(a), cols.index(m)
+        c = np.corrcoef(W[:, ia], W[:, im])[0, 1]
+        if abs(c) > 0.995:
+            notes.append(f"{m} moves one-for-one with {a}; the quality term is left out.")
+            continue
+        q_keep[a] = m
+    return keep, q_keep
+
+
+def cap_lag(prep: _Prepared, max_lag: int, notes: list[str]) -> int:
+    """Lower max_lag so that at least half of the rows keep full history."""
+    run_len = np.bincount(prep.rep)
+    typical = int(np.median(run_len)) if run_len.size else 0
+    cap = max(0, min(max_lag, typical // 2 - 1))
+    if cap < max_lag:
+        notes.append(f"max_lag lowered from {max_lag} to {cap}: reps have only {typical} periods (median).")
+    return cap
+
+
+def support_checks(prep: _Prepared, acts: list[str], messages: list[str]) -> pd.DataFrame:
+    rows = []
+    n_reps = len(prep.reps)
+    per_rep = np.bincount(prep.rep).mean() if len(prep.rep) else 0.0
+    rows.append(("reps", float(n_reps), float(MIN_REPS), n_reps >= MIN_REPS,
+                 f"{n_reps} reps: effects rest on few people; intervals are wide and may still be optimistic."))
+    rows.append(("periods_per_rep", float(per_rep), float(MIN_PERIODS), per_rep >= MIN_PERIODS,
+                 f"{per_rep:.0f} periods per rep on average: too short a history to separate lags and seasons."))
+    totals = prep.frame.groupby(prep.rep)[acts].sum().to_numpy(dtype=float)
+    col_tot = totals.sum(axis=0)
+    shares = np.divide(totals.max(axis=0), col_tot, out=np.zeros(len(acts)), where=col_tot > 0)
+    for a, s, j in zip(acts, shares, np.argmax(totals, axis=0)):
+        rows.append((f"top_rep_share:{a}", float(s), MAX_REP_SHARE, s <= MAX_REP_SHARE,
+                     f"one rep ({prep.reps[j]}) logs {s:.0%} of all {a} activity: its effect mostly describes that rep."))
+    design = _Design(prep.rep, prep.period, len(prep.reps), len(prep.periods))
+    if len(acts) > 1:
+        W = _two_way_demean(design, prep.frame[acts].to_numpy(dtype=float))
+        sd = W.std(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = np.corrcoef(W, rowvar=False) if (sd > 0).all() else np.zeros((len(acts), len(acts)))
+        for i in range(len(acts)):
+            for j in range(i + 1, len(acts)):
+                c = float(np.nan_to_num(corr[i, j]))
+                rows.append((f"collinearity:{acts[i]}~{acts[j]}", abs(c), MAX_COLLINEARITY, abs(c) <= MAX_COLLINEARITY,
+                             f"{acts[i]} and {acts[j]} move together within reps (r = {c:.2f}): their effects cannot "
+                             "be told apart; read their sum, not each one."))  # fmt: skip
+    table = pd.DataFrame(rows, columns=["check", "value", "threshold", "ok", "message"])
+    table["check"] = table["check"].astype(object)
+    table["message"] = table["message"].astype(object)
+    for ok, msg in zip(table["ok"], table["message"]):
+        if not ok:
+            messages.append(msg)
+    table.loc[table["ok"], "message"] = ""
+    return table
+
+
+def warn_no_driver(effects: pd.DataFrame, messages: list[str]) -> None:
+    top = effects.iloc[0] if len(effects) else None
+    if top is not None and not bool(top["significant"]):
+        messages.append(
+            f"Even the most important activity ({top['activity']}) has an interval covering zero: the data cannot "
+            "say which activities drive results; treat every effect as unknown."
+        )
+
+
+def _resample_reps(prep: _Prepared, rng: np.random.Generator) -> _Prepared:
+    """Draw reps with replacement (a pairs cluster bootstrap); a rep drawn twice becomes two reps."""
+    n_r = len(prep.reps)
+    draw = rng.integers(0, n_r, n_r)
+    starts = np.flatnonzero(np.r_[True, prep.rep[1:] != prep.rep[:-1]])
+    ends = np.r_[starts[1:], prep.rep.size]
+    lens = ends[draw] - starts[draw]
+    idx = np.repeat(starts[draw], lens) + (np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens))
+    frame = prep.frame.iloc[idx].reset_index(drop=True)
+    frame["rep"] = pd.Series(np.char.add("b", np.repeat(np.arange(n_r), lens).astype(str)), dtype=object)
+    frame.attrs = dict(prep.frame.attrs)
+    return _prepare(frame)
+
+
+def bootstrap_se(prep, activities, regressors, quality_of, y_col, L, outcome, carry, n_boot, seed) -> np.ndarray | None:
+    """Standard deviation of the team effects over ``n_boot`` pairs-bootstrap draws of reps.
+
+    Each draw refits the whole pipeline (fixed effects, lags, funnel), so the
+    spread includes the uncertainty of the win rates and deal sizes.  Returns
+    None when fewer than 20 draws could be fitted.
+    """
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(int(n_boot)):
+        bp = _resample_reps(prep, rng)
+        try:
+            f = _fit_lags(bp, regressors, bp.frame[y_col].to_numpy(dtype=float), L)
+        except (InsufficientDataError, np.linalg.LinAlgError):
+            continue
+        funnel = funnel_table(bp.frame)
+        draws.append(combine_effects(f, activities, quality_of, funnel, outcome, carry)["effect"])
+    if len(draws) < 20:
+        return None
+    return np.std(np.asarray(draws), axis=0, ddof=1)
+
+
+def placebo_check(prep, regressors, targets, y, L, crit, seed) -> pd.DataFrame:
+    """Add a copy of each activity with its timing shuffled within rep; its effect must be near zero.
+
+    The copy has the same per-rep totals (the rep fixed effect absorbs them)
+    and the same distribution, but its weeks are random, so a sound design
+    finds no effect.  One extra fit per activity.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for a in targets:
+        v = prep.frame[a].to_numpy(dtype=float)
+        perm = np.lexsort((rng.random(v.size), prep.rep))  # a random order inside each rep's block
+        f = _fit_lags(prep, regressors, y, L, extra={f"placebo_{a}": v[perm]})
+        j = len(regressors)
+        e, s = float(f.sums[j]), float(f.sums_se[j])
+        p = float(2 * stats.t.sf(abs(e / s), max(f.n_reps - 1, 1))) if s > 0 else 1.0
+        rows.append({"activity": f"placebo_{a}", "placebo_of": a, "effect": e, "std_error": s,
+                     "ci_low": e - crit * s, "ci_high": e + crit * s, "p_value": p,
+                     "passed": bool(e - crit * s <= 0 <= e + crit * s)})  # fmt: skip
+    return pd.DataFrame(rows).astype({"activity": object, "placebo_of": object})
+
+
+def leads_check(prep, regressors, y, L) -> pd.DataFrame:
+    """Add next period's activity to the model; a clear lead effect means activity follows results.
+
+    Fitted on the rows where the lead exists, with the same lags.  Flagged
+    when ``p < LEADS_ALPHA / n_regressors`` (Bonferroni).
+    """
+    f = _fit_lags(prep, regressors, y, L, lead=1, sample_lag=L)
+    K, W = len(regressors), L + 2
+    lead_b = f.ols.coef.reshape(K, W)[:, 0]
+    lead_se = np.sqrt(np.clip(np.diag(f.vcov), 0, None)).reshape(K, W)[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(lead_se > 0, np.abs(lead_b / np.where(lead_se > 0, lead_se, 1.0)), 0.0)
+    lead_p = 2 * stats.t.sf(t, max(f.n_reps - 1, 1))
+    return pd.DataFrame({"activity": pd.Series(regressors, dtype=object), "lead_effect": lead_b,
+                         "std_error": lead_se, "p_value": lead_p,
+                         "flagged": lead_p < LEADS_ALPHA / K})  # fmt: skip
+
+
+def pooled_check(prep, regressors, y, L, fit) -> pd.DataFrame:
+    """The naive answer: the same lags, no fixed effects (reps compared with each other)."""
+    X, _ = _lag_matrix(prep, regressors, range(0, L + 1))
+    keep = fit.keep
+    Xk = np.column_stack([np.ones(int(keep.sum())), X[keep]])
+    b = np.linalg.lstsq(Xk, y[keep], rcond=None)[0][1:].reshape(len(regressors), L + 1).sum(axis=1)
+    within = fit.sums[: len(regressors)]
+    ratio = np.divide(b, within, out=np.zeros_like(b), where=within != 0)
+    return pd.DataFrame({"activity": pd.Series(regressors, dtype=object), "pooled_effect": b,
+                         "within_effect": within, "ratio": ratio})  # fmt: skip
+
+
+def holdout_check(prep, regressors, y, L, share) -> pd.DataFrame:
+    """Fit on the earlier periods, predict the last ``share`` of periods; compare with each rep's average.
+
+    The model's forecast for a held-out period is the rep's fixed effect plus
+    the average period effect plus the activity terms (actual activity: this
+    measures how well activity explains results, not how well it can be
+    forecast).  The naive baseline is the rep's average outcome in training.
+    """
+    empty = pd.DataFrame({"model": pd.Series([], dtype=object), "rmse": [], "mae": [], "n_obs": []})
+    periods = np.unique(prep.ordinal)
+    n_test = max(1, int(round(share * periods.size)))
+    if periods.size - n_test < L + 4:
+        return empty
+    train = prep.ordinal < periods[-n_test]
+    frame = prep.frame.loc[train]
+    frame.attrs = dict(prep.frame.attrs)
+    tp = _prepare(frame)
+    try:
+        f = _fit_lags(tp, regressors, y[train], L)  # the train rows keep the sorted order
+    except InsufficientDataError:
+        return empty
+    X, _ = _lag_matrix(prep, regressors, range(0, L + 1))
+    test = (~train) & np.isfinite(X).all(axis=1)
+    a = f.rep_fe.reindex(prep.reps[prep.rep[test]]).to_numpy(dtype=float)
+    pred = a + f.intercept + X[test] @ f.coef.ravel()
+    base = pd.Series(y[train]).groupby(prep.rep[train]).mean().reindex(prep.rep[test]).to_numpy(dtype=float)
+    ok = ~np.isnan(a) & ~np.isnan(base)
+    yt = y[test][ok]
+    if yt.size == 0:
+        return empty
+    rows = []
+    for name, p in (("driver model", pred[ok]), ("rep average (naive)", base[ok])):
+        err = yt - p
+        rows.append({"model": name, "rmse": float(np.sqrt(np.mean(err**2))), "mae": float(np.mean(np.abs(err))),
+                     "n_obs": int(err.size)})  # fmt: skip
+    table = pd.DataFrame(rows).astype({"model": object})
+    base_rmse = table["rmse"].iloc[1]
+    table.attrs["skill"] = float(1 - table["rmse"].iloc[0] / base_rmse) if base_rmse > 0 else 0.0
+    return table

@@ -1,0 +1,326 @@
+"""Result objects of the driver model: :class:`DriverResult`, :class:`DriverDiagnostics`, :class:`Summary`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from salesgoals.drivers._estimator import _lag_matrix, _prepare
+from salesgoals.drivers._funnel import conversion
+from salesgoals.errors import SchemaError
+
+__all__ = ["Summary", "DriverDiagnostics", "DriverResult"]
+
+
+# =============================================================================
+# Summary object (prints as text, renders as HTML)
+# =============================================================================
+class Summary:
+    """A printable report: a title, key facts, tables and notes.
+
+    ``str()`` gives plain text; Jupyter renders :meth:`_repr_html_`.
+
+    Examples
+    --------
+    >>> s = Summary("Title", facts={"reps": 3}, tables={"t": pd.DataFrame({"a": [1]})}, notes=["a note"])
+    >>> "reps" in str(s) and "<table" in s._repr_html_()
+    True
+    """
+
+    def __init__(self, title: str, *, facts=None, tables=None, notes=None) -> None:
+        self.title = title
+        self.facts = dict(facts or {})
+        self.tables = dict(tables or {})
+        self.notes = list(notes or [])
+
+    def __str__(self) -> str:
+        lines = [self.title, "=" * len(self.title)]
+        width = max((len(k) for k in self.facts), default=0)
+        lines += [f"{k:<{width}}  {v}" for k, v in self.facts.items()]
+        for name, table in self.tables.items():
+            lines += ["", name, "-" * len(name)]
+            with pd.option_context("display.width", 160, "display.max_columns", 30, "display.max_rows", 60):
+                lines.append(table.to_string(index=False, float_format=_fmt_float))
+        if self.notes:
+            lines += ["", "Notes"]
+            lines += [f"* {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        parts = [f"<h4>{html.escape(self.title)}</h4>"]
+        if self.facts:
+            rows = "".join(
+                f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+                for k, v in self.facts.items()
+            )
+            parts.append(f"<table>{rows}</table>")
+        for name, table in self.tables.items():
+            parts.append(f"<h5>{html.escape(name)}</h5>")
+            parts.append(table.to_html(index=False, float_format=_fmt_float, border=0))
+        if self.notes:
+            parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in self.notes) + "</ul>")
+        return "\n".join(parts)
+
+
+def _fmt_float(x: float) -> str:
+    if not np.isfinite(x):
+        return str(x)
+    ax = abs(x)
+    if ax == 0:
+        return "0"
+    if ax >= 1000:
+        return f"{x:,.0f}"
+    if ax >= 1:
+        return f"{x:.3g}" if ax < 100 else f"{x:.1f}"
+    return f"{x:.3g}"
+
+
+
+@dataclass
+class DriverDiagnostics:
+    """Honesty checks of a driver fit.
+
+    Attributes
+    ----------
+    lag_selection : pandas.DataFrame
+        ``n_lags, n_params, rss, aic, bic, chosen``: the criteria of every
+        candidate lag length, all on the same rows (empty when ``lags`` was fixed).
+    placebo : pandas.DataFrame
+        ``activity, placebo_of, effect, std_error, ci_low, ci_high, p_value,
+        passed``: a copy of the activity with its timing shuffled within each
+        rep, added to the model.  A sound design finds no effect
+        (``passed`` = interval covers zero).
+    leads : pandas.DataFrame
+        ``activity, lead_effect, std_error, p_value, flagged``: next period's
+        activity added to the model.  A clear lead effect (``flagged``) means
+        activity *responds* to results (reverse causality) and the activity's
+        effect is overstated.
+    pooled : pandas.DataFrame
+        ``activity, pooled_effect, within_effect, ratio``: the naive pooled
+        regression (no fixed effects) against the within-rep answer.
+    holdout : pandas.DataFrame
+        ``model, rmse, mae, n_obs``: out-of-sample fit on the last
+        ``holdout_share`` of periods for the model and the naive baseline
+        (each rep's average outcome), plus ``skill`` in the ``attrs``.
+    checks : pandas.DataFrame
+        ``check, value, threshold, ok, message``: data-support checks (reps,
+        periods, concentration, collinearity).
+    warnings : list of str
+        Every warning raised during the fit, in plain language.
+    notes : list of str
+        How the answer was computed where it departs from the default (bootstrap, lowered lags).
+    """
+
+    lag_selection: pd.DataFrame = field(default_factory=pd.DataFrame)
+    placebo: pd.DataFrame = field(default_factory=pd.DataFrame)
+    leads: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pooled: pd.DataFrame = field(default_factory=pd.DataFrame)
+    holdout: pd.DataFrame = field(default_factory=pd.DataFrame)
+    checks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> Summary:
+        """All checks as one printable :class:`Summary`."""
+        tables = {}
+        for name in ("checks", "placebo", "leads", "pooled", "holdout", "lag_selection"):
+            t = getattr(self, name)
+            if len(t):
+                tables[name.replace("_", " ")] = t
+        return Summary("Driver model diagnostics", tables=tables, notes=[*self.warnings, *self.notes])
+
+    def __repr__(self) -> str:
+        return f"DriverDiagnostics(warnings={len(self.warnings)})"
+
+
+# =============================================================================
+# The result object
+# =============================================================================
+class DriverResult:
+    """What drives the outcome: effects with intervals, per-rep effects, funnel and diagnostics.
+
+    Returned by :func:`fit_drivers` (and :attr:`DriverModel.result_`).
+
+    Attributes
+    ----------
+    outcome : str
+        The outcome the effects are on (``deals_created``, ``deals_won``,
+        ``won_revenue`` or ``pipeline_created``).
+    method : str
+        ``"funnel"`` (estimated on deals created and carried along the funnel)
+        or ``"direct"`` (estimated on the outcome itself).
+    effects : pandas.DataFrame
+        One row per activity, most important first, with columns:
+
+        * ``activity`` : str — activity type (panel column).
+        * ``effect`` : float — expected change in the outcome, summed over the
+          following periods, from ONE extra activity in a period (mean over reps).
+        * ``std_error`` : float — standard error (clustered by rep; bootstrap
+          over reps when it is wider and reps are few).
+        * ``ci_low``, ``ci_high`` : float — ``level`` confidence interval.
+        * ``p_value`` : float — two-sided test of no effect (t with G-1 df).
+        * ``significant`` : bool — ``p_value < 1 - level``.
+        * ``n_lags`` : int — lags 0..n_lags in the model.
+        * ``peak_lag`` : int — the lag where the effect of one logged activity peaks.
+        * ``mean_per_period`` : float — average count per rep-period.
+        * ``contribution`` : float — ``effect * mean_per_period``: outcome per
+          rep-period attributable to the activity (the importance used for sorting).
+        * ``share`` : float — contribution / mean outcome per rep-period.
+        * ``effect_on_created`` : float — the effect on deals created the
+          funnel starts from (equals ``effect`` for direct fits).
+        * ``quality_metric`` : str — the quality column modelled with the
+          activity (``call_connected``, ``meeting_held``) or ``""``.
+        * ``quality_effect`` : float — extra effect of a connected call / held
+          meeting over a logged one, on the outcome (0.0 without a metric).
+    lags : pandas.DataFrame
+        Raw lag coefficients on the estimated outcome (deals created for the
+        funnel method): ``activity, lag, coef, std_error``, one block per
+        regressor (activities, then quality metrics).
+    lag_profile : pandas.DataFrame
+        ``activity, lag, effect, std_error``: when the effect of one logged
+        activity arrives (activity + quality metric x mean quality rate).
+    rep_effects : pandas.DataFrame
+        ``rep, activity, effect, std_error, ci_low, ci_high``: per-rep effect
+        on the outcome, from the team lag coefficients with the rep's own
+        (shrunk) quality rates and funnel conversion.  The interval reflects
+        the coefficients' uncertainty, not that of the rep's rates.
+    funnel : pandas.DataFrame
+        Per rep: ``rep, win_rate, deal_size, n_closed, n_won, n_created,
+        created_deal_size, raw_win_rate, raw_deal_size`` (raw values are NaN
+        where a rep closed or won nothing) and ``connect_rate``/``show_rate``
+        when the panel has quality columns.  Rates and sizes are shrunk toward
+        the team (empirical Bayes).
+    diagnostics : DriverDiagnostics
+        Placebo, leads, pooled-vs-within, hold-out fit and data-support checks.
+    n_reps, n_periods, n_obs : int
+        Size of the estimation sample.
+    level : float
+        Confidence level of the intervals.
+    freq : str
+        Panel frequency (``W``, ``M``, ``Q``).
+    activities : list of str
+        Activities with an effect; ``regressors`` adds the quality metrics.
+    estimated_outcome : str
+        The panel column the regression was fitted to.
+    """
+
+    def __init__(self, *, outcome, method, effects, lags, lag_profile, rep_effects, funnel, diagnostics, fit, n_reps,
+                 n_periods, n_obs, level, freq, activities, regressors, estimated_outcome):  # fmt: skip
+        self.outcome = outcome
+        self.method = method
+        self.effects = effects
+        self.lags = lags
+        self.lag_profile = lag_profile
+        self.rep_effects = rep_effects
+        self.funnel = funnel
+        self.diagnostics = diagnostics
+        self._fit = fit
+        self.n_reps = n_reps
+        self.n_periods = n_periods
+        self.n_obs = n_obs
+        self.level = level
+        self.freq = freq
+        self.activities = list(activities)
+        self.regressors = list(regressors)
+        self.estimated_outcome = estimated_outcome
+
+    # ------------------------------------------------------------------ API
+    def predict(self, panel: pd.DataFrame) -> pd.Series:
+        """Expected outcome for each row of a panel from the fitted model.
+
+        The prediction is the rep's own level (its fixed effect; the average
+        rep for reps not seen in fitting) plus the average period level (the
+        fitted period effect for periods seen in fitting) plus the effects of
+        the activities in this and the previous ``n_lags`` periods.  Lags
+        reaching before a rep's first row use that rep's average count.  For
+        the funnel method the deals-created prediction is carried to the
+        outcome with the rep's conversion factor (the closing delay is
+        ignored: revenue is booked in the period its deals are created).
+        Floored at zero.
+
+        Parameters
+        ----------
+        panel : pandas.DataFrame
+            A panel with the same activity columns (need not contain the outcome).
+
+        Returns
+        -------
+        pandas.Series
+            Float, aligned to ``panel.index``, named ``predicted_<outcome>``.
+        """
+        missing = [c for c in ("rep", "period", *self.regressors) if c not in panel.columns]
+        if missing:
+            raise SchemaError(
+                f"DriverResult.predict: the panel has no column(s) {', '.join(map(repr, missing))}; "
+                f"it needs rep, period and the columns the model was fitted on: {', '.join(self.regressors)}."
+            )
+        fit = self._fit
+        prep = _prepare(panel)
+        X, _ = _lag_matrix(prep, self.regressors, range(0, fit.n_lags + 1))
+        if np.isnan(X).any():
+            means = prep.frame.groupby(prep.rep)[self.regressors].mean().to_numpy(dtype=float)
+            W = fit.n_lags + 1
+            fill = np.repeat(means, W, axis=1)[prep.rep]
+            X = np.where(np.isnan(X), fill, X)
+        base = X @ fit.coef.ravel()
+        rep_labels = prep.reps[prep.rep]
+        a = pd.Series(fit.rep_fe).reindex(rep_labels).to_numpy(dtype=float)
+        a = np.where(np.isnan(a), float(fit.rep_fe.mean()), a)
+        g = fit.period_fe.reindex(prep.periods[prep.period]).to_numpy(dtype=float)
+        g = np.where(np.isnan(g), 0.0, g)
+        pred = a + fit.intercept + g + base
+        if self.method == "funnel" and self.outcome != self.estimated_outcome:
+            conv = pd.Series(conversion(self.outcome, self.funnel), index=self.funnel["rep"].astype(str))
+            c = conv.reindex(rep_labels.astype(str)).to_numpy(dtype=float)
+            c = np.where(np.isnan(c), float(conv.mean()), c)
+            pred = pred * c
+        pred = np.maximum(pred, 0.0)
+        out = pd.Series(pred, index=prep.frame.index, name=f"predicted_{self.outcome}")
+        return out.reindex(panel.index)
+
+    def summary(self) -> Summary:
+        """Effects with intervals, the method, and every warning, as a printable report."""
+        eff = self.effects[["activity", "effect", "std_error", "ci_low", "ci_high", "p_value", "peak_lag", "share"]]
+        quality = self.effects.loc[self.effects["quality_metric"] != "", ["activity", "quality_metric", "quality_effect"]]
+        facts = {
+            "outcome": self.outcome,
+            "method": (
+                f"{self.method}: two-way fixed effects (rep, period) distributed lag 0..{self._fit.n_lags}"
+                + (f", carried from {self.estimated_outcome} by win rate x deal size" if self.method == "funnel"
+                   and self.outcome != self.estimated_outcome else "")  # fmt: skip
+            ),
+            "sample": f"{self.n_reps:,} reps x {self.n_periods:,} periods ({self.n_obs:,} rep-periods, freq {self.freq})",
+            "intervals": f"{self.level:.0%}, standard errors clustered by rep",
+            "effect": f"change in {self.outcome} per period-sum from ONE extra activity, summed over lags",
+        }
+        notes = list(self.diagnostics.warnings)
+        extra = list(self.diagnostics.notes)
+        hold = self.diagnostics.holdout
+        if len(hold) and "skill" in hold.attrs:
+            facts["hold-out skill"] = f"{hold.attrs['skill']:+.1%} RMSE vs each rep's average"
+        if not notes:
+            notes = ["No warnings: placebo near zero, no lead effects, data support confident answers."]
+        notes += extra
+        tables = {"effects": eff}
+        if len(quality):
+            tables["quality: extra effect of a connected call / held meeting over a logged one"] = quality
+        return Summary(f"What drives {self.outcome}", facts=facts, tables=tables, notes=notes)
+
+    def plot(self, ax=None, **kwargs):
+        """Effects with their confidence intervals (see :func:`salesgoals.plotting.plot_drivers`)."""
+        from salesgoals.plotting._drivers import plot_drivers  # plotting imports matplotlib: keep it lazy
+
+        return plot_drivers(self, ax=ax, **kwargs)
+
+    def __repr__(self) -> str:
+        return (
+            f"DriverResult(outcome={self.outcome!r}, method={self.method!r}, reps={self.n_reps}, "
+            f"periods={self.n_periods}, lags=0..{self._fit.n_lags}, warnings={len(self.diagnostics.warnings)})"
+        )
