@@ -110,3 +110,11 @@ def test_sample_builds_a_panel():
     )
     assert not panel.duplicated(["rep", "period"]).any()
     assert panel["rep"].nunique() == len(sg.datasets.load_sample("roster"))
+
+
+@pytest.mark.parametrize("name", ["activities", "deals", "roster"])
+def test_canonical_samples_go_through_the_loaders(name):
+    frame = sg.datasets.load_sample(name)
+    report = frame.attrs["quality"]
+    assert report.loader == f"load_{name}"
+    assert report.loaded_rows == len(frame) and report.n_excluded == 0

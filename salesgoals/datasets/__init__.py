@@ -32,19 +32,13 @@ from typing import Any
 
 import pandas as pd
 
-from salesgoals._schema import ACTIVITY_COLUMNS, DEAL_COLUMNS, ROSTER_COLUMNS
 
 __all__ = ["load_sample", "list_samples"]
 
-#: Date columns of each sample kind and their fixed ISO formats (the files are
-#: written by ``data/samples/make_samples.py``, so no format guessing is needed).
-_DATES: dict[str, dict[str, str]] = {
-    "activities": {"timestamp": "%Y-%m-%d %H:%M:%S"},
-    "deals": {"created": "%Y-%m-%d", "closed": "%Y-%m-%d"},
-    "roster": {"start": "%Y-%m-%d", "end": "%Y-%m-%d"},
-    "truth": {},
-}
-_COLUMNS = {"activities": ACTIVITY_COLUMNS, "deals": DEAL_COLUMNS, "roster": ROSTER_COLUMNS}
+#: Loader of each canonical kind: the package samples go through the same code
+#: path as a user's export, so they come back with the same dtypes and with the
+#: data-quality report in ``attrs["quality"]``.
+_LOADERS = {"activities": "load_activities", "deals": "load_deals", "roster": "load_roster"}
 
 
 def _package_file(*parts: str):
@@ -84,7 +78,9 @@ def load_sample(name: str, **kwargs: Any) -> pd.DataFrame:
     name : {"activities", "deals", "roster", "truth", "truth_by_rep"}
         Which sample; :func:`list_samples` lists them.
     **kwargs
-        Passed to :func:`pandas.read_csv` (for example ``nrows=1000``).
+        Passed to :func:`pandas.read_csv` (for example ``nrows=1000``).  The
+        canonical samples are then read by :func:`salesgoals.load_activities`,
+        :func:`~salesgoals.load_deals` or :func:`~salesgoals.load_roster`.
 
     Returns
     -------
@@ -105,6 +101,9 @@ def load_sample(name: str, **kwargs: Any) -> pd.DataFrame:
           ``pipeline_created``, ``deals_won``, ``won_revenue`` — the true effect
           of one extra activity, as :attr:`salesgoals.simulate.CRMData.truth`.
         * ``truth_by_rep``: ``rep``, ``activity`` and the same four columns.
+
+        Activities, deals and roster carry the loader's data-quality report in
+        ``attrs["quality"]``.
 
     Raises
     ------
@@ -129,13 +128,16 @@ def load_sample(name: str, **kwargs: Any) -> pd.DataFrame:
     entry = catalog.loc[catalog["name"] == name].iloc[0]
     kind = str(entry["kind"])
     compression = "gzip" if str(entry["file"]).endswith(".gz") else None
+    options = {"compression": compression, **kwargs}
+    if kind in _LOADERS:  # text in, so the loader parses dates exactly as it does for any export
+        options = {"dtype": str, "keep_default_na": False, **options}
     with _package_file("data", str(entry["file"])).open("rb") as fh:
-        frame = pd.read_csv(fh, compression=compression, **kwargs)
-    for col, fmt in _DATES.get(kind, {}).items():
-        if col in frame.columns:
-            frame[col] = pd.to_datetime(frame[col], format=fmt)
-    if kind in _COLUMNS:
-        frame = frame[[c for c in _COLUMNS[kind] if c in frame.columns]]
+        frame = pd.read_csv(fh, **options)
+    if kind in _LOADERS:
+        from salesgoals import io
+
+        loader = getattr(io, _LOADERS[kind])
+        return loader(frame) if kind == "roster" else loader(frame, crm="generic")
     if name == "truth":
         frame = frame.set_index("activity")
     return frame
