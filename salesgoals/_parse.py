@@ -106,7 +106,7 @@ class Source:
         bad: list[str] = []
 
         def on_invalid(row):  # called once per ragged row: few rows, not a data path
-            bad.append(row.text)
+            bad.append((row.actual_columns, row.text))
             return "skip"
 
         def attempt(newlines: bool) -> pa.Table:
@@ -145,10 +145,11 @@ class Source:
                 f"{msg.splitlines()[0]}. Check the export, or pass sep= and encoding=."
             ) from exc
         if bad:
-            footer = [t for t in bad if not t.strip(self.delimiter + ' "\r\n') or FOOTER_RE.match(t.strip('"'))]
-            self.furniture["footer_rows"] = self.furniture.get("footer_rows", 0) + len(footer)
-            others = [t for t in bad if t not in footer]
-            self.malformed_text.extend(others)
+            # a line with a single field in a multi-column export is report text (a repeated title,
+            # 'Copyright ...', 'Confidential ...'), never a data row
+            notes = [t for k, t in bad if k <= 1 or FOOTER_RE.match(t.strip('" '))]
+            self.furniture["footer_rows"] = self.furniture.get("footer_rows", 0) + len(notes)
+            self.malformed_text.extend(t for k, t in bad if not (k <= 1 or FOOTER_RE.match(t.strip('" '))))
         return table
 
     def _drop_footer(self, table: pa.Table, want: list[str]) -> pa.Table:
@@ -512,7 +513,7 @@ _ISO_RE = re.compile(r"^\d{4}([-/.])\d{1,2}\1\d{1,2}")
 _NUM_RE = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{2}|\d{4})(?!\d)")
 _TEXT_MONTH_DATES = ("%d %b %Y", "%d-%b-%Y", "%b %d, %Y", "%d %B %Y", "%B %d, %Y", "%d-%b-%y", "%b %d %Y",
                      "%d. %b %Y", "%d %b, %Y")
-_SERIAL_RE = re.compile(r"^\d{4,6}(\.\d+)?$")
+_SERIAL_RE = re.compile(r"^(\d{4,6}(\.\d+)?|\d{10}(\.\d+)?|\d{13})$")
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "us")
 
 

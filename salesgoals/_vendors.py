@@ -28,6 +28,7 @@ __all__ = [
     "DEAL_ALIASES",
     "ROSTER_ALIASES",
     "DURATION_UNITS",
+    "OUTCOME_FALLBACK",
     "TYPE_HINTS",
     "norm_header",
     "norm_value",
@@ -127,7 +128,7 @@ ACTIVITY_ALIASES: dict[str, dict[str, list[str]]] = {
                     "Deal ID", "deal_id"],
         "account": ["Associated Company", "Associated Company IDs", "Company name", "Associated Company ID"],
         "outcome": ["Call outcome", "hs_call_disposition", "Meeting outcome", "hs_meeting_outcome", "Email direction",
-                    "hs_email_direction", "Call status", "hs_call_status", "Task Status", "hs_task_status"],
+                    "hs_email_direction"],
         "duration_min": ["Call duration", "hs_call_duration"],
     },
     "pipedrive": {
@@ -148,7 +149,7 @@ ACTIVITY_ALIASES: dict[str, dict[str, list[str]]] = {
         "activity_id": ["Record Id", "Id"],
         "deal_id": ["Related To", "What_Id", "Deal Name"],
         "account": ["Account Name", "Related To Account"],
-        "outcome": ["Call Result", "Call_Result", "Call Status", "Outgoing Call Status"],
+        "outcome": ["Call Result", "Call_Result"],
         "duration_min": ["Call Duration (in seconds)", "Call_Duration_in_seconds", "Call Duration (in minutes)",
                          "Call Duration", "Call_Duration"],
     },
@@ -161,7 +162,7 @@ ACTIVITY_ALIASES: dict[str, dict[str, list[str]]] = {
                         "(Do Not Modify) Email", "(Do Not Modify) Task", "Activity ID", "activityid"],
         "deal_id": ["Regarding", "Regarding (Opportunity)", "regardingobjectid"],
         "account": ["Account", "Potential Customer", "Customer"],
-        "outcome": ["Activity Status", "Status Reason", "Status"],
+        "outcome": ["Activity Status", "Status Reason"],
         "duration_min": ["Duration", "Actual Duration", "actualdurationminutes"],
     },
     "close": {
@@ -274,6 +275,18 @@ for _table, _cols in ((ACTIVITY_ALIASES, _G_ACT), (DEAL_ALIASES, _G_DEAL)):
             if _canon not in _spec[_canon]:
                 _spec[_canon].insert(0, _canon)
 
+#: Columns that fill the outcome where the main outcome column is blank (a
+#: Salesforce meeting has no Call Result but its Status says Completed / No Show).
+OUTCOME_FALLBACK: dict[str, list[str]] = {
+    "salesforce": ["Status"],
+    "hubspot": ["Call status", "hs_call_status", "Task Status", "hs_task_status"],
+    "zoho": ["Call Status", "Outgoing Call Status", "Status"],
+    "dynamics": ["Status"],
+    "close": ["status"],
+    "pipedrive": [],
+    "generic": ["status"],
+}
+
 #: Unit of a duration column, by (vendor, normalised header).  Default: minutes.
 #: ``ms`` milliseconds, ``s`` seconds, ``min`` minutes; colon text (``1:02:03``)
 #: is read as h:m:s, except ``mmss`` (``02:30`` = 2.5 min) and ``hhmm`` (``00:30`` = 30 min).
@@ -335,18 +348,16 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "dynamics": ("actualclosedate", "estrevenue", "actualrevenue", "createdon", "potentialcustomer",
                  "estclosedate", "statusreason", "topic", "regarding", "actualend", "activitystatus"),
     "close": ("leadname", "datewon", "datelost", "statustype", "statuslabel", "username", "datecreated",
-              "valuecurrency", "valueperiod", "leadid", "type", "valueformatted", "disposition", "userid"),
+              "valuecurrency", "valueperiod", "leadid", "valueformatted", "userid"),
     "generic": (),
 }
 
 # ------------------------------------------------------------------ deal status
 #: Stage names that decide won / lost / open (normalised keys).  Custom stages
 #: go through ``stage_map=``.
-_WON = ["Closed Won", "closedwon", "Won", "Closed - Won", "Closed/Won", "Deal Won", "Closed Won (Paid)", "Signed",
-        "Contract Signed", "Booked", "Win"]
+_WON = ["Closed Won", "closedwon", "Won", "Closed - Won", "Closed/Won", "Deal Won", "Win"]
 _LOST = ["Closed Lost", "closedlost", "Lost", "Closed - Lost", "Closed/Lost", "Deal Lost", "Closed-Lost to Competition",
-         "Closed Lost to Competition", "Dead", "Disqualified", "Closed Lost (No Decision)", "No Decision", "Loss",
-         "Abandoned"]
+         "Closed Lost to Competition", "Loss"]
 _OPEN = [
     # Salesforce / Zoho default picklist
     "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",

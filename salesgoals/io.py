@@ -250,6 +250,8 @@ def _detect_vendor(headers: list[str], table: Mapping[str, Mapping[str, list[str
         score = float(len(keys & own))
         if v == "pipedrive":
             score += 2 * sum(bool(_PIPEDRIVE_PREFIX.match(h)) for h in headers)
+        if v == "close":
+            score += 2 * sum(h.strip() == "_type" for h in headers)
         if v == "dynamics":
             score += 3 * sum(bool(_DNM.match(h)) for h in headers)
         scores[v] = score
@@ -441,10 +443,11 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
     # duplicates are judged among rows that survived the other checks
     kept = out.loc[keep]
     idx = np.flatnonzero(keep)
-    if len(kept):
-        dup_row = _duplicated(kept, list(canon))
+    if len(kept) and key_cols and kept[key_cols[-1]].notna().any():
+        # exact duplicate rows can only be told from repeated activities when the export has ids
+        dup_row = _duplicated(kept, list(canon)) & kept[key_cols[-1]].notna().to_numpy()
         reason[idx[dup_row]] = codes["duplicate_row"]
-        if key_cols and all(c in kept.columns for c in key_cols):
+        if all(c in kept.columns for c in key_cols):
             has_key = kept[key_cols[-1]].notna().to_numpy()
             dup_key = np.zeros(len(kept), bool)
             if has_key.any():
@@ -683,11 +686,14 @@ def load_activities(
             raise _missing_error(loader, src.name, vendor, missing, V.ACTIVITY_ALIASES, src.headers, extra)
         time_col = _find(src.headers, _TIME_COLUMNS.get(vendor, []), set(mapping.values()))
         subj_col = _find(src.headers, _SUBJECT_COLUMNS, set(mapping.values()))
-        extra_cols = [c for c in (time_col, subj_col) if c]
+        used = set(mapping.values()) | {time_col, subj_col}
+        fallback_col = None if columns and "outcome" in columns else _find(
+            src.headers, V.OUTCOME_FALLBACK.get(vendor, []), used)  # fmt: skip
+        extra_cols = [c for c in (time_col, subj_col, fallback_col) if c]
         table, rows = _read(src, [*mapping.values(), *extra_cols])
         notes = _source_notes(src, vendor)
         frame = _activities_frame(table, mapping, vendor, rows, src.name, loader, dayfirst, date_format,
-                                  forced, hint, tmap, time_col, subj_col, notes)  # fmt: skip
+                                  forced, hint, tmap, time_col, subj_col, fallback_col, notes)  # fmt: skip
         frames.append(frame)
         reports.append({"name": src.name, "vendor": vendor, "mapping": dict(mapping), "rows": rows,
                         "notes": notes, "furniture": dict(src.furniture)})  # fmt: skip
@@ -712,7 +718,7 @@ def _canon_type(v: str, tmap: Mapping[str, str]) -> str:
 
 
 def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date_format, forced, hint, tmap,
-                      time_col, subj_col, notes) -> pd.DataFrame:
+                      time_col, subj_col, fallback_col, notes) -> pd.DataFrame:
     n = table.num_rows
     rep = _text(table, mapping.get("rep"), n)
     rows.exclude(rep.isna().to_numpy(), "missing_rep")
@@ -746,15 +752,20 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
             atype = atype.where(atype.notna(), "task")
             notes.append(f"{name}: activity type not found for some rows; labelled 'task'")
         atype = atype.where(atype.notna(), "other")
+    if "activity_id" not in mapping:
+        notes.append(f"{name}: no activity id column, so identical rows are kept (a repeated activity and a "
+                     "duplicated row look the same)")
     non_act = atype.isin(_NON_ACTIVITIES).to_numpy()
     rows.exclude(non_act, "not_an_activity", atype)
 
     # ---- outcome, normalised per (type, value)
     outcome = pd.Series(np.full(n, np.nan, dtype=object))
-    if "outcome" in mapping:
-        raw = _text(table, mapping["outcome"], n)
+    for h in (mapping.get("outcome"), fallback_col):
+        if h is None or not outcome.isna().any():
+            continue
+        raw = _text(table, h, n)
         key = atype.astype(str) + "\x1f" + raw.fillna("")
-        outcome = _map_vocab(key.where(raw.notna()), _canon_outcome)
+        outcome = outcome.where(outcome.notna(), _map_vocab(key.where(raw.notna()), _canon_outcome))
     outcome = outcome.where(outcome.notna() | (atype != "email"), "sent")
 
     dur = np.full(n, np.nan)
