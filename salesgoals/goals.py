@@ -513,16 +513,22 @@ def personal_best_goals(
     np.add.at(sq, code[in_base], X[in_base] ** 2)
     raw_sums = np.zeros((R, M))
     np.add.at(raw_sums, code[in_base], X_raw[in_base])
+    s_sums = np.zeros((R, M))
+    np.add.at(s_sums, code[in_base], row_s[in_base])
     nb = np.maximum(n_base, 1)[:, None]
-    mean_raw = sums / nb
+    # ratio of sums (not mean of ratios): a quiet holiday week is not blown up by its small factor
+    mean_raw = np.where(s_sums > 0, raw_sums / np.where(s_sums > 0, s_sums, 1.0), sums / nb)
     var_raw = np.where(n_base[:, None] > 1, (sq - nb * mean_raw**2) / np.maximum(nb - 1, 1), 0.0)
     var_raw = np.maximum(var_raw, 0.0)
 
-    # personal best: best rolling mean (deseasonalised), via within-rep cumulative sums
-    csum = pd.DataFrame(X).groupby(code).cumsum().to_numpy()
+    # personal best: best rolling mean (deseasonalised as a ratio of sums), via within-rep cumulative sums
     within = p.groupby("rep", sort=True).cumcount().to_numpy()
-    lagged = pd.DataFrame(csum).groupby(code).shift(best_window).fillna(0.0).to_numpy()
-    roll = (csum - lagged) / best_window
+
+    def rolling_sum(values: np.ndarray) -> np.ndarray:
+        csum = pd.DataFrame(values).groupby(code).cumsum().to_numpy()
+        return csum - pd.DataFrame(csum).groupby(code).shift(best_window).fillna(0.0).to_numpy()
+
+    roll = rolling_sum(X_raw) / np.maximum(rolling_sum(row_s), 1e-9)
     roll[within < best_window - 1] = -np.inf
     best = np.full((R, M), -np.inf)
     np.maximum.at(best, code, roll)
