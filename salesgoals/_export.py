@@ -737,9 +737,12 @@ def _neutralise(table: pd.DataFrame) -> pd.DataFrame:
         s = out[col]
         if s.dtype == object or pd.api.types.is_string_dtype(s):
             t = s.astype("string")
-            risky = t.str.startswith(_FORMULA_START).fillna(False)
-            numeric = pd.to_numeric(t.where(risky), errors="coerce").notna()
-            risky = risky & ~numeric
+            risky = t.str.startswith(_FORMULA_START).fillna(False).to_numpy(dtype=bool)
+            if not risky.any():
+                continue
+            idx = np.flatnonzero(risky)
+            numeric = pd.to_numeric(t.iloc[idx], errors="coerce").notna().to_numpy()
+            risky[idx[numeric]] = False
             if risky.any():
                 out[col] = ("'" + t).where(risky, s)
     return out
@@ -755,7 +758,9 @@ def _csv_text(rows: pd.DataFrame, *, sep: str, quote_all: bool, header: bool = T
     )
 
 
-def _write_bytes(text: str, path: str | os.PathLike, *, bom: bool, crlf: bool, encoding: str) -> None:
+def _write_bytes(
+    text: str, path: str | os.PathLike, *, bom: bool, crlf: bool, encoding: str, compresslevel: int = 9
+) -> None:
     if crlf:
         text = text.replace("\r\n", "\n").replace("\n", "\r\n")
     data = text.encode(encoding)
@@ -764,7 +769,7 @@ def _write_bytes(text: str, path: str | os.PathLike, *, bom: bool, crlf: bool, e
     if os.fspath(path).endswith(".gz"):
         import gzip
 
-        data = gzip.compress(data, compresslevel=9, mtime=0)  # mtime=0 and no file name: byte-identical reruns
+        data = gzip.compress(data, compresslevel=compresslevel, mtime=0)  # mtime=0 and no file name: byte-identical reruns
     with open(path, "wb") as fh:
         fh.write(data)
 
@@ -780,6 +785,7 @@ def write_export(
     encoding: str = "utf-8",
     header_lines: Sequence[str] = (),
     footer_lines: Sequence[str] = (),
+    compresslevel: int = 9,
 ) -> None:
     """Write a table as a vendor export file, byte for byte reproducibly.
 
@@ -803,6 +809,8 @@ def write_export(
     header_lines, footer_lines : sequence of str
         Raw lines written above the header row and below the data (report
         titles, totals, copyright notes).  Written as given.
+    compresslevel : int, default=9
+        gzip level for ``.gz`` paths (the content does not depend on it).
 
     Examples
     --------
@@ -815,7 +823,7 @@ def write_export(
     body = _csv_text(_neutralise(table), sep=sep, quote_all=quote_all)
     head = "".join(line + "\n" for line in header_lines)
     foot = "".join(line + "\n" for line in footer_lines)
-    _write_bytes(head + body + foot, path, bom=bom, crlf=crlf, encoding=encoding)
+    _write_bytes(head + body + foot, path, bom=bom, crlf=crlf, encoding=encoding, compresslevel=compresslevel)
 
 
 def _quoted_row(cells: Sequence[str], sep: str = ",") -> str:

@@ -88,24 +88,30 @@ def _entry(file: str, vendor: str, kind: str, rows: int, description: str, simul
     )  # fmt: skip
 
 
-def _write_canonical(frame: pd.DataFrame, path: Path, *, float_format: str | None = None) -> None:
+def _write_canonical(
+    frame: pd.DataFrame, path: Path, *, float_format: str | None = None, compresslevel: int = 9
+) -> None:
     table = ex.to_canonical(frame)
     if float_format is not None:
         for col in table.columns:
             if pd.api.types.is_float_dtype(table[col]):
                 table[col] = table[col].map(float_format.__mod__)
-    ex.write_export(table, path)
+    ex.write_export(table, path, compresslevel=compresslevel)
 
 
 # ------------------------------------------------------------------ data/samples
-def write_repo_samples(out: Path) -> list[dict]:
-    """Write the samples of ``data/samples/`` into ``out``; return the catalog rows."""
+def write_repo_samples(out: Path, *, compresslevel: int = 9) -> list[dict]:
+    """Write the samples of ``data/samples/`` into ``out``; return the catalog rows.
+
+    ``compresslevel`` only changes how hard gzip files are squeezed, not their
+    content (checks compare decompressed content and use a fast level).
+    """
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
 
     # --- canonical pair + roster + truth (rich: 30 reps x 104 weeks)
     sim = simulate("canonical")
-    _write_canonical(sim.activities, out / "canonical_activities.csv.gz")
+    _write_canonical(sim.activities, out / "canonical_activities.csv.gz", compresslevel=compresslevel)
     rows.append(_entry("canonical_activities.csv.gz", "canonical", "activities", len(sim.activities),
                        "Activity log in the canonical layout (gzip CSV): rep, timestamp, activity_type, "
                        "activity_id, deal_id, account, outcome, duration_min.", "canonical"))  # fmt: skip
@@ -297,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        repo_rows = write_repo_samples(tmp / "samples")
+        repo_rows = write_repo_samples(tmp / "samples", compresslevel=1)
         pkg_rows = write_package_samples(tmp / "pkg")
         bad = compare_dirs(tmp / "samples", HERE, [r["file"] for r in repo_rows] + ["catalog.csv", "README.md"])
         bad += compare_dirs(tmp / "pkg", PACKAGE_DATA, ["data/" + r["file"] for r in pkg_rows] + ["catalog.csv"])
