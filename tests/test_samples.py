@@ -355,3 +355,68 @@ def test_loaded_canonical_pair_builds_the_same_panel_as_the_simulation(loaded, a
         got[["rep", "period", *cols]].reset_index(drop=True), want[["rep", "period", *cols]].reset_index(drop=True),
         check_dtype=False,
     )  # fmt: skip
+
+
+# ------------------------------------------------------------------ the export writers' own options and errors
+@pytest.fixture(scope="module")
+def small():
+    from salesgoals.simulate import make_crm_data
+
+    return make_crm_data(4, 12, seed=2, volume_scale=0.2)
+
+
+def test_hubspot_api_style_options_round_trip_through_the_loader(small, tmp_path):
+    """Milliseconds durations and internal stage ids (``closedwon``) are the API flavour of HubSpot exports."""
+    import salesgoals as sg
+    from salesgoals import _export as ex
+
+    calls = ex.to_hubspot(small.activities, kind="calls", duration="ms")
+    assert calls["Call duration"].str.fullmatch(r"\d+").all()
+    deals = ex.to_hubspot(small.deals, kind="deals", stage_ids=True)
+    assert {"closedwon", "closedlost"} <= set(deals["Deal Stage"])
+    ex.write_export(calls, tmp_path / "calls.csv")
+    ex.write_export(deals, tmp_path / "deals.csv")
+    acts = sg.load_activities(tmp_path / "calls.csv", crm="auto")
+    want = small.activities[small.activities["activity_type"] == "call"]
+    np.testing.assert_allclose(acts["duration_min"].sum(), want["duration_min"].sum(), rtol=1e-9)
+    loaded = sg.load_deals(tmp_path / "deals.csv", crm="auto")
+    assert loaded["status"].value_counts().to_dict() == small.deals["status"].value_counts().to_dict()
+
+
+def test_money_and_clock_formats():
+    from salesgoals import _export as ex
+
+    x = pd.Series([2900.0, 1234567.891, -5.5, np.nan, 0.0])
+    assert ex._fmt_money(x, symbol="€", thousands=".", decimal=",", space=True).tolist() == [
+        "€ 2.900,00", "€ 1.234.567,89", "-€ 5,50", "", "€ 0,00"]  # fmt: skip
+    assert ex._fmt_money(x, symbol="$").tolist()[:2] == ["$2,900.00", "$1,234,567.89"]
+    assert ex._fmt_clock(pd.Series([0.5, 61.25, np.nan])).tolist() == ["00:00:30", "01:01:15", ""]
+    ts = pd.Series(pd.to_datetime(["2025-03-04 14:05", "2025-12-31 00:30", None]))
+    assert ex._fmt_dates(ts, "us", time="us12").tolist() == ["3/4/2025 2:05 PM", "12/31/2025 12:30 AM", ""]
+    assert ex._fmt_dates(ts, "dmy_dot").tolist() == ["04.03.2025", "31.12.2025", ""]
+
+
+def test_writers_refuse_wrong_input(small):
+    from salesgoals import _export as ex
+    from salesgoals.errors import SchemaError
+
+    with pytest.raises(ValueError, match="kind must be one of 'deals', 'calls'"):
+        ex.to_hubspot(small.activities, kind="notes")
+    with pytest.raises(SchemaError, match="no column.*'timestamp'"):
+        ex.to_pipedrive(small.activities.drop(columns="timestamp"), kind="activities")
+    with pytest.raises(SchemaError, match="won/lost/open"):
+        ex.to_salesforce_report(small.deals.assign(status="maybe"), kind="opportunities")
+    with pytest.raises(TypeError, match="must be a pandas DataFrame"):
+        ex.to_pipedrive([1, 2], kind="deals")
+
+
+def test_exports_are_deterministic_and_spreadsheet_safe(small, tmp_path):
+    from salesgoals import _export as ex
+
+    deals = small.deals.assign(account=np.where(np.arange(len(small.deals)) == 0, "=HYPERLINK(\"x\")", small.deals["account"]))
+    table = ex.to_pipedrive(deals, kind="deals")
+    ex.write_export(table, tmp_path / "a.csv", sep=";")
+    ex.write_export(ex.to_pipedrive(deals, kind="deals"), tmp_path / "b.csv", sep=";")
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    text = (tmp_path / "a.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text and ";=HYPERLINK" not in text
