@@ -124,8 +124,8 @@ def test_forecast_from_deals_only_matches_monthly_grain(small):
 
 def test_deterministic(small):
     sim, panel = small
-    a = forecast(panel, deals=sim.deals, level="rep", method="all").table
-    b = forecast(panel, deals=sim.deals, level="rep", method="all").table
+    a = forecast(panel, deals=sim.deals, level="team", method="all").table
+    b = forecast(panel, deals=sim.deals, level="team", method="all").table
     pd.testing.assert_frame_equal(a, b)
     assert set(a["method"]) == set(METHODS)
 
