@@ -96,17 +96,27 @@ def period_start(values: pd.Series | np.ndarray, freq: str) -> np.ndarray:
     ['2024-01-01', '2024-04-01']
     """
     freq = check_freq(freq)
-    days = np.asarray(values, dtype="datetime64[ns]").astype("datetime64[D]")
+    ordinals, ok = _ordinals(np.asarray(values, dtype="datetime64[ns]"), freq)
+    return np.where(ok, ordinal_to_start(np.where(ok, ordinals, 0), freq), np.datetime64("NaT", "D"))
+
+
+_NS_PER_DAY = 86_400 * 10**9
+
+
+def _ordinals(ts: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:
+    """Period ordinals of ``datetime64[ns]`` timestamps and a not-NaT mask: THE truncation rule.
+
+    ``W``: weeks since Monday 1969-12-29 (the epoch, 1970-01-01, is a
+    Thursday: day ``d`` is in week ``(d + 3) // 7``); ``M``: months since
+    1970-01; ``Q``: quarters since 1970Q1.  Floor division keeps dates before
+    1970 right.
+    """
+    ok = ~np.isnat(ts)
     if freq == "W":
-        offset = (days - _EPOCH_MONDAY).astype(np.int64) % 7
-        out = days - offset.astype("timedelta64[D]")
-    else:
-        months = days.astype("datetime64[M]")
-        if freq == "Q":
-            m = months.astype(np.int64)
-            months = (m - m % 3).astype("datetime64[M]")
-        out = months.astype("datetime64[D]")
-    return np.where(np.isnat(days), np.datetime64("NaT", "D"), out)
+        days = ts.view(np.int64) // _NS_PER_DAY
+        return (days + 3) // 7, ok
+    months = ts.astype("datetime64[M]").view(np.int64)
+    return (months // 3 if freq == "Q" else months), ok
 
 
 def period_ordinal(starts: np.ndarray, freq: str) -> np.ndarray:
@@ -143,15 +153,35 @@ def datetime_values(frame: pd.DataFrame, col: str, what: str) -> np.ndarray:
     return s.to_numpy(dtype="datetime64[ns]")
 
 
-def _text_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Factorize ``values`` compared as text: codes (-1 = missing) and unique strings."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    text = np.asarray(uniques, dtype=object).astype(str).astype(object)
-    merged, text_uniques = pd.factorize(text)  # 1 and "1" are one rep once compared as text
-    if len(text_uniques) != len(text):
-        codes = np.where(codes >= 0, merged[np.maximum(codes, 0)], -1)
-        text = np.asarray(text_uniques, dtype=object)
-    return codes.astype(np.int64), text
+def _text_codes(values, *, sort: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Factorize ``values`` compared as text.
+
+    Returns integer codes (-1 = missing) and the unique strings they index
+    (sorted if ``sort``).  Only the distinct values are converted to text, so
+    this stays vectorised; 1 and "1" become one key, as ``str`` would make them.
+    """
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        cat = values.cat if hasattr(values, "cat") else values
+        codes = np.asarray(cat.codes, dtype=np.int64)
+        uniques = np.asarray(cat.categories, dtype=object)
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        uniques = np.asarray(uniques, dtype=object)
+    text = uniques.astype(str)
+    if sort:
+        cats, remap = np.unique(text, return_inverse=True)
+    else:
+        remap, cats = pd.factorize(text)
+    remap = np.asarray(remap).reshape(-1)
+    if len(cats) != len(text) or (remap != np.arange(len(remap))).any():
+        codes = np.append(remap, -1)[codes]  # code -1 picks the appended -1
+    return np.asarray(codes, dtype=np.int64), np.asarray(cats, dtype=object)
+
+
+def _text_categorical(values) -> pd.Categorical:
+    """``values`` as a Categorical of text with sorted categories (missing stays missing)."""
+    codes, cats = _text_codes(values)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=object))
 
 
 # ---------------------------------------------------------------- the spec
@@ -197,12 +227,10 @@ class Reduction:
     # ------------------------------------------------------------ numpy
     def on_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Activity counts of an in-memory pandas DataFrame (vectorised numpy)."""
-        ts = datetime_values(frame, "timestamp", "activities")
-        starts = period_start(ts, self.freq)
-        ok = ~np.isnat(starts)
-        ordv = period_ordinal(starts, self.freq)
-        rep_code, reps = _text_codes(frame["rep"])
-        type_code, types = _text_codes(frame["activity_type"])
+        ordv, ok = _ordinals(datetime_values(frame, "timestamp", "activities"), self.freq)
+        # categories in order of appearance here: normalize() sorts the (small) result
+        rep_code, reps = _text_codes(frame["rep"], sort=False)
+        type_code, types = _text_codes(frame["activity_type"], sort=False)
         lo = int(ordv[ok].min()) if ok.any() else 0
         hi = int(ordv[ok].max()) if ok.any() else 0
         # integer cell code; the last slot of each axis holds the missing value
@@ -220,15 +248,15 @@ class Reduction:
             keys, n = np.unique(cell, return_counts=True)
         out = {COUNT: n.astype(np.int64)}
         if self.metrics:
-            outcome_code, outcomes = _text_codes(frame["outcome"])
+            outcome_code, outcomes = _text_codes(frame["outcome"], sort=False)
             lowered = np.array([o.lower() for o in outcomes], dtype=object)  # loop over distinct labels only
             type_index = {v: i for i, v in enumerate(types)}
             for name, (typ, outs) in self.metrics.items():
-                good = np.flatnonzero(np.isin(lowered, outs)) if len(lowered) else np.array([], dtype=np.int64)
-                if typ not in type_index or not good.size:
+                good = np.append(np.isin(lowered, outs), False)  # lookup table; code -1 -> False
+                if typ not in type_index or not good.any():
                     out[name] = np.zeros(len(keys), dtype=np.int64)
                     continue
-                m = (type_code == type_index[typ]) & np.isin(outcome_code, good)
+                m = (type_code == type_index[typ]) & good[outcome_code]
                 if dense:
                     out[name] = np.bincount(cell[m], minlength=n_rep * n_per * n_typ)[keys].astype(np.int64)
                 else:
@@ -238,8 +266,8 @@ class Reduction:
                     out[name] = vals
         rk, rest = np.divmod(keys, n_per * n_typ)
         pk, tk = np.divmod(rest, n_typ)
-        rep_vals = np.append(reps, None).astype(object)[rk]
-        type_vals = np.append(types, None).astype(object)[tk]
+        rep_vals = pd.Categorical.from_codes(np.where(rk < n_rep - 1, rk, -1), categories=pd.Index(reps, dtype=object))
+        type_vals = pd.Categorical.from_codes(np.where(tk < n_typ - 1, tk, -1), categories=pd.Index(types, dtype=object))
         per_vals = np.where(pk < n_per - 1, ordinal_to_start(pk + lo, self.freq), np.datetime64("NaT", "D"))
         table = pd.DataFrame({"rep": rep_vals, "period_start": per_vals, "activity_type": type_vals, **out})
         return self.normalize(table)
@@ -268,21 +296,47 @@ class Reduction:
     # ------------------------------------------------------------ merging
     def combine(self, partials: Sequence[pd.DataFrame]) -> pd.DataFrame:
         """Merge activity counts of disjoint parts of a log (sum per key)."""
-        parts = [p for p in partials if len(p)]
+        parts = [self.normalize(p) for p in partials if len(p)]
         if not parts:
             return self.empty()
         if len(parts) == 1:
-            return self.normalize(parts[0])
-        both = pd.concat([self.normalize(p) for p in parts], ignore_index=True)
-        # group on integer codes: NaN-safe and fast, whatever the key dtypes
-        codes = [pd.factorize(both[k], use_na_sentinel=False)[0] for k in KEYS]
-        group, _ = pd.factorize(pd.MultiIndex.from_arrays(codes))
-        first = np.unique(group, return_index=True)[1]
-        out = both.loc[first, list(KEYS)].reset_index(drop=True)
-        for c in [COUNT, *self.metrics]:
-            # float sums are exact below 2**53 counts
-            out[c] = np.bincount(group, weights=both[c].to_numpy(np.float64), minlength=len(first)).astype(np.int64)
-        return self.normalize(out)
+            return parts[0]
+        cols = [COUNT, *self.metrics]
+        keys = {}
+        for k in ("rep", "activity_type"):  # one set of categories for all parts
+            cats = np.unique(np.concatenate([np.asarray(p[k].cat.categories, dtype=object) for p in parts]).astype(str))
+            codes = [
+                np.where(p[k].cat.codes.to_numpy() >= 0,
+                         np.searchsorted(cats, np.asarray(p[k].cat.categories, dtype=str))[
+                             np.maximum(p[k].cat.codes.to_numpy(), 0)] if len(p[k].cat.categories) else -1,
+                         -1)
+                for p in parts
+            ]  # fmt: skip
+            keys[k] = (np.concatenate(codes), cats.astype(object))
+        start = np.concatenate([p["period_start"].to_numpy() for p in parts])
+        both = pd.DataFrame(
+            {
+                "r": keys["rep"][0],
+                "p": np.where(np.isnat(start), np.iinfo(np.int64).min, start.astype(np.int64)),
+                "t": keys["activity_type"][0],
+                **{c: np.concatenate([p[c].to_numpy() for p in parts]) for c in cols},
+            }
+        )
+        summed = both.groupby(["r", "p", "t"], sort=False).sum().reset_index()
+        p = summed["p"].to_numpy()
+        table = pd.DataFrame(
+            {
+                "rep": pd.Categorical.from_codes(summed["r"].to_numpy(), categories=pd.Index(keys["rep"][1], dtype=object)),
+                "period_start": np.where(
+                    p == np.iinfo(np.int64).min, np.datetime64("NaT", "s"), p.astype("datetime64[s]")
+                ),
+                "activity_type": pd.Categorical.from_codes(
+                    summed["t"].to_numpy(), categories=pd.Index(keys["activity_type"][1], dtype=object)
+                ),
+                **{c: summed[c].to_numpy(dtype=np.int64) for c in cols},
+            }
+        )
+        return self.normalize(table)
 
     def empty(self) -> pd.DataFrame:
         """Activity counts of an empty log."""
@@ -292,30 +346,32 @@ class Reduction:
         return self.normalize(table)
 
     def normalize(self, table: pd.DataFrame) -> pd.DataFrame:
-        """Fix column order, dtypes and row order, so every engine's result compares equal."""
+        """Fix column order, dtypes and row order, so every engine's result compares equal.
+
+        ``rep`` and ``activity_type`` become Categoricals of text with sorted
+        categories (the counts table can hold millions of rows: integer codes
+        keep the steps after it vectorised), ``period_start`` becomes
+        ``datetime64[s]`` and the counts ``int64``; rows are sorted by the keys,
+        missing keys last.
+        """
         missing = [c for c in self.columns if c not in table.columns]
         if missing:
             raise SchemaError(f"activity counts lack column(s) {missing}; got {list(table.columns)}.")
-        out = pd.DataFrame(
-            {
-                "rep": _object_text(table["rep"]),
-                "period_start": pd.to_datetime(table["period_start"]).to_numpy(dtype="datetime64[s]"),
-                "activity_type": _object_text(table["activity_type"]),
-                **{c: table[c].fillna(0).to_numpy(dtype=np.int64) for c in [COUNT, *self.metrics]},
-            }
-        )
-        # deterministic row order: missing keys last, then lexicographic
+        rep = _text_categorical(table["rep"])
+        typ = _text_categorical(table["activity_type"])
+        start = pd.to_datetime(table["period_start"]).to_numpy(dtype="datetime64[s]")
+        nat = np.isnat(start)
         order = np.lexsort(
             (
-                out["activity_type"].fillna("").to_numpy(dtype=object).astype(str),
-                out["activity_type"].isna().to_numpy(),
-                out["period_start"].to_numpy().astype(np.int64),
-                out["period_start"].isna().to_numpy(),
-                out["rep"].fillna("").to_numpy(dtype=object).astype(str),
-                out["rep"].isna().to_numpy(),
+                np.where(typ.codes < 0, len(typ.categories), typ.codes),
+                np.where(nat, np.iinfo(np.int64).max, start.astype(np.int64)),
+                np.where(rep.codes < 0, len(rep.categories), rep.codes),
             )
         )
-        return out.iloc[order].reset_index(drop=True)
+        out = {"rep": rep[order], "period_start": start[order], "activity_type": typ[order]}
+        for c in [COUNT, *self.metrics]:
+            out[c] = table[c].fillna(0).to_numpy(dtype=np.int64)[order]
+        return pd.DataFrame(out)
 
     # ------------------------------------------------------------- Dask
     def on_dask(self, ddf, *, progress: bool = True, split_every: int = 8) -> pd.DataFrame:

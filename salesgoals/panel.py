@@ -252,14 +252,19 @@ def _assemble(
 
     # ------------------------------------------------ periods of every event
     # activities arrive as counts: one row per (rep, period start, type) with its count n
-    has_rep = counts["rep"].notna().to_numpy()
+    # (rep and activity_type are Categoricals of text: work on their integer codes)
+    rep_codes = counts["rep"].cat.codes.to_numpy()
+    has_rep = rep_codes >= 0
     if not has_rep.all():
         excluded["activities_without_rep"] = int(counts[COUNT].to_numpy()[~has_rep].sum())
         counts = counts[has_rep]
-    a_rep = counts["rep"].to_numpy(dtype=object)
+        rep_codes = rep_codes[has_rep]
+    rep_cats = np.asarray(counts["rep"].cat.categories, dtype=object)
+    a_reps = rep_cats[np.unique(rep_codes)]  # reps with at least one activity (dated or not)
     a_n = counts[COUNT].to_numpy(dtype=np.int64)
     a_start = counts["period_start"].to_numpy(dtype="datetime64[D]")
-    a_type = counts["activity_type"].to_numpy(dtype=object)
+    type_codes = counts["activity_type"].cat.codes.to_numpy()
+    type_cats = np.asarray(counts["activity_type"].cat.categories, dtype=object)
     if deals is not None and len(deals):
         d_has_rep = deals["rep"].notna().to_numpy()
         if not d_has_rep.all():
@@ -310,9 +315,9 @@ def _assemble(
         r = None
         roster_reps = np.array([], dtype=object)
     # every rep compared as text, sorted: the row order of the panel
-    reps = pd.Index(np.unique(np.concatenate([roster_reps, a_rep.astype(str), d_rep]).astype(object)), dtype=object)
+    reps = pd.Index(np.unique(np.concatenate([roster_reps, a_reps, d_rep]).astype(str)).astype(object), dtype=object)
     n_reps = len(reps)
-    a_code = reps.get_indexer(a_rep.astype(str)) if a_rep.size else np.array([], dtype=np.int64)
+    a_code = reps.get_indexer(rep_cats)[rep_codes] if rep_codes.size else np.array([], dtype=np.int64)
     d_code = reps.get_indexer(d_rep) if d_rep.size else np.array([], dtype=np.int64)
 
     big = np.iinfo(np.int64).max
@@ -344,8 +349,8 @@ def _assemble(
 
     # ------------------------------------------------------- the count cube
     n_per = hi - lo + 1
-    types = _activity_type_order(pd.unique(a_type[pd.notna(a_type)]).tolist())
-    t_code = pd.Index(types, dtype=object).get_indexer(a_type) if a_type.size else np.array([], dtype=np.int64)
+    types = _activity_type_order(type_cats[np.unique(type_codes[type_codes >= 0])].tolist())
+    t_code = np.append(pd.Index(types, dtype=object).get_indexer(type_cats), -1)[type_codes]  # code -1: no type
     metrics = [name for name, (typ, _) in reduction.metrics.items() if typ in types]
 
     def in_span(code, ordv, ok):

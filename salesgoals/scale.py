@@ -52,6 +52,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from salesgoals._aggregate import Reduction, _literal, _progress_bar, check_freq
@@ -378,17 +379,35 @@ def _counts_duckdb(files, fmt, label, *, freq, columns, memory_limit, threads, t
     return reduction.normalize(counts), reduction
 
 
+def _fetch(con, sql: str) -> pd.DataFrame:
+    """Run ``sql`` and fetch the counts, text keys as Categoricals (dictionary-encoded by Arrow)."""
+    import pyarrow.compute as pc
+
+    table = con.sql(sql).to_arrow_table()
+    cols = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if name in ("rep", "activity_type"):
+            enc = pc.dictionary_encode(col).combine_chunks()
+            codes = enc.indices.to_numpy(zero_copy_only=False)
+            codes = pd.array(codes, dtype="Int64").fillna(-1).to_numpy(dtype=np.int64)
+            cols[name] = pd.Categorical.from_codes(codes, categories=pd.Index(enc.dictionary.to_pylist(), dtype=object))
+        else:
+            cols[name] = col.to_pandas()
+    return pd.DataFrame(cols)
+
+
 def _run_with_progress(con, sql: str, *, progress: bool, desc: str) -> pd.DataFrame:
     """Run ``sql`` on ``con``; while it runs, show DuckDB's scan progress as a tqdm bar."""
     if not progress:
-        return con.execute(sql).df()
+        return _fetch(con, sql)
     con.execute("SET enable_progress_bar = true")
     con.execute("SET enable_progress_bar_print = false")
     box: dict[str, object] = {}
 
     def run() -> None:
         try:
-            box["result"] = con.execute(sql).df()
+            box["result"] = _fetch(con, sql)
         except BaseException as exc:  # re-raised in the caller's thread
             box["error"] = exc
 
@@ -398,9 +417,11 @@ def _run_with_progress(con, sql: str, *, progress: bool, desc: str) -> pd.DataFr
     try:
         while worker.is_alive():
             worker.join(0.25)
-            pct = con.query_progress()
-            if pct is not None and pct > bar.n:
-                bar.update(min(100.0, float(pct)) - bar.n)
+            pct = int(min(100.0, con.query_progress() or 0.0))  # -1 before the scan starts
+            if pct > bar.n:
+                bar.update(pct - bar.n)
+        if "error" not in box:
+            bar.update(100 - bar.n)
     except KeyboardInterrupt:
         con.interrupt()
         worker.join()

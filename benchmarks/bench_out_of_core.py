@@ -1,0 +1,206 @@
+"""Benchmark: the panel from an activity log larger than memory (issue 6).
+
+Generates a synthetic activity log as partitioned Parquet (seeded, in chunks,
+never whole in memory), then builds the weekly panel three ways and reports
+wall time, rows per second and the peak resident memory of each run (each run
+in a fresh process, so the peaks do not mix):
+
+* ``inmem``  -- ``pandas.read_parquet`` of a slice + :func:`salesgoals.build_panel`;
+* ``ooc``    -- :func:`salesgoals.scale.panel_from_parquet` (DuckDB) on the same
+  slice, checked equal to the in-memory panel, and on the whole log.
+
+Targets (issue 6): out-of-core peak memory < 4 GB at 100 million rows, and
+out-of-core time per row within 2x of the in-memory path.
+
+Usage::
+
+    python benchmarks/bench_out_of_core.py                 # 100 million rows (~2.5 GB on disk)
+    python benchmarks/bench_out_of_core.py --rows 5e6      # quick run
+    python benchmarks/bench_out_of_core.py --keep          # keep benchmarks/_data/ afterwards
+
+The data go to ``benchmarks/_data/`` (git-ignored) and are removed at the end
+unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "_data" / "activities"
+SEED = 20240601
+CHUNK_ROWS = 5_000_000  # rows per Parquet file (and per generation step)
+N_REPS = 2_000
+N_WEEKS = 156  # three years
+TARGET_PEAK_GB = 4.0
+TARGET_RATIO = 2.0
+
+TYPES = np.array(["call", "email", "meeting", "linkedin", "task"])
+TYPE_P = np.array([0.45, 0.33, 0.10, 0.08, 0.04])
+OUTCOMES = np.array(["connected", "no_answer", "voicemail", "held", "no_show", "sent", ""])
+
+
+def generate(rows: int, folder: Path = DATA, *, seed: int = SEED) -> list[Path]:
+    """Write ``rows`` synthetic canonical activities as Parquet files of CHUNK_ROWS rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    reps = pa.array([f"rep_{i:05d}" for i in range(N_REPS)])
+    types = pa.array(TYPES.tolist())
+    outcomes = pa.array(OUTCOMES.tolist())
+    t0 = np.datetime64("2022-01-03T00:00", "s").astype(np.int64)  # a Monday
+    span = N_WEEKS * 7 * 86400
+    n_chunks = -(-rows // CHUNK_ROWS)
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n_chunks)]
+    paths = []
+    for k, rng in enumerate(rngs):
+        n = min(CHUNK_ROWS, rows - k * CHUNK_ROWS)
+        t = rng.choice(len(TYPES), n, p=TYPE_P)
+        u = rng.random(n)
+        out = np.select(
+            [t == 0, t == 2, t == 1],
+            [np.where(u < 0.3, 0, np.where(u < 0.7, 1, 2)), np.where(u < 0.8, 3, 4), 5],
+            default=6,
+        )
+        ts = t0 + rng.integers(0, span, n)
+        table = pa.table(
+            {
+                "activity_id": pa.array(np.arange(k * CHUNK_ROWS, k * CHUNK_ROWS + n, dtype=np.int64)),
+                "rep": pa.DictionaryArray.from_arrays(pa.array(rng.integers(0, N_REPS, n).astype(np.int32)), reps)
+                .cast(pa.string()),
+                "timestamp": pa.array(ts.astype("datetime64[s]").astype("datetime64[us]")),
+                "activity_type": pa.DictionaryArray.from_arrays(pa.array(t.astype(np.int32)), types).cast(pa.string()),
+                "outcome": pa.DictionaryArray.from_arrays(pa.array(out.astype(np.int32)), outcomes).cast(pa.string()),
+                "duration_min": pa.array(np.round(rng.exponential(5.0, n), 1)),
+            }
+        )
+        path = folder / f"part-{k:05d}.parquet"
+        pq.write_table(table, path, row_group_size=1_000_000)
+        paths.append(path)
+        print(f"  wrote {path.name}: {n:,} rows", file=sys.stderr, flush=True)
+    return paths
+
+
+def peak_rss_gb() -> float:
+    """Peak resident memory of this process (VmHWM), in GB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024**2
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KB on Linux
+
+
+def _phase(name: str, files: list[str], memory_limit: str) -> dict:
+    """Run one measurement in this (fresh) process; return the figures."""
+    import pandas as pd
+
+    import salesgoals as sg
+    from salesgoals.scale import panel_from_parquet
+
+    warnings.simplefilter("ignore")
+    out = {"phase": name, "files": len(files)}
+    if name == "inmem":
+        t0 = time.perf_counter()
+        acts = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        t1 = time.perf_counter()
+        panel = sg.build_panel(acts, freq="W")
+        t2 = time.perf_counter()
+        out.update(rows=len(acts), read_s=t1 - t0, panel_s=t2 - t1, total_s=t2 - t0)
+        panel.to_pickle(HERE / "_data" / "panel_inmem.pkl")  # our own file, written just above
+    else:
+        t0 = time.perf_counter()
+        panel = panel_from_parquet(files, freq="W", memory_limit=memory_limit, progress=sys.stderr.isatty())
+        t1 = time.perf_counter()
+        out.update(rows=int(panel[panel.attrs["activity_columns"]].to_numpy().sum()), total_s=t1 - t0)
+        if name == "ooc_slice":
+            ref = pd.read_pickle(HERE / "_data" / "panel_inmem.pkl")
+            pd.testing.assert_frame_equal(panel.reset_index(drop=True), ref, check_exact=True)
+            out["equal_to_inmem"] = True
+    out.update(panel_rows=len(panel), peak_rss_gb=peak_rss_gb())
+    return out
+
+
+def _run_phase(name: str, files: list[Path], memory_limit: str) -> dict:
+    cmd = [sys.executable, __file__, "--phase", name, "--memory-limit", memory_limit, *map(str, files)]
+    res = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--rows", type=float, default=100e6, help="activity rows to generate (default 1e8)")
+    p.add_argument("--slice-rows", type=float, default=10e6, help="rows for the in-memory comparison")
+    p.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit (default 2GB)")
+    p.add_argument("--keep", action="store_true", help="keep benchmarks/_data/ afterwards")
+    p.add_argument("--phase", help=argparse.SUPPRESS)
+    p.add_argument("files", nargs="*", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.phase:
+        print(json.dumps(_phase(args.phase, args.files, args.memory_limit)))
+        return 0
+
+    rows, slice_rows = int(args.rows), int(min(args.slice_rows, args.rows))
+    free_gb = shutil.disk_usage(HERE).free / 1024**3
+    need_gb = rows * 30 / 1024**3  # ~25 bytes per row in Parquet, with margin
+    if free_gb < need_gb + 5:
+        print(f"not enough disk: {free_gb:.0f} GB free, need ~{need_gb:.0f} GB", file=sys.stderr)
+        return 1
+    try:
+        t0 = time.perf_counter()
+        files = generate(rows)
+        gen_s = time.perf_counter() - t0
+        disk_gb = sum(f.stat().st_size for f in files) / 1024**3
+        n_slice = max(1, slice_rows // CHUNK_ROWS)
+        inmem = _run_phase("inmem", files[:n_slice], args.memory_limit)
+        ooc_slice = _run_phase("ooc_slice", files[:n_slice], args.memory_limit)
+        ooc = _run_phase("ooc", files, args.memory_limit)
+    finally:
+        if not args.keep:
+            shutil.rmtree(HERE / "_data", ignore_errors=True)
+
+    per_row_inmem = inmem["total_s"] / inmem["rows"]
+    per_row_panel = inmem["panel_s"] / inmem["rows"]
+    per_row_ooc = ooc["total_s"] / ooc["rows"]
+    print(f"generated {rows:,} rows in {len(files)} Parquet files ({disk_gb:.2f} GB) in {gen_s:.0f} s")
+    print(f"{N_REPS:,} reps x {N_WEEKS} weeks x {len(TYPES)} types; DuckDB memory_limit={args.memory_limit}; "
+          f"{os.cpu_count()} cores")  # fmt: skip
+    print()
+    print(f"{'path':<34}{'rows':>14}{'time s':>9}{'Mrows/s':>9}{'peak GB':>9}")
+    lines = [
+        ("in memory: read_parquet", inmem["rows"], inmem["read_s"], None),
+        ("in memory: build_panel", inmem["rows"], inmem["panel_s"], None),
+        ("in memory: read + build_panel", inmem["rows"], inmem["total_s"], inmem["peak_rss_gb"]),
+        ("out of core: same slice", ooc_slice["rows"], ooc_slice["total_s"], ooc_slice["peak_rss_gb"]),
+        ("out of core: whole log", ooc["rows"], ooc["total_s"], ooc["peak_rss_gb"]),
+    ]
+    for label, n, s, peak in lines:
+        peak_txt = f"{peak:9.2f}" if peak is not None else f"{'':>9}"
+        print(f"{label:<34}{n:>14,}{s:>9.2f}{n / s / 1e6:>9.1f}{peak_txt}")
+    print()
+    ratio = per_row_ooc / per_row_inmem
+    ratio_panel = per_row_ooc / per_row_panel
+    print(f"out-of-core slice panel equals the in-memory panel: {ooc_slice.get('equal_to_inmem', False)}")
+    print(f"time per row, out of core / in memory (read + build_panel): {ratio:.2f}  (target <= {TARGET_RATIO})")
+    print(f"time per row, out of core / in memory (build_panel alone):  {ratio_panel:.2f}")
+    print(f"peak memory out of core: {ooc['peak_rss_gb']:.2f} GB  (target < {TARGET_PEAK_GB} GB)")
+    ok = ooc["peak_rss_gb"] < TARGET_PEAK_GB and ratio <= TARGET_RATIO and ooc_slice.get("equal_to_inmem")
+    print("targets met" if ok else "TARGETS MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
