@@ -436,7 +436,7 @@ def _progress_bar(total: int | None, unit: str, enabled: bool, desc: str = "sale
         try:
             from tqdm.auto import tqdm
 
-            return tqdm(total=total, unit=unit, desc=desc, leave=False)
+            return tqdm(total=total, unit=unit, desc=desc)
         except ImportError:  # tqdm is an optional dependency (the "scale" extra)
             pass
     return _NoBar()
