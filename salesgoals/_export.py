@@ -46,6 +46,7 @@ from salesgoals.errors import SchemaError
 __all__ = [
     "to_hubspot",
     "to_salesforce_report",
+    "to_salesforce_backup",
     "to_pipedrive",
     "to_canonical",
     "write_export",
@@ -580,6 +581,184 @@ def to_salesforce_report(
             "Company / Account": company,
             "Opportunity": opp_name.astype(object),
             "Priority": "Normal",
+        }
+    )
+
+
+# ----------------------------------------------------------------- Salesforce backup (API names)
+#: Salesforce's empty lookup in backup files: a reference field that points nowhere.
+SALESFORCE_NULL_ID = "000000000000000AAA"
+#: Open stages of a Spanish-language org (custom picklist values seen in real backups).
+SALESFORCE_STAGES_ES: dict[str, str] = {
+    "Prospecting": "Prospección",
+    "Qualification": "Calificación",
+    "Needs Analysis": "Análisis de necesidades",
+    "Proposal/Price Quote": "Propuesta/Presupuesto",
+    "Negotiation/Review": "Negociación",
+    "Closed Won": "Cerrada ganada",
+    "Closed Lost": "Cerrada perdida",
+}
+
+
+def _owner_ids(reps: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
+    """Opaque User ids (``005...``) for rep names, stable across files: numbered in name order."""
+    names = pd.Series(sorted(_text(reps).unique()), dtype=object)
+    names = names[names != ""]
+    ids = "0055g00000" + pd.Series(range(1, len(names) + 1)).astype("string").str.zfill(5) + "AAB"
+    users = pd.DataFrame({"Id": ids.to_numpy(dtype=object), "Name": names.to_numpy(), "IsActive": "1"})
+    return _text(reps).map(dict(zip(users["Name"], users["Id"]))).fillna("").astype(object), users
+
+
+def _sf_datetime(ts: pd.Series) -> pd.Series:
+    ts = pd.to_datetime(ts)
+    out = _fmt_dates(ts, "iso", time="hm")
+    return (out.astype("string") + ":" + _z(ts.dt.second.astype("Int64"))).where(ts.notna(), "").astype(object)
+
+
+def to_salesforce_backup(
+    frame: pd.DataFrame,
+    *,
+    kind: Literal["opportunities", "tasks", "events", "users"],
+    language: Literal["en", "es"] = "en",
+) -> pd.DataFrame:
+    """One object of a Salesforce backup / Data Loader export (API names, owner ids).
+
+    Backups name columns by API name (``StageName``, ``CloseDate``, ``OwnerId``),
+    hold reps only as opaque User ids (the ``User`` object maps them to names),
+    write booleans as ``"0"``/``"1"``, datetimes as ``2023-01-17 17:00:04``,
+    dates as ``2023-05-11 00:00:00`` and an empty lookup as
+    ``000000000000000AAA``.  Real backups come in cp1252; write them with
+    ``write_export(table, path, quote_all=True, encoding="cp1252")``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Canonical deals (``opportunities``), activities (``tasks``: calls, emails,
+        LinkedIn; ``events``: meetings), or either (``users``: one row per rep).
+    kind : {"opportunities", "tasks", "events", "users"}
+        Object to export.
+    language : {"en", "es"}, default="en"
+        Stage picklist language; ``"es"`` writes Spanish custom stages
+        (``Negociación``, ``Cerrada ganada``), so only ``IsClosed``/``IsWon``
+        tell the result, as in a non-English org.
+
+    Returns
+    -------
+    pandas.DataFrame
+        All values are strings.  Columns by ``kind``:
+
+        * ``opportunities``: ``Id``, ``IsDeleted``, ``AccountId``, ``Name``,
+          ``StageName``, ``Amount``, ``Probability``, ``CloseDate``, ``Type``,
+          ``IsClosed``, ``IsWon``, ``CurrencyIsoCode``, ``OwnerId``,
+          ``CreatedDate``.
+        * ``tasks``: ``Id``, ``WhatId``, ``Subject``, ``ActivityDate``,
+          ``Status``, ``OwnerId``, ``Type``, ``IsDeleted``, ``AccountId``,
+          ``IsClosed``, ``CreatedDate``, ``CallDurationInSeconds``, ``CallType``,
+          ``CallDisposition``, ``TaskSubtype``, ``CompletedDateTime``.
+        * ``events``: ``Id``, ``WhatId``, ``Subject``, ``ActivityDateTime``,
+          ``ActivityDate``, ``DurationInMinutes``, ``AccountId``, ``OwnerId``,
+          ``Type``, ``IsDeleted``, ``CreatedDate``.
+        * ``users``: ``Id``, ``Name``, ``IsActive``.
+
+    Examples
+    --------
+    >>> from salesgoals.simulate import make_crm_data
+    >>> sim = make_crm_data(n_reps=3, n_weeks=8, seed=0, volume_scale=0.2)
+    >>> opps = to_salesforce_backup(sim.deals, kind="opportunities", language="es")
+    >>> sorted(set(opps.loc[opps["IsClosed"] == "1", "StageName"]))
+    ['Cerrada ganada', 'Cerrada perdida']
+    >>> bool(to_salesforce_backup(sim.deals, kind="users")["Id"].str.startswith("005").all())
+    True
+    """
+    if kind not in ("opportunities", "tasks", "events", "users"):
+        raise ValueError(
+            f"to_salesforce_backup: kind must be one of 'opportunities', 'tasks', 'events', 'users'; got {kind!r}."
+        )
+    if kind == "users":
+        if not isinstance(frame, pd.DataFrame) or "rep" not in frame.columns:
+            raise SchemaError("to_salesforce_backup: kind='users' needs a frame with a 'rep' column.")
+        return _owner_ids(frame["rep"])[1]
+    if kind == "opportunities":
+        deals = _check(frame, DEAL_REQUIRED, "deals", "to_salesforce_backup")
+        status = _status(deals)
+        stage_in = _text(_col(deals, "stage"))
+        stage = pd.Series(np.select([status == "won", status == "lost"], ["Closed Won", "Closed Lost"], stage_in))
+        prob = stage.map(SALESFORCE_PROBABILITY).fillna(50).astype(int).astype(str)
+        if language == "es":
+            stage = stage.map(SALESFORCE_STAGES_ES).fillna(stage)
+        export_date = _export_date(deals, ("created", "closed"))
+        close = _expected_close(deals, export_date).dt.normalize()
+        return pd.DataFrame(
+            {
+                "Id": _salesforce_id(deals["deal_id"], "006"),
+                "IsDeleted": "0",
+                "AccountId": _salesforce_id(_col(deals, "account"), "001"),
+                "Name": _deal_names(deals),
+                "StageName": stage.astype(object),
+                "Amount": _fmt_number(deals["amount"]),
+                "Probability": prob.astype(object),
+                "CloseDate": _sf_datetime(close),
+                "Type": "New Business",
+                "IsClosed": np.where(status == "open", "0", "1").astype(object),
+                "IsWon": np.where(status == "won", "1", "0").astype(object),
+                "CurrencyIsoCode": _text(_col(deals, "currency")),
+                "OwnerId": _owner_ids(deals["rep"])[0],
+                "CreatedDate": _sf_datetime(pd.to_datetime(deals["created"])),
+            }
+        )
+    acts = _check(frame, ACTIVITY_REQUIRED, "activities", "to_salesforce_backup")
+    atype = _text(acts["activity_type"])
+    keep = (atype == "meeting") if kind == "events" else (atype != "meeting")
+    acts = acts.loc[keep.to_numpy()].reset_index(drop=True)
+    atype = _text(acts["activity_type"])
+    ts = pd.to_datetime(acts["timestamp"])
+    deal = _col(acts, "deal_id")
+    what = _salesforce_id(deal, "006")
+    what = what.where(what != "", SALESFORCE_NULL_ID).astype(object)
+    account = _salesforce_id(_col(acts, "account"), "001")
+    account = account.where(account != "", SALESFORCE_NULL_ID).astype(object)
+    common = {
+        "Id": _salesforce_id(_col(acts, "activity_id"), "00U" if kind == "events" else "00T"),
+        "WhatId": what,
+    }
+    if kind == "events":
+        mins = pd.to_numeric(_col(acts, "duration_min"), errors="coerce").fillna(0)
+        subject = "Reunión" if language == "es" else "Meeting"
+        return pd.DataFrame(
+            {
+                **common,
+                "Subject": subject,
+                "ActivityDateTime": _sf_datetime(ts),
+                "ActivityDate": _sf_datetime(ts.dt.normalize()),
+                "DurationInMinutes": _fmt_number(mins.where(mins > 0, 30.0)),
+                "AccountId": account,
+                "OwnerId": _owner_ids(acts["rep"])[0],
+                "Type": "Meeting",
+                "IsDeleted": "0",
+                "CreatedDate": _sf_datetime(ts),
+            }
+        )
+    is_call = atype == "call"
+    outcome = _text(_col(acts, "outcome"))
+    secs = pd.to_numeric(_col(acts, "duration_min"), errors="coerce").mul(60).round()
+    subject = atype.map({"call": "Call", "email": "Email: Follow up", "linkedin": "LinkedIn InMail"})
+    return pd.DataFrame(
+        {
+            **common,
+            "Subject": subject.fillna(atype.str.title()).astype(object),
+            "ActivityDate": _sf_datetime(ts.dt.normalize()),
+            "Status": "Completed",
+            "OwnerId": _owner_ids(acts["rep"])[0],
+            "Type": atype.map(_SALESFORCE_TYPES).fillna(atype.str.title()).astype(object),
+            "IsDeleted": "0",
+            "AccountId": account,
+            "IsClosed": "1",
+            "CreatedDate": _sf_datetime(ts),
+            "CallDurationInSeconds": _fmt_number(secs).where(is_call, "").astype(object),
+            "CallType": pd.Series(np.where(is_call, "Outbound", ""), dtype=object),
+            "CallDisposition": outcome.map(SALESFORCE_CALL_RESULTS).where(is_call, "").fillna("").astype(object),
+            "TaskSubtype": atype.map({"call": "Call", "email": "Email"}).fillna("Task").astype(object),
+            "CompletedDateTime": _sf_datetime(ts),
         }
     )
 

@@ -43,18 +43,18 @@ def catalog() -> pd.DataFrame:
     return pd.read_csv(SAMPLES / "catalog.csv")
 
 
-def _files(catalog, vendor, kind):
-    rows = catalog[(catalog["vendor"] == vendor) & (catalog["kind"] == kind)]
+def _files(catalog, simulation, kind):
+    """Files of one simulated company (``simulation`` column) and kind, in catalog order."""
+    rows = catalog[(catalog["simulation"] == simulation) & (catalog["kind"] == kind)]
     return [SAMPLES / f for f in rows["file"]]
 
 
-def _sim(catalog, vendor):
-    """The simulation behind a vendor's files, checked against the catalog's own arguments.
+def _sim(catalog, name):
+    """The simulation behind a company's files, checked against the catalog's own arguments.
 
     ``make_samples.simulate`` caches it, so the regeneration test and the round trips share one run.
     """
-    row = catalog[catalog["vendor"] == vendor].iloc[0]
-    name = row["simulation"]
+    row = catalog[catalog["simulation"] == name].iloc[0]
     params = ms.SIMULATIONS[name]
     recorded = dict(n_reps=int(row["n_reps"]), n_weeks=int(row["n_weeks"]), seed=int(row["seed"]),
                     volume_scale=float(row["volume_scale"]), start=str(row["start"]))  # fmt: skip
@@ -64,13 +64,13 @@ def _sim(catalog, vendor):
 
 @pytest.fixture(scope="module")
 def sims(catalog):
-    return {v: _sim(catalog, v) for v in ("hubspot", "salesforce", "pipedrive")}
+    return {v: _sim(catalog, v) for v in ("hubspot", "salesforce", "pipedrive", "salesforce_backup")}
 
 
 # ------------------------------------------------------------------ catalog and budget
 def test_catalog_columns_and_every_file_exists(catalog):
     assert catalog.columns.tolist()[:6] == ["file", "vendor", "kind", "rows", "description", "seed"]
-    assert set(catalog["kind"]) == {"activities", "deals", "roster", "truth"}
+    assert set(catalog["kind"]) == {"activities", "deals", "roster", "truth", "users"}
     assert {"canonical", "hubspot", "salesforce", "pipedrive"} <= set(catalog["vendor"])
     missing = [f for f in catalog["file"] if not (SAMPLES / f).is_file()]
     assert not missing, f"catalog lists missing files {missing}; run python data/samples/make_samples.py"
@@ -79,7 +79,8 @@ def test_catalog_columns_and_every_file_exists(catalog):
 
 
 def test_every_sample_file_is_in_the_catalog(catalog):
-    on_disk = {p.name for p in SAMPLES.iterdir() if p.suffix in (".csv", ".gz")} - {"catalog.csv"}
+    on_disk = {p.relative_to(SAMPLES).as_posix() for p in SAMPLES.rglob("*") if p.suffix in (".csv", ".gz")}
+    on_disk -= {"catalog.csv"}
     assert on_disk == set(catalog["file"])
 
 
@@ -98,12 +99,13 @@ def test_sizes_stay_within_budget(catalog):
 def _count_rows(path: Path) -> int:
     """Data rows of a plain CSV (gzip or not), for files without title or footer blocks."""
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+    encoding = "cp1252" if "salesforce_backup" in path.parts else "utf-8-sig"
+    with opener(path, "rt", encoding=encoding, newline="") as fh:
         return len(pd.read_csv(fh, sep=";" if "pipedrive" in path.name else ","))
 
 
 def test_catalog_row_counts_of_plain_files(catalog):
-    plain = catalog[~catalog["vendor"].eq("salesforce")]
+    plain = catalog[~catalog["simulation"].eq("salesforce")]  # the report files have title and footer blocks
     for row in plain.itertuples(index=False):
         assert _count_rows(SAMPLES / row.file) == row.rows, row.file
 
@@ -251,7 +253,13 @@ def test_pipedrive_files_carry_the_canonical_totals(catalog, sims):
 
 # ------------------------------------------------------------------ loader round trip (salesgoals.io, crm="auto")
 #: Layout the loaders must detect for each vendor's files.
-DETECTED = {"canonical": "generic", "hubspot": "hubspot", "salesforce": "salesforce", "pipedrive": "pipedrive"}
+DETECTED = {
+    "canonical": "generic",
+    "hubspot": "hubspot",
+    "salesforce": "salesforce",
+    "pipedrive": "pipedrive",
+    "salesforce_backup": "salesforce",
+}
 #: Vendors whose export carries call outcomes and meeting outcomes (Pipedrive has no standard field).
 WITH_OUTCOMES = ["hubspot", "salesforce"]
 
@@ -270,6 +278,12 @@ def loaded(catalog):
             warnings.simplefilter("always")
             acts = sg.load_activities(acts_files if len(acts_files) > 1 else acts_files[0], crm="auto")
             deals = sg.load_deals(str(_files(catalog, vendor, "deals")[0]), crm="auto")
+        users = _files(catalog, vendor, "users")
+        if users:  # backups name reps by User id; the User object maps ids to names
+            names = pd.read_csv(users[0], encoding="cp1252", dtype=str).set_index("Id")["Name"]
+            assert acts["rep"].isin(names.index).all() and deals["rep"].isin(names.index).all()
+            acts = acts.assign(rep=acts["rep"].map(names))
+            deals = deals.assign(rep=deals["rep"].map(names))
         out[vendor] = (acts, deals, [str(w.message) for w in caught])
     return out
 

@@ -48,8 +48,9 @@ PACKAGE_DATA = REPO / "salesgoals" / "datasets"
 SIMULATIONS: dict[str, dict] = {
     "canonical": dict(n_reps=30, n_weeks=104, seed=11, volume_scale=1.0, start="2024-01-01"),
     "hubspot": dict(n_reps=12, n_weeks=52, seed=101, volume_scale=0.25, start="2024-12-30"),
-    "salesforce": dict(n_reps=12, n_weeks=52, seed=202, volume_scale=0.25, start="2024-12-30"),
+    "salesforce": dict(n_reps=12, n_weeks=52, seed=202, volume_scale=0.15, start="2024-12-30"),
     "pipedrive": dict(n_reps=10, n_weeks=52, seed=303, volume_scale=0.25, start="2024-12-30"),
+    "salesforce_backup": dict(n_reps=6, n_weeks=30, seed=404, volume_scale=0.15, start="2025-06-02"),
     "tiny": dict(n_reps=12, n_weeks=52, seed=5, volume_scale=0.3, start="2025-01-06"),
 }
 
@@ -192,10 +193,46 @@ def write_repo_samples(out: Path, *, compresslevel: int = 9) -> list[dict]:
                        "'Deal - Status' won/lost/open (the stage of a closed deal is its last open stage), "
                        "'Deal - Deal created' d.m.Y HH:MM.", "pipedrive"))  # fmt: skip
 
+    # --- Salesforce backup / Data Loader export: API names, owner ids, cp1252, Spanish stages, NUL bytes
+    sim = simulate("salesforce_backup")
+    folder = out / "salesforce_backup"
+    folder.mkdir(exist_ok=True)
+    backup = {
+        "Opportunity.csv": ("deals", ex.to_salesforce_backup(sim.deals, kind="opportunities", language="es"),
+                            "Salesforce backup Opportunity object: API names (StageName, CloseDate, OwnerId), Spanish "
+                            "stages (Negociación, Cerrada ganada) so only IsClosed/IsWon tell the result, owner ids."),
+        "Task.csv": ("activities", _with_nul_notes(ex.to_salesforce_backup(sim.activities, kind="tasks")),
+                     "Salesforce backup Task object (calls, emails, LinkedIn): ActivityDate, OwnerId, Type, "
+                     "CallDisposition, CallDurationInSeconds; empty lookups as 000000000000000AAA; "
+                     f"{NUL_ROWS} Description values contain NUL bytes."),
+        "Event.csv": ("activities", ex.to_salesforce_backup(sim.activities, kind="events", language="es"),
+                      "Salesforce backup Event object (meetings): ActivityDateTime, DurationInMinutes, OwnerId; "
+                      "events carry no held/no-show outcome."),
+        "User.csv": ("users", ex.to_salesforce_backup(pd.concat([sim.deals[["rep"]], sim.activities[["rep"]]]),
+                                                      kind="users"),
+                     "Salesforce backup User object: Id -> Name, to turn OwnerId into rep names."),
+    }  # fmt: skip
+    for file, (kind, table, text) in backup.items():
+        ex.write_export(table, folder / file, quote_all=True, encoding="cp1252")
+        rows.append(_entry(f"salesforce_backup/{file}", "salesforce", kind, len(table), text, "salesforce_backup"))
+
     catalog = pd.DataFrame(rows, columns=CATALOG_COLUMNS)
     ex.write_export(catalog, out / "catalog.csv")
     (out / "README.md").write_bytes(_readme(catalog).encode("utf-8"))
     return rows
+
+
+#: Task rows whose Description holds NUL bytes, as some real backups do.
+NUL_ROWS = 3
+
+
+def _with_nul_notes(table: pd.DataFrame) -> pd.DataFrame:
+    """Add a Description column, empty except a few values with embedded NUL bytes."""
+    notes = np.full(len(table), "", dtype=object)
+    notes[np.linspace(0, len(table) - 1, NUL_ROWS, dtype=int)] = "Left message\x00\x00 call back"
+    out = table.copy()
+    out.insert(out.columns.get_loc("Subject") + 1, "Description", notes)
+    return out
 
 
 def _plant_defects(table: pd.DataFrame, *, owner: str, record_id: str, date: str, duplicate_row: int, missing_rep: int):
