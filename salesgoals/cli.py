@@ -73,7 +73,7 @@ def _add_panel(sub) -> None:
         "panel",
         help="load exports and build the rep x period panel",
         description="Load the exports, report data quality and build the rep x period panel.",
-        epilog="Example: salesgoals panel -a data/samples/canonical_activities.csv "
+        epilog="Example: salesgoals panel -a data/samples/canonical_activities.csv.gz "
         "-d data/samples/canonical_deals.csv -r data/samples/roster.csv --freq W -o panel.csv",
     )
     _add_input_args(p, deals_required=False)
