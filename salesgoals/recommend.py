@@ -113,6 +113,7 @@ def recommend(
     n_sims: int = 2000,
     seed: int = 0,
     as_of: Any = None,
+    drivers: Any = "fit",
 ) -> Recommendation:
     """Run the whole chain: panel, drivers, personal-best goals, projected revenue.
 
@@ -135,6 +136,10 @@ def recommend(
         Monte Carlo draws and seed.
     as_of : period-like, optional
         Set goals as of this period (default: the last period).
+    drivers : "fit", DriverResult or None, default="fit"
+        ``"fit"`` fits :func:`salesgoals.fit_drivers` on the panel; pass a
+        fitted DriverResult to reuse one, or None to set goals without
+        priorities.
 
     Returns
     -------
@@ -170,6 +175,8 @@ def recommend(
     panel = build_panel(activities, deals, freq=freq, roster=roster)
     from salesgoals.drivers import fit_drivers
 
+    if not (isinstance(drivers, str) and drivers == "fit"):
+        return _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed)
     drivers = None
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -183,6 +190,10 @@ def recommend(
     except (InsufficientDataError, SalesgoalsError) as exc:
         notes.append(f"no driver model ({exc}); goals are set without priorities.")
         warnings.warn(f"recommend: no driver model could be fitted: {exc}", UnreliableEstimateWarning, stacklevel=2)
+    return _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed)
+
+
+def _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed) -> Recommendation:
     plan = personal_best_goals(panel, drivers, as_of=as_of, horizon=horizon)
     if plan.excluded_reps:
         notes.append(f"{len(plan.excluded_reps)} rep(s) whose history ended before {plan.as_of} get no goals: "
