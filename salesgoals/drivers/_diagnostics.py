@@ -160,15 +160,20 @@ def bootstrap_se(prep, activities, regressors, quality_of, y_col, L, outcome, ca
     return np.std(np.asarray(draws), axis=0, ddof=1)
 
 
-def placebo_check(prep, regressors, targets, y, L, crit, seed) -> pd.DataFrame:
+def placebo_check(prep, regressors, targets, y, L, alpha, seed) -> pd.DataFrame:
     """Add a copy of each activity with its timing shuffled within rep; its effect must be near zero.
 
     The copy has the same per-rep totals (the rep fixed effect absorbs them)
     and the same distribution, but its weeks are random, so a sound design
-    finds no effect.  One extra fit per activity.
+    finds no effect.  One extra fit per activity.  ``passed`` when the
+    interval at level ``1 - alpha / n_targets`` covers zero (Bonferroni: with
+    four activities and no correction one fit in five would fail by chance).
+    The reported ``ci_low``/``ci_high`` are at that corrected level.
     """
     rng = np.random.default_rng(seed)
     rows = []
+    dof = max(len(prep.reps) - 1, 1)
+    crit = float(stats.t.ppf(1 - alpha / (2 * max(len(targets), 1)), dof))
     for a in targets:
         v = prep.frame[a].to_numpy(dtype=float)
         perm = np.lexsort((rng.random(v.size), prep.rep))  # a random order inside each rep's block
@@ -200,16 +205,32 @@ def leads_check(prep, regressors, y, L) -> pd.DataFrame:
                          "flagged": lead_p < LEADS_ALPHA / K})  # fmt: skip
 
 
-def pooled_check(prep, regressors, y, L, fit) -> pd.DataFrame:
-    """The naive answer: the same lags, no fixed effects (reps compared with each other)."""
+def pooled_check(prep, regressors, activities, quality_rates, y, L, fit) -> pd.DataFrame:
+    """The naive answer: the same lags and regressors, no fixed effects (reps compared with each other).
+
+    Both answers are per logged activity on the estimated outcome
+    (``activity + quality metric x mean quality rate``, summed over lags).
+    ``quality_rates`` maps an activity to ``(metric, mean rate)``.
+    """
     X, _ = _lag_matrix(prep, regressors, range(0, L + 1))
     keep = fit.keep
     Xk = np.column_stack([np.ones(int(keep.sum())), X[keep]])
-    b = np.linalg.lstsq(Xk, y[keep], rcond=None)[0][1:].reshape(len(regressors), L + 1).sum(axis=1)
-    within = fit.sums[: len(regressors)]
-    ratio = np.divide(b, within, out=np.zeros_like(b), where=within != 0)
-    return pd.DataFrame({"activity": pd.Series(regressors, dtype=object), "pooled_effect": b,
-                         "within_effect": within, "ratio": ratio})  # fmt: skip
+    pooled_sums = np.linalg.lstsq(Xk, y[keep], rcond=None)[0][1:].reshape(len(regressors), L + 1).sum(axis=1)
+    pos = {name: i for i, name in enumerate(regressors)}
+
+    def per_activity(sums):
+        out = []
+        for a in activities:
+            v = sums[pos[a]]
+            if a in quality_rates:
+                metric, rate = quality_rates[a]
+                v = v + rate * sums[pos[metric]]
+            out.append(v)
+        return np.asarray(out, dtype=float)
+
+    pooled, within = per_activity(pooled_sums), per_activity(fit.sums)
+    return pd.DataFrame({"activity": pd.Series(activities, dtype=object), "pooled_effect": pooled,
+                         "within_effect": within, "difference": pooled - within})  # fmt: skip
 
 
 def holdout_check(prep, regressors, y, L, share) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.linalg
 import scipy.sparse as sp
 
 from salesgoals._schema import MODEL_OUTCOMES
@@ -60,11 +61,30 @@ def _two_way_demean(design: _Design, M: np.ndarray) -> np.ndarray:
     Mr = M - _rep_means(design, M)[rep_idx]
     D = sp.csr_matrix((np.ones(n), (design.period, np.arange(n))), shape=(design.n_periods, n))
     C = np.asarray(D @ Mr)  # T x p: period sums of rep-demeaned data
-    A = _period_gram(design)
-    G = np.linalg.lstsq(A, C, rcond=None)[0]  # minimum-norm solution (A has rank T-1)
+    G = _solve_period_gram(_period_gram(design), C)
     Gt = G[design.period]
     out = Mr - (Gt - _rep_means(design, Gt)[rep_idx])
     return out[:, 0] if squeeze else out
+
+
+def _solve_period_gram(A: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """Solve ``A G = C`` for the T x T period Gram matrix, which has rank T - 1.
+
+    The rep-demeaned period indicators sum to zero, so dropping the last one
+    spans the same space: a Cholesky solve on the leading (T-1) block.  When
+    reps and periods split into disconnected groups the block is singular too
+    and a minimum-norm least-squares solve is used instead (same projection).
+    """
+    T = A.shape[0]
+    G = np.zeros_like(C)
+    if T <= 1:
+        return G
+    try:
+        cho = scipy.linalg.cho_factor(A[:-1, :-1], check_finite=False)
+        G[:-1] = scipy.linalg.cho_solve(cho, C[:-1], check_finite=False)
+    except np.linalg.LinAlgError:
+        G = np.linalg.lstsq(A, C, rcond=None)[0]
+    return G
 
 
 def _period_gram(design: _Design) -> np.ndarray:
@@ -93,8 +113,9 @@ def _ols_clustered(design: _Design, X: np.ndarray, y: np.ndarray, *, n_absorbed:
     """OLS on already-demeaned data with CR1 standard errors clustered by rep.
 
     The small-sample factor is ``G/(G-1) * (N-1)/(N-K)`` with ``K`` the slope
-    count plus the period effects (the rep effects are nested in the clusters
-    and not counted, as in fixest's ``fixef_k="nested"``).
+    count plus one per period effect; the rep effects are nested in the
+    clusters and not counted.  This is pyfixest's default (``CRV1`` with
+    ``ssc(k_fixef="nonnested")``), which the tests check to 1e-8.
     """
     n, p = X.shape
     xtx = X.T @ X
@@ -195,6 +216,7 @@ def _prepare(panel: pd.DataFrame) -> _Prepared:
     start_idx = np.maximum.accumulate(np.where(run_start, np.arange(n), 0)) if n else np.array([], dtype=np.int64)
     pos = np.arange(n) - start_idx
     freq = panel.attrs.get("freq") or _freq_of(panel["period"])
+    frame.attrs = {"freq": freq}  # pandas deep-copies attrs on every operation: keep them tiny
     return _Prepared(
         frame, pd.Index(rep_labels, dtype=object), np.asarray(per_labels), rep_codes.astype(np.int64),
         per_codes.astype(np.int64), ordv, pos, str(freq),
@@ -286,7 +308,7 @@ def _fit_lags(prep: _Prepared, acts: list[str], y: np.ndarray, L: int, *, sample
     Xk, yk = X[keep], y[keep]
     Z = _two_way_demean(design, np.column_stack([yk, Xk]))
     yd, Xd = Z[:, 0], Z[:, 1:]
-    ols = _ols_clustered(design, Xd, yd, n_absorbed=design.n_periods - 1)
+    ols = _ols_clustered(design, Xd, yd, n_absorbed=design.n_periods)
     K = len(acts) + (len(extra) if extra else 0)
     width = len(lags)
     coef = ols.coef.reshape(K, width)

@@ -283,7 +283,7 @@ class DriverModel(BaseEstimator):
         # ----------------------------------------------------- diagnostics
         diag = DriverDiagnostics(lag_selection=lag_table, checks=checks)
         if self.diagnostics:
-            diag.placebo = placebo_check(prep, regressors, acts, y, L, crit, self.seed)
+            diag.placebo = placebo_check(prep, regressors, acts, y, L, 1 - self.level, self.seed)
             failed = diag.placebo.loc[~diag.placebo["passed"], "placebo_of"].tolist()
             if failed:
                 messages.append(
@@ -297,7 +297,8 @@ class DriverModel(BaseEstimator):
                     f"{row['lead_effect']:.3g}, p = {row['p_value']:.1g}). {row['activity']} partly FOLLOWS results "
                     "(for example follow-ups after a deal is created), so its effect is probably overstated."
                 )
-            diag.pooled = pooled_check(prep, regressors, y, L, fit)
+            rates = {a: (m, float(funnel[quality_rate_name(m)].mean())) for a, m in quality_of.items()}
+            diag.pooled = pooled_check(prep, regressors, acts, rates, y, L, fit)
             diag.holdout = holdout_check(prep, regressors, y, L, self.holdout_share)
         warn_no_driver(effects, messages)
         diag.warnings, diag.notes = messages, notes

@@ -96,15 +96,16 @@ class DriverDiagnostics:
         ``activity, placebo_of, effect, std_error, ci_low, ci_high, p_value,
         passed``: a copy of the activity with its timing shuffled within each
         rep, added to the model.  A sound design finds no effect
-        (``passed`` = interval covers zero).
+        (``passed``: the Bonferroni-corrected interval covers zero).
     leads : pandas.DataFrame
         ``activity, lead_effect, std_error, p_value, flagged``: next period's
         activity added to the model.  A clear lead effect (``flagged``) means
         activity *responds* to results (reverse causality) and the activity's
         effect is overstated.
     pooled : pandas.DataFrame
-        ``activity, pooled_effect, within_effect, ratio``: the naive pooled
-        regression (no fixed effects) against the within-rep answer.
+        ``activity, pooled_effect, within_effect, difference``: the pooled
+        regression (same lags and regressors, no fixed effects) against the
+        within-rep answer, per logged activity on the estimated outcome.
     holdout : pandas.DataFrame
         ``model, rmse, mae, n_obs``: out-of-sample fit on the last
         ``holdout_share`` of periods for the model and the naive baseline
