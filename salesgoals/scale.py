@@ -55,12 +55,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from salesgoals._aggregate import Reduction, _literal, _progress_bar, check_freq
-from salesgoals._schema import ACTIVITY_REQUIRED
+from salesgoals._aggregate import COUNT, KEYS, Reduction, _literal, _progress_bar, check_freq
+from salesgoals._schema import ACTIVITY_REQUIRED, QUALITY_METRICS
 from salesgoals.errors import DateParseError, FileFormatError, SchemaError
 from salesgoals.panel import _assemble, _check_deals_roster, _is_dask, _require_columns
 
-__all__ = ["panel_from_parquet", "panel_from_dask"]
+__all__ = ["panel_from_parquet", "panel_from_dask", "panel_from_counts", "counts_sql"]
 
 _PARQUET_EXT = (".parquet", ".pq", ".parq")
 _CSV_EXT = (".csv", ".csv.gz", ".tsv", ".txt", ".csv.zst")
@@ -264,6 +264,130 @@ def panel_from_dask(
     reduction = Reduction.for_columns(activities.columns, freq=freq)
     counts = reduction.on_dask(activities, progress=progress)
     return _assemble(counts, reduction, deals, roster=roster, start=start, end=end, stacklevel=3)
+
+
+def counts_sql(
+    relation: str,
+    *,
+    freq: Literal["W", "M", "Q"] = "W",
+    columns: Mapping[str, str] | None = None,
+    outcome: bool = True,
+) -> str:
+    """The SQL that reduces an activity table to the counts :func:`panel_from_counts` takes.
+
+    For logs that live in a warehouse: run this query there (or adapt it to
+    the warehouse's dialect), fetch the result (at most reps x periods x
+    types rows) and pass it to :func:`panel_from_counts`.  It is the exact
+    query :func:`panel_from_parquet` runs on DuckDB.
+
+    Parameters
+    ----------
+    relation : str
+        A table name or a table expression, e.g. ``"crm.activities"`` or
+        ``"read_parquet('lake/*.parquet')"``.
+    freq : {"W", "M", "Q"}, default="W"
+        Period grain.
+    columns : mapping, optional
+        Canonical name -> column name in ``relation`` (``rep``, ``timestamp``,
+        ``activity_type``, ``outcome``).
+    outcome : bool, default=True
+        Whether the table has an outcome column (adds the quality counts).
+
+    Returns
+    -------
+    str
+        A ``SELECT`` with one row per (rep, period_start, activity_type) and
+        columns ``rep``, ``period_start`` (date), ``activity_type``, ``n``
+        and, with ``outcome``, ``call_connected`` and ``meeting_held``.
+
+    Notes
+    -----
+    Written in DuckDB's dialect, which PostgreSQL, Spark SQL and Snowflake
+    also accept for these constructs (``date_trunc('week', ...)`` starts
+    weeks on Monday there too; in BigQuery use ``DATE_TRUNC(ts, WEEK(MONDAY))``
+    and ``COUNTIF``).  ``GROUP BY ALL`` needs a recent engine; list the three
+    keys otherwise.
+
+    Examples
+    --------
+    >>> print(counts_sql("crm.activities", freq="M", outcome=False))
+    SELECT CAST("rep" AS VARCHAR) AS rep, CAST(date_trunc('month', CAST("timestamp" AS TIMESTAMP)) AS DATE) AS period_start, CAST("activity_type" AS VARCHAR) AS activity_type, count(*) AS n FROM crm.activities GROUP BY ALL
+    """
+    names = ["rep", "timestamp", "activity_type", *(["outcome"] if outcome else [])]
+    return Reduction.for_columns(names, freq=check_freq(freq)).sql(relation, columns=dict(columns or {}))
+
+
+def panel_from_counts(
+    counts: pd.DataFrame,
+    deals: pd.DataFrame | None = None,
+    *,
+    freq: Literal["W", "M", "Q"] = "W",
+    roster: pd.DataFrame | None = None,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Build the panel from activity counts computed elsewhere (a warehouse, a Spark job).
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        One row per (rep, period start, activity type), as returned by the
+        query of :func:`counts_sql` with the same ``freq``: columns ``rep``,
+        ``period_start`` (the Monday of the week, or the first day of the
+        month or quarter; missing for activities without a timestamp),
+        ``activity_type``, ``n`` and optionally ``call_connected`` and
+        ``meeting_held``.
+    deals, roster : pandas.DataFrame, optional
+        As in :func:`salesgoals.build_panel`.
+    freq : {"W", "M", "Q"}, default="W"
+        The grain the counts were computed at.
+    start, end : date-like, optional
+        Override the observation window.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The panel documented in :func:`salesgoals.build_panel`.
+
+    Raises
+    ------
+    SchemaError
+        A column is missing, or ``period_start`` holds dates that do not
+        start a period of ``freq`` (counts computed at another grain).
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> import salesgoals as sg
+    >>> sim = sg.simulate.make_crm_data(n_reps=4, n_weeks=12, seed=0)
+    >>> acts = sim.activities
+    >>> counts = duckdb.sql(counts_sql("acts")).df()
+    >>> panel_from_counts(counts, sim.deals).equals(sg.build_panel(acts, sim.deals))
+    True
+    """
+    freq = check_freq(freq)
+    if not isinstance(counts, pd.DataFrame):
+        raise TypeError(f"panel_from_counts: counts must be a pandas DataFrame; got {type(counts).__name__}.")
+    _require_columns(list(counts.columns), [*KEYS, COUNT], "counts", "counts_sql")
+    has_quality = [m for m in QUALITY_METRICS if m in counts.columns]
+    if has_quality and len(has_quality) != len(QUALITY_METRICS):
+        raise SchemaError(
+            f"panel_from_counts: counts has {', '.join(has_quality)} but not every quality column "
+            f"({', '.join(QUALITY_METRICS)}); compute them all (counts_sql(..., outcome=True)) or none."
+        )
+    reduction = Reduction.for_columns(["outcome"] if has_quality else [], freq=freq)
+    table = reduction.normalize(counts)
+    starts = table["period_start"].to_numpy(dtype="datetime64[D]")
+    from salesgoals.panel import period_start
+
+    off = ~np.isnat(starts) & (period_start(starts, freq) != starts)
+    if off.any():
+        raise SchemaError(
+            f"panel_from_counts: {int(off.sum()):,} period_start values are not the start of a {freq!r} period "
+            f"(first: {starts[off][0]}). Compute the counts with counts_sql(..., freq={freq!r})."
+        )
+    deals, roster = _check_deals_roster(deals, roster)
+    return _assemble(table, reduction, deals, roster=roster, start=start, end=end, stacklevel=3)
 
 
 # ------------------------------------------------------------------- files

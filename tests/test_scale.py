@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import salesgoals as sg
 from salesgoals._aggregate import Reduction
 from salesgoals.errors import DataQualityWarning, DateParseError, FileFormatError, SchemaError
-from salesgoals.scale import panel_from_dask, panel_from_parquet
+from salesgoals.scale import counts_sql, panel_from_counts, panel_from_dask, panel_from_parquet
 
 dd = pytest.importorskip("dask.dataframe")
 
@@ -275,6 +275,24 @@ def test_dask_cluster_equals_pandas(messy, canonical):
     for (g, g_warn), (e, e_warn) in zip(got, expected):
         assert_same_panel(g, e)
         assert g_warn == e_warn
+
+
+def test_counts_from_a_warehouse_query_give_the_same_panel(messy):
+    """counts_sql run elsewhere (here DuckDB over a pandas frame) + panel_from_counts == build_panel."""
+    import duckdb
+
+    acts, deals, roster = messy
+    expected, expected_warn = panel_and_warnings(sg.build_panel, acts, deals, roster=roster, freq="M")
+    counts = duckdb.sql(counts_sql("acts", freq="M")).df()
+    got, got_warn = panel_and_warnings(panel_from_counts, counts, deals, roster=roster, freq="M")
+    assert_same_panel(got, expected)
+    assert got_warn == expected_warn
+    with pytest.raises(SchemaError, match="not the start of a 'W' period"):
+        panel_from_counts(counts, freq="W")
+    with pytest.raises(SchemaError, match="not every quality column"):
+        panel_from_counts(counts.drop(columns="meeting_held"), freq="M")
+    with pytest.raises(SchemaError, match="no column.*'n'"):
+        panel_from_counts(counts.drop(columns="n"), freq="M")
 
 
 # ------------------------------------------------------------- files, errors
