@@ -17,6 +17,7 @@ from salesgoals import errors, simulate
 from salesgoals._version import __version__
 from salesgoals import plotting
 from salesgoals import datasets
+from salesgoals import scale
 from salesgoals.io import load_activities, load_deals, load_roster, write_csv
 from salesgoals.panel import build_panel, panel_summary
 from salesgoals.forecast import BacktestResult, ForecastResult, backtest_forecast, forecast
@@ -37,6 +38,7 @@ __all__ = [
     "write_csv",
     "build_panel",
     "panel_summary",
+    "scale",
     "forecast",
     "ForecastResult",
     "backtest_forecast",
