@@ -50,6 +50,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from salesgoals import _parse
 from salesgoals import _vendors as V
@@ -365,16 +366,24 @@ class _Rows:
 
 
 def _item(values: Any, i: int) -> Any:
+    if isinstance(values, (pa.ChunkedArray, pa.Array)):
+        return values[i].as_py()
     v = values.iloc[i] if isinstance(values, pd.Series) else values[i]
     return v.item() if hasattr(v, "item") else v
 
 
 def _text(table: pa.Table, col: str | None, n: int) -> pd.Series:
-    """Stripped text of a column; blanks are NaN (missing)."""
+    """Stripped text of a column as a pandas ``str`` Series; blanks are NaN (missing)."""
     if col is None:
         return pd.Series(np.full(n, np.nan, dtype=object), dtype="str")
-    s = _parse.text_values(table.column(col)).str.strip()
-    return s.where(s != "", np.nan)
+    return _parse.to_str_series(_parse.clean_text(table.column(col)))
+
+
+def _atext(table: pa.Table, col: str | None, n: int) -> pa.ChunkedArray:
+    """Stripped Arrow text of a column; blanks are null."""
+    if col is None:
+        return pa.chunked_array([pa.nulls(n, pa.string())])
+    return _parse.clean_text(table.column(col))
 
 
 def _map_vocab(s: pd.Series, fn) -> pd.Series:
@@ -423,9 +432,7 @@ def _dates(table, col, name, loader, rows: _Rows, dayfirst, date_format, notes, 
         note += f" ({'day' if info.dayfirst else 'month'}-first, decided by the data)"
     notes.append(note)
     if required:
-        raw = None
-        if bad.any():
-            raw = _parse.text_values(table.column(col))
+        raw = table.column(col) if bad.any() else None
         rows.exclude(np.isnat(values) & ~bad, missing_reason)
         rows.exclude(bad, bad_reason, raw)
     return values
@@ -444,16 +451,20 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
     kept = out.loc[keep]
     idx = np.flatnonzero(keep)
     if len(kept) and key_cols and kept[key_cols[-1]].notna().any():
-        # exact duplicate rows can only be told from repeated activities when the export has ids
-        dup_row = _duplicated(kept, list(canon)) & kept[key_cols[-1]].notna().to_numpy()
-        reason[idx[dup_row]] = codes["duplicate_row"]
-        if all(c in kept.columns for c in key_cols):
-            has_key = kept[key_cols[-1]].notna().to_numpy()
-            dup_key = np.zeros(len(kept), bool)
-            if has_key.any():
-                sub = kept.loc[has_key, list(key_cols)]
-                dup_key[np.flatnonzero(has_key)] = _duplicated(sub, list(key_cols))
-            reason[idx[dup_key & ~dup_row]] = codes[dup_reason]
+        # Exact duplicate rows can only be told from repeated activities when the export has ids, so
+        # duplicates are looked for among rows that share a key: a row equal to an earlier one is a
+        # duplicate row, a row with an earlier row's key but other values a duplicate id (first kept).
+        has_key = kept[key_cols[-1]].notna().to_numpy()
+        shared = np.zeros(len(kept), bool)
+        if _may_repeat(kept[key_cols[-1]]):
+            shared[has_key] = kept.loc[has_key, list(key_cols)].duplicated(keep=False).to_numpy()
+        if shared.any():
+            cand = kept.loc[shared]
+            dup_row = cand.duplicated(list(canon), keep="first").to_numpy()
+            dup_key = cand.duplicated(list(key_cols), keep="first").to_numpy() & ~dup_row
+            pos = idx[np.flatnonzero(shared)]
+            reason[pos[dup_row]] = codes["duplicate_row"]
+            reason[pos[dup_key]] = codes[dup_reason]
     names = {v: k for k, v in codes.items()}
     excluded: dict[str, int] = {}
     examples: dict[str, str] = {}
@@ -496,24 +507,30 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
     return result
 
 
-def _duplicated(frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
-    """Rows equal to an earlier row on ``cols`` (vectorised via 64-bit row hashes, confirmed exactly)."""
-    if not len(frame):
-        return np.zeros(0, bool)
-    h = np.zeros(len(frame), dtype=np.uint64)
-    for c in cols:
-        col = frame[c]
-        hv = pd.util.hash_array(col.to_numpy(dtype=object) if col.dtype == object else np.asarray(col))
-        h = h * np.uint64(1_000_003) ^ hv
-    first_dup = pd.Series(h).duplicated(keep=False).to_numpy()
-    if not first_dup.any():
-        return np.zeros(len(frame), bool)
-    # confirm exactly among the hash collisions (small subset)
-    sub = frame.loc[first_dup, cols]
-    exact = sub.duplicated(keep="first").to_numpy()
-    out = np.zeros(len(frame), bool)
-    out[np.flatnonzero(first_dup)] = exact
-    return out
+def _may_repeat(ids: pd.Series) -> bool:
+    """False when the ids are provably unique by a cheap vectorised check.
+
+    Hashing ten million distinct strings costs seconds, so first try what is
+    cheap: numeric ids (HubSpot Record ID, Pipedrive ID) are compared as
+    integers, and ids in strictly increasing or decreasing order cannot
+    repeat.  Only otherwise does the caller run the full duplicate search.
+    """
+    arr = pa.array(ids.array) if not isinstance(ids.array, np.ndarray) else pa.array(ids.to_numpy(dtype=object))
+    arr = arr.drop_null() if arr.null_count else arr
+    if len(arr) < 2:
+        return False
+    if len(arr) < 200_000:
+        return True  # small: the exact search is fast anyway
+    try:
+        ints = pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
+        srt = np.sort(ints)
+        return bool((srt[1:] == srt[:-1]).any())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    head, tail = arr.slice(0, len(arr) - 1), arr.slice(1)
+    if pc.all(pc.less(head, tail)).as_py() or pc.all(pc.greater(head, tail)).as_py():
+        return False
+    return True
 
 
 def _counts_text(d: Mapping[str, int]) -> str:
@@ -719,16 +736,18 @@ def _canon_type(v: str, tmap: Mapping[str, str]) -> str:
 
 def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date_format, forced, hint, tmap,
                       time_col, subj_col, fallback_col, notes) -> pd.DataFrame:
+    # Arrow end to end: the activity log is the big input (10M+ rows), so no
+    # Python objects per row; vocabularies are mapped per distinct value.
     n = table.num_rows
-    rep = _text(table, mapping.get("rep"), n)
-    rows.exclude(rep.isna().to_numpy(), "missing_rep")
+    rep = _atext(table, mapping.get("rep"), n)
+    rows.exclude(rep.is_null().to_numpy(zero_copy_only=False), "missing_rep")
 
     ts_col = mapping["timestamp"]
     if time_col is not None:  # a separate time-of-day column (Pipedrive 'Due time')
-        d = _text(table, ts_col, n)
-        t = _text(table, time_col, n)
-        combined = d.where(t.isna() | d.isna(), d + " " + t)
-        ts_table = pa.table({ts_col: pa.array(combined.to_numpy(dtype=object), pa.string(), from_pandas=True)})
+        d, t = _atext(table, ts_col, n), _atext(table, time_col, n)
+        joined = pc.binary_join_element_wise(d, t, " ")
+        combined = pc.if_else(t.is_null(), d, joined)
+        ts_table = pa.table({ts_col: combined})
         notes.append(f"{name}: time of day taken from {time_col!r}")
     else:
         ts_table = table
@@ -736,55 +755,63 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
                 missing_reason="missing_timestamp", bad_reason="unparseable_timestamp")  # fmt: skip
 
     # ---- activity type: forced > type column > subject prefix > header hint
+    null_text = pa.scalar(None, pa.string())
     if forced:
-        atype = pd.Series(np.full(n, _canon_type(forced, tmap), dtype=object))
+        atype = pa.chunked_array([pa.array(np.full(n, _canon_type(forced, tmap), dtype=object), pa.string())])
     else:
-        atype = pd.Series(np.full(n, np.nan, dtype=object))
+        atype = pa.chunked_array([pa.nulls(n, pa.string())])
         if "activity_type" in mapping:
-            atype = _map_vocab(_text(table, mapping["activity_type"], n), lambda v: _canon_type(v, tmap))
-        if subj_col is not None and atype.isna().any():
-            first_word = _text(table, subj_col, n).str.extract(r"^\s*([A-Za-z-]+)", expand=False)
-            from_subj = _map_vocab(first_word, lambda v: tmap.get(V.norm_value(v), V.TYPE_VALUES.get(V.norm_value(v))))
-            atype = atype.where(atype.notna(), from_subj)
-        if hint and atype.isna().any():
-            atype = atype.where(atype.notna(), hint)
-        if atype.isna().any() and "activity_type" not in mapping and hint is None:
-            atype = atype.where(atype.notna(), "task")
+            atype = _parse.map_text(_atext(table, mapping["activity_type"], n), lambda v: _canon_type(v, tmap))
+        if subj_col is not None and atype.null_count:
+            first_word = pc.extract_regex(_atext(table, subj_col, n), r"^\s*(?P<w>[A-Za-z-]+)")
+            words = pc.struct_field(first_word, "w")
+            from_subj = _parse.map_text(
+                words, lambda v: tmap.get(V.norm_value(v), V.TYPE_VALUES.get(V.norm_value(v))) if v else None
+            )
+            atype = pc.coalesce(atype, from_subj)
+        if hint and atype.null_count:
+            atype = pc.coalesce(atype, pa.scalar(hint))
+        if atype.null_count and "activity_type" not in mapping and hint is None:
+            atype = pc.coalesce(atype, pa.scalar("task"))
             notes.append(f"{name}: activity type not found for some rows; labelled 'task'")
-        atype = atype.where(atype.notna(), "other")
+        atype = pc.coalesce(atype, pa.scalar("other"))
     if "activity_id" not in mapping:
         notes.append(f"{name}: no activity id column, so identical rows are kept (a repeated activity and a "
                      "duplicated row look the same)")
-    non_act = atype.isin(_NON_ACTIVITIES).to_numpy()
+    non_act = pc.is_in(atype, pa.array(sorted(_NON_ACTIVITIES))).to_numpy(zero_copy_only=False)
     rows.exclude(non_act, "not_an_activity", atype)
 
-    # ---- outcome, normalised per (type, value)
-    outcome = pd.Series(np.full(n, np.nan, dtype=object))
+    # ---- outcome, normalised per distinct (type, value) pair
+    outcome = pa.chunked_array([pa.nulls(n, pa.string())])
     for h in (mapping.get("outcome"), fallback_col):
-        if h is None or not outcome.isna().any():
+        if h is None or not outcome.null_count:
             continue
-        raw = _text(table, h, n)
-        key = atype.astype(str) + "\x1f" + raw.fillna("")
-        outcome = outcome.where(outcome.notna(), _map_vocab(key.where(raw.notna()), _canon_outcome))
-    outcome = outcome.where(outcome.notna() | (atype != "email"), "sent")
+        raw = _atext(table, h, n)
+        key = pc.binary_join_element_wise(atype, raw, "\x1f")  # null where raw is null
+        outcome = pc.coalesce(outcome, _parse.map_text(key, _canon_outcome))
+    is_email = pc.equal(atype, "email")
+    outcome = pc.if_else(pc.and_(outcome.is_null(), is_email), pa.scalar("sent"), outcome)
 
     dur = np.full(n, np.nan)
     if "duration_min" in mapping:
         h = mapping["duration_min"]
         unit = V.DURATION_UNITS.get((vendor, V.norm_header(h)), "s" if "second" in h.lower() else "min")
         dur, _bad = _parse.parse_durations(table.column(h), unit)
-        notes.append(f"{name}: durations in {h!r} read as {unit}, converted to minutes")
+        if unit != "min":
+            notes.append(f"{name}: durations in {h!r} read as {unit}, converted to minutes")
+    del null_text
 
+    S = _parse.to_str_series
     return pd.DataFrame(
         {
-            "rep": rep.astype("str"),
+            "rep": S(rep),
             "timestamp": ts,
-            "activity_type": atype.astype("str"),
-            "activity_id": _text(table, mapping.get("activity_id"), n).astype("str"),
-            "deal_id": _text(table, mapping.get("deal_id"), n).astype("str"),
-            "account": _text(table, mapping.get("account"), n).astype("str"),
-            "outcome": outcome.astype("str"),
-            "duration_min": dur.astype(float),
+            "activity_type": S(atype),
+            "activity_id": S(_atext(table, mapping.get("activity_id"), n)),
+            "deal_id": S(_atext(table, mapping.get("deal_id"), n)),
+            "account": S(_atext(table, mapping.get("account"), n)),
+            "outcome": S(outcome),
+            "duration_min": np.asarray(dur, dtype=float),
         }
     )
 
@@ -1000,7 +1027,7 @@ def _deals_frame(table, mapping, vendor, rows, name, loader, dayfirst, date_form
     if "amount" in mapping:
         h = mapping["amount"]
         amount, bad, cur_text, info = _parse.parse_amounts(table.column(h), column=h, source=name, loader=loader)
-        raw = _parse.text_values(table.column(h)) if bad.any() else None
+        raw = table.column(h) if bad.any() else None
         rows.exclude(bad, "unparseable_amount", raw)
         if cents:
             amount = amount / 100.0
@@ -1009,7 +1036,7 @@ def _deals_frame(table, mapping, vendor, rows, name, loader, dayfirst, date_form
             notes.append(f"{name}: amounts in {h!r} use a decimal comma")
         if cur_text is not None:
             currency = currency.where(currency.notna(), cur_text)
-        rows.exclude(amount < 0, "negative_amount", _parse.text_values(table.column(h)))
+        rows.exclude(amount < 0, "negative_amount", table.column(h))
         blank = np.isnan(amount)
         rows.repair(blank, "missing_amount_set_to_0")
         amount = np.where(np.isnan(amount), 0.0, amount)

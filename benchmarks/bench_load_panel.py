@@ -1,0 +1,164 @@
+"""Benchmark: load_activities + build_panel against a bare pyarrow CSV read.
+
+Generates an activity export of N rows (default 10 million activities of 1,000
+reps over 3 years, canonical headers), then times, each in a fresh
+subprocess so that peak memory (``ru_maxrss``) belongs to one step only:
+
+1. ``bare``:  ``pyarrow.csv.read_csv(path)`` -- the floor: tokenising and
+   converting the file, nothing else.
+2. ``load``:  ``salesgoals.load_activities(path)`` -- detection, parsing,
+   validation, the data-quality report.
+3. ``panel``: ``load_activities`` then ``build_panel(acts, freq="W")``.
+
+Targets (issue 2): ``load + panel`` at most 1.5x the bare read, and peak
+memory at most 3x the Arrow table's size.  This is a benchmark, not a test.
+
+Usage::
+
+    python benchmarks/bench_load_panel.py                 # 10M rows
+    python benchmarks/bench_load_panel.py --rows 1000000  # quick run
+    python benchmarks/bench_load_panel.py --date-style us # '3/14/2024 9:05 AM' timestamps
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+STEP = r"""
+import json, resource, sys, time, warnings
+warnings.simplefilter("ignore")
+step, path = sys.argv[1], sys.argv[2]
+import pyarrow as pa, pyarrow.csv as pacsv
+out = {}
+if step == "bare":
+    t = time.perf_counter()
+    table = pacsv.read_csv(path)
+    out["seconds"] = time.perf_counter() - t
+    out["arrow_bytes"] = table.nbytes
+else:
+    import salesgoals as sg
+    if step == "profile":
+        import cProfile, pstats
+        prof = cProfile.Profile(); prof.enable()
+    t = time.perf_counter()
+    acts = sg.load_activities(path)
+    out["load_seconds"] = time.perf_counter() - t
+    if step in ("panel", "profile"):
+        t2 = time.perf_counter()
+        panel = sg.build_panel(acts, freq="W")
+        out["panel_seconds"] = time.perf_counter() - t2
+        out["panel_rows"] = len(panel)
+    out["seconds"] = time.perf_counter() - t
+    out["rows"] = len(acts)
+    if step == "profile":
+        prof.disable()
+        pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+out["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps(out))
+"""
+
+
+def make_export(path: str, rows: int, reps: int, years: int, seed: int, date_style: str) -> None:
+    """Write a canonical activity CSV of ``rows`` rows, in 2M-row chunks (vectorised)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    rng = np.random.default_rng(seed)
+    names = np.array([f"Rep {i:04d}" for i in range(reps)], dtype=object)
+    types = np.array(["call", "email", "meeting", "linkedin"], dtype=object)
+    outcomes = {"call": ["connected", "no_answer", "voicemail"], "email": ["sent"], "meeting": ["held", "no_show"],
+                "linkedin": ["sent"]}  # fmt: skip
+    start = np.datetime64("2022-01-03T00:00", "m")
+    minutes = years * 365 * 24 * 60
+    chunk = 2_000_000
+    writer = None
+    done = 0
+    while done < rows:
+        n = min(chunk, rows - done)
+        ts = np.sort(start + rng.integers(0, minutes, n).astype("timedelta64[m]"))
+        k = rng.choice(4, n, p=[0.45, 0.35, 0.08, 0.12])
+        out = np.empty(n, dtype=object)
+        for j, t in enumerate(types):  # loop over 4 types, not rows
+            m = k == j
+            out[m] = np.asarray(outcomes[t], dtype=object)[rng.integers(0, len(outcomes[t]), m.sum())]
+        ts_arr = pa.array(ts.astype("datetime64[s]"))
+        if date_style == "us":
+            ts_text = pc.strftime(ts_arr, format="%m/%d/%Y %I:%M %p")
+        else:
+            ts_text = pc.strftime(ts_arr, format="%Y-%m-%d %H:%M:%S")
+        ids = pc.cast(pa.array(np.arange(done, done + n) + 50_000_000_001), pa.string())  # numeric like HubSpot Record ID
+        table = pa.table({
+            "rep": pa.array(names[rng.integers(0, reps, n)], pa.string()),
+            "timestamp": ts_text,
+            "activity_type": pa.array(types[k], pa.string()),
+            "activity_id": ids,
+            "outcome": pa.array(out, pa.string()),
+            "duration_min": pa.array(np.where(k == 0, np.round(rng.exponential(3, n), 1), np.nan)),
+        })  # fmt: skip
+        if writer is None:
+            writer = pacsv.CSVWriter(path, table.schema)
+        writer.write_table(table)
+        done += n
+    writer.close()
+
+
+def run_step(step: str, path: str) -> dict:
+    res = subprocess.run([sys.executable, "-c", STEP, step, path], capture_output=True, text=True, check=False)
+    if res.returncode:
+        raise RuntimeError(res.stderr)
+    if step == "profile":
+        print(res.stderr, file=sys.stderr)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--reps", type=int, default=1_000)
+    ap.add_argument("--years", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repeat", type=int, default=1, help="runs per step; the fastest counts")
+    ap.add_argument("--date-style", choices=["iso", "us"], default="iso")
+    ap.add_argument("--profile", action="store_true", help="print a cProfile of load + panel to stderr")
+    ap.add_argument("--keep", help="write the export here and keep it")
+    args = ap.parse_args(argv)
+
+    tmp = tempfile.mkdtemp()
+    path = args.keep or os.path.join(tmp, "activities.csv")
+    t = time.perf_counter()
+    if not os.path.exists(path):
+        make_export(path, args.rows, args.reps, args.years, args.seed, args.date_style)
+    print(f"export: {args.rows:,} rows, {os.path.getsize(path) / 1e6:,.0f} MB, {args.date_style} timestamps "
+          f"(made in {time.perf_counter() - t:.1f} s)")  # fmt: skip
+    best = {}
+    for step in ("bare", "load", "panel"):
+        runs = [run_step(step, path) for _ in range(args.repeat)]
+        best[step] = min(runs, key=lambda r: r["seconds"])
+    bare, load, panel = best["bare"], best["load"], best["panel"]
+    arrow = bare["arrow_bytes"]
+    print(f"bare pyarrow.csv.read_csv : {bare['seconds']:7.2f} s   peak RSS {bare['peak_rss_bytes'] / 1e9:5.2f} GB   "
+          f"Arrow table {arrow / 1e9:.2f} GB")  # fmt: skip
+    print(f"load_activities           : {load['seconds']:7.2f} s   peak RSS {load['peak_rss_bytes'] / 1e9:5.2f} GB   "
+          f"ratio {load['seconds'] / bare['seconds']:.2f}x time, {load['peak_rss_bytes'] / arrow:.2f}x Arrow size")
+    print(f"load_activities+build_panel: {panel['seconds']:6.2f} s   peak RSS {panel['peak_rss_bytes'] / 1e9:5.2f} GB   "
+          f"ratio {panel['seconds'] / bare['seconds']:.2f}x time, {panel['peak_rss_bytes'] / arrow:.2f}x Arrow size "
+          f"(load {panel['load_seconds']:.2f} s + panel {panel['panel_seconds']:.2f} s, {panel['panel_rows']:,} rows)")
+    print("targets: <= 1.5x time, <= 3x Arrow size")
+    if args.profile:
+        run_step("profile", path)
+    if not args.keep:
+        os.remove(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
