@@ -1,0 +1,204 @@
+"""Build notebooks/03_goals_and_targets.ipynb with nbformat (no outputs are stored).
+
+Run from anywhere:  python notebooks/_build/build_03_goals_and_targets.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+OUT = Path(__file__).resolve().parent.parent / "03_goals_and_targets.ipynb"
+
+cells = [
+    new_markdown_cell(
+        """# Goals and targets: personal-best activity goals, the revenue they bring, and an honest backtest
+
+**What you get.** For each rep, at most three *focus activities* (the behaviours that drive results for this team),
+each with three goals per week: **clear** (the level the rep reaches in about 80 % of weeks), **stretch** (the rep's
+own personal best) and **extraordinary** (clearly beyond it), each with the probability of reaching it. Then the
+revenue those goals are expected to bring, per rep and rolled up to the team with prediction intervals; the
+activity needed to reach a top-down quota, compared with each rep's personal best; the annual target cascaded to
+quarters, months, weeks and working days; and a backtest that checks the stated probabilities against what
+actually happened.
+
+**Data.** The canonical sample in `../data/samples/` (`canonical_activities.csv.gz`, `canonical_deals.csv`,
+`roster.csv`): a synthetic team of 30 reps over 104 weeks made by `salesgoals.simulate` (seed 11). Because it is
+simulated, the true effect of each activity is known (`truth.csv`): `linkedin` drives nothing, and `email` partly
+*follows* deals (follow-up emails) - two traps the goals must not fall into.
+
+**Runtime.** About 30 seconds."""
+    ),
+    new_code_cell(
+        """import warnings
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+import salesgoals as sg
+
+SAMPLES = Path("../data/samples")
+pd.set_option("display.width", 160)
+pd.set_option("display.max_columns", 30)"""
+    ),
+    new_markdown_cell("""## 1. Load the exports and build the weekly panel"""),
+    new_code_cell(
+        """acts = sg.load_activities(SAMPLES / "canonical_activities.csv.gz")
+deals = sg.load_deals(SAMPLES / "canonical_deals.csv")
+roster = sg.load_roster(SAMPLES / "roster.csv")
+panel = sg.build_panel(acts, deals, roster=roster, freq="W")
+print(f"{panel['rep'].nunique()} reps x {panel['period'].nunique()} weeks, window {panel.attrs['window']}")"""
+    ),
+    new_markdown_cell(
+        """## 2. Which activities drive results
+
+Goals only make sense on behaviours that move results. The driver model estimates, per activity, how many extra
+deals one more activity brings (within each rep, so a skilled rep's habits are not mistaken for causes). Its
+*leads check* warns when an activity follows results instead of causing them."""
+    ),
+    new_code_cell(
+        """with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    drivers = sg.fit_drivers(panel, outcome="deals_created")
+for w in caught:
+    print("warning:", str(w.message)[:160])
+drivers.effects[["activity", "effect", "ci_low", "ci_high", "p_value", "significant"]]"""
+    ),
+    new_code_cell("""pd.read_csv(SAMPLES / "truth.csv")[["activity", "deals_created"]]"""),
+    new_markdown_cell(
+        """## 3. Personal-best goals in three tiers
+
+`personal_best_goals` reads each rep's own history: the **baseline** (recent typical week, adjusted to the season
+of the coming quarter), the **personal best** (best 4-week run in the last year), and three goals. `p_*` is the
+probability that the rep reaches the goal in a given week of the quarter - stated, and checked in section 7.
+Priorities rank activities by *leverage*: revenue per extra unit times the room between baseline and personal best.
+LinkedIn (no effect) is flagged `not_a_driver`; email is flagged `follows_results` and not made a priority."""
+    ),
+    new_code_cell(
+        """plan = sg.personal_best_goals(panel, drivers, horizon="Q")
+plan.summary()"""
+    ),
+    new_code_cell(
+        """few = plan.table["rep"].unique()[:3]
+plan.table[plan.table["rep"].isin(few)][
+    ["rep", "activity", "priority", "baseline", "personal_best", "goal_clear", "goal_stretch",
+     "goal_extraordinary", "p_clear", "p_stretch", "p_extraordinary", "flags"]
+].round(2)"""
+    ),
+    new_code_cell("""ax = plan.plot(few[0])"""),
+    new_markdown_cell(
+        """## 4. The revenue the goals bring: projection and team roll-up
+
+`project_targets` simulates each rep's funnel (deals created -> won -> amount) 2,000 times with a fixed seed,
+under current behaviour and with the focus activities at each tier. Team totals are exact sums of the reps'
+figures; their intervals come from the summed draws (adding rep intervals would be far too wide)."""
+    ),
+    new_code_cell(
+        """proj = sg.project_targets(plan, level=0.8, n_sims=2000, seed=0)
+proj.summary()"""
+    ),
+    new_code_cell(
+        """teams = proj.rollup("team")
+teams[teams["scenario"].isin(["current", "stretch"])].round(0)"""
+    ),
+    new_code_cell("""ax = proj.plot(by="team")"""),
+    new_markdown_cell(
+        """## 5. The inverse plan: what it takes to reach a quota
+
+Suppose the company sets a quarterly quota 25 % above what current behaviour projects. `plan_for_target` finds
+the smallest *effort* (share of the way from baseline to personal best on every rep's focus activities) that
+reaches the quota with 80 % probability, and shows each rep's required level against their personal best."""
+    ),
+    new_code_cell(
+        """current = proj.rollup(None).set_index("scenario").loc["current", "revenue"]
+quota = round(1.25 * current, -3)
+company = sg.plan_for_target(plan, quota, prob=0.8, n_sims=2000, seed=0)
+company.groups.round(2)"""
+    ),
+    new_code_cell(
+        """company.activities.head(8).round(2)"""
+    ),
+    new_code_cell("""ax = company.plot()"""),
+    new_code_cell(
+        """# the same per team: one quota per team, 25 % above each team's current projection
+team_now = teams[teams["scenario"] == "current"].query("group != '(all)'").set_index("group")["revenue"]
+by_team = sg.plan_for_target(plan, (1.25 * team_now).round(-3).to_dict(), by="team", n_sims=2000, seed=0)
+by_team.groups[["group", "target", "projected_current", "gap", "effort", "p_at_personal_best", "feasible"]].round(2)"""
+    ),
+    new_markdown_cell(
+        """## 6. Cascade the annual target to quarters, months, weeks and days
+
+Four quotas make the annual target. The cascade uses the monthly pattern of won revenue seen in the panel (shrunk
+toward flat), a fiscal year starting in February and a list of holidays. Every level adds up to the cent."""
+    ),
+    new_code_cell(
+        """annual = 4 * quota
+holidays = ["2026-05-25", "2026-07-03", "2026-09-07", "2026-11-26", "2026-12-25", "2027-01-01"]
+plan_year = sg.cascade(annual, year=2026, panel=panel, fiscal_year_start=2, holidays=holidays)
+plan_year.quarters"""
+    ),
+    new_code_cell(
+        """print("quarters:", plan_year.quarters["target"].sum().round(2), " months:", plan_year.months["target"].sum().round(2),
+      " weeks:", plan_year.weeks["target"].sum().round(2), " days:", plan_year.days["target"].sum().round(2),
+      " annual:", annual)
+ax = plan_year.plot()"""
+    ),
+    new_code_cell(
+        """# per rep: split the annual target by each rep's share of the current projection; the team is the exact sum
+share = proj.table[proj.table["scenario"] == "current"].set_index("rep")["revenue"]
+per_rep = (annual * share / share.sum()).round(2).to_dict()
+reps_year = sg.cascade(per_rep, year=2026, panel=panel, fiscal_year_start=2, holidays=holidays)
+reps_year.months[reps_year.months["entity"].isin([few[0], "(team)"])].head(4)"""
+    ),
+    new_markdown_cell(
+        """## 7. Are the stated probabilities honest? A rolling-origin backtest
+
+Goals are set as they would have been at four past dates (using only the history before each), then compared with
+the 13 weeks that followed. For each tier the stated probability should match the share of rep-weeks in which the
+goal was reached, and the 80 % revenue intervals should contain the realised revenue about 80 % of the time."""
+    ),
+    new_code_cell(
+        """bt = sg.backtest_goals(panel, drivers, horizon="Q", n_origins=4, n_sims=1000, seed=0)
+bt.calibration.round(3)"""
+    ),
+    new_code_cell("""bt.coverage.round(3)"""),
+    new_code_cell("""ax = bt.plot()"""),
+    new_markdown_cell(
+        """## 8. The goal recommendations file
+
+`sg.recommend` runs the whole chain and returns the table the CLI writes
+(`salesgoals recommend --activities ... --deals ... --roster ... --out goals.csv`): one row per rep and activity."""
+    ),
+    new_code_cell(
+        """rec = sg.recommend(acts, deals, roster, drivers=drivers, n_sims=2000, seed=0)
+print(rec.summary())
+rec.table.head(6)"""
+    ),
+    new_markdown_cell("""## Versions"""),
+    new_code_cell(
+        """import sklearn
+import statsmodels
+
+print("salesgoals", sg.__version__)
+print("pandas", pd.__version__)
+print("statsmodels", statsmodels.__version__)
+print("scikit-learn", sklearn.__version__)"""
+    ),
+]
+
+nb = new_notebook(cells=cells)
+nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+nb.metadata["language_info"] = {"name": "python"}
+
+
+def main() -> None:
+    nbformat.validate(nb)
+    nbformat.write(nb, OUT)
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()
