@@ -173,3 +173,27 @@ def test_errors(small):
         forecast(panel, deals=sim.deals, as_of="2024-01-20")
     with pytest.raises(InsufficientDataError, match="too few for a backtest"):
         backtest_forecast(panel, deals=sim.deals, as_of="2024-03-20", horizon=4)
+
+
+# ------------------------------------------------------------------ CLI
+def test_cli_forecast_writes_csv_and_reports_errors(small, tmp_path, capsys):
+    from salesgoals.cli import main
+
+    sim, _ = small
+    a, d, r = tmp_path / "a.csv", tmp_path / "d.csv", tmp_path / "r.csv"
+    sim.activities.to_csv(a, index=False)
+    sim.deals.to_csv(d, index=False)
+    sim.roster.to_csv(r, index=False)
+    out = tmp_path / "fc.csv"
+    code = main(["forecast", "-a", str(a), "-d", str(d), "-r", str(r), "--freq", "W", "--level", "team",
+                 "--horizon", "2", "--method", "pipeline", "-o", str(out)])  # fmt: skip
+    assert code == 0
+    fc = pd.read_csv(out)
+    assert list(fc.columns[:6]) == ["level", "group", "period", "horizon", "method", "forecast"]
+    assert len(fc) == 2 * sim.roster["team"].nunique()
+    assert main(["forecast", "-a", str(a), "-d", str(d), "--level", "team"]) == 2
+    assert "level='team'" in capsys.readouterr().err
+    bt_out = tmp_path / "bt.csv"
+    assert main(["forecast", "-a", str(a), "-d", str(d), "--level", "total", "--freq", "W", "--horizon", "2",
+                 "--method", "pipeline", "--backtest", "-o", str(bt_out)]) == 0  # fmt: skip
+    assert {"mase", "coverage"} <= set(pd.read_csv(bt_out).columns)
