@@ -48,6 +48,8 @@ __all__ = [
     "to_salesforce_report",
     "to_salesforce_backup",
     "to_pipedrive",
+    "to_zoho",
+    "to_dynamics",
     "to_canonical",
     "write_export",
     "write_salesforce_report",
@@ -871,6 +873,207 @@ def to_pipedrive(
             "Deal - ID": _numeric_ids(_col(acts, "deal_id"), 0),
         }
     ).astype({"Activity - Due time": object})
+
+
+# ----------------------------------------------------------------- Zoho CRM
+#: Canonical call outcome -> Zoho "Call Status" (telephony values seen in real exports).
+ZOHO_CALL_STATUS: dict[str, str] = {
+    "connected": "Attended Dialled",
+    "no_answer": "Unattended Dialled",
+    "voicemail": "Unattended Dialled",
+    "busy": "Unattended Dialled",
+    "wrong_number": "Unattended Dialled",
+}
+
+
+def _dmy_slash(ts: pd.Series, *, time: bool) -> pd.Series:
+    ts = pd.to_datetime(ts)
+    out = _z(ts.dt.day.astype("Int64")) + "/" + _z(ts.dt.month.astype("Int64")) + "/" + ts.dt.year.astype("string")
+    if time:
+        out = out + " " + _z(ts.dt.hour.astype("Int64")) + ":" + _z(ts.dt.minute.astype("Int64"))
+    return out.fillna("").astype(object)
+
+
+def to_zoho(frame: pd.DataFrame, *, kind: Literal["deals", "calls"]) -> pd.DataFrame:
+    """Zoho CRM module export (display labels, ``Record Id`` first) for a day-first locale.
+
+    Zoho exports one CSV per module; dates follow the user's format, here
+    ``dd/mm/yyyy`` (``dd/mm/yyyy HH:MM`` for date-times), so the loader has to
+    tell day from month from the data.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Canonical deals (``deals``) or activities (``calls``: the call rows).
+    kind : {"deals", "calls"}
+        Module to export.
+
+    Returns
+    -------
+    pandas.DataFrame
+        All values are strings.  Columns by ``kind``:
+
+        * ``deals``: ``Record Id``, ``Deal Owner``, ``Deal Name``,
+          ``Account Name``, ``Stage``, ``Amount``, ``Probability (%)``,
+          ``Closing Date`` (expected close for open deals), ``Type``,
+          ``Lead Source``, ``Created Time``.
+        * ``calls``: ``Record Id``, ``Call Owner``, ``Subject``, ``Call Type``
+          (Outbound), ``Call Purpose``, ``Related To``, ``Call Start Time``,
+          ``Call Duration`` (``mm:ss``), ``Call Duration (in seconds)``,
+          ``Call Status`` (``Attended Dialled`` when connected, else
+          ``Unattended Dialled``), ``Created Time``.
+
+    Examples
+    --------
+    >>> from salesgoals.simulate import make_crm_data
+    >>> sim = make_crm_data(n_reps=3, n_weeks=8, seed=0, volume_scale=0.2)
+    >>> starts = to_zoho(sim.activities, kind="calls")["Call Start Time"]
+    >>> bool(starts.str.fullmatch(r"\\d{2}/\\d{2}/\\d{4} \\d{2}:\\d{2}").all())
+    True
+    """
+    if kind == "deals":
+        deals = _check(frame, DEAL_REQUIRED, "deals", "to_zoho")
+        status = _status(deals)
+        stage_in = _text(_col(deals, "stage"))
+        stage = pd.Series(np.select([status == "won", status == "lost"], ["Closed Won", "Closed Lost"], stage_in))
+        prob = stage.map(SALESFORCE_PROBABILITY).fillna(50).astype(int).astype(str)  # same default picklist
+        close = _expected_close(deals, _export_date(deals, ("created", "closed")))
+        return pd.DataFrame(
+            {
+                "Record Id": "zcrm_" + _numeric_ids(deals["deal_id"], 4_876_000_000_000_000).astype("string"),
+                "Deal Owner": _text(deals["rep"]),
+                "Deal Name": _deal_names(deals),
+                "Account Name": _text(_col(deals, "account")),
+                "Stage": stage.astype(object),
+                "Amount": _fmt_number(deals["amount"]),
+                "Probability (%)": prob.astype(object),
+                "Closing Date": _dmy_slash(close, time=False),
+                "Type": "New Business",
+                "Lead Source": "Cold Call",
+                "Created Time": _dmy_slash(deals["created"], time=True),
+            }
+        ).astype({"Record Id": object})
+    if kind != "calls":
+        raise ValueError(f"to_zoho: kind must be 'deals' or 'calls'; got {kind!r}.")
+    acts = _check(frame, ACTIVITY_REQUIRED, "activities", "to_zoho")
+    acts = acts.loc[(_text(acts["activity_type"]) == "call").to_numpy()].reset_index(drop=True)
+    secs = pd.to_numeric(_col(acts, "duration_min"), errors="coerce").mul(60).round()
+    s_int = secs.fillna(0).astype(np.int64)
+    mmss = (_z((s_int // 60).astype("Int64")) + ":" + _z((s_int % 60).astype("Int64"))).where(secs.notna(), "")
+    outcome = _text(_col(acts, "outcome"))
+    company = _text(_col(acts, "account"))
+    when = _dmy_slash(acts["timestamp"], time=True)
+    return pd.DataFrame(
+        {
+            "Record Id": "zcrm_" + _numeric_ids(_col(acts, "activity_id"), 4_876_100_000_000_000).astype("string"),
+            "Call Owner": _text(acts["rep"]),
+            "Subject": ("Call with " + company).where(company != "", "Cold call").astype(object),
+            "Call Type": "Outbound",
+            "Call Purpose": "Prospecting",
+            "Related To": company,
+            "Call Start Time": when,
+            "Call Duration": mmss.astype(object),
+            "Call Duration (in seconds)": _fmt_number(secs),
+            "Call Status": outcome.map(ZOHO_CALL_STATUS).fillna("Attended Dialled").astype(object),
+            "Created Time": when,
+        }
+    ).astype({"Record Id": object})
+
+
+# ----------------------------------------------------------------- Dynamics 365
+def _guid(ids: pd.Series, entity: int) -> pd.Series:
+    """Deterministic GUID-shaped record ids."""
+    num = pd.to_numeric(_numeric_ids(ids, 0), errors="coerce").fillna(0).astype(np.int64)
+    hexed = num.map("{:012x}".format).astype("string")
+    return (f"{entity:08x}-5f3a-ef11-8e61-" + hexed).astype(object)
+
+
+def to_dynamics(frame: pd.DataFrame, *, kind: Literal["opportunities", "phonecalls"]) -> pd.DataFrame:
+    """Dynamics 365 "Export to Excel" sheet, saved as CSV, US locale.
+
+    The export starts with three hidden columns, ``(Do Not Modify) <Entity>``
+    (the record GUID), ``(Do Not Modify) Row Checksum`` and
+    ``(Do Not Modify) Modified On``, then the view's columns by display name.
+    Date-times are ``m/d/yyyy h:mm AM``, money ``$12,500.00``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Canonical deals (``opportunities``) or activities (``phonecalls``: the
+        call rows).
+    kind : {"opportunities", "phonecalls"}
+        View to export.
+
+    Returns
+    -------
+    pandas.DataFrame
+        All values are strings.  Columns by ``kind``:
+
+        * ``opportunities``: the three ``(Do Not Modify)`` columns, ``Topic``,
+          ``Potential Customer``, ``Status`` (Open/Won/Lost), ``Est. Revenue``,
+          ``Actual Revenue`` (won deals only, as Dynamics fills it on winning),
+          ``Est. Close Date``, ``Actual Close Date`` (closed deals), ``Owner``,
+          ``Created On``.
+        * ``phonecalls``: the three ``(Do Not Modify)`` columns, ``Subject``,
+          ``Regarding``, ``Direction`` (Outgoing), ``Activity Status``
+          (Completed), ``Duration`` (whole minutes), ``Actual End``, ``Owner``,
+          ``Created On``.
+
+    Examples
+    --------
+    >>> from salesgoals.simulate import make_crm_data
+    >>> sim = make_crm_data(n_reps=3, n_weeks=8, seed=0, volume_scale=0.2)
+    >>> list(to_dynamics(sim.deals, kind="opportunities").columns[:2])
+    ['(Do Not Modify) Opportunity', '(Do Not Modify) Row Checksum']
+    """
+    if kind == "opportunities":
+        deals = _check(frame, DEAL_REQUIRED, "deals", "to_dynamics")
+        status = _status(deals)
+        closed = pd.to_datetime(deals["closed"])
+        created = pd.to_datetime(deals["created"])
+        est_close = _expected_close(deals, _export_date(deals, ("created", "closed")))
+        money = _fmt_money(deals["amount"], symbol="$")
+        guid = _guid(deals["deal_id"], 3)
+        return pd.DataFrame(
+            {
+                "(Do Not Modify) Opportunity": guid,
+                "(Do Not Modify) Row Checksum": ("chk" + guid.astype("string").str[-12:]).astype(object),
+                "(Do Not Modify) Modified On": _fmt_dates(closed.where(closed.notna(), created), "us", time="us12"),
+                "Topic": _deal_names(deals),
+                "Potential Customer": _text(_col(deals, "account")),
+                "Status": pd.Series(np.char.capitalize(status.astype(str)), dtype=object),
+                "Est. Revenue": money,
+                "Actual Revenue": money.where(status == "won", ""),
+                "Est. Close Date": _fmt_dates(est_close, "us"),
+                "Actual Close Date": _fmt_dates(closed, "us"),
+                "Owner": _text(deals["rep"]),
+                "Created On": _fmt_dates(created, "us", time="us12"),
+            }
+        )
+    if kind != "phonecalls":
+        raise ValueError(f"to_dynamics: kind must be 'opportunities' or 'phonecalls'; got {kind!r}.")
+    acts = _check(frame, ACTIVITY_REQUIRED, "activities", "to_dynamics")
+    acts = acts.loc[(_text(acts["activity_type"]) == "call").to_numpy()].reset_index(drop=True)
+    ts = pd.to_datetime(acts["timestamp"])
+    mins = pd.to_numeric(_col(acts, "duration_min"), errors="coerce").round()
+    when = _fmt_dates(ts, "us", time="us12")
+    guid = _guid(_col(acts, "activity_id"), 4210)
+    company = _text(_col(acts, "account"))
+    return pd.DataFrame(
+        {
+            "(Do Not Modify) Phone Call": guid,
+            "(Do Not Modify) Row Checksum": ("chk" + guid.astype("string").str[-12:]).astype(object),
+            "(Do Not Modify) Modified On": when,
+            "Subject": ("Call with " + company).where(company != "", "Outbound call").astype(object),
+            "Regarding": company,
+            "Direction": "Outgoing",
+            "Activity Status": "Completed",
+            "Duration": _fmt_number(mins),
+            "Actual End": when,
+            "Owner": _text(acts["rep"]),
+            "Created On": when,
+        }
+    )
 
 
 # ----------------------------------------------------------------- canonical

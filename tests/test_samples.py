@@ -64,7 +64,7 @@ def _sim(catalog, name):
 
 @pytest.fixture(scope="module")
 def sims(catalog):
-    return {v: _sim(catalog, v) for v in ("hubspot", "salesforce", "pipedrive", "salesforce_backup")}
+    return {v: _sim(catalog, v) for v in ("hubspot", "salesforce", "pipedrive", "salesforce_backup", "zoho", "dynamics")}
 
 
 # ------------------------------------------------------------------ catalog and budget
@@ -259,9 +259,26 @@ DETECTED = {
     "salesforce": "salesforce",
     "pipedrive": "pipedrive",
     "salesforce_backup": "salesforce",
+    "zoho": "zoho",
+    "dynamics": "dynamics",
 }
 #: Vendors whose export carries call outcomes and meeting outcomes (Pipedrive has no standard field).
 WITH_OUTCOMES = ["hubspot", "salesforce"]
+#: Vendors whose export tells connected calls from the rest (outcome, disposition or dialled status).
+WITH_CONNECTED = ["hubspot", "salesforce", "salesforce_backup", "zoho"]
+#: Samples that export only the Calls module / Phone Call view.
+CALLS_ONLY = {"zoho", "dynamics"}
+#: Known loader gap, reported to the io owner: Dynamics 365 fills "Actual Revenue" only for won
+#: opportunities (EXPORT_FORMATS.md 5); the deal amount of open and lost ones is "Est. Revenue".
+#: The loader reads "Actual Revenue" and sets the rest to 0.  strict=True: the mark must go when fixed.
+DYNAMICS_AMOUNT_GAP = pytest.mark.xfail(
+    strict=True, reason="io reads Dynamics 'Actual Revenue' (won only) as every deal's amount"
+)
+
+
+def _truth_activities(all_sims, vendor):
+    acts = all_sims[vendor].activities
+    return acts[acts["activity_type"] == "call"] if vendor in CALLS_ONLY else acts
 
 
 @pytest.fixture(scope="module")
@@ -274,9 +291,11 @@ def loaded(catalog):
     out = {}
     for vendor in DETECTED:
         acts_files = [str(p) for p in _files(catalog, vendor, "activities")]
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught_acts:
             warnings.simplefilter("always")
             acts = sg.load_activities(acts_files if len(acts_files) > 1 else acts_files[0], crm="auto")
+        with warnings.catch_warnings(record=True) as caught_deals:
+            warnings.simplefilter("always")
             deals = sg.load_deals(str(_files(catalog, vendor, "deals")[0]), crm="auto")
         users = _files(catalog, vendor, "users")
         if users:  # backups name reps by User id; the User object maps ids to names
@@ -284,7 +303,7 @@ def loaded(catalog):
             assert acts["rep"].isin(names.index).all() and deals["rep"].isin(names.index).all()
             acts = acts.assign(rep=acts["rep"].map(names))
             deals = deals.assign(rep=deals["rep"].map(names))
-        out[vendor] = (acts, deals, [str(w.message) for w in caught])
+        out[vendor] = (acts, deals, [str(w.message) for w in caught_acts], [str(w.message) for w in caught_deals])
     return out
 
 
@@ -295,7 +314,7 @@ def all_sims(catalog, sims):
 
 @pytest.mark.parametrize("vendor", list(DETECTED))
 def test_sample_loads_with_auto_detection_and_excludes_exactly_the_planted_defects(loaded, vendor):
-    acts, deals, warned = loaded[vendor]
+    acts, deals, warned, _ = loaded[vendor]
     planted = ms.HUBSPOT_CALLS_DEFECTS if vendor == "hubspot" else {}
     for frame in (acts, deals):
         report = frame.attrs["quality"]
@@ -307,10 +326,24 @@ def test_sample_loads_with_auto_detection_and_excludes_exactly_the_planted_defec
     assert len(warned) == (1 if planted else 0), warned
 
 
+@pytest.mark.parametrize(
+    "vendor", [pytest.param(v, marks=DYNAMICS_AMOUNT_GAP) if v == "dynamics" else v for v in DETECTED]
+)
+def test_loaded_deals_keep_every_amount(loaded, all_sims, vendor):
+    """Pipeline created per rep (every deal's amount) survives, with nothing repaired or warned."""
+    deals, warned = loaded[vendor][1], loaded[vendor][3]
+    assert not warned and not deals.attrs["quality"].repaired, (warned, deals.attrs["quality"].repaired)
+    truth = all_sims[vendor].deals
+    got = deals.groupby("rep")["amount"].sum().sort_index()
+    want = truth.groupby("rep")["amount"].sum().sort_index()
+    assert got.index.tolist() == want.index.tolist()
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), atol=MONEY_ATOL)
+
+
 @pytest.mark.parametrize("vendor", list(DETECTED))
 def test_loaded_activities_keep_counts_per_rep_and_type(loaded, all_sims, vendor):
     acts = loaded[vendor][0]
-    truth = all_sims[vendor].activities
+    truth = _truth_activities(all_sims, vendor)
     got = acts.groupby(["rep", "activity_type"]).size().sort_index()
     want = truth.groupby(["rep", "activity_type"]).size().sort_index()
     pd.testing.assert_series_equal(got, want, check_names=False, check_index_type=False)
@@ -335,10 +368,13 @@ def test_loaded_deals_keep_status_dates_and_won_revenue_per_rep(loaded, all_sims
     np.testing.assert_allclose(won.to_numpy(), want.to_numpy(), atol=MONEY_ATOL)
     # open deals have no close date even where the CRM shows an expected close date
     assert deals.loc[deals["status"] == "open", "closed"].isna().all()
-    key = ["rep", "amount"]
-    got = deals.assign(d=deals["created"].dt.normalize()).sort_values([*key, "d"])["d"].to_numpy()
-    exp = truth.assign(d=truth["created"].dt.normalize()).sort_values([*key, "d"])["d"].to_numpy()
-    np.testing.assert_array_equal(got.astype("datetime64[D]"), exp.astype("datetime64[D]"))
+    # created days per rep, as multisets (day precision: some layouts export dates only)
+    got = deals.assign(d=deals["created"].dt.normalize()).sort_values(["rep", "d"])
+    exp = truth.assign(d=truth["created"].dt.normalize()).sort_values(["rep", "d"])
+    assert got["rep"].tolist() == exp["rep"].tolist()
+    np.testing.assert_array_equal(
+        got["d"].to_numpy().astype("datetime64[D]"), exp["d"].to_numpy().astype("datetime64[D]")
+    )
 
 
 @pytest.mark.parametrize("vendor", WITH_OUTCOMES)
@@ -355,10 +391,19 @@ def test_loaded_quality_outcomes_match(loaded, all_sims, vendor):
     np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-9)
 
 
+@pytest.mark.parametrize("vendor", WITH_CONNECTED)
+def test_loaded_connected_calls_per_rep_match(loaded, all_sims, vendor):
+    acts = loaded[vendor][0]
+    truth = _truth_activities(all_sims, vendor)
+    got = acts[(acts["activity_type"] == "call") & (acts["outcome"] == "connected")].groupby("rep").size()
+    want = truth[(truth["activity_type"] == "call") & (truth["outcome"] == "connected")].groupby("rep").size()
+    pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_names=False, check_index_type=False)
+
+
 def test_loaded_canonical_pair_builds_the_same_panel_as_the_simulation(loaded, all_sims):
     import salesgoals as sg
 
-    acts, deals, _ = loaded["canonical"]
+    acts, deals, _, _ = loaded["canonical"]
     sim = all_sims["canonical"]
     roster = sg.load_roster(str(SAMPLES / "roster.csv"))
     got = sg.build_panel(acts, deals, roster=roster, freq="W")

@@ -50,6 +50,8 @@ SIMULATIONS: dict[str, dict] = {
     "hubspot": dict(n_reps=12, n_weeks=52, seed=101, volume_scale=0.25, start="2024-12-30"),
     "salesforce": dict(n_reps=12, n_weeks=52, seed=202, volume_scale=0.15, start="2024-12-30"),
     "pipedrive": dict(n_reps=10, n_weeks=52, seed=303, volume_scale=0.25, start="2024-12-30"),
+    "zoho": dict(n_reps=5, n_weeks=26, seed=505, volume_scale=0.15, start="2025-06-30"),
+    "dynamics": dict(n_reps=5, n_weeks=26, seed=606, volume_scale=0.15, start="2025-06-30"),
     "salesforce_backup": dict(n_reps=6, n_weeks=30, seed=404, volume_scale=0.15, start="2025-06-02"),
     "tiny": dict(n_reps=12, n_weeks=52, seed=5, volume_scale=0.3, start="2025-01-06"),
 }
@@ -215,6 +217,34 @@ def write_repo_samples(out: Path, *, compresslevel: int = 9) -> list[dict]:
     for file, (kind, table, text) in backup.items():
         ex.write_export(table, folder / file, quote_all=True, encoding="cp1252")
         rows.append(_entry(f"salesforce_backup/{file}", "salesforce", kind, len(table), text, "salesforce_backup"))
+
+    # --- Zoho CRM: one file per module, display labels, day-first dd/mm/yyyy dates
+    sim = simulate("zoho")
+    table = ex.to_zoho(sim.activities, kind="calls")
+    ex.write_export(table, out / "zoho_calls.csv")
+    rows.append(_entry("zoho_calls.csv", "zoho", "activities", len(table),
+                       "Zoho CRM Calls module export (calls only): 'Call Owner', 'Call Start Time' dd/mm/yyyy HH:MM, "
+                       "'Call Duration' mm:ss and in seconds, 'Call Status' Attended / Unattended Dialled.",
+                       "zoho"))  # fmt: skip
+    table = ex.to_zoho(sim.deals, kind="deals")
+    ex.write_export(table, out / "zoho_deals.csv")
+    rows.append(_entry("zoho_deals.csv", "zoho", "deals", len(table),
+                       "Zoho CRM Deals module export: 'Deal Owner', 'Stage' (Closed Won / Closed Lost / open stages), "
+                       "'Closing Date' dd/mm/yyyy (expected close for open deals), 'Created Time'.", "zoho"))  # fmt: skip
+
+    # --- Dynamics 365: Export to Excel saved as CSV, (Do Not Modify) columns, US 12-hour times, $ amounts
+    sim = simulate("dynamics")
+    table = ex.to_dynamics(sim.activities, kind="phonecalls")
+    ex.write_export(table, out / "dynamics_phonecalls.csv")
+    rows.append(_entry("dynamics_phonecalls.csv", "dynamics", "activities", len(table),
+                       "Dynamics 365 Phone Calls view (calls only): three '(Do Not Modify)' columns, 'Owner', "
+                       "'Actual End' m/d/yyyy h:mm AM, 'Duration' in whole minutes.", "dynamics"))  # fmt: skip
+    table = ex.to_dynamics(sim.deals, kind="opportunities")
+    ex.write_export(table, out / "dynamics_opportunities.csv")
+    rows.append(_entry("dynamics_opportunities.csv", "dynamics", "deals", len(table),
+                       "Dynamics 365 Opportunities view: 'Status' Open/Won/Lost, 'Est. Revenue' for every deal and "
+                       "'Actual Revenue' for won deals only ($12,500.00), 'Actual Close Date', 'Est. Close Date'.",
+                       "dynamics"))  # fmt: skip
 
     catalog = pd.DataFrame(rows, columns=CATALOG_COLUMNS)
     ex.write_export(catalog, out / "catalog.csv")
