@@ -113,6 +113,7 @@ def _phase(name: str, files: list[str], memory_limit: str) -> dict:
 
     warnings.simplefilter("ignore")
     out = {"phase": name, "files": len(files)}
+    cpu0 = time.process_time()
     if name == "inmem":
         t0 = time.perf_counter()
         acts = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
@@ -130,7 +131,7 @@ def _phase(name: str, files: list[str], memory_limit: str) -> dict:
             ref = pd.read_pickle(HERE / "_data" / "panel_inmem.pkl")
             pd.testing.assert_frame_equal(panel.reset_index(drop=True), ref, check_exact=True)
             out["equal_to_inmem"] = True
-    out.update(panel_rows=len(panel), peak_rss_gb=peak_rss_gb())
+    out.update(panel_rows=len(panel), peak_rss_gb=peak_rss_gb(), cpu_s=time.process_time() - cpu0)
     return out
 
 
@@ -177,19 +178,21 @@ def main(argv: list[str] | None = None) -> int:
     per_row_ooc = ooc["total_s"] / ooc["rows"]
     print(f"generated {rows:,} rows in {len(files)} Parquet files ({disk_gb:.2f} GB) in {gen_s:.0f} s")
     print(f"{N_REPS:,} reps x {N_WEEKS} weeks x {len(TYPES)} types; DuckDB memory_limit={args.memory_limit}; "
-          f"{os.cpu_count()} cores")  # fmt: skip
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")  # fmt: skip
     print()
-    print(f"{'path':<34}{'rows':>14}{'time s':>9}{'Mrows/s':>9}{'peak GB':>9}")
+    print(f"{'path':<34}{'rows':>14}{'time s':>9}{'Mrows/s':>9}{'CPU s':>9}{'peak GB':>9}")
     lines = [
-        ("in memory: read_parquet", inmem["rows"], inmem["read_s"], None),
-        ("in memory: build_panel", inmem["rows"], inmem["panel_s"], None),
-        ("in memory: read + build_panel", inmem["rows"], inmem["total_s"], inmem["peak_rss_gb"]),
-        ("out of core: same slice", ooc_slice["rows"], ooc_slice["total_s"], ooc_slice["peak_rss_gb"]),
-        ("out of core: whole log", ooc["rows"], ooc["total_s"], ooc["peak_rss_gb"]),
-    ]
-    for label, n, s, peak in lines:
+        ("in memory: read_parquet", inmem["rows"], inmem["read_s"], None, None),
+        ("in memory: build_panel", inmem["rows"], inmem["panel_s"], None, None),
+        ("in memory: read + build_panel", inmem["rows"], inmem["total_s"], inmem["cpu_s"], inmem["peak_rss_gb"]),
+        ("out of core: same slice", ooc_slice["rows"], ooc_slice["total_s"], ooc_slice["cpu_s"],
+         ooc_slice["peak_rss_gb"]),
+        ("out of core: whole log", ooc["rows"], ooc["total_s"], ooc["cpu_s"], ooc["peak_rss_gb"]),
+    ]  # fmt: skip
+    for label, n, s, cpu, peak in lines:
+        cpu_txt = f"{cpu:9.1f}" if cpu is not None else f"{'':>9}"
         peak_txt = f"{peak:9.2f}" if peak is not None else f"{'':>9}"
-        print(f"{label:<34}{n:>14,}{s:>9.2f}{n / s / 1e6:>9.1f}{peak_txt}")
+        print(f"{label:<34}{n:>14,}{s:>9.2f}{n / s / 1e6:>9.1f}{cpu_txt}{peak_txt}")
     print()
     ratio = per_row_ooc / per_row_inmem
     ratio_panel = per_row_ooc / per_row_panel

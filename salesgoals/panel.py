@@ -22,6 +22,18 @@ period with any event.  A rep's span is the roster's ``start``-``end`` (or,
 without a roster entry, the first to the last period with an event of that
 rep), cut to the window.  Events outside the rep's span are not counted; they
 are tallied by reason in ``panel.attrs["excluded"]`` and warned about once.
+Activities without a rep, a timestamp or a type, and deals without a rep, are
+tallied the same way (``activities_without_rep``, ``activities_without_date``,
+``activities_without_type``, ``deals_without_rep``).
+
+One aggregation for every engine
+--------------------------------
+The raw log is first reduced to *activity counts*, one row per (rep, period
+start, activity type), by :class:`salesgoals._aggregate.Reduction`: numpy here,
+DuckDB SQL for files larger than memory and a tree reduction for Dask
+(:mod:`salesgoals.scale`).  Everything after that step (window, spans,
+exclusions, zero-filled rows, deals) is :func:`_assemble`, shared by all of
+them, so the in-memory, out-of-core and cluster panels are identical.
 """
 
 from __future__ import annotations
@@ -138,10 +150,12 @@ def build_panel(
 
     Parameters
     ----------
-    activities : pandas.DataFrame
+    activities : pandas.DataFrame or dask.dataframe.DataFrame
         Canonical activities from :func:`salesgoals.load_activities` (needs
         ``rep``, ``timestamp``, ``activity_type``; ``outcome`` enables the
-        quality metrics).
+        quality metrics).  A Dask DataFrame is aggregated partition by
+        partition (see :func:`salesgoals.scale.panel_from_dask`); for files
+        larger than memory use :func:`salesgoals.scale.panel_from_parquet`.
     deals : pandas.DataFrame, optional
         Canonical deals from :func:`salesgoals.load_deals`.  Without deals the
         outcome columns are zero.
@@ -179,7 +193,9 @@ def build_panel(
 
         ``panel.attrs`` holds ``freq``, ``activity_columns``,
         ``quality_columns``, ``outcome_columns``, ``window`` (first and last
-        period) and ``excluded`` (events not counted, by reason).
+        period) and ``excluded`` (events not counted, by reason: for
+        example ``activities_outside_rep_span``, ``activities_without_date``,
+        ``deals_closed_after_window``, ``reps_not_in_roster``).
 
     Raises
     ------
@@ -191,8 +207,13 @@ def build_panel(
     Warns
     -----
     DataQualityWarning
-        Once, with counts, when events fall outside a rep's active span or
-        reps are missing from the roster.
+        Once, with counts, when events fall outside a rep's active span,
+        lack a rep, date or type, or reps are missing from the roster.
+
+    See Also
+    --------
+    salesgoals.scale.panel_from_parquet : the same panel from Parquet/CSV files larger than memory.
+    salesgoals.scale.panel_from_dask : the same panel on a Dask cluster.
 
     Examples
     --------
