@@ -231,11 +231,10 @@ def _sniff(lines: list[str], sep: str | None) -> str:
     best, best_score = ",", (-1.0, 0)
     for d in _DELIMS:
         counts = [len(r) for r in csv.reader(lines, delimiter=d) if r]
-        if not counts:
+        multi = [c for c in counts if c >= 2]  # one-field lines are titles and notes, whatever the delimiter
+        if not multi:
             continue
-        mode, freq = Counter(counts).most_common(1)[0]
-        if mode < 2:
-            continue
+        mode, freq = Counter(multi).most_common(1)[0]
         score = (freq / len(counts), mode)
         if score > best_score:
             best, best_score = d, score
@@ -687,11 +686,19 @@ def _detect_formats(sample: list[str], column: str, source: str, dayfirst: bool 
         second = [int(m.group(3)) for m in nums]
         sep = Counter(m.group(2) for m in nums).most_common(1)[0][0]
         yr = "%Y" if len(nums[0].group(4)) == 4 else "%y"
-        day_first_evidence = any(v > 12 for v in first)
-        month_first_evidence = any(v > 12 for v in second)
+        # a value is evidence only if exactly one of its first two fields can be a day above 12;
+        # '32/13/2024' is simply not a date.  A few stray values (<= 10 % of the evidence) are
+        # outvoted and end up as unparseable rows, counted in the report.
+        n_day = sum(1 for a, b in zip(first, second) if 12 < a <= 31 and b <= 12)
+        n_month = sum(1 for a, b in zip(first, second) if 12 < b <= 31 and a <= 12)
+        minority = min(n_day, n_month)
+        if minority and minority <= 0.1 * (n_day + n_month):
+            n_day, n_month = (n_day, 0) if n_day > n_month else (0, n_month)
+        day_first_evidence = n_day > 0
+        month_first_evidence = n_month > 0
         if day_first_evidence and month_first_evidence:
-            ex_d = next(m.group(0) for m in nums if int(m.group(1)) > 12)
-            ex_m = next(m.group(0) for m in nums if int(m.group(3)) > 12)
+            ex_d = next(m.group(0) for m in nums if 12 < int(m.group(1)) <= 31 and int(m.group(3)) <= 12)
+            ex_m = next(m.group(0) for m in nums if 12 < int(m.group(3)) <= 31 and int(m.group(1)) <= 12)
             raise DateParseError(
                 f"column {column!r} of {source} mixes day-first and month-first dates (e.g. {ex_d!r} and "
                 f"{ex_m!r}), so no single format fits. Export the dates in one format (ISO yyyy-mm-dd is safest) "
@@ -705,7 +712,7 @@ def _detect_formats(sample: list[str], column: str, source: str, dayfirst: bool 
             info.ambiguous = True
             df = bool(dayfirst) if dayfirst is not None else (sep == ".")
         if dayfirst is not None and not info.ambiguous and dayfirst != df:
-            ex = next(m.group(0) for m in nums if int(m.group(1 if df else 3)) > 12)
+            ex = next(m.group(0) for m in nums if 12 < int(m.group(1 if df else 3)) <= 31)
             raise DateParseError(
                 f"column {column!r} of {source}: dayfirst={dayfirst} was passed, but values such as {ex!r} can "
                 f"only be {'day' if df else 'month'}-first. Drop dayfirst= to let the data decide, or pass "
