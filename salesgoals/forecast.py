@@ -99,6 +99,8 @@ ACTIVITY_WINDOW: dict[str, int] = {"W": 8, "M": 3, "Q": 2}
 #: (a quarter of weeks, a quarter of months); in between the parameters found
 #: on the data known at the last re-estimation are applied to the new data.
 REFIT_EVERY: dict[str, int] = {"W": 13, "M": 3, "Q": 1}
+#: Monte Carlo draws of the pipeline method's model intervals.
+N_SIMS = 1000
 ALL_GROUP = "(all)"
 
 
@@ -387,44 +389,87 @@ def _scale(s: np.ndarray, m: int) -> float:
     return sc if sc > 0 else max(float(np.mean(np.abs(s))), 1.0)
 
 
-def _ets(s: np.ndarray, H: int, freq: str, cache: dict | None = None, key=None, o: int = 0) -> np.ndarray:
+def _ets(s: np.ndarray, H: int, freq: str, cache: dict | None = None, key=None, o: int = 0,
+         info: dict | None = None) -> np.ndarray:
     """ETS forecast; non-seasonal fits are re-estimated every :data:`REFIT_EVERY` origins.
 
     Between re-estimations the smoothing parameter and initial level found at
     the last re-estimation (on data known then) are run over the longer
-    series, which is what a weekly production forecast does too.
+    series, which is what a weekly production forecast does too.  When
+    ``info`` is given, ``info["sd"]`` receives the analytic h-step standard
+    deviations of ETS(A,N,N): ``sigma * sqrt(1 + (h - 1) alpha^2)``.
     """
     from scipy.signal import lfilter
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     m = SEASON[freq]
     seasonal = "add" if freq != "W" and len(s) >= 2 * m + 2 else None
+    s = s.astype(float)
+
+    def spread(alpha: float, l0: float) -> None:
+        if info is None:
+            return
+        levels = lfilter([alpha], [1.0, -(1.0 - alpha)], s, zi=[(1.0 - alpha) * l0])[0]
+        prev = np.concatenate([[l0], levels[:-1]])
+        sigma = float(np.sqrt(np.mean((s - prev) ** 2)))
+        info["sd"] = sigma * np.sqrt(1 + np.arange(H) * alpha**2)
+
     if len(s) < 6 or np.all(s == s[0]):
+        if info is not None:
+            info["sd"] = np.full(H, float(np.std(s)) if len(s) > 1 else 0.0) * np.sqrt(1 + 1 / max(len(s), 1))
         return np.full(H, float(np.mean(s[-m:])))
     if cache is not None and seasonal is None and key in cache and o - cache[key][0] < REFIT_EVERY[freq]:
         _, alpha, l0, n0 = cache[key]
         if len(s) >= n0:
-            level = lfilter([alpha], [1.0, -(1.0 - alpha)], s.astype(float), zi=[(1.0 - alpha) * l0])[0][-1]
+            level = lfilter([alpha], [1.0, -(1.0 - alpha)], s, zi=[(1.0 - alpha) * l0])[0][-1]
+            spread(alpha, l0)
             return np.full(H, max(float(level), 0.0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             res = ETSModel(
-                s.astype(float), error="add", trend=None, seasonal=seasonal,
+                s, error="add", trend=None, seasonal=seasonal,
                 seasonal_periods=m if seasonal else None, initialization_method="estimated",
             ).fit(disp=False, maxiter=200)  # fmt: skip
             f = np.asarray(res.forecast(H), dtype=float)
-            if cache is not None and seasonal is None:
-                cache[key] = (o, float(res.params[0]), float(res.params[-1]), len(s))
+            alpha = float(res.params[0])
+            if seasonal is None:
+                if cache is not None:
+                    cache[key] = (o, alpha, float(res.params[-1]), len(s))
+                spread(alpha, float(res.params[-1]))
+            elif info is not None:
+                info["sd"] = float(np.sqrt(np.mean(np.asarray(res.resid) ** 2))) * np.sqrt(1 + np.arange(H) * alpha**2)
         except Exception:  # noqa: BLE001 - any numerical failure falls back to the recent mean
             f = np.full(H, np.nan)
     if not np.all(np.isfinite(f)):
         f = np.full(H, float(np.mean(s[-m:])))
+        if info is not None:
+            info["sd"] = np.full(H, float(np.std(s[-m:])))
     return np.maximum(f, 0.0)
 
 
-def _pipeline(data: _Data, o: int, H: int) -> np.ndarray:
-    """Expected target per group and horizon from open deals + not-yet-created deals."""
+def _sn_offsets(s: np.ndarray, H: int, m: int, interval: float) -> tuple[np.ndarray, np.ndarray]:
+    """Seasonal-naive interval offsets: empirical quantiles of in-sample seasonal differences.
+
+    The h-step error of a seasonal naive forecast sums ``ceil(h / m)`` such
+    differences, so the quantiles are widened by the square root of that.
+    """
+    lag = m if len(s) > m else 1
+    r = s[lag:] - s[:-lag] if len(s) > lag else np.zeros(1)
+    a = (1 - interval) / 2
+    qlo, qhi = np.quantile(r, [a, 1 - a])
+    k = np.sqrt(np.ceil(np.arange(1, H + 1) / lag))
+    return qlo * k, qhi * k
+
+
+def _pipeline(data: _Data, o: int, H: int, mc: tuple[int, float, int] | None = None):
+    """Expected target per group and horizon from open deals + not-yet-created deals.
+
+    With ``mc=(n_sims, interval, seed)`` also returns Monte Carlo bounds: each
+    open deal closes won in one of the horizon periods (or not) with the
+    hazard probabilities, at its listed amount; the not-yet-created revenue is
+    a bootstrap draw of one recent period's.
+    """
     G = len(data.groups)
     out = np.zeros((G, H))
     if data.d_created is None:
@@ -463,6 +508,7 @@ def _pipeline(data: _Data, o: int, H: int) -> np.ndarray:
     # ---- open deals: probability of closing won in each coming week
     last_end = _end_day(o_ord + H, freq)
     J = int((last_end - E).astype(np.int64) // 7) + 2
+    P = np.zeros((int(open_.sum()), H))
     if open_.any():
         age = (E - created[open_]).astype(np.int64)
         mid = age[:, None] + 7 * np.arange(1, J + 1)[None, :] - 3.5
@@ -476,7 +522,8 @@ def _pipeline(data: _Data, o: int, H: int) -> np.ndarray:
         for h in range(1, H + 1):
             cols = h_idx == h
             if cols.any():
-                pw = p_win[:, cols].sum(axis=1) * value[open_]
+                P[:, h - 1] = p_win[:, cols].sum(axis=1)
+                pw = P[:, h - 1] * value[open_]
                 out[:, h - 1] += np.bincount(grp[open_], weights=pw, minlength=G)[:G]
     # ---- deals not created yet: recent revenue won from deals created < h periods before
     won = known & (status == 1) & (closed <= E)
@@ -493,10 +540,33 @@ def _pipeline(data: _Data, o: int, H: int) -> np.ndarray:
         active = np.vstack([np.zeros((W - active.shape[0], G), dtype=bool), active])
         n_act = np.maximum(active.sum(axis=0), 1)
         out += (Rc * active[:, :, None]).sum(axis=0) / n_act[:, None]
-    return out
+    else:
+        Rc = np.zeros((1, G, H))
+        active = np.ones((1, G), dtype=bool)
+    if mc is None:
+        return out
+    n_sims, interval, seed = mc
+    rng = np.random.default_rng(seed)
+    draws = np.zeros((n_sims, G, H))
+    if P.shape[0]:
+        cum = np.cumsum(P, axis=1)
+        u = rng.random((n_sims, P.shape[0]))
+        when = (u[:, :, None] > cum[None, :, :]).sum(axis=2)  # 0..H-1 = period won, H = not in horizon
+        onehot = np.zeros((P.shape[0], G))
+        onehot[np.arange(P.shape[0]), grp[open_]] = 1.0
+        for h in range(H):
+            draws[:, :, h] = ((when == h) * value[open_]) @ onehot
+    rows = np.nonzero(active.any(axis=1))[0]
+    if rows.size:
+        pick = rows[rng.integers(0, rows.size, n_sims)]
+        draws += Rc[pick] * active[pick][:, :, None]
+    a = (1 - interval) / 2
+    lo, hi = np.quantile(draws, [a, 1 - a], axis=0)
+    return out, lo, hi
 
 
-def _activity(data: _Data, o: int, H: int, drivers, planned, cache: dict | None = None) -> np.ndarray:
+def _activity(data: _Data, o: int, H: int, drivers, planned, cache: dict | None = None,
+              info: dict | None = None) -> np.ndarray:
     """Driver model fitted on the history, fed with recent (or planned) activity."""
     from salesgoals.panel import activity_columns
 
@@ -547,6 +617,13 @@ def _activity(data: _Data, o: int, H: int, drivers, planned, cache: dict | None 
     out = np.zeros((G, H))
     sel = (fo > o_ord) & (gi >= 0)
     np.add.at(out, (gi[sel], fo[sel] - o_ord - 1), np.nan_to_num(np.maximum(pred[sel], 0.0)))
+    if info is not None:  # in-sample residuals per group and period: the model's own interval
+        past = (fo <= o_ord) & (gi >= 0)
+        resid = np.zeros((o_ord - int(fo[past].min()) + 1, G))
+        np.add.at(resid, (fo[past] - int(fo[past].min()), gi[past]),
+                  fut[data.target].to_numpy(dtype=float)[past] - np.nan_to_num(pred[past]))  # fmt: skip
+        a = (1 - info["interval"]) / 2
+        info["lo"], info["hi"] = np.quantile(resid, a, axis=0), np.quantile(resid, 1 - a, axis=0)
     return out
 
 
@@ -568,34 +645,64 @@ def _drivers_available() -> bool:
     return hasattr(_drv, "fit_drivers")
 
 
-def _points(data: _Data, origins: Sequence[int], H: int, methods: Sequence[str], drivers=None, planned=None):
-    """Point forecasts ``{method: (n_origins, n_groups, H)}`` at origin rows ``origins``."""
+def _points(data: _Data, origins: Sequence[int], H: int, methods: Sequence[str], drivers=None, planned=None,
+            model: tuple[int, float, int] | None = None):
+    """Point forecasts ``{method: (n_origins, n_groups, H)}`` at origin rows ``origins``.
+
+    Returns ``(points, scales, bounds)``; ``bounds`` maps each method to the
+    (lower, upper) arrays of its *model* interval when ``model=(n_sims,
+    interval, seed)`` is given (else it is empty).
+    """
     G = len(data.groups)
     m = SEASON[data.freq]
     base = [x for x in methods if x != "combination"]
     if "combination" in methods:
         base = list(dict.fromkeys([*base, *[x for x in ("ets", "pipeline", "activity") if x in _available_methods(data)]]))
-    out = {k: np.full((len(origins), G, H), np.nan) for k in base}
+    shape = (len(origins), G, H)
+    out = {k: np.full(shape, np.nan) for k in base}
+    bounds = {k: (np.full(shape, np.nan), np.full(shape, np.nan)) for k in base} if model else {}
     scales = np.full((len(origins), G), np.nan)
     ets_cache: dict = {}
     act_cache: dict = {}
+    z = float(__import__("scipy.stats", fromlist=["norm"]).norm.ppf(0.5 + model[1] / 2)) if model else 0.0
     for i, o in enumerate(origins):
         active = ~np.isnan(data.y[o])
         for j in np.nonzero(active)[0]:
             s = _history(data, o, j)
             scales[i, j] = _scale(s, m)
             if "seasonal_naive" in out:
-                out["seasonal_naive"][i, j] = _seasonal_naive(s, H, m)
+                f = _seasonal_naive(s, H, m)
+                out["seasonal_naive"][i, j] = f
+                if model:
+                    qlo, qhi = _sn_offsets(s, H, m, model[1])
+                    bounds["seasonal_naive"][0][i, j], bounds["seasonal_naive"][1][i, j] = f + qlo, f + qhi
             if "ets" in out:
-                out["ets"][i, j] = _ets(s, H, data.freq, ets_cache, j, o)
+                info: dict = {}
+                f = _ets(s, H, data.freq, ets_cache, j, o, info if model else None)
+                out["ets"][i, j] = f
+                if model:
+                    bounds["ets"][0][i, j], bounds["ets"][1][i, j] = f - z * info["sd"], f + z * info["sd"]
         if "pipeline" in out:
-            out["pipeline"][i] = np.where(active[:, None], _pipeline(data, o, H), np.nan)
+            if model:
+                f, lo, hi = _pipeline(data, o, H, mc=(model[0], model[1], model[2] + i))
+                bounds["pipeline"][0][i], bounds["pipeline"][1][i] = (np.where(active[:, None], x, np.nan) for x in (lo, hi))
+            else:
+                f = _pipeline(data, o, H)
+            out["pipeline"][i] = np.where(active[:, None], f, np.nan)
         if "activity" in out:
-            out["activity"][i] = np.where(active[:, None], _activity(data, o, H, drivers, planned, act_cache), np.nan)
+            info = {"interval": model[1]} if model else None
+            f = _activity(data, o, H, drivers, planned, act_cache, info)
+            out["activity"][i] = np.where(active[:, None], f, np.nan)
+            if model:
+                lo, hi = f + info["lo"][:, None], f + info["hi"][:, None]
+                bounds["activity"][0][i], bounds["activity"][1][i] = (np.where(active[:, None], x, np.nan) for x in (lo, hi))
     if "combination" in methods:
-        parts = [out[k] for k in ("ets", "pipeline", "activity") if k in out]
-        out["combination"] = np.mean(parts, axis=0)
-    return {k: out[k] for k in methods}, scales
+        parts = [k for k in ("ets", "pipeline", "activity") if k in out]
+        out["combination"] = np.mean([out[k] for k in parts], axis=0)
+        if model:  # quantile averaging of the components' intervals
+            bounds["combination"] = tuple(np.mean([bounds[k][b] for k in parts], axis=0) for b in (0, 1))
+    bounds = {k: tuple(np.maximum(x, 0.0) for x in v) for k, v in bounds.items() if k in methods}
+    return {k: out[k] for k in methods}, scales, bounds
 
 
 def _actuals(data: _Data, origins: Sequence[int], H: int) -> np.ndarray:
@@ -696,13 +803,14 @@ class BacktestResult:
     horizon: int
     interval: float
     notes: list[str] = field(default_factory=list)
+    intervals: str = "conformal"
 
     def summary(self) -> Summary:
         """Per-method accuracy and coverage, as a printable summary."""
         lines = [
             f"target {self.target}, level {self.level}, freq {self.freq}, horizon {self.horizon}, "
             f"{self.table['n_origins'].max() if len(self.table) else 0} origins, "
-            f"nominal interval {self.interval:.0%}",
+            f"nominal interval {self.interval:.0%} ({self.intervals})",
             *self.notes,
         ]
         return Summary("Forecast backtest", lines, self.table.round(3))
@@ -750,13 +858,14 @@ class ForecastResult:
     freq: str
     interval: float
     notes: list[str] = field(default_factory=list)
+    intervals: str = "conformal"
 
     def summary(self) -> Summary:
         """Totals per period over all groups and the method choice, as a printable summary."""
-        tot = self.table.groupby("period", sort=True)[["forecast"]].sum().reset_index()
         lines = [
             f"{self.target} by {self.level}, freq {self.freq}, as of {self.as_of.date()}, "
-            f"method {self.method}, {self.interval:.0%} intervals (conformal, from past errors)",
+            f"method {self.method}, {self.interval:.0%} intervals "
+            + ("(conformal, from past errors)" if self.intervals == "conformal" else "(model-based)"),
         ]
         if len(self.selection) > 1:
             sel = self.selection.sort_values("relative_mae")
@@ -766,8 +875,10 @@ class ForecastResult:
             )
         lines += self.notes
         if len(self.table["group"].unique()) > 1:
-            lines.append("forecast summed over groups per period: " + ", ".join(
-                f"{p}: {v:,.0f}" for p, v in zip(tot["period"].astype(str), tot["forecast"])))  # fmt: skip
+            for method, part in self.table.groupby("method", sort=True):
+                tot = part.groupby("period", sort=True)["forecast"].sum()
+                lines.append(f"{method} summed over groups: " + ", ".join(
+                    f"{p}: {v:,.0f}" for p, v in zip(tot.index.astype(str), tot.to_numpy())))  # fmt: skip
         cols = ["group", "period", "method", "forecast", "lower", "upper"]
         tab = self.table[cols].copy()
         tab[["forecast", "lower", "upper"]] = tab[["forecast", "lower", "upper"]].round(1)
@@ -850,6 +961,7 @@ def forecast(
     as_of=None,
     method: Method | Sequence[str] = "auto",
     interval: float = 0.8,
+    intervals: Literal["conformal", "model"] = "conformal",
     deals: pd.DataFrame | None = None,
     roster: pd.DataFrame | None = None,
     drivers=None,
@@ -881,6 +993,15 @@ def forecast(
         :data:`METHODS` (or a list of them).
     interval : float, default=0.8
         Nominal coverage of the prediction intervals.
+    intervals : {"conformal", "model"}, default="conformal"
+        How the bounds are made.  ``"conformal"``: from the method's own past
+        errors (calibrated; see the module notes).  ``"model"``: from each
+        method's assumptions - empirical seasonal differences (seasonal
+        naive), the analytic ETS(A,N,N) variance, a seeded Monte Carlo of
+        Bernoulli wins of the open deals plus a bootstrap of new business
+        (pipeline), in-sample residuals (activity), quantile averaging
+        (combination).  Backtests show the model bounds are too narrow for
+        some methods; they are offered for comparison.
     deals : pandas.DataFrame, optional
         Canonical deals, for the pipeline method when the first argument is a panel.
     roster : pandas.DataFrame, optional
@@ -892,7 +1013,7 @@ def forecast(
         ``rep`` plus activity columns: planned activity per period, used by the
         activity method instead of the recent average.
     seed : int, default=0
-        Kept for API symmetry; the methods here are deterministic.
+        Seed of the Monte Carlo of the pipeline method's model intervals.
 
     Returns
     -------
@@ -948,7 +1069,9 @@ def forecast(
         )
     cand = methods if "seasonal_naive" in methods else ["seasonal_naive", *methods]
     origins = [o for o in range(max(start, T - n_cal - H + 1), T + 1)]
-    F, S = _points(data, origins, H, cand, drivers=drivers, planned=planned_activity)
+    _check_choice("intervals", intervals, ("conformal", "model"))
+    model = (N_SIMS, float(interval), int(seed)) if intervals == "model" else None
+    F, S, B = _points(data, origins, H, cand, drivers=drivers, planned=planned_activity, model=model)
     A = _actuals(data, origins, H)
     past = slice(0, len(origins) - 1)
     Fp = {k: v[past] for k, v in F.items()}
@@ -968,7 +1091,9 @@ def forecast(
     warned = False
     for k in chosen:
         lo, up, n_used = _intervals(F[k], A, S, origins, [len(origins) - 1], interval, n_cal)
-        if n_used.min() < MIN_CALIBRATION_ERRORS and not warned:
+        if model is not None:
+            lo, up = B[k][0][-1:], B[k][1][-1:]
+        elif n_used.min() < MIN_CALIBRATION_ERRORS and not warned:
             warned = True
             msg = (
                 f"forecast: only {int(n_used.min())} past forecast errors calibrate the intervals "
@@ -1005,7 +1130,7 @@ def forecast(
     return ForecastResult(
         table=table, history=_history_frame(data), method=chosen[0] if len(chosen) == 1 else "+".join(chosen),
         selection=selection, as_of=as_of_ts, target=target, level=level, freq=data.freq,
-        interval=float(interval), notes=notes,
+        interval=float(interval), notes=notes, intervals=intervals,
     )  # fmt: skip
 
 
@@ -1032,6 +1157,7 @@ def backtest_forecast(
     n_origins: int | None = None,
     as_of=None,
     interval: float = 0.8,
+    intervals: Literal["conformal", "model"] = "conformal",
     deals: pd.DataFrame | None = None,
     roster: pd.DataFrame | None = None,
     seed: int = 0,
@@ -1045,7 +1171,7 @@ def backtest_forecast(
 
     Parameters
     ----------
-    panel_or_deals, target, level, freq, horizon, as_of, interval, deals, roster, seed
+    panel_or_deals, target, level, freq, horizon, as_of, interval, intervals, deals, roster, seed
         As in :func:`forecast` (``as_of`` ends the backtest window).
     methods : str or list of str, default="all"
         Methods to evaluate (``"all"``: every available one).
@@ -1097,7 +1223,9 @@ def backtest_forecast(
         )
     origins = list(range(max(start, first_eval - n_cal - H + 1), last_eval + 1))
     cand = methods if "seasonal_naive" in methods else ["seasonal_naive", *methods]
-    F, S = _points(data, origins, H, cand)
+    _check_choice("intervals", intervals, ("conformal", "model"), "backtest_forecast")
+    model = (N_SIMS, float(interval), int(seed)) if intervals == "model" else None
+    F, S, B = _points(data, origins, H, cand, model=model)
     A = _actuals(data, origins, H)
     eval_idx = [i for i, o in enumerate(origins) if o >= first_eval]
     lower, upper, frames = {}, {}, []
@@ -1105,8 +1233,10 @@ def backtest_forecast(
     notes = []
     for k in methods:
         lo, up, n_used = _intervals(F[k], A, S, origins, eval_idx, interval, n_cal)
+        if model is not None:
+            lo, up = B[k][0][eval_idx], B[k][1][eval_idx]
         lower[k], upper[k] = lo, up
-        if n_used.min() < MIN_CALIBRATION_ERRORS:
+        if model is None and n_used.min() < MIN_CALIBRATION_ERRORS:
             notes.append(f"{k}: as few as {int(n_used.min())} past errors calibrated some intervals.")
         f, a = F[k][eval_idx], A[eval_idx]
         o_rows = np.asarray(origins)[eval_idx]
@@ -1137,5 +1267,5 @@ def backtest_forecast(
     errors["covered"] = (errors["actual"] >= errors["lower"]) & (errors["actual"] <= errors["upper"])
     return BacktestResult(
         table=table, errors=errors, target=target, level=level, freq=data.freq, horizon=H,
-        interval=float(interval), notes=notes,
+        interval=float(interval), notes=notes, intervals=intervals,
     )  # fmt: skip

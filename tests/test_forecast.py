@@ -127,7 +127,7 @@ def test_deterministic(small):
     a = forecast(panel, deals=sim.deals, level="team", method="all").table
     b = forecast(panel, deals=sim.deals, level="team", method="all").table
     pd.testing.assert_frame_equal(a, b)
-    assert set(a["method"]) == set(METHODS)
+    assert set(a["method"]) == set(METHODS)  # activity needs salesgoals.drivers: part of the package
 
 
 def test_plots(small):
@@ -197,3 +197,19 @@ def test_cli_forecast_writes_csv_and_reports_errors(small, tmp_path, capsys):
     assert main(["forecast", "-a", str(a), "-d", str(d), "--level", "total", "--freq", "W", "--horizon", "2",
                  "--method", "pipeline", "--backtest", "-o", str(bt_out)]) == 0  # fmt: skip
     assert {"mase", "coverage"} <= set(pd.read_csv(bt_out).columns)
+
+
+def test_model_intervals_contract_and_seed(small):
+    sim, panel = small
+    kw = dict(deals=sim.deals, level="team", horizon=3, method=["seasonal_naive", "ets", "pipeline"], intervals="model")
+    a = forecast(panel, seed=1, **kw)
+    t = a.table
+    num = t[["forecast", "lower", "upper"]].to_numpy()
+    assert np.isfinite(num).all() and (num >= 0).all()
+    assert (t["lower"] <= t["forecast"]).all() and (t["forecast"] <= t["upper"]).all()
+    assert "model-based" in str(a.summary())
+    pd.testing.assert_frame_equal(t, forecast(panel, seed=1, **kw).table)
+    pipe = lambda r: r.table.loc[r.table["method"] == "pipeline", ["lower", "upper"]].to_numpy()  # noqa: E731
+    assert not np.array_equal(pipe(a), pipe(forecast(panel, seed=2, **kw)))  # the Monte Carlo is seeded
+    with pytest.raises(ValueError, match="intervals must be one of"):
+        forecast(panel, deals=sim.deals, intervals="bootstrap")

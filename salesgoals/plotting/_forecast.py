@@ -30,8 +30,8 @@ def plot_forecast(result, *, group: str | None = None, history: int | None = 26,
     >>> sim = sg.simulate.make_crm_data(n_reps=6, n_weeks=60, seed=1)
     >>> panel = sg.build_panel(sim.activities, sim.deals, roster=sim.roster)
     >>> res = sg.forecast(panel, deals=sim.deals, level="total", method="pipeline")
-    >>> len(plot_forecast(res).lines)
-    2
+    >>> len(plot_forecast(res).lines)  # forecast, actual, as-of marker
+    3
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 3.5))
