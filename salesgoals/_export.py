@@ -363,7 +363,9 @@ def to_hubspot(
     if kind == "deals":
         return _hubspot_deals(frame, stage_ids=stage_ids, export_date=export_date)
     if kind not in _HUBSPOT_ACTIVITY_KIND:
-        raise ValueError(f"to_hubspot: kind must be one of 'deals', 'calls', 'meetings', 'emails', 'tasks'; got {kind!r}.")
+        raise ValueError(
+            f"to_hubspot: kind must be one of 'deals', 'calls', 'meetings', 'emails', 'tasks'; got {kind!r}."
+        )
     if duration not in ("hms", "ms"):
         raise ValueError(f"to_hubspot: duration must be 'hms' or 'ms'; got {duration!r}.")
     acts = _check(frame, ACTIVITY_REQUIRED, "activities", "to_hubspot")
@@ -451,7 +453,8 @@ def _hubspot_deals(frame, *, stage_ids, export_date) -> pd.DataFrame:
     j = 1 if stage_ids else 0
     stage_in = _text(_col(deals, "stage"))
     open_stage = stage_in.map({k: v[j] for k, v in HUBSPOT_STAGES.items()})
-    open_stage = open_stage.fillna(stage_in.str.lower().str.replace(r"[^a-z0-9]", "", regex=True) if stage_ids else stage_in)
+    fallback = stage_in.str.lower().str.replace(r"[^a-z0-9]", "", regex=True) if stage_ids else stage_in
+    open_stage = open_stage.fillna(fallback)
     stage = np.select(
         [status == "won", status == "lost"], [_HUBSPOT_CLOSED["won"][j], _HUBSPOT_CLOSED["lost"][j]], open_stage
     )
@@ -564,7 +567,9 @@ def to_salesforce_report(
     outcome = _text(_col(acts, "outcome"))
     company = _text(_col(acts, "account"))
     is_call, is_meet = atype == "call", atype == "meeting"
-    subject = atype.map({"call": "Call", "email": "Email: Follow up", "meeting": "Meeting", "linkedin": "LinkedIn InMail"})
+    subject = atype.map(
+        {"call": "Call", "email": "Email: Follow up", "meeting": "Meeting", "linkedin": "LinkedIn InMail"}
+    )
     subject = subject.fillna(atype.str.title()).astype(object)
     status = np.where(is_meet, outcome.map(SALESFORCE_MEETING_STATUS).fillna("Completed"), "Completed")
     secs = pd.to_numeric(_col(acts, "duration_min"), errors="coerce").mul(60).round()
@@ -829,7 +834,8 @@ def to_pipedrive(
         stage_in = _text(_col(deals, "stage"))
         # won/lost deals keep the last open stage they reached; the status column tells the result
         stage = stage_in.map(PIPEDRIVE_STAGES)
-        stage = stage.fillna(pd.Series(np.where(status == "won", "Negotiations Started", "Contact Made"))).astype(object)
+        last_open = pd.Series(np.where(status == "won", "Negotiations Started", "Contact Made"))
+        stage = stage.fillna(last_open).astype(object)
         return pd.DataFrame(
             {
                 "Deal - ID": _numeric_ids(deals["deal_id"], 0),
@@ -1151,7 +1157,8 @@ def _write_bytes(
     if os.fspath(path).endswith(".gz"):
         import gzip
 
-        data = gzip.compress(data, compresslevel=compresslevel, mtime=0)  # mtime=0 and no file name: byte-identical reruns
+        # mtime=0 and no file name in the header: byte-identical reruns
+        data = gzip.compress(data, compresslevel=compresslevel, mtime=0)
     with open(path, "wb") as fh:
         fh.write(data)
 

@@ -99,15 +99,14 @@ def test_unknown_name_lists_the_names():
 def test_package_data_stays_small():
     from importlib import resources
 
-    data = resources.files("salesgoals.datasets").joinpath("data")
-    total = sum(f.stat().st_size for f in (resources.as_file(data).__enter__()).iterdir())
+    with resources.as_file(resources.files("salesgoals.datasets").joinpath("data")) as folder:
+        total = sum(f.stat().st_size for f in folder.iterdir())
     assert 0 < total < PACKAGE_DATA_BUDGET_BYTES
 
 
 def test_sample_builds_a_panel():
-    panel = sg.build_panel(
-        sg.datasets.load_sample("activities"), sg.datasets.load_sample("deals"), roster=sg.datasets.load_sample("roster")
-    )
+    load = sg.datasets.load_sample
+    panel = sg.build_panel(load("activities"), load("deals"), roster=load("roster"))
     assert not panel.duplicated(["rep", "period"]).any()
     assert panel["rep"].nunique() == len(sg.datasets.load_sample("roster"))
 

@@ -64,7 +64,8 @@ def _sim(catalog, name):
 
 @pytest.fixture(scope="module")
 def sims(catalog):
-    return {v: _sim(catalog, v) for v in ("hubspot", "salesforce", "pipedrive", "salesforce_backup", "zoho", "dynamics")}
+    names = ("hubspot", "salesforce", "pipedrive", "salesforce_backup", "zoho", "dynamics")
+    return {v: _sim(catalog, v) for v in names}
 
 
 # ------------------------------------------------------------------ catalog and budget
@@ -156,7 +157,8 @@ def test_hubspot_files_follow_the_export_naming_and_labels(catalog):
 
 
 def test_exactly_one_file_has_a_bom(catalog):
-    with_bom = [f for f in catalog["file"] if not f.endswith(".gz") and (SAMPLES / f).read_bytes()[:3] == b"\xef\xbb\xbf"]
+    plain = [f for f in catalog["file"] if not f.endswith(".gz")]
+    with_bom = [f for f in plain if (SAMPLES / f).read_bytes()[:3] == b"\xef\xbb\xbf"]
     assert with_bom == ["hubspot-crm-exports-all-deals-2025-12-29.csv"]
 
 
@@ -472,7 +474,8 @@ def test_writers_refuse_wrong_input(small):
 def test_exports_are_deterministic_and_spreadsheet_safe(small, tmp_path):
     from salesgoals import _export as ex
 
-    deals = small.deals.assign(account=np.where(np.arange(len(small.deals)) == 0, "=HYPERLINK(\"x\")", small.deals["account"]))
+    first = np.arange(len(small.deals)) == 0
+    deals = small.deals.assign(account=np.where(first, '=HYPERLINK("x")', small.deals["account"]))
     table = ex.to_pipedrive(deals, kind="deals")
     ex.write_export(table, tmp_path / "a.csv", sep=";")
     ex.write_export(ex.to_pipedrive(deals, kind="deals"), tmp_path / "b.csv", sep=";")

@@ -357,7 +357,9 @@ def compare_dirs(made: Path, shipped: Path, names: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="regenerate into a temp dir and compare with the shipped files")
+    parser.add_argument(
+        "--check", action="store_true", help="regenerate into a temp dir and compare with the shipped files"
+    )
     args = parser.parse_args(argv)
     if not args.check:
         repo_rows = write_repo_samples(HERE)
