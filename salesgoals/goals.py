@@ -276,6 +276,10 @@ class GoalPlan:
         deals created per extra unit, what the funnel simulation adds.
     excluded_reps : list of str
         Reps in the panel who are no longer active at ``as_of`` (no goals).
+    moments : pandas.DataFrame
+        ``rep, activity, mean, var, deals_per_unit``: mean and variance of the
+        rep's count per period over the horizon (the predictive distribution
+        behind ``p_*``) and the extra deals created per extra unit.
     """
 
     table: pd.DataFrame
@@ -287,6 +291,7 @@ class GoalPlan:
     outcome: str | None = None
     effects: pd.DataFrame | None = None
     excluded_reps: list[str] = field(default_factory=list)
+    moments: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
         return (
@@ -395,8 +400,11 @@ def personal_best_goals(
         * ``kind`` : str — ``"activity"`` or ``"quality"``.
         * ``priority`` : int — 1 = the rep's first focus activity; 0 = no goal set.
         * ``n_periods`` : int — periods of history in the look-back.
-        * ``baseline`` : float — mean per period over the last ``baseline_window`` periods (shrunk for short history).
-        * ``personal_best`` : float — best rolling ``best_window``-period mean in the look-back.
+        * ``baseline`` : float — the rep's typical level per period: mean over the last ``baseline_window``
+          periods, deseasonalised and expressed at the season of the goal horizon (``seasonal=True``), shrunk
+          toward the peer mean for short history.
+        * ``personal_best`` : float — best rolling ``best_window``-period mean in the look-back (deseasonalised
+          and expressed at the horizon's season, like ``baseline``).
         * ``goal_clear``, ``goal_stretch``, ``goal_extraordinary`` : float — whole counts per period.
         * ``p_clear``, ``p_stretch``, ``p_extraordinary`` : float — probability that the rep's count in a
           period of the horizon reaches the goal.
@@ -726,8 +734,8 @@ def personal_best_goals(
         outcome=outcome,
         effects=effects_used,
         excluded_reps=excluded,
+        moments=moments,
     )
-    plan.moments = moments
     return plan
 
 

@@ -100,20 +100,24 @@ def _effect_factors(plan: GoalPlan, metrics: list[str], n_sims: int, rng: np.ran
 
 @dataclass
 class _Draws:
-    """Random quantities of one simulation, shared by every scenario."""
+    """Random quantities of one simulation, shared by every scenario.
+
+    Only *won* deals are drawn one by one (their amounts matter); lost deals
+    are a Poisson count per rep and draw, thinned in expectation.
+    """
 
     base: np.ndarray  # S x R deals per period
     delta_unit: np.ndarray  # S x R x M extra deals per period per unit of activity
     mu_max: np.ndarray  # S x R
-    cand_s: np.ndarray
-    cand_r: np.ndarray
-    cand_u: np.ndarray  # position of the candidate deal in [0, mu_max)
-    cand_value: np.ndarray  # amount if won, else 0
+    cand_cell: np.ndarray  # flat (draw, rep) index of each candidate won deal
+    cand_u: np.ndarray  # position of the candidate in [0, mu_max): kept when below the scenario's rate
+    cand_value: np.ndarray  # amount of the won deal
+    n_lost: np.ndarray  # S x R lost deals at the largest rate
     H: int
 
 
 def _simulate(plan: GoalPlan, levels_max: np.ndarray, H: int, n_sims: int, seed: int) -> _Draws:
-    """Draw base rates, effects and candidate deals up to the largest scenario rate."""
+    """Draw base rates, effects and candidate won deals up to the largest scenario rate."""
     rng = np.random.default_rng(seed)
     rs = plan.rep_stats
     reps, metrics, levels, dpu, focus = _focus_matrices(plan)
@@ -126,33 +130,39 @@ def _simulate(plan: GoalPlan, levels_max: np.ndarray, H: int, n_sims: int, seed:
     delta_unit = dpu[None, :, :] * fac[:, None, :] * focus[None, :, :]
     extra_max = (delta_unit * np.maximum(levels_max - levels["baseline"], 0.0)[None]).sum(axis=2)
     mu_max = np.maximum(base + extra_max, 0.0)
-    n = rng.poisson(H * mu_max)
     a = rs["win_alpha"].to_numpy(float)
     b = rs["win_beta"].to_numpy(float)
     wr = rng.beta(np.maximum(a, 1e-6)[None, :], np.maximum(b, 1e-6)[None, :], size=(S, R))
     wr = np.where((a + b) > 0, wr, 0.0)
+    # Poisson splitting: won and lost deals are independent Poisson counts
+    n_won = rng.poisson(H * mu_max * wr)
+    n_lost = rng.poisson(H * mu_max * (1.0 - wr))
     sigma = rs["deal_size_sigma"].to_numpy(float)
     size_n = np.maximum(rs["deal_size_n"].to_numpy(float), 1.0)
     size = np.maximum(rs["deal_size"].to_numpy(float), 0.0)
     size_draw = size[None, :] * np.exp(sigma / np.sqrt(size_n) * rng.standard_normal((S, R)) - sigma**2 / (2 * size_n))
-    flat = n.ravel()
-    cell = np.repeat(np.arange(flat.size), flat)
-    cs, cr = np.divmod(cell, R)
+    flat = n_won.ravel()
+    cell = np.repeat(np.arange(flat.size, dtype=np.int64), flat)
+    cr = cell % R
     u = rng.random(cell.size) * mu_max.ravel()[cell]
-    won = rng.random(cell.size) < wr.ravel()[cell]
     amount = size_draw.ravel()[cell] * np.exp(sigma[cr] * rng.standard_normal(cell.size) - sigma[cr] ** 2 / 2)
-    return _Draws(base, delta_unit, mu_max, cs, cr, u, np.where(won, amount, 0.0), H)
+    return _Draws(base, delta_unit, mu_max, cell, u, amount, n_lost, H)
 
 
 def _scenario_totals(d: _Draws, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(deals created, deals won, revenue), each S x R, for a scenario with deal rate ``rate`` (S x R)."""
+    """(deals created, deals won, revenue), each S x R, for a scenario with deal rate ``rate`` (S x R).
+
+    Won deals and revenue are exact draws; deals created adds the expected
+    share of the lost deals kept at this rate (only its mean is reported).
+    """
     S, R = rate.shape
-    keep = d.cand_u < rate.ravel()[d.cand_s * R + d.cand_r]
-    idx = (d.cand_s * R + d.cand_r)[keep]
-    created = np.bincount(idx, minlength=S * R).reshape(S, R)
-    won = np.bincount(idx, weights=(d.cand_value[keep] > 0).astype(float), minlength=S * R).reshape(S, R)
+    keep = d.cand_u < rate.ravel()[d.cand_cell]
+    idx = d.cand_cell[keep]
+    won = np.bincount(idx, minlength=S * R).reshape(S, R).astype(float)
     revenue = np.bincount(idx, weights=d.cand_value[keep], minlength=S * R).reshape(S, R)
-    return created.astype(float), won, revenue
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kept = np.where(d.mu_max > 0, rate / np.where(d.mu_max > 0, d.mu_max, 1.0), 0.0)
+    return won + d.n_lost * kept, won, revenue
 
 
 def _cents(x: np.ndarray) -> np.ndarray:
@@ -471,13 +481,13 @@ def plan_for_target(
     slope = (d.delta_unit * room[None]).sum(axis=2)  # extra deals per period at effort 1
     grid = np.round(np.arange(0.0, MAX_EFFORT + 1e-9, EFFORT_STEP), 10)
     G = grid.size
-    base_c = d.base.ravel()[d.cand_s * R + d.cand_r]
-    slope_c = slope.ravel()[d.cand_s * R + d.cand_r]
+    base_c = d.base.ravel()[d.cand_cell]
+    slope_c = slope.ravel()[d.cand_cell]
     with np.errstate(divide="ignore", invalid="ignore"):
         t_need = np.where(d.cand_u < base_c, 0.0, np.where(slope_c > 0, (d.cand_u - base_c) / slope_c, np.inf))
     gi = np.searchsorted(grid, t_need - 1e-12, side="left")  # first grid point that includes the deal
     ok = gi < G
-    rev = np.bincount(((d.cand_s * R + d.cand_r) * G + gi)[ok], weights=d.cand_value[ok], minlength=S * R * G)
+    rev = np.bincount((d.cand_cell * G + gi)[ok], weights=d.cand_value[ok], minlength=S * R * G)
     rev = rev.reshape(S, R, G).cumsum(axis=2)  # revenue at each effort level
     q = [0.1, 0.9]
     g_rows, a_rows = [], []

@@ -160,3 +160,19 @@ def test_plots(plan, proj):
     ax = sg.plan_for_target(plan, 2e6, n_sims=300).plot()
     assert len(ax.lines) == 1
     plt.close("all")
+
+
+def test_plan_per_rep_quota(plan, proj):
+    cur = proj.table[proj.table["scenario"] == "current"].set_index("rep")["revenue"]
+    quotas = (1.3 * cur).to_dict()
+    res = sg.plan_for_target(plan, quotas, by="rep", prob=0.5, n_sims=1000)
+    g = res.groups.set_index("group")
+    assert len(g) == len(cur)
+    np.testing.assert_allclose(g["gap"], (1.3 * cur - g["projected_current"]).reindex(g.index), atol=0.02)
+    # a rep with no focus activity cannot raise revenue by effort: not reachable unless already there
+    no_focus = set(plan.rep_stats["rep"]) - set(plan.table.loc[plan.table["priority"] > 0, "rep"])
+    for rep in no_focus:
+        assert not g.loc[rep, "reachable"] or g.loc[rep, "effort"] == 0
+    # feasibility agrees with the activity table
+    acts = res.activities.groupby("rep")["feasible"].all()
+    assert (acts == g.loc[acts.index, "feasible"]).all()
