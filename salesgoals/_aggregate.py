@@ -228,9 +228,9 @@ class Reduction:
     def on_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Activity counts of an in-memory pandas DataFrame (vectorised numpy)."""
         ordv, ok = _ordinals(datetime_values(frame, "timestamp", "activities"), self.freq)
-        # categories in order of appearance here: normalize() sorts the (small) result
-        rep_code, reps = _text_codes(frame["rep"], sort=False)
-        type_code, types = _text_codes(frame["activity_type"], sort=False)
+        # sorted categories: the cells then come out of bincount already in normalize()'s order
+        rep_code, reps = _text_codes(frame["rep"])
+        type_code, types = _text_codes(frame["activity_type"])
         lo = int(ordv[ok].min()) if ok.any() else 0
         hi = int(ordv[ok].max()) if ok.any() else 0
         # integer cell code; the last slot of each axis holds the missing value
@@ -361,16 +361,16 @@ class Reduction:
         typ = _text_categorical(table["activity_type"])
         start = pd.to_datetime(table["period_start"]).to_numpy(dtype="datetime64[s]")
         nat = np.isnat(start)
-        order = np.lexsort(
-            (
-                np.where(typ.codes < 0, len(typ.categories), typ.codes),
-                np.where(nat, np.iinfo(np.int64).max, start.astype(np.int64)),
-                np.where(rep.codes < 0, len(rep.categories), rep.codes),
-            )
+        keys = (
+            np.where(rep.codes < 0, len(rep.categories), rep.codes),
+            np.where(nat, np.iinfo(np.int64).max, start.astype(np.int64)),
+            np.where(typ.codes < 0, len(typ.categories), typ.codes),
         )
-        out = {"rep": rep[order], "period_start": start[order], "activity_type": typ[order]}
-        for c in [COUNT, *self.metrics]:
-            out[c] = table[c].fillna(0).to_numpy(dtype=np.int64)[order]
+        out = {"rep": rep, "period_start": start, "activity_type": typ}
+        out.update({c: table[c].fillna(0).to_numpy(dtype=np.int64) for c in [COUNT, *self.metrics]})
+        if not _is_sorted(keys):
+            order = np.lexsort(keys[::-1])
+            out = {k: v[order] for k, v in out.items()}
         return pd.DataFrame(out)
 
     # ------------------------------------------------------------- Dask
@@ -417,9 +417,17 @@ class Reduction:
         return self.normalize(result)
 
 
-def _object_text(values: pd.Series) -> pd.Series:
-    arr = values.to_numpy(dtype=object, na_value=None)
-    return pd.Series(arr, dtype=object)
+def _is_sorted(keys: tuple[np.ndarray, ...]) -> bool:
+    """Whether rows are in lexicographic order of ``keys`` (first key most significant)."""
+    if len(keys[0]) < 2:
+        return True
+    later = np.zeros(len(keys[0]) - 1, dtype=bool)  # row i+1 already known to sort after row i
+    for k in keys:
+        d = np.diff(k)
+        if ((d < 0) & ~later).any():
+            return False
+        later |= d > 0
+    return True
 
 
 def _quote(name: str) -> str:
