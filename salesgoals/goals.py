@@ -355,6 +355,7 @@ def personal_best_goals(
     max_priorities: int = 3,
     peer_col: str = "team",
     seasonal: bool = True,
+    stretch: str = "personal_best",
 ) -> GoalPlan:
     """Set clear / stretch / extraordinary goals from each rep's own history.
 
@@ -388,6 +389,11 @@ def personal_best_goals(
     seasonal : bool, default=True
         Adjust levels for the team's seasonal pattern (needs a year of history):
         history is deseasonalised and the goals refer to the horizon's season.
+    stretch : {"personal_best", "odds"}, default="personal_best"
+        How the stretch goal is set: at the rep's personal best (the method's
+        default; its odds are whatever the rep's history says, often 10-30 %
+        a week), or at the level reached with ``tier_probabilities["stretch"]``
+        odds (the "next level up" when personal bests are out of reach).
 
     Returns
     -------
@@ -453,6 +459,8 @@ def personal_best_goals(
         if unknown:
             raise ValueError(f"personal_best_goals: tier_probabilities keys must be {TIERS}; got {sorted(unknown)}.")
         tiers.update({k: float(v) for k, v in tier_probabilities.items()})
+    if stretch not in ("personal_best", "odds"):
+        raise ValueError(f"personal_best_goals: stretch must be 'personal_best' or 'odds'; got {stretch!r}.")
     if not 0 < tiers["extraordinary"] < tiers["clear"] < 1:
         raise ValueError(f"personal_best_goals: need 0 < extraordinary < clear < 1 odds; got {tiers}.")
 
@@ -584,7 +592,10 @@ def personal_best_goals(
     baseline = mean_s * s_bar[None, :]  # typical level at the horizon's season
     best = best * s_bar[None, :]
     g_clear = level_with_odds(tiers["clear"], m_bar, v_bar)
-    g_stretch = np.maximum(np.round(best), g_clear + 1)
+    if stretch == "personal_best":
+        g_stretch = np.maximum(np.round(best), g_clear + 1)
+    else:
+        g_stretch = np.maximum(level_with_odds(tiers["stretch"], m_bar, v_bar), g_clear + 1)
     g_extra = np.maximum.reduce([
         level_with_odds(tiers["extraordinary"], m_bar, v_bar),
         np.ceil(g_stretch * (1 + EXTRAORDINARY_STEP) - 1e-9),

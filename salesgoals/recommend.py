@@ -51,6 +51,8 @@ class Recommendation:
     panel : pandas.DataFrame
     notes : list of str
         What was done about problems in the data.
+    backtest : GoalBacktest or None
+        Calibration of the stated odds on this history (``recommend(backtest=True)``).
     """
 
     table: pd.DataFrame
@@ -59,6 +61,7 @@ class Recommendation:
     drivers: Any
     panel: pd.DataFrame
     notes: list[str]
+    backtest: Any = None
 
     def __repr__(self) -> str:
         return (
@@ -89,6 +92,13 @@ class Recommendation:
             lines.append(
                 f"  {scn:<14} projected revenue {r['revenue']:>14,.0f}  ({lvl:.0%} interval {r['revenue_low']:,.0f} - {r['revenue_high']:,.0f})"
             )
+        if self.backtest is not None:
+            cal = self.backtest.calibration.set_index("tier")
+            lines.append(
+                "Backtest on this history (stated vs realised share of weeks): "
+                + ", ".join(f"{k} {cal.loc[k, 'stated']:.0%} vs {cal.loc[k, 'realised']:.0%}" for k in TIERS)
+                + f"; revenue intervals covered {self.backtest.revenue_coverage:.0%} (target {lvl:.0%})."
+            )
         lines += [f"Note: {n}" for n in self.notes]
         tables = []
         if len(focus):
@@ -114,6 +124,7 @@ def recommend(
     seed: int = 0,
     as_of: Any = None,
     drivers: Any = "fit",
+    backtest: bool = True,
 ) -> Recommendation:
     """Run the whole chain: panel, drivers, personal-best goals, projected revenue.
 
@@ -140,6 +151,10 @@ def recommend(
         ``"fit"`` fits :func:`salesgoals.fit_drivers` on the panel; pass a
         fitted DriverResult to reuse one, or None to set goals without
         priorities.
+    backtest : bool, default=True
+        Also run :func:`salesgoals.backtest_goals` (same settings, no driver
+        refit) so the summary can show how honest the stated odds were on this
+        team's own history; skipped with a note when the history is too short.
 
     Returns
     -------
@@ -176,7 +191,7 @@ def recommend(
     from salesgoals.drivers import fit_drivers
 
     if not (isinstance(drivers, str) and drivers == "fit"):
-        return _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed)
+        return _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed, backtest)
     drivers = None
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -190,17 +205,25 @@ def recommend(
     except (InsufficientDataError, SalesgoalsError) as exc:
         notes.append(f"no driver model ({exc}); goals are set without priorities.")
         warnings.warn(f"recommend: no driver model could be fitted: {exc}", UnreliableEstimateWarning, stacklevel=2)
-    return _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed)
+    return _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed, backtest)
 
 
-def _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed) -> Recommendation:
+def _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed, backtest) -> Recommendation:
     plan = personal_best_goals(panel, drivers, as_of=as_of, horizon=horizon)
     if plan.excluded_reps:
         notes.append(f"{len(plan.excluded_reps)} rep(s) whose history ended before {plan.as_of} get no goals: "
                      f"{', '.join(plan.excluded_reps[:5])}{' ...' if len(plan.excluded_reps) > 5 else ''}.")  # fmt: skip
     proj = project_targets(plan, level=level, n_sims=n_sims, seed=seed)
     table = _assemble(plan, proj)
-    return Recommendation(table, plan, proj, drivers, panel, notes)
+    bt = None
+    if backtest:
+        from salesgoals.backtest import backtest_goals
+
+        try:
+            bt = backtest_goals(panel, drivers, horizon=plan.horizon, level=level, n_sims=min(int(n_sims), 500), seed=seed)
+        except InsufficientDataError as exc:
+            notes.append(f"no backtest of the stated odds: {exc}")
+    return Recommendation(table, plan, proj, drivers, panel, notes, bt)
 
 
 def _assemble(plan: GoalPlan, proj: TargetProjection) -> pd.DataFrame:

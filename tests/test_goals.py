@@ -238,3 +238,12 @@ def test_plot(plan):
     plt.close("all")
     with pytest.raises(ValueError, match="no rep"):
         plan.plot("Nobody")
+
+
+def test_stretch_by_odds(sim_panel):
+    """stretch="odds": the stretch goal sits at the stated stretch odds instead of the personal best."""
+    t = sg.personal_best_goals(sim_panel, stretch="odds").table
+    assert abs(t["p_stretch"].median() - 0.45) < 0.08
+    assert (t["goal_clear"] < t["goal_stretch"]).all() and (t["goal_stretch"] < t["goal_extraordinary"]).all()
+    with pytest.raises(ValueError, match="stretch must be"):
+        sg.personal_best_goals(sim_panel, stretch="moon")

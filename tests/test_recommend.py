@@ -24,6 +24,7 @@ def small():
 
 
 def run(acts, deals, roster=None, **kw):
+    kw.setdefault("backtest", False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return sg.recommend(acts, deals, roster, n_sims=300, **kw)
@@ -31,7 +32,7 @@ def run(acts, deals, roster=None, **kw):
 
 @pytest.fixture(scope="module")
 def rec(small):
-    return run(small.activities, small.deals, small.roster)
+    return run(small.activities, small.deals, small.roster, backtest=True)
 
 
 def test_contract(rec, small):
@@ -45,6 +46,7 @@ def test_contract(rec, small):
     assert (t["revenue_low"] <= t["projected_revenue_clear"]).all() and (t["projected_revenue_clear"] <= t["revenue_high"]).all()
     assert t.groupby("rep")["priority"].max().between(0, 3).all()
     assert "Goal recommendations" in str(rec.summary()) and "Recommendation(" in repr(rec)
+    assert rec.backtest is not None and "Backtest on this history" in str(rec.summary())
 
 
 def test_csv_is_byte_identical(small, rec, tmp_path):
@@ -98,7 +100,8 @@ def test_single_period_of_data_does_not_crash(small):
     acts = small.activities[small.activities["timestamp"] < start + pd.Timedelta(days=7)]
     deals = small.deals[(small.deals["created"] < start + pd.Timedelta(days=7)) & (small.deals["created"] >= start)]
     deals = deals.assign(status="open", closed=pd.NaT)  # nothing closed yet: one week of history in all
-    res = run(acts, deals)
+    res = run(acts, deals, backtest=True)
+    assert any("no backtest" in n for n in res.notes)
     assert np.isfinite(res.table.select_dtypes("number").to_numpy(float)).all()
     assert res.drivers is None and any("no driver model" in n for n in res.notes)
     assert res.table["flags"].str.contains("short_history").all()
