@@ -807,7 +807,8 @@ def to_pipedrive(
           it was in when it closed, so only ``Deal - Status`` tells the result.
         * ``activities``: ``Activity - ID``, ``Activity - Subject``,
           ``Activity - Type``, ``Activity - Due date``, ``Activity - Due time``,
-          ``Activity - Duration`` (``HH:MM``), ``Activity - Done``,
+          ``Activity - Duration`` (``HH:MM``), ``Activity - Done`` (``Done``;
+          ``Undone`` for a meeting that did not take place),
           ``Activity - Assigned to user``, ``Activity - Organization``,
           ``Activity - Deal`` (deal title), ``Deal - ID``.
 
@@ -864,6 +865,8 @@ def to_pipedrive(
     opp = pd.DataFrame({"deal_id": _col(acts, "deal_id"), "account": _col(acts, "account")})
     deal_title = _deal_names(opp.assign(pipeline="Pipeline")).where(_text(opp["deal_id"]) != "", "")
     mins = pd.to_numeric(_col(acts, "duration_min"), errors="coerce")
+    # a meeting that did not happen stays "Undone" in Pipedrive; everything logged is "Done"
+    missed = ((atype == "meeting") & _text(_col(acts, "outcome")).isin(["no_show", "canceled"])).to_numpy()
     return pd.DataFrame(
         {
             "Activity - ID": _numeric_ids(_col(acts, "activity_id"), 0),
@@ -872,7 +875,7 @@ def to_pipedrive(
             "Activity - Due date": _fmt_dates(ts, "dmy_dot"),
             "Activity - Due time": _z(ts.dt.hour.astype("Int64")) + ":" + _z(ts.dt.minute.astype("Int64")),
             "Activity - Duration": _fmt_clock(mins.where(mins > 0), seconds=False),
-            "Activity - Done": "Done",
+            "Activity - Done": pd.Series(np.where(missed, "Undone", "Done"), dtype=object),
             "Activity - Assigned to user": _text(acts["rep"]),
             "Activity - Organization": company,
             "Activity - Deal": deal_title.astype(object),

@@ -393,6 +393,15 @@ def test_loaded_quality_outcomes_match(loaded, all_sims, vendor):
     np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-9)
 
 
+@pytest.mark.parametrize("vendor", ["hubspot", "salesforce", "pipedrive"])
+def test_loaded_held_meetings_per_rep_match(loaded, all_sims, vendor):
+    acts = loaded[vendor][0]
+    truth = _truth_activities(all_sims, vendor)
+    got = acts[(acts["activity_type"] == "meeting") & (acts["outcome"] == "held")].groupby("rep").size()
+    want = truth[(truth["activity_type"] == "meeting") & (truth["outcome"] == "held")].groupby("rep").size()
+    pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_names=False, check_index_type=False)
+
+
 @pytest.mark.parametrize("vendor", WITH_CONNECTED)
 def test_loaded_connected_calls_per_rep_match(loaded, all_sims, vendor):
     acts = loaded[vendor][0]

@@ -186,8 +186,9 @@ def write_repo_samples(out: Path, *, compresslevel: int = 9) -> list[dict]:
     ex.write_export(table, out / "pipedrive_activities_eu.csv", sep=";")
     rows.append(_entry("pipedrive_activities_eu.csv", "pipedrive", "activities", len(table),
                        "Pipedrive activities export, European locale: ';' delimiter, 'Activity - Due date' d.m.Y "
-                       "+ 'Activity - Due time', 'Activity - Assigned to user'; no call outcomes (Pipedrive has "
-                       "no standard field for them).", "pipedrive"))  # fmt: skip
+                       "+ 'Activity - Due time', 'Activity - Assigned to user'; 'Activity - Done' Done, or Undone for "
+                       "meetings that did not take place; no call outcomes (Pipedrive has no standard field for them).",
+                       "pipedrive"))  # fmt: skip
     table = ex.to_pipedrive(sim.deals, kind="deals", currency="EUR")
     ex.write_export(table, out / "pipedrive_deals_eu.csv", sep=";")
     rows.append(_entry("pipedrive_deals_eu.csv", "pipedrive", "deals", len(table),
