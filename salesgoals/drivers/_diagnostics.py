@@ -33,11 +33,13 @@ LEADS_ALPHA = 0.01
 
 
 def usable_regressors(prep: _Prepared, acts: list[str], quality_of: dict[str, str], messages: list[str],
-                      notes: list[str]) -> tuple[list[str], dict[str, str]]:  # fmt: skip
+                      notes: list[str]) -> tuple[list[str], dict[str, str], dict[str, np.ndarray]]:  # fmt: skip
     """Drop activities with no variation within rep and period, and quality metrics that add nothing.
 
     A quality metric is kept only when it varies within rep and period and is
-    not (nearly) a copy of its activity (every call connected, say).
+    not (nearly) a copy of its activity (every call connected, say).  Also
+    returns the within (rep- and period-demeaned) columns, reused by
+    :func:`support_checks`.
     """
     cols = [*acts, *quality_of.values()]
     design = _Design(prep.rep, prep.period, len(prep.reps), len(prep.periods))
@@ -66,7 +68,8 @@ def usable_regressors(prep: _Prepared, acts: list[str], quality_of: dict[str, st
             notes.append(f"{m} moves one-for-one with {a}; the quality term is left out.")
             continue
         q_keep[a] = m
-    return keep, q_keep
+    within = {c: W[:, j] for j, c in enumerate(cols)}
+    return keep, q_keep, within
 
 
 def cap_lag(prep: _Prepared, max_lag: int, notes: list[str]) -> int:
@@ -79,7 +82,14 @@ def cap_lag(prep: _Prepared, max_lag: int, notes: list[str]) -> int:
     return cap
 
 
-def support_checks(prep: _Prepared, acts: list[str], messages: list[str]) -> pd.DataFrame:
+def support_checks(prep: _Prepared, acts: list[str], within: dict[str, np.ndarray], messages: list[str]) -> pd.DataFrame:
+    """Can the data support confident answers?  One row per check; failures are added to ``messages``.
+
+    Checks: number of reps (>= :data:`MIN_REPS`), periods per rep (>=
+    :data:`MIN_PERIODS`), the largest share of an activity logged by one rep
+    (<= :data:`MAX_REP_SHARE`) and the within-rep, within-period correlation
+    of every pair of activities (<= :data:`MAX_COLLINEARITY`).
+    """
     rows = []
     n_reps = len(prep.reps)
     per_rep = np.bincount(prep.rep).mean() if len(prep.rep) else 0.0
@@ -93,9 +103,8 @@ def support_checks(prep: _Prepared, acts: list[str], messages: list[str]) -> pd.
     for a, s, j in zip(acts, shares, np.argmax(totals, axis=0)):
         rows.append((f"top_rep_share:{a}", float(s), MAX_REP_SHARE, s <= MAX_REP_SHARE,
                      f"one rep ({prep.reps[j]}) logs {s:.0%} of all {a} activity: its effect mostly describes that rep."))
-    design = _Design(prep.rep, prep.period, len(prep.reps), len(prep.periods))
     if len(acts) > 1:
-        W = _two_way_demean(design, prep.frame[acts].to_numpy(dtype=float))
+        W = np.column_stack([within[a] for a in acts])
         sd = W.std(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             corr = np.corrcoef(W, rowvar=False) if (sd > 0).all() else np.zeros((len(acts), len(acts)))

@@ -8,6 +8,7 @@ columns are built and no per-row Python loop runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -21,26 +22,64 @@ from salesgoals.panel import activity_columns
 
 @dataclass
 class _Design:
-    """Index structure of a panel sorted by rep then period (rows contiguous per rep)."""
+    """Index structure of a panel sorted by rep then period (rows contiguous per rep).
+
+    The sparse period indicator and the factorised period Gram matrix are
+    computed once per design and reused by every column demeaned with it.
+    """
 
     rep: np.ndarray  # int codes 0..G-1, non-decreasing
     period: np.ndarray  # int codes 0..T-1
     n_reps: int
     n_periods: int
 
-    @property
+    @cached_property
     def starts(self) -> np.ndarray:
         return np.flatnonzero(np.r_[True, self.rep[1:] != self.rep[:-1]])
+
+    @cached_property
+    def rep_counts(self) -> np.ndarray:
+        return np.diff(np.r_[self.starts, self.rep.size])
+
+    @cached_property
+    def period_indicator(self) -> sp.csr_matrix:
+        n = self.rep.size
+        return sp.csr_matrix((np.ones(n), (self.period, np.arange(n))), shape=(self.n_periods, n))
+
+    @cached_property
+    def period_gram(self):
+        """``A = D_T' M_R D_T`` and its Cholesky factor on the leading (T-1) block (None if singular)."""
+        A = _period_gram(self)
+        if A.shape[0] <= 1:
+            return A, None
+        try:
+            return A, scipy.linalg.cho_factor(A[:-1, :-1], check_finite=False)
+        except np.linalg.LinAlgError:  # reps and periods fall into disconnected groups
+            return A, None
+
+    def solve_period(self, C: np.ndarray) -> np.ndarray:
+        """Solve ``A G = C`` (A has rank T - 1: the rep-demeaned period indicators sum to zero).
+
+        Dropping the last period spans the same space, so a Cholesky solve on
+        the leading block suffices; when the panel splits into disconnected
+        groups a minimum-norm least-squares solve gives the same projection.
+        """
+        A, cho = self.period_gram
+        G = np.zeros_like(C)
+        if A.shape[0] <= 1:
+            return G
+        if cho is None:
+            return np.linalg.lstsq(A, C, rcond=None)[0]
+        G[:-1] = scipy.linalg.cho_solve(cho, C[:-1], check_finite=False)
+        return G
 
 
 def _rep_means(design: _Design, M: np.ndarray) -> np.ndarray:
     """Per-rep column means (G x p); rows must be grouped by rep."""
-    sums = np.add.reduceat(M, design.starts, axis=0)
-    counts = np.diff(np.r_[design.starts, M.shape[0]])
-    return sums / counts[:, None]
+    return np.add.reduceat(M, design.starts, axis=0) / design.rep_counts[:, None]
 
 
-def _two_way_demean(design: _Design, M: np.ndarray) -> np.ndarray:
+def _two_way_demean(design: _Design, M: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
     """Remove rep and period fixed effects from every column of ``M`` exactly.
 
     Frisch-Waugh-Lovell in two steps, without dummy columns or iteration:
@@ -50,49 +89,33 @@ def _two_way_demean(design: _Design, M: np.ndarray) -> np.ndarray:
     ``A = D_T' M_R D_T = diag(n_t) - B' diag(1/n_r) B`` and
     ``M_RT M = M_R M - M_R D_T A^+ D_T' M_R M``.
     This is exact for unbalanced panels (reps joining and leaving) and costs a
-    few passes over the data, O(N p) plus O(T^3).
+    few passes over the data, O(N p) plus O(T^3) once per design.  With
+    ``overwrite`` a float64 ``M`` is demeaned in place.
     """
     M = np.asarray(M, dtype=float)
     squeeze = M.ndim == 1
     if squeeze:
         M = M[:, None]
-    n = M.shape[0]
-    rep_idx = design.rep
-    Mr = M - _rep_means(design, M)[rep_idx]
-    D = sp.csr_matrix((np.ones(n), (design.period, np.arange(n))), shape=(design.n_periods, n))
-    C = np.asarray(D @ Mr)  # T x p: period sums of rep-demeaned data
-    G = _solve_period_gram(_period_gram(design), C)
-    Gt = G[design.period]
-    out = Mr - (Gt - _rep_means(design, Gt)[rep_idx])
-    return out[:, 0] if squeeze else out
-
-
-def _solve_period_gram(A: np.ndarray, C: np.ndarray) -> np.ndarray:
-    """Solve ``A G = C`` for the T x T period Gram matrix, which has rank T - 1.
-
-    The rep-demeaned period indicators sum to zero, so dropping the last one
-    spans the same space: a Cholesky solve on the leading (T-1) block.  When
-    reps and periods split into disconnected groups the block is singular too
-    and a minimum-norm least-squares solve is used instead (same projection).
-    """
-    T = A.shape[0]
-    G = np.zeros_like(C)
-    if T <= 1:
-        return G
-    try:
-        cho = scipy.linalg.cho_factor(A[:-1, :-1], check_finite=False)
-        G[:-1] = scipy.linalg.cho_solve(cho, C[:-1], check_finite=False)
-    except np.linalg.LinAlgError:
-        G = np.linalg.lstsq(A, C, rcond=None)[0]
-    return G
+    if not overwrite:
+        M = M.copy()
+    M -= _rep_means(design, M)[design.rep]
+    C = np.asarray(design.period_indicator @ M)  # T x p: period sums of rep-demeaned data
+    Gt = design.solve_period(C)[design.period]
+    Gt -= _rep_means(design, Gt)[design.rep]
+    M -= Gt
+    return M[:, 0] if squeeze else M
 
 
 def _period_gram(design: _Design) -> np.ndarray:
-    n = design.rep.size
-    B = sp.csr_matrix((np.ones(n), (design.rep, design.period)), shape=(design.n_reps, design.n_periods))
-    n_r = np.asarray(B.sum(axis=1)).ravel()
-    n_t = np.asarray(B.sum(axis=0)).ravel()
-    Bs = sp.diags(1.0 / np.sqrt(n_r)) @ B
+    """``diag(n_t) - B' diag(1/n_r) B`` with ``B`` the rep x period incidence matrix (dense BLAS when it fits)."""
+    n_r = design.rep_counts.astype(float)
+    n_t = np.bincount(design.period, minlength=design.n_periods).astype(float)
+    w = 1.0 / np.sqrt(n_r[design.rep])
+    if design.n_reps * design.n_periods <= 50_000_000:
+        Bs = np.zeros((design.n_reps, design.n_periods))
+        Bs[design.rep, design.period] = w
+        return np.diag(n_t) - Bs.T @ Bs
+    Bs = sp.csr_matrix((w, (design.rep, design.period)), shape=(design.n_reps, design.n_periods))
     return np.diag(n_t) - np.asarray((Bs.T @ Bs).todense())
 
 
@@ -292,54 +315,85 @@ class _LagFit:
     keep: np.ndarray
 
 
+def _history_mask(prep: _Prepared, need: int, lead: int = 0) -> np.ndarray:
+    """Rows with ``need`` earlier periods (and ``lead`` later ones) in the same consecutive run."""
+    keep = prep.pos >= need
+    if lead:
+        n = keep.size
+        idx = np.arange(n) + lead
+        ok = idx < n
+        ok[ok] &= prep.pos[idx[ok]] == prep.pos[ok] + lead
+        keep &= ok
+    return keep
+
+
+def _stacked(prep: _Prepared, y: np.ndarray, regs: list[str], lags: range, keep: np.ndarray,
+             extra: dict[str, np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
+    """``[y, x_{k,t-l} ...]`` for the kept rows only, one float64 matrix (no NaN intermediates)."""
+    idx = np.flatnonzero(keep)
+    series = [prep.frame[a].to_numpy(dtype=float) for a in regs] + list((extra or {}).values())
+    Z = np.empty((idx.size, 1 + len(series) * len(lags)))
+    Z[:, 0] = y[idx]
+    j = 1
+    for v in series:
+        for lag in lags:
+            Z[:, j] = v[idx - lag]
+            j += 1
+    return Z
+
+
+def _lag_combination(prep: _Prepared, regs: list[str], lags: range, keep: np.ndarray, coef: np.ndarray,
+                     extra: dict[str, np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
+    """``sum_k sum_l coef[k, l] x_{k,t-l}`` on the kept rows, from the raw series (no lag matrix)."""
+    idx = np.flatnonzero(keep)
+    series = [prep.frame[a].to_numpy(dtype=float) for a in regs] + list((extra or {}).values())
+    out = np.zeros(idx.size)
+    for k, v in enumerate(series):
+        for j, lag in enumerate(lags):
+            out += coef[k, j] * v[idx - lag]
+    return out
+
+
 def _fit_lags(prep: _Prepared, acts: list[str], y: np.ndarray, L: int, *, sample_lag: int | None = None,
               extra: dict[str, np.ndarray] | None = None, lead: int = 0) -> _LagFit:  # fmt: skip
     """Fit the FE distributed-lag model with lags 0..L (optionally leads) on rows with full history."""
     lags = range(-lead, L + 1)
-    X, names = _lag_matrix(prep, acts, lags, extra)
     need = L if sample_lag is None else max(L, sample_lag)
-    keep = (prep.pos >= need) & np.isfinite(X).all(axis=1) & np.isfinite(y)
-    if keep.sum() < X.shape[1] + 2:
-        raise InsufficientDataError(
-            f"fit_drivers: only {int(keep.sum()):,} rep-periods have {need} periods of history; too few to "
-            f"estimate {X.shape[1]} lag coefficients. Use fewer lags (lags=0 or max_lag smaller) or a finer freq."
-        )
-    design = _subset_design(prep, keep)
-    Xk, yk = X[keep], y[keep]
-    Z = _two_way_demean(design, np.column_stack([yk, Xk]))
-    yd, Xd = Z[:, 0], Z[:, 1:]
-    ols = _ols_clustered(design, Xd, yd, n_absorbed=design.n_periods)
+    keep = _history_mask(prep, need, lead) & np.isfinite(y)
     K = len(acts) + (len(extra) if extra else 0)
     width = len(lags)
+    if keep.sum() < K * width + 2:
+        raise InsufficientDataError(
+            f"fit_drivers: only {int(keep.sum()):,} rep-periods have {need} periods of history; too few to "
+            f"estimate {K * width} lag coefficients. Use fewer lags (lags=0 or max_lag smaller) or a finer freq."
+        )
+    design = _subset_design(prep, keep)
+    Z = _stacked(prep, y, acts, lags, keep, extra)
+    Zd = _two_way_demean(design, Z, overwrite=True)  # in place: no second copy of a 1M-row matrix
+    yd, Xd = Zd[:, 0], Zd[:, 1:]
+    ols = _ols_clustered(design, Xd, yd, n_absorbed=design.n_periods)
     coef = ols.coef.reshape(K, width)
     sel = np.zeros((K, K * width))
     for k in range(K):
-        sel[k, k * width + lead :(k + 1) * width] = 1.0  # sum over lags >= 0 only
+        sel[k, k * width + lead : (k + 1) * width] = 1.0  # sum over lags >= 0 only
     sums = sel @ ols.coef
     sums_vcov = sel @ ols.vcov @ sel.T
     sums_se = np.sqrt(np.clip(np.diag(sums_vcov), 0, None))
-    # recover fixed effects: y - Xb = a_i + g_t + e; alternate two passes (exact after convergence)
-    r = yk - Xk @ ols.coef
-    a = np.zeros(design.n_reps)
-    g = np.zeros(design.n_periods)
-    cnt_r = np.bincount(design.rep, minlength=design.n_reps)
-    cnt_t = np.bincount(design.period, minlength=design.n_periods)
-    for _ in range(200):
-        a_new = np.bincount(design.rep, r - g[design.period], design.n_reps) / np.maximum(cnt_r, 1)
-        g_new = np.bincount(design.period, r - a_new[design.rep], design.n_periods) / np.maximum(cnt_t, 1)
-        done = np.max(np.abs(a_new - a), initial=0) + np.max(np.abs(g_new - g), initial=0) < 1e-10
-        a, g = a_new, g_new
-        if done:
-            break
-    intercept = float(g.mean())
+    # fixed effects, exactly: r = y - Xb = a_i + g_t + e with e orthogonal to both sets of dummies,
+    # so g solves the same period normal equations (A g = D_T' M_R r) and a_i is the rep mean of r - g_t
+    r = y[keep] - _lag_combination(prep, acts, lags, keep, coef, extra)
+    r_rep = r - _rep_means(design, r[:, None])[design.rep, 0]
+    g = design.solve_period(np.asarray(design.period_indicator @ r_rep[:, None]))[:, 0]
+    a = _rep_means(design, (r - g[design.period])[:, None])[:, 0]
+    intercept = float(g.mean())  # prediction = a_i + intercept + g_t + Xb with the period effects centred
     g = g - intercept
     rep_labels = prep.reps[np.unique(prep.rep[keep])]
     per_labels = prep.periods[np.unique(prep.period[keep])]
     return _LagFit(
         acts=list(acts) + list(extra or {}), n_lags=L, coef=coef, vcov=ols.vcov, sums=sums, sums_vcov=sums_vcov,
-        sums_se=sums_se,
-        rep_fe=pd.Series(a, index=rep_labels), period_fe=pd.Series(g, index=per_labels), intercept=intercept,
-        n_obs=int(keep.sum()), n_reps=design.n_reps, n_periods=design.n_periods, rss=ols.rss, ols=ols, keep=keep,
+        sums_se=sums_se, rep_fe=pd.Series(a, index=rep_labels), period_fe=pd.Series(g, index=per_labels),
+        intercept=intercept, n_obs=int(keep.sum()), n_reps=design.n_reps, n_periods=design.n_periods, rss=ols.rss,
+        ols=ols, keep=keep,
     )  # fmt: skip
 
 
@@ -353,28 +407,27 @@ def _select_lag(prep: _Prepared, acts: list[str], y: np.ndarray, max_lag: int,
     penalty drops late, small lags (measured on the simulator: BIC keeps lags
     0..1 of a 0..3 meeting profile and loses a quarter of the effect).
 
-    Returns the chosen L and a table ``n_lags, n_params, rss, aic, bic``.
+    One demeaning of all ``K (max_lag + 1)`` columns; every candidate is then
+    a solve on a sub-block of the same cross-product matrix.
+
+    Returns the chosen L and a table ``n_lags, n_params, rss, aic, bic, chosen``.
     """
-    X, _ = _lag_matrix(prep, acts, range(0, max_lag + 1))
-    keep = (prep.pos >= max_lag) & np.isfinite(X).all(axis=1)
-    if keep.sum() < X.shape[1] + 10:
+    keep = _history_mask(prep, max_lag) & np.isfinite(y)
+    K, W = len(acts), max_lag + 1
+    if keep.sum() < K * W + 10:
         raise InsufficientDataError(
             f"fit_drivers: only {int(keep.sum()):,} rep-periods have {max_lag} periods of history, too few to "
             f"choose among lags 0..{max_lag}. Pass a smaller max_lag or a fixed lags=."
         )
     design = _subset_design(prep, keep)
-    Z = _two_way_demean(design, np.column_stack([y[keep], X[keep]]))
-    yd, Xd = Z[:, 0], Z[:, 1:]
-    K, W = len(acts), max_lag + 1
-    n = yd.size
+    Z = _two_way_demean(design, _stacked(prep, y, acts, range(0, W), keep), overwrite=True)
+    cross = Z.T @ Z
+    yty, xty, gram = float(cross[0, 0]), cross[1:, 0], cross[1:, 1:]
+    n = Z.shape[0]
     rows = []
-    gram = Xd.T @ Xd
-    xty = Xd.T @ yd
-    yty = float(yd @ yd)
     for L in range(0, max_lag + 1):
         idx = np.concatenate([np.arange(k * W, k * W + L + 1) for k in range(K)])
-        g = gram[np.ix_(idx, idx)]
-        b = np.linalg.lstsq(g, xty[idx], rcond=None)[0]
+        b = np.linalg.lstsq(gram[np.ix_(idx, idx)], xty[idx], rcond=None)[0]
         rss = max(yty - float(xty[idx] @ b), 1e-300)
         p = idx.size
         ll = n * np.log(rss / n)

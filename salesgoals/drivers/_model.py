@@ -194,10 +194,11 @@ class DriverModel(BaseEstimator):
         quality_of = {}
         if self.quality:
             quality_of = {a: m for m, (a, _) in QUALITY_METRICS.items() if a in acts and m in panel.columns}
-        acts, quality_of = usable_regressors(prep, acts, quality_of, messages, notes)
+        acts, quality_of, within = usable_regressors(prep, acts, quality_of, messages, notes)
         regressors = [*acts, *quality_of.values()]
         y = prep.frame[y_col].to_numpy(dtype=float)
-        checks = support_checks(prep, acts, messages)
+        checks = support_checks(prep, acts, within, messages)
+        del within
 
         # ------------------------------------------------------- lag length
         if self.lags is not None:
