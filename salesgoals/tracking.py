@@ -123,6 +123,9 @@ def _read_goals(goals: Any, func: str) -> tuple[pd.DataFrame, str]:
 
 
 def _split_inputs(data: Any, func: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """``(activities or panel, deals)``; a panel is recognised by its ``period`` column."""
+    if isinstance(data, pd.DataFrame) and "period" in data.columns and "rep" in data.columns:
+        return data, None
     if isinstance(data, (tuple, list)):
         if len(data) != 2:
             raise TypeError(f"{func}: pass activities, or a pair (activities, deals); got {len(data)} items.")
@@ -135,7 +138,7 @@ def _split_inputs(data: Any, func: str) -> tuple[pd.DataFrame, pd.DataFrame | No
     if missing:
         raise SchemaError(
             f"{func}: activities are missing {', '.join(map(repr, missing))} (found {', '.join(map(str, acts.columns))}). "
-            "Track from the activity log (load_activities), not from a panel: landmarks need the day of each activity."
+            "Pass the activity log (load_activities), a (activities, deals) pair, or a panel from build_panel()."
         )
     return acts, deals
 
@@ -156,8 +159,21 @@ def _period_bounds(day: np.datetime64, period: str) -> tuple[np.datetime64, np.d
     return np.datetime64(p.start_time.date(), "D"), np.datetime64(p.end_time.date(), "D")
 
 
+def _is_panel(frame: pd.DataFrame) -> bool:
+    return "period" in frame.columns
+
+
 def _counts(acts: pd.DataFrame, deals: pd.DataFrame | None, lo, hi, metrics: Sequence[str]) -> pd.DataFrame:
-    """Count each metric per rep over the days ``lo..hi`` (inclusive): long frame rep, activity, actual."""
+    """Count each metric per rep over the days ``lo..hi`` (inclusive): long frame rep, activity, actual.
+
+    From a panel: the row of the period starting at ``lo`` (a panel counts whole periods, up to its export date).
+    """
+    if _is_panel(acts):
+        rows = acts.loc[acts["period"].dt.start_time.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]") == lo]
+        cols = [m for m in metrics if m in rows.columns]
+        long = rows.melt(id_vars=["rep"], value_vars=cols, var_name="activity", value_name="actual")
+        long["rep"] = long["rep"].astype(str)
+        return long.groupby(["rep", "activity"], sort=True)["actual"].sum().reset_index()
     day = _days(acts["timestamp"])
     inside = (day >= lo) & (day <= hi)
     a = acts.loc[inside]
@@ -322,8 +338,11 @@ def _rollup(t: pd.DataFrame, by: str, n_r: int) -> pd.DataFrame:
 
 def _leader_goals(acts: pd.DataFrame, goals: pd.DataFrame, roster: pd.DataFrame | None) -> pd.DataFrame:
     """Default leader goals: coaching sessions per team member per week, when coaching is logged."""
-    types = acts["activity_type"].astype(str).str.lower()
-    present = [c for c in COACHING_TYPES if (types == c).any()]
+    if _is_panel(acts):
+        present = [c for c in COACHING_TYPES if c in acts.columns and acts[c].sum() > 0]
+    else:
+        types = acts["activity_type"].astype(str).str.lower()
+        present = [c for c in COACHING_TYPES if (types == c).any()]
     if not present:
         return goals.iloc[0:0]
     src = roster if roster is not None and "manager" in roster.columns else goals if "manager" in goals.columns else None
@@ -362,7 +381,11 @@ def track(
     ----------
     panel_or_exports : DataFrame or (activities, deals)
         The canonical activity log (:func:`salesgoals.load_activities`), or a
-        pair with the deals to track ``deals_created`` / ``deals_won`` goals.
+        pair with the deals to track ``deals_created`` / ``deals_won`` goals,
+        or a panel (:func:`salesgoals.build_panel`, same grain as ``period``):
+        a panel holds whole-period counts, so its last period counts up to the
+        export date, which should then be ``as_of`` (the default is the end of
+        its last period).
     goals : GoalPlan, DataFrame or path
         From :func:`salesgoals.personal_best_goals` or its CSV (needs ``rep,
         activity, goal_clear, goal_stretch, goal_extraordinary``; uses
@@ -444,7 +467,14 @@ def track(
         g[col] = g[col].astype(object).where(g[col].notna(), UNASSIGNED).astype(str)
     hol = np.array([np.datetime64(pd.Timestamp(h).date(), "D") for h in holidays], dtype="datetime64[D]")
 
-    day = np.datetime64(pd.Timestamp(as_of).date(), "D") if as_of is not None else _days(acts["timestamp"]).max()
+    if _is_panel(acts):
+        pfreq = acts.attrs.get("freq") or acts["period"].iloc[0].freqstr[:1]
+        if pfreq != period:
+            raise ValueError(
+                f"track: the panel has freq={pfreq!r} but period={period!r}; a panel only gives whole-period "
+                f"counts, so track it with period={pfreq!r} or pass the activity log."
+            )
+    day = _as_of_day(acts, as_of)
     lo, hi = _period_bounds(day, period)
     N = _busdays(lo, hi, hol)
     n_e = _busdays(lo, min(day, hi), hol)
@@ -586,6 +616,8 @@ def _as_of_day(data: Any, as_of) -> np.datetime64:
     acts, _ = _split_inputs(data, "review")
     if as_of is not None:
         return np.datetime64(pd.Timestamp(as_of).date(), "D")
+    if _is_panel(acts):
+        return np.datetime64(acts["period"].max().end_time.date(), "D")
     return _days(acts["timestamp"]).max()
 
 

@@ -216,11 +216,21 @@ def test_errors(small, goals):
         track(acts, goals, period="D")
     with pytest.raises(ValueError, match="tier must be one of"):
         track(acts, goals, tier="gold")
-    with pytest.raises(SchemaError, match="not from a panel"):
-        track(small.panel(), goals)
+    with pytest.raises(SchemaError, match="activities are missing 'timestamp'"):
+        track(acts.drop(columns="timestamp"), goals)
     with pytest.raises(TypeError, match="goals must be a GoalPlan"):
         track(acts, 42)
     with pytest.raises(TypeError, match="pair"):
         track((acts, small.deals, small.roster), goals)
     with pytest.raises(SchemaError, match="canonical deals"):
         quarterly_review(acts, annual_target=1.0)
+
+
+def test_panel_input_matches_activity_log(small, goals):
+    panel = small.panel("W")
+    end = pd.Timestamp("2024-05-19")  # a whole week: the panel row equals the log's count
+    from_panel = track(panel, goals, as_of=end).table
+    from_log = track((small.activities, small.deals), goals, as_of=end).table
+    pd.testing.assert_frame_equal(from_panel, from_log)
+    with pytest.raises(ValueError, match="whole-period counts"):
+        track(panel, goals, period="M")
