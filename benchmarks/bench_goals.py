@@ -18,7 +18,9 @@ import salesgoals as sg
 def main(n_reps: int = 1000, n_weeks: int = 104) -> None:
     t0 = time.perf_counter()
     sim = sg.simulate.make_crm_data(n_reps=n_reps, n_weeks=n_weeks, seed=0)
-    print(f"simulate {n_reps} reps x {n_weeks} weeks: {time.perf_counter() - t0:6.2f} s ({len(sim.activities):,} activities)")
+    print(
+        f"simulate {n_reps} reps x {n_weeks} weeks: {time.perf_counter() - t0:6.2f} s ({len(sim.activities):,} activities)"
+    )
     timings = {}
 
     def timed(name, fn):
@@ -28,7 +30,9 @@ def main(n_reps: int = 1000, n_weeks: int = 104) -> None:
         print(f"{name:<22} {timings[name]:6.2f} s")
         return out
 
-    panel = timed("build_panel", lambda: sg.build_panel(sim.activities, sim.deals, roster=sim.roster))
+    panel = timed(
+        "build_panel", lambda: sg.build_panel(sim.activities, sim.deals, roster=sim.roster)
+    )
     plan = timed("personal_best_goals", lambda: sg.personal_best_goals(panel))
     proj = timed("project_targets", lambda: sg.project_targets(plan, n_sims=2000))
     total = proj.rollup(None).set_index("scenario").loc["current", "revenue"]

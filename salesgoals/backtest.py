@@ -29,7 +29,14 @@ import numpy as np
 import pandas as pd
 
 from salesgoals.errors import InsufficientDataError
-from salesgoals.goals import SEASON_LENGTH, TIERS, Summary, _check_panel, horizon_periods, personal_best_goals
+from salesgoals.goals import (
+    SEASON_LENGTH,
+    TIERS,
+    Summary,
+    _check_panel,
+    horizon_periods,
+    personal_best_goals,
+)
 from salesgoals.targets import project_targets
 
 __all__ = ["backtest_goals", "GoalBacktest", "CALIBRATION_TOLERANCE"]
@@ -104,7 +111,11 @@ class GoalBacktest:
             f"{len(self.revenue):,} rep-horizons.",
             f"Tolerance for stated vs realised: {CALIBRATION_TOLERANCE:.0%} points.",
         ]
-        return Summary("Goal backtest", lines, [("Calibration", self.calibration.round(3)), ("Coverage", self.coverage.round(3))])
+        return Summary(
+            "Goal backtest",
+            lines,
+            [("Calibration", self.calibration.round(3)), ("Coverage", self.coverage.round(3))],
+        )
 
     def plot(self, *, ax=None):
         """Reliability diagram (see :func:`salesgoals.plotting.plot_calibration`)."""
@@ -183,13 +194,28 @@ def backtest_goals(
         future = panel[(panel["period"] > origin) & (panel["period"] <= origin + H)]
         t = plan.table
         fut = future[future["rep"].isin(t["rep"].unique())]
-        long = fut.melt(id_vars=["rep"], value_vars=list(t["activity"].unique()), var_name="activity", value_name="actual")
-        merged = long.merge(t[["rep", "activity", *[f"goal_{x}" for x in TIERS], *[f"p_{x}" for x in TIERS]]], on=["rep", "activity"])
+        long = fut.melt(
+            id_vars=["rep"],
+            value_vars=list(t["activity"].unique()),
+            var_name="activity",
+            value_name="actual",
+        )
+        merged = long.merge(
+            t[["rep", "activity", *[f"goal_{x}" for x in TIERS], *[f"p_{x}" for x in TIERS]]],
+            on=["rep", "activity"],
+        )
         for tier in TIERS:  # three tiers
-            merged[f"met_{tier}"] = merged["actual"].to_numpy(float) >= merged[f"goal_{tier}"].to_numpy(float)
+            merged[f"met_{tier}"] = merged["actual"].to_numpy(float) >= merged[
+                f"goal_{tier}"
+            ].to_numpy(float)
         g = merged.groupby(["rep", "activity"], sort=True)
-        agg = g.agg(n_periods=("actual", "size"), **{f"n_met_{x}": (f"met_{x}", "sum") for x in TIERS}).reset_index()
-        agg = agg.merge(t[["rep", "activity", *[f"goal_{x}" for x in TIERS], *[f"p_{x}" for x in TIERS]]], on=["rep", "activity"])
+        agg = g.agg(
+            n_periods=("actual", "size"), **{f"n_met_{x}": (f"met_{x}", "sum") for x in TIERS}
+        ).reset_index()
+        agg = agg.merge(
+            t[["rep", "activity", *[f"goal_{x}" for x in TIERS], *[f"p_{x}" for x in TIERS]]],
+            on=["rep", "activity"],
+        )
         for tier in TIERS:
             details.append(pd.DataFrame({
                 "origin": str(origin), "rep": agg["rep"], "activity": agg["activity"], "tier": tier,
@@ -233,7 +259,10 @@ def _calibrate(det: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     d = det.assign(w_stated=det["stated"] * det["n_periods"])
     g = d.groupby([*keys, "tier"], sort=False)
     out = g.agg(
-        w_stated=("w_stated", "sum"), n_met=("n_met", "sum"), n_periods=("n_periods", "sum"), n_goals=("rep", "size")
+        w_stated=("w_stated", "sum"),
+        n_met=("n_met", "sum"),
+        n_periods=("n_periods", "sum"),
+        n_goals=("rep", "size"),
     ).reset_index()
     out["stated"] = out["w_stated"] / out["n_periods"]
     out["realised"] = out["n_met"] / out["n_periods"]
@@ -241,18 +270,33 @@ def _calibrate(det: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     out["within_tolerance"] = out["difference"].abs() <= CALIBRATION_TOLERANCE
     out["_t"] = out["tier"].map({t: i for i, t in enumerate(TIERS)})
     out = out.sort_values([*keys, "_t"], kind="mergesort")
-    cols = [*keys, "tier", "stated", "realised", "difference", "n_goals", "n_periods", "within_tolerance"]
+    cols = [
+        *keys,
+        "tier",
+        "stated",
+        "realised",
+        "difference",
+        "n_goals",
+        "n_periods",
+        "within_tolerance",
+    ]
     return out[cols].reset_index(drop=True)
 
 
 def _reliability(det: pd.DataFrame) -> pd.DataFrame:
     b = np.digitize(det["stated"].to_numpy(float), RELIABILITY_BINS) - 1
     d = det.assign(bin=b, w_stated=det["stated"] * det["n_periods"])
-    g = d.groupby(["tier", "bin"], sort=False).agg(w_stated=("w_stated", "sum"), n_met=("n_met", "sum"), n_periods=("n_periods", "sum")).reset_index()
+    g = (
+        d.groupby(["tier", "bin"], sort=False)
+        .agg(w_stated=("w_stated", "sum"), n_met=("n_met", "sum"), n_periods=("n_periods", "sum"))
+        .reset_index()
+    )
     g["bin_low"] = RELIABILITY_BINS[g["bin"]]
     g["bin_high"] = np.minimum(RELIABILITY_BINS[g["bin"] + 1], 1.0)
     g["stated"] = g["w_stated"] / g["n_periods"]
     g["realised"] = g["n_met"] / g["n_periods"]
     g["_t"] = g["tier"].map({t: i for i, t in enumerate(TIERS)})
     g = g.sort_values(["_t", "bin"], kind="mergesort")
-    return g[["tier", "bin_low", "bin_high", "stated", "realised", "n_periods"]].reset_index(drop=True)
+    return g[["tier", "bin_low", "bin_high", "stated", "realised", "n_periods"]].reset_index(
+        drop=True
+    )

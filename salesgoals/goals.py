@@ -121,7 +121,12 @@ class Summary:
         Captioned tables.
     """
 
-    def __init__(self, title: str, lines: list[str] | None = None, tables: list[tuple[str, pd.DataFrame]] | None = None):
+    def __init__(
+        self,
+        title: str,
+        lines: list[str] | None = None,
+        tables: list[tuple[str, pd.DataFrame]] | None = None,
+    ):
         self.title = title
         self.lines = list(lines or [])
         self.tables = list(tables or [])
@@ -214,15 +219,23 @@ def horizon_periods(horizon: str | int, freq: str) -> int:
 
 def _check_panel(panel: Any, func: str) -> str:
     if not isinstance(panel, pd.DataFrame):
-        raise TypeError(f"{func}: panel must be a DataFrame from salesgoals.build_panel(); got {type(panel).__name__}.")
-    missing = [c for c in ("rep", "period", "deals_created", "deals_won", "won_revenue") if c not in panel.columns]
+        raise TypeError(
+            f"{func}: panel must be a DataFrame from salesgoals.build_panel(); got {type(panel).__name__}."
+        )
+    missing = [
+        c
+        for c in ("rep", "period", "deals_created", "deals_won", "won_revenue")
+        if c not in panel.columns
+    ]
     if missing:
         raise SchemaError(
             f"{func}: panel has no column(s) {', '.join(map(repr, missing))}; found {', '.join(map(str, panel.columns))}. "
             "Build it with salesgoals.build_panel(activities, deals)."
         )
     if len(panel) == 0:
-        raise DataQualityError(f"{func}: the panel is empty; there is no history to set goals from.")
+        raise DataQualityError(
+            f"{func}: the panel is empty; there is no history to set goals from."
+        )
     freq = panel.attrs.get("freq")
     if freq is None:
         freq = {"W": "W", "M": "M", "Q": "Q"}.get(str(panel["period"].dtype.freqstr)[:1], "W")
@@ -235,8 +248,14 @@ def _driver_tables(drivers: Any, metrics: list[str]) -> tuple[pd.DataFrame | Non
         return None, None
     eff = getattr(drivers, "effects", None)
     outcome = getattr(drivers, "outcome", None)
-    if not isinstance(eff, pd.DataFrame) or "activity" not in eff.columns or "effect" not in eff.columns:
-        raise TypeError("personal_best_goals: drivers must be a DriverResult from salesgoals.fit_drivers().")
+    if (
+        not isinstance(eff, pd.DataFrame)
+        or "activity" not in eff.columns
+        or "effect" not in eff.columns
+    ):
+        raise TypeError(
+            "personal_best_goals: drivers must be a DriverResult from salesgoals.fit_drivers()."
+        )
     if outcome not in _OUTCOME_TO_REVENUE:
         raise ValueError(
             f"personal_best_goals: drivers were fitted to outcome {outcome!r}; need one of "
@@ -302,7 +321,11 @@ class GoalPlan:
     def focus(self) -> pd.DataFrame:
         """Only the priority rows (``priority`` 1-3), sorted by rep then priority."""
         t = self.table
-        return t[t["priority"] > 0].sort_values(["rep", "priority"], kind="mergesort").reset_index(drop=True)
+        return (
+            t[t["priority"] > 0]
+            .sort_values(["rep", "priority"], kind="mergesort")
+            .reset_index(drop=True)
+        )
 
     def summary(self) -> Summary:
         """Overview: reps, tier odds, the most common focus activities and flags."""
@@ -310,19 +333,27 @@ class GoalPlan:
         focus = self.focus()
         lines = [
             f"{t['rep'].nunique()} reps, goals per {self.freq} period for the {self.horizon} periods after {self.as_of}.",
-            "Tier design odds: " + ", ".join(f"{k} {v:.0%}" for k, v in self.tier_probabilities.items()) + ".",
+            "Tier design odds: "
+            + ", ".join(f"{k} {v:.0%}" for k, v in self.tier_probabilities.items())
+            + ".",
             "Mean stated odds: "
             + ", ".join(f"{k} {t[f'p_{k}'].mean():.0%}" for k in TIERS)
             + " (share of periods in which a rep reaches the goal).",
             f"Driver model: {self.outcome or 'none (no priorities)'}.",
         ]
         if self.excluded_reps:
-            lines.append(f"No goals for {len(self.excluded_reps)} rep(s) no longer active: {', '.join(self.excluded_reps[:5])}.")
+            lines.append(
+                f"No goals for {len(self.excluded_reps)} rep(s) no longer active: {', '.join(self.excluded_reps[:5])}."
+            )
         tables = []
         if len(focus):
             top = (
                 focus.groupby("activity", sort=False)
-                .agg(reps=("rep", "size"), mean_priority=("priority", "mean"), leverage=("leverage", "sum"))
+                .agg(
+                    reps=("rep", "size"),
+                    mean_priority=("priority", "mean"),
+                    leverage=("leverage", "sum"),
+                )
                 .reset_index()
                 .sort_values(["reps", "activity"], ascending=[False, True], kind="mergesort")
             )
@@ -330,7 +361,15 @@ class GoalPlan:
         flags = t["flags"].str.split(";").explode()
         flags = flags[flags.astype(bool)]
         if len(flags):
-            tables.append(("Flags (rows)", flags.value_counts().rename_axis("flag").reset_index().sort_values(["count", "flag"], ascending=[False, True])))
+            tables.append(
+                (
+                    "Flags (rows)",
+                    flags.value_counts()
+                    .rename_axis("flag")
+                    .reset_index()
+                    .sort_values(["count", "flag"], ascending=[False, True]),
+                )
+            )
         return Summary("Personal-best goals", lines, tables)
 
     def plot(self, rep: str | None = None, *, ax=None):
@@ -457,12 +496,18 @@ def personal_best_goals(
     if tier_probabilities:
         unknown = set(tier_probabilities) - set(TIERS)
         if unknown:
-            raise ValueError(f"personal_best_goals: tier_probabilities keys must be {TIERS}; got {sorted(unknown)}.")
+            raise ValueError(
+                f"personal_best_goals: tier_probabilities keys must be {TIERS}; got {sorted(unknown)}."
+            )
         tiers.update({k: float(v) for k, v in tier_probabilities.items()})
     if stretch not in ("personal_best", "odds"):
-        raise ValueError(f"personal_best_goals: stretch must be 'personal_best' or 'odds'; got {stretch!r}.")
+        raise ValueError(
+            f"personal_best_goals: stretch must be 'personal_best' or 'odds'; got {stretch!r}."
+        )
     if not 0 < tiers["extraordinary"] < tiers["clear"] < 1:
-        raise ValueError(f"personal_best_goals: need 0 < extraordinary < clear < 1 odds; got {tiers}.")
+        raise ValueError(
+            f"personal_best_goals: need 0 < extraordinary < clear < 1 odds; got {tiers}."
+        )
 
     act_cols = activity_columns(panel)
     q_cols = quality_columns(panel)
@@ -501,7 +546,12 @@ def personal_best_goals(
     R = len(reps)
     code = reps.get_indexer(p["rep"].astype(str))
     peer = (
-        p.groupby("rep", sort=True)[peer_col].first().reindex(reps).fillna("(all)").astype(str).to_numpy()
+        p.groupby("rep", sort=True)[peer_col]
+        .first()
+        .reindex(reps)
+        .fillna("(all)")
+        .astype(str)
+        .to_numpy()
         if peer_col in p.columns
         else np.full(R, "(all)", dtype=object)
     )
@@ -513,7 +563,9 @@ def personal_best_goals(
     # ------------------------------------------------ seasonal index (team)
     hist = panel[panel["period"] <= as_of_p]
     season_len = SEASON_LENGTH.get(freq, 52)
-    s_past, s_future = _seasonal_index(hist, [*metrics, "deals_created"], as_of_p, season_len, H, seasonal)
+    s_past, s_future = _seasonal_index(
+        hist, [*metrics, "deals_created"], as_of_p, season_len, H, seasonal
+    )
     row_s = s_past.reindex(p["period"]).to_numpy(float)[:, :-1]  # rows x M
     s_h = s_future[:, :-1]  # H x M
     s_bar = s_h.mean(axis=0)  # M: average seasonal level of the goal horizon
@@ -577,7 +629,9 @@ def personal_best_goals(
         mi = mean_raw[inside]
         own_phi = np.where(mi > 0, (var_raw[inside] - mi) / np.maximum(mi, 1e-9) ** 2, phi_g)
         k = n_base[inside, None]
-        disp[inside] = (k * np.maximum(own_phi, 0) + DISPERSION_PRIOR_PERIODS * phi_g) / (k + DISPERSION_PRIOR_PERIODS)
+        disp[inside] = (k * np.maximum(own_phi, 0) + DISPERSION_PRIOR_PERIODS * phi_g) / (
+            k + DISPERSION_PRIOR_PERIODS
+        )
         # posterior variance of the rep's mean: w * s^2/n, or the between-rep variance with no history
         m_uncert[inside] = np.where(n_base[inside, None] > 0, w * own_samp, tau2)
     mean_s = np.maximum(mean_s, 0.0)
@@ -639,7 +693,13 @@ def personal_best_goals(
             sig[j] = bool(np.isfinite(lo) and lo > 0)
             lead[j] = src in follows
             neg[j] = bool(np.isfinite(hi) and hi < 0)
-            per_unit = rep_eff[:, j] if mname in eff_tab.index else rep_eff[:, metrics.index(src)] if src in metrics else np.full(R, float(e["effect"]))
+            per_unit = (
+                rep_eff[:, j]
+                if mname in eff_tab.index
+                else rep_eff[:, metrics.index(src)]
+                if src in metrics
+                else np.full(R, float(e["effect"]))
+            )
             per_unit = np.where(np.isfinite(per_unit), per_unit, float(e["effect"]))
             if src != mname:  # a quality metric credited with its activity's effect
                 per_unit = per_unit / np.maximum(qrate[:, j], 1e-3)
@@ -702,7 +762,9 @@ def personal_best_goals(
             "rep": np.repeat(reps.to_numpy(), M),
             "team": np.repeat(peer, M),
             "activity": np.tile(np.asarray(metrics, dtype=object), R),
-            "kind": np.tile(np.where(np.isin(metrics, [*q_cols, *FAMILIES]), "quality", "activity"), R),
+            "kind": np.tile(
+                np.where(np.isin(metrics, [*q_cols, *FAMILIES]), "quality", "activity"), R
+            ),
             "priority": priority.ravel(),
             "n_periods": np.repeat(n_look, M).astype(np.int64),
             "baseline": _clean(baseline).ravel(),
@@ -724,7 +786,11 @@ def personal_best_goals(
     table["flags"] = table["flags"].astype(str)
     table["_order"] = np.where(table["priority"] > 0, table["priority"], 99)
     table["_m"] = np.tile(np.arange(M), R)
-    table = table.sort_values(["rep", "_order", "_m"], kind="mergesort").drop(columns=["_order", "_m"]).reset_index(drop=True)
+    table = (
+        table.sort_values(["rep", "_order", "_m"], kind="mergesort")
+        .drop(columns=["_order", "_m"])
+        .reset_index(drop=True)
+    )
     # the predictive moments travel with the plan (used by targets and the backtest)
     moments = pd.DataFrame(
         {
@@ -843,7 +909,9 @@ def _rep_funnel(p, code, reps, peer, in_base, drivers, n_look, lookback) -> pd.D
     if one.sum() >= 20:
         la = np.log(p["pipeline_created"].to_numpy()[one])
         c1 = code[one]
-        mu_rep = np.bincount(c1, weights=la, minlength=R) / np.maximum(np.bincount(c1, minlength=R), 1)
+        mu_rep = np.bincount(c1, weights=la, minlength=R) / np.maximum(
+            np.bincount(c1, minlength=R), 1
+        )
         resid = la - mu_rep[c1]
         dof = max(one.sum() - len(np.unique(c1)), 1)
         sigma = float(np.sqrt((resid**2).sum() / dof))
@@ -855,7 +923,9 @@ def _rep_funnel(p, code, reps, peer, in_base, drivers, n_look, lookback) -> pd.D
     wr = a / np.maximum(a + b, 1e-12)
     if isinstance(funnel, pd.DataFrame) and {"rep", "win_rate", "deal_size"} <= set(funnel.columns):
         fu = funnel.drop_duplicates("rep").set_index("rep").reindex(reps)
-        wr = np.where(np.isfinite(fu["win_rate"].to_numpy(float)), fu["win_rate"].to_numpy(float), wr)
+        wr = np.where(
+            np.isfinite(fu["win_rate"].to_numpy(float)), fu["win_rate"].to_numpy(float), wr
+        )
         size = np.where(np.isfinite(fu["deal_size"].to_numpy(float)) & (fu["deal_size"].to_numpy(float) > 0),
                         fu["deal_size"].to_numpy(float), size)  # fmt: skip
         k = a + b
@@ -879,6 +949,13 @@ def _rep_funnel(p, code, reps, peer, in_base, drivers, n_look, lookback) -> pd.D
     )
     for col in ("manager", "region"):
         if col in p.columns:
-            out.insert(2, col, p.groupby("rep", sort=True)[col].first().reindex(reps).astype(str).to_numpy())
-    out = out[[c for c in ["rep", "team", "manager", "region"] if c in out.columns] + [c for c in out.columns if c not in ("rep", "team", "manager", "region")]]
+            out.insert(
+                2,
+                col,
+                p.groupby("rep", sort=True)[col].first().reindex(reps).astype(str).to_numpy(),
+            )
+    out = out[
+        [c for c in ["rep", "team", "manager", "region"] if c in out.columns]
+        + [c for c in out.columns if c not in ("rep", "team", "manager", "region")]
+    ]
     return out

@@ -96,13 +96,25 @@ class Recommendation:
             cal = self.backtest.calibration.set_index("tier")
             lines.append(
                 "Backtest on this history (stated vs realised share of weeks): "
-                + ", ".join(f"{k} {cal.loc[k, 'stated']:.0%} vs {cal.loc[k, 'realised']:.0%}" for k in TIERS)
+                + ", ".join(
+                    f"{k} {cal.loc[k, 'stated']:.0%} vs {cal.loc[k, 'realised']:.0%}" for k in TIERS
+                )
                 + f"; revenue intervals covered {self.backtest.revenue_coverage:.0%} (target {lvl:.0%})."
             )
         lines += [f"Note: {n}" for n in self.notes]
         tables = []
         if len(focus):
-            top = focus[focus["priority"] == 1][["rep", "activity", "baseline", "goal_clear", "goal_stretch", "goal_extraordinary", "p_stretch"]]
+            top = focus[focus["priority"] == 1][
+                [
+                    "rep",
+                    "activity",
+                    "baseline",
+                    "goal_clear",
+                    "goal_stretch",
+                    "goal_extraordinary",
+                    "p_stretch",
+                ]
+            ]
             tables.append(("First priority per rep (first 10 reps)", top.head(10)))
         return Summary("Goal recommendations", lines, tables)
 
@@ -204,7 +216,11 @@ def recommend(
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     except (InsufficientDataError, SalesgoalsError) as exc:
         notes.append(f"no driver model ({exc}); goals are set without priorities.")
-        warnings.warn(f"recommend: no driver model could be fitted: {exc}", UnreliableEstimateWarning, stacklevel=2)
+        warnings.warn(
+            f"recommend: no driver model could be fitted: {exc}",
+            UnreliableEstimateWarning,
+            stacklevel=2,
+        )
     return _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed, backtest)
 
 
@@ -220,7 +236,14 @@ def _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed, backtest
         from salesgoals.backtest import backtest_goals
 
         try:
-            bt = backtest_goals(panel, drivers, horizon=plan.horizon, level=level, n_sims=min(int(n_sims), 500), seed=seed)
+            bt = backtest_goals(
+                panel,
+                drivers,
+                horizon=plan.horizon,
+                level=level,
+                n_sims=min(int(n_sims), 500),
+                seed=seed,
+            )
         except InsufficientDataError as exc:
             notes.append(f"no backtest of the stated odds: {exc}")
     return Recommendation(table, plan, proj, drivers, panel, notes, bt)
@@ -243,14 +266,40 @@ def _assemble(plan: GoalPlan, proj: TargetProjection) -> pd.DataFrame:
     t["period_end"] = str(last.end_time.date())
     funnel_flags = rs["flags"].reindex(t["rep"]).fillna("").astype(str).to_numpy()
     f = t["flags"].to_numpy(dtype=object)
-    t["flags"] = np.where(funnel_flags == "", f, np.where(f == "", funnel_flags, f + ";" + funnel_flags))
-    for c in ("baseline", "personal_best", "goal_clear", "goal_stretch", "goal_extraordinary", "effect", "leverage"):
+    t["flags"] = np.where(
+        funnel_flags == "", f, np.where(f == "", funnel_flags, f + ";" + funnel_flags)
+    )
+    for c in (
+        "baseline",
+        "personal_best",
+        "goal_clear",
+        "goal_stretch",
+        "goal_extraordinary",
+        "effect",
+        "leverage",
+    ):
         t[c] = t[c].round(_ROUND["level"])
     for c in ("p_clear", "p_stretch", "p_extraordinary"):
         t[c] = t[c].round(_ROUND["prob"])
-    for c in [c for c in t.columns if c.startswith("projected_revenue_") or c in ("revenue_low", "revenue_high")]:
-        t[c] = np.nan_to_num(t[c].to_numpy(float), nan=0.0, posinf=0.0, neginf=0.0).round(_ROUND["money"])
+    for c in [
+        c
+        for c in t.columns
+        if c.startswith("projected_revenue_") or c in ("revenue_low", "revenue_high")
+    ]:
+        t[c] = np.nan_to_num(t[c].to_numpy(float), nan=0.0, posinf=0.0, neginf=0.0).round(
+            _ROUND["money"]
+        )
     out = t[list(RECOMMENDATION_COLUMNS)].copy()
-    for c in ("rep", "team", "manager", "region", "activity", "kind", "flags", "period_start", "period_end"):
+    for c in (
+        "rep",
+        "team",
+        "manager",
+        "region",
+        "activity",
+        "kind",
+        "flags",
+        "period_start",
+        "period_end",
+    ):
         out[c] = out[c].astype(str)
     return out.reset_index(drop=True)

@@ -42,7 +42,15 @@ import pandas as pd
 from salesgoals.errors import DataQualityError
 from salesgoals.goals import TIERS, GoalPlan, Summary, horizon_periods
 
-__all__ = ["project_targets", "TargetProjection", "plan_for_target", "TargetPlan", "cascade", "Cascade", "SCENARIOS"]
+__all__ = [
+    "project_targets",
+    "TargetProjection",
+    "plan_for_target",
+    "TargetPlan",
+    "cascade",
+    "Cascade",
+    "SCENARIOS",
+]
 
 #: Scenarios of a projection: current behaviour, then the three tiers.
 SCENARIOS: tuple[str, ...] = ("current", *TIERS)
@@ -57,11 +65,15 @@ EFFORT_STEP = 0.05
 # ------------------------------------------------------------- simulation core
 def _check_plan(goals: Any, func: str) -> GoalPlan:
     if not isinstance(goals, GoalPlan):
-        raise TypeError(f"{func}: goals must be a GoalPlan from salesgoals.personal_best_goals(); got {type(goals).__name__}.")
+        raise TypeError(
+            f"{func}: goals must be a GoalPlan from salesgoals.personal_best_goals(); got {type(goals).__name__}."
+        )
     return goals
 
 
-def _focus_matrices(plan: GoalPlan) -> tuple[pd.Index, list[str], dict[str, np.ndarray], np.ndarray, np.ndarray]:
+def _focus_matrices(
+    plan: GoalPlan,
+) -> tuple[pd.Index, list[str], dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Reps, metrics, level matrices per tier, deals-per-unit and the focus mask (R x M)."""
     t = plan.table
     reps = pd.Index(plan.rep_stats["rep"].astype(str).to_numpy(), dtype=object)
@@ -81,11 +93,15 @@ def _focus_matrices(plan: GoalPlan) -> tuple[pd.Index, list[str], dict[str, np.n
         levels[tier] = mat(t[f"goal_{tier}"])
     mo = plan.moments
     dpu = np.zeros((R, M))
-    dpu[reps.get_indexer(mo["rep"]), pd.Index(metrics).get_indexer(mo["activity"])] = mo["deals_per_unit"].to_numpy(float)
+    dpu[reps.get_indexer(mo["rep"]), pd.Index(metrics).get_indexer(mo["activity"])] = mo[
+        "deals_per_unit"
+    ].to_numpy(float)
     return reps, metrics, levels, dpu, focus
 
 
-def _effect_factors(plan: GoalPlan, metrics: list[str], n_sims: int, rng: np.random.Generator) -> np.ndarray:
+def _effect_factors(
+    plan: GoalPlan, metrics: list[str], n_sims: int, rng: np.random.Generator
+) -> np.ndarray:
     """Per-simulation multiplier of each metric's effect (S x M), from its standard error."""
     f = np.ones((n_sims, len(metrics)))
     eff = plan.effects
@@ -110,7 +126,9 @@ class _Draws:
     delta_unit: np.ndarray  # S x R x M extra deals per period per unit of activity
     mu_max: np.ndarray  # S x R
     cand_cell: np.ndarray  # flat (draw, rep) index of each candidate won deal
-    cand_u: np.ndarray  # position of the candidate in [0, mu_max): kept when below the scenario's rate
+    cand_u: (
+        np.ndarray
+    )  # position of the candidate in [0, mu_max): kept when below the scenario's rate
     cand_value: np.ndarray  # amount of the won deal
     n_lost: np.ndarray  # S x R lost deals at the largest rate
     H: int
@@ -125,7 +143,10 @@ def _simulate(plan: GoalPlan, levels_max: np.ndarray, H: int, n_sims: int, seed:
     shape = rs["deals_rate_shape"].to_numpy(float)
     rate_p = rs["deals_rate_periods"].to_numpy(float)
     season = rs["season_factor"].to_numpy(float) if "season_factor" in rs.columns else np.ones(R)
-    base = rng.gamma(np.maximum(shape, 1e-9)[None, :], 1.0 / rate_p[None, :], size=(S, R)) * season[None, :]
+    base = (
+        rng.gamma(np.maximum(shape, 1e-9)[None, :], 1.0 / rate_p[None, :], size=(S, R))
+        * season[None, :]
+    )
     fac = _effect_factors(plan, metrics, S, rng)
     delta_unit = dpu[None, :, :] * fac[:, None, :] * focus[None, :, :]
     extra_max = (delta_unit * np.maximum(levels_max - levels["baseline"], 0.0)[None]).sum(axis=2)
@@ -140,12 +161,16 @@ def _simulate(plan: GoalPlan, levels_max: np.ndarray, H: int, n_sims: int, seed:
     sigma = rs["deal_size_sigma"].to_numpy(float)
     size_n = np.maximum(rs["deal_size_n"].to_numpy(float), 1.0)
     size = np.maximum(rs["deal_size"].to_numpy(float), 0.0)
-    size_draw = size[None, :] * np.exp(sigma / np.sqrt(size_n) * rng.standard_normal((S, R)) - sigma**2 / (2 * size_n))
+    size_draw = size[None, :] * np.exp(
+        sigma / np.sqrt(size_n) * rng.standard_normal((S, R)) - sigma**2 / (2 * size_n)
+    )
     flat = n_won.ravel()
     cell = np.repeat(np.arange(flat.size, dtype=np.int64), flat)
     cr = cell % R
     u = rng.random(cell.size) * mu_max.ravel()[cell]
-    amount = size_draw.ravel()[cell] * np.exp(sigma[cr] * rng.standard_normal(cell.size) - sigma[cr] ** 2 / 2)
+    amount = size_draw.ravel()[cell] * np.exp(
+        sigma[cr] * rng.standard_normal(cell.size) - sigma[cr] ** 2 / 2
+    )
     return _Draws(base, delta_unit, mu_max, cell, u, amount, n_lost, H)
 
 
@@ -166,7 +191,9 @@ def _scenario_totals(d: _Draws, rate: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def _cents(x: np.ndarray) -> np.ndarray:
-    return np.round(np.nan_to_num(np.asarray(x, dtype=float), nan=0.0, posinf=0.0, neginf=0.0) * 100).astype(np.int64)
+    return np.round(
+        np.nan_to_num(np.asarray(x, dtype=float), nan=0.0, posinf=0.0, neginf=0.0) * 100
+    ).astype(np.int64)
 
 
 # ------------------------------------------------------------------ projection
@@ -221,8 +248,14 @@ class TargetProjection:
         """
         t = self.table
         if by is not None and by not in self.reps.columns:
-            raise ValueError(f"rollup: by must be one of {', '.join(c for c in self.reps.columns if c != 'rep')} or None; got {by!r}.")
-        keys = np.full(len(self.reps), "(all)", dtype=object) if by is None else self.reps[by].astype(str).to_numpy()
+            raise ValueError(
+                f"rollup: by must be one of {', '.join(c for c in self.reps.columns if c != 'rep')} or None; got {by!r}."
+            )
+        keys = (
+            np.full(len(self.reps), "(all)", dtype=object)
+            if by is None
+            else self.reps[by].astype(str).to_numpy()
+        )
         groups = sorted(set(keys))
         q = [(1 - self.level) / 2, (1 + self.level) / 2]
         rows = []
@@ -334,7 +367,10 @@ def project_targets(
     cur_rev = None
     for scn in SCENARIOS:  # four scenarios
         lv = levels["baseline"] if scn == "current" else levels[scn]
-        rate = np.maximum(d.base + (d.delta_unit * np.maximum(lv - levels["baseline"], 0.0)[None]).sum(axis=2), 0.0)
+        rate = np.maximum(
+            d.base + (d.delta_unit * np.maximum(lv - levels["baseline"], 0.0)[None]).sum(axis=2),
+            0.0,
+        )
         created, won, rev = _scenario_totals(d, np.minimum(rate, d.mu_max))
         if scn == "current":
             cur_rev = rev
@@ -347,13 +383,33 @@ def project_targets(
             "p_beats_current": (rev > cur_rev).mean(axis=0),
         }))  # fmt: skip
     table = pd.concat(frames, ignore_index=True)
-    attrs = plan.rep_stats[[c for c in ("rep", "team", "manager", "region") if c in plan.rep_stats.columns]]
+    attrs = plan.rep_stats[
+        [c for c in ("rep", "team", "manager", "region") if c in plan.rep_stats.columns]
+    ]
     table = attrs.merge(table, on="rep", how="right")
     table["_s"] = table["scenario"].map({s: i for i, s in enumerate(SCENARIOS)})
-    table = table.sort_values(["rep", "_s"], kind="mergesort").drop(columns="_s").reset_index(drop=True)
-    for col in ("deals_created", "deals_won", "revenue", "revenue_low", "revenue_high", "p_beats_current"):
+    table = (
+        table.sort_values(["rep", "_s"], kind="mergesort").drop(columns="_s").reset_index(drop=True)
+    )
+    for col in (
+        "deals_created",
+        "deals_won",
+        "revenue",
+        "revenue_low",
+        "revenue_high",
+        "p_beats_current",
+    ):
         table[col] = np.nan_to_num(table[col].to_numpy(float), nan=0.0, posinf=0.0, neginf=0.0)
-    return TargetProjection(table, draws, attrs.reset_index(drop=True), float(level), H, plan.freq, int(seed), int(n_sims))
+    return TargetProjection(
+        table,
+        draws,
+        attrs.reset_index(drop=True),
+        float(level),
+        H,
+        plan.freq,
+        int(seed),
+        int(n_sims),
+    )
 
 
 # ------------------------------------------------------------------ inverse plan
@@ -463,12 +519,16 @@ def plan_for_target(
     elif by in rs.columns:
         keys = rs[by].astype(str).to_numpy()
     else:
-        raise ValueError(f"plan_for_target: by must be None, 'rep' or a roster column ({', '.join(c for c in ('team', 'manager', 'region') if c in rs.columns)}); got {by!r}.")
+        raise ValueError(
+            f"plan_for_target: by must be None, 'rep' or a roster column ({', '.join(c for c in ('team', 'manager', 'region') if c in rs.columns)}); got {by!r}."
+        )
     groups = sorted(set(keys))
     if isinstance(target, Mapping):
         unknown = sorted(set(map(str, target)) - set(groups))
         if unknown:
-            raise ValueError(f"plan_for_target: unknown {by or 'group'} {', '.join(map(repr, unknown))}; known: {', '.join(groups[:10])}.")
+            raise ValueError(
+                f"plan_for_target: unknown {by or 'group'} {', '.join(map(repr, unknown))}; known: {', '.join(groups[:10])}."
+            )
         targets = {g: float(target[g]) for g in groups if g in target}
     else:
         targets = {g: float(target) for g in groups}
@@ -476,7 +536,9 @@ def plan_for_target(
         raise ValueError("plan_for_target: targets must be finite, non-negative revenue amounts.")
 
     room = np.maximum(levels["personal_best"] - levels["baseline"], 0.0)
-    d = _simulate(plan, levels["baseline"] + MAX_EFFORT * room, plan.horizon, int(n_sims), int(seed))
+    d = _simulate(
+        plan, levels["baseline"] + MAX_EFFORT * room, plan.horizon, int(n_sims), int(seed)
+    )
     S, R = d.base.shape
     slope = (d.delta_unit * room[None]).sum(axis=2)  # extra deals per period at effort 1
     grid = np.round(np.arange(0.0, MAX_EFFORT + 1e-9, EFFORT_STEP), 10)
@@ -484,8 +546,12 @@ def plan_for_target(
     base_c = d.base.ravel()[d.cand_cell]
     slope_c = slope.ravel()[d.cand_cell]
     with np.errstate(divide="ignore", invalid="ignore"):
-        t_need = np.where(d.cand_u < base_c, 0.0, np.where(slope_c > 0, (d.cand_u - base_c) / slope_c, np.inf))
-    gi = np.searchsorted(grid, t_need - 1e-12, side="left")  # first grid point that includes the deal
+        t_need = np.where(
+            d.cand_u < base_c, 0.0, np.where(slope_c > 0, (d.cand_u - base_c) / slope_c, np.inf)
+        )
+    gi = np.searchsorted(
+        grid, t_need - 1e-12, side="left"
+    )  # first grid point that includes the deal
     ok = gi < G
     rev = np.bincount((d.cand_cell * G + gi)[ok], weights=d.cand_value[ok], minlength=S * R * G)
     rev = rev.reshape(S, R, G).cumsum(axis=2)  # revenue at each effort level
@@ -521,7 +587,19 @@ def plan_for_target(
                     "required": float(req), "above_personal_best": float(req - levels["personal_best"][r, j]),
                     "feasible": bool(req <= levels["personal_best"][r, j] + 1e-9),
                 })  # fmt: skip
-    acts = pd.DataFrame(a_rows, columns=["group", "rep", "activity", "baseline", "personal_best", "required", "above_personal_best", "feasible"])
+    acts = pd.DataFrame(
+        a_rows,
+        columns=[
+            "group",
+            "rep",
+            "activity",
+            "baseline",
+            "personal_best",
+            "required",
+            "above_personal_best",
+            "feasible",
+        ],
+    )
     return TargetPlan(pd.DataFrame(g_rows), acts, float(prob), by, plan.horizon, plan.freq)
 
 
@@ -559,7 +637,9 @@ class Cascade:
         q = self.quarters[self.quarters["entity"] == self.quarters["entity"].iloc[-1]]
         return Summary(
             "Target cascade",
-            [f"Fiscal year starting {self.fiscal_year_start.date()}; {self.days['date'].nunique()} working days."],
+            [
+                f"Fiscal year starting {self.fiscal_year_start.date()}; {self.days['date'].nunique()} working days."
+            ],
             [("Quarters", q[["quarter", "start", "end", "working_days", "target"]])],
         )
 
@@ -570,7 +650,9 @@ class Cascade:
         return plot_cascade(self, entity=entity, ax=ax)
 
 
-def _largest_remainder(total_cents: np.ndarray, weights: np.ndarray, groups: np.ndarray) -> np.ndarray:
+def _largest_remainder(
+    total_cents: np.ndarray, weights: np.ndarray, groups: np.ndarray
+) -> np.ndarray:
     """Split each group's integer total over its members in proportion to weights, exactly.
 
     ``total_cents[g]`` is split over the rows with ``groups == g``.
@@ -578,10 +660,16 @@ def _largest_remainder(total_cents: np.ndarray, weights: np.ndarray, groups: np.
     weights = np.maximum(np.asarray(weights, dtype=float), 0.0)
     wsum = np.bincount(groups, weights=weights, minlength=total_cents.size)
     n = np.bincount(groups, minlength=total_cents.size)
-    share = np.where(wsum[groups] > 0, weights / np.where(wsum[groups] > 0, wsum[groups], 1.0), 1.0 / np.maximum(n[groups], 1))
+    share = np.where(
+        wsum[groups] > 0,
+        weights / np.where(wsum[groups] > 0, wsum[groups], 1.0),
+        1.0 / np.maximum(n[groups], 1),
+    )
     raw = share * total_cents[groups]
     base = np.floor(raw).astype(np.int64)
-    left = total_cents - np.bincount(groups, weights=base, minlength=total_cents.size).astype(np.int64)
+    left = total_cents - np.bincount(groups, weights=base, minlength=total_cents.size).astype(
+        np.int64
+    )
     frac = raw - base
     # rank members within their group by remainder (ties by position), give +1 to the top `left`
     order = np.lexsort((np.arange(raw.size), -frac, groups))
@@ -591,7 +679,9 @@ def _largest_remainder(total_cents: np.ndarray, weights: np.ndarray, groups: np.
     return base + (rank < left[groups]).astype(np.int64)
 
 
-def _seasonal_weights(panel: pd.DataFrame | None, column: str, fy_months: np.ndarray, shrink_years: float) -> np.ndarray:
+def _seasonal_weights(
+    panel: pd.DataFrame | None, column: str, fy_months: np.ndarray, shrink_years: float
+) -> np.ndarray:
     """Relative value of one working day in each calendar month, from history."""
     w = np.ones(12)
     if panel is None or column not in panel.columns or len(panel) == 0:
@@ -603,7 +693,9 @@ def _seasonal_weights(panel: pd.DataFrame | None, column: str, fy_months: np.nda
     if (periods == 0).any() or per.sum() <= 0:
         return w  # not a full year of history: no seasonal shape
     rate = per / periods  # per period; periods are equal-length within a freq (weeks)
-    years = periods.min() / max(1, {"W": 4.35, "M": 1, "Q": 1 / 3}.get(panel.attrs.get("freq", "W"), 4.35))
+    years = periods.min() / max(
+        1, {"W": 4.35, "M": 1, "Q": 1 / 3}.get(panel.attrs.get("freq", "W"), 4.35)
+    )
     k = years / (years + shrink_years)
     rel = rate / rate.mean()
     return (k * rel + (1 - k)).to_numpy(float)
@@ -666,7 +758,9 @@ def cascade(
     ('2026-02-01', '2026-02-02')
     """
     if not 1 <= int(fiscal_year_start) <= 12:
-        raise ValueError(f"cascade: fiscal_year_start must be a month 1-12; got {fiscal_year_start}.")
+        raise ValueError(
+            f"cascade: fiscal_year_start must be a month 1-12; got {fiscal_year_start}."
+        )
     if isinstance(target, Mapping):
         entities = {str(k): float(v) for k, v in target.items()}
     else:
@@ -677,11 +771,19 @@ def cascade(
     start = pd.Timestamp(year=int(year), month=int(fiscal_year_start), day=1)
     end = start + pd.DateOffset(years=1) - pd.Timedelta(days=1)
     days = pd.date_range(start, end, freq="D")
-    hol = pd.DatetimeIndex(pd.to_datetime(list(holidays))).normalize() if len(holidays) else pd.DatetimeIndex([])
+    hol = (
+        pd.DatetimeIndex(pd.to_datetime(list(holidays))).normalize()
+        if len(holidays)
+        else pd.DatetimeIndex([])
+    )
     work = days[np.isin(days.day_of_week, list(workdays)) & ~days.isin(hol)]
     if len(work) == 0:
-        raise DataQualityError("cascade: the fiscal year has no working day (check workdays and holidays).")
-    fy_month = ((work.month - int(fiscal_year_start)) % 12).to_numpy()  # 0..11 within the fiscal year
+        raise DataQualityError(
+            "cascade: the fiscal year has no working day (check workdays and holidays)."
+        )
+    fy_month = (
+        (work.month - int(fiscal_year_start)) % 12
+    ).to_numpy()  # 0..11 within the fiscal year
     fy_quarter = fy_month // 3
     sw = _seasonal_weights(panel, column, np.arange(12), shrink_years)
     day_w = sw[work.month.to_numpy() - 1]
@@ -716,7 +818,12 @@ def cascade(
 
     def level(key: str) -> pd.DataFrame:
         g = d.groupby(["entity", key], sort=False)
-        out = g.agg(start=("date", "min"), end=("date", "max"), working_days=("date", "size"), cents=("cents", "sum")).reset_index()
+        out = g.agg(
+            start=("date", "min"),
+            end=("date", "max"),
+            working_days=("date", "size"),
+            cents=("cents", "sum"),
+        ).reset_index()
         out["target"] = out["cents"] / 100
         return out.drop(columns="cents")
 
@@ -725,4 +832,3 @@ def cascade(
     d = d.drop(columns="cents")[["entity", "date", "quarter", "month", "week", "target"]]
     seas = pd.DataFrame({"month_of_year": np.arange(1, 13), "weight": sw})
     return Cascade(quarters, months, weeks, d, seas, start)
-

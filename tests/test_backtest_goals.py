@@ -47,21 +47,48 @@ def test_a_naive_poisson_model_is_overconfident(sim_panel, bt):
     for origin in det["origin"].unique():
         o = pd.Period(origin.split("/")[0], freq=sim_panel["period"].dtype.freq)
         hist = sim_panel[(sim_panel["period"] <= o) & (sim_panel["period"] > o - 13)]
-        mean = hist.melt(id_vars="rep", value_vars=["call", "email"], var_name="activity").groupby(["rep", "activity"])["value"].mean()
-        d = det[(det["origin"] == origin) & det["activity"].isin(["call", "email"])].set_index(["rep", "activity"])
+        mean = (
+            hist.melt(id_vars="rep", value_vars=["call", "email"], var_name="activity")
+            .groupby(["rep", "activity"])["value"]
+            .mean()
+        )
+        d = det[(det["origin"] == origin) & det["activity"].isin(["call", "email"])].set_index(
+            ["rep", "activity"]
+        )
         m = mean.reindex(d.index).to_numpy()
-        rows.append(pd.DataFrame({"naive": stats.poisson.sf(d["goal"] - 1, m), "n": d["n_periods"], "met": d["n_met"]}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "naive": stats.poisson.sf(d["goal"] - 1, m),
+                    "n": d["n_periods"],
+                    "met": d["n_met"],
+                }
+            )
+        )
     r = pd.concat(rows)
     naive = (r["naive"] * r["n"]).sum() / r["n"].sum()
     realised = r["met"].sum() / r["n"].sum()
-    ours = bt.by_activity.set_index(["activity", "tier"]).loc[[("call", "clear"), ("email", "clear")]]
+    ours = bt.by_activity.set_index(["activity", "tier"]).loc[
+        [("call", "clear"), ("email", "clear")]
+    ]
     print(f"naive Poisson, clear tier (call, email): stated {naive:.3f}, realised {realised:.3f}")
-    assert naive - realised > CALIBRATION_TOLERANCE  # naive: promises near-certain odds that are not met
+    assert (
+        naive - realised > CALIBRATION_TOLERANCE
+    )  # naive: promises near-certain odds that are not met
     assert (ours["difference"].abs() <= CALIBRATION_TOLERANCE).all()
 
 
 def test_contract_and_render(bt):
-    assert bt.details.columns.tolist() == ["origin", "rep", "activity", "tier", "goal", "stated", "n_periods", "n_met"]
+    assert bt.details.columns.tolist() == [
+        "origin",
+        "rep",
+        "activity",
+        "tier",
+        "goal",
+        "stated",
+        "n_periods",
+        "n_met",
+    ]
     assert (bt.details["n_met"] <= bt.details["n_periods"]).all()
     assert bt.coverage["origin"].nunique() == 4
     assert np.isfinite(bt.calibration[["stated", "realised", "difference"]].to_numpy(float)).all()

@@ -29,7 +29,9 @@ def assert_exact(c, entity, total):
             == np.round(m.set_index("month")["target"] * 100).astype(np.int64)).all()  # fmt: skip
     qm = d.groupby("quarter")["month"].unique()
     for quarter, months in qm.items():
-        assert cents(m[m["month"].isin(months)]["target"]) == cents(q[q["quarter"] == quarter]["target"])
+        assert cents(m[m["month"].isin(months)]["target"]) == cents(
+            q[q["quarter"] == quarter]["target"]
+        )
 
 
 @settings(max_examples=25, deadline=None)
@@ -55,7 +57,9 @@ def test_per_rep_targets_and_team_total():
 def test_fiscal_year_holidays_and_working_days():
     c = sg.cascade(1e6, year=2026, fiscal_year_start=2, holidays=["2026-12-25"])
     d = c.days
-    assert d["date"].min() >= pd.Timestamp("2026-02-01") and d["date"].max() <= pd.Timestamp("2027-01-31")
+    assert d["date"].min() >= pd.Timestamp("2026-02-01") and d["date"].max() <= pd.Timestamp(
+        "2027-01-31"
+    )
     assert pd.Timestamp("2026-12-25") not in set(d["date"])
     assert (d["date"].dt.day_of_week < 5).all()
     assert c.quarters["quarter"].tolist() == [f"FY2026-Q{i}" for i in range(1, 5)]

@@ -46,9 +46,18 @@ def test_contract(plan, sim_panel):
     assert (t.groupby("rep").size() == n_metrics).all()
     num = t.select_dtypes("number")
     assert np.isfinite(num.to_numpy(float)).all()
-    assert ((t[["p_clear", "p_stretch", "p_extraordinary"]] >= 0) & (t[["p_clear", "p_stretch", "p_extraordinary"]] <= 1)).all().all()
+    assert (
+        (
+            (t[["p_clear", "p_stretch", "p_extraordinary"]] >= 0)
+            & (t[["p_clear", "p_stretch", "p_extraordinary"]] <= 1)
+        )
+        .all()
+        .all()
+    )
     # tiers strictly increase, odds decrease
-    assert (t["goal_clear"] < t["goal_stretch"]).all() and (t["goal_stretch"] < t["goal_extraordinary"]).all()
+    assert (t["goal_clear"] < t["goal_stretch"]).all() and (
+        t["goal_stretch"] < t["goal_extraordinary"]
+    ).all()
     assert (t["p_clear"] >= t["p_stretch"]).all() and (t["p_stretch"] >= t["p_extraordinary"]).all()
     # whole counts
     for tier in TIERS:
@@ -92,7 +101,9 @@ def test_priorities_follow_the_drivers(plan, sim):
     fam = focus["activity"].replace({"call_connected": "call", "meeting_held": "meeting"})
     assert not pd.DataFrame({"rep": focus["rep"], "fam": fam}).duplicated().any()
     # meetings are the strongest true driver per unit: they lead for most reps
-    first = focus[focus["priority"] == 1]["activity"].replace({"meeting_held": "meeting", "call_connected": "call"})
+    first = focus[focus["priority"] == 1]["activity"].replace(
+        {"meeting_held": "meeting", "call_connected": "call"}
+    )
     assert (first == "meeting").mean() > 0.5
     # leverage is decreasing with priority
     for _, g in focus.groupby("rep"):
@@ -128,8 +139,16 @@ def test_goals_ratchet_when_the_rep_improves():
     better = panel.copy()
     last8 = better.index[better["rep"] == rep][-8:]
     better.loc[last8, "meeting"] += 10
-    a = sg.personal_best_goals(panel, seasonal=False).table.set_index(["rep", "activity"]).loc[(rep, "meeting")]
-    b = sg.personal_best_goals(better, seasonal=False).table.set_index(["rep", "activity"]).loc[(rep, "meeting")]
+    a = (
+        sg.personal_best_goals(panel, seasonal=False)
+        .table.set_index(["rep", "activity"])
+        .loc[(rep, "meeting")]
+    )
+    b = (
+        sg.personal_best_goals(better, seasonal=False)
+        .table.set_index(["rep", "activity"])
+        .loc[(rep, "meeting")]
+    )
     assert b["personal_best"] >= a["personal_best"] + 5
     assert b["goal_stretch"] > a["goal_stretch"] and b["goal_clear"] > a["goal_clear"]
 
@@ -188,7 +207,9 @@ def test_single_period_of_data():
 def test_activity_type_seen_once_is_flagged_rare():
     sim = sg.simulate.make_crm_data(n_reps=6, n_weeks=40, seed=2)
     extra = sim.activities.iloc[[0]].assign(activity_type="sms", activity_id="X1")
-    panel = sg.build_panel(pd.concat([sim.activities, extra], ignore_index=True), sim.deals, roster=sim.roster)
+    panel = sg.build_panel(
+        pd.concat([sim.activities, extra], ignore_index=True), sim.deals, roster=sim.roster
+    )
     t = sg.personal_best_goals(panel).table
     sms = t[t["activity"] == "sms"]
     assert len(sms) and sms["flags"].str.contains("rare_activity").all()
@@ -244,6 +265,8 @@ def test_stretch_by_odds(sim_panel):
     """stretch="odds": the stretch goal sits at the stated stretch odds instead of the personal best."""
     t = sg.personal_best_goals(sim_panel, stretch="odds").table
     assert abs(t["p_stretch"].median() - 0.45) < 0.08
-    assert (t["goal_clear"] < t["goal_stretch"]).all() and (t["goal_stretch"] < t["goal_extraordinary"]).all()
+    assert (t["goal_clear"] < t["goal_stretch"]).all() and (
+        t["goal_stretch"] < t["goal_extraordinary"]
+    ).all()
     with pytest.raises(ValueError, match="stretch must be"):
         sg.personal_best_goals(sim_panel, stretch="moon")

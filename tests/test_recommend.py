@@ -43,7 +43,9 @@ def test_contract(rec, small):
     assert len(num.columns) == 18 and np.isfinite(num.to_numpy(float)).all()
     assert t["rep"].is_monotonic_increasing
     assert (t["projected_revenue_current"] <= t["projected_revenue_stretch"]).all()
-    assert (t["revenue_low"] <= t["projected_revenue_clear"]).all() and (t["projected_revenue_clear"] <= t["revenue_high"]).all()
+    assert (t["revenue_low"] <= t["projected_revenue_clear"]).all() and (
+        t["projected_revenue_clear"] <= t["revenue_high"]
+    ).all()
     assert t.groupby("rep")["priority"].max().between(0, 3).all()
     assert "Goal recommendations" in str(rec.summary()) and "Recommendation(" in repr(rec)
     assert rec.backtest is not None and "Backtest on this history" in str(rec.summary())
@@ -66,7 +68,10 @@ def test_formula_injection_is_neutralised(small, rec, tmp_path):
     ren = {first: evil}
     acts = small.activities.assign(rep=small.activities["rep"].replace(ren))
     deals = small.deals.assign(rep=small.deals["rep"].replace(ren))
-    roster = small.roster.assign(rep=small.roster["rep"].replace(ren), team=small.roster["team"].replace({small.roster["team"].iloc[0]: "+team"}))
+    roster = small.roster.assign(
+        rep=small.roster["rep"].replace(ren),
+        team=small.roster["team"].replace({small.roster["team"].iloc[0]: "+team"}),
+    )
     res = run(acts, deals, roster, drivers=rec.drivers)  # reuse the fit: only the names changed
     assert evil in set(res.table["rep"])
     assert (res.table["priority"] > 0).any()
@@ -98,8 +103,12 @@ def test_rep_without_won_deals_is_flagged(small):
 def test_single_period_of_data_does_not_crash(small):
     start = small.activities["timestamp"].min().normalize()
     acts = small.activities[small.activities["timestamp"] < start + pd.Timedelta(days=7)]
-    deals = small.deals[(small.deals["created"] < start + pd.Timedelta(days=7)) & (small.deals["created"] >= start)]
-    deals = deals.assign(status="open", closed=pd.NaT)  # nothing closed yet: one week of history in all
+    deals = small.deals[
+        (small.deals["created"] < start + pd.Timedelta(days=7)) & (small.deals["created"] >= start)
+    ]
+    deals = deals.assign(
+        status="open", closed=pd.NaT
+    )  # nothing closed yet: one week of history in all
     res = run(acts, deals, backtest=True)
     assert any("no backtest" in n for n in res.notes)
     assert np.isfinite(res.table.select_dtypes("number").to_numpy(float)).all()
@@ -111,7 +120,9 @@ def test_all_zero_rep_and_rare_activity(small):
     roster = pd.concat([small.roster, pd.DataFrame({"rep": ["Zero Hero"], "team": [small.roster["team"].iloc[0]],
                         "manager": ["M"], "region": ["R"], "start": [pd.NaT], "end": [pd.NaT]})], ignore_index=True)  # fmt: skip
     once = small.activities.iloc[[5]].assign(activity_type="sms", activity_id="ONE")
-    t = run(pd.concat([small.activities, once], ignore_index=True), small.deals, roster, drivers=None).table
+    t = run(
+        pd.concat([small.activities, once], ignore_index=True), small.deals, roster, drivers=None
+    ).table
     assert t.loc[t["rep"] == "Zero Hero", "flags"].str.contains("all_zero_history").all()
     assert t.loc[t["activity"] == "sms", "flags"].str.contains("rare_activity").all()
     assert (t.loc[t["activity"] == "sms", "priority"] == 0).all()
@@ -125,7 +136,19 @@ def test_cli_recommend(small, tmp_path, capsys):
     sg.write_csv(small.deals, d)
     sg.write_csv(small.roster, r)
     out = tmp_path / "goals.csv"
-    args = ["recommend", "--activities", str(a), "--deals", str(d), "--roster", str(r), "--sims", "300", "--out", str(out)]
+    args = [
+        "recommend",
+        "--activities",
+        str(a),
+        "--deals",
+        str(d),
+        "--roster",
+        str(r),
+        "--sims",
+        "300",
+        "--out",
+        str(out),
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert main(args) == 0
@@ -141,7 +164,15 @@ def rec_excluded(frame, small):
 
 
 def test_cli_recommend_errors(tmp_path, capsys):
-    code = main(["recommend", "--activities", str(tmp_path / "missing.csv"), "--deals", str(tmp_path / "nope.csv")])
+    code = main(
+        [
+            "recommend",
+            "--activities",
+            str(tmp_path / "missing.csv"),
+            "--deals",
+            str(tmp_path / "nope.csv"),
+        ]
+    )
     assert code == 2
     assert "salesgoals: error:" in capsys.readouterr().err
 

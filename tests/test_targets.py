@@ -51,7 +51,11 @@ def test_lift_matches_the_driver_effects(proj, plan):
     t = plan.table
     mo = plan.moments.set_index(["rep", "activity"])["deals_per_unit"]
     f = t[t["priority"] > 0].set_index(["rep", "activity"])
-    lift = (mo.reindex(f.index) * (f["goal_stretch"] - f["baseline"]).clip(lower=0)).groupby(level="rep").sum()
+    lift = (
+        (mo.reindex(f.index) * (f["goal_stretch"] - f["baseline"]).clip(lower=0))
+        .groupby(level="rep")
+        .sum()
+    )
     want = (lift * plan.horizon).reindex(plan.rep_stats["rep"]).fillna(0.0)
     tab = proj.table.set_index(["rep", "scenario"])["deals_created"]
     got = tab.xs("stretch", level="scenario") - tab.xs("current", level="scenario")
@@ -67,10 +71,19 @@ def test_rollups_add_up_exactly(proj):
         total = r[r["group"] == "(all)"].set_index("scenario")
         parts = r[r["group"] != "(all)"]
         for scn in SCENARIOS:
-            rep_cents = np.round(proj.table.loc[proj.table["scenario"] == scn, "revenue"] * 100).astype(np.int64).sum()
+            rep_cents = (
+                np.round(proj.table.loc[proj.table["scenario"] == scn, "revenue"] * 100)
+                .astype(np.int64)
+                .sum()
+            )
             assert round(total.loc[scn, "revenue"] * 100) == rep_cents
             if by is not None:
-                assert np.round(parts.loc[parts["scenario"] == scn, "revenue"] * 100).astype(np.int64).sum() == rep_cents
+                assert (
+                    np.round(parts.loc[parts["scenario"] == scn, "revenue"] * 100)
+                    .astype(np.int64)
+                    .sum()
+                    == rep_cents
+                )
 
 
 def test_total_interval_comes_from_joint_draws(proj):
@@ -168,7 +181,9 @@ def test_plan_per_rep_quota(plan, proj):
     res = sg.plan_for_target(plan, quotas, by="rep", prob=0.5, n_sims=1000)
     g = res.groups.set_index("group")
     assert len(g) == len(cur)
-    np.testing.assert_allclose(g["gap"], (1.3 * cur - g["projected_current"]).reindex(g.index), atol=0.02)
+    np.testing.assert_allclose(
+        g["gap"], (1.3 * cur - g["projected_current"]).reindex(g.index), atol=0.02
+    )
     # a rep with no focus activity cannot raise revenue by effort: not reachable unless already there
     no_focus = set(plan.rep_stats["rep"]) - set(plan.table.loc[plan.table["priority"] > 0, "rep"])
     for rep in no_focus:

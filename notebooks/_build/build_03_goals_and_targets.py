@@ -118,9 +118,7 @@ quota = round(1.25 * current, -3)
 company = sg.plan_for_target(plan, quota, prob=0.8, n_sims=2000, seed=0)
 company.groups.round(2)"""
     ),
-    new_code_cell(
-        """company.activities.head(8).round(2)"""
-    ),
+    new_code_cell("""company.activities.head(8).round(2)"""),
     new_code_cell("""ax = company.plot()"""),
     new_code_cell(
         """# the same per team: one quota per team, 25 % above each team's current projection

@@ -42,7 +42,9 @@ def plot_goal_tiers(plan, rep: str | None = None, *, ax=None):
     rep = t["rep"].iloc[0] if rep is None else rep
     sub = t[t["rep"] == rep].reset_index(drop=True)
     if sub.empty:
-        raise ValueError(f"plot_goal_tiers: no rep {rep!r} in the plan; reps: {', '.join(t['rep'].unique()[:5])} ...")
+        raise ValueError(
+            f"plot_goal_tiers: no rep {rep!r} in the plan; reps: {', '.join(t['rep'].unique()[:5])} ..."
+        )
     ax = _axes(ax)
     y = np.arange(len(sub))
     h = 0.26
@@ -78,8 +80,18 @@ def plot_projection(proj, *, by: str | None = "team", ax=None):
     colors = {"current": "#7f7f7f", **_TIER_COLORS}
     for k, s in enumerate(scns):
         sub = r[r["scenario"] == s].set_index("group").reindex(groups)
-        err = np.vstack([sub["revenue"] - sub["revenue_low"], sub["revenue_high"] - sub["revenue"]]).clip(min=0)
-        ax.bar(x + (k - (len(scns) - 1) / 2) * w, sub["revenue"], width=w, yerr=err, color=colors.get(s), label=s, capsize=2)
+        err = np.vstack(
+            [sub["revenue"] - sub["revenue_low"], sub["revenue_high"] - sub["revenue"]]
+        ).clip(min=0)
+        ax.bar(
+            x + (k - (len(scns) - 1) / 2) * w,
+            sub["revenue"],
+            width=w,
+            yerr=err,
+            color=colors.get(s),
+            label=s,
+            capsize=2,
+        )
     ax.set_xticks(x, groups, rotation=30 if len(groups) > 4 else 0)
     ax.set_ylabel(f"revenue over {proj.horizon} {proj.freq}")
     ax.set_title(f"Projected revenue by tier ({proj.level:.0%} intervals)")
