@@ -23,6 +23,8 @@ from salesgoals.panel import build_panel, panel_summary
 from salesgoals.forecast import BacktestResult, ForecastResult, backtest_forecast, forecast
 from salesgoals.tracking import Review, TrackResult, monthly_review, quarterly_review, track, weekly_review
 from salesgoals.drivers import DriverModel, DriverResult, fit_drivers
+from salesgoals.performers import PerformerComparison, compare_performers
+from salesgoals import drivers, performers
 from salesgoals.goals import GoalPlan, personal_best_goals
 from salesgoals.targets import Cascade, TargetPlan, TargetProjection, cascade, plan_for_target, project_targets
 from salesgoals.backtest import GoalBacktest, backtest_goals
@@ -52,6 +54,8 @@ __all__ = [
     "fit_drivers",
     "DriverModel",
     "DriverResult",
+    "compare_performers",
+    "PerformerComparison",
     "personal_best_goals",
     "GoalPlan",
     "project_targets",

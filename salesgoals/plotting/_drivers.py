@@ -85,3 +85,59 @@ def plot_lag_profile(result, *, ax=None):
     ax.set_title("When the effect arrives")
     ax.legend(fontsize=8)
     return ax
+
+
+def plot_performers(comparison, *, ax=None, kind: str = "compare"):
+    """What top performers do differently, or where reps' funnels leak.
+
+    Parameters
+    ----------
+    comparison : PerformerComparison
+        From :func:`salesgoals.compare_performers`.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure by default.
+    kind : {"compare", "leaks"}, default="compare"
+        ``"compare"``: one bar per metric, top / rest ratio on a log scale
+        (bars right of 1 = top performers have more).  ``"leaks"``: one bar
+        per rep (the 15 with the largest upside), revenue per period added by
+        closing the leak, labelled with the stage.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import salesgoals as sg
+    >>> sim = sg.simulate.make_crm_data(n_reps=12, n_weeks=30, seed=4)
+    >>> comp = sg.compare_performers(sim.panel())
+    >>> ax = plot_performers(comp)
+    >>> len(ax.patches) == len(comp.compare)
+    True
+    """
+    if kind not in ("compare", "leaks"):
+        raise ValueError(f"plot_performers: kind must be 'compare' or 'leaks'; got {kind!r}.")
+    if kind == "compare":
+        cmp = comparison.compare
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 0.5 + 0.3 * len(cmp)))
+        ratio = np.where(cmp["ratio"] > 0, cmp["ratio"], np.nan)
+        y = np.arange(len(cmp))[::-1]
+        colors = ["C2" if r >= 1 else "C3" for r in np.nan_to_num(ratio, nan=1.0)]
+        ax.barh(y, np.log2(np.nan_to_num(ratio, nan=1.0)), color=colors)
+        ax.set_yticks(y)
+        ax.set_yticklabels(cmp["metric"].astype(str).tolist(), fontsize=8)
+        ax.axvline(0, color="0.3", lw=0.8)
+        ax.set_xlabel("top / rest (log2: +1 = twice as much)")
+        ax.set_title(f"Top {comparison.top_share:.0%} by {comparison.by.replace('_', ' ')} vs the rest")
+        return ax
+    leaks = comparison.leaks.head(15)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.5 + 0.35 * max(len(leaks), 2)))
+    y = np.arange(len(leaks))[::-1]
+    ax.barh(y, leaks["upside_per_period"].to_numpy(dtype=float), color="C1")
+    ax.set_yticks(y)
+    ax.set_yticklabels([f"{r} ({s})" for r, s in zip(leaks["rep"], leaks["leak_stage"])], fontsize=8)
+    ax.set_xlabel("revenue per period added by closing the leak")
+    ax.set_title("Where each rep's funnel leaks")
+    return ax
