@@ -382,3 +382,26 @@ def test_file_errors(messy, tmp_path):
         sg.build_panel(as_dask(acts.drop(columns="timestamp")))
     with pytest.raises(ValueError, match="freq must be one of"):
         panel_from_parquet(tmp_path / "a.parquet", freq="D")
+
+
+def test_cli_panel_files(messy, tmp_path, capsys):
+    from salesgoals.cli import main
+
+    acts, deals, roster = messy
+    renamed = acts.rename(columns={"rep": "owner"})
+    folder = write_parquet_parts(renamed, tmp_path / "lake")
+    deals.to_csv(tmp_path / "deals.csv", index=False)
+    out = tmp_path / "panel.csv"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        code = main(["panel-files", str(folder), "-d", str(tmp_path / "deals.csv"), "--column", "rep=owner",
+                     "--freq", "M", "--no-progress", "-o", str(out)])  # fmt: skip
+        expected = sg.build_panel(acts, sg.load_deals(tmp_path / "deals.csv"), freq="M")
+    assert code == 0
+    written = pd.read_csv(out)
+    assert len(written) == len(expected)
+    assert written["call"].sum() == expected["call"].sum()
+    assert main(["panel-files", str(tmp_path / "none-*.parquet")]) == 2
+    assert "salesgoals: error: panel_from_parquet: no file matches" in capsys.readouterr().err
+    assert main(["panel-files", str(folder), "--column", "rep"]) == 2
+    assert "CANONICAL=SOURCE" in capsys.readouterr().err
