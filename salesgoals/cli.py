@@ -96,6 +96,57 @@ def _run_panel(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ panel-files (salesgoals.scale)
+def _add_panel_files(sub) -> None:
+    p = sub.add_parser(
+        "panel-files",
+        help="build the panel from Parquet/CSV activity files larger than memory (DuckDB)",
+        description="Aggregate activity files in the canonical layout (rep, timestamp, activity_type, outcome), "
+        "larger than memory, with DuckDB and bounded memory, then build the rep x period panel exactly as "
+        "'salesgoals panel' does. Deals and roster are ordinary exports.",
+        epilog="Example: salesgoals panel-files 'lake/activities/**/*.parquet' -d deals.csv -r roster.csv "
+        "--memory-limit 2GB -o panel.csv",
+    )
+    p.add_argument("source", nargs="+", help="directory, glob or files (Parquet or CSV) of canonical activities")
+    p.add_argument("--deals", "-d", nargs="+", metavar="FILE", help="deal / opportunity export(s)")
+    p.add_argument("--roster", "-r", metavar="FILE", help="roster: rep, team, manager, region, start, end")
+    p.add_argument("--freq", choices=["W", "M", "Q"], default="W", help="panel grain: weeks, months or quarters")
+    p.add_argument("--column", action="append", default=[], metavar="CANONICAL=SOURCE",
+                   help="map a canonical column to the files' name, e.g. --column rep=owner_id (repeatable)")  # fmt: skip
+    p.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit; above it DuckDB spills to disk")
+    p.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("-o", "--out", help="write the panel to this CSV (default: print a per-rep summary)")
+    p.set_defaults(func=_run_panel_files)
+
+
+def _run_panel_files(args: argparse.Namespace) -> int:
+    from salesgoals import io
+    from salesgoals.errors import SchemaError
+    from salesgoals.panel import panel_summary
+    from salesgoals.scale import panel_from_parquet
+
+    columns = {}
+    for item in args.column:
+        canon, sep, src = item.partition("=")
+        if not sep or not canon or not src:
+            raise SchemaError(f"panel-files: --column takes CANONICAL=SOURCE (e.g. rep=owner_id); got {item!r}.")
+        columns[canon.strip()] = src.strip()
+    deals = io.load_deals(_one_or_many(args.deals)) if args.deals else None
+    roster = io.load_roster(args.roster) if args.roster else None
+    panel = panel_from_parquet(_one_or_many(args.source), deals, freq=args.freq, roster=roster, columns=columns or None,
+                               memory_limit=args.memory_limit, threads=args.threads,
+                               progress=not args.no_progress)  # fmt: skip
+    if args.out:
+        _write_or_print(panel.assign(period=panel["period"].astype(str)), args.out)
+    else:
+        lo, hi = panel.attrs["window"]
+        print(f"panel: {panel['rep'].nunique():,} reps x {panel['period'].nunique():,} periods "
+              f"({args.freq}, {lo} to {hi}), {len(panel):,} rows")  # fmt: skip
+        _write_or_print(panel_summary(panel).round(3), None)
+    return 0
+
+
 # ------------------------------------------------------------------ recommend
 def _add_recommend(sub) -> None:
     p = sub.add_parser(
@@ -303,6 +354,7 @@ _SUBCOMMANDS = [_add_panel, _add_recommend]
 
 _SUBCOMMANDS += [_add_forecast, _add_track]
 _SUBCOMMANDS.insert(_SUBCOMMANDS.index(_add_panel) + 1, _add_drivers)  # pipeline: panel -> drivers
+_SUBCOMMANDS.insert(_SUBCOMMANDS.index(_add_panel) + 1, _add_panel_files)  # right after 'panel'
 
 
 def main(argv: Sequence[str] | None = None) -> int:
