@@ -157,9 +157,11 @@ def panel_from_parquet(
     Notes
     -----
     Only ``rep``, ``timestamp``, ``activity_type`` and ``outcome`` are read
-    from the files.  Timestamps with a time zone are taken as UTC wall time
-    (tz-naive timestamps, as the salesgoals loaders write them, are taken as
-    they are).  For S3, run once on the connection DuckDB uses::
+    from the files.  Time-zone-aware Parquet timestamps count at their local
+    wall time in the column's time zone (read from the first file's schema),
+    as in :func:`build_panel`; CSV timestamps with a UTC offset count at UTC
+    wall time.  Tz-naive timestamps, as the salesgoals loaders write them,
+    are taken as they are.  For S3, run once on the connection DuckDB uses::
 
         INSTALL httpfs; LOAD httpfs; CREATE SECRET (TYPE s3, PROVIDER credential_chain);
 
@@ -465,7 +467,6 @@ def _counts_duckdb(files, fmt, label, *, freq, columns, memory_limit, threads, t
         con.execute(f"SET memory_limit = {_literal(memory_limit)}")
         con.execute(f"SET temp_directory = {_literal(tmp)}")
         con.execute("SET preserve_insertion_order = false")
-        con.execute("SET TimeZone = 'UTC'")
         if threads is not None:
             con.execute(f"SET threads = {int(threads)}")
         if any(f.startswith(("s3://", "s3a://", "gs://", "gcs://")) for f in files):
@@ -484,6 +485,9 @@ def _counts_duckdb(files, fmt, label, *, freq, columns, memory_limit, threads, t
                 )
             mapping[canon] = src
         _require_columns(list(mapping), ACTIVITY_REQUIRED, f"the activity files {label!r}", "load_activities")
+        # tz-aware timestamps count at their local wall time, as in build_panel (tz_localize(None))
+        tz = _parquet_timezone(files[0], mapping["timestamp"]) if fmt == "parquet" else None
+        con.execute(f"SET TimeZone = {_literal(tz or 'UTC')}")
         reduction = Reduction.for_columns(mapping, freq=freq)
         sql = reduction.sql(relation, columns=mapping)
         try:
@@ -501,6 +505,18 @@ def _counts_duckdb(files, fmt, label, *, freq, columns, memory_limit, threads, t
 
             shutil.rmtree(tmp, ignore_errors=True)
     return reduction.normalize(counts), reduction
+
+
+def _parquet_timezone(path: str, column: str) -> str | None:
+    """Time zone of a Parquet timestamp column (from the Arrow schema), or None."""
+    if path.startswith(_REMOTE):
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        return getattr(pq.read_schema(path).field(column).type, "tz", None)
+    except (KeyError, OSError, ValueError):
+        return None
 
 
 def _fetch(con, sql: str) -> pd.DataFrame:

@@ -256,6 +256,19 @@ def test_paths_agree_on_simulator_with_window(sim, tmp_path):
     assert_same_panel(got, expected)
 
 
+def test_time_zone_aware_timestamps_count_at_local_wall_time(messy, tmp_path):
+    acts, deals, _ = messy
+    local = acts[acts["timestamp"] > pd.Timestamp("1990-01-01")]
+    local = local.assign(timestamp=local["timestamp"].dt.tz_localize("America/New_York", nonexistent="shift_forward",
+                                                                      ambiguous="NaT"))  # fmt: skip
+    expected, _ = panel_and_warnings(sg.build_panel, local, deals)
+    local.to_parquet(tmp_path / "a.parquet")
+    got, _ = panel_and_warnings(panel_from_parquet, tmp_path / "a.parquet", deals, progress=False)
+    assert_same_panel(got, expected)
+    got, _ = panel_and_warnings(panel_from_dask, as_dask(local), deals, progress=False)
+    assert_same_panel(got, expected)
+
+
 @pytest.mark.cluster
 def test_dask_cluster_equals_pandas(messy, canonical):
     """A real dask.distributed LocalCluster (2 worker processes) gives the pandas panel exactly."""
