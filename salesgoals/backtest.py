@@ -89,7 +89,8 @@ class GoalBacktest:
 
     def __repr__(self) -> str:
         return (
-            f"GoalBacktest(origins={self.coverage['origin'].nunique()}, horizon={self.horizon} x {self.freq}, "
+            f"GoalBacktest(origins={self.coverage['origin'].nunique()}, "
+            f"horizon={self.horizon} x {self.freq}, "
             f"max calibration gap={self.max_gap:.3f}, revenue coverage={self.revenue_coverage:.2f})"
         )
 
@@ -106,8 +107,10 @@ class GoalBacktest:
     def summary(self) -> Summary:
         """Calibration per tier and revenue coverage."""
         lines = [
-            f"{self.coverage['origin'].nunique()} origins, goals for {self.horizon} {self.freq} periods after each.",
-            f"Revenue intervals ({self.level:.0%}): realised revenue inside for {self.revenue_coverage:.0%} of "
+            f"{self.coverage['origin'].nunique()} origins, goals for {self.horizon} {self.freq} "
+            "periods after each.",
+            f"Revenue intervals ({self.level:.0%}): realised revenue inside for "
+            f"{self.revenue_coverage:.0%} of "
             f"{len(self.revenue):,} rep-horizons.",
             f"Tolerance for stated vs realised: {CALIBRATION_TOLERANCE:.0%} points.",
         ]
@@ -181,7 +184,8 @@ def backtest_goals(
         first_ok = min(min_hist - 1, last_ok)
         if last_ok < 1:
             raise InsufficientDataError(
-                f"backtest_goals: the panel has {len(periods)} periods; a backtest needs history plus a full "
+                f"backtest_goals: the panel has {len(periods)} periods; a backtest needs history "
+                "plus a full "
                 f"horizon of {H} periods after the origin. Use a shorter horizon or more history."
             )
         idx = list(range(last_ok, first_ok - 1, -H))[: int(n_origins)]
@@ -219,7 +223,8 @@ def backtest_goals(
         for tier in TIERS:
             details.append(pd.DataFrame({
                 "origin": str(origin), "rep": agg["rep"], "activity": agg["activity"], "tier": tier,
-                "goal": agg[f"goal_{tier}"], "stated": agg[f"p_{tier}"], "n_periods": agg["n_periods"],
+                "goal": agg[f"goal_{tier}"], "stated": agg[f"p_{tier}"],
+                "n_periods": agg["n_periods"],
                 "n_met": agg[f"n_met_{tier}"].astype(np.int64),
             }))  # fmt: skip
         # revenue: reps observed over the whole horizon, current behaviour

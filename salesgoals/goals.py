@@ -194,7 +194,7 @@ def level_with_odds(odds: float, mean: np.ndarray, var: np.ndarray) -> np.ndarra
 
 # ------------------------------------------------------------------ helpers
 def horizon_periods(horizon: str | int, freq: str) -> int:
-    """Number of panel periods in a goal horizon (``"W"``, ``"M"``, ``"Q"``, ``"Y"`` or an int).
+    """Count the panel periods in a goal horizon (``"W"``, ``"M"``, ``"Q"``, ``"Y"`` or an int).
 
     Examples
     --------
@@ -211,7 +211,8 @@ def horizon_periods(horizon: str | int, freq: str) -> int:
     key = str(horizon).upper()
     if key not in table:
         raise ValueError(
-            f"horizon must be one of {', '.join(map(repr, table))} for a {freq!r} panel, or a number of periods; "
+            f"horizon must be one of {', '.join(map(repr, table))} for a {freq!r} panel, "
+            "or a number of periods; "
             f"got {horizon!r}."
         )
     return table[key]
@@ -220,7 +221,8 @@ def horizon_periods(horizon: str | int, freq: str) -> int:
 def _check_panel(panel: Any, func: str) -> str:
     if not isinstance(panel, pd.DataFrame):
         raise TypeError(
-            f"{func}: panel must be a DataFrame from salesgoals.build_panel(); got {type(panel).__name__}."
+            f"{func}: panel must be a DataFrame from salesgoals.build_panel(); "
+            f"got {type(panel).__name__}."
         )
     missing = [
         c
@@ -229,7 +231,8 @@ def _check_panel(panel: Any, func: str) -> str:
     ]
     if missing:
         raise SchemaError(
-            f"{func}: panel has no column(s) {', '.join(map(repr, missing))}; found {', '.join(map(str, panel.columns))}. "
+            f"{func}: panel has no column(s) {', '.join(map(repr, missing))}; "
+            f"found {', '.join(map(str, panel.columns))}. "
             "Build it with salesgoals.build_panel(activities, deals)."
         )
     if len(panel) == 0:
@@ -314,8 +317,9 @@ class GoalPlan:
 
     def __repr__(self) -> str:
         return (
-            f"GoalPlan(reps={self.table['rep'].nunique()}, activities={self.table['activity'].nunique()}, "
-            f"as_of={self.as_of}, horizon={self.horizon} x {self.freq}, drivers={self.outcome or 'none'})"
+            f"GoalPlan(reps={self.table['rep'].nunique()}, "
+            f"activities={self.table['activity'].nunique()}, as_of={self.as_of}, "
+            f"horizon={self.horizon} x {self.freq}, drivers={self.outcome or 'none'})"
         )
 
     def focus(self) -> pd.DataFrame:
@@ -332,7 +336,8 @@ class GoalPlan:
         t = self.table
         focus = self.focus()
         lines = [
-            f"{t['rep'].nunique()} reps, goals per {self.freq} period for the {self.horizon} periods after {self.as_of}.",
+            f"{t['rep'].nunique()} reps, goals per {self.freq} period for the {self.horizon} "
+            f"periods after {self.as_of}.",
             "Tier design odds: "
             + ", ".join(f"{k} {v:.0%}" for k, v in self.tier_probabilities.items())
             + ".",
@@ -343,7 +348,8 @@ class GoalPlan:
         ]
         if self.excluded_reps:
             lines.append(
-                f"No goals for {len(self.excluded_reps)} rep(s) no longer active: {', '.join(self.excluded_reps[:5])}."
+                f"No goals for {len(self.excluded_reps)} rep(s) no longer active: "
+                f"{', '.join(self.excluded_reps[:5])}."
             )
         tables = []
         if len(focus):
@@ -441,25 +447,28 @@ def personal_best_goals(
         (focus activities first), then activity, with columns:
 
         * ``rep`` : str; ``team`` : str — the peer group (``"(all)"`` without a roster).
-        * ``activity`` : str — activity type or quality metric (``call_connected``, ``meeting_held``).
+        * ``activity`` : str — activity type or quality metric (``call_connected``,
+          ``meeting_held``).
         * ``kind`` : str — ``"activity"`` or ``"quality"``.
         * ``priority`` : int — 1 = the rep's first focus activity; 0 = no goal set.
         * ``n_periods`` : int — periods of history in the look-back.
-        * ``baseline`` : float — the rep's typical level per period: mean over the last ``baseline_window``
-          periods, deseasonalised and expressed at the season of the goal horizon (``seasonal=True``), shrunk
-          toward the peer mean for short history.
-        * ``personal_best`` : float — best rolling ``best_window``-period mean in the look-back (deseasonalised
-          and expressed at the horizon's season, like ``baseline``).
-        * ``goal_clear``, ``goal_stretch``, ``goal_extraordinary`` : float — whole counts per period.
-        * ``p_clear``, ``p_stretch``, ``p_extraordinary`` : float — probability that the rep's count in a
-          period of the horizon reaches the goal.
-        * ``effect`` : float — revenue one more unit per period brings (0 without a driver model or for
-          non-drivers).
-        * ``leverage`` : float — ``effect x (personal_best - baseline)``: revenue per period from working at
-          the personal best.
+        * ``baseline`` : float — the rep's typical level per period: mean over the last
+          ``baseline_window`` periods, deseasonalised and expressed at the season of the goal
+          horizon (``seasonal=True``), shrunk toward the peer mean for short history.
+        * ``personal_best`` : float — best rolling ``best_window``-period mean in the look-back
+          (deseasonalised and expressed at the horizon's season, like ``baseline``).
+        * ``goal_clear``, ``goal_stretch``, ``goal_extraordinary`` : float — whole counts per
+          period.
+        * ``p_clear``, ``p_stretch``, ``p_extraordinary`` : float — probability that the rep's
+          count in a period of the horizon reaches the goal.
+        * ``effect`` : float — revenue one more unit per period brings (0 without a driver model
+          or for non-drivers).
+        * ``leverage`` : float — ``effect x (personal_best - baseline)``: revenue per period from
+          working at the personal best.
         * ``flags`` : str — ``;``-separated: ``not_a_driver`` (effect CI includes zero: no goal),
-          ``negative_effect``, ``follows_results`` (the driver model's leads check finds the activity
-          follows results, so its effect is likely overstated: no priority), ``no_driver_model``, ``short_history`` / ``no_history`` (goal shrunk toward
+          ``negative_effect``, ``follows_results`` (the driver model's leads check finds the
+          activity follows results, so its effect is likely overstated: no priority),
+          ``no_driver_model``, ``short_history`` / ``no_history`` (goal shrunk toward
           peers), ``all_zero_history``, ``rare_activity`` (the whole team logged almost none),
           ``no_room`` (personal best is not above baseline), ``quality_metric``.
 
@@ -497,7 +506,8 @@ def personal_best_goals(
         unknown = set(tier_probabilities) - set(TIERS)
         if unknown:
             raise ValueError(
-                f"personal_best_goals: tier_probabilities keys must be {TIERS}; got {sorted(unknown)}."
+                f"personal_best_goals: tier_probabilities keys must be {TIERS}; "
+                f"got {sorted(unknown)}."
             )
         tiers.update({k: float(v) for k, v in tier_probabilities.items()})
     if stretch not in ("personal_best", "odds"):
@@ -515,7 +525,8 @@ def personal_best_goals(
     unknown = [m for m in metrics if m not in panel.columns]
     if unknown:
         raise SchemaError(
-            f"personal_best_goals: activities {', '.join(map(repr, unknown))} are not panel columns; "
+            f"personal_best_goals: activities {', '.join(map(repr, unknown))} "
+            "are not panel columns; "
             f"available: {', '.join([*act_cols, *q_cols])}."
         )
     if not metrics:
@@ -537,7 +548,8 @@ def personal_best_goals(
     p = p[p["rep"].isin(active)]
     if len(p) == 0:
         raise InsufficientDataError(
-            f"personal_best_goals: no rep has history up to {as_of_p}; every rep's span ended earlier."
+            f"personal_best_goals: no rep has history up to {as_of_p}; "
+            "every rep's span ended earlier."
         )
     pos_from_end = p.groupby("rep", sort=True).cumcount(ascending=False).to_numpy()
     p = p[pos_from_end < lookback]
@@ -589,7 +601,8 @@ def personal_best_goals(
     var_raw = np.where(n_base[:, None] > 1, (sq - nb * mean_raw**2) / np.maximum(nb - 1, 1), 0.0)
     var_raw = np.maximum(var_raw, 0.0)
 
-    # personal best: best rolling mean (deseasonalised as a ratio of sums), via within-rep cumulative sums
+    # personal best: best rolling mean (deseasonalised as a ratio of sums),
+    # via within-rep cumulative sums
     within = p.groupby("rep", sort=True).cumcount().to_numpy()
 
     def rolling_sum(values: np.ndarray) -> np.ndarray:
@@ -632,7 +645,8 @@ def personal_best_goals(
         disp[inside] = (k * np.maximum(own_phi, 0) + DISPERSION_PRIOR_PERIODS * phi_g) / (
             k + DISPERSION_PRIOR_PERIODS
         )
-        # posterior variance of the rep's mean: w * s^2/n, or the between-rep variance with no history
+        # posterior variance of the rep's mean: w * s^2/n,
+        # or the between-rep variance with no history
         m_uncert[inside] = np.where(n_base[inside, None] > 0, w * own_samp, tau2)
     mean_s = np.maximum(mean_s, 0.0)
     best = np.where(n_base[:, None] >= min_hist, best, np.maximum(best, mean_s))
@@ -706,7 +720,8 @@ def personal_best_goals(
             effect_rev[:, j] = np.where(sig[j], per_unit * to_rev, 0.0)
             deals_per_unit[:, j] = np.where(sig[j], per_unit * to_deals, 0.0)
             rows.append({
-                "activity": mname, "effect": float(e["effect"]), "std_error": float(e.get("std_error", np.nan)),
+                "activity": mname, "effect": float(e["effect"]),
+                "std_error": float(e.get("std_error", np.nan)),
                 "ci_low": lo, "ci_high": hi, "significant": sig[j], "source": src,
                 "deals_per_unit": float(np.mean(deals_per_unit[:, j])),
             })  # fmt: skip
@@ -926,8 +941,8 @@ def _rep_funnel(p, code, reps, peer, in_base, drivers, n_look, lookback) -> pd.D
         wr = np.where(
             np.isfinite(fu["win_rate"].to_numpy(float)), fu["win_rate"].to_numpy(float), wr
         )
-        size = np.where(np.isfinite(fu["deal_size"].to_numpy(float)) & (fu["deal_size"].to_numpy(float) > 0),
-                        fu["deal_size"].to_numpy(float), size)  # fmt: skip
+        fs = fu["deal_size"].to_numpy(float)
+        size = np.where(np.isfinite(fs) & (fs > 0), fs, size)
         k = a + b
         a, b = wr * k, (1 - wr) * k
     out = pd.DataFrame(

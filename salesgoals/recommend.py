@@ -28,7 +28,8 @@ RECOMMENDATION_COLUMNS: tuple[str, ...] = (
     "baseline", "personal_best", "goal_clear", "goal_stretch", "goal_extraordinary",
     "p_clear", "p_stretch", "p_extraordinary", "effect", "leverage",
     "projected_revenue_current", "projected_revenue_clear", "projected_revenue_stretch",
-    "projected_revenue_extraordinary", "revenue_low", "revenue_high", "period_start", "period_end", "flags",
+    "projected_revenue_extraordinary", "revenue_low", "revenue_high", "period_start", "period_end",
+    "flags",
 )  # fmt: skip
 
 #: Decimals written per column group (rounding makes the file stable and readable).
@@ -66,31 +67,34 @@ class Recommendation:
     def __repr__(self) -> str:
         return (
             f"Recommendation(reps={self.table['rep'].nunique()}, rows={len(self.table)}, "
-            f"drivers={getattr(self.drivers, 'outcome', None) or 'none'}, horizon={self.goals.horizon} x {self.goals.freq})"
+            f"drivers={getattr(self.drivers, 'outcome', None) or 'none'}, "
+            f"horizon={self.goals.horizon} x {self.goals.freq})"
         )
 
     def to_csv(self, path: Any) -> None:
-        """Write :attr:`table` with :func:`salesgoals.io.write_csv` (deterministic, formula-safe)."""
+        """Write :attr:`table` with :func:`salesgoals.io.write_csv` (deterministic, safe)."""
         from salesgoals.io import write_csv
 
         write_csv(self.table, path)
 
     def summary(self) -> Summary:
-        """A short readable overview: focus activities, team projection, notes."""
+        """Summarise: focus activities, team projection, backtest, notes."""
         t = self.table
         focus = t[t["priority"] > 0]
         tot = self.projection.rollup(None).set_index("scenario")
         lvl = self.projection.level
         lines = [
-            f"{t['rep'].nunique()} reps; goals per {self.goals.freq} period for {t['period_start'].iloc[0]} to "
+            f"{t['rep'].nunique()} reps; goals per {self.goals.freq} period for "
+            f"{t['period_start'].iloc[0]} to "
             f"{t['period_end'].iloc[0]} ({self.goals.horizon} periods).",
-            f"Driver model: {getattr(self.drivers, 'outcome', None) or 'none - no priorities set'}; "
+            f"Driver model: {getattr(self.drivers, 'outcome', None) or 'none - no priorities'}; "
             f"{focus['rep'].nunique()} reps have 1-3 focus activities.",
         ]
         for scn in ("current", *TIERS):
             r = tot.loc[scn]
             lines.append(
-                f"  {scn:<14} projected revenue {r['revenue']:>14,.0f}  ({lvl:.0%} interval {r['revenue_low']:,.0f} - {r['revenue_high']:,.0f})"
+                f"  {scn:<14} projected revenue {r['revenue']:>14,.0f}  ({lvl:.0%} interval "
+                f"{r['revenue_low']:,.0f} - {r['revenue_high']:,.0f})"
             )
         if self.backtest is not None:
             cal = self.backtest.calibration.set_index("tier")
@@ -99,7 +103,8 @@ class Recommendation:
                 + ", ".join(
                     f"{k} {cal.loc[k, 'stated']:.0%} vs {cal.loc[k, 'realised']:.0%}" for k in TIERS
                 )
-                + f"; revenue intervals covered {self.backtest.revenue_coverage:.0%} (target {lvl:.0%})."
+                + f"; revenue intervals covered {self.backtest.revenue_coverage:.0%} "
+                f"(target {lvl:.0%})."
             )
         lines += [f"Note: {n}" for n in self.notes]
         tables = []
@@ -174,15 +179,19 @@ def recommend(
         ``.table`` has one row per rep x activity, sorted by rep, then priority
         (focus activities first), then activity, with columns:
 
-        * ``rep``, ``team``, ``manager``, ``region`` : str — ``"(unassigned)"`` / ``"(all)"`` without a roster.
+        * ``rep``, ``team``, ``manager``, ``region`` : str — ``"(unassigned)"`` / ``"(all)"``
+          without a roster.
         * ``activity``, ``kind``, ``priority``, ``n_periods``, ``baseline``, ``personal_best``,
           ``goal_clear``, ``goal_stretch``, ``goal_extraordinary``, ``p_clear``, ``p_stretch``,
-          ``p_extraordinary``, ``effect``, ``leverage`` : as in :func:`salesgoals.personal_best_goals`
+          ``p_extraordinary``, ``effect``, ``leverage`` : as in
+          :func:`salesgoals.personal_best_goals`
           (levels per period; ``p_*`` = probability that a period's count reaches the goal).
-        * ``projected_revenue_current`` and ``projected_revenue_<tier>`` : float — the rep's expected won
-          revenue over the horizon keeping current behaviour, or with the rep's priority activities at that
+        * ``projected_revenue_current`` and ``projected_revenue_<tier>`` : float — the rep's
+          expected won revenue over the horizon keeping current behaviour, or with the rep's
+          priority activities at that
           tier (a rep-level figure, repeated on each of the rep's rows).
-        * ``revenue_low``, ``revenue_high`` : float — the ``level`` prediction interval of the rep's revenue at
+        * ``revenue_low``, ``revenue_high`` : float — the ``level`` prediction interval of the
+          rep's revenue at
           the *clear* tier (the forecastable commitment).
         * ``period_start``, ``period_end`` : str — first and last day of the goal horizon.
         * ``flags`` : str — see :func:`salesgoals.personal_best_goals`, plus the rep funnel's
@@ -227,8 +236,11 @@ def recommend(
 def _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed, backtest) -> Recommendation:
     plan = personal_best_goals(panel, drivers, as_of=as_of, horizon=horizon)
     if plan.excluded_reps:
-        notes.append(f"{len(plan.excluded_reps)} rep(s) whose history ended before {plan.as_of} get no goals: "
-                     f"{', '.join(plan.excluded_reps[:5])}{' ...' if len(plan.excluded_reps) > 5 else ''}.")  # fmt: skip
+        more = " ..." if len(plan.excluded_reps) > 5 else ""
+        notes.append(
+            f"{len(plan.excluded_reps)} rep(s) whose history ended before {plan.as_of} "
+            f"get no goals: {', '.join(plan.excluded_reps[:5])}{more}."
+        )
     proj = project_targets(plan, level=level, n_sims=n_sims, seed=seed)
     table = _assemble(plan, proj)
     bt = None
@@ -254,7 +266,7 @@ def _assemble(plan: GoalPlan, proj: TargetProjection) -> pd.DataFrame:
     rs = plan.rep_stats.set_index("rep")
     for col in ("manager", "region"):
         t[col] = rs[col].reindex(t["rep"]).to_numpy() if col in rs.columns else "(unassigned)"
-    wide = proj.table.pivot(index="rep", columns="scenario", values="revenue")
+    wide = proj.table.pivot_table(index="rep", columns="scenario", values="revenue", aggfunc="sum")
     for scn in ("current", *TIERS):
         t[f"projected_revenue_{scn}"] = wide[scn].reindex(t["rep"]).to_numpy(float)
     clear = proj.table[proj.table["scenario"] == "clear"].set_index("rep")

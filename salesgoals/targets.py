@@ -66,7 +66,8 @@ EFFORT_STEP = 0.05
 def _check_plan(goals: Any, func: str) -> GoalPlan:
     if not isinstance(goals, GoalPlan):
         raise TypeError(
-            f"{func}: goals must be a GoalPlan from salesgoals.personal_best_goals(); got {type(goals).__name__}."
+            f"{func}: goals must be a GoalPlan from salesgoals.personal_best_goals(); "
+            f"got {type(goals).__name__}."
         )
     return goals
 
@@ -175,7 +176,7 @@ def _simulate(plan: GoalPlan, levels_max: np.ndarray, H: int, n_sims: int, seed:
 
 
 def _scenario_totals(d: _Draws, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(deals created, deals won, revenue), each S x R, for a scenario with deal rate ``rate`` (S x R).
+    """Count deals created, deals won and revenue (each S x R) at deal rate ``rate`` (S x R).
 
     Won deals and revenue are exact draws; deals created adds the expected
     share of the lost deals kept at this rate (only its mean is reported).
@@ -249,7 +250,8 @@ class TargetProjection:
         t = self.table
         if by is not None and by not in self.reps.columns:
             raise ValueError(
-                f"rollup: by must be one of {', '.join(c for c in self.reps.columns if c != 'rep')} or None; got {by!r}."
+                f"rollup: by must be one of "
+                f"{', '.join(c for c in self.reps.columns if c != 'rep')} or None; got {by!r}."
             )
         keys = (
             np.full(len(self.reps), "(all)", dtype=object)
@@ -283,7 +285,8 @@ class TargetProjection:
         """Team totals per scenario with their prediction intervals."""
         tot = self.rollup(None)
         lines = [
-            f"{len(self.reps)} reps, {self.horizon} {self.freq} periods, {self.level:.0%} prediction intervals "
+            f"{len(self.reps)} reps, {self.horizon} {self.freq} periods, "
+            f"{self.level:.0%} prediction intervals "
             f"from {self.n_sims:,} seeded simulations (seed={self.seed}).",
         ]
         return Summary("Projected revenue by goal tier", lines, [("All reps", tot.round(0))])
@@ -351,7 +354,8 @@ def project_targets(
     plan = _check_plan(goals, "project_targets")
     if drivers is not None and plan.outcome is None:
         raise ValueError(
-            "project_targets: this GoalPlan was built without a driver model, so the goal tiers carry no "
+            "project_targets: this GoalPlan was built without a driver model, "
+            "so the goal tiers carry no "
             "projected lift; pass drivers to personal_best_goals(panel, drivers) instead."
         )
     if not 0 < level < 1:
@@ -379,7 +383,8 @@ def project_targets(
         frames.append(pd.DataFrame({
             "rep": reps.to_numpy().astype(str), "scenario": scn,
             "deals_created": created.mean(axis=0), "deals_won": won.mean(axis=0),
-            "revenue": _cents(rev.mean(axis=0)) / 100, "revenue_low": np.round(lo, 2), "revenue_high": np.round(hi, 2),
+            "revenue": _cents(rev.mean(axis=0)) / 100,
+            "revenue_low": np.round(lo, 2), "revenue_high": np.round(hi, 2),
             "p_beats_current": (rev > cur_rev).mean(axis=0),
         }))  # fmt: skip
     table = pd.concat(frames, ignore_index=True)
@@ -445,19 +450,24 @@ class TargetPlan:
     freq: str
 
     def __repr__(self) -> str:
-        return f"TargetPlan(groups={len(self.groups)}, prob={self.prob:.0%}, horizon={self.horizon} x {self.freq})"
+        return (
+            f"TargetPlan(groups={len(self.groups)}, prob={self.prob:.0%}, "
+            f"horizon={self.horizon} x {self.freq})"
+        )
 
     def summary(self) -> Summary:
-        """The gap per group and the effort needed."""
+        """Summarise the gap per group and the effort needed."""
         g = self.groups.copy()
         lines = [
-            f"Activity needed to reach each target with {self.prob:.0%} probability over {self.horizon} {self.freq} periods.",
-            "effort 1.0 = every rep's focus activities at their personal best; feasible = effort <= 1.",
+            f"Activity needed to reach each target with {self.prob:.0%} probability over "
+            f"{self.horizon} {self.freq} periods.",
+            "effort 1.0 = every rep's focus activities at their personal best; "
+            "feasible = effort <= 1.",
         ]
         return Summary("Plan for target", lines, [("Groups", g.round(2))])
 
     def plot(self, *, ax=None):
-        """Required vs personal-best levels (see :func:`salesgoals.plotting.plot_target_plan`)."""
+        """Plot required vs personal-best levels (:func:`salesgoals.plotting.plot_target_plan`)."""
         from salesgoals.plotting import plot_target_plan
 
         return plot_target_plan(self, ax=ax)
@@ -520,14 +530,17 @@ def plan_for_target(
         keys = rs[by].astype(str).to_numpy()
     else:
         raise ValueError(
-            f"plan_for_target: by must be None, 'rep' or a roster column ({', '.join(c for c in ('team', 'manager', 'region') if c in rs.columns)}); got {by!r}."
+            "plan_for_target: by must be None, 'rep' or a roster column "
+            f"({', '.join(c for c in ('team', 'manager', 'region') if c in rs.columns)}); "
+            f"got {by!r}."
         )
     groups = sorted(set(keys))
     if isinstance(target, Mapping):
         unknown = sorted(set(map(str, target)) - set(groups))
         if unknown:
             raise ValueError(
-                f"plan_for_target: unknown {by or 'group'} {', '.join(map(repr, unknown))}; known: {', '.join(groups[:10])}."
+                f"plan_for_target: unknown {by or 'group'} {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(groups[:10])}."
             )
         targets = {g: float(target[g]) for g in groups if g in target}
     else:
@@ -581,10 +594,11 @@ def plan_for_target(
         for r in np.nonzero(m)[0]:  # rows of this group's reps (few per group)
             for j in np.nonzero(focus[r])[0]:
                 req = levels["baseline"][r, j] + e * room[r, j]
+                pb = levels["personal_best"][r, j]
                 a_rows.append({
                     "group": g, "rep": str(reps[r]), "activity": metrics[j],
-                    "baseline": float(levels["baseline"][r, j]), "personal_best": float(levels["personal_best"][r, j]),
-                    "required": float(req), "above_personal_best": float(req - levels["personal_best"][r, j]),
+                    "baseline": float(levels["baseline"][r, j]), "personal_best": float(pb),
+                    "required": float(req), "above_personal_best": float(req - pb),
                     "feasible": bool(req <= levels["personal_best"][r, j] + 1e-9),
                 })  # fmt: skip
     acts = pd.DataFrame(
@@ -628,7 +642,8 @@ class Cascade:
 
     def __repr__(self) -> str:
         return (
-            f"Cascade(entities={self.quarters['entity'].nunique()}, fiscal year from {self.fiscal_year_start.date()}, "
+            f"Cascade(entities={self.quarters['entity'].nunique()}, "
+            f"fiscal year from {self.fiscal_year_start.date()}, "
             f"working days={self.days['date'].nunique()})"
         )
 
@@ -638,7 +653,8 @@ class Cascade:
         return Summary(
             "Target cascade",
             [
-                f"Fiscal year starting {self.fiscal_year_start.date()}; {self.days['date'].nunique()} working days."
+                f"Fiscal year starting {self.fiscal_year_start.date()}; "
+                f"{self.days['date'].nunique()} working days."
             ],
             [("Quarters", q[["quarter", "start", "end", "working_days", "target"]])],
         )
@@ -752,9 +768,9 @@ def cascade(
     Examples
     --------
     >>> c = cascade(1_000_000, year=2026, fiscal_year_start=2, holidays=["2026-12-25"])
-    >>> float(c.quarters["target"].sum()), float(c.months["target"].sum()), float(c.days["target"].sum())
-    (1000000.0, 1000000.0, 1000000.0)
-    >>> str(c.fiscal_year_start.date()), str(c.quarters["start"].iloc[0].date())  # first working day
+    >>> [float(f["target"].sum()) for f in (c.quarters, c.months, c.weeks, c.days)]
+    [1000000.0, 1000000.0, 1000000.0, 1000000.0]
+    >>> str(c.fiscal_year_start.date()), str(c.quarters["start"].iloc[0].date())  # 1st working day
     ('2026-02-01', '2026-02-02')
     """
     if not 1 <= int(fiscal_year_start) <= 12:
@@ -792,7 +808,7 @@ def cascade(
     names = list(entities)
     if len(names) > 1:
         names.append("(team)")
-    frames_q, frames_m, frames_w, frames_d = [], [], [], []
+    frames_d = []
     q_w = np.bincount(fy_quarter, weights=day_w, minlength=4)
     m_w = np.bincount(fy_month, weights=day_w, minlength=12)
     for name in names:  # loop over entities (reps)

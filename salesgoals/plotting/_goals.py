@@ -33,7 +33,8 @@ def plot_goal_tiers(plan, rep: str | None = None, *, ax=None):
     Examples
     --------
     >>> import salesgoals as sg
-    >>> plan = sg.personal_best_goals(sg.simulate.make_crm_data(n_reps=4, n_weeks=30, seed=0).panel())
+    >>> sim = sg.simulate.make_crm_data(n_reps=4, n_weeks=30, seed=0)
+    >>> plan = sg.personal_best_goals(sim.panel())
     >>> ax = plot_goal_tiers(plan)
     >>> len(ax.containers)
     3
@@ -43,7 +44,8 @@ def plot_goal_tiers(plan, rep: str | None = None, *, ax=None):
     sub = t[t["rep"] == rep].reset_index(drop=True)
     if sub.empty:
         raise ValueError(
-            f"plot_goal_tiers: no rep {rep!r} in the plan; reps: {', '.join(t['rep'].unique()[:5])} ..."
+            f"plot_goal_tiers: no rep {rep!r} in the plan; "
+            f"reps: {', '.join(t['rep'].unique()[:5])} ..."
         )
     ax = _axes(ax)
     y = np.arange(len(sub))
@@ -100,7 +102,9 @@ def plot_projection(proj, *, by: str | None = "team", ax=None):
 
 
 def plot_target_plan(tp, *, ax=None):
-    """Required level vs personal best for each rep's focus activities (above the line = beyond the best).
+    """Plot required level vs personal best of each rep's focus activities.
+
+    Points above the diagonal need more than the rep's personal best.
 
     Returns
     -------
