@@ -64,6 +64,7 @@ from salesgoals._schema import (
 )
 from salesgoals.errors import (
     DataQualityError,
+    SalesgoalsError,
     DataQualityWarning,
     SchemaError,
     format_rows,
@@ -549,7 +550,7 @@ def _warn(loader: str, report: DataQualityReport) -> None:
         warnings.warn(
             f"{loader}: {'; '.join(parts)}. See df.attrs['quality'].summary() for examples.",
             DataQualityWarning,
-            stacklevel=3,
+            stacklevel=4,  # _warn -> _finish -> load_* -> the caller
         )
 
 
@@ -786,9 +787,8 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     for h in (mapping.get("outcome"), fallback_col):
         if h is None or not outcome.null_count:
             continue
-        raw = _atext(table, h, n)
-        key = pc.binary_join_element_wise(atype, raw, "\x1f")  # null where raw is null
-        outcome = pc.coalesce(outcome, _parse.map_text(key, _canon_outcome))
+        mapped = _map_pairs(atype, _atext(table, h, n), _canon_outcome)
+        outcome = mapped if outcome.null_count == n else pc.coalesce(outcome, mapped)
     is_email = pc.equal(atype, "email")
     outcome = pc.if_else(pc.and_(outcome.is_null(), is_email), pa.scalar("sent"), outcome)
 
@@ -816,8 +816,32 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     )
 
 
-def _canon_outcome(key: str) -> Any:
-    typ, _, raw = key.partition("\x1f")
+def _map_pairs(left: pa.ChunkedArray, right: pa.ChunkedArray, fn) -> pa.ChunkedArray:
+    """Map each distinct (left, right) text pair through ``fn(left, right)``; null where right is null.
+
+    Both columns are dictionary-encoded; the pair becomes one small integer
+    code, so ``fn`` runs once per distinct pair and one ``take`` gathers the
+    result (no per-row Python, no string concatenation of ten million rows).
+    """
+    le = pc.dictionary_encode(left.combine_chunks() if left.num_chunks != 1 else left.chunk(0))
+    re_ = pc.dictionary_encode(right.combine_chunks() if right.num_chunks != 1 else right.chunk(0))
+    lv, rv = le.dictionary.to_pylist(), re_.dictionary.to_pylist()
+    nl, nr = len(lv) + 1, len(rv) + 1
+    li = pc.fill_null(le.indices, nl - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+    ri = pc.fill_null(re_.indices, nr - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+    code = li * nr + ri
+    used = np.flatnonzero(np.bincount(code, minlength=nl * nr))
+    lookup: list[Any] = [None] * (nl * nr)
+    for c in used:  # one call per distinct pair
+        a, b = divmod(int(c), nr)
+        if b < len(rv):
+            r = fn(lv[a] if a < len(lv) else None, rv[b])
+            lookup[c] = None if r is None or (isinstance(r, float) and np.isnan(r)) else str(r)
+    return pa.chunked_array([pc.take(pa.array(lookup, type=pa.string()), pa.array(code))])
+
+
+def _canon_outcome(typ: str | None, raw: str) -> Any:
+    typ = typ or ""
     k = V.norm_value(raw)
     if (typ, k) in V.OUTCOME_BY_TYPE:
         return V.OUTCOME_BY_TYPE[(typ, k)]
@@ -866,8 +890,9 @@ def load_deals(
         Custom stage names -> ``"won"``, ``"lost"`` or ``"open"``,
         e.g. ``{"Signed": "won", "Churned": "lost"}``.
     amount_in_cents : bool, optional
-        Divide amounts by 100.  Default: True for Close exports (its ``value``
-        field is in cents), False otherwise.
+        Divide amounts by 100.  Default: for Close exports, True (Close's
+        ``value`` field is in cents) unless a ``value_formatted`` column shows
+        the values are already in currency units; False for other CRMs.
     encoding, sep, sheet_name
         As in :func:`load_activities`.
 
@@ -937,15 +962,33 @@ def load_deals(
             missing.append("stage")
         if missing:
             raise _missing_error(loader, src.name, vendor, missing, V.DEAL_ALIASES, src.headers)
-        table, rows = _read(src, [*mapping.values(), *close_cols[1:], *([flag_col] if flag_col else [])])
+        fmt_col = _find(src.headers, ["value_formatted"], used) if vendor == "close" else None
+        table, rows = _read(src, [*mapping.values(), *close_cols[1:], *[c for c in (flag_col, fmt_col) if c]])
         notes = _source_notes(src, vendor)
-        cents = amount_in_cents if amount_in_cents is not None else (vendor == "close" and "amount" in mapping)
+        cents = amount_in_cents
+        if cents is None:
+            cents = vendor == "close" and "amount" in mapping and _close_value_in_cents(table, mapping["amount"], fmt_col)
         frame = _deals_frame(table, mapping, vendor, rows, src.name, loader, dayfirst, date_format, smap,
                              close_cols, flag_col, cents, notes)  # fmt: skip
         frames.append(frame)
         reports.append({"name": src.name, "vendor": vendor, "mapping": dict(mapping), "rows": rows,
                         "notes": notes, "furniture": dict(src.furniture)})  # fmt: skip
     return _finish(loader, frames, reports, DEAL_COLUMNS, ["deal_id"], "duplicate_id")
+
+
+def _close_value_in_cents(table: pa.Table, value_col: str, fmt_col: str | None) -> bool:
+    """Close stores ``value`` in cents; ``value_formatted`` ("$1,250") tells for sure when present."""
+    if fmt_col is None:
+        return True
+    try:
+        v, *_ = _parse.parse_amounts(table.column(value_col), column=value_col, source="")
+        f, *_ = _parse.parse_amounts(table.column(fmt_col), column=fmt_col, source="")
+    except SalesgoalsError:
+        return True
+    ok = np.isfinite(v) & np.isfinite(f) & (f > 0)
+    if not ok.any():
+        return True
+    return bool(np.median(v[ok] / f[ok]) > 10)
 
 
 def _check_stage_map(stage_map, loader) -> dict[str, str]:

@@ -307,6 +307,12 @@ def test_close_opportunities_cents_and_offsets(tmp_path):
     assert deals["created"].iloc[2] == pd.Timestamp("2024-03-03 15:00")  # offsets converted to UTC
     kept = load_deals(put(tmp_path, "close2.csv", CLOSE_OPPS), amount_in_cents=False)
     assert kept["amount"].iloc[0] == 125000.0
+    # value_formatted settles the unit when present
+    units = "id,status_type,value,value_formatted,user_name,date_created,date_won\n" \
+            "o1,won,1250,\"$1,250\",Ana,2024-03-01,2024-04-01\n"
+    assert load_deals(put(tmp_path, "close3.csv", units))["amount"].iloc[0] == 1250.0
+    cents = units.replace(",1250,", ",125000,")
+    assert load_deals(put(tmp_path, "close4.csv", cents))["amount"].iloc[0] == 1250.0
 
 
 def test_close_activities(tmp_path):
