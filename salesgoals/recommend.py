@@ -99,7 +99,7 @@ class Recommendation:
         if self.backtest is not None:
             cal = self.backtest.calibration.set_index("tier")
             lines.append(
-                "Backtest on this history (stated vs realised share of weeks): "
+                "Backtest on this history (stated vs realised share of periods): "
                 + ", ".join(
                     f"{k} {cal.loc[k, 'stated']:.0%} vs {cal.loc[k, 'realised']:.0%}" for k in TIERS
                 )

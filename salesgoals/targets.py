@@ -334,9 +334,12 @@ def project_targets(
 
         * ``rep``, ``team``, ``manager``, ``region`` : str (roster columns the panel has).
         * ``scenario`` : str — ``current`` = the rep keeps the baseline; a tier =
-          the rep's priority activities at that goal, the rest at baseline.
+          the rep's priority activities at that goal, the rest at baseline.  A
+          goal below the baseline (``clear`` usually is: it is the level the rep
+          reaches in 80 % of periods) is projected at the baseline - the rep is
+          not assumed to slow down - so ``clear`` is the forecastable floor.
         * ``deals_created``, ``deals_won`` : float — expected counts over the horizon.
-        * ``revenue`` : float — expected won revenue over the horizon (cents).
+        * ``revenue`` : float — expected won revenue over the horizon, rounded to cents.
         * ``revenue_low``, ``revenue_high`` : float — the ``level`` prediction interval.
         * ``p_beats_current`` : float — share of draws in which the scenario's
           revenue exceeds the current-behaviour revenue.

@@ -270,3 +270,19 @@ def test_stretch_by_odds(sim_panel):
     ).all()
     with pytest.raises(ValueError, match="stretch must be"):
         sg.personal_best_goals(sim_panel, stretch="moon")
+
+
+#: Recovery tolerance of the per-unit lift behind priorities and projections: the driver
+#: model's standard errors are ~16-18 % of the meeting and call effects here (40 reps x 104
+#: weeks), so 0.35 is about two standard errors.
+RTOL_LIFT = 0.35
+
+
+def test_lift_per_quality_unit_recovers_the_truth(plan, sim):
+    """Deals per extra held meeting / connected call, as used for projections, match the simulator."""
+    eff = plan.effects.set_index("activity")["deals_per_unit"]
+    truth = sim.truth_quality["deals_created"]
+    np.testing.assert_allclose(eff["meeting_held"], truth["meeting_held"], rtol=RTOL_LIFT)
+    np.testing.assert_allclose(eff["call_connected"], truth["call_connected"], rtol=RTOL_LIFT)
+    # linkedin drives nothing: no lift at all is credited to it
+    assert eff["linkedin"] == 0
