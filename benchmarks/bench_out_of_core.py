@@ -7,7 +7,9 @@ in a fresh process, so the peaks do not mix):
 
 * ``inmem``  -- ``pandas.read_parquet`` of a slice + :func:`salesgoals.build_panel`;
 * ``ooc``    -- :func:`salesgoals.scale.panel_from_parquet` (DuckDB) on the same
-  slice, checked equal to the in-memory panel, and on the whole log.
+  slice, checked equal to the in-memory panel, and on the whole log;
+* ``dask``   -- with ``--dask``: :func:`salesgoals.scale.panel_from_dask` on a
+  ``LocalCluster`` of 2 worker processes (``dask.dataframe.read_parquet``).
 
 Targets (issue 6): out-of-core peak memory < 4 GB at 100 million rows, and
 out-of-core time per row within 2x of the in-memory path.
@@ -17,6 +19,7 @@ Usage::
     python benchmarks/bench_out_of_core.py                 # 100 million rows (~2.5 GB on disk)
     python benchmarks/bench_out_of_core.py --rows 5e6      # quick run
     python benchmarks/bench_out_of_core.py --keep          # keep benchmarks/_data/ afterwards
+    python benchmarks/bench_out_of_core.py --dask          # also the Dask path (LocalCluster) on the slice
 
 The data go to ``benchmarks/_data/`` (git-ignored) and are removed at the end
 unless ``--keep``.
@@ -122,6 +125,24 @@ def _phase(name: str, files: list[str], memory_limit: str) -> dict:
         t2 = time.perf_counter()
         out.update(rows=len(acts), read_s=t1 - t0, panel_s=t2 - t1, total_s=t2 - t0)
         panel.to_pickle(HERE / "_data" / "panel_inmem.pkl")  # our own file, written just above
+    elif name.startswith("dask"):
+        import dask.dataframe as dd
+        from distributed import Client, LocalCluster
+
+        from salesgoals.scale import panel_from_dask
+
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                          silence_logs=50) as cluster, Client(cluster) as client:  # fmt: skip
+            t0 = time.perf_counter()
+            acts = dd.read_parquet(files, columns=["rep", "timestamp", "activity_type", "outcome"])
+            panel = panel_from_dask(acts, freq="W", progress=sys.stderr.isatty())
+            t1 = time.perf_counter()
+            out["worker_peak_rss_gb"] = max(client.run(peak_rss_gb).values())
+        out.update(rows=int(panel[panel.attrs["activity_columns"]].to_numpy().sum()), total_s=t1 - t0)
+        ref = pd.read_pickle(HERE / "_data" / "panel_inmem.pkl")
+        if name == "dask_slice":
+            pd.testing.assert_frame_equal(panel.reset_index(drop=True), ref, check_exact=True)
+            out["equal_to_inmem"] = True
     else:
         t0 = time.perf_counter()
         panel = panel_from_parquet(files, freq="W", memory_limit=memory_limit, progress=sys.stderr.isatty())
@@ -147,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--slice-rows", type=float, default=10e6, help="rows for the in-memory comparison")
     p.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit (default 2GB)")
     p.add_argument("--keep", action="store_true", help="keep benchmarks/_data/ afterwards")
+    p.add_argument("--dask", nargs="?", const="slice", choices=["slice", "all"],
+                   help="also time panel_from_dask on a LocalCluster (2 workers) over the slice or the whole log")  # fmt: skip
     p.add_argument("--phase", help=argparse.SUPPRESS)
     p.add_argument("files", nargs="*", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -169,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         inmem = _run_phase("inmem", files[:n_slice], args.memory_limit)
         ooc_slice = _run_phase("ooc_slice", files[:n_slice], args.memory_limit)
         ooc = _run_phase("ooc", files, args.memory_limit)
+        dask_slice = _run_phase("dask_slice", files[:n_slice], args.memory_limit) if args.dask else None
+        dask_all = _run_phase("dask_all", files, args.memory_limit) if args.dask == "all" else None
     finally:
         if not args.keep:
             shutil.rmtree(HERE / "_data", ignore_errors=True)
@@ -189,16 +214,24 @@ def main(argv: list[str] | None = None) -> int:
          ooc_slice["peak_rss_gb"]),
         ("out of core: whole log", ooc["rows"], ooc["total_s"], ooc["cpu_s"], ooc["peak_rss_gb"]),
     ]  # fmt: skip
+    for label, res in (("dask LocalCluster: same slice", dask_slice), ("dask LocalCluster: whole log", dask_all)):
+        if res is not None:
+            lines.append((label + " *", res["rows"], res["total_s"], None, res["worker_peak_rss_gb"]))
     for label, n, s, cpu, peak in lines:
         cpu_txt = f"{cpu:9.1f}" if cpu is not None else f"{'':>9}"
         peak_txt = f"{peak:9.2f}" if peak is not None else f"{'':>9}"
         print(f"{label:<34}{n:>14,}{s:>9.2f}{n / s / 1e6:>9.1f}{cpu_txt}{peak_txt}")
+    if dask_slice is not None:
+        print("* 2 worker processes x 1 thread; peak = the larger worker's; the client holds only the counts")
+        print(f"dask slice panel equals the in-memory panel: {dask_slice.get('equal_to_inmem', False)}")
     print()
     ratio = per_row_ooc / per_row_inmem
     ratio_panel = per_row_ooc / per_row_panel
     print(f"out-of-core slice panel equals the in-memory panel: {ooc_slice.get('equal_to_inmem', False)}")
     print(f"time per row, out of core / in memory (read + build_panel): {ratio:.2f}  (target <= {TARGET_RATIO})")
     print(f"time per row, out of core / in memory (build_panel alone):  {ratio_panel:.2f}")
+    cpu_ratio = (ooc["cpu_s"] / ooc["rows"]) / (inmem["cpu_s"] / inmem["rows"])
+    print(f"CPU per row, out of core / in memory (read + build_panel):  {cpu_ratio:.2f}  (insensitive to other load)")
     print(f"peak memory out of core: {ooc['peak_rss_gb']:.2f} GB  (target < {TARGET_PEAK_GB} GB)")
     ok = ooc["peak_rss_gb"] < TARGET_PEAK_GB and ratio <= TARGET_RATIO and ooc_slice.get("equal_to_inmem")
     print("targets met" if ok else "TARGETS MISSED")
