@@ -795,7 +795,7 @@ def _ts_numpy(a) -> np.ndarray:
 # ------------------------------------------------------------------ amounts
 _SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW", "CHF": "CHF", "R$": "BRL",
             "kr": "SEK", "zł": "PLN", "A$": "AUD", "C$": "CAD", "US$": "USD"}
-_CODE_RE = r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])"
+_CODE_RE = r"(?:^|[^A-Za-z])(?P<code>[A-Z]{3})(?:[^A-Za-z]|$)"
 
 
 @dataclass
@@ -838,7 +838,9 @@ def parse_amounts(col: pa.ChunkedArray, *, column: str, source: str, loader: str
     cur = None
     has_letters = t.str.contains(r"[^\d\s,.\-+()'’]", regex=True)
     if has_letters.any():
-        code = t.str.extract(_CODE_RE, expand=False)
+        found = pc.struct_field(pc.extract_regex(pa.array(t.array), _CODE_RE), "code")  # RE2, vectorised
+        code = pd.Series(to_str_series(pa.chunked_array([found])).to_numpy(dtype=object), index=t.index)
+        code = code.where(code.notna() & (code != ""), np.nan)
         sym = pd.Series(np.nan, index=t.index, dtype=object)
         for k in sorted(_SYMBOLS, key=len, reverse=True):
             hit = t.str.contains(k, regex=False) & sym.isna()
