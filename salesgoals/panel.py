@@ -89,11 +89,13 @@ def _require(frame: object, required: Sequence[str], what: str, loader: str) -> 
     return frame
 
 
-def _require_columns(columns: Sequence[str], required: Sequence[str], what: str, loader: str, where: str = "") -> None:
+def _require_columns(
+    columns: Sequence[str], required: Sequence[str], what: str, loader: str, caller: str = "build_panel"
+) -> None:
     missing = [c for c in required if c not in columns]
     if missing:
         raise SchemaError(
-            f"build_panel: {what}{where} has no column(s) {', '.join(map(repr, missing))}. "
+            f"{caller}: {what} has no column(s) {', '.join(map(repr, missing))}. "
             f"Expected the canonical columns {', '.join(required)}; found {', '.join(map(str, columns))}. "
             f"Load the export with {loader}(), which maps vendor headers to these names."
         )

@@ -79,9 +79,10 @@ def panel_from_parquet(
     end: str | pd.Timestamp | None = None,
     columns: Mapping[str, str] | None = None,
     file_format: Literal["parquet", "csv"] | None = None,
-    memory_limit: str = "2GB",
+    memory_limit: str | None = None,
     threads: int | None = None,
     temp_directory: str | os.PathLike | None = None,
+    connection=None,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Build the rep x period panel from activity files larger than memory.
@@ -114,8 +115,9 @@ def panel_from_parquet(
         "created_at", "activity_type": "type"}``.
     file_format : {"parquet", "csv"}, optional
         Default: from the file extensions.
-    memory_limit : str, default="2GB"
-        DuckDB's memory limit; above it the aggregation spills to
+    memory_limit : str, optional
+        DuckDB's memory limit (default ``"2GB"`` on the connection this
+        function opens); above it the aggregation spills to
         ``temp_directory``.  The process's peak memory stays near this value
         plus the panel itself.
     threads : int, optional
@@ -123,6 +125,10 @@ def panel_from_parquet(
     temp_directory : path, optional
         Where DuckDB spills (default: a fresh temporary directory, removed
         afterwards).
+    connection : duckdb.DuckDBPyConnection, optional
+        Run on this connection (a cursor of it), e.g. one with S3 secrets or
+        extensions already set up.  Its settings are left as they are unless
+        ``memory_limit``, ``threads`` or ``temp_directory`` are given.
     progress : bool, default=True
         Show a progress bar (tqdm) with the share of the input scanned.
 
@@ -161,11 +167,14 @@ def panel_from_parquet(
     wall time in the column's time zone (read from the first file's schema),
     as in :func:`build_panel`; CSV timestamps with a UTC offset count at UTC
     wall time.  Tz-naive timestamps, as the salesgoals loaders write them,
-    are taken as they are.  For S3, run once on the connection DuckDB uses::
+    are taken as they are.  For ``s3://`` sources this function loads
+    DuckDB's ``httpfs`` extension and an S3 secret from the usual AWS
+    credential chain; to use other credentials, set them up on a connection
+    and pass it::
 
-        INSTALL httpfs; LOAD httpfs; CREATE SECRET (TYPE s3, PROVIDER credential_chain);
-
-    which this function does when ``source`` is an ``s3://`` URL.
+        con = duckdb.connect()
+        con.execute("CREATE SECRET (TYPE s3, KEY_ID '...', SECRET '...', REGION 'eu-west-1')")
+        panel = panel_from_parquet("s3://crm-lake/activities/*.parquet", deals, connection=con)
 
     Examples
     --------
@@ -184,7 +193,7 @@ def panel_from_parquet(
     deals, roster = _check_deals_roster(deals, roster)
     counts, reduction = _counts_duckdb(
         files, fmt, label, freq=freq, columns=columns, memory_limit=memory_limit, threads=threads,
-        temp_directory=temp_directory, progress=progress,
+        temp_directory=temp_directory, connection=connection, progress=progress,
     )  # fmt: skip
     return _assemble(counts, reduction, deals, roster=roster, start=start, end=end, stacklevel=3)
 
@@ -261,7 +270,7 @@ def panel_from_dask(
             "Use salesgoals.build_panel for a pandas DataFrame."
         )
     freq = check_freq(freq)
-    _require_columns(list(activities.columns), ACTIVITY_REQUIRED, "activities", "load_activities")
+    _require_columns(list(activities.columns), ACTIVITY_REQUIRED, "activities", "load_activities", "panel_from_dask")
     deals, roster = _check_deals_roster(deals, roster)
     reduction = Reduction.for_columns(activities.columns, freq=freq)
     counts = reduction.on_dask(activities, progress=progress)
@@ -370,7 +379,7 @@ def panel_from_counts(
     freq = check_freq(freq)
     if not isinstance(counts, pd.DataFrame):
         raise TypeError(f"panel_from_counts: counts must be a pandas DataFrame; got {type(counts).__name__}.")
-    _require_columns(list(counts.columns), [*KEYS, COUNT], "counts", "counts_sql")
+    _require_columns(list(counts.columns), [*KEYS, COUNT], "counts", "counts_sql", "panel_from_counts")
     has_quality = [m for m in QUALITY_METRICS if m in counts.columns]
     if has_quality and len(has_quality) != len(QUALITY_METRICS):
         raise SchemaError(
@@ -449,7 +458,7 @@ def _ext(path: str) -> str | None:
     return None
 
 
-def _counts_duckdb(files, fmt, label, *, freq, columns, memory_limit, threads, temp_directory, progress):
+def _counts_duckdb(files, fmt, label, *, freq, columns, memory_limit, threads, temp_directory, connection, progress):
     """Run the reduction's SQL over the files with DuckDB; return (counts, reduction)."""
     import tempfile
 
@@ -460,17 +469,25 @@ def _counts_duckdb(files, fmt, label, *, freq, columns, memory_limit, threads, t
         relation = f"read_parquet({listing}, union_by_name = true)"
     else:
         relation = f"read_csv({listing}, union_by_name = true, header = true)"
-    own_tmp = temp_directory is None
-    tmp = tempfile.mkdtemp(prefix="salesgoals-duckdb-") if own_tmp else os.fspath(temp_directory)
-    con = duckdb.connect()
+    own = connection is None
+    own_tmp = own and temp_directory is None
+    tmp = tempfile.mkdtemp(prefix="salesgoals-duckdb-") if own_tmp else temp_directory
+    con = duckdb.connect() if own else connection.cursor()
     try:
-        con.execute(f"SET memory_limit = {_literal(memory_limit)}")
-        con.execute(f"SET temp_directory = {_literal(tmp)}")
-        con.execute("SET preserve_insertion_order = false")
-        if threads is not None:
-            con.execute(f"SET threads = {int(threads)}")
-        if any(f.startswith(("s3://", "s3a://", "gs://", "gcs://")) for f in files):
-            con.execute("INSTALL httpfs; LOAD httpfs; CREATE SECRET (TYPE s3, PROVIDER credential_chain)")
+        settings = {"memory_limit": memory_limit or ("2GB" if own else None), "temp_directory": tmp,
+                    "threads": threads, "preserve_insertion_order": False if own else None}  # fmt: skip
+        for key, value in settings.items():
+            if value is not None:
+                text = _literal(os.fspath(value)) if isinstance(value, (str, os.PathLike)) else str(value).lower()
+                con.execute(f"SET {key} = {text}")
+        if own and any(f.startswith(("s3://", "s3a://")) for f in files):
+            try:
+                con.execute("INSTALL httpfs; LOAD httpfs; CREATE SECRET (TYPE s3, PROVIDER credential_chain)")
+            except duckdb.Error as exc:
+                raise FileFormatError(
+                    f"panel_from_parquet: cannot set up S3 access for {label!r} ({str(exc).splitlines()[0]}). "
+                    "Create the secret on a DuckDB connection yourself and pass it as connection=."
+                ) from exc
         found = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
         mapping = {c: c for c in _READ_COLUMNS if c in found}
         for canon, src in (columns or {}).items():
@@ -484,7 +501,14 @@ def _counts_duckdb(files, fmt, label, *, freq, columns, memory_limit, threads, t
                     f"Found: {', '.join(found)}."
                 )
             mapping[canon] = src
-        _require_columns(list(mapping), ACTIVITY_REQUIRED, f"the activity files {label!r}", "load_activities")
+        missing = [c for c in ACTIVITY_REQUIRED if c not in mapping]
+        if missing:
+            raise SchemaError(
+                f"panel_from_parquet: the activity files {label!r} have no column(s) "
+                f"{', '.join(map(repr, missing))}. Expected the canonical columns {', '.join(ACTIVITY_REQUIRED)} "
+                f"(and optionally outcome); found {', '.join(found)}. Pass columns={{{missing[0]!r}: "
+                "'<its name in the files>'}, or write the files from salesgoals.load_activities()."
+            )
         # tz-aware timestamps count at their local wall time, as in build_panel (tz_localize(None))
         tz = _parquet_timezone(files[0], mapping["timestamp"]) if fmt == "parquet" else None
         con.execute(f"SET TimeZone = {_literal(tz or 'UTC')}")

@@ -346,6 +346,19 @@ def test_small_memory_limit_gives_the_same_panel(tmp_path):
     assert_same_panel(got, sg.build_panel(acts))
 
 
+def test_runs_on_a_given_duckdb_connection_without_changing_its_settings(messy, tmp_path):
+    import duckdb
+
+    acts, deals, _ = messy
+    acts.to_parquet(tmp_path / "a.parquet")
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '1GB'")
+    got, _ = panel_and_warnings(panel_from_parquet, tmp_path / "a.parquet", deals, connection=con, progress=False)
+    assert_same_panel(got, panel_and_warnings(sg.build_panel, acts, deals)[0])
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0].startswith(("953", "1.0"))
+    con.close()
+
+
 def test_progress_bar_can_be_turned_off(messy, tmp_path, capsys):
     acts = messy[0]
     folder = write_parquet_parts(acts, tmp_path, n_parts=2)
@@ -378,7 +391,7 @@ def test_file_errors(messy, tmp_path):
     with pytest.raises(FileFormatError, match="cannot tell the format.*file_format="):
         panel_from_parquet(tmp_path / "c.json")
     acts.drop(columns="activity_type").to_parquet(tmp_path / "d.parquet")
-    with pytest.raises(SchemaError, match="no column.*'activity_type'.*found rep, timestamp, outcome"):
+    with pytest.raises(SchemaError, match="no column.*'activity_type'.*found rep, timestamp, outcome.*columns="):
         panel_from_parquet(tmp_path / "d.parquet", progress=False)
     with pytest.raises(SchemaError, match="no column 'owner'"):
         panel_from_parquet(tmp_path / "a.parquet", columns={"rep": "owner"}, progress=False)
