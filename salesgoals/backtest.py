@@ -60,6 +60,11 @@ class GoalBacktest:
         n_periods, within_tolerance``.  ``stated`` is the period-weighted mean
         stated probability, ``realised`` the share of rep-periods in which the
         goal was reached, ``difference`` = realised - stated.
+    calibration_avg : pandas.DataFrame
+        The same for the horizon *average*: ``stated`` is the mean of
+        ``p_<tier>_avg``, ``realised`` the share of rep-activities (observed over
+        the whole horizon) whose average per period reached the goal;
+        ``n_periods`` counts rep-activity goals here.
     by_activity : pandas.DataFrame
         The same per ``activity`` and ``tier``.
     reliability : pandas.DataFrame
@@ -78,6 +83,7 @@ class GoalBacktest:
     """
 
     calibration: pd.DataFrame
+    calibration_avg: pd.DataFrame
     by_activity: pd.DataFrame
     reliability: pd.DataFrame
     coverage: pd.DataFrame
@@ -117,7 +123,11 @@ class GoalBacktest:
         return Summary(
             "Goal backtest",
             lines,
-            [("Calibration", self.calibration.round(3)), ("Coverage", self.coverage.round(3))],
+            [
+                ("Calibration (share of periods)", self.calibration.round(3)),
+                ("Calibration (horizon average)", self.calibration_avg.round(3)),
+                ("Coverage", self.coverage.round(3)),
+            ],
         )
 
     def plot(self, *, ax=None):
@@ -192,7 +202,7 @@ def backtest_goals(
         origins = [periods[i] for i in sorted(idx)]
     else:
         origins = [pd.Period(o, freq=panel["period"].dtype.freq) for o in origins]
-    details, revenue, cover = [], [], []
+    details, revenue, cover, averages = [], [], [], []
     for k, origin in enumerate(origins):  # loop over a few origins
         plan = personal_best_goals(panel, drivers, as_of=origin, horizon=H, **goal_options)
         future = panel[(panel["period"] > origin) & (panel["period"] <= origin + H)]
@@ -214,12 +224,22 @@ def backtest_goals(
             ].to_numpy(float)
         g = merged.groupby(["rep", "activity"], sort=True)
         agg = g.agg(
-            n_periods=("actual", "size"), **{f"n_met_{x}": (f"met_{x}", "sum") for x in TIERS}
+            n_periods=("actual", "size"),
+            mean_actual=("actual", "mean"),
+            **{f"n_met_{x}": (f"met_{x}", "sum") for x in TIERS},
         ).reset_index()
         agg = agg.merge(
-            t[["rep", "activity", *[f"goal_{x}" for x in TIERS], *[f"p_{x}" for x in TIERS]]],
+            t[["rep", "activity", *[f"goal_{x}" for x in TIERS], *[f"p_{x}" for x in TIERS],
+               *[f"p_{x}_avg" for x in TIERS]]],
             on=["rep", "activity"],
-        )
+        )  # fmt: skip
+        whole = agg[agg["n_periods"] == H]  # the horizon average needs every period observed
+        for tier in TIERS:
+            averages.append(pd.DataFrame({
+                "origin": str(origin), "rep": whole["rep"], "activity": whole["activity"],
+                "tier": tier, "goal": whole[f"goal_{tier}"], "stated": whole[f"p_{tier}_avg"],
+                "n_periods": 1, "n_met": (whole["mean_actual"] >= whole[f"goal_{tier}"]).astype(np.int64),
+            }))  # fmt: skip
         for tier in TIERS:
             details.append(pd.DataFrame({
                 "origin": str(origin), "rep": agg["rep"], "activity": agg["activity"], "tier": tier,
@@ -247,8 +267,10 @@ def backtest_goals(
         })  # fmt: skip
     det = pd.concat(details, ignore_index=True)
     det = det[det["n_periods"] > 0].reset_index(drop=True)
+    avg = pd.concat(averages, ignore_index=True)
     return GoalBacktest(
         calibration=_calibrate(det, []),
+        calibration_avg=_calibrate(avg, []),
         by_activity=_calibrate(det, ["activity"]),
         reliability=_reliability(det),
         coverage=pd.DataFrame(cover),

@@ -460,7 +460,10 @@ def personal_best_goals(
         * ``goal_clear``, ``goal_stretch``, ``goal_extraordinary`` : float — whole counts per
           period.
         * ``p_clear``, ``p_stretch``, ``p_extraordinary`` : float — probability that the rep's
-          count in a period of the horizon reaches the goal.
+          count in a period of the horizon reaches the goal (the expected share of periods met).
+        * ``p_clear_avg``, ``p_stretch_avg``, ``p_extraordinary_avg`` : float — probability that
+          the rep's *average* per period over the whole horizon reaches the goal (accounts for
+          busy and quiet streaks that persist from period to period).
         * ``effect`` : float — revenue one more unit per period brings (0 without a driver model
           or for non-drivers).
         * ``leverage`` : float — ``effect x (personal_best - baseline)``: revenue per period from
@@ -675,6 +678,21 @@ def personal_best_goals(
 
     p_clear, p_stretch, p_extra = share_met(g_clear), share_met(g_stretch), share_met(g_extra)
 
+    # odds on the horizon *average*: busy and quiet streaks persist, so the sum over the
+    # horizon varies more than H independent periods would (correlation share * phi^k)
+    share, phi = _autocorrelation(X, code)
+    k = np.arange(1, H)
+    w_lag = (H - k)[:, None] * phi[None, :] ** k[:, None]  # (H-1) x M
+    within = (m_h + disp[None] * m_h**2).mean(axis=0)  # R x M
+    var_sum = within * (H + 2 * share[None, :] * w_lag.sum(axis=0)[None, :])
+    var_sum = var_sum + s_h.sum(axis=0)[None, :] ** 2 * m_uncert
+    mean_sum = m_h.sum(axis=0)
+
+    def avg_met(goal):  # probability that the horizon average reaches the goal
+        return prob_at_least(goal * H, mean_sum, var_sum)
+
+    q_clear, q_stretch, q_extra = avg_met(g_clear), avg_met(g_stretch), avg_met(g_extra)
+
     # ------------------------------------------------------ rep funnel stats
     rep_stats = _rep_funnel(p, code, reps, peer, in_base, drivers, n_look, lookback)
     rep_stats["season_factor"] = deals_season
@@ -790,6 +808,9 @@ def personal_best_goals(
             "p_clear": _clean(p_clear).ravel(),
             "p_stretch": _clean(p_stretch).ravel(),
             "p_extraordinary": _clean(p_extra).ravel(),
+            "p_clear_avg": _clean(q_clear).ravel(),
+            "p_stretch_avg": _clean(q_stretch).ravel(),
+            "p_extraordinary_avg": _clean(q_extra).ravel(),
             "effect": _clean(effect_rev).ravel(),
             "leverage": _clean(leverage).ravel(),
             "flags": flags.ravel(),
@@ -851,6 +872,32 @@ def _seasonal_index(hist, cols, as_of, season_len, H, seasonal) -> tuple[pd.Data
     past = pd.DataFrame(fac, index=per.index, columns=cols)
     future = fac[len(per) - season_len : len(per) - season_len + H]
     return past, future
+
+
+def _autocorrelation(X: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pooled within-rep autocorrelation of each metric as ``share * phi**k``.
+
+    Lag-1 and lag-2 correlations of the deviations from each rep's mean give
+    ``phi = r2 / r1`` and ``share = r1 / phi``: the persistent share of the
+    variance and its decay per period (count noise does not persist).
+    """
+    M = X.shape[1]
+    n = np.bincount(code, minlength=code.max() + 1).astype(float)
+    mean = np.zeros((n.size, M))
+    np.add.at(mean, code, X)
+    dev = X - (mean / np.maximum(n, 1)[:, None])[code]
+    var = (dev**2).sum(axis=0)
+    r = []
+    for lag in (1, 2):  # rows are sorted by rep then period, contiguous within a rep
+        same = np.zeros(len(code), dtype=bool)
+        same[lag:] = code[lag:] == code[:-lag]
+        prod = np.zeros_like(dev)
+        prod[lag:] = dev[lag:] * dev[:-lag]
+        r.append(np.where(var > 0, prod[same].sum(axis=0) / np.where(var > 0, var, 1.0), 0.0))
+    r1, r2 = np.clip(r[0], 0.0, 0.99), np.clip(r[1], 0.0, 0.99)
+    phi = np.where(r1 > 1e-6, np.clip(r2 / np.maximum(r1, 1e-6), 0.0, 0.95), 0.0)
+    share = np.where(phi > 0, np.clip(r1 / np.maximum(phi, 1e-6), 0.0, 1.0), r1)
+    return share, phi
 
 
 def _clean(a: np.ndarray) -> np.ndarray:

@@ -26,8 +26,8 @@ __all__ = ["recommend", "Recommendation", "RECOMMENDATION_COLUMNS"]
 RECOMMENDATION_COLUMNS: tuple[str, ...] = (
     "rep", "team", "manager", "region", "activity", "kind", "priority", "n_periods",
     "baseline", "personal_best", "goal_clear", "goal_stretch", "goal_extraordinary",
-    "p_clear", "p_stretch", "p_extraordinary", "effect", "leverage",
-    "projected_revenue_current", "projected_revenue_clear", "projected_revenue_stretch",
+    "p_clear", "p_stretch", "p_extraordinary", "p_clear_avg", "p_stretch_avg",
+    "p_extraordinary_avg", "effect", "leverage", "projected_revenue_current", "projected_revenue_clear", "projected_revenue_stretch",
     "projected_revenue_extraordinary", "revenue_low", "revenue_high", "period_start", "period_end",
     "flags",
 )  # fmt: skip
@@ -183,7 +183,8 @@ def recommend(
           without a roster.
         * ``activity``, ``kind``, ``priority``, ``n_periods``, ``baseline``, ``personal_best``,
           ``goal_clear``, ``goal_stretch``, ``goal_extraordinary``, ``p_clear``, ``p_stretch``,
-          ``p_extraordinary``, ``effect``, ``leverage`` : as in
+          ``p_extraordinary``, ``p_clear_avg``, ``p_stretch_avg``, ``p_extraordinary_avg``,
+          ``effect``, ``leverage`` : as in
           :func:`salesgoals.personal_best_goals`
           (levels per period; ``p_*`` = probability that a period's count reaches the goal).
         * ``projected_revenue_current`` and ``projected_revenue_<tier>`` : float — the rep's
@@ -291,7 +292,7 @@ def _assemble(plan: GoalPlan, proj: TargetProjection) -> pd.DataFrame:
         "leverage",
     ):
         t[c] = t[c].round(_ROUND["level"])
-    for c in ("p_clear", "p_stretch", "p_extraordinary"):
+    for c in [f"p_{x}{s}" for x in TIERS for s in ("", "_avg")]:
         t[c] = t[c].round(_ROUND["prob"])
     for c in [
         c

@@ -34,6 +34,14 @@ def test_stated_probabilities_are_honest(bt):
     assert (rel["realised"] - rel["stated"]).abs().max() <= CALIBRATION_TOLERANCE, rel
 
 
+def test_horizon_average_odds_are_honest(bt):
+    """Odds that the rep's quarter *average* reaches the goal: one outcome per rep and activity."""
+    cal = bt.calibration_avg
+    print(cal.to_string())
+    assert (cal["difference"].abs() <= CALIBRATION_TOLERANCE).all(), cal
+    assert cal["n_periods"].min() > 500
+
+
 def test_revenue_intervals_cover(bt):
     print(bt.coverage.to_string())
     assert abs(bt.revenue_coverage - bt.level) <= COVERAGE_TOLERANCE

@@ -16,6 +16,7 @@ from salesgoals.goals import TIERS, level_with_odds, prob_at_least
 GOAL_COLUMNS = [
     "rep", "team", "activity", "kind", "priority", "n_periods", "baseline", "personal_best",
     "goal_clear", "goal_stretch", "goal_extraordinary", "p_clear", "p_stretch", "p_extraordinary",
+    "p_clear_avg", "p_stretch_avg", "p_extraordinary_avg",
     "effect", "leverage", "flags",
 ]  # fmt: skip
 

@@ -40,7 +40,7 @@ def test_contract(rec, small):
     assert tuple(t.columns) == RECOMMENDATION_COLUMNS
     assert not t.duplicated(["rep", "activity"]).any()
     num = t.select_dtypes("number")
-    assert len(num.columns) == 18 and np.isfinite(num.to_numpy(float)).all()
+    assert len(num.columns) == 21 and np.isfinite(num.to_numpy(float)).all()
     assert t["rep"].is_monotonic_increasing
     assert (t["projected_revenue_current"] <= t["projected_revenue_stretch"]).all()
     assert (t["revenue_low"] <= t["projected_revenue_clear"]).all() and (
