@@ -238,7 +238,8 @@ def backtest_goals(
             averages.append(pd.DataFrame({
                 "origin": str(origin), "rep": whole["rep"], "activity": whole["activity"],
                 "tier": tier, "goal": whole[f"goal_{tier}"], "stated": whole[f"p_{tier}_avg"],
-                "n_periods": 1, "n_met": (whole["mean_actual"] >= whole[f"goal_{tier}"]).astype(np.int64),
+                "n_periods": 1,
+                "n_met": (whole["mean_actual"] >= whole[f"goal_{tier}"]).astype(np.int64),
             }))  # fmt: skip
         for tier in TIERS:
             details.append(pd.DataFrame({

@@ -27,7 +27,8 @@ RECOMMENDATION_COLUMNS: tuple[str, ...] = (
     "rep", "team", "manager", "region", "activity", "kind", "priority", "n_periods",
     "baseline", "personal_best", "goal_clear", "goal_stretch", "goal_extraordinary",
     "p_clear", "p_stretch", "p_extraordinary", "p_clear_avg", "p_stretch_avg",
-    "p_extraordinary_avg", "effect", "leverage", "projected_revenue_current", "projected_revenue_clear", "projected_revenue_stretch",
+    "p_extraordinary_avg", "effect", "leverage", "projected_revenue_current",
+    "projected_revenue_clear", "projected_revenue_stretch",
     "projected_revenue_extraordinary", "revenue_low", "revenue_high", "period_start", "period_end",
     "flags",
 )  # fmt: skip
