@@ -449,7 +449,7 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
     codes = reports[0]["rows"].codes
     keep = reason == 0
     # duplicates are judged among rows that survived the other checks
-    kept = out.loc[keep]
+    kept = out if keep.all() else out.loc[keep]
     idx = np.flatnonzero(keep)
     if len(kept) and key_cols and kept[key_cols[-1]].notna().any():
         # Exact duplicate rows can only be told from repeated activities when the export has ids, so
@@ -812,7 +812,8 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
             "account": S(_atext(table, mapping.get("account"), n)),
             "outcome": S(outcome),
             "duration_min": np.asarray(dur, dtype=float),
-        }
+        },
+        copy=False,  # the arrays are fresh; a copy would double the peak memory of a big log
     )
 
 
