@@ -188,6 +188,8 @@ print("scikit-learn", sklearn.__version__)"""
 ]
 
 nb = new_notebook(cells=cells)
+for i, cell in enumerate(nb.cells):  # stable ids: rebuilding gives the same file byte for byte
+    cell["id"] = f"nb03-{i:02d}"
 nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
 nb.metadata["language_info"] = {"name": "python"}
 
