@@ -135,7 +135,12 @@ PIPEDRIVE_STAGES: dict[str, str] = {
 _PIPEDRIVE_TYPES = {"call": "Call", "email": "Email", "meeting": "Meeting", "linkedin": "LinkedIn"}
 
 HubSpotKind = Literal["deals", "calls", "meetings", "emails", "tasks"]
-_HUBSPOT_ACTIVITY_KIND = {"calls": "call", "meetings": "meeting", "emails": "email", "tasks": "linkedin"}
+_HUBSPOT_ACTIVITY_KIND = {
+    "calls": "call",
+    "meetings": "meeting",
+    "emails": "email",
+    "tasks": "linkedin",
+}
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -148,7 +153,8 @@ def _check(frame: object, required: Sequence[str], what: str, func: str) -> pd.D
     if missing:
         raise SchemaError(
             f"{func}: {what} has no column(s) {', '.join(map(repr, missing))}; found "
-            f"{', '.join(map(str, frame.columns))}. Pass a canonical frame (salesgoals.load_* or simulate)."
+            f"{', '.join(map(str, frame.columns))}. "
+            "Pass a canonical frame (salesgoals.load_* or simulate)."
         )
     return frame.reset_index(drop=True)
 
@@ -159,7 +165,7 @@ def _text(s: pd.Series) -> pd.Series:
 
 
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
-    """A column, or an all-missing one when the canonical frame lacks it."""
+    """Return a column, or an all-missing one when the canonical frame lacks it."""
     if name in frame.columns:
         return frame[name]
     return pd.Series([None] * len(frame), index=frame.index, dtype=object)
@@ -195,9 +201,17 @@ def _fmt_dates(ts: pd.Series, style: str, *, time: str | None = None) -> pd.Seri
     elif time == "us12":
         h = ts.dt.hour.astype("Int64")
         h12 = ((h + 11) % 12 + 1).astype("string")
-        out = out + " " + h12 + ":" + _z(ts.dt.minute.astype("Int64")) + " " + pd.Series(
-            np.where(h.to_numpy(dtype=float, na_value=0) < 12, "AM", "PM"), index=ts.index
-        ).where(ts.notna())
+        out = (
+            out
+            + " "
+            + h12
+            + ":"
+            + _z(ts.dt.minute.astype("Int64"))
+            + " "
+            + pd.Series(
+                np.where(h.to_numpy(dtype=float, na_value=0) < 12, "AM", "PM"), index=ts.index
+            ).where(ts.notna())
+        )
     return out.fillna("").astype(object)
 
 
@@ -218,7 +232,7 @@ def _fmt_number(x: pd.Series) -> pd.Series:
     """Plain numbers: integers without a decimal point, others with up to 2 decimals."""
     v = pd.to_numeric(x, errors="coerce")
     cents = (v * 100).round()
-    whole = (cents % 100 == 0)
+    whole = cents % 100 == 0
     as_int = (cents // 100).astype("Int64").astype("string")
     as_dec = v.map("{:.2f}".format, na_action="ignore").astype("string")
     return as_int.where(whole, as_dec).fillna("").astype(object)
@@ -233,7 +247,9 @@ def _fmt_money(
     cents = (v.fillna(0) * 100).round().astype(np.int64)
     neg = cents < 0
     cents = cents.abs()
-    whole = (cents // 100).astype("string").str.replace(r"\B(?=(\d{3})+(?!\d))", thousands, regex=True)
+    whole = (
+        (cents // 100).astype("string").str.replace(r"\B(?=(\d{3})+(?!\d))", thousands, regex=True)
+    )
     frac = _z((cents % 100).astype("Int64"))
     sign = pd.Series(np.where(neg, "-", ""), index=v.index)
     out = sign + symbol + (" " if space else "") + whole + decimal + frac
@@ -287,7 +303,8 @@ def _status(deals: pd.DataFrame) -> np.ndarray:
     bad = ~np.isin(status, ["won", "lost", "open"])
     if bad.any():
         raise SchemaError(
-            f"export: deals column 'status' must hold won/lost/open; got {sorted(set(status[bad]))[:5]}."
+            "export: deals column 'status' must hold won/lost/open; "
+            f"got {sorted(set(status[bad]))[:5]}."
         )
     return status
 
@@ -364,12 +381,15 @@ def to_hubspot(
         return _hubspot_deals(frame, stage_ids=stage_ids, export_date=export_date)
     if kind not in _HUBSPOT_ACTIVITY_KIND:
         raise ValueError(
-            f"to_hubspot: kind must be one of 'deals', 'calls', 'meetings', 'emails', 'tasks'; got {kind!r}."
+            "to_hubspot: kind must be one of 'deals', 'calls', 'meetings', 'emails', 'tasks'; "
+            f"got {kind!r}."
         )
     if duration not in ("hms", "ms"):
         raise ValueError(f"to_hubspot: duration must be 'hms' or 'ms'; got {duration!r}.")
     acts = _check(frame, ACTIVITY_REQUIRED, "activities", "to_hubspot")
-    acts = acts.loc[_text(acts["activity_type"]) == _HUBSPOT_ACTIVITY_KIND[kind]].reset_index(drop=True)
+    acts = acts.loc[_text(acts["activity_type"]) == _HUBSPOT_ACTIVITY_KIND[kind]].reset_index(
+        drop=True
+    )
     ts = pd.to_datetime(acts["timestamp"])
     when = _fmt_dates(ts, "iso", time="hm")
     rid = _numeric_ids(_col(acts, "activity_id"), 50_000_000_000)
@@ -382,7 +402,9 @@ def to_hubspot(
         if duration == "hms":
             dur = _fmt_clock(_col(acts, "duration_min"))
         else:
-            dur = _fmt_number(pd.to_numeric(_col(acts, "duration_min"), errors="coerce").mul(60_000).round())
+            dur = _fmt_number(
+                pd.to_numeric(_col(acts, "duration_min"), errors="coerce").mul(60_000).round()
+            )
         return pd.DataFrame(
             {
                 "Record ID": rid,
@@ -410,7 +432,9 @@ def to_hubspot(
                 "Meeting name": ("Meeting with " + company).where(has_company, "Discovery meeting"),
                 "Start Time": when,
                 "End Time": _fmt_dates(end, "iso", time="hm"),
-                "Meeting outcome": outcome.map(HUBSPOT_MEETING_OUTCOMES).fillna(outcome.str.upper()).astype(object),
+                "Meeting outcome": outcome.map(HUBSPOT_MEETING_OUTCOMES)
+                .fillna(outcome.str.upper())
+                .astype(object),
                 "Associated Company": company,
                 "Associated Deal IDs": deal_ids,
                 "Create Date": when,
@@ -449,14 +473,22 @@ def to_hubspot(
 def _hubspot_deals(frame, *, stage_ids, export_date) -> pd.DataFrame:
     deals = _check(frame, DEAL_REQUIRED, "deals", "to_hubspot")
     status = _status(deals)
-    export_date = pd.Timestamp(export_date) if export_date is not None else _export_date(deals, ("created", "closed"))
+    export_date = (
+        pd.Timestamp(export_date)
+        if export_date is not None
+        else _export_date(deals, ("created", "closed"))
+    )
     j = 1 if stage_ids else 0
     stage_in = _text(_col(deals, "stage"))
     open_stage = stage_in.map({k: v[j] for k, v in HUBSPOT_STAGES.items()})
-    fallback = stage_in.str.lower().str.replace(r"[^a-z0-9]", "", regex=True) if stage_ids else stage_in
+    fallback = (
+        stage_in.str.lower().str.replace(r"[^a-z0-9]", "", regex=True) if stage_ids else stage_in
+    )
     open_stage = open_stage.fillna(fallback)
     stage = np.select(
-        [status == "won", status == "lost"], [_HUBSPOT_CLOSED["won"][j], _HUBSPOT_CLOSED["lost"][j]], open_stage
+        [status == "won", status == "lost"],
+        [_HUBSPOT_CLOSED["won"][j], _HUBSPOT_CLOSED["lost"][j]],
+        open_stage,
     )
     return pd.DataFrame(
         {
@@ -488,7 +520,7 @@ def to_salesforce_report(
     kind: Literal["opportunities", "activities"],
     export_date: str | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """Data rows of a Salesforce report export ("Details only"), US locale.
+    """Build the data rows of a Salesforce report export ("Details only"), US locale.
 
     Report exports use field *labels* (``Opportunity Owner``, ``Close Date``),
     owner names, US dates without zero padding (``7/4/2025``) and money as
@@ -532,10 +564,14 @@ def to_salesforce_report(
         deals = _check(frame, DEAL_REQUIRED, "deals", "to_salesforce_report")
         status = _status(deals)
         export_date = (
-            pd.Timestamp(export_date) if export_date is not None else _export_date(deals, ("created", "closed"))
+            pd.Timestamp(export_date)
+            if export_date is not None
+            else _export_date(deals, ("created", "closed"))
         )
         stage_in = _text(_col(deals, "stage"))
-        stage = np.select([status == "won", status == "lost"], ["Closed Won", "Closed Lost"], stage_in)
+        stage = np.select(
+            [status == "won", status == "lost"], ["Closed Won", "Closed Lost"], stage_in
+        )
         stage = pd.Series(stage, dtype=object)
         close = _expected_close(deals, export_date)
         created = pd.to_datetime(deals["created"])
@@ -561,20 +597,31 @@ def to_salesforce_report(
             }
         )
     if kind != "activities":
-        raise ValueError(f"to_salesforce_report: kind must be 'opportunities' or 'activities'; got {kind!r}.")
+        raise ValueError(
+            f"to_salesforce_report: kind must be 'opportunities' or 'activities'; got {kind!r}."
+        )
     acts = _check(frame, ACTIVITY_REQUIRED, "activities", "to_salesforce_report")
     atype = _text(acts["activity_type"])
     outcome = _text(_col(acts, "outcome"))
     company = _text(_col(acts, "account"))
     is_call, is_meet = atype == "call", atype == "meeting"
     subject = atype.map(
-        {"call": "Call", "email": "Email: Follow up", "meeting": "Meeting", "linkedin": "LinkedIn InMail"}
+        {
+            "call": "Call",
+            "email": "Email: Follow up",
+            "meeting": "Meeting",
+            "linkedin": "LinkedIn InMail",
+        }
     )
     subject = subject.fillna(atype.str.title()).astype(object)
-    status = np.where(is_meet, outcome.map(SALESFORCE_MEETING_STATUS).fillna("Completed"), "Completed")
+    status = np.where(
+        is_meet, outcome.map(SALESFORCE_MEETING_STATUS).fillna("Completed"), "Completed"
+    )
     secs = pd.to_numeric(_col(acts, "duration_min"), errors="coerce").mul(60).round()
     opp = pd.DataFrame({"deal_id": _col(acts, "deal_id"), "account": _col(acts, "account")})
-    opp_name = _deal_names(opp.assign(pipeline="New Business")).where(_text(opp["deal_id"]) != "", "")
+    opp_name = _deal_names(opp.assign(pipeline="New Business")).where(
+        _text(opp["deal_id"]) != "", ""
+    )
     return pd.DataFrame(
         {
             "Assigned": _text(acts["rep"]),
@@ -583,7 +630,10 @@ def to_salesforce_report(
             "Activity Type": atype.map(_SALESFORCE_TYPES).fillna(atype.str.title()).astype(object),
             "Task": np.where(is_meet, "0", "1").astype(object),  # meetings are Events
             "Status": pd.Series(status, dtype=object),
-            "Call Result": outcome.map(SALESFORCE_CALL_RESULTS).where(is_call, "").fillna("").astype(object),
+            "Call Result": outcome.map(SALESFORCE_CALL_RESULTS)
+            .where(is_call, "")
+            .fillna("")
+            .astype(object),
             "Call Duration": _fmt_number(secs).where(is_call, "").astype(object),
             "Company / Account": company,
             "Opportunity": opp_name.astype(object),
@@ -612,14 +662,20 @@ def _owner_ids(reps: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
     names = pd.Series(sorted(_text(reps).unique()), dtype=object)
     names = names[names != ""]
     ids = "0055g00000" + pd.Series(range(1, len(names) + 1)).astype("string").str.zfill(5) + "AAB"
-    users = pd.DataFrame({"Id": ids.to_numpy(dtype=object), "Name": names.to_numpy(), "IsActive": "1"})
+    users = pd.DataFrame(
+        {"Id": ids.to_numpy(dtype=object), "Name": names.to_numpy(), "IsActive": "1"}
+    )
     return _text(reps).map(dict(zip(users["Name"], users["Id"]))).fillna("").astype(object), users
 
 
 def _sf_datetime(ts: pd.Series) -> pd.Series:
     ts = pd.to_datetime(ts)
     out = _fmt_dates(ts, "iso", time="hm")
-    return (out.astype("string") + ":" + _z(ts.dt.second.astype("Int64"))).where(ts.notna(), "").astype(object)
+    return (
+        (out.astype("string") + ":" + _z(ts.dt.second.astype("Int64")))
+        .where(ts.notna(), "")
+        .astype(object)
+    )
 
 
 def to_salesforce_backup(
@@ -679,17 +735,22 @@ def to_salesforce_backup(
     """
     if kind not in ("opportunities", "tasks", "events", "users"):
         raise ValueError(
-            f"to_salesforce_backup: kind must be one of 'opportunities', 'tasks', 'events', 'users'; got {kind!r}."
+            "to_salesforce_backup: kind must be one of "
+            f"'opportunities', 'tasks', 'events', 'users'; got {kind!r}."
         )
     if kind == "users":
         if not isinstance(frame, pd.DataFrame) or "rep" not in frame.columns:
-            raise SchemaError("to_salesforce_backup: kind='users' needs a frame with a 'rep' column.")
+            raise SchemaError(
+                "to_salesforce_backup: kind='users' needs a frame with a 'rep' column."
+            )
         return _owner_ids(frame["rep"])[1]
     if kind == "opportunities":
         deals = _check(frame, DEAL_REQUIRED, "deals", "to_salesforce_backup")
         status = _status(deals)
         stage_in = _text(_col(deals, "stage"))
-        stage = pd.Series(np.select([status == "won", status == "lost"], ["Closed Won", "Closed Lost"], stage_in))
+        stage = pd.Series(
+            np.select([status == "won", status == "lost"], ["Closed Won", "Closed Lost"], stage_in)
+        )
         prob = stage.map(SALESFORCE_PROBABILITY).fillna(50).astype(int).astype(str)
         if language == "es":
             stage = stage.map(SALESFORCE_STAGES_ES).fillna(stage)
@@ -748,7 +809,9 @@ def to_salesforce_backup(
     is_call = atype == "call"
     outcome = _text(_col(acts, "outcome"))
     secs = pd.to_numeric(_col(acts, "duration_min"), errors="coerce").mul(60).round()
-    subject = atype.map({"call": "Call", "email": "Email: Follow up", "linkedin": "LinkedIn InMail"})
+    subject = atype.map(
+        {"call": "Call", "email": "Email: Follow up", "linkedin": "LinkedIn InMail"}
+    )
     return pd.DataFrame(
         {
             **common,
@@ -763,8 +826,13 @@ def to_salesforce_backup(
             "CreatedDate": _sf_datetime(ts),
             "CallDurationInSeconds": _fmt_number(secs).where(is_call, "").astype(object),
             "CallType": pd.Series(np.where(is_call, "Outbound", ""), dtype=object),
-            "CallDisposition": outcome.map(SALESFORCE_CALL_RESULTS).where(is_call, "").fillna("").astype(object),
-            "TaskSubtype": atype.map({"call": "Call", "email": "Email"}).fillna("Task").astype(object),
+            "CallDisposition": outcome.map(SALESFORCE_CALL_RESULTS)
+            .where(is_call, "")
+            .fillna("")
+            .astype(object),
+            "TaskSubtype": atype.map({"call": "Call", "email": "Email"})
+            .fillna("Task")
+            .astype(object),
             "CompletedDateTime": _sf_datetime(ts),
         }
     )
@@ -777,7 +845,7 @@ def to_pipedrive(
     kind: Literal["deals", "activities"],
     currency: str | None = "EUR",
 ) -> pd.DataFrame:
-    """Pipedrive list-view export in a European locale (``d.m.Y`` dates, ``€ 2.900,00``).
+    r"""Pipedrive list-view export in a European locale (``d.m.Y`` dates, ``€ 2.900,00``).
 
     Headers are ``"<Entity> - <Field>"``.  Write it with
     ``write_export(table, path, sep=";")`` as a European-locale export would be.
@@ -817,13 +885,17 @@ def to_pipedrive(
     >>> from salesgoals.simulate import make_crm_data
     >>> sim = make_crm_data(n_reps=3, n_weeks=8, seed=0, volume_scale=0.2)
     >>> a = to_pipedrive(sim.activities, kind="activities")
-    >>> bool(a["Activity - Due date"].str.fullmatch(r"\\d{2}\\.\\d{2}\\.\\d{4}").all())
+    >>> bool(a["Activity - Due date"].str.fullmatch(r"\d{2}\.\d{2}\.\d{4}").all())
     True
     """
     if kind == "deals":
         deals = _check(frame, DEAL_REQUIRED, "deals", "to_pipedrive")
         status = _status(deals)
-        cur = _text(_col(deals, "currency")) if currency is None else pd.Series(currency, index=deals.index)
+        cur = (
+            _text(_col(deals, "currency"))
+            if currency is None
+            else pd.Series(currency, index=deals.index)
+        )
         symbol = {"EUR": "€", "USD": "$", "GBP": "£"}
         value = _fmt_money(deals["amount"], thousands=".", decimal=",")
         sym = cur.map(symbol).fillna(cur)
@@ -866,14 +938,20 @@ def to_pipedrive(
     deal_title = _deal_names(opp.assign(pipeline="Pipeline")).where(_text(opp["deal_id"]) != "", "")
     mins = pd.to_numeric(_col(acts, "duration_min"), errors="coerce")
     # a meeting that did not happen stays "Undone" in Pipedrive; everything logged is "Done"
-    missed = ((atype == "meeting") & _text(_col(acts, "outcome")).isin(["no_show", "canceled"])).to_numpy()
+    missed = (
+        (atype == "meeting") & _text(_col(acts, "outcome")).isin(["no_show", "canceled"])
+    ).to_numpy()
     return pd.DataFrame(
         {
             "Activity - ID": _numeric_ids(_col(acts, "activity_id"), 0),
-            "Activity - Subject": (ptype + " - " + company).where(company != "", ptype).astype(object),
+            "Activity - Subject": (ptype + " - " + company)
+            .where(company != "", ptype)
+            .astype(object),
             "Activity - Type": ptype,
             "Activity - Due date": _fmt_dates(ts, "dmy_dot"),
-            "Activity - Due time": _z(ts.dt.hour.astype("Int64")) + ":" + _z(ts.dt.minute.astype("Int64")),
+            "Activity - Due time": _z(ts.dt.hour.astype("Int64"))
+            + ":"
+            + _z(ts.dt.minute.astype("Int64")),
             "Activity - Duration": _fmt_clock(mins.where(mins > 0), seconds=False),
             "Activity - Done": pd.Series(np.where(missed, "Undone", "Done"), dtype=object),
             "Activity - Assigned to user": _text(acts["rep"]),
@@ -897,14 +975,20 @@ ZOHO_CALL_STATUS: dict[str, str] = {
 
 def _dmy_slash(ts: pd.Series, *, time: bool) -> pd.Series:
     ts = pd.to_datetime(ts)
-    out = _z(ts.dt.day.astype("Int64")) + "/" + _z(ts.dt.month.astype("Int64")) + "/" + ts.dt.year.astype("string")
+    out = (
+        _z(ts.dt.day.astype("Int64"))
+        + "/"
+        + _z(ts.dt.month.astype("Int64"))
+        + "/"
+        + ts.dt.year.astype("string")
+    )
     if time:
         out = out + " " + _z(ts.dt.hour.astype("Int64")) + ":" + _z(ts.dt.minute.astype("Int64"))
     return out.fillna("").astype(object)
 
 
 def to_zoho(frame: pd.DataFrame, *, kind: Literal["deals", "calls"]) -> pd.DataFrame:
-    """Zoho CRM module export (display labels, ``Record Id`` first) for a day-first locale.
+    r"""Zoho CRM module export (display labels, ``Record Id`` first) for a day-first locale.
 
     Zoho exports one CSV per module; dates follow the user's format, here
     ``dd/mm/yyyy`` (``dd/mm/yyyy HH:MM`` for date-times), so the loader has to
@@ -937,19 +1021,24 @@ def to_zoho(frame: pd.DataFrame, *, kind: Literal["deals", "calls"]) -> pd.DataF
     >>> from salesgoals.simulate import make_crm_data
     >>> sim = make_crm_data(n_reps=3, n_weeks=8, seed=0, volume_scale=0.2)
     >>> starts = to_zoho(sim.activities, kind="calls")["Call Start Time"]
-    >>> bool(starts.str.fullmatch(r"\\d{2}/\\d{2}/\\d{4} \\d{2}:\\d{2}").all())
+    >>> bool(starts.str.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}").all())
     True
     """
     if kind == "deals":
         deals = _check(frame, DEAL_REQUIRED, "deals", "to_zoho")
         status = _status(deals)
         stage_in = _text(_col(deals, "stage"))
-        stage = pd.Series(np.select([status == "won", status == "lost"], ["Closed Won", "Closed Lost"], stage_in))
-        prob = stage.map(SALESFORCE_PROBABILITY).fillna(50).astype(int).astype(str)  # same default picklist
+        stage = pd.Series(
+            np.select([status == "won", status == "lost"], ["Closed Won", "Closed Lost"], stage_in)
+        )
+        prob = (
+            stage.map(SALESFORCE_PROBABILITY).fillna(50).astype(int).astype(str)
+        )  # same default picklist
         close = _expected_close(deals, _export_date(deals, ("created", "closed")))
         return pd.DataFrame(
             {
-                "Record Id": "zcrm_" + _numeric_ids(deals["deal_id"], 4_876_000_000_000_000).astype("string"),
+                "Record Id": "zcrm_"
+                + _numeric_ids(deals["deal_id"], 4_876_000_000_000_000).astype("string"),
                 "Deal Owner": _text(deals["rep"]),
                 "Deal Name": _deal_names(deals),
                 "Account Name": _text(_col(deals, "account")),
@@ -968,13 +1057,16 @@ def to_zoho(frame: pd.DataFrame, *, kind: Literal["deals", "calls"]) -> pd.DataF
     acts = acts.loc[(_text(acts["activity_type"]) == "call").to_numpy()].reset_index(drop=True)
     secs = pd.to_numeric(_col(acts, "duration_min"), errors="coerce").mul(60).round()
     s_int = secs.fillna(0).astype(np.int64)
-    mmss = (_z((s_int // 60).astype("Int64")) + ":" + _z((s_int % 60).astype("Int64"))).where(secs.notna(), "")
+    mmss = (_z((s_int // 60).astype("Int64")) + ":" + _z((s_int % 60).astype("Int64"))).where(
+        secs.notna(), ""
+    )
     outcome = _text(_col(acts, "outcome"))
     company = _text(_col(acts, "account"))
     when = _dmy_slash(acts["timestamp"], time=True)
     return pd.DataFrame(
         {
-            "Record Id": "zcrm_" + _numeric_ids(_col(acts, "activity_id"), 4_876_100_000_000_000).astype("string"),
+            "Record Id": "zcrm_"
+            + _numeric_ids(_col(acts, "activity_id"), 4_876_100_000_000_000).astype("string"),
             "Call Owner": _text(acts["rep"]),
             "Subject": ("Call with " + company).where(company != "", "Cold call").astype(object),
             "Call Type": "Outbound",
@@ -997,7 +1089,9 @@ def _guid(ids: pd.Series, entity: int) -> pd.Series:
     return (f"{entity:08x}-5f3a-ef11-8e61-" + hexed).astype(object)
 
 
-def to_dynamics(frame: pd.DataFrame, *, kind: Literal["opportunities", "phonecalls"]) -> pd.DataFrame:
+def to_dynamics(
+    frame: pd.DataFrame, *, kind: Literal["opportunities", "phonecalls"]
+) -> pd.DataFrame:
     """Dynamics 365 "Export to Excel" sheet, saved as CSV, US locale.
 
     The export starts with three hidden columns, ``(Do Not Modify) <Entity>``
@@ -1046,8 +1140,12 @@ def to_dynamics(frame: pd.DataFrame, *, kind: Literal["opportunities", "phonecal
         return pd.DataFrame(
             {
                 "(Do Not Modify) Opportunity": guid,
-                "(Do Not Modify) Row Checksum": ("chk" + guid.astype("string").str[-12:]).astype(object),
-                "(Do Not Modify) Modified On": _fmt_dates(closed.where(closed.notna(), created), "us", time="us12"),
+                "(Do Not Modify) Row Checksum": ("chk" + guid.astype("string").str[-12:]).astype(
+                    object
+                ),
+                "(Do Not Modify) Modified On": _fmt_dates(
+                    closed.where(closed.notna(), created), "us", time="us12"
+                ),
                 "Topic": _deal_names(deals),
                 "Potential Customer": _text(_col(deals, "account")),
                 "Status": pd.Series(np.char.capitalize(status.astype(str)), dtype=object),
@@ -1060,7 +1158,9 @@ def to_dynamics(frame: pd.DataFrame, *, kind: Literal["opportunities", "phonecal
             }
         )
     if kind != "phonecalls":
-        raise ValueError(f"to_dynamics: kind must be 'opportunities' or 'phonecalls'; got {kind!r}.")
+        raise ValueError(
+            f"to_dynamics: kind must be 'opportunities' or 'phonecalls'; got {kind!r}."
+        )
     acts = _check(frame, ACTIVITY_REQUIRED, "activities", "to_dynamics")
     acts = acts.loc[(_text(acts["activity_type"]) == "call").to_numpy()].reset_index(drop=True)
     ts = pd.to_datetime(acts["timestamp"])
@@ -1071,9 +1171,13 @@ def to_dynamics(frame: pd.DataFrame, *, kind: Literal["opportunities", "phonecal
     return pd.DataFrame(
         {
             "(Do Not Modify) Phone Call": guid,
-            "(Do Not Modify) Row Checksum": ("chk" + guid.astype("string").str[-12:]).astype(object),
+            "(Do Not Modify) Row Checksum": ("chk" + guid.astype("string").str[-12:]).astype(
+                object
+            ),
             "(Do Not Modify) Modified On": when,
-            "Subject": ("Call with " + company).where(company != "", "Outbound call").astype(object),
+            "Subject": ("Call with " + company)
+            .where(company != "", "Outbound call")
+            .astype(object),
             "Regarding": company,
             "Direction": "Outgoing",
             "Activity Status": "Completed",
@@ -1087,7 +1191,7 @@ def to_dynamics(frame: pd.DataFrame, *, kind: Literal["opportunities", "phonecal
 
 # ----------------------------------------------------------------- canonical
 def to_canonical(frame: pd.DataFrame) -> pd.DataFrame:
-    """Canonical frame as text for a plain CSV: ISO dates, dates without a time when all are midnight.
+    """Turn a canonical frame into text for a plain CSV: ISO dates (no time when all are midnight).
 
     Parameters
     ----------
@@ -1150,7 +1254,13 @@ def _csv_text(rows: pd.DataFrame, *, sep: str, quote_all: bool, header: bool = T
 
 
 def _write_bytes(
-    text: str, path: str | os.PathLike, *, bom: bool, crlf: bool, encoding: str, compresslevel: int = 9
+    text: str,
+    path: str | os.PathLike,
+    *,
+    bom: bool,
+    crlf: bool,
+    encoding: str,
+    compresslevel: int = 9,
 ) -> None:
     if crlf:
         text = text.replace("\r\n", "\n").replace("\n", "\r\n")
@@ -1179,7 +1289,7 @@ def write_export(
     footer_lines: Sequence[str] = (),
     compresslevel: int = 9,
 ) -> None:
-    """Write a table as a vendor export file, byte for byte reproducibly.
+    r"""Write a table as a vendor export file, byte for byte reproducibly.
 
     Parameters
     ----------
@@ -1210,12 +1320,14 @@ def write_export(
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
     >>> write_export(pd.DataFrame({"a": ["=1+1", "-3"]}), p, sep=";")
     >>> p.read_text()
-    "a\\n'=1+1\\n-3\\n"
+    "a\n'=1+1\n-3\n"
     """
     body = _csv_text(_neutralise(table), sep=sep, quote_all=quote_all)
     head = "".join(line + "\n" for line in header_lines)
     foot = "".join(line + "\n" for line in footer_lines)
-    _write_bytes(head + body + foot, path, bom=bom, crlf=crlf, encoding=encoding, compresslevel=compresslevel)
+    _write_bytes(
+        head + body + foot, path, bom=bom, crlf=crlf, encoding=encoding, compresslevel=compresslevel
+    )
 
 
 def _quoted_row(cells: Sequence[str], sep: str = ",") -> str:
@@ -1300,9 +1412,13 @@ def write_salesforce_report(
         "",
         "",
         _quoted_row([title]),
-        _quoted_row([f"Copyright (c) 2000-{run_at.year} salesforce.com, inc. All rights reserved."]),
+        _quoted_row(
+            [f"Copyright (c) 2000-{run_at.year} salesforce.com, inc. All rights reserved."]
+        ),
         _quoted_row(["Confidential Information - Do Not Distribute"]),
         _quoted_row([f"Generated By:  {run_by}  {stamp}"]),
         _quoted_row([company]),
     ]
-    write_export(table, path, quote_all=True, bom=bom, crlf=crlf, header_lines=header, footer_lines=footer)
+    write_export(
+        table, path, quote_all=True, bom=bom, crlf=crlf, header_lines=header, footer_lines=footer
+    )

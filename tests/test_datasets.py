@@ -13,7 +13,17 @@ from salesgoals.simulate import make_crm_data
 #: Keep the installed package small: the tiny sample is for examples, not analysis.
 PACKAGE_DATA_BUDGET_BYTES = 1_500_000
 
-CATALOG_COLUMNS = ["name", "file", "kind", "rows", "description", "seed", "n_reps", "n_weeks", "volume_scale"]
+CATALOG_COLUMNS = [
+    "name",
+    "file",
+    "kind",
+    "rows",
+    "description",
+    "seed",
+    "n_reps",
+    "n_weeks",
+    "volume_scale",
+]
 NAMES = ["activities", "deals", "roster", "truth", "truth_by_rep"]
 
 
@@ -61,7 +71,12 @@ def test_load_sample_gives_canonical_columns_and_parsed_dates(name, columns, dat
 def test_load_sample_truth_is_indexed_like_the_simulator():
     truth = sg.datasets.load_sample("truth")
     assert truth.index.name == "activity"
-    assert truth.columns.tolist() == ["deals_created", "pipeline_created", "deals_won", "won_revenue"]
+    assert truth.columns.tolist() == [
+        "deals_created",
+        "pipeline_created",
+        "deals_won",
+        "won_revenue",
+    ]
     assert np.isfinite(truth.to_numpy()).all()
 
 

@@ -12,9 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-import pytest
-
 import nbformat  # noqa: E402
+import pytest
 from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
 from jupyter_client.manager import KernelManager  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
@@ -60,15 +59,28 @@ def _read(path: Path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs(path: Path, kernel_dir: Path):
     nb = _read(path)
-    km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_dir)]))
+    km = KernelManager(
+        kernel_name=KERNEL_NAME,
+        kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_dir)]),
+    )
     client = NotebookClient(
-        nb, km=km, timeout=CELL_TIMEOUT_S, allow_errors=False, resources={"metadata": {"path": str(NOTEBOOKS_DIR)}}
+        nb,
+        km=km,
+        timeout=CELL_TIMEOUT_S,
+        allow_errors=False,
+        resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},
     )
     try:
         client.execute()
     except CellExecutionError as exc:  # show which notebook and the cell's traceback
         pytest.fail(f"{path.name} failed:\n{exc}", pytrace=False)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    errors = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.output_type == "error"
+    ]
     assert not errors
 
 
@@ -84,4 +96,6 @@ def test_notebook_follows_house_rules(path: Path):
     assert nb.cells[0].cell_type == "markdown"
     assert any("import salesgoals as sg" in c.source for c in code)
     last = code[-1].source
-    assert "__version__" in last and "pandas" in last and "statsmodels" in last and "sklearn" in last
+    assert (
+        "__version__" in last and "pandas" in last and "statsmodels" in last and "sklearn" in last
+    )

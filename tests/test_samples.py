@@ -74,13 +74,17 @@ def test_catalog_columns_and_every_file_exists(catalog):
     assert set(catalog["kind"]) == {"activities", "deals", "roster", "truth", "users"}
     assert {"canonical", "hubspot", "salesforce", "pipedrive"} <= set(catalog["vendor"])
     missing = [f for f in catalog["file"] if not (SAMPLES / f).is_file()]
-    assert not missing, f"catalog lists missing files {missing}; run python data/samples/make_samples.py"
+    assert not missing, (
+        f"catalog lists missing files {missing}; run python data/samples/make_samples.py"
+    )
     assert catalog["description"].str.len().gt(20).all()
     assert not catalog["file"].duplicated().any()
 
 
 def test_every_sample_file_is_in_the_catalog(catalog):
-    on_disk = {p.relative_to(SAMPLES).as_posix() for p in SAMPLES.rglob("*") if p.suffix in (".csv", ".gz")}
+    on_disk = {
+        p.relative_to(SAMPLES).as_posix() for p in SAMPLES.rglob("*") if p.suffix in (".csv", ".gz")
+    }
     on_disk -= {"catalog.csv"}
     assert on_disk == set(catalog["file"])
 
@@ -106,7 +110,9 @@ def _count_rows(path: Path) -> int:
 
 
 def test_catalog_row_counts_of_plain_files(catalog):
-    plain = catalog[~catalog["simulation"].eq("salesforce")]  # the report files have title and footer blocks
+    plain = catalog[
+        ~catalog["simulation"].eq("salesforce")
+    ]  # the report files have title and footer blocks
     for row in plain.itertuples(index=False):
         assert _count_rows(SAMPLES / row.file) == row.rows, row.file
 
@@ -145,12 +151,28 @@ def test_truth_matches_the_simulator_with_the_catalog_seed(catalog):
 
 # ------------------------------------------------------------------ vendor layouts (spellings, quirks)
 def test_hubspot_files_follow_the_export_naming_and_labels(catalog):
-    pattern = re.compile(r"hubspot-crm-exports-all-(calls|meetings|emails|tasks|deals)-\d{4}-\d{2}-\d{2}\.csv")
+    pattern = re.compile(
+        r"hubspot-crm-exports-all-(calls|meetings|emails|tasks|deals)-\d{4}-\d{2}-\d{2}\.csv"
+    )
     files = catalog.loc[catalog["vendor"] == "hubspot", "file"]
     assert files.str.fullmatch(pattern).all()
-    calls = pd.read_csv(SAMPLES / files[files.str.contains("calls")].iloc[0], dtype=str, keep_default_na=False)
-    assert {"Record ID", "Activity date", "Activity assigned to", "Call outcome", "Call duration"} <= set(calls)
-    assert set(calls["Call outcome"]) <= {"Connected", "No answer", "Left voicemail", "Busy", "Wrong number"}
+    calls = pd.read_csv(
+        SAMPLES / files[files.str.contains("calls")].iloc[0], dtype=str, keep_default_na=False
+    )
+    assert {
+        "Record ID",
+        "Activity date",
+        "Activity assigned to",
+        "Call outcome",
+        "Call duration",
+    } <= set(calls)
+    assert set(calls["Call outcome"]) <= {
+        "Connected",
+        "No answer",
+        "Left voicemail",
+        "Busy",
+        "Wrong number",
+    }
     assert calls["Call duration"].str.fullmatch(r"\d{2}:\d{2}:\d{2}").all()
     meetings = pd.read_csv(SAMPLES / files[files.str.contains("meetings")].iloc[0], dtype=str)
     assert set(meetings["Meeting outcome"]) == {"COMPLETED", "NO_SHOW"}
@@ -170,7 +192,9 @@ def _read_salesforce(path: Path) -> tuple[pd.DataFrame, list[str]]:
     lines = text.splitlines()
     header_at = next(i for i, line in enumerate(lines) if line.count('","') >= 5)
     total_at = next(i for i, line in enumerate(lines) if line.startswith('"Grand Totals ('))
-    frame = pd.read_csv(path, skiprows=header_at, nrows=total_at - header_at - 1, dtype=str, keep_default_na=False)
+    frame = pd.read_csv(
+        path, skiprows=header_at, nrows=total_at - header_at - 1, dtype=str, keep_default_na=False
+    )
     return frame, lines[:header_at] + lines[total_at:]
 
 
@@ -198,7 +222,9 @@ def test_pipedrive_eu_files_use_semicolons_dmy_dates_and_euro_amounts(catalog):
     assert deals["Deal - Value"].str.fullmatch(r"€ \d{1,3}(\.\d{3})*,\d{2}").all()
     assert set(deals["Deal - Status"]) == {"won", "lost", "open"}
     assert deals["Deal - Deal created"].str.fullmatch(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}").all()
-    acts = pd.read_csv(_files(catalog, "pipedrive", "activities")[0], sep=";", dtype=str, keep_default_na=False)
+    acts = pd.read_csv(
+        _files(catalog, "pipedrive", "activities")[0], sep=";", dtype=str, keep_default_na=False
+    )
     assert acts["Activity - Due date"].str.fullmatch(r"\d{2}\.\d{2}\.\d{4}").all()
 
 
@@ -245,9 +271,17 @@ def test_salesforce_files_carry_the_canonical_totals(catalog, sims):
 def test_pipedrive_files_carry_the_canonical_totals(catalog, sims):
     rows, revenue = _truth_totals(sims["pipedrive"])
     acts = pd.read_csv(_files(catalog, "pipedrive", "activities")[0], sep=";", dtype=str)
-    pd.testing.assert_series_equal(_per_rep(acts, "Activity - Assigned to user"), rows, check_names=False)
+    pd.testing.assert_series_equal(
+        _per_rep(acts, "Activity - Assigned to user"), rows, check_names=False
+    )
     deals = pd.read_csv(_files(catalog, "pipedrive", "deals")[0], sep=";", dtype=str)
-    value = deals["Deal - Value"].str.removeprefix("€ ").str.replace(".", "").str.replace(",", ".").astype(float)
+    value = (
+        deals["Deal - Value"]
+        .str.removeprefix("€ ")
+        .str.replace(".", "")
+        .str.replace(",", ".")
+        .astype(float)
+    )
     got = _per_rep(deals.assign(v=value)[deals["Deal - Status"] == "won"], "Deal - Owner", "v")
     assert got.index.tolist() == revenue.index.tolist()
     np.testing.assert_allclose(got.to_numpy(), revenue.to_numpy(), atol=MONEY_ATOL)
@@ -295,7 +329,9 @@ def loaded(catalog):
         acts_files = [str(p) for p in _files(catalog, vendor, "activities")]
         with warnings.catch_warnings(record=True) as caught_acts:
             warnings.simplefilter("always")
-            acts = sg.load_activities(acts_files if len(acts_files) > 1 else acts_files[0], crm="auto")
+            acts = sg.load_activities(
+                acts_files if len(acts_files) > 1 else acts_files[0], crm="auto"
+            )
         with warnings.catch_warnings(record=True) as caught_deals:
             warnings.simplefilter("always")
             deals = sg.load_deals(str(_files(catalog, vendor, "deals")[0]), crm="auto")
@@ -305,7 +341,12 @@ def loaded(catalog):
             assert acts["rep"].isin(names.index).all() and deals["rep"].isin(names.index).all()
             acts = acts.assign(rep=acts["rep"].map(names))
             deals = deals.assign(rep=deals["rep"].map(names))
-        out[vendor] = (acts, deals, [str(w.message) for w in caught_acts], [str(w.message) for w in caught_deals])
+        out[vendor] = (
+            acts,
+            deals,
+            [str(w.message) for w in caught_acts],
+            [str(w.message) for w in caught_deals],
+        )
     return out
 
 
@@ -329,12 +370,16 @@ def test_sample_loads_with_auto_detection_and_excludes_exactly_the_planted_defec
 
 
 @pytest.mark.parametrize(
-    "vendor", [pytest.param(v, marks=DYNAMICS_AMOUNT_GAP) if v == "dynamics" else v for v in DETECTED]
+    "vendor",
+    [pytest.param(v, marks=DYNAMICS_AMOUNT_GAP) if v == "dynamics" else v for v in DETECTED],
 )
 def test_loaded_deals_keep_every_amount(loaded, all_sims, vendor):
     """Pipeline created per rep (every deal's amount) survives, with nothing repaired or warned."""
     deals, warned = loaded[vendor][1], loaded[vendor][3]
-    assert not warned and not deals.attrs["quality"].repaired, (warned, deals.attrs["quality"].repaired)
+    assert not warned and not deals.attrs["quality"].repaired, (
+        warned,
+        deals.attrs["quality"].repaired,
+    )
     truth = all_sims[vendor].deals
     got = deals.groupby("rep")["amount"].sum().sort_index()
     want = truth.groupby("rep")["amount"].sum().sort_index()
@@ -397,18 +442,38 @@ def test_loaded_quality_outcomes_match(loaded, all_sims, vendor):
 def test_loaded_held_meetings_per_rep_match(loaded, all_sims, vendor):
     acts = loaded[vendor][0]
     truth = _truth_activities(all_sims, vendor)
-    got = acts[(acts["activity_type"] == "meeting") & (acts["outcome"] == "held")].groupby("rep").size()
-    want = truth[(truth["activity_type"] == "meeting") & (truth["outcome"] == "held")].groupby("rep").size()
-    pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_names=False, check_index_type=False)
+    got = (
+        acts[(acts["activity_type"] == "meeting") & (acts["outcome"] == "held")]
+        .groupby("rep")
+        .size()
+    )
+    want = (
+        truth[(truth["activity_type"] == "meeting") & (truth["outcome"] == "held")]
+        .groupby("rep")
+        .size()
+    )
+    pd.testing.assert_series_equal(
+        got.sort_index(), want.sort_index(), check_names=False, check_index_type=False
+    )
 
 
 @pytest.mark.parametrize("vendor", WITH_CONNECTED)
 def test_loaded_connected_calls_per_rep_match(loaded, all_sims, vendor):
     acts = loaded[vendor][0]
     truth = _truth_activities(all_sims, vendor)
-    got = acts[(acts["activity_type"] == "call") & (acts["outcome"] == "connected")].groupby("rep").size()
-    want = truth[(truth["activity_type"] == "call") & (truth["outcome"] == "connected")].groupby("rep").size()
-    pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_names=False, check_index_type=False)
+    got = (
+        acts[(acts["activity_type"] == "call") & (acts["outcome"] == "connected")]
+        .groupby("rep")
+        .size()
+    )
+    want = (
+        truth[(truth["activity_type"] == "call") & (truth["outcome"] == "connected")]
+        .groupby("rep")
+        .size()
+    )
+    pd.testing.assert_series_equal(
+        got.sort_index(), want.sort_index(), check_names=False, check_index_type=False
+    )
 
 
 def test_loaded_canonical_pair_builds_the_same_panel_as_the_simulation(loaded, all_sims):
@@ -450,7 +515,9 @@ def test_hubspot_api_style_options_round_trip_through_the_loader(small, tmp_path
     want = small.activities[small.activities["activity_type"] == "call"]
     np.testing.assert_allclose(acts["duration_min"].sum(), want["duration_min"].sum(), rtol=1e-9)
     loaded = sg.load_deals(tmp_path / "deals.csv", crm="auto")
-    assert loaded["status"].value_counts().to_dict() == small.deals["status"].value_counts().to_dict()
+    assert (
+        loaded["status"].value_counts().to_dict() == small.deals["status"].value_counts().to_dict()
+    )
 
 
 def test_money_and_clock_formats():
@@ -462,7 +529,11 @@ def test_money_and_clock_formats():
     assert ex._fmt_money(x, symbol="$").tolist()[:2] == ["$2,900.00", "$1,234,567.89"]
     assert ex._fmt_clock(pd.Series([0.5, 61.25, np.nan])).tolist() == ["00:00:30", "01:01:15", ""]
     ts = pd.Series(pd.to_datetime(["2025-03-04 14:05", "2025-12-31 00:30", None]))
-    assert ex._fmt_dates(ts, "us", time="us12").tolist() == ["3/4/2025 2:05 PM", "12/31/2025 12:30 AM", ""]
+    assert ex._fmt_dates(ts, "us", time="us12").tolist() == [
+        "3/4/2025 2:05 PM",
+        "12/31/2025 12:30 AM",
+        "",
+    ]
     assert ex._fmt_dates(ts, "dmy_dot").tolist() == ["04.03.2025", "31.12.2025", ""]
 
 

@@ -52,7 +52,9 @@ SIMULATIONS: dict[str, dict] = {
     "pipedrive": dict(n_reps=10, n_weeks=52, seed=303, volume_scale=0.25, start="2024-12-30"),
     "zoho": dict(n_reps=5, n_weeks=26, seed=505, volume_scale=0.15, start="2025-06-30"),
     "dynamics": dict(n_reps=5, n_weeks=26, seed=606, volume_scale=0.15, start="2025-06-30"),
-    "salesforce_backup": dict(n_reps=6, n_weeks=30, seed=404, volume_scale=0.15, start="2025-06-02"),
+    "salesforce_backup": dict(
+        n_reps=6, n_weeks=30, seed=404, volume_scale=0.15, start="2025-06-02"
+    ),
     "tiny": dict(n_reps=12, n_weeks=52, seed=5, volume_scale=0.3, start="2025-01-06"),
 }
 
@@ -65,15 +67,34 @@ HUBSPOT_CALLS_DEFECTS: dict[str, int] = {"duplicate_row": 9, "missing_rep": 6}
 EXPORT_DAY = "2025-12-29"
 
 CATALOG_COLUMNS = [
-    "file", "vendor", "kind", "rows", "description", "seed",
-    "simulation", "n_reps", "n_weeks", "volume_scale", "start",
-]  # fmt: skip
-PACKAGE_CATALOG_COLUMNS = ["name", "file", "kind", "rows", "description", "seed", "n_reps", "n_weeks", "volume_scale"]
+    "file",
+    "vendor",
+    "kind",
+    "rows",
+    "description",
+    "seed",
+    "simulation",
+    "n_reps",
+    "n_weeks",
+    "volume_scale",
+    "start",
+]
+PACKAGE_CATALOG_COLUMNS = [
+    "name",
+    "file",
+    "kind",
+    "rows",
+    "description",
+    "seed",
+    "n_reps",
+    "n_weeks",
+    "volume_scale",
+]
 
 
 @cache
 def simulate(name: str) -> CRMData:
-    """The simulation behind sample ``name`` (cached)."""
+    """Run (once; cached) the simulation behind sample ``name``."""
     params = SIMULATIONS[name]
     return make_crm_data(**params)
 
@@ -85,10 +106,18 @@ def _truth_table(sim: CRMData) -> pd.DataFrame:
 def _entry(file: str, vendor: str, kind: str, rows: int, description: str, simulation: str) -> dict:
     p = SIMULATIONS[simulation]
     return dict(
-        file=file, vendor=vendor, kind=kind, rows=int(rows), description=description, seed=p["seed"],
-        simulation=simulation, n_reps=p["n_reps"], n_weeks=p["n_weeks"], volume_scale=p["volume_scale"],
+        file=file,
+        vendor=vendor,
+        kind=kind,
+        rows=int(rows),
+        description=description,
+        seed=p["seed"],
+        simulation=simulation,
+        n_reps=p["n_reps"],
+        n_weeks=p["n_weeks"],
+        volume_scale=p["volume_scale"],
         start=p["start"],
-    )  # fmt: skip
+    )
 
 
 def _write_canonical(
@@ -114,25 +143,67 @@ def write_repo_samples(out: Path, *, compresslevel: int = 9) -> list[dict]:
 
     # --- canonical pair + roster + truth (rich: 30 reps x 104 weeks)
     sim = simulate("canonical")
-    _write_canonical(sim.activities, out / "canonical_activities.csv.gz", compresslevel=compresslevel)
-    rows.append(_entry("canonical_activities.csv.gz", "canonical", "activities", len(sim.activities),
-                       "Activity log in the canonical layout (gzip CSV): rep, timestamp, activity_type, "
-                       "activity_id, deal_id, account, outcome, duration_min.", "canonical"))  # fmt: skip
+    _write_canonical(
+        sim.activities, out / "canonical_activities.csv.gz", compresslevel=compresslevel
+    )
+    rows.append(
+        _entry(
+            "canonical_activities.csv.gz",
+            "canonical",
+            "activities",
+            len(sim.activities),
+            "Activity log in the canonical layout (gzip CSV): rep, timestamp, activity_type, "
+            "activity_id, deal_id, account, outcome, duration_min.",
+            "canonical",
+        )
+    )
     _write_canonical(sim.deals, out / "canonical_deals.csv")
-    rows.append(_entry("canonical_deals.csv", "canonical", "deals", len(sim.deals),
-                       "Deals in the canonical layout: deal_id, rep, created, closed (empty if open), "
-                       "status won/lost/open, amount, stage, account, currency, pipeline.", "canonical"))  # fmt: skip
+    rows.append(
+        _entry(
+            "canonical_deals.csv",
+            "canonical",
+            "deals",
+            len(sim.deals),
+            "Deals in the canonical layout: deal_id, rep, created, closed (empty if open), "
+            "status won/lost/open, amount, stage, account, currency, pipeline.",
+            "canonical",
+        )
+    )
     _write_canonical(sim.roster, out / "roster.csv")
-    rows.append(_entry("roster.csv", "canonical", "roster", len(sim.roster),
-                       "Roster of the canonical company: rep, team, manager, region, start, end "
-                       "(empty end = still active).", "canonical"))  # fmt: skip
+    rows.append(
+        _entry(
+            "roster.csv",
+            "canonical",
+            "roster",
+            len(sim.roster),
+            "Roster of the canonical company: rep, team, manager, region, start, end "
+            "(empty end = still active).",
+            "canonical",
+        )
+    )
     _write_canonical(_truth_table(sim), out / "truth.csv", float_format="%.10g")
-    rows.append(_entry("truth.csv", "canonical", "truth", len(sim.truth),
-                       "True effect of ONE extra activity of each type on deals_created, pipeline_created, "
-                       "deals_won and won_revenue (summed over later weeks, mean over reps).", "canonical"))  # fmt: skip
+    rows.append(
+        _entry(
+            "truth.csv",
+            "canonical",
+            "truth",
+            len(sim.truth),
+            "True effect of ONE extra activity of each type on deals_created, pipeline_created, "
+            "deals_won and won_revenue (summed over later weeks, mean over reps).",
+            "canonical",
+        )
+    )
     _write_canonical(sim.truth_by_rep, out / "truth_by_rep.csv", float_format="%.10g")
-    rows.append(_entry("truth_by_rep.csv", "canonical", "truth", len(sim.truth_by_rep),
-                       "The same true effects per rep (rep, activity, four outcome columns).", "canonical"))  # fmt: skip
+    rows.append(
+        _entry(
+            "truth_by_rep.csv",
+            "canonical",
+            "truth",
+            len(sim.truth_by_rep),
+            "The same true effects per rep (rep, activity, four outcome columns).",
+            "canonical",
+        )
+    )
 
     # --- HubSpot: one UI export per object, labels as headers, owner names, ISO dates
     sim = simulate("hubspot")
@@ -148,104 +219,209 @@ def write_repo_samples(out: Path, *, compresslevel: int = 9) -> list[dict]:
     for kind, text in described.items():
         table = ex.to_hubspot(sim.activities, kind=kind)
         if kind == "calls":
-            table = _plant_defects(table, owner="Activity assigned to", record_id="Record ID",
-                                   date="Activity date", **HUBSPOT_CALLS_DEFECTS)
-            text += (f" Contains {HUBSPOT_CALLS_DEFECTS['duplicate_row']} exact duplicate rows and "
-                     f"{HUBSPOT_CALLS_DEFECTS['missing_rep']} calls with a blank owner (not in the canonical data).")
+            table = _plant_defects(
+                table,
+                owner="Activity assigned to",
+                record_id="Record ID",
+                date="Activity date",
+                **HUBSPOT_CALLS_DEFECTS,
+            )
+            text += (
+                f" Contains {HUBSPOT_CALLS_DEFECTS['duplicate_row']} exact duplicate rows and "
+                f"{HUBSPOT_CALLS_DEFECTS['missing_rep']} calls with a blank owner (not in the canonical data)."
+            )
         ex.write_export(table, out / stem.format(kind))
         rows.append(_entry(stem.format(kind), "hubspot", "activities", len(table), text, "hubspot"))
     table = ex.to_hubspot(sim.deals, kind="deals", export_date=EXPORT_DAY)
     ex.write_export(table, out / stem.format("deals"), bom=True)
-    rows.append(_entry(stem.format("deals"), "hubspot", "deals", len(table),
-                       "HubSpot deals export with a UTF-8 BOM: 'Deal Stage' labels (Closed Won / Closed Lost / "
-                       "Appointment Scheduled ...), 'Deal owner', plain 'Amount', 'Close Date' set for open deals too "
-                       "(expected close).", "hubspot"))  # fmt: skip
+    rows.append(
+        _entry(
+            stem.format("deals"),
+            "hubspot",
+            "deals",
+            len(table),
+            "HubSpot deals export with a UTF-8 BOM: 'Deal Stage' labels (Closed Won / Closed Lost / "
+            "Appointment Scheduled ...), 'Deal owner', plain 'Amount', 'Close Date' set for open deals too "
+            "(expected close).",
+            "hubspot",
+        )
+    )
 
     # --- Salesforce: report exports, labels, US dates, title block + Grand Totals footer, CRLF, all quoted
     sim = simulate("salesforce")
     table = ex.to_salesforce_report(sim.deals, kind="opportunities", export_date=EXPORT_DAY)
-    ex.write_salesforce_report(table, out / "salesforce_opportunities_report.csv", title="Opportunity Pipeline",
-                               run_at=EXPORT_DAY + " 09:05")  # fmt: skip
-    rows.append(_entry("salesforce_opportunities_report.csv", "salesforce", "deals", len(table),
-                       "Salesforce opportunity report (Details only): title block above the header, "
-                       "'Opportunity Owner', 'Stage', 'Amount' as $12,500.00, 'Close Date' m/d/Y (expected close "
-                       "for open deals), 'Grand Totals (N records)' row and copyright footer; CRLF.",
-                       "salesforce"))  # fmt: skip
+    ex.write_salesforce_report(
+        table,
+        out / "salesforce_opportunities_report.csv",
+        title="Opportunity Pipeline",
+        run_at=EXPORT_DAY + " 09:05",
+    )
+    rows.append(
+        _entry(
+            "salesforce_opportunities_report.csv",
+            "salesforce",
+            "deals",
+            len(table),
+            "Salesforce opportunity report (Details only): title block above the header, "
+            "'Opportunity Owner', 'Stage', 'Amount' as $12,500.00, 'Close Date' m/d/Y (expected close "
+            "for open deals), 'Grand Totals (N records)' row and copyright footer; CRLF.",
+            "salesforce",
+        )
+    )
     table = ex.to_salesforce_report(sim.activities, kind="activities")
-    ex.write_salesforce_report(table, out / "salesforce_activities_report.csv", title="Tasks and Events",
-                               run_at=EXPORT_DAY + " 09:07")  # fmt: skip
-    rows.append(_entry("salesforce_activities_report.csv", "salesforce", "activities", len(table),
-                       "Salesforce 'Tasks and Events' report: 'Assigned', 'Date' m/d/Y (day only), "
-                       "'Activity Type' Call/Email/Meeting/LinkedIn, 'Call Result' (Connected / No Answer / Left "
-                       "Voicemail), 'Call Duration' in seconds, meeting 'Status' Completed / No Show; title block "
-                       "and Grand Totals footer.", "salesforce"))  # fmt: skip
+    ex.write_salesforce_report(
+        table,
+        out / "salesforce_activities_report.csv",
+        title="Tasks and Events",
+        run_at=EXPORT_DAY + " 09:07",
+    )
+    rows.append(
+        _entry(
+            "salesforce_activities_report.csv",
+            "salesforce",
+            "activities",
+            len(table),
+            "Salesforce 'Tasks and Events' report: 'Assigned', 'Date' m/d/Y (day only), "
+            "'Activity Type' Call/Email/Meeting/LinkedIn, 'Call Result' (Connected / No Answer / Left "
+            "Voicemail), 'Call Duration' in seconds, meeting 'Status' Completed / No Show; title block "
+            "and Grand Totals footer.",
+            "salesforce",
+        )
+    )
 
     # --- Pipedrive: European locale, semicolons, d.m.Y, '€ 2.900,00'
     sim = simulate("pipedrive")
     table = ex.to_pipedrive(sim.activities, kind="activities")
     ex.write_export(table, out / "pipedrive_activities_eu.csv", sep=";")
-    rows.append(_entry("pipedrive_activities_eu.csv", "pipedrive", "activities", len(table),
-                       "Pipedrive activities export, European locale: ';' delimiter, 'Activity - Due date' d.m.Y "
-                       "+ 'Activity - Due time', 'Activity - Assigned to user'; 'Activity - Done' Done, or Undone for "
-                       "meetings that did not take place; no call outcomes (Pipedrive has no standard field for them).",
-                       "pipedrive"))  # fmt: skip
+    rows.append(
+        _entry(
+            "pipedrive_activities_eu.csv",
+            "pipedrive",
+            "activities",
+            len(table),
+            "Pipedrive activities export, European locale: ';' delimiter, 'Activity - Due date' d.m.Y "
+            "+ 'Activity - Due time', 'Activity - Assigned to user'; 'Activity - Done' Done, or Undone for "
+            "meetings that did not take place; no call outcomes (Pipedrive has no standard field for them).",
+            "pipedrive",
+        )
+    )
     table = ex.to_pipedrive(sim.deals, kind="deals", currency="EUR")
     ex.write_export(table, out / "pipedrive_deals_eu.csv", sep=";")
-    rows.append(_entry("pipedrive_deals_eu.csv", "pipedrive", "deals", len(table),
-                       "Pipedrive deals export, European locale: ';' delimiter, 'Deal - Value' as '€ 2.900,00', "
-                       "'Deal - Status' won/lost/open (the stage of a closed deal is its last open stage), "
-                       "'Deal - Deal created' d.m.Y HH:MM.", "pipedrive"))  # fmt: skip
+    rows.append(
+        _entry(
+            "pipedrive_deals_eu.csv",
+            "pipedrive",
+            "deals",
+            len(table),
+            "Pipedrive deals export, European locale: ';' delimiter, 'Deal - Value' as '€ 2.900,00', "
+            "'Deal - Status' won/lost/open (the stage of a closed deal is its last open stage), "
+            "'Deal - Deal created' d.m.Y HH:MM.",
+            "pipedrive",
+        )
+    )
 
     # --- Salesforce backup / Data Loader export: API names, owner ids, cp1252, Spanish stages, NUL bytes
     sim = simulate("salesforce_backup")
     folder = out / "salesforce_backup"
     folder.mkdir(exist_ok=True)
     backup = {
-        "Opportunity.csv": ("deals", ex.to_salesforce_backup(sim.deals, kind="opportunities", language="es"),
-                            "Salesforce backup Opportunity object: API names (StageName, CloseDate, OwnerId), Spanish "
-                            "stages (Negociación, Cerrada ganada) so only IsClosed/IsWon tell the result, owner ids."),
-        "Task.csv": ("activities", _with_nul_notes(ex.to_salesforce_backup(sim.activities, kind="tasks")),
-                     "Salesforce backup Task object (calls, emails, LinkedIn): ActivityDate, OwnerId, Type, "
-                     "CallDisposition, CallDurationInSeconds; empty lookups as 000000000000000AAA; "
-                     f"{NUL_ROWS} Description values contain NUL bytes."),
-        "Event.csv": ("activities", ex.to_salesforce_backup(sim.activities, kind="events", language="es"),
-                      "Salesforce backup Event object (meetings): ActivityDateTime, DurationInMinutes, OwnerId; "
-                      "events carry no held/no-show outcome."),
-        "User.csv": ("users", ex.to_salesforce_backup(pd.concat([sim.deals[["rep"]], sim.activities[["rep"]]]),
-                                                      kind="users"),
-                     "Salesforce backup User object: Id -> Name, to turn OwnerId into rep names."),
-    }  # fmt: skip
+        "Opportunity.csv": (
+            "deals",
+            ex.to_salesforce_backup(sim.deals, kind="opportunities", language="es"),
+            "Salesforce backup Opportunity object: API names (StageName, CloseDate, OwnerId), Spanish "
+            "stages (Negociación, Cerrada ganada) so only IsClosed/IsWon tell the result, owner ids.",
+        ),
+        "Task.csv": (
+            "activities",
+            _with_nul_notes(ex.to_salesforce_backup(sim.activities, kind="tasks")),
+            "Salesforce backup Task object (calls, emails, LinkedIn): ActivityDate, OwnerId, Type, "
+            "CallDisposition, CallDurationInSeconds; empty lookups as 000000000000000AAA; "
+            f"{NUL_ROWS} Description values contain NUL bytes.",
+        ),
+        "Event.csv": (
+            "activities",
+            ex.to_salesforce_backup(sim.activities, kind="events", language="es"),
+            "Salesforce backup Event object (meetings): ActivityDateTime, DurationInMinutes, OwnerId; "
+            "events carry no held/no-show outcome.",
+        ),
+        "User.csv": (
+            "users",
+            ex.to_salesforce_backup(
+                pd.concat([sim.deals[["rep"]], sim.activities[["rep"]]]), kind="users"
+            ),
+            "Salesforce backup User object: Id -> Name, to turn OwnerId into rep names.",
+        ),
+    }
     for file, (kind, table, text) in backup.items():
         ex.write_export(table, folder / file, quote_all=True, encoding="cp1252")
-        rows.append(_entry(f"salesforce_backup/{file}", "salesforce", kind, len(table), text, "salesforce_backup"))
+        rows.append(
+            _entry(
+                f"salesforce_backup/{file}",
+                "salesforce",
+                kind,
+                len(table),
+                text,
+                "salesforce_backup",
+            )
+        )
 
     # --- Zoho CRM: one file per module, display labels, day-first dd/mm/yyyy dates
     sim = simulate("zoho")
     table = ex.to_zoho(sim.activities, kind="calls")
     ex.write_export(table, out / "zoho_calls.csv")
-    rows.append(_entry("zoho_calls.csv", "zoho", "activities", len(table),
-                       "Zoho CRM Calls module export (calls only): 'Call Owner', 'Call Start Time' dd/mm/yyyy HH:MM, "
-                       "'Call Duration' mm:ss and in seconds, 'Call Status' Attended / Unattended Dialled.",
-                       "zoho"))  # fmt: skip
+    rows.append(
+        _entry(
+            "zoho_calls.csv",
+            "zoho",
+            "activities",
+            len(table),
+            "Zoho CRM Calls module export (calls only): 'Call Owner', 'Call Start Time' dd/mm/yyyy HH:MM, "
+            "'Call Duration' mm:ss and in seconds, 'Call Status' Attended / Unattended Dialled.",
+            "zoho",
+        )
+    )
     table = ex.to_zoho(sim.deals, kind="deals")
     ex.write_export(table, out / "zoho_deals.csv")
-    rows.append(_entry("zoho_deals.csv", "zoho", "deals", len(table),
-                       "Zoho CRM Deals module export: 'Deal Owner', 'Stage' (Closed Won / Closed Lost / open stages), "
-                       "'Closing Date' dd/mm/yyyy (expected close for open deals), 'Created Time'.", "zoho"))  # fmt: skip
+    rows.append(
+        _entry(
+            "zoho_deals.csv",
+            "zoho",
+            "deals",
+            len(table),
+            "Zoho CRM Deals module export: 'Deal Owner', 'Stage' (Closed Won / Closed Lost / open stages), "
+            "'Closing Date' dd/mm/yyyy (expected close for open deals), 'Created Time'.",
+            "zoho",
+        )
+    )
 
     # --- Dynamics 365: Export to Excel saved as CSV, (Do Not Modify) columns, US 12-hour times, $ amounts
     sim = simulate("dynamics")
     table = ex.to_dynamics(sim.activities, kind="phonecalls")
     ex.write_export(table, out / "dynamics_phonecalls.csv")
-    rows.append(_entry("dynamics_phonecalls.csv", "dynamics", "activities", len(table),
-                       "Dynamics 365 Phone Calls view (calls only): three '(Do Not Modify)' columns, 'Owner', "
-                       "'Actual End' m/d/yyyy h:mm AM, 'Duration' in whole minutes.", "dynamics"))  # fmt: skip
+    rows.append(
+        _entry(
+            "dynamics_phonecalls.csv",
+            "dynamics",
+            "activities",
+            len(table),
+            "Dynamics 365 Phone Calls view (calls only): three '(Do Not Modify)' columns, 'Owner', "
+            "'Actual End' m/d/yyyy h:mm AM, 'Duration' in whole minutes.",
+            "dynamics",
+        )
+    )
     table = ex.to_dynamics(sim.deals, kind="opportunities")
     ex.write_export(table, out / "dynamics_opportunities.csv")
-    rows.append(_entry("dynamics_opportunities.csv", "dynamics", "deals", len(table),
-                       "Dynamics 365 Opportunities view: 'Status' Open/Won/Lost, 'Est. Revenue' for every deal and "
-                       "'Actual Revenue' for won deals only ($12,500.00), 'Actual Close Date', 'Est. Close Date'.",
-                       "dynamics"))  # fmt: skip
+    rows.append(
+        _entry(
+            "dynamics_opportunities.csv",
+            "dynamics",
+            "deals",
+            len(table),
+            "Dynamics 365 Opportunities view: 'Status' Open/Won/Lost, 'Est. Revenue' for every deal and "
+            "'Actual Revenue' for won deals only ($12,500.00), 'Actual Close Date', 'Est. Close Date'.",
+            "dynamics",
+        )
+    )
 
     catalog = pd.DataFrame(rows, columns=CATALOG_COLUMNS)
     ex.write_export(catalog, out / "catalog.csv")
@@ -266,7 +442,15 @@ def _with_nul_notes(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _plant_defects(table: pd.DataFrame, *, owner: str, record_id: str, date: str, duplicate_row: int, missing_rep: int):
+def _plant_defects(
+    table: pd.DataFrame,
+    *,
+    owner: str,
+    record_id: str,
+    date: str,
+    duplicate_row: int,
+    missing_rep: int,
+):
     """Add exact duplicates of evenly spaced rows and extra rows with a blank owner; keep date order."""
     n = len(table)
     dup = table.iloc[np.linspace(0, n - 1, duplicate_row + 2, dtype=int)[1:-1]]
@@ -313,10 +497,18 @@ def _readme(catalog: pd.DataFrame) -> str:
 # ------------------------------------------------------------------ package data
 #: Package sample name -> (file, kind, description).
 PACKAGE_SAMPLES: dict[str, tuple[str, str, str]] = {
-    "activities": ("activities.csv.gz", "activities", "Canonical activity log of a small simulated team (gzip CSV)."),
+    "activities": (
+        "activities.csv.gz",
+        "activities",
+        "Canonical activity log of a small simulated team (gzip CSV).",
+    ),
     "deals": ("deals.csv", "deals", "Canonical deals of the same team (closed empty when open)."),
     "roster": ("roster.csv", "roster", "Roster: rep, team, manager, region, start, end."),
-    "truth": ("truth.csv", "truth", "True effect of one extra activity of each type on each outcome."),
+    "truth": (
+        "truth.csv",
+        "truth",
+        "True effect of one extra activity of each type on each outcome.",
+    ),
     "truth_by_rep": ("truth_by_rep.csv", "truth", "The same true effects per rep."),
 }
 
@@ -338,8 +530,19 @@ def write_package_samples(out: Path) -> list[dict]:
     for name, (file, kind, text) in PACKAGE_SAMPLES.items():
         frame = frames[name]
         _write_canonical(frame, data / file, float_format="%.10g" if kind == "truth" else None)
-        rows.append(dict(name=name, file=file, kind=kind, rows=len(frame), description=text, seed=p["seed"],
-                         n_reps=p["n_reps"], n_weeks=p["n_weeks"], volume_scale=p["volume_scale"]))  # fmt: skip
+        rows.append(
+            dict(
+                name=name,
+                file=file,
+                kind=kind,
+                rows=len(frame),
+                description=text,
+                seed=p["seed"],
+                n_reps=p["n_reps"],
+                n_weeks=p["n_weeks"],
+                volume_scale=p["volume_scale"],
+            )
+        )
     ex.write_export(pd.DataFrame(rows, columns=PACKAGE_CATALOG_COLUMNS), out / "catalog.csv")
     return rows
 
@@ -357,16 +560,21 @@ def compare_dirs(made: Path, shipped: Path, names: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Write every sample, or with ``--check`` verify that the shipped ones reproduce."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--check", action="store_true", help="regenerate into a temp dir and compare with the shipped files"
+        "--check",
+        action="store_true",
+        help="regenerate into a temp dir and compare with the shipped files",
     )
     args = parser.parse_args(argv)
     if not args.check:
         repo_rows = write_repo_samples(HERE)
         pkg_rows = write_package_samples(PACKAGE_DATA)
         for r in repo_rows:
-            print(f"{r['file']:<55} {r['rows']:>9,} rows  {(HERE / r['file']).stat().st_size / 1e6:6.2f} MB")
+            print(
+                f"{r['file']:<55} {r['rows']:>9,} rows  {(HERE / r['file']).stat().st_size / 1e6:6.2f} MB"
+            )
         for r in pkg_rows:
             size = (PACKAGE_DATA / "data" / r["file"]).stat().st_size / 1e6
             print(f"salesgoals/datasets/data/{r['file']:<30} {r['rows']:>9,} rows  {size:6.2f} MB")
@@ -375,8 +583,12 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp)
         repo_rows = write_repo_samples(tmp / "samples", compresslevel=1)
         pkg_rows = write_package_samples(tmp / "pkg")
-        bad = compare_dirs(tmp / "samples", HERE, [r["file"] for r in repo_rows] + ["catalog.csv", "README.md"])
-        bad += compare_dirs(tmp / "pkg", PACKAGE_DATA, ["data/" + r["file"] for r in pkg_rows] + ["catalog.csv"])
+        bad = compare_dirs(
+            tmp / "samples", HERE, [r["file"] for r in repo_rows] + ["catalog.csv", "README.md"]
+        )
+        bad += compare_dirs(
+            tmp / "pkg", PACKAGE_DATA, ["data/" + r["file"] for r in pkg_rows] + ["catalog.csv"]
+        )
     print("all samples reproduce byte for byte" if not bad else f"differ: {bad}")
     return 1 if bad else 0
 

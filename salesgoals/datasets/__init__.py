@@ -32,7 +32,6 @@ from typing import Any
 
 import pandas as pd
 
-
 __all__ = ["load_sample", "list_samples"]
 
 #: Loader of each canonical kind: the package samples go through the same code
