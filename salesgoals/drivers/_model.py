@@ -23,7 +23,7 @@ from salesgoals.drivers._diagnostics import (
     usable_regressors,
     warn_no_driver,
 )
-from salesgoals.drivers._estimator import _check_panel, _fit_lags, _prepare, _select_lag
+from salesgoals.drivers._estimator import _check_panel, _fit_lags, _prepare, _select_lag, _with_season_scaling
 from salesgoals.drivers._funnel import combine_effects, funnel_table, quality_rate_name
 from salesgoals.drivers._result import DriverDiagnostics, DriverResult
 from salesgoals.errors import NotFittedError, SchemaError, UnreliableEstimateWarning
@@ -76,6 +76,12 @@ class DriverModel(BaseEstimator):
         regressors next to their activity, so a logged call is worth
         ``effect(call) + effect(connected) x connect rate`` and per-rep effects
         follow each rep's own connect and show rates.
+    season_scaling : bool, default=True
+        Let seasons scale with each rep's level: adds one control column,
+        (rep's mean outcome - team mean) x period effect, so that a big rep's
+        bigger seasonal swing is not credited to activities that track the
+        rep's size (see ``_with_season_scaling`` in ``drivers/_estimator.py``).
+        ``False`` gives the plain two-way fixed-effects model.
     level : float, default=0.95
         Confidence level of the intervals.
     n_boot : int, default=199
@@ -117,7 +123,8 @@ class DriverModel(BaseEstimator):
 
     def __init__(self, outcome: Outcome = "deals_created", *, method: Method = "auto", lags: int | None = None,
                  max_lag: int | None = None, lag_criterion: Literal["aic", "bic"] = "aic",
-                 activities: list[str] | None = None, quality: bool = True, level: float = 0.95,
+                 activities: list[str] | None = None, quality: bool = True, season_scaling: bool = True,
+                 level: float = 0.95,
                  n_boot: int = 199, diagnostics: bool = True, holdout_share: float = 0.2,
                  seed: int = 0) -> None:  # fmt: skip
         self.outcome = outcome
@@ -127,6 +134,7 @@ class DriverModel(BaseEstimator):
         self.lag_criterion = lag_criterion
         self.activities = activities
         self.quality = quality
+        self.season_scaling = season_scaling
         self.level = level
         self.n_boot = n_boot
         self.diagnostics = diagnostics
@@ -197,6 +205,8 @@ class DriverModel(BaseEstimator):
         acts, quality_of, within = usable_regressors(prep, acts, quality_of, messages, notes)
         regressors = [*acts, *quality_of.values()]
         y = prep.frame[y_col].to_numpy(dtype=float)
+        if self.season_scaling:
+            prep = _with_season_scaling(prep, y)
         checks = support_checks(prep, acts, within, messages)
         del within
 
@@ -374,7 +384,8 @@ def fit_drivers(panel: pd.DataFrame, outcome: Outcome = "deals_created", **kwarg
         Outcome the effects are reported on.
     **kwargs
         Keyword-only options of :class:`DriverModel`: ``method``, ``lags``,
-        ``max_lag``, ``lag_criterion``, ``activities``, ``quality``, ``level``,
+        ``max_lag``, ``lag_criterion``, ``activities``, ``quality``,
+        ``season_scaling``, ``level``,
         ``n_boot``, ``diagnostics``, ``holdout_share``, ``seed``.
 
     Returns

@@ -277,6 +277,11 @@ class DriverResult:
         g = fit.period_fe.reindex(prep.periods[prep.period]).to_numpy(dtype=float)
         g = np.where(np.isnan(g), 0.0, g)
         pred = a + fit.intercept + g + base
+        if fit.season_scaling is not None and fit.gamma.size:
+            level, season = fit.season_scaling
+            lv = level.reindex(rep_labels).to_numpy(dtype=float)
+            sv = season.reindex(prep.periods[prep.period]).to_numpy(dtype=float)
+            pred = pred + fit.gamma[0] * np.nan_to_num(lv) * np.nan_to_num(sv)
         if self.method == "funnel" and self.outcome != self.estimated_outcome:
             conv = pd.Series(conversion(self.outcome, self.funnel), index=self.funnel["rep"].astype(str))
             c = conv.reindex(rep_labels.astype(str)).to_numpy(dtype=float)
