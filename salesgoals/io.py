@@ -380,6 +380,14 @@ def _text(table: pa.Table, col: str | None, n: int) -> pd.Series:
     return _parse.to_str_series(_parse.clean_text(table.column(col)))
 
 
+def _araw(table: pa.Table, col: str) -> pa.ChunkedArray:
+    """Arrow text of a column as read (for columns mapped per distinct value)."""
+    c = table.column(col)
+    if pa.types.is_string(c.type) or pa.types.is_large_string(c.type):
+        return c
+    return _parse.clean_text(c)
+
+
 def _atext(table: pa.Table, col: str | None, n: int) -> pa.ChunkedArray:
     """Stripped Arrow text of a column; blanks are null."""
     if col is None:
@@ -524,6 +532,9 @@ def _may_repeat(ids: pd.Series) -> bool:
         return True  # small: the exact search is fast anyway
     try:
         ints = pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
+        step = np.diff(ints)
+        if (step > 0).all() or (step < 0).all():  # monotonic: cannot repeat
+            return False
         srt = np.sort(ints)
         return bool((srt[1:] == srt[:-1]).any())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -726,7 +737,9 @@ def _type_hint(headers: list[str]) -> str | None:
     return None
 
 
-def _canon_type(v: str, tmap: Mapping[str, str]) -> str:
+def _canon_type(v: str | None, tmap: Mapping[str, str]) -> str | None:
+    if v is None or not str(v).strip():
+        return None
     k = V.norm_value(v)
     if k in tmap:
         return tmap[k]
@@ -762,7 +775,8 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     else:
         atype = pa.chunked_array([pa.nulls(n, pa.string())])
         if "activity_type" in mapping:
-            atype = _parse.map_text(_atext(table, mapping["activity_type"], n), lambda v: _canon_type(v, tmap))
+            # raw column: the mapping trims and treats blanks per distinct value, no per-row cleaning
+            atype = _parse.map_text(_araw(table, mapping["activity_type"]), lambda v: _canon_type(v, tmap))
         if subj_col is not None and atype.null_count:
             first_word = pc.extract_regex(_atext(table, subj_col, n), r"^\s*(?P<w>[A-Za-z-]+)")
             words = pc.struct_field(first_word, "w")
@@ -787,7 +801,7 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     for h in (mapping.get("outcome"), fallback_col):
         if h is None or not outcome.null_count:
             continue
-        mapped = _map_pairs(atype, _atext(table, h, n), _canon_outcome)
+        mapped = _map_pairs(atype, _araw(table, h), _canon_outcome)
         outcome = mapped if outcome.null_count == n else pc.coalesce(outcome, mapped)
     is_email = pc.equal(atype, "email")
     outcome = pc.if_else(pc.and_(outcome.is_null(), is_email), pa.scalar("sent"), outcome)
@@ -841,7 +855,9 @@ def _map_pairs(left: pa.ChunkedArray, right: pa.ChunkedArray, fn) -> pa.ChunkedA
     return pa.chunked_array([pc.take(pa.array(lookup, type=pa.string()), pa.array(code))])
 
 
-def _canon_outcome(typ: str | None, raw: str) -> Any:
+def _canon_outcome(typ: str | None, raw: str | None) -> Any:
+    if raw is None or not str(raw).strip():
+        return None
     typ = typ or ""
     k = V.norm_value(raw)
     if (typ, k) in V.OUTCOME_BY_TYPE:

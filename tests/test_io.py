@@ -722,3 +722,28 @@ def test_every_sample_loads_with_auto_detection(row):
         assert df.loc[df["status"] == "open", "closed"].isna().all()
     if row["kind"] == "activities":
         assert df["activity_type"].notna().all() and df["timestamp"].notna().all()
+
+
+def test_excel_sheet_errors(tmp_path):
+    p = tmp_path / "book.xlsx"
+    pd.DataFrame({"rep": ["a"], "timestamp": ["2024-01-01"], "activity_type": ["call"]}).to_excel(
+        p, index=False, sheet_name="Data")
+    assert load_activities(p, sheet_name="Data")["rep"].tolist() == ["a"]
+    with pytest.raises(FileFormatError, match=r"cannot read sheet 'Nope'.*sheet_name="):
+        load_activities(p, sheet_name="Nope")
+
+
+@pytest.mark.parametrize("kind", ["numeric", "sorted_text", "unsorted_text"])
+def test_duplicate_ids_found_in_large_logs(kind):
+    # above 200,000 rows the loader first tries cheap uniqueness proofs; duplicates must still be found
+    n = 210_000
+    ids = np.arange(n)
+    if kind == "unsorted_text":
+        ids = np.random.default_rng(0).permutation(n)
+    ids[-1] = ids[5]  # one repeated id at the end
+    text = ids.astype(str) if kind == "numeric" else np.char.add("A", np.char.zfill(ids.astype(str), 7))
+    frame = pd.DataFrame({"rep": "Ana", "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(n), "s"),
+                          "activity_type": "call", "activity_id": text})  # fmt: skip
+    acts, msgs = quiet(load_activities, frame)
+    assert acts.attrs["quality"].excluded == {"duplicate_id": 1} and len(acts) == n - 1
+    assert len(msgs) == 1
