@@ -202,8 +202,8 @@ def recommend(
     Examples
     --------
     >>> import salesgoals as sg
-    >>> sim = sg.simulate.make_crm_data(n_reps=8, n_weeks=40, seed=5)
-    >>> rec = sg.recommend(sim.activities, sim.deals, sim.roster, n_sims=200)
+    >>> sim = sg.simulate.make_crm_data(n_reps=30, n_weeks=30, seed=5)
+    >>> rec = sg.recommend(sim.activities, sim.deals, sim.roster, n_sims=200, backtest=False)
     >>> rec.table.columns[:5].tolist()
     ['rep', 'team', 'manager', 'region', 'activity']
     >>> bool(rec.table.select_dtypes("number").notna().all().all())
