@@ -164,6 +164,8 @@ def _add_recommend(sub) -> None:
                    help="driver-model outcome: deals_created (default), deals_won, won_revenue, pipeline_created")  # fmt: skip
     p.add_argument("--seed", type=int, default=0, help="seed of the revenue simulation (default 0)")
     p.add_argument("--sims", type=int, default=2000, help="Monte Carlo draws (default 2000)")
+    p.add_argument("--no-backtest", action="store_true",
+                   help="skip the backtest of the stated odds on this history (faster)")  # fmt: skip
     p.add_argument("-o", "--out", help="write the goal recommendations CSV here (default: print the table)")
     p.set_defaults(func=_run_recommend)
 
@@ -178,7 +180,7 @@ def _run_recommend(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the notes are part of the summary below
         rec = recommend(acts, deals, roster, freq=args.freq, horizon=horizon, outcome=args.outcome,
-                        n_sims=args.sims, seed=args.seed)  # fmt: skip
+                        n_sims=args.sims, seed=args.seed, backtest=not args.no_backtest)  # fmt: skip
     print(rec.summary())
     if args.out:
         rec.to_csv(args.out)

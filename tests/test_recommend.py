@@ -146,6 +146,7 @@ def test_cli_recommend(small, tmp_path, capsys):
         str(r),
         "--sims",
         "300",
+        "--no-backtest",
         "--out",
         str(out),
     ]
@@ -154,6 +155,7 @@ def test_cli_recommend(small, tmp_path, capsys):
         assert main(args) == 0
     captured = capsys.readouterr()
     assert "Goal recommendations" in captured.out and "projected revenue" in captured.out
+    assert "Backtest on this history" not in captured.out  # --no-backtest
     frame = pd.read_csv(out)
     assert frame.columns.tolist() == list(RECOMMENDATION_COLUMNS) and len(frame) > 0
     assert frame["rep"].nunique() == small.roster["rep"].nunique() - len(rec_excluded(frame, small))
