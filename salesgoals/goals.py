@@ -245,7 +245,7 @@ def _check_panel(panel: Any, func: str) -> str:
     return str(freq)
 
 
-def _driver_tables(drivers: Any, metrics: list[str]) -> tuple[pd.DataFrame | None, str | None]:
+def _driver_tables(drivers: Any) -> tuple[pd.DataFrame | None, str | None]:
     """Team effects indexed by activity, plus the outcome name, from a DriverResult (or None)."""
     if drivers is None:
         return None, None
@@ -698,7 +698,7 @@ def personal_best_goals(
     rep_stats["season_factor"] = deals_season
 
     # ---------------------------------------------------------- leverage
-    eff_tab, outcome = _driver_tables(drivers, metrics)
+    eff_tab, outcome = _driver_tables(drivers)
     effect_rev = np.zeros((R, M))
     deals_per_unit = np.zeros((R, M))
     sig = np.zeros(M, dtype=bool)
@@ -725,13 +725,12 @@ def personal_best_goals(
             sig[j] = bool(np.isfinite(lo) and lo > 0)
             lead[j] = src in follows
             neg[j] = bool(np.isfinite(hi) and hi < 0)
-            per_unit = (
-                rep_eff[:, j]
-                if mname in eff_tab.index
-                else rep_eff[:, metrics.index(src)]
-                if src in metrics
-                else np.full(R, float(e["effect"]))
-            )
+            if mname in eff_tab.index:  # the metric was in the driver model itself
+                per_unit = rep_eff[:, j]
+            elif src in metrics:  # a quality metric: per-rep effect of its raw activity
+                per_unit = rep_eff[:, metrics.index(src)]
+            else:
+                per_unit = np.full(R, float(e["effect"]))
             per_unit = np.where(np.isfinite(per_unit), per_unit, float(e["effect"]))
             if src != mname:  # a quality metric credited with its activity's effect
                 per_unit = per_unit / np.maximum(qrate[:, j], 1e-3)
