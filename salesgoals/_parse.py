@@ -663,11 +663,11 @@ def _numeric_dates(num: np.ndarray, column: str, source: str) -> tuple[np.ndarra
     finite = np.isfinite(num)
     med = float(np.median(num[finite])) if finite.any() else 0.0
     if 1e12 <= med < 1e14:  # epoch milliseconds (HubSpot API exports)
-        unit, label = "ms", "epoch milliseconds"
+        label = "epoch milliseconds"
         vals = np.where(finite, num, 0).astype(np.int64).astype("datetime64[ms]").astype("datetime64[us]")
         ok = finite
     elif 1e9 <= med < 1e11:  # epoch seconds
-        unit, label = "s", "epoch seconds"
+        label = "epoch seconds"
         vals = np.where(finite, num, 0).astype(np.int64).astype("datetime64[s]").astype("datetime64[us]")
         ok = finite
     elif 1 <= med < 2_958_466:  # Excel serial day numbers (1900 date system)

@@ -74,7 +74,6 @@ from salesgoals.errors import (
 __all__ = ["load_activities", "load_deals", "load_roster", "write_csv", "DataQualityReport"]
 
 CRM = Literal["auto", "salesforce", "hubspot", "pipedrive", "zoho", "dynamics", "close", "generic"]
-Source = "str | os.PathLike | pd.DataFrame | Sequence[str | os.PathLike | pd.DataFrame]"
 
 #: Why a row was excluded, in the order the checks run (one reason per row).
 EXCLUSION_REASONS: dict[str, str] = {
@@ -769,7 +768,6 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
                 missing_reason="missing_timestamp", bad_reason="unparseable_timestamp")  # fmt: skip
 
     # ---- activity type: forced > type column > subject prefix > header hint
-    null_text = pa.scalar(None, pa.string())
     if forced:
         atype = pa.chunked_array([pa.array(np.full(n, _canon_type(forced, tmap), dtype=object), pa.string())])
     else:
@@ -813,7 +811,6 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
         dur, _bad = _parse.parse_durations(table.column(h), unit)
         if unit != "min":
             notes.append(f"{name}: durations in {h!r} read as {unit}, converted to minutes")
-    del null_text
 
     S = _parse.to_str_series
     return pd.DataFrame(
