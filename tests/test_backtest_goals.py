@@ -49,7 +49,7 @@ def test_revenue_intervals_cover(bt):
 
 
 def test_a_naive_poisson_model_is_overconfident(sim_panel, bt):
-    """Stating odds from a Poisson around the trailing mean ignores busy/quiet streaks: miscalibrated."""
+    """Odds from a Poisson around the trailing mean ignore busy/quiet streaks: miscalibrated."""
     det = bt.details[bt.details["tier"] == "clear"]
     rows = []
     for origin in det["origin"].unique():

@@ -72,7 +72,7 @@ def test_contract(plan, sim_panel):
 
 
 def test_clear_goal_sits_at_stated_odds(plan):
-    """The clear level is the largest count reached with >= 80 % odds at the average horizon level."""
+    """The clear level is the largest count reached with >= 80 % odds (average horizon level)."""
     t = plan.table
     # stated odds near the design (the level is a whole count, and odds average over seasonal weeks)
     assert abs(t["p_clear"].median() - plan.tier_probabilities["clear"]) < 0.06
@@ -183,8 +183,10 @@ def test_short_history_is_shrunk_toward_team_and_flagged():
 # -------------------------------------------------------------- bad input
 def test_rep_with_no_activities_gets_flagged_finite_goals():
     sim = sg.simulate.make_crm_data(n_reps=8, n_weeks=60, seed=5)
-    roster = pd.concat([sim.roster, pd.DataFrame({"rep": ["Zed Quiet"], "team": [sim.roster["team"].iloc[0]],
-                        "manager": ["M"], "region": ["R"], "start": [pd.NaT], "end": [pd.NaT]})], ignore_index=True)  # fmt: skip
+    team = sim.roster["team"].iloc[0]
+    quiet = pd.DataFrame({"rep": ["Zed Quiet"], "team": [team], "manager": ["M"],
+                          "region": ["R"], "start": [pd.NaT], "end": [pd.NaT]})  # fmt: skip
+    roster = pd.concat([sim.roster, quiet], ignore_index=True)
     panel = sg.build_panel(sim.activities, sim.deals, roster=roster)
     t = sg.personal_best_goals(panel).table
     z = t[t["rep"] == "Zed Quiet"]
@@ -263,7 +265,7 @@ def test_plot(plan):
 
 
 def test_stretch_by_odds(sim_panel):
-    """stretch="odds": the stretch goal sits at the stated stretch odds instead of the personal best."""
+    """stretch="odds": the stretch goal sits at the stretch odds instead of the personal best."""
     t = sg.personal_best_goals(sim_panel, stretch="odds").table
     assert abs(t["p_stretch"].median() - 0.45) < 0.08
     assert (t["goal_clear"] < t["goal_stretch"]).all() and (
@@ -280,7 +282,7 @@ RTOL_LIFT = 0.35
 
 
 def test_lift_per_quality_unit_recovers_the_truth(plan, sim):
-    """Deals per extra held meeting / connected call, as used for projections, match the simulator."""
+    """Deals per extra held meeting / connected call (used by projections) match the truth."""
     eff = plan.effects.set_index("activity")["deals_per_unit"]
     truth = sim.truth_quality["deals_created"]
     np.testing.assert_allclose(eff["meeting_held"], truth["meeting_held"], rtol=RTOL_LIFT)

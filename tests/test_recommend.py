@@ -117,8 +117,10 @@ def test_single_period_of_data_does_not_crash(small):
 
 
 def test_all_zero_rep_and_rare_activity(small):
-    roster = pd.concat([small.roster, pd.DataFrame({"rep": ["Zero Hero"], "team": [small.roster["team"].iloc[0]],
-                        "manager": ["M"], "region": ["R"], "start": [pd.NaT], "end": [pd.NaT]})], ignore_index=True)  # fmt: skip
+    team = small.roster["team"].iloc[0]
+    hero = pd.DataFrame({"rep": ["Zero Hero"], "team": [team], "manager": ["M"],
+                         "region": ["R"], "start": [pd.NaT], "end": [pd.NaT]})  # fmt: skip
+    roster = pd.concat([small.roster, hero], ignore_index=True)
     once = small.activities.iloc[[5]].assign(activity_type="sms", activity_id="ONE")
     t = run(
         pd.concat([small.activities, once], ignore_index=True), small.deals, roster, drivers=None
@@ -191,8 +193,10 @@ def test_cli_on_bundled_samples(tmp_path, capsys):
     out = tmp_path / "goals.csv"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        code = main(["recommend", "--activities", str(acts), "--deals", str(SAMPLES / "canonical_deals.csv"),
-                     "--roster", str(SAMPLES / "roster.csv"), "--sims", "500", "--out", str(out)])  # fmt: skip
+        code = main(["recommend", "--activities", str(acts),
+                     "--deals", str(SAMPLES / "canonical_deals.csv"),
+                     "--roster", str(SAMPLES / "roster.csv"),
+                     "--sims", "500", "--out", str(out)])  # fmt: skip
     assert code == 0
     t = pd.read_csv(out)
     assert t["rep"].nunique() > 10 and (t["priority"] > 0).any()

@@ -1,4 +1,4 @@
-"""project_targets and plan_for_target: funnel simulation, exact roll-ups, joint intervals, inverse plan."""
+"""project_targets and plan_for_target: funnel simulation, exact roll-ups, joint intervals."""
 
 from __future__ import annotations
 
@@ -31,8 +31,10 @@ def proj(plan):
 
 def test_contract(proj, plan):
     t = proj.table
-    assert t.columns.tolist() == ["rep", "team", "manager", "region", "scenario", "deals_created", "deals_won",
-                                  "revenue", "revenue_low", "revenue_high", "p_beats_current"]  # fmt: skip
+    assert t.columns.tolist() == [
+        "rep", "team", "manager", "region", "scenario", "deals_created", "deals_won",
+        "revenue", "revenue_low", "revenue_high", "p_beats_current",
+    ]  # fmt: skip
     assert len(t) == len(plan.rep_stats) * len(SCENARIOS)
     assert not t.duplicated(["rep", "scenario"]).any()
     assert np.isfinite(t.select_dtypes("number").to_numpy(float)).all()
@@ -41,13 +43,13 @@ def test_contract(proj, plan):
 
 
 def test_tiers_never_project_less_than_lower_tiers(proj):
-    """Common random numbers: in every draw a higher tier brings at least the revenue of a lower one."""
+    """Common random numbers: in every draw a higher tier brings at least a lower tier's revenue."""
     for lo, hi in zip(SCENARIOS[:-1], SCENARIOS[1:]):
         assert (proj.draws[hi] >= proj.draws[lo] - 1e-9).all()
 
 
 def test_lift_matches_the_driver_effects(proj, plan):
-    """Extra deals at stretch = sum over focus activities of deals_per_unit x (goal - baseline) x H."""
+    """Extra deals at stretch = sum over focus activities of deals_per_unit x (goal - base) x H."""
     t = plan.table
     mo = plan.moments.set_index(["rep", "activity"])["deals_per_unit"]
     f = t[t["priority"] > 0].set_index(["rep", "activity"])
@@ -60,7 +62,8 @@ def test_lift_matches_the_driver_effects(proj, plan):
     tab = proj.table.set_index(["rep", "scenario"])["deals_created"]
     got = tab.xs("stretch", level="scenario") - tab.xs("current", level="scenario")
     got = got.reindex(want.index)
-    # Poisson noise of the difference is at most sqrt(mean stretch deals / N_SIMS); effect draws add a bit
+    # Poisson noise of the difference is at most sqrt(mean stretch deals / N_SIMS);
+    # the effect draws add a little
     se = np.sqrt(tab.xs("stretch", level="scenario").reindex(want.index) / N_SIMS) + 0.03 * want
     assert (np.abs(got - want) <= MC_SIGMAS * se + 1e-9).all()
 
@@ -87,7 +90,7 @@ def test_rollups_add_up_exactly(proj):
 
 
 def test_total_interval_comes_from_joint_draws(proj):
-    """Adding rep intervals would give a far too wide band; the joint one is narrower yet contains the mean."""
+    """Adding rep intervals gives a far too wide band; the joint one is narrower."""
     r = proj.rollup(None).set_index("scenario").loc["current"]
     reps = proj.table[proj.table["scenario"] == "current"]
     width_sum = (reps["revenue_high"] - reps["revenue_low"]).sum()
@@ -184,7 +187,7 @@ def test_plan_per_rep_quota(plan, proj):
     np.testing.assert_allclose(
         g["gap"], (1.3 * cur - g["projected_current"]).reindex(g.index), atol=0.02
     )
-    # a rep with no focus activity cannot raise revenue by effort: not reachable unless already there
+    # a rep with no focus activity cannot raise revenue by effort: unreachable unless already there
     no_focus = set(plan.rep_stats["rep"]) - set(plan.table.loc[plan.table["priority"] > 0, "rep"])
     for rep in no_focus:
         assert not g.loc[rep, "reachable"] or g.loc[rep, "effort"] == 0
@@ -203,7 +206,8 @@ def test_required_effort_reaches_the_target_with_the_stated_probability(plan):
     assert 0 < e < 3
     t = plan.table.copy()
     focus = t["priority"] > 0
-    t.loc[focus, "goal_stretch"] = t["baseline"] + e * (t["personal_best"] - t["baseline"]).clip(lower=0)
+    room = (t["personal_best"] - t["baseline"]).clip(lower=0)
+    t.loc[focus, "goal_stretch"] = t["baseline"] + e * room
     check = sg.project_targets(dataclasses.replace(plan, table=t), n_sims=4000, seed=12345)
     p_reach = (check.draws["stretch"].sum(axis=1) >= target).mean()
     # the effort grid (steps of 0.05) rounds up, so P(reach) lands at or a little above prob;
