@@ -182,6 +182,28 @@ def test_integer_and_text_reps_are_one_key():
     assert counts["rep"].tolist() == ["7"] and counts["n"].tolist() == [2]
 
 
+def test_categorical_and_arrow_string_columns_give_the_same_counts(messy):
+    acts = messy[0]
+    red = Reduction.for_columns(acts.columns, freq="W")
+    expected = red.on_frame(acts)
+    for dtype in ("category", "string[pyarrow]", "str"):
+        typed = acts.astype({"rep": dtype, "activity_type": dtype, "outcome": dtype})
+        pd.testing.assert_frame_equal(red.on_frame(typed), expected, check_exact=True)
+
+
+def test_log_with_no_rows_gives_the_deals_only_panel_on_every_path(messy, tmp_path):
+    acts, deals, roster = messy
+    empty = acts.iloc[:0]
+    expected, _ = panel_and_warnings(sg.build_panel, empty, deals, roster=roster)
+    assert expected[expected.attrs["activity_columns"]].size == 0 and expected["deals_created"].sum() > 0
+    empty.to_parquet(tmp_path / "empty.parquet")
+    got, _ = panel_and_warnings(panel_from_parquet, tmp_path / "empty.parquet", deals, roster=roster, progress=False)
+    assert_same_panel(got, expected)
+    got, _ = panel_and_warnings(panel_from_dask, dd.from_pandas(empty, npartitions=1), deals, roster=roster,
+                                progress=False)  # fmt: skip
+    assert_same_panel(got, expected)
+
+
 @pytest.mark.parametrize("freq", FREQS)
 def test_sql_truncation_equals_numpy_truncation(freq, tmp_path):
     """DuckDB's date_trunc and salesgoals.panel.period_start agree, 1900-2100, on boundaries too."""
