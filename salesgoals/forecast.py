@@ -58,6 +58,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from salesgoals._schema import DEAL_REQUIRED, FREQ_ALIASES, UNASSIGNED
 from salesgoals.errors import InsufficientDataError, SchemaError, UnreliableEstimateWarning
@@ -664,7 +665,7 @@ def _points(data: _Data, origins: Sequence[int], H: int, methods: Sequence[str],
     scales = np.full((len(origins), G), np.nan)
     ets_cache: dict = {}
     act_cache: dict = {}
-    z = float(__import__("scipy.stats", fromlist=["norm"]).norm.ppf(0.5 + model[1] / 2)) if model else 0.0
+    z = float(stats.norm.ppf(0.5 + model[1] / 2)) if model else 0.0
     for i, o in enumerate(origins):
         active = ~np.isnan(data.y[o])
         for j in np.nonzero(active)[0]:
@@ -730,15 +731,13 @@ def _conformal(errors: np.ndarray, interval: float) -> tuple[float, float, int]:
         return np.nan, np.nan, n
     a = (1 - interval) / 2
     if n < MIN_CALIBRATION_ERRORS:
-        from scipy import stats
-
         half = float(stats.t.ppf(1 - a, n - 1) * np.std(e, ddof=1) * np.sqrt(1 + 1 / n))
         return float(e.mean()) - half, float(e.mean()) + half, n
-    lo_q = max(0.0, (math.floor((n + 1) * a) - 0.0) / n) if n else 0.0
-    hi_q = min(1.0, math.ceil((n + 1) * (1 - a)) / n)
-    return float(np.quantile(e, lo_q, method="inverted_cdf")) if lo_q > 0 else float(e.min()), float(
-        np.quantile(e, hi_q, method="inverted_cdf")
-    ), n
+    # split-conformal order statistics: the k-th smallest and the k'-th smallest error
+    e = np.sort(e)
+    k_lo = max(math.floor((n + 1) * a), 1)
+    k_hi = min(math.ceil((n + 1) * (1 - a)), n)
+    return float(e[k_lo - 1]), float(e[k_hi - 1]), n
 
 
 def _intervals(F, A, S, origin_rows, eval_idx, interval, n_cal):

@@ -320,8 +320,10 @@ def _rollup(t: pd.DataFrame, by: str, n_r: int) -> pd.DataFrame:
         reps=("rep", "size"), goal=("goal", "sum"), actual=("actual", "sum"), expected=("expected", "sum"),
         projected=("projected", "sum"), _mean=("_mean_rem", "sum"), _var=("_var_rem", "sum"),
     ).reset_index()  # fmt: skip
+    counts = pd.crosstab([t[by], t["activity"]], t["status"]).reindex(columns=list(STATUSES), fill_value=0)
+    counts = counts.reindex(pd.MultiIndex.from_frame(out[[by, "activity"]]), fill_value=0)
     for s in STATUSES:
-        out[f"n_{s}"] = g["status"].apply(lambda x, s=s: int((x == s).sum())).to_numpy()
+        out[f"n_{s}"] = counts[s].to_numpy().astype(np.int64)
     out["pace"] = np.where(out["expected"] > 0, out["actual"] / out["expected"].where(out["expected"] > 0, 1), 1.0)
     need = out["goal"] - out["actual"]
     if n_r > 0:
@@ -733,6 +735,8 @@ def quarterly_review(
     closed = _days(deals["closed"])
     won = deals["status"].astype(str).str.lower().eq("won").to_numpy() & ~np.isnat(closed)
     value = pd.to_numeric(deals["amount"], errors="coerce").fillna(0).to_numpy(float) if target == "won_revenue" else np.ones(len(deals))
+    if as_of is None and not won.any():
+        raise DataQualityError("quarterly_review: the deals have no won deal with a close date; pass as_of= explicitly.")
     day = np.datetime64(pd.Timestamp(as_of).date(), "D") if as_of is not None else closed[won].max()
     ts = pd.Timestamp(day)
     if year is None:

@@ -224,6 +224,8 @@ def test_errors(small, goals):
         track((acts, small.deals, small.roster), goals)
     with pytest.raises(SchemaError, match="canonical deals"):
         quarterly_review(acts, annual_target=1.0)
+    with pytest.raises(DataQualityError, match="no won deal"):
+        quarterly_review(small.deals.assign(status="lost"), annual_target=1.0)
 
 
 def test_panel_input_matches_activity_log(small, goals):
