@@ -25,6 +25,15 @@ Every translator returns the same table (:meth:`Reduction.normalize` fixes its
 column order, dtypes and row order), and ``tests/test_scale.py`` checks the
 engines against each other on messy input, so they cannot drift apart.
 
+Why a spec with translators rather than one dataframe-agnostic expression
+(narwhals): narwhals 2.x cannot truncate to Monday-based weeks
+(``dt.truncate`` has no week unit), on pandas it would replace the numpy
+``bincount`` with a string-keyed groupby (1.7x the CPU time, measured on three
+million rows at monthly grain), and the engine-specific parts (memory limits, spilling, progress,
+tree merges on a cluster) would remain anyway.  Here the numpy translator is
+also the per-partition step on Dask, so only two translators exist, and the
+SQL one is portable to warehouses (:func:`salesgoals.scale.counts_sql`).
+
 Rules every translator follows (the spec)
 -----------------------------------------
 * period start: the Monday of the ISO week (``W``), the first day of the month
