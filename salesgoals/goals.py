@@ -663,6 +663,9 @@ def personal_best_goals(
     baseline = mean_s * s_bar[None, :]  # typical level at the horizon's season
     best = best * s_bar[None, :]
     g_clear = level_with_odds(tiers["clear"], m_bar, v_bar)
+    # a goal of zero asks nothing: where the rep typically does at least one, ask for one
+    # (the stated p_clear then says honestly that the odds are below the design odds)
+    g_clear = np.where(baseline >= 1.0, np.maximum(g_clear, 1.0), g_clear)
     if stretch == "personal_best":
         g_stretch = np.maximum(np.round(best), g_clear + 1)
     else:
