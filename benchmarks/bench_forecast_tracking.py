@@ -6,10 +6,10 @@ Targets on a 2-core machine (300 reps x 104 weeks, ~2.5 million activities, ~35,
 * ``forecast(level="rep", method="pipeline")``: < 5 s;
 * ``track`` of a mid-week on the full activity log: < 3 s.
 
-Both wall-clock and CPU time are printed (on a shared machine the wall time includes waiting for a core).
-The cost of forecasting grows with origins x groups for ETS (one statsmodels fit per group every
-``REFIT_EVERY`` origins) and with the number of deals for the pipeline method; tracking is one pass over
-the activity log.
+Both wall-clock and CPU time are printed (on a shared machine the wall time includes waiting
+for a core).  The cost of forecasting grows with origins x groups for ETS (one statsmodels fit
+per group every ``REFIT_EVERY`` origins) and with the number of deals for the pipeline method;
+tracking is one pass over the activity log.
 
 Run::
 
@@ -33,7 +33,10 @@ import salesgoals as sg
 def timed(label: str, fn):
     w0, c0 = time.perf_counter(), time.process_time()
     out = fn()
-    print(f"{label:<48} wall {time.perf_counter() - w0:6.2f} s   cpu {time.process_time() - c0:6.2f} s")
+    print(
+        f"{label:<48} wall {time.perf_counter() - w0:6.2f} s   cpu "
+        f"{time.process_time() - c0:6.2f} s"
+    )
     return out
 
 
@@ -46,19 +49,39 @@ def main() -> None:
     warnings.simplefilter("ignore")
     sim = timed("simulate", lambda: sg.simulate.make_crm_data(n_reps=n_reps, n_weeks=104, seed=0))
     print(f"  {len(sim.activities):,} activities, {len(sim.deals):,} deals")
-    panel = timed("build_panel (W)", lambda: sg.build_panel(sim.activities, sim.deals, roster=sim.roster))
-    res = timed("forecast team, auto (5 methods)", lambda: sg.forecast(panel, deals=sim.deals, level="team"))
+    panel = timed(
+        "build_panel (W)", lambda: sg.build_panel(sim.activities, sim.deals, roster=sim.roster)
+    )
+    res = timed(
+        "forecast team, auto (5 methods)", lambda: sg.forecast(panel, deals=sim.deals, level="team")
+    )
     print(f"  picked {res.method}")
-    timed("forecast rep, pipeline", lambda: sg.forecast(panel, deals=sim.deals, level="rep", method="pipeline"))
-    bt = timed("backtest team, ets+pipeline, 26 origins",
-               lambda: sg.backtest_forecast(panel, deals=sim.deals, level="team", methods=["ets", "pipeline"]))  # fmt: skip
+    timed(
+        "forecast rep, pipeline",
+        lambda: sg.forecast(panel, deals=sim.deals, level="rep", method="pipeline"),
+    )
+    bt = timed(
+        "backtest team, ets+pipeline, 26 origins",
+        lambda: sg.backtest_forecast(
+            panel, deals=sim.deals, level="team", methods=["ets", "pipeline"]
+        ),
+    )
     print(bt.table[["method", "mase", "relative_mae", "coverage"]].round(3).to_string(index=False))
     reps = sim.roster["rep"]
-    goals = pd.DataFrame({"rep": np.repeat(reps, 2), "activity": np.tile(["call", "meeting_held"], len(reps)),
-                          "goal_clear": np.tile([25.0, 2.0], len(reps)), "goal_stretch": np.tile([32.0, 3.0], len(reps)),
-                          "goal_extraordinary": np.tile([40.0, 4.0], len(reps))})  # fmt: skip
+    goals = pd.DataFrame(
+        {
+            "rep": np.repeat(reps, 2),
+            "activity": np.tile(["call", "meeting_held"], len(reps)),
+            "goal_clear": np.tile([25.0, 2.0], len(reps)),
+            "goal_stretch": np.tile([32.0, 3.0], len(reps)),
+            "goal_extraordinary": np.tile([40.0, 4.0], len(reps)),
+        }
+    )
     wed = sim.end - pd.Timedelta(days=4)
-    tr = timed("track (mid-week, full activity log)", lambda: sg.track(sim.activities, goals, as_of=wed, roster=sim.roster))
+    tr = timed(
+        "track (mid-week, full activity log)",
+        lambda: sg.track(sim.activities, goals, as_of=wed, roster=sim.roster),
+    )
     print("  status:", tr.table["status"].value_counts().to_dict())
 
 

@@ -134,7 +134,9 @@ class Summary:
 # ====================================================================== data prep
 def _check_choice(name: str, value, choices, func: str = "forecast"):
     if value not in choices:
-        raise ValueError(f"{func}: {name} must be one of {', '.join(map(repr, choices))}; got {value!r}.")
+        raise ValueError(
+            f"{func}: {name} must be one of {', '.join(map(repr, choices))}; got {value!r}."
+        )
     return value
 
 
@@ -206,13 +208,24 @@ def _group_values(frame: pd.DataFrame, level: str, what: str) -> np.ndarray:
     if level == "total":
         return np.full(len(frame), ALL_GROUP, dtype=object)
     if level not in frame.columns:
-        hint = "pass roster= (from load_roster) " if what == "deals" else "build the panel with roster= "
+        hint = (
+            "pass roster= (from load_roster) "
+            if what == "deals"
+            else "build the panel with roster= "
+        )
         raise SchemaError(
             f"forecast: level={level!r} needs a {level!r} column, which the {what} do not have "
-            f"(found: {', '.join(map(str, frame.columns))}). Use level='rep' or level='total', or {hint}"
+            f"(found: {', '.join(map(str, frame.columns))}). Use level='rep' or "
+            f"level='total', or {hint}"
             f"so that each rep belongs to a {level}."
         )
-    return frame[level].astype(object).where(frame[level].notna(), UNASSIGNED).astype(str).to_numpy(dtype=object)
+    return (
+        frame[level]
+        .astype(object)
+        .where(frame[level].notna(), UNASSIGNED)
+        .astype(str)
+        .to_numpy(dtype=object)
+    )
 
 
 def _prepare(
@@ -228,7 +241,8 @@ def _prepare(
 ) -> _Data:
     if not isinstance(data, pd.DataFrame):
         raise TypeError(
-            f"{func}: the first argument must be a panel (build_panel) or a deals DataFrame (load_deals); "
+            f"{func}: the first argument must be a panel (build_panel) or a deals DataFrame "
+            "(load_deals); "
             f"got {type(data).__name__}."
         )
     _check_choice("target", target, TARGETS, func)
@@ -237,22 +251,31 @@ def _prepare(
         missing = [c for c in DEAL_REQUIRED if c not in data.columns]
         if missing:
             raise SchemaError(
-                f"{func}: the first argument is neither a panel (no 'period' column) nor a deals table: "
-                f"missing {', '.join(map(repr, missing))}. Found: {', '.join(map(str, data.columns))}. "
+                f"{func}: the first argument is neither a panel (no 'period' column) nor a "
+                "deals table: "
+                f"missing {', '.join(map(repr, missing))}. Found: "
+                f"{', '.join(map(str, data.columns))}. "
                 "Pass build_panel(...) output or load_deals(...) output."
             )
         if deals is not None:
-            raise ValueError(f"{func}: deals= is only used with a panel; the first argument already is the deals.")
+            raise ValueError(
+                f"{func}: deals= is only used with a panel; the first argument already is "
+                "the deals."
+            )
         deals = data
         if freq is None:
             freq = "M"
     else:
         if target not in panel.columns:
-            raise SchemaError(f"{func}: the panel has no {target!r} column; build it with deals (build_panel(acts, deals)).")
+            raise SchemaError(
+                f"{func}: the panel has no {target!r} column; build it with deals "
+                "(build_panel(acts, deals))."
+            )
         pfreq = panel.attrs.get("freq") or str(panel["period"].dt.freqstr)[:1]
         if freq is not None and _check_freq(freq) != pfreq:
             raise ValueError(
-                f"{func}: freq={freq!r} but the panel was built with freq={pfreq!r}; rebuild the panel with "
+                f"{func}: freq={freq!r} but the panel was built with freq={pfreq!r}; "
+                "rebuild the panel with "
                 f"build_panel(..., freq={freq!r}) or drop freq=."
             )
         freq = pfreq
@@ -285,7 +308,9 @@ def _prepare(
         status_s = deals["status"].astype(str).str.lower().to_numpy()
         status = np.select([status_s == "won", status_s == "lost"], [1, 2], 0)
         if target == "won_revenue":
-            value = pd.to_numeric(deals["amount"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+            value = (
+                pd.to_numeric(deals["amount"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+            )
         else:
             value = np.ones(len(deals))
         reps = deals["rep"].astype(str).to_numpy(dtype=object)
@@ -301,10 +326,16 @@ def _prepare(
 
     # ---------------------------------------------------------- as-of cut-off
     if as_of is None:
-        cutoff_ord = int(panel["period"].max().ordinal) if panel is not None else np.iinfo(np.int64).max
+        cutoff_ord = (
+            int(panel["period"].max().ordinal) if panel is not None else np.iinfo(np.int64).max
+        )
         if d is not None:
             # the export date is about the last event: a period it ends inside is not complete yet
-            last_day = np.max(np.concatenate([d["created"][~np.isnat(d["created"])], d["closed"][~np.isnat(d["closed"])]]))
+            last_day = np.max(
+                np.concatenate(
+                    [d["created"][~np.isnat(d["created"])], d["closed"][~np.isnat(d["closed"])]]
+                )
+            )
             cutoff_ord = min(cutoff_ord, _last_complete_ordinal(last_day, freq))
     else:
         day = np.datetime64(pd.Timestamp(as_of).normalize().date(), "D")
@@ -326,8 +357,14 @@ def _prepare(
         p = panel.loc[ords <= cutoff_ord]
         ords = ords[ords <= cutoff_ord]
         if not len(p):
-            raise InsufficientDataError(f"{func}: no panel period ends on or before as_of={as_of!r}.")
-        grp = p["rep"].astype(str).to_numpy(dtype=object) if level == "rep" else _group_values(p, level, "panel")
+            raise InsufficientDataError(
+                f"{func}: no panel period ends on or before as_of={as_of!r}."
+            )
+        grp = (
+            p["rep"].astype(str).to_numpy(dtype=object)
+            if level == "rep"
+            else _group_values(p, level, "panel")
+        )
         groups = sorted(pd.unique(grp).tolist())
         gi = pd.Index(groups).get_indexer(grp)
         first = int(ords.min())
@@ -360,9 +397,16 @@ def _prepare(
                     y[int(_ordinals(np.array([e]), freq)[0]) - first + 1 :, j] = np.nan
         panel_cut = None
 
-    out = _Data(freq=freq, target=target, level=level, first=first, y=y, groups=groups, panel=panel_cut)
+    out = _Data(
+        freq=freq, target=target, level=level, first=first, y=y, groups=groups, panel=panel_cut
+    )
     if d is not None:
-        out.d_created, out.d_closed, out.d_status, out.d_value = d["created"], d["closed"], d["status"], d["value"]
+        out.d_created, out.d_closed, out.d_status, out.d_value = (
+            d["created"],
+            d["closed"],
+            d["status"],
+            d["value"],
+        )
         out.d_group = pd.Index(groups).get_indexer(d["group"])
     return out
 
@@ -390,8 +434,15 @@ def _scale(s: np.ndarray, m: int) -> float:
     return sc if sc > 0 else max(float(np.mean(np.abs(s))), 1.0)
 
 
-def _ets(s: np.ndarray, H: int, freq: str, cache: dict | None = None, key=None, o: int = 0,
-         info: dict | None = None) -> np.ndarray:
+def _ets(
+    s: np.ndarray,
+    H: int,
+    freq: str,
+    cache: dict | None = None,
+    key=None,
+    o: int = 0,
+    info: dict | None = None,
+) -> np.ndarray:
     """ETS forecast; non-seasonal fits are re-estimated every :data:`REFIT_EVERY` origins.
 
     Between re-estimations the smoothing parameter and initial level found at
@@ -417,9 +468,16 @@ def _ets(s: np.ndarray, H: int, freq: str, cache: dict | None = None, key=None, 
 
     if len(s) < 6 or np.all(s == s[0]):
         if info is not None:
-            info["sd"] = np.full(H, float(np.std(s)) if len(s) > 1 else 0.0) * np.sqrt(1 + 1 / max(len(s), 1))
+            info["sd"] = np.full(H, float(np.std(s)) if len(s) > 1 else 0.0) * np.sqrt(
+                1 + 1 / max(len(s), 1)
+            )
         return np.full(H, float(np.mean(s[-m:])))
-    if cache is not None and seasonal is None and key in cache and o - cache[key][0] < REFIT_EVERY[freq]:
+    if (
+        cache is not None
+        and seasonal is None
+        and key in cache
+        and o - cache[key][0] < REFIT_EVERY[freq]
+    ):
         _, alpha, l0, n0 = cache[key]
         if len(s) >= n0:
             level = lfilter([alpha], [1.0, -(1.0 - alpha)], s, zi=[(1.0 - alpha) * l0])[0][-1]
@@ -429,9 +487,13 @@ def _ets(s: np.ndarray, H: int, freq: str, cache: dict | None = None, key=None, 
         warnings.simplefilter("ignore")
         try:
             res = ETSModel(
-                s, error="add", trend=None, seasonal=seasonal,
-                seasonal_periods=m if seasonal else None, initialization_method="estimated",
-            ).fit(disp=False, maxiter=200)  # fmt: skip
+                s,
+                error="add",
+                trend=None,
+                seasonal=seasonal,
+                seasonal_periods=m if seasonal else None,
+                initialization_method="estimated",
+            ).fit(disp=False, maxiter=200)
             f = np.asarray(res.forecast(H), dtype=float)
             alpha = float(res.params[0])
             if seasonal is None:
@@ -439,7 +501,9 @@ def _ets(s: np.ndarray, H: int, freq: str, cache: dict | None = None, key=None, 
                     cache[key] = (o, alpha, float(res.params[-1]), len(s))
                 spread(alpha, float(res.params[-1]))
             elif info is not None:
-                info["sd"] = float(np.sqrt(np.mean(np.asarray(res.resid) ** 2))) * np.sqrt(1 + np.arange(H) * alpha**2)
+                info["sd"] = float(np.sqrt(np.mean(np.asarray(res.resid) ** 2))) * np.sqrt(
+                    1 + np.arange(H) * alpha**2
+                )
         except Exception:  # noqa: BLE001 - any numerical failure falls back to the recent mean
             f = np.full(H, np.nan)
     if not np.all(np.isfinite(f)):
@@ -464,7 +528,7 @@ def _sn_offsets(s: np.ndarray, H: int, m: int, interval: float) -> tuple[np.ndar
 
 
 def _pipeline(data: _Data, o: int, H: int, mc: tuple[int, float, int] | None = None):
-    """Expected target per group and horizon from open deals + not-yet-created deals.
+    """Forecast the target per group and horizon from open deals + not-yet-created deals.
 
     With ``mc=(n_sims, interval, seed)`` also returns Monte Carlo bounds: each
     open deal closes won in one of the horizon periods (or not) with the
@@ -478,7 +542,13 @@ def _pipeline(data: _Data, o: int, H: int, mc: tuple[int, float, int] | None = N
     freq = data.freq
     o_ord = data.first + o
     E = _end_day(o_ord, freq)
-    created, closed, status, value, grp = data.d_created, data.d_closed, data.d_status, data.d_value, data.d_group
+    created, closed, status, value, grp = (
+        data.d_created,
+        data.d_closed,
+        data.d_status,
+        data.d_value,
+        data.d_group,
+    )
     known = created <= E
     resolved = known & (status > 0) & (closed <= E)
     open_ = known & ~resolved
@@ -552,7 +622,9 @@ def _pipeline(data: _Data, o: int, H: int, mc: tuple[int, float, int] | None = N
     if P.shape[0]:
         cum = np.cumsum(P, axis=1)
         u = rng.random((n_sims, P.shape[0]))
-        when = (u[:, :, None] > cum[None, :, :]).sum(axis=2)  # 0..H-1 = period won, H = not in horizon
+        when = (u[:, :, None] > cum[None, :, :]).sum(
+            axis=2
+        )  # 0..H-1 = period won, H = not in horizon
         onehot = np.zeros((P.shape[0], G))
         onehot[np.arange(P.shape[0]), grp[open_]] = 1.0
         for h in range(H):
@@ -566,8 +638,15 @@ def _pipeline(data: _Data, o: int, H: int, mc: tuple[int, float, int] | None = N
     return out, lo, hi
 
 
-def _activity(data: _Data, o: int, H: int, drivers, planned, cache: dict | None = None,
-              info: dict | None = None) -> np.ndarray:
+def _activity(
+    data: _Data,
+    o: int,
+    H: int,
+    drivers,
+    planned,
+    cache: dict | None = None,
+    info: dict | None = None,
+) -> np.ndarray:
     """Driver model fitted on the history, fed with recent (or planned) activity."""
     from salesgoals.panel import activity_columns
 
@@ -613,7 +692,11 @@ def _activity(data: _Data, o: int, H: int, drivers, planned, cache: dict | None 
         warnings.simplefilter("ignore")
         pred = np.asarray(res.predict(fut), dtype=float)
     fo = fut["period"].array.asi8
-    grp = fut["rep"].astype(str).to_numpy(dtype=object) if data.level == "rep" else _group_values(fut, data.level, "panel")
+    grp = (
+        fut["rep"].astype(str).to_numpy(dtype=object)
+        if data.level == "rep"
+        else _group_values(fut, data.level, "panel")
+    )
     gi = pd.Index(data.groups).get_indexer(grp)
     out = np.zeros((G, H))
     sel = (fo > o_ord) & (gi >= 0)
@@ -621,8 +704,11 @@ def _activity(data: _Data, o: int, H: int, drivers, planned, cache: dict | None 
     if info is not None:  # in-sample residuals per group and period: the model's own interval
         past = (fo <= o_ord) & (gi >= 0)
         resid = np.zeros((o_ord - int(fo[past].min()) + 1, G))
-        np.add.at(resid, (fo[past] - int(fo[past].min()), gi[past]),
-                  fut[data.target].to_numpy(dtype=float)[past] - np.nan_to_num(pred[past]))  # fmt: skip
+        np.add.at(
+            resid,
+            (fo[past] - int(fo[past].min()), gi[past]),
+            fut[data.target].to_numpy(dtype=float)[past] - np.nan_to_num(pred[past]),
+        )
         a = (1 - info["interval"]) / 2
         info["lo"], info["hi"] = np.quantile(resid, a, axis=0), np.quantile(resid, 1 - a, axis=0)
     return out
@@ -646,8 +732,15 @@ def _drivers_available() -> bool:
     return hasattr(_drv, "fit_drivers")
 
 
-def _points(data: _Data, origins: Sequence[int], H: int, methods: Sequence[str], drivers=None, planned=None,
-            model: tuple[int, float, int] | None = None):
+def _points(
+    data: _Data,
+    origins: Sequence[int],
+    H: int,
+    methods: Sequence[str],
+    drivers=None,
+    planned=None,
+    model: tuple[int, float, int] | None = None,
+):
     """Point forecasts ``{method: (n_origins, n_groups, H)}`` at origin rows ``origins``.
 
     Returns ``(points, scales, bounds)``; ``bounds`` maps each method to the
@@ -658,7 +751,14 @@ def _points(data: _Data, origins: Sequence[int], H: int, methods: Sequence[str],
     m = SEASON[data.freq]
     base = [x for x in methods if x != "combination"]
     if "combination" in methods:
-        base = list(dict.fromkeys([*base, *[x for x in ("ets", "pipeline", "activity") if x in _available_methods(data)]]))
+        base = list(
+            dict.fromkeys(
+                [
+                    *base,
+                    *[x for x in ("ets", "pipeline", "activity") if x in _available_methods(data)],
+                ]
+            )
+        )
     shape = (len(origins), G, H)
     out = {k: np.full(shape, np.nan) for k in base}
     bounds = {k: (np.full(shape, np.nan), np.full(shape, np.nan)) for k in base} if model else {}
@@ -676,17 +776,25 @@ def _points(data: _Data, origins: Sequence[int], H: int, methods: Sequence[str],
                 out["seasonal_naive"][i, j] = f
                 if model:
                     qlo, qhi = _sn_offsets(s, H, m, model[1])
-                    bounds["seasonal_naive"][0][i, j], bounds["seasonal_naive"][1][i, j] = f + qlo, f + qhi
+                    bounds["seasonal_naive"][0][i, j], bounds["seasonal_naive"][1][i, j] = (
+                        f + qlo,
+                        f + qhi,
+                    )
             if "ets" in out:
                 info: dict = {}
                 f = _ets(s, H, data.freq, ets_cache, j, o, info if model else None)
                 out["ets"][i, j] = f
                 if model:
-                    bounds["ets"][0][i, j], bounds["ets"][1][i, j] = f - z * info["sd"], f + z * info["sd"]
+                    bounds["ets"][0][i, j], bounds["ets"][1][i, j] = (
+                        f - z * info["sd"],
+                        f + z * info["sd"],
+                    )
         if "pipeline" in out:
             if model:
                 f, lo, hi = _pipeline(data, o, H, mc=(model[0], model[1], model[2] + i))
-                bounds["pipeline"][0][i], bounds["pipeline"][1][i] = (np.where(active[:, None], x, np.nan) for x in (lo, hi))
+                bounds["pipeline"][0][i], bounds["pipeline"][1][i] = (
+                    np.where(active[:, None], x, np.nan) for x in (lo, hi)
+                )
             else:
                 f = _pipeline(data, o, H)
             out["pipeline"][i] = np.where(active[:, None], f, np.nan)
@@ -696,12 +804,16 @@ def _points(data: _Data, origins: Sequence[int], H: int, methods: Sequence[str],
             out["activity"][i] = np.where(active[:, None], f, np.nan)
             if model:
                 lo, hi = f + info["lo"][:, None], f + info["hi"][:, None]
-                bounds["activity"][0][i], bounds["activity"][1][i] = (np.where(active[:, None], x, np.nan) for x in (lo, hi))
+                bounds["activity"][0][i], bounds["activity"][1][i] = (
+                    np.where(active[:, None], x, np.nan) for x in (lo, hi)
+                )
     if "combination" in methods:
         parts = [k for k in ("ets", "pipeline", "activity") if k in out]
         out["combination"] = np.mean([out[k] for k in parts], axis=0)
         if model:  # quantile averaging of the components' intervals
-            bounds["combination"] = tuple(np.mean([bounds[k][b] for k in parts], axis=0) for b in (0, 1))
+            bounds["combination"] = tuple(
+                np.mean([bounds[k][b] for k in parts], axis=0) for b in (0, 1)
+            )
     bounds = {k: tuple(np.maximum(x, 0.0) for x in v) for k, v in bounds.items() if k in methods}
     return {k: out[k] for k in methods}, scales, bounds
 
@@ -864,7 +976,11 @@ class ForecastResult:
         lines = [
             f"{self.target} by {self.level}, freq {self.freq}, as of {self.as_of.date()}, "
             f"method {self.method}, {self.interval:.0%} intervals "
-            + ("(conformal, from past errors)" if self.intervals == "conformal" else "(model-based)"),
+            + (
+                "(conformal, from past errors)"
+                if self.intervals == "conformal"
+                else "(model-based)"
+            ),
         ]
         if len(self.selection) > 1:
             sel = self.selection.sort_values("relative_mae")
@@ -876,8 +992,12 @@ class ForecastResult:
         if len(self.table["group"].unique()) > 1:
             for method, part in self.table.groupby("method", sort=True):
                 tot = part.groupby("period", sort=True)["forecast"].sum()
-                lines.append(f"{method} summed over groups: " + ", ".join(
-                    f"{p}: {v:,.0f}" for p, v in zip(tot.index.astype(str), tot.to_numpy())))  # fmt: skip
+                lines.append(
+                    f"{method} summed over groups: "
+                    + ", ".join(
+                        f"{p}: {v:,.0f}" for p, v in zip(tot.index.astype(str), tot.to_numpy())
+                    )
+                )
         cols = ["group", "period", "method", "forecast", "lower", "upper"]
         tab = self.table[cols].copy()
         tab[["forecast", "lower", "upper"]] = tab[["forecast", "lower", "upper"]].round(1)
@@ -915,7 +1035,9 @@ def _metrics(F, A, S, base, methods, lower=None, upper=None, nominal=None) -> pd
             "n_forecasts": int(ok.sum()),
             "mae": float(np.mean(np.abs(err))) if err.size else np.nan,
             "mase": float(np.mean(np.abs(err) / scale)) if err.size else np.nan,
-            "relative_mae": float(np.mean(np.abs(err)) / max(np.mean(np.abs(sn)), 1e-12)) if err.size else np.nan,
+            "relative_mae": float(np.mean(np.abs(err)) / max(np.mean(np.abs(sn)), 1e-12))
+            if err.size
+            else np.nan,
             "bias": float(np.mean(err)) if err.size else np.nan,
         }
         if lower is not None:
@@ -943,8 +1065,10 @@ def _resolve_methods(method, data: _Data, func: str) -> list[str]:
     for m in wanted:
         if m not in avail:
             why = {
-                "pipeline": "it needs the deals (pass deals=, or pass the deals as the first argument)",
-                "activity": "it needs a panel built from activities and salesgoals.drivers (fit_drivers)",
+                "pipeline": "it needs the deals (pass deals=, or pass the deals as the "
+                "first argument)",
+                "activity": "it needs a panel built from activities and salesgoals.drivers "
+                "(fit_drivers)",
             }.get(m, "")
             raise ValueError(f"{func}: method {m!r} is not available here: {why}.")
     return wanted
@@ -1054,7 +1178,15 @@ def forecast(
     >>> bool((res.table["lower"] <= res.table["forecast"]).all())
     True
     """
-    data = _prepare(panel_or_deals, target=target, level=level, freq=freq, deals=deals, roster=roster, as_of=as_of)
+    data = _prepare(
+        panel_or_deals,
+        target=target,
+        level=level,
+        freq=freq,
+        deals=deals,
+        roster=roster,
+        as_of=as_of,
+    )
     H = _check_horizon(horizon, data.freq)
     _check_interval(interval)
     methods = _resolve_methods(method, data, "forecast")
@@ -1063,24 +1195,30 @@ def forecast(
     start = MIN_HISTORY[data.freq] - 1
     if T < start:
         raise InsufficientDataError(
-            f"forecast: only {T + 1} {data.freq} periods of history before the as-of date; need at least "
+            f"forecast: only {T + 1} {data.freq} periods of history before the as-of date; "
+            "need at least "
             f"{start + 1}. Use a coarser freq, an earlier as_of, or more history."
         )
     cand = methods if "seasonal_naive" in methods else ["seasonal_naive", *methods]
     origins = [o for o in range(max(start, T - n_cal - H + 1), T + 1)]
     _check_choice("intervals", intervals, ("conformal", "model"))
     model = (N_SIMS, float(interval), int(seed)) if intervals == "model" else None
-    F, S, B = _points(data, origins, H, cand, drivers=drivers, planned=planned_activity, model=model)
+    F, S, B = _points(
+        data, origins, H, cand, drivers=drivers, planned=planned_activity, model=model
+    )
     A = _actuals(data, origins, H)
     past = slice(0, len(origins) - 1)
     Fp = {k: v[past] for k, v in F.items()}
     selection = _metrics(Fp, A[past], S[past], Fp["seasonal_naive"], cand)
     notes = []
     if method == "auto":
-        ranked = selection.dropna(subset=["relative_mae"]).sort_values("relative_mae", kind="mergesort")
+        ranked = selection.dropna(subset=["relative_mae"]).sort_values(
+            "relative_mae", kind="mergesort"
+        )
         chosen = [ranked["method"].iloc[0]] if len(ranked) else ["ets"]
         notes.append(
-            f"method='auto' picked {chosen[0]!r}: lowest backtest error over the {len(origins) - 1} origins "
+            f"method='auto' picked {chosen[0]!r}: lowest backtest error over the "
+            f"{len(origins) - 1} origins "
             f"before the as-of date."
         )
     else:
@@ -1096,7 +1234,8 @@ def forecast(
             warned = True
             msg = (
                 f"forecast: only {int(n_used.min())} past forecast errors calibrate the intervals "
-                f"(want >= {MIN_CALIBRATION_ERRORS}); treat the ranges as rough. More history or a finer freq helps."
+                f"(want >= {MIN_CALIBRATION_ERRORS}); treat the ranges as rough. More "
+                "history or a finer freq helps."
             )
             warnings.warn(msg, UnreliableEstimateWarning, stacklevel=2)
             notes.append(msg)
@@ -1125,24 +1264,38 @@ def forecast(
     table = pd.concat(rows, ignore_index=True)
     as_of_ts = pd.Timestamp(_end_day(data.first + T, data.freq))
     table["as_of"] = as_of_ts
-    table = table.sort_values(["group", "method", "period"], kind="mergesort").reset_index(drop=True)
+    table = table.sort_values(["group", "method", "period"], kind="mergesort").reset_index(
+        drop=True
+    )
     return ForecastResult(
-        table=table, history=_history_frame(data), method=chosen[0] if len(chosen) == 1 else "+".join(chosen),
-        selection=selection, as_of=as_of_ts, target=target, level=level, freq=data.freq,
-        interval=float(interval), notes=notes, intervals=intervals,
-    )  # fmt: skip
+        table=table,
+        history=_history_frame(data),
+        method=chosen[0] if len(chosen) == 1 else "+".join(chosen),
+        selection=selection,
+        as_of=as_of_ts,
+        target=target,
+        level=level,
+        freq=data.freq,
+        interval=float(interval),
+        notes=notes,
+        intervals=intervals,
+    )
 
 
 def _check_horizon(horizon, freq) -> int:
     H = DEFAULT_HORIZON[freq] if horizon is None else horizon
     if not isinstance(H, (int, np.integer)) or isinstance(H, bool) or H < 1:
-        raise ValueError(f"forecast: horizon must be a positive integer number of periods; got {horizon!r}.")
+        raise ValueError(
+            f"forecast: horizon must be a positive integer number of periods; got {horizon!r}."
+        )
     return int(H)
 
 
 def _check_interval(interval) -> None:
     if not (isinstance(interval, (float, int)) and 0.5 <= float(interval) < 1):
-        raise ValueError(f"forecast: interval must be a coverage between 0.5 and 1 (e.g. 0.8); got {interval!r}.")
+        raise ValueError(
+            f"forecast: interval must be a coverage between 0.5 and 1 (e.g. 0.8); got {interval!r}."
+        )
 
 
 def backtest_forecast(
@@ -1201,12 +1354,20 @@ def backtest_forecast(
     ['bias', 'coverage', 'mae']
     """
     data = _prepare(
-        panel_or_deals, target=target, level=level, freq=freq, deals=deals, roster=roster, as_of=as_of,
+        panel_or_deals,
+        target=target,
+        level=level,
+        freq=freq,
+        deals=deals,
+        roster=roster,
+        as_of=as_of,
         func="backtest_forecast",
-    )  # fmt: skip
+    )
     H = _check_horizon(horizon, data.freq)
     _check_interval(interval)
-    methods = _resolve_methods("all" if methods in ("all", "auto") else methods, data, "backtest_forecast")
+    methods = _resolve_methods(
+        "all" if methods in ("all", "auto") else methods, data, "backtest_forecast"
+    )
     n_cal = N_CALIBRATION[data.freq]
     n_eval = n_cal if n_origins is None else int(n_origins)
     if n_eval < 1:
@@ -1217,7 +1378,8 @@ def backtest_forecast(
     first_eval = max(last_eval - n_eval + 1, start + 1)
     if last_eval < first_eval:
         raise InsufficientDataError(
-            f"backtest_forecast: {n} {data.freq} periods are too few for a backtest with horizon {H} "
+            f"backtest_forecast: {n} {data.freq} periods are too few for a backtest with "
+            f"horizon {H} "
             f"(need at least {start + 2 + H}). Use a shorter horizon or a finer freq."
         )
     origins = list(range(max(start, first_eval - n_cal - H + 1), last_eval + 1))
@@ -1236,16 +1398,27 @@ def backtest_forecast(
             lo, up = B[k][0][eval_idx], B[k][1][eval_idx]
         lower[k], upper[k] = lo, up
         if model is None and n_used.min() < MIN_CALIBRATION_ERRORS:
-            notes.append(f"{k}: as few as {int(n_used.min())} past errors calibrated some intervals.")
+            notes.append(
+                f"{k}: as few as {int(n_used.min())} past errors calibrated some intervals."
+            )
         f, a = F[k][eval_idx], A[eval_idx]
         o_rows = np.asarray(origins)[eval_idx]
         frames.append(
             pd.DataFrame(
                 {
                     "origin": _period(np.repeat(data.first + o_rows, G * H), data.freq),
-                    "group": np.tile(np.repeat(np.asarray(data.groups, dtype=object), H), len(eval_idx)),
-                    "period": _period((data.first + o_rows[:, None, None] + np.arange(1, H + 1)[None, None, :]
-                                       + np.zeros((1, G, 1), dtype=np.int64)).ravel(), data.freq),  # fmt: skip
+                    "group": np.tile(
+                        np.repeat(np.asarray(data.groups, dtype=object), H), len(eval_idx)
+                    ),
+                    "period": _period(
+                        (
+                            data.first
+                            + o_rows[:, None, None]
+                            + np.arange(1, H + 1)[None, None, :]
+                            + np.zeros((1, G, 1), dtype=np.int64)
+                        ).ravel(),
+                        data.freq,
+                    ),
                     "horizon": np.tile(np.arange(1, H + 1), len(eval_idx) * G),
                     "method": k,
                     "forecast": f.ravel(),
@@ -1258,13 +1431,30 @@ def backtest_forecast(
     Fe = {k: F[k][eval_idx] for k in cand}
     Ae, Se = A[eval_idx], S[eval_idx]
     table = _metrics(
-        {k: Fe[k] for k in methods}, Ae, Se, Fe["seasonal_naive"], methods,
-        lower=lower, upper=upper, nominal=float(interval),
-    )  # fmt: skip
+        {k: Fe[k] for k in methods},
+        Ae,
+        Se,
+        Fe["seasonal_naive"],
+        methods,
+        lower=lower,
+        upper=upper,
+        nominal=float(interval),
+    )
     errors = pd.concat(frames, ignore_index=True)
-    errors = errors.loc[errors[["forecast", "actual", "lower"]].notna().all(axis=1)].reset_index(drop=True)
-    errors["covered"] = (errors["actual"] >= errors["lower"]) & (errors["actual"] <= errors["upper"])
+    errors = errors.loc[errors[["forecast", "actual", "lower"]].notna().all(axis=1)].reset_index(
+        drop=True
+    )
+    errors["covered"] = (errors["actual"] >= errors["lower"]) & (
+        errors["actual"] <= errors["upper"]
+    )
     return BacktestResult(
-        table=table, errors=errors, target=target, level=level, freq=data.freq, horizon=H,
-        interval=float(interval), notes=notes, intervals=intervals,
-    )  # fmt: skip
+        table=table,
+        errors=errors,
+        target=target,
+        level=level,
+        freq=data.freq,
+        horizon=H,
+        interval=float(interval),
+        notes=notes,
+        intervals=intervals,
+    )

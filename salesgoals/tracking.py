@@ -77,7 +77,13 @@ LEADER_GOALS_PER_REP: tuple[float, float, float] = (0.5, 1.0, 1.5)
 #: Working days in one goal period of each grain (goals are per period).
 _STD_DAYS = {"W": 5.0, "M": 21.0, "Q": 63.0}
 _DEAL_METRICS = ("deals_created", "deals_won")
-GOAL_REQUIRED: tuple[str, ...] = ("rep", "activity", "goal_clear", "goal_stretch", "goal_extraordinary")
+GOAL_REQUIRED: tuple[str, ...] = (
+    "rep",
+    "activity",
+    "goal_clear",
+    "goal_stretch",
+    "goal_extraordinary",
+)
 
 
 # ====================================================================== inputs
@@ -94,11 +100,15 @@ def _read_goals(goals: Any, func: str) -> tuple[pd.DataFrame, str]:
         table = pd.read_csv(goals)
         name = repr(os.path.basename(os.fspath(goals)))
     else:
-        raise TypeError(f"{func}: goals must be a GoalPlan, a DataFrame or a CSV path; got {type(goals).__name__}.")
+        raise TypeError(
+            f"{func}: goals must be a GoalPlan, a DataFrame or a CSV path; got "
+            f"{type(goals).__name__}."
+        )
     missing = [c for c in GOAL_REQUIRED if c not in table.columns]
     if missing:
         raise SchemaError(
-            f"{func}: goals {name} is missing column(s) {', '.join(map(repr, missing))}. Expected at least "
+            f"{func}: goals {name} is missing column(s) {', '.join(map(repr, missing))}. "
+            "Expected at least "
             f"{', '.join(GOAL_REQUIRED)} (the layout written by `salesgoals goals`); found "
             f"{', '.join(map(str, table.columns))}."
         )
@@ -118,7 +128,9 @@ def _read_goals(goals: Any, func: str) -> tuple[pd.DataFrame, str]:
         t["priority"] = 1
     if "baseline" not in t.columns:
         t["baseline"] = t["goal_clear"]
-    t["baseline"] = pd.to_numeric(t["baseline"], errors="coerce").fillna(t["goal_clear"]).astype(float)
+    t["baseline"] = (
+        pd.to_numeric(t["baseline"], errors="coerce").fillna(t["goal_clear"]).astype(float)
+    )
     return t, freq
 
 
@@ -128,17 +140,24 @@ def _split_inputs(data: Any, func: str) -> tuple[pd.DataFrame, pd.DataFrame | No
         return data, None
     if isinstance(data, (tuple, list)):
         if len(data) != 2:
-            raise TypeError(f"{func}: pass activities, or a pair (activities, deals); got {len(data)} items.")
+            raise TypeError(
+                f"{func}: pass activities, or a pair (activities, deals); got {len(data)} items."
+            )
         acts, deals = data
     else:
         acts, deals = data, None
     if not isinstance(acts, pd.DataFrame):
-        raise TypeError(f"{func}: activities must be a DataFrame from load_activities(); got {type(acts).__name__}.")
+        raise TypeError(
+            f"{func}: activities must be a DataFrame from load_activities(); got "
+            f"{type(acts).__name__}."
+        )
     missing = [c for c in ("rep", "timestamp", "activity_type") if c not in acts.columns]
     if missing:
         raise SchemaError(
-            f"{func}: activities are missing {', '.join(map(repr, missing))} (found {', '.join(map(str, acts.columns))}). "
-            "Pass the activity log (load_activities), a (activities, deals) pair, or a panel from build_panel()."
+            f"{func}: activities are missing {', '.join(map(repr, missing))} (found "
+            f"{', '.join(map(str, acts.columns))}). "
+            "Pass the activity log (load_activities), a (activities, deals) pair, or a "
+            "panel from build_panel()."
         )
     return acts, deals
 
@@ -163,13 +182,20 @@ def _is_panel(frame: pd.DataFrame) -> bool:
     return "period" in frame.columns
 
 
-def _counts(acts: pd.DataFrame, deals: pd.DataFrame | None, lo, hi, metrics: Sequence[str]) -> pd.DataFrame:
-    """Count each metric per rep over the days ``lo..hi`` (inclusive): long frame rep, activity, actual.
+def _counts(
+    acts: pd.DataFrame, deals: pd.DataFrame | None, lo, hi, metrics: Sequence[str]
+) -> pd.DataFrame:
+    """Count each metric per rep over the days ``lo..hi`` (inclusive).
 
-    From a panel: the row of the period starting at ``lo`` (a panel counts whole periods, up to its export date).
+    Returns a long frame ``rep, activity, actual``.  From a panel: the row of
+    the period starting at ``lo`` (a panel counts whole periods, up to its
+    export date).
     """
     if _is_panel(acts):
-        rows = acts.loc[acts["period"].dt.start_time.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]") == lo]
+        rows = acts.loc[
+            acts["period"].dt.start_time.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+            == lo
+        ]
         cols = [m for m in metrics if m in rows.columns]
         long = rows.melt(id_vars=["rep"], value_vars=cols, var_name="activity", value_name="actual")
         long["rep"] = long["rep"].astype(str)
@@ -190,16 +216,22 @@ def _counts(acts: pd.DataFrame, deals: pd.DataFrame | None, lo, hi, metrics: Seq
         k = _days(deals["closed"])
         won = deals["status"].astype(str).str.lower().eq("won").to_numpy()
         sel = (c >= lo) & (c <= hi)
-        frames.append(pd.DataFrame({"rep": deals.loc[sel, "rep"].astype(str), "activity": "deals_created"}))
+        frames.append(
+            pd.DataFrame({"rep": deals.loc[sel, "rep"].astype(str), "activity": "deals_created"})
+        )
         sel = won & (k >= lo) & (k <= hi)
-        frames.append(pd.DataFrame({"rep": deals.loc[sel, "rep"].astype(str), "activity": "deals_won"}))
+        frames.append(
+            pd.DataFrame({"rep": deals.loc[sel, "rep"].astype(str), "activity": "deals_won"})
+        )
     long = pd.concat(frames, ignore_index=True)
     long = long.loc[long["activity"].isin(list(metrics))]
     return long.groupby(["rep", "activity"], sort=True).size().rename("actual").reset_index()
 
 
 def _busdays(lo, hi, holidays) -> int:
-    return int(np.busday_count(lo, hi + np.timedelta64(1, "D"), holidays=holidays)) if hi >= lo else 0
+    return (
+        int(np.busday_count(lo, hi + np.timedelta64(1, "D"), holidays=holidays)) if hi >= lo else 0
+    )
 
 
 # ====================================================================== the model
@@ -224,7 +256,11 @@ def _pace(actual, goal, prior_rate, n_e, n_r):
 
 def _status(met, pace, prob):
     return np.select(
-        [met | ((pace >= AHEAD_PACE) & (prob >= ON_TRACK_ODDS)), prob >= ON_TRACK_ODDS, prob >= BEHIND_ODDS],
+        [
+            met | ((pace >= AHEAD_PACE) & (prob >= ON_TRACK_ODDS)),
+            prob >= ON_TRACK_ODDS,
+            prob >= BEHIND_ODDS,
+        ],
         ["ahead", "on_track", "at_risk"],
         "behind",
     )
@@ -238,17 +274,36 @@ def _reason(t: pd.DataFrame, weekday: str) -> pd.Series:
     """One sentence per row saying why the status is what it is (vectorised string building)."""
     act = t["activity"].str.replace("_", " ")
     base = (
-        _fmt(t["actual"]) + " of " + _fmt(t["goal"]) + " " + act + " by " + weekday
-        + " (landmark " + _fmt(t["expected"], 1) + ", pace " + (100 * t["pace"]).round().astype(int).astype(str) + "%)"
-    )  # fmt: skip
+        _fmt(t["actual"])
+        + " of "
+        + _fmt(t["goal"])
+        + " "
+        + act
+        + " by "
+        + weekday
+        + " (landmark "
+        + _fmt(t["expected"], 1)
+        + ", pace "
+        + (100 * t["pace"]).round().astype(int).astype(str)
+        + "%)"
+    )
     left = t["working_days"] - t["elapsed_days"]
     need = (
-        "; needs " + _fmt(t["needed_per_day"], 1) + "/day for the " + left.astype(str)
-        + " days left vs " + _fmt(t["rate_per_day"], 1) + "/day expected"
-    )  # fmt: skip
+        "; needs "
+        + _fmt(t["needed_per_day"], 1)
+        + "/day for the "
+        + left.astype(str)
+        + " days left vs "
+        + _fmt(t["rate_per_day"], 1)
+        + "/day expected"
+    )
     odds = "; " + (100 * t["p_meet"]).round().astype(int).astype(str) + "% chance to reach the goal"
     met = t["actual"] >= t["goal"]
-    return np.where(met, base + "; goal already met", np.where(left > 0, base + need + odds, base + "; period over"))
+    return np.where(
+        met,
+        base + "; goal already met",
+        np.where(left > 0, base + need + odds, base + "; period over"),
+    )
 
 
 @dataclass
@@ -287,14 +342,23 @@ class TrackResult:
         t = self.table
         counts = t["status"].value_counts().reindex(list(STATUSES), fill_value=0)
         lines = [
-            f"{t['rep'].nunique()} people, {len(t)} goals ({self.tier} tier), period {t['period'].iloc[0] if len(t) else '-'}, "
+            f"{t['rep'].nunique()} people, {len(t)} goals ({self.tier} tier), period "
+            f"{t['period'].iloc[0] if len(t) else '-'}, "
             f"as of {self.as_of.date()} ({int(t['elapsed_days'].max()) if len(t) else 0} of "
             f"{int(t['working_days'].max()) if len(t) else 0} working days).",
             "status: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
             *self.notes,
         ]
-        risk = t[t["status"].isin(["at_risk", "behind"])].sort_values(["p_meet", "rep"], kind="mergesort")
-        return Summary("Goal tracking", lines, risk[["rep", "activity", "goal", "actual", "expected", "p_meet", "status"]].head(15).round(2))
+        risk = t[t["status"].isin(["at_risk", "behind"])].sort_values(
+            ["p_meet", "rep"], kind="mergesort"
+        )
+        return Summary(
+            "Goal tracking",
+            lines,
+            risk[["rep", "activity", "goal", "actual", "expected", "p_meet", "status"]]
+            .head(15)
+            .round(2),
+        )
 
     def plot(self, ax=None, *, kind: Literal["pacing", "status"] = "pacing"):
         """Pacing chart or status heatmap (see :mod:`salesgoals.plotting`)."""
@@ -304,7 +368,8 @@ class TrackResult:
 
     def __repr__(self) -> str:
         return (
-            f"TrackResult(people={self.table['rep'].nunique()}, goals={len(self.table)}, period={self.period!r}, "
+            f"TrackResult(people={self.table['rep'].nunique()}, goals={len(self.table)}, "
+            f"period={self.period!r}, "
             f"as_of={str(self.as_of.date())!r}, tier={self.tier!r})"
         )
 
@@ -313,32 +378,76 @@ def _rollup(t: pd.DataFrame, by: str, n_r: int) -> pd.DataFrame:
     from salesgoals.goals import prob_at_least
 
     if by not in t.columns or not len(t):
-        return pd.DataFrame(columns=[by, "activity", "reps", "goal", "actual", "expected", "projected", "pace",
-                                     "p_meet", "status", "n_ahead", "n_on_track", "n_at_risk", "n_behind"])  # fmt: skip
+        return pd.DataFrame(
+            columns=[
+                by,
+                "activity",
+                "reps",
+                "goal",
+                "actual",
+                "expected",
+                "projected",
+                "pace",
+                "p_meet",
+                "status",
+                "n_ahead",
+                "n_on_track",
+                "n_at_risk",
+                "n_behind",
+            ]
+        )
     g = t.groupby([by, "activity"], sort=True)
     out = g.agg(
-        reps=("rep", "size"), goal=("goal", "sum"), actual=("actual", "sum"), expected=("expected", "sum"),
-        projected=("projected", "sum"), _mean=("_mean_rem", "sum"), _var=("_var_rem", "sum"),
-    ).reset_index()  # fmt: skip
-    counts = pd.crosstab([t[by], t["activity"]], t["status"]).reindex(columns=list(STATUSES), fill_value=0)
+        reps=("rep", "size"),
+        goal=("goal", "sum"),
+        actual=("actual", "sum"),
+        expected=("expected", "sum"),
+        projected=("projected", "sum"),
+        _mean=("_mean_rem", "sum"),
+        _var=("_var_rem", "sum"),
+    ).reset_index()
+    counts = pd.crosstab([t[by], t["activity"]], t["status"]).reindex(
+        columns=list(STATUSES), fill_value=0
+    )
     counts = counts.reindex(pd.MultiIndex.from_frame(out[[by, "activity"]]), fill_value=0)
     for s in STATUSES:
         out[f"n_{s}"] = counts[s].to_numpy().astype(np.int64)
-    out["pace"] = np.where(out["expected"] > 0, out["actual"] / out["expected"].where(out["expected"] > 0, 1), 1.0)
+    out["pace"] = np.where(
+        out["expected"] > 0, out["actual"] / out["expected"].where(out["expected"] > 0, 1), 1.0
+    )
     need = out["goal"] - out["actual"]
     if n_r > 0:
-        p = prob_at_least(np.ceil(need.to_numpy()), out["_mean"].to_numpy(), np.maximum(out["_var"], out["_mean"]).to_numpy())
+        p = prob_at_least(
+            np.ceil(need.to_numpy()),
+            out["_mean"].to_numpy(),
+            np.maximum(out["_var"], out["_mean"]).to_numpy(),
+        )
     else:
         p = (need <= 0).astype(float).to_numpy()
     out["p_meet"] = np.where(need <= 0, 1.0, p)
-    out["status"] = _status((need <= 0).to_numpy(), out["pace"].to_numpy(), out["p_meet"].to_numpy())
+    out["status"] = _status(
+        (need <= 0).to_numpy(), out["pace"].to_numpy(), out["p_meet"].to_numpy()
+    )
     return out.drop(columns=["_mean", "_var"])[
-        [by, "activity", "reps", "goal", "actual", "expected", "projected", "pace", "p_meet", "status",
-         *[f"n_{s}" for s in STATUSES]]
-    ]  # fmt: skip
+        [
+            by,
+            "activity",
+            "reps",
+            "goal",
+            "actual",
+            "expected",
+            "projected",
+            "pace",
+            "p_meet",
+            "status",
+            *[f"n_{s}" for s in STATUSES],
+        ]
+    ]
 
 
-def _leader_goals(acts: pd.DataFrame, goals: pd.DataFrame, roster: pd.DataFrame | None) -> pd.DataFrame:
+def _leader_goals(
+    acts: pd.DataFrame, goals: pd.DataFrame, roster: pd.DataFrame | None
+) -> pd.DataFrame:
     """Default leader goals: coaching sessions per team member per week, when coaching is logged."""
     if _is_panel(acts):
         present = [c for c in COACHING_TYPES if c in acts.columns and acts[c].sum() > 0]
@@ -347,7 +456,13 @@ def _leader_goals(acts: pd.DataFrame, goals: pd.DataFrame, roster: pd.DataFrame 
         present = [c for c in COACHING_TYPES if (types == c).any()]
     if not present:
         return goals.iloc[0:0]
-    src = roster if roster is not None and "manager" in roster.columns else goals if "manager" in goals.columns else None
+    src = (
+        roster
+        if roster is not None and "manager" in roster.columns
+        else goals
+        if "manager" in goals.columns
+        else None
+    )
     if src is None:
         return goals.iloc[0:0]
     size = src.drop_duplicates("rep").groupby(src["manager"].astype(str)).size()
@@ -449,7 +564,9 @@ def track(
     if period not in ("W", "M", "Q"):
         raise ValueError(f"track: period must be one of 'W', 'M', 'Q'; got {period!r}.")
     if tier not in TIERS:
-        raise ValueError(f"track: tier must be one of 'clear', 'stretch', 'extraordinary'; got {tier!r}.")
+        raise ValueError(
+            f"track: tier must be one of 'clear', 'stretch', 'extraordinary'; got {tier!r}."
+        )
     acts, deals = _split_inputs(panel_or_exports, "track")
     g, goal_freq = _read_goals(goals, "track")
     if priorities_only:
@@ -461,19 +578,24 @@ def track(
     if roster is not None:
         for col in ("team", "manager"):
             if col in roster.columns:
-                mapping = roster.drop_duplicates("rep").set_index(roster["rep"].astype(str).drop_duplicates())[col]
+                mapping = roster.drop_duplicates("rep").set_index(
+                    roster["rep"].astype(str).drop_duplicates()
+                )[col]
                 g[col] = g["rep"].map(mapping).fillna(g[col] if col in g.columns else UNASSIGNED)
     for col in ("team", "manager"):
         if col not in g.columns:
             g[col] = UNASSIGNED
         g[col] = g[col].astype(object).where(g[col].notna(), UNASSIGNED).astype(str)
-    hol = np.array([np.datetime64(pd.Timestamp(h).date(), "D") for h in holidays], dtype="datetime64[D]")
+    hol = np.array(
+        [np.datetime64(pd.Timestamp(h).date(), "D") for h in holidays], dtype="datetime64[D]"
+    )
 
     if _is_panel(acts):
         pfreq = acts.attrs.get("freq") or acts["period"].iloc[0].freqstr[:1]
         if pfreq != period:
             raise ValueError(
-                f"track: the panel has freq={pfreq!r} but period={period!r}; a panel only gives whole-period "
+                f"track: the panel has freq={pfreq!r} but period={period!r}; a panel only "
+                "gives whole-period "
                 f"counts, so track it with period={pfreq!r} or pass the activity log."
             )
     day = _as_of_day(acts, as_of)
@@ -491,30 +613,65 @@ def track(
     prior = t["baseline"].to_numpy(dtype=float) * scale / max(N, 1)
     t["working_days"], t["elapsed_days"] = N, n_e
     t["expected"] = t["goal"] * (n_e / N if N else 1.0)
-    t["pace"] = np.where(t["expected"] > 0, t["actual"] / t["expected"].where(t["expected"] > 0, 1.0), 1.0)
+    t["pace"] = np.where(
+        t["expected"] > 0, t["actual"] / t["expected"].where(t["expected"] > 0, 1.0), 1.0
+    )
     actual = t["actual"].to_numpy(dtype=float)
-    rate, projected, prob, mean_rem, var_rem = _pace(actual, t["goal"].to_numpy(dtype=float), prior, n_e, n_r)
+    rate, projected, prob, mean_rem, var_rem = _pace(
+        actual, t["goal"].to_numpy(dtype=float), prior, n_e, n_r
+    )
     t["rate_per_day"], t["projected"], t["p_meet"] = rate, projected, prob
     t["_mean_rem"], t["_var_rem"] = mean_rem, var_rem
     for k in TIERS:
-        t[f"p_{k}"] = _pace(actual, t[f"goal_{k}"].to_numpy(dtype=float) * scale, prior, n_e, n_r)[2]
-    t["needed_per_day"] = np.where(n_r > 0, np.maximum(t["goal"] - t["actual"], 0) / max(n_r, 1), 0.0)
+        t[f"p_{k}"] = _pace(actual, t[f"goal_{k}"].to_numpy(dtype=float) * scale, prior, n_e, n_r)[
+            2
+        ]
+    t["needed_per_day"] = np.where(
+        n_r > 0, np.maximum(t["goal"] - t["actual"], 0) / max(n_r, 1), 0.0
+    )
     t["status"] = _status((t["actual"] >= t["goal"]).to_numpy(), t["pace"].to_numpy(), prob)
-    t["period"] = str(pd.Period(pd.Timestamp(lo), freq={"W": "W-SUN", "M": "M", "Q": "Q-DEC"}[period]))
+    t["period"] = str(
+        pd.Period(pd.Timestamp(lo), freq={"W": "W-SUN", "M": "M", "Q": "Q-DEC"}[period])
+    )
     t["as_of"] = pd.Timestamp(day)
     t["priority"] = pd.to_numeric(t["priority"], errors="coerce").fillna(0).astype(int)
     t["reason"] = _reason(t, pd.Timestamp(day).day_name()[:3])
     team = _rollup(t, "team", n_r)
     managers = _rollup(t[t["level"] == "rep"], "manager", n_r)
     cols = [
-        "level", "rep", "team", "manager", "activity", "priority", "period", "as_of", "working_days",
-        "elapsed_days", "goal", "actual", "expected", "pace", "rate_per_day", "projected", "needed_per_day",
-        "p_meet", "p_clear", "p_stretch", "p_extraordinary", "status", "reason",
-    ]  # fmt: skip
-    t = t.sort_values(["level", "rep", "priority", "activity"], kind="mergesort").reset_index(drop=True)[cols]
+        "level",
+        "rep",
+        "team",
+        "manager",
+        "activity",
+        "priority",
+        "period",
+        "as_of",
+        "working_days",
+        "elapsed_days",
+        "goal",
+        "actual",
+        "expected",
+        "pace",
+        "rate_per_day",
+        "projected",
+        "needed_per_day",
+        "p_meet",
+        "p_clear",
+        "p_stretch",
+        "p_extraordinary",
+        "status",
+        "reason",
+    ]
+    t = t.sort_values(["level", "rep", "priority", "activity"], kind="mergesort").reset_index(
+        drop=True
+    )[cols]
     notes = []
     if len(leaders):
-        notes.append(f"leader goals tracked for {leaders['rep'].nunique()} manager(s) from logged coaching activity.")
+        notes.append(
+            f"leader goals tracked for {leaders['rep'].nunique()} manager(s) from logged "
+            "coaching activity."
+        )
     return TrackResult(t, team, managers, pd.Timestamp(day), period, tier, notes)
 
 
@@ -538,7 +695,7 @@ class Review:
     lines: list[str]
 
     def summary(self) -> Summary:
-        """The report as a printable summary."""
+        """Return the report as a printable summary."""
         return Summary(self.title, self.lines)
 
     def __str__(self) -> str:
@@ -548,8 +705,15 @@ class Review:
         return self.summary()._repr_html_()
 
 
-def weekly_review(panel_or_exports: Any, goals: Any, *, as_of=None, tier: Tier = "clear", roster=None,
-                  holidays: Sequence[Any] = ()) -> Review:  # fmt: skip
+def weekly_review(
+    panel_or_exports: Any,
+    goals: Any,
+    *,
+    as_of=None,
+    tier: Tier = "clear",
+    roster=None,
+    holidays: Sequence[Any] = (),
+) -> Review:
     """Weekly one-to-one review per rep: last week against goal, this week's goals, the priorities.
 
     Parameters
@@ -581,33 +745,74 @@ def weekly_review(panel_or_exports: Any, goals: Any, *, as_of=None, tier: Tier =
     '2024-03-04/2024-03-10'
     """
     day = _as_of_day(panel_or_exports, as_of)
-    this = track(panel_or_exports, goals, as_of=day, period="W", tier=tier, roster=roster, holidays=holidays)
+    this = track(
+        panel_or_exports, goals, as_of=day, period="W", tier=tier, roster=roster, holidays=holidays
+    )
     last_end = _period_bounds(day - np.timedelta64(7, "D"), "W")[1]
-    last = track(panel_or_exports, goals, as_of=last_end, period="W", tier=tier, roster=roster, holidays=holidays)
+    last = track(
+        panel_or_exports,
+        goals,
+        as_of=last_end,
+        period="W",
+        tier=tier,
+        roster=roster,
+        holidays=holidays,
+    )
     g, _ = _read_goals(goals, "weekly_review")
     key = ["rep", "activity"]
     t = this.table.merge(
         last.table[key + ["period", "actual", "goal"]].rename(
             columns={"period": "last_week", "actual": "last_week_actual", "goal": "last_week_goal"}
         ),
-        on=key, how="left",
-    ).merge(g[key + ["goal_clear", "goal_stretch", "goal_extraordinary"]], on=key, how="left")  # fmt: skip
+        on=key,
+        how="left",
+    ).merge(g[key + ["goal_clear", "goal_stretch", "goal_extraordinary"]], on=key, how="left")
     for c in ("goal_clear", "goal_stretch", "goal_extraordinary"):
         t[c] = t[c].fillna(t["goal"])
-    t["last_week_attainment"] = np.where(t["last_week_goal"] > 0, t["last_week_actual"] / t["last_week_goal"].where(t["last_week_goal"] > 0, 1), 1.0)
+    t["last_week_attainment"] = np.where(
+        t["last_week_goal"] > 0,
+        t["last_week_actual"] / t["last_week_goal"].where(t["last_week_goal"] > 0, 1),
+        1.0,
+    )
     t["last_week_met"] = t["last_week_actual"] >= t["last_week_goal"]
-    t = t.rename(columns={"period": "this_week", "actual": "this_week_actual", "expected": "this_week_expected"})
-    cols = ["rep", "team", "priority", "activity", "last_week", "last_week_actual", "last_week_goal",
-            "last_week_attainment", "last_week_met", "this_week", "goal_clear", "goal_stretch",
-            "goal_extraordinary", "this_week_actual", "this_week_expected", "status", "reason"]  # fmt: skip
+    t = t.rename(
+        columns={
+            "period": "this_week",
+            "actual": "this_week_actual",
+            "expected": "this_week_expected",
+        }
+    )
+    cols = [
+        "rep",
+        "team",
+        "priority",
+        "activity",
+        "last_week",
+        "last_week_actual",
+        "last_week_goal",
+        "last_week_attainment",
+        "last_week_met",
+        "this_week",
+        "goal_clear",
+        "goal_stretch",
+        "goal_extraordinary",
+        "this_week_actual",
+        "this_week_expected",
+        "status",
+        "reason",
+    ]
     t = t[cols]
-    lines = [f"Week {t['this_week'].iloc[0] if len(t) else '-'} (as of {pd.Timestamp(day).date()}), {tier} goals."]
+    lines = [
+        f"Week {t['this_week'].iloc[0] if len(t) else '-'} (as of "
+        f"{pd.Timestamp(day).date()}), {tier} goals."
+    ]
     for rep, rows in t.groupby("rep", sort=True):  # one block per rep (report text only)
         lines.append(f"{rep}:")
         for r in rows.itertuples():
             mark = "met" if r.last_week_met else "missed"
             lines.append(
-                f"  {r.priority}. {r.activity}: last week {r.last_week_actual:.0f}/{r.last_week_goal:.0f} ({mark}); "
+                f"  {r.priority}. {r.activity}: last week "
+                f"{r.last_week_actual:.0f}/{r.last_week_goal:.0f} ({mark}); "
                 f"this week {r.goal_clear:.0f}/{r.goal_stretch:.0f}/{r.goal_extraordinary:.0f}, "
                 f"{r.this_week_actual:.0f} so far -> {r.status}"
             )
@@ -623,8 +828,15 @@ def _as_of_day(data: Any, as_of) -> np.datetime64:
     return _days(acts["timestamp"]).max()
 
 
-def monthly_review(panel_or_exports: Any, goals: Any, *, as_of=None, tier: Tier = "clear", roster=None,
-                   holidays: Sequence[Any] = ()) -> Review:  # fmt: skip
+def monthly_review(
+    panel_or_exports: Any,
+    goals: Any,
+    *,
+    as_of=None,
+    tier: Tier = "clear",
+    roster=None,
+    holidays: Sequence[Any] = (),
+) -> Review:
     """Monthly team review: month-to-date progress per team and focus activity.
 
     Parameters
@@ -649,17 +861,28 @@ def monthly_review(panel_or_exports: Any, goals: Any, *, as_of=None, tier: Tier 
     >>> int(rv.table["reps"].sum())
     3
     """
-    res = track(panel_or_exports, goals, as_of=as_of, period="M", tier=tier, roster=roster, holidays=holidays)
+    res = track(
+        panel_or_exports,
+        goals,
+        as_of=as_of,
+        period="M",
+        tier=tier,
+        roster=roster,
+        holidays=holidays,
+    )
     t = res.team
     lines = [
         f"Month {res.table['period'].iloc[0] if len(res.table) else '-'} as of {res.as_of.date()} "
         f"({int(res.table['elapsed_days'].max()) if len(res.table) else 0} of "
-        f"{int(res.table['working_days'].max()) if len(res.table) else 0} working days), {tier} goals."
+        f"{int(res.table['working_days'].max()) if len(res.table) else 0} working days), "
+        f"{tier} goals."
     ]
     for r in t.itertuples():
         lines.append(
-            f"  {r.team} / {r.activity}: {r.actual:,.0f} of {r.goal:,.0f} (landmark {r.expected:,.0f}, pace {r.pace:.0%}), "
-            f"projected {r.projected:,.0f}, {r.p_meet:.0%} odds -> {r.status}; reps ahead/on track/at risk/behind "
+            f"  {r.team} / {r.activity}: {r.actual:,.0f} of {r.goal:,.0f} (landmark "
+            f"{r.expected:,.0f}, pace {r.pace:.0%}), "
+            f"projected {r.projected:,.0f}, {r.p_meet:.0%} odds -> {r.status}; reps "
+            "ahead/on track/at risk/behind "
             f"{r.n_ahead}/{r.n_on_track}/{r.n_at_risk}/{r.n_behind}"
         )
     return Review(t, "Monthly team review", lines)
@@ -730,37 +953,63 @@ def quarterly_review(
     """
     from salesgoals.targets import cascade
 
-    if not isinstance(deals, pd.DataFrame) or "closed" not in deals.columns or "status" not in deals.columns:
-        raise SchemaError("quarterly_review: deals must be canonical deals (load_deals) with 'closed', 'status', 'amount'.")
+    if (
+        not isinstance(deals, pd.DataFrame)
+        or "closed" not in deals.columns
+        or "status" not in deals.columns
+    ):
+        raise SchemaError(
+            "quarterly_review: deals must be canonical deals (load_deals) with 'closed', "
+            "'status', 'amount'."
+        )
     closed = _days(deals["closed"])
     won = deals["status"].astype(str).str.lower().eq("won").to_numpy() & ~np.isnat(closed)
-    value = pd.to_numeric(deals["amount"], errors="coerce").fillna(0).to_numpy(float) if target == "won_revenue" else np.ones(len(deals))
+    value = (
+        pd.to_numeric(deals["amount"], errors="coerce").fillna(0).to_numpy(float)
+        if target == "won_revenue"
+        else np.ones(len(deals))
+    )
     if as_of is None and not won.any():
-        raise DataQualityError("quarterly_review: the deals have no won deal with a close date; pass as_of= explicitly.")
+        raise DataQualityError(
+            "quarterly_review: the deals have no won deal with a close date; pass as_of= "
+            "explicitly."
+        )
     day = np.datetime64(pd.Timestamp(as_of).date(), "D") if as_of is not None else closed[won].max()
     ts = pd.Timestamp(day)
     if year is None:
         year = ts.year if ts.month >= fiscal_year_start else ts.year - 1
-    with warnings.catch_warnings():  # targets.cascade uses DatetimeIndex.dayofweek (deprecated in pandas 3)
+    with (
+        warnings.catch_warnings()
+    ):  # targets.cascade uses DatetimeIndex.dayofweek (deprecated in pandas 3)
         warnings.filterwarnings("ignore", message=".*dayofweek is deprecated")
-        c = cascade(float(annual_target), year=int(year), panel=panel, fiscal_year_start=fiscal_year_start,
-                    holidays=holidays)  # fmt: skip
+        c = cascade(
+            float(annual_target),
+            year=int(year),
+            panel=panel,
+            fiscal_year_start=fiscal_year_start,
+            holidays=holidays,
+        )
     d = c.days[c.days["entity"] == "(team)"]
     dd = d["date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
     cur = d.loc[dd <= day]
     q_label = cur["quarter"].iloc[-1] if len(cur) else d["quarter"].iloc[0]
     m_label = cur["month"].iloc[-1] if len(cur) else d["month"].iloc[0]
-    hol = np.array([np.datetime64(pd.Timestamp(h).date(), "D") for h in holidays], dtype="datetime64[D]")
+    hol = np.array(
+        [np.datetime64(pd.Timestamp(h).date(), "D") for h in holidays], dtype="datetime64[D]"
+    )
     # recent run rate per working day and weekly variability (13 weeks before as_of)
     lo13 = day - np.timedelta64(91, "D")
     rec = won & (closed > lo13) & (closed <= day)
     run_days = max(_busdays(lo13 + np.timedelta64(1, "D"), day, hol), 1)
-    wk = ((day - closed[rec]).astype(np.int64) // 7)
+    wk = (day - closed[rec]).astype(np.int64) // 7
     weekly = np.bincount(wk, weights=value[rec], minlength=13)[:13]
     wk_var = float(np.var(weekly, ddof=1)) if weekly.size > 1 else 0.0
     rows = []
-    for scope, mask in (("year", np.ones(len(d), bool)), ("quarter", d["quarter"].eq(q_label).to_numpy()),
-                        ("month", d["month"].eq(m_label).to_numpy())):  # fmt: skip
+    for scope, mask in (
+        ("year", np.ones(len(d), bool)),
+        ("quarter", d["quarter"].eq(q_label).to_numpy()),
+        ("month", d["month"].eq(m_label).to_numpy()),
+    ):
         sd = dd[mask]
         tgt = float(d.loc[mask, "target"].sum())
         expected = float(d.loc[mask & (dd <= day), "target"].sum())
@@ -773,20 +1022,49 @@ def quarterly_review(
         rate = (float(value[rec].sum()) + k * prior_rate) / (run_days + k)
         projected = actual + rate * n_r
         sd_rem = np.sqrt(wk_var * n_r / 5.0)
-        p = float(stats.norm.sf(tgt - actual, loc=rate * n_r, scale=sd_rem)) if n_r > 0 and sd_rem > 0 else float(projected >= tgt)
+        p = (
+            float(stats.norm.sf(tgt - actual, loc=rate * n_r, scale=sd_rem))
+            if n_r > 0 and sd_rem > 0
+            else float(projected >= tgt)
+        )
         if actual >= tgt:
             p = 1.0
         pace = actual / expected if expected > 0 else 1.0
-        rows.append(dict(scope=scope, label={"year": f"FY{year}", "quarter": q_label, "month": m_label}[scope],
-                         start=pd.Timestamp(lo), end=pd.Timestamp(hi), target=tgt, expected=expected, actual=actual,
-                         pace=pace, projected=projected, p_meet=p))  # fmt: skip
+        rows.append(
+            dict(
+                scope=scope,
+                label={"year": f"FY{year}", "quarter": q_label, "month": m_label}[scope],
+                start=pd.Timestamp(lo),
+                end=pd.Timestamp(hi),
+                target=tgt,
+                expected=expected,
+                actual=actual,
+                pace=pace,
+                projected=projected,
+                p_meet=p,
+            )
+        )
     t = pd.DataFrame(rows)
-    t["status"] = _status((t["actual"] >= t["target"]).to_numpy(), t["pace"].to_numpy(), t["p_meet"].to_numpy())
+    t["status"] = _status(
+        (t["actual"] >= t["target"]).to_numpy(), t["pace"].to_numpy(), t["p_meet"].to_numpy()
+    )
     t["reason"] = (
-        _fmt(t["actual"]) + " of " + _fmt(t["target"]) + " (landmark " + _fmt(t["expected"]) + ", pace "
-        + (100 * t["pace"]).round().astype(int).astype(str) + "%); projected " + _fmt(t["projected"]) + ", "
-        + (100 * t["p_meet"]).round().astype(int).astype(str) + "% chance to reach the target"
-    )  # fmt: skip
-    lines = [f"Annual target {annual_target:,.0f} (FY{year}, cascade with {'seasonality' if panel is not None else 'flat working days'}), as of {ts.date()}."]
+        _fmt(t["actual"])
+        + " of "
+        + _fmt(t["target"])
+        + " (landmark "
+        + _fmt(t["expected"])
+        + ", pace "
+        + (100 * t["pace"]).round().astype(int).astype(str)
+        + "%); projected "
+        + _fmt(t["projected"])
+        + ", "
+        + (100 * t["p_meet"]).round().astype(int).astype(str)
+        + "% chance to reach the target"
+    )
+    lines = [
+        f"Annual target {annual_target:,.0f} (FY{year}, cascade with "
+        f"{'seasonality' if panel is not None else 'flat working days'}), as of {ts.date()}."
+    ]
     lines += [f"  {r.scope:<8}{r.label:<12}{r.reason} -> {r.status}" for r in t.itertuples()]
     return Review(t, "Quarterly review", lines)

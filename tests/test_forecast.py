@@ -51,24 +51,54 @@ def test_backtest_reports_mase_and_pipeline_beats_naive(bt_week):
 def test_backtest_monthly_total_and_rep_level_coverage(sim):
     for level, freq in (("team", "M"), ("rep", "W")):
         panel = sg.build_panel(sim.activities, sim.deals, roster=sim.roster, freq=freq)
-        bt = backtest_forecast(panel, deals=sim.deals, level=level, horizon=2 if freq == "W" else 3,
-                               methods=["seasonal_naive", "pipeline"], n_origins=12)  # fmt: skip
+        bt = backtest_forecast(
+            panel,
+            deals=sim.deals,
+            level=level,
+            horizon=2 if freq == "W" else 3,
+            methods=["seasonal_naive", "pipeline"],
+            n_origins=12,
+        )
         cov = bt.table.set_index("method")["coverage"]
         assert (cov - 0.8).abs().max() <= COVERAGE_TOL, (level, freq, cov.to_dict())
 
 
 def test_backtest_errors_frame_matches_table(bt_week):
     e = bt_week.errors
-    assert {"origin", "group", "period", "horizon", "method", "forecast", "lower", "upper", "actual", "covered"} <= set(e.columns)
+    assert {
+        "origin",
+        "group",
+        "period",
+        "horizon",
+        "method",
+        "forecast",
+        "lower",
+        "upper",
+        "actual",
+        "covered",
+    } <= set(e.columns)
     cov = e.groupby("method")["covered"].mean()
-    np.testing.assert_allclose(cov.reindex(bt_week.table["method"]).to_numpy(), bt_week.table["coverage"].to_numpy())
+    np.testing.assert_allclose(
+        cov.reindex(bt_week.table["method"]).to_numpy(), bt_week.table["coverage"].to_numpy()
+    )
     assert (e["period"] > e["origin"]).all()
 
 
 def test_forecast_contract(sim, sim_panel):
     res = forecast(sim_panel, deals=sim.deals, level="team", horizon=3, method=["ets", "pipeline"])
     t = res.table
-    assert list(t.columns) == ["level", "group", "period", "horizon", "method", "forecast", "lower", "upper", "interval", "as_of"]
+    assert list(t.columns) == [
+        "level",
+        "group",
+        "period",
+        "horizon",
+        "method",
+        "forecast",
+        "lower",
+        "upper",
+        "interval",
+        "as_of",
+    ]
     assert len(t) == sim.roster["team"].nunique() * 3 * 2
     num = t[["forecast", "lower", "upper"]].to_numpy()
     assert np.isfinite(num).all() and (num >= 0).all()
@@ -92,11 +122,16 @@ def test_auto_picks_lowest_backtest_error_and_says_so(small):
 def test_forecast_uses_only_data_known_at_as_of(small):
     sim, panel = small
     as_of = pd.Timestamp("2024-11-10")  # a Sunday: end of a week
-    kw = dict(level="team", horizon=4, as_of=as_of, method=["seasonal_naive", "ets", "pipeline", "activity", "combination"])
+    kw = dict(
+        level="team",
+        horizon=4,
+        as_of=as_of,
+        method=["seasonal_naive", "ets", "pipeline", "activity", "combination"],
+    )
     base = forecast(panel, deals=sim.deals, **kw).table
-    # change the future: fates and close dates of deals closing later, deals created later (amounts, and
-    # half of them dropped), later activity.  (The amount of a deal open at as_of is taken as known then:
-    # exports carry only the latest amount.)
+    # change the future: fates and close dates of deals closing later, deals created later
+    # (amounts, and half of them dropped), later activity.  The amount of a deal open at
+    # as_of is taken as known then: exports carry only the latest amount.
     deals = sim.deals.copy()
     later = deals["closed"] > as_of
     deals.loc[later & deals["status"].eq("lost"), "status"] = "won"
@@ -104,13 +139,18 @@ def test_forecast_uses_only_data_known_at_as_of(small):
     new = deals["created"] > as_of
     deals.loc[new, "amount"] *= 3
     deals = deals.loc[~(new & (np.arange(len(deals)) % 2 == 0))]
-    acts = sim.activities.loc[~((sim.activities["timestamp"] > as_of) & (np.arange(len(sim.activities)) % 3 == 0))]
+    acts = sim.activities.loc[
+        ~((sim.activities["timestamp"] > as_of) & (np.arange(len(sim.activities)) % 3 == 0))
+    ]
     panel2 = sg.build_panel(acts, deals, roster=sim.roster, freq="W")
     again = forecast(panel2, deals=deals, **kw).table
     pd.testing.assert_frame_equal(base, again)
     # ... while the full-data forecast at the later date does differ
-    assert not forecast(panel2, deals=deals, level="team", horizon=4, method="pipeline").table["forecast"].equals(
-        base.loc[base["method"] == "pipeline", "forecast"].reset_index(drop=True))
+    assert (
+        not forecast(panel2, deals=deals, level="team", horizon=4, method="pipeline")
+        .table["forecast"]
+        .equals(base.loc[base["method"] == "pipeline", "forecast"].reset_index(drop=True))
+    )
 
 
 def test_forecast_from_deals_only_matches_monthly_grain(small):
@@ -127,7 +167,9 @@ def test_deterministic(small):
     a = forecast(panel, deals=sim.deals, level="team", method="all").table
     b = forecast(panel, deals=sim.deals, level="team", method="all").table
     pd.testing.assert_frame_equal(a, b)
-    assert set(a["method"]) == set(METHODS)  # activity needs salesgoals.drivers: part of the package
+    assert set(a["method"]) == set(
+        METHODS
+    )  # activity needs salesgoals.drivers: part of the package
 
 
 def test_plots(small):
@@ -137,7 +179,9 @@ def test_plots(small):
     res = forecast(panel, deals=sim.deals, level="total", method=["ets", "pipeline"])
     ax = res.plot()
     assert len(ax.lines) == 4 and len(ax.collections) == 2  # 2 forecasts, actual, as-of marker
-    bt = backtest_forecast(panel, deals=sim.deals, level="total", methods=["seasonal_naive", "pipeline"], n_origins=6)
+    bt = backtest_forecast(
+        panel, deals=sim.deals, level="total", methods=["seasonal_naive", "pipeline"], n_origins=6
+    )
     ax = bt.plot()
     assert len(ax.patches) == 4
     assert "Forecast backtest" in str(bt.summary())
@@ -185,8 +229,27 @@ def test_cli_forecast_writes_csv_and_reports_errors(small, tmp_path, capsys):
     sim.deals.to_csv(d, index=False)
     sim.roster.to_csv(r, index=False)
     out = tmp_path / "fc.csv"
-    code = main(["forecast", "-a", str(a), "-d", str(d), "-r", str(r), "--freq", "W", "--level", "team",
-                 "--horizon", "2", "--method", "pipeline", "-o", str(out)])  # fmt: skip
+    code = main(
+        [
+            "forecast",
+            "-a",
+            str(a),
+            "-d",
+            str(d),
+            "-r",
+            str(r),
+            "--freq",
+            "W",
+            "--level",
+            "team",
+            "--horizon",
+            "2",
+            "--method",
+            "pipeline",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == 0
     fc = pd.read_csv(out)
     assert list(fc.columns[:6]) == ["level", "group", "period", "horizon", "method", "forecast"]
@@ -194,14 +257,41 @@ def test_cli_forecast_writes_csv_and_reports_errors(small, tmp_path, capsys):
     assert main(["forecast", "-a", str(a), "-d", str(d), "--level", "team"]) == 2
     assert "level='team'" in capsys.readouterr().err
     bt_out = tmp_path / "bt.csv"
-    assert main(["forecast", "-a", str(a), "-d", str(d), "--level", "total", "--freq", "W", "--horizon", "2",
-                 "--method", "pipeline", "--backtest", "-o", str(bt_out)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "forecast",
+                "-a",
+                str(a),
+                "-d",
+                str(d),
+                "--level",
+                "total",
+                "--freq",
+                "W",
+                "--horizon",
+                "2",
+                "--method",
+                "pipeline",
+                "--backtest",
+                "-o",
+                str(bt_out),
+            ]
+        )
+        == 0
+    )
     assert {"mase", "coverage"} <= set(pd.read_csv(bt_out).columns)
 
 
 def test_model_intervals_contract_and_seed(small):
     sim, panel = small
-    kw = dict(deals=sim.deals, level="team", horizon=3, method=["seasonal_naive", "ets", "pipeline"], intervals="model")
+    kw = dict(
+        deals=sim.deals,
+        level="team",
+        horizon=3,
+        method=["seasonal_naive", "ets", "pipeline"],
+        intervals="model",
+    )
     a = forecast(panel, seed=1, **kw)
     t = a.table
     num = t[["forecast", "lower", "upper"]].to_numpy()
@@ -210,6 +300,8 @@ def test_model_intervals_contract_and_seed(small):
     assert "model-based" in str(a.summary())
     pd.testing.assert_frame_equal(t, forecast(panel, seed=1, **kw).table)
     pipe = lambda r: r.table.loc[r.table["method"] == "pipeline", ["lower", "upper"]].to_numpy()  # noqa: E731
-    assert not np.array_equal(pipe(a), pipe(forecast(panel, seed=2, **kw)))  # the Monte Carlo is seeded
+    assert not np.array_equal(
+        pipe(a), pipe(forecast(panel, seed=2, **kw))
+    )  # the Monte Carlo is seeded
     with pytest.raises(ValueError, match="intervals must be one of"):
         forecast(panel, deals=sim.deals, intervals="bootstrap")

@@ -1,4 +1,4 @@
-"""Tests of salesgoals.tracking: landmarks, pace odds, status logic, roll-ups, reviews, leaders, errors."""
+"""Tests of salesgoals.tracking: landmarks, pace odds, status, roll-ups, reviews, leaders, errors."""
 
 from __future__ import annotations
 
@@ -36,9 +36,20 @@ def goals(small):
     reps = small.roster["rep"]
     rows = []
     for act, base in (("call", 30.0), ("meeting_held", 2.0), ("meeting", 3.0)):
-        rows.append(pd.DataFrame({"rep": reps, "team": small.roster["team"], "activity": act, "priority": 1,
-                                  "baseline": base, "goal_clear": np.floor(0.8 * base), "goal_stretch": base,
-                                  "goal_extraordinary": np.ceil(1.3 * base)}))  # fmt: skip
+        rows.append(
+            pd.DataFrame(
+                {
+                    "rep": reps,
+                    "team": small.roster["team"],
+                    "activity": act,
+                    "priority": 1,
+                    "baseline": base,
+                    "goal_clear": np.floor(0.8 * base),
+                    "goal_stretch": base,
+                    "goal_extraordinary": np.ceil(1.3 * base),
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -49,11 +60,19 @@ def test_landmark_and_actuals(small, goals):
     assert (t["working_days"] == 5).all() and (t["elapsed_days"] == 3).all()
     np.testing.assert_allclose(t["expected"], t["goal"] * 3 / 5)
     a = small.activities
-    week = a[(a["timestamp"] >= "2024-05-13") & (a["timestamp"] < "2024-05-16") & (a["activity_type"] == "call")]
+    week = a[
+        (a["timestamp"] >= "2024-05-13")
+        & (a["timestamp"] < "2024-05-16")
+        & (a["activity_type"] == "call")
+    ]
     direct = week.groupby("rep").size()
     got = t[t["activity"] == "call"].set_index("rep")["actual"]
     np.testing.assert_array_equal(got.reindex(direct.index).to_numpy(), direct.to_numpy())
-    held = a[(a["timestamp"] >= "2024-05-13") & (a["timestamp"] < "2024-05-16") & (a["outcome"] == "held")]
+    held = a[
+        (a["timestamp"] >= "2024-05-13")
+        & (a["timestamp"] < "2024-05-16")
+        & (a["outcome"] == "held")
+    ]
     got = t[t["activity"] == "meeting_held"].set_index("rep")["actual"]
     assert got.sum() == len(held)
     num = t.select_dtypes("number").to_numpy(dtype=float)
@@ -62,7 +81,9 @@ def test_landmark_and_actuals(small, goals):
 
 def test_odds_ordered_by_tier_and_status_in_vocabulary(small, goals):
     t = track(small.activities, goals, as_of="2024-05-14").table
-    assert (t["p_clear"] >= t["p_stretch"] - 1e-12).all() and (t["p_stretch"] >= t["p_extraordinary"] - 1e-12).all()
+    assert (t["p_clear"] >= t["p_stretch"] - 1e-12).all() and (
+        t["p_stretch"] >= t["p_extraordinary"] - 1e-12
+    ).all()
     assert t["status"].isin(STATUSES).all()
     assert t["p_meet"].between(0, 1).all()
     assert t["reason"].str.contains("landmark").all()
@@ -83,7 +104,9 @@ def test_goal_met_is_ahead_with_certainty(small, goals):
 
 
 def test_end_of_period_odds_are_zero_or_one(small, goals):
-    t = track(small.activities, goals, as_of="2024-05-19", tier="stretch").table  # Sunday: week over
+    t = track(
+        small.activities, goals, as_of="2024-05-19", tier="stretch"
+    ).table  # Sunday: week over
     assert set(t["p_meet"].unique()) <= {0.0, 1.0}
     np.testing.assert_array_equal(t["p_meet"] == 1.0, t["actual"] >= t["goal"])
 
@@ -97,25 +120,37 @@ def test_rollups_add_up(small, goals):
         assert view["reps"].sum() == len(t)
         assert (view[[f"n_{s}" for s in STATUSES]].sum(axis=1) == view["reps"]).all()
         direct = t.groupby([key, "activity"])["actual"].sum()
-        np.testing.assert_allclose(view.set_index([key, "activity"])["actual"].reindex(direct.index), direct)
+        np.testing.assert_allclose(
+            view.set_index([key, "activity"])["actual"].reindex(direct.index), direct
+        )
 
 
 def test_monthly_goals_scale_with_working_days(small, goals):
     t = track(small.activities, goals, as_of="2024-05-15", period="M").table
     assert (t["working_days"] == 23).all()  # May 2024: 23 weekdays
     g = goals.set_index(["rep", "activity"])["goal_clear"]
-    np.testing.assert_allclose(t.set_index(["rep", "activity"])["goal"], g.reindex(t.set_index(["rep", "activity"]).index) * 23 / 5)
+    np.testing.assert_allclose(
+        t.set_index(["rep", "activity"])["goal"],
+        g.reindex(t.set_index(["rep", "activity"]).index) * 23 / 5,
+    )
 
 
 def test_stated_odds_are_calibrated_midweek(sim):
     """Over many rep-weeks, the mean stated odds match the share of goals actually reached."""
     a = sim.activities
     week0 = pd.Timestamp(sim.start)
-    base = (a[a["timestamp"] < week0 + pd.Timedelta(weeks=26)].groupby(["rep", "activity_type"]).size() / 26).rename("baseline")
+    base = (
+        a[a["timestamp"] < week0 + pd.Timedelta(weeks=26)].groupby(["rep", "activity_type"]).size()
+        / 26
+    ).rename("baseline")
     g = base.reset_index().rename(columns={"activity_type": "activity"})
     g = g[g["activity"].isin(["call", "meeting"])]
-    g = g.assign(goal_clear=np.floor(0.8 * g["baseline"]), goal_stretch=np.round(g["baseline"]),
-                 goal_extraordinary=np.ceil(1.3 * g["baseline"]), priority=1)  # fmt: skip
+    g = g.assign(
+        goal_clear=np.floor(0.8 * g["baseline"]),
+        goal_stretch=np.round(g["baseline"]),
+        goal_extraordinary=np.ceil(1.3 * g["baseline"]),
+        priority=1,
+    )
     stated, hit = [], []
     for k in range(30, 70, 4):  # Wednesdays of 10 weeks
         wed = week0 + pd.Timedelta(weeks=k, days=2)
@@ -126,14 +161,20 @@ def test_stated_odds_are_calibrated_midweek(sim):
     stated, hit = np.concatenate(stated), np.concatenate(hit)
     print(f"mid-week odds: stated {stated.mean():.3f}, reached {hit.mean():.3f}, n={stated.size}")
     assert abs(stated.mean() - hit.mean()) < CALIBRATION_TOL, (stated.mean(), hit.mean())
-    # and the odds discriminate: goals called likely are reached far more often than those called unlikely
+    # and the odds discriminate: goals called likely are reached far more often than unlikely ones
     assert hit[stated > 0.7].mean() > hit[stated < 0.3].mean() + 0.4
 
 
 def test_leader_goals_from_coaching_activity(small, goals):
     mgr = small.roster["manager"].iloc[0]
-    extra = pd.DataFrame({"rep": mgr, "timestamp": pd.to_datetime(["2024-05-13 10:00", "2024-05-14 11:00"]),
-                          "activity_type": "one_to_one", "outcome": "held"})  # fmt: skip
+    extra = pd.DataFrame(
+        {
+            "rep": mgr,
+            "timestamp": pd.to_datetime(["2024-05-13 10:00", "2024-05-14 11:00"]),
+            "activity_type": "one_to_one",
+            "outcome": "held",
+        }
+    )
     acts = pd.concat([small.activities, extra], ignore_index=True)
     res = track(acts, goals, as_of="2024-05-15", roster=small.roster)
     lead = res.table[res.table["level"] == "leader"]
@@ -142,17 +183,26 @@ def test_leader_goals_from_coaching_activity(small, goals):
     assert row["activity"] == "one_to_one" and row["actual"] == 2
     assert row["goal"] == np.round(0.5 * n_team)
     assert any("leader goals" in n for n in res.notes)
-    assert (res.managers["reps"].sum() == (res.table["level"] == "rep").sum())
+    assert res.managers["reps"].sum() == (res.table["level"] == "rep").sum()
 
 
 def test_weekly_review(small, goals):
     rv = weekly_review(small.activities, goals, as_of="2024-05-15")
     t = rv.table
-    assert t["last_week"].iloc[0] == "2024-05-06/2024-05-12" and t["this_week"].iloc[0] == "2024-05-13/2024-05-19"
+    assert (
+        t["last_week"].iloc[0] == "2024-05-06/2024-05-12"
+        and t["this_week"].iloc[0] == "2024-05-13/2024-05-19"
+    )
     a = small.activities
-    lw = a[(a["timestamp"] >= "2024-05-06") & (a["timestamp"] < "2024-05-13") & (a["activity_type"] == "call")]
+    lw = a[
+        (a["timestamp"] >= "2024-05-06")
+        & (a["timestamp"] < "2024-05-13")
+        & (a["activity_type"] == "call")
+    ]
     got = t[t["activity"] == "call"].set_index("rep")["last_week_actual"]
-    np.testing.assert_array_equal(got.reindex(lw.groupby("rep").size().index), lw.groupby("rep").size())
+    np.testing.assert_array_equal(
+        got.reindex(lw.groupby("rep").size().index), lw.groupby("rep").size()
+    )
     np.testing.assert_array_equal(t["last_week_met"], t["last_week_actual"] >= t["last_week_goal"])
     assert "Weekly review" in str(rv) and rv.table["rep"].iloc[0] + ":" in str(rv)
 
@@ -181,8 +231,24 @@ def test_goals_csv_and_cli(small, goals, tmp_path, capsys):
     res = track(small.activities, str(goals_p), as_of="2024-05-15")
     assert len(res.table) == len(goals)
     out = tmp_path / "progress.csv"
-    assert main(["track", "-a", str(acts_p), "-d", str(deals_p), "--goals", str(goals_p), "--as-of", "2024-05-15",
-                 "-o", str(out)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "track",
+                "-a",
+                str(acts_p),
+                "-d",
+                str(deals_p),
+                "--goals",
+                str(goals_p),
+                "--as-of",
+                "2024-05-15",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     back = pd.read_csv(out)
     assert len(back) == len(goals) and "status" in back.columns
     goals.drop(columns=["goal_stretch", "activity"]).to_csv(goals_p, index=False)

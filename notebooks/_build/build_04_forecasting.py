@@ -141,6 +141,9 @@ print("salesgoals", sg.__version__, "| pandas", pd.__version__, "| statsmodels",
     ),
 ]
 
-nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+nb = new_notebook(
+    cells=cells,
+    metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+)
 nbformat.write(nb, OUT)
 print(f"wrote {OUT}")

@@ -74,7 +74,9 @@ progress.table[progress.table["status"].isin(["at_risk", "behind"])][cols].round
     ),
     new_markdown_cell("### Team and manager views"),
     new_code_cell("""progress.team.round(2)"""),
-    new_code_cell("""progress.managers[["manager", "activity", "reps", "goal", "actual", "expected", "p_meet", "status"]].round(2)"""),
+    new_code_cell(
+        """progress.managers[["manager", "activity", "reps", "goal", "actual", "expected", "p_meet", "status"]].round(2)"""
+    ),
     new_markdown_cell("### Pacing chart and status heatmap"),
     new_code_cell(
         """fig, axes = plt.subplots(1, 2, figsize=(14, 8), gridspec_kw={"width_ratios": [3, 2]})
@@ -137,6 +139,9 @@ print("salesgoals", sg.__version__, "| pandas", pd.__version__, "| statsmodels",
     ),
 ]
 
-nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+nb = new_notebook(
+    cells=cells,
+    metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+)
 nbformat.write(nb, OUT)
 print(f"wrote {OUT}")

@@ -44,12 +44,22 @@ def plot_forecast(result, *, group: str | None = None, history: int | None = 26,
     for method, f in t.groupby("method", sort=False):
         f = f.groupby("period", sort=True)[["forecast", "lower", "upper"]].sum()
         x = f.index.to_timestamp()
-        ax.fill_between(x, f["lower"], f["upper"], alpha=0.25, label=f"{result.interval:.0%} interval ({method})")
+        ax.fill_between(
+            x,
+            f["lower"],
+            f["upper"],
+            alpha=0.25,
+            label=f"{result.interval:.0%} interval ({method})",
+        )
         ax.plot(x, f["forecast"], marker="o", lw=1.6, label=f"forecast ({method})")
     ax.plot(hist.index.to_timestamp(), hist.to_numpy(), color="black", lw=1.2, label="actual")
     ax.axvline(result.as_of, color="grey", ls=":", lw=1)
     ax.set_ylabel(result.target.replace("_", " "))
-    ax.set_title(f"{result.target.replace('_', ' ')} forecast" + (f": {group}" if group else "") + f" (as of {result.as_of.date()})")
+    ax.set_title(
+        f"{result.target.replace('_', ' ')} forecast"
+        + (f": {group}" if group else "")
+        + f" (as of {result.as_of.date()})"
+    )
     ax.legend(loc="upper left", fontsize=8)
     return ax
 
@@ -73,7 +83,9 @@ def plot_backtest(result, *, ax=None):
     x = np.arange(len(t))
     ax.bar(x - 0.2, t["coverage"], width=0.4, label="interval coverage")
     ax.bar(x + 0.2, t["relative_mae"], width=0.4, label="MAE / seasonal naive")
-    ax.axhline(result.interval, color="black", ls="--", lw=1, label=f"nominal {result.interval:.0%}")
+    ax.axhline(
+        result.interval, color="black", ls="--", lw=1, label=f"nominal {result.interval:.0%}"
+    )
     ax.set_xticks(x, t["method"], rotation=20)
     ax.set_title(f"Backtest ({result.level}, {result.freq}, horizon {result.horizon})")
     ax.legend(fontsize=8, loc="upper right")

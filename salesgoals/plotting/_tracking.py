@@ -47,8 +47,24 @@ def plot_pacing(result, *, activity: str | None = None, by: str = "rep", ax=None
     goal = t["goal"].where(t["goal"] > 0, 1.0).to_numpy()
     y = np.arange(len(t))
     ax.barh(y, t["actual"].to_numpy() / goal, color=[_COLORS[s] for s in t["status"]], height=0.6)
-    ax.scatter(t["expected"].to_numpy() / goal, y, marker="|", s=200, color="black", label="landmark", zorder=3)
-    ax.scatter(t["projected"].to_numpy() / goal, y, marker="o", s=14, color="grey", label="projected", zorder=3)
+    ax.scatter(
+        t["expected"].to_numpy() / goal,
+        y,
+        marker="|",
+        s=200,
+        color="black",
+        label="landmark",
+        zorder=3,
+    )
+    ax.scatter(
+        t["projected"].to_numpy() / goal,
+        y,
+        marker="o",
+        s=14,
+        color="grey",
+        label="projected",
+        zorder=3,
+    )
     ax.axvline(1.0, color="black", lw=0.8)
     ax.set_yticks(y, (t["rep"] + " - " + t["activity"]).tolist(), fontsize=7)
     ax.set_xlabel("share of goal")
@@ -80,7 +96,13 @@ def plot_status_heatmap(result, *, ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(1.2 * wide.shape[1] + 3, 0.25 * wide.shape[0] + 1.5))
     cmap = ListedColormap([_COLORS[s] for s in STATUSES])
-    ax.imshow(np.ma.masked_invalid(wide.to_numpy(dtype=float)), cmap=cmap, vmin=-0.5, vmax=3.5, aspect="auto")
+    ax.imshow(
+        np.ma.masked_invalid(wide.to_numpy(dtype=float)),
+        cmap=cmap,
+        vmin=-0.5,
+        vmax=3.5,
+        aspect="auto",
+    )
     ax.set_xticks(np.arange(wide.shape[1]), wide.columns.tolist(), rotation=30, fontsize=8)
     ax.set_yticks(np.arange(wide.shape[0]), wide.index.tolist(), fontsize=7)
     for s in STATUSES:
