@@ -51,7 +51,7 @@ def test_backtest_reports_mase_and_pipeline_beats_naive(bt_week):
 # Measured on other seeds (40 reps x 104 weeks, team level): weekly coverage 0.75-0.88 for seeds 1-3;
 # monthly 0.75-0.87 for seeds 1 and 3 but 0.67-0.74 for seed 2: 12 monthly origins x 5 teams that share
 # one season are few independent errors, so a monthly coverage estimate is itself +-0.08 or so.
-def test_backtest_monthly_total_and_rep_level_coverage(sim):
+def test_backtest_monthly_team_and_weekly_rep_coverage(sim):
     for level, freq in (("team", "M"), ("rep", "W")):
         panel = sg.build_panel(sim.activities, sim.deals, roster=sim.roster, freq=freq)
         bt = backtest_forecast(
