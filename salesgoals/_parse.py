@@ -88,24 +88,44 @@ class Source:
     _frame: pd.DataFrame | None = None
     _table: pa.Table | None = None
     _newlines_in_values: bool = False
+    _peek: str | None = None
+    encoding_forced: bool = False
     furniture: dict[str, int] = field(default_factory=dict)
     malformed_rows: list[int] = field(default_factory=list)
     malformed_text: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def read(self, columns: list[str]) -> pa.Table:
-        """Read ``columns`` (a subset of :attr:`headers`), drop furniture, return a table."""
+    def peek_values(self, column: str) -> list[str]:
+        """Values of ``column`` in the first 256 KB of a text file (trimmed, blanks dropped)."""
+        if self.kind != "csv" or self._peek is None or column not in self.headers:
+            return []
+        j = self.headers.index(column)
+        rows = list(csv.reader(io.StringIO(self._peek, newline=""), delimiter=self.delimiter))
+        body = rows[self.title_rows + 1 : -1] if len(rows) > self.title_rows + 2 else rows[self.title_rows + 1 :]
+        return [r[j].strip() for r in body if len(r) == len(self.headers) and r[j].strip()]
+
+    def read(self, columns: list[str], types: dict[str, pa.DataType] | None = None) -> pa.Table:
+        """Read ``columns`` (a subset of :attr:`headers`), drop furniture, return a table.
+
+        ``types`` lets the CSV reader convert columns itself (multi-threaded), for
+        columns whose peeked values are plain ISO dates or plain numbers; if any
+        value in the file disagrees, the file is read again as text.
+        """
         first = self.headers[0]
         want = list(dict.fromkeys([first, *columns]))
         if self.kind == "csv":
-            table = self._read_csv(want)
+            try:
+                table = self._read_csv(want, types or {})
+            except _TypedReadFailed:
+                self.notes.append("column types guessed from the first rows did not hold; read as text")
+                table = self._read_csv(want, {})
         else:
             table = self._table.select(want)
         table = self._drop_footer(table, want)
         return table.select(list(dict.fromkeys(columns))) if columns else table.select([])
 
     # ---------------------------------------------------------------- CSV
-    def _read_csv(self, want: list[str]) -> pa.Table:
+    def _read_csv(self, want: list[str], types: dict[str, pa.DataType]) -> pa.Table:
         bad: list[str] = []
 
         def on_invalid(row):  # called once per ragged row: few rows, not a data path
@@ -124,7 +144,7 @@ class Source:
             )
             co = pacsv.ConvertOptions(
                 include_columns=want,
-                column_types={c: pa.string() for c in want},
+                column_types={c: types.get(c, pa.string()) for c in want},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             )
@@ -139,10 +159,19 @@ class Source:
         except pa.ArrowInvalid as exc:
             msg = str(exc)
             if "UTF8" in msg or "utf8" in msg.lower():
+                if self._data is None and not self.encoding_forced:
+                    # valid UTF-8 in the first 256 KB, not later: decode the whole file (cp1252 fallback)
+                    raw = _read_bytes(self._path)
+                    text = _decode_all(raw, "utf-8", self.name).replace("\x00", "")
+                    self._data = text.lstrip("\ufeff").encode("utf-8")
+                    self.encoding = "cp1252 (after UTF-8 failed past the first 256 KB)"
+                    return self._read_csv(want, types)
                 raise FileFormatError(
-                    f"{self.name}: the file is not valid UTF-8 past its first {PEEK_BYTES // 1024} KB. "
+                    f"{self.name}: the file is not valid {self.encoding}. "
                     "Pass encoding='cp1252' (Windows/Excel exports) or the file's encoding."
                 ) from exc
+            if types and "conversion error" in msg.lower():
+                raise _TypedReadFailed(msg) from exc
             raise FileFormatError(
                 f"{self.name}: cannot parse the file as delimited text with delimiter {self.delimiter!r}: "
                 f"{msg.splitlines()[0]}. Check the export, or pass sep= and encoding=."
@@ -184,6 +213,16 @@ class Source:
         if n_blank:
             self.furniture["blank_rows"] = self.furniture.get("blank_rows", 0) + n_blank
         return table.slice(0, n - block.size)
+
+
+class _TypedReadFailed(Exception):
+    """A column type guessed from the peek does not hold for the whole file."""
+
+
+def _read_bytes(path: str) -> bytes:
+    opener = gzip.open if str(path).lower().endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        return fh.read()
 
 
 def _dedupe(names: list[str]) -> list[str]:
@@ -334,8 +373,7 @@ def _open_text(path: str, name: str, known, encoding, sep) -> Source:
     data = None
     if enc not in ("utf-8", "utf-8-sig") or (not gz and _file_has_nul(path, head, more)) or has_nul:
         # messy path: decode the whole file in Python, strip NUL bytes, re-encode as UTF-8
-        with opener(path, "rb") as fh:
-            raw = fh.read()
+        raw = _read_bytes(path)
         text_all = _decode_all(raw, enc, name)
         if "\x00" in text_all:
             text_all = text_all.replace("\x00", "")
@@ -371,7 +409,8 @@ def _open_text(path: str, name: str, known, encoding, sep) -> Source:
         "\n" in f or "\r" in f for r in csv.reader(io.StringIO(text, newline=""), delimiter=delim) for f in r
     )
     src = Source(name=name, headers=headers, kind="csv", encoding=enc, delimiter=delim, title_rows=hdr,
-                 _path=path, _data=data, _newlines_in_values=newlines, notes=notes)  # fmt: skip
+                 _path=path, _data=data, _newlines_in_values=newlines, notes=notes, _peek=text,
+                 encoding_forced=encoding is not None)  # fmt: skip
     if hdr:
         src.furniture["title_rows"] = hdr
     return src
@@ -601,7 +640,7 @@ def parse_dates(col: pa.ChunkedArray, *, column: str, source: str, dayfirst: boo
         if col.type.tz is not None:
             c = pc.cast(pc.cast(col, pa.timestamp(col.type.unit, "UTC")), pa.timestamp(col.type.unit))
         v = c.to_numpy().astype("datetime64[us]") if n else np.array([], "datetime64[us]")
-        return v, np.zeros(n, bool), DateInfo(column, ["(typed datetime)"])
+        return v, np.zeros(n, bool), DateInfo(column, ["(already datetimes: a typed column, or plain ISO converted by the CSV reader)"])
     if pa.types.is_date(col.type):
         v = pc.cast(col, pa.timestamp("us")).to_numpy().astype("datetime64[us]")
         return v, np.zeros(n, bool), DateInfo(column, ["(typed date)"])

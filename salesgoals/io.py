@@ -571,8 +571,30 @@ def _source_notes(src: _parse.Source, vendor: str) -> list[str]:
     return notes + [f"{src.name}: {n}" for n in src.notes]
 
 
-def _read(src: _parse.Source, cols: list[str]) -> tuple[pa.Table, _Rows]:
-    table = src.read(cols)
+_PLAIN_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$")
+_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def _reader_types(src: _parse.Source, hints: Mapping[str, pa.DataType]) -> dict[str, pa.DataType]:
+    """Columns the CSV reader can convert itself, judged from the values in the file's first 256 KB.
+
+    Only plain ISO dates and plain numbers qualify (what Arrow's reader parses
+    exactly); anything else stays text for the loaders' own detection.  If a
+    later value disagrees, :meth:`Source.read` reads the file again as text.
+    """
+    out = {}
+    for col, typ in hints.items():
+        vals = src.peek_values(col)
+        if len(vals) < 20:
+            continue
+        pattern = _PLAIN_ISO if pa.types.is_timestamp(typ) else _PLAIN_NUMBER
+        if all(pattern.match(v) for v in vals):
+            out[col] = typ
+    return out
+
+
+def _read(src: _parse.Source, cols: list[str], types: dict | None = None) -> tuple[pa.Table, _Rows]:
+    table = src.read(cols, types)
     rows = _Rows(table.num_rows + len(src.malformed_text), src.name)
     if src.malformed_text:
         # ragged rows were skipped by the reader: they are input rows, excluded for a reason
@@ -718,7 +740,12 @@ def load_activities(
         fallback_col = None if columns and "outcome" in columns else _find(
             src.headers, V.OUTCOME_FALLBACK.get(vendor, []), used)  # fmt: skip
         extra_cols = [c for c in (time_col, subj_col, fallback_col) if c]
-        table, rows = _read(src, [*mapping.values(), *extra_cols])
+        hints = {}
+        if time_col is None and date_format is None:
+            hints[mapping["timestamp"]] = pa.timestamp("us")
+        if "duration_min" in mapping:
+            hints[mapping["duration_min"]] = pa.float64()
+        table, rows = _read(src, [*mapping.values(), *extra_cols], _reader_types(src, hints))
         notes = _source_notes(src, vendor)
         frame = _activities_frame(table, mapping, vendor, rows, src.name, loader, dayfirst, date_format,
                                   forced, hint, tmap, time_col, subj_col, fallback_col, notes)  # fmt: skip

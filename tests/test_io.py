@@ -747,3 +747,33 @@ def test_duplicate_ids_found_in_large_logs(kind):
     acts, msgs = quiet(load_activities, frame)
     assert acts.attrs["quality"].excluded == {"duplicate_id": 1} and len(acts) == n - 1
     assert len(msgs) == 1
+
+
+def _long_log(n: int) -> str:
+    ts = pd.date_range("2024-01-01", periods=n, freq="min").strftime("%Y-%m-%d %H:%M:%S")
+    return "rep,timestamp,activity_type,activity_id,duration_min\n" + "".join(
+        f"Ana Lee,{t},call,{i},{i % 7}.5\n" for i, t in enumerate(ts)
+    )
+
+
+def test_late_surprises_past_the_peek(tmp_path):
+    # the first 256 KB decide the encoding and let the reader convert dates and numbers itself;
+    # a cp1252 byte, a bad date and a text duration further down must still be handled
+    text = _long_log(8_000)
+    text += "Zo\u00eb Ng,2024-02-01 10:00:00,call,x1,1.5\nBen Ode,not a date,call,x2,00:03:00\n"
+    p = put(tmp_path, "long.csv", text, encoding="cp1252")
+    acts, msgs = quiet(load_activities, p)
+    q = check_contract(acts, ACTIVITY_COLUMNS)
+    assert q.input_rows == 8_002 and q.excluded == {"unparseable_timestamp": 1}
+    assert acts["rep"].iloc[-1] == "Zo\u00eb Ng"
+    assert "cp1252" in " ".join(q.notes) and "read as text" in " ".join(q.notes)
+    assert acts["duration_min"].iloc[3] == 3.5
+
+
+def test_reader_converts_plain_iso_and_numbers(tmp_path):
+    acts, msgs = quiet(load_activities, put(tmp_path, "long.csv", _long_log(3_000)))
+    q = check_contract(acts, ACTIVITY_COLUMNS)
+    assert msgs == [] and q.loaded_rows == 3_000
+    assert acts["timestamp"].iloc[-1] == pd.Timestamp("2024-01-03 01:59:00")
+    assert acts["duration_min"].iloc[:3].tolist() == [0.5, 1.5, 2.5]
+    assert any("converted by the CSV reader" in n for n in q.notes)
