@@ -15,7 +15,7 @@ data:
   lets a big rep's season swing more than a small rep's.
 * **Effects arrive over several periods.**  Each activity enters with lags
   ``0..L`` (a distributed lag); ``L`` is chosen from the data by AIC over
-  ``0..max_lag`` on a common sample, and the reported ``effect`` is the sum
+  ``MIN_LAG..max_lag`` on a common sample, and the reported ``effect`` is the sum
   over lags.
 * **Quality, not only quantity.**  Connected calls and held meetings enter
   next to calls and meetings, so a logged call is worth
@@ -100,7 +100,7 @@ from salesgoals.drivers._diagnostics import (
     MIN_PERIODS,
     MIN_REPS,
 )
-from salesgoals.drivers._model import DEFAULT_MAX_LAG, DEFAULT_MAX_LAG_DIRECT, DriverModel, fit_drivers
+from salesgoals.drivers._model import DEFAULT_MAX_LAG, DEFAULT_MAX_LAG_DIRECT, MIN_LAG, DriverModel, fit_drivers
 from salesgoals.drivers._result import DriverDiagnostics, DriverResult, Summary
 
 __all__ = [
@@ -115,6 +115,7 @@ __all__ = [
     "LEADS_ALPHA",
     "MAX_COLLINEARITY",
     "MAX_REP_SHARE",
+    "MIN_LAG",
     "MIN_PERIODS",
     "MIN_REPS",
 ]

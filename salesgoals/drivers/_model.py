@@ -33,6 +33,9 @@ Method = Literal["auto", "funnel", "direct"]
 
 #: Default maximum lag by panel frequency (weeks, months, quarters), for deals created.
 DEFAULT_MAX_LAG: dict[str, int] = {"W": 8, "M": 3, "Q": 1}
+#: Shortest lag length the criterion may choose, by frequency: sales effects rarely arrive within the
+#: same week, and dropping a real lag biases the effect while an extra one only widens the interval.
+MIN_LAG: dict[str, int] = {"W": 3, "M": 1, "Q": 0}
 #: Default maximum lag for ``method="direct"`` on closed outcomes (deals close weeks later).
 DEFAULT_MAX_LAG_DIRECT: dict[str, int] = {"W": 16, "M": 5, "Q": 2}
 
@@ -60,7 +63,8 @@ class DriverModel(BaseEstimator):
         ``"funnel"`` when the panel has deals created, else ``"direct"``.
     lags : int, optional
         Fixed lag length ``L`` (lags ``0..L``).  By default chosen from the
-        data by ``lag_criterion`` over ``0..max_lag``; a direct fit of deals
+        data by ``lag_criterion`` over ``MIN_LAG..max_lag`` (3 weeks, 1 month
+        or 0 quarters at least); a direct fit of deals
         won or won revenue keeps all lags ``0..max_lag`` instead (their
         effect is spread over many weeks and a criterion cuts it short).
     max_lag : int, optional
@@ -228,7 +232,7 @@ class DriverModel(BaseEstimator):
                          "many weeks; choosing fewer would cut it off).")  # fmt: skip
         else:
             max_lag = cap_lag(prep, int(self.max_lag) if self.max_lag is not None else DEFAULT_MAX_LAG[freq], notes)
-            L, lag_table = _select_lag(prep, regressors, y, max_lag, self.lag_criterion)
+            L, lag_table = _select_lag(prep, regressors, y, max_lag, self.lag_criterion, MIN_LAG[freq])
         fit = _fit_lags(prep, regressors, y, L)
         n_reps = fit.n_reps
 
