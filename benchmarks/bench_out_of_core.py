@@ -20,6 +20,7 @@ Usage::
     python benchmarks/bench_out_of_core.py --rows 5e6      # quick run
     python benchmarks/bench_out_of_core.py --keep          # keep benchmarks/_data/ afterwards
     python benchmarks/bench_out_of_core.py --dask          # also the Dask path (LocalCluster) on the slice
+    python benchmarks/bench_out_of_core.py --pyarrow       # also pyarrow datasets (the engine not chosen)
 
 The data go to ``benchmarks/_data/`` (git-ignored) and are removed at the end
 unless ``--keep``.
@@ -125,6 +126,34 @@ def _phase(name: str, files: list[str], memory_limit: str) -> dict:
         t2 = time.perf_counter()
         out.update(rows=len(acts), read_s=t1 - t0, panel_s=t2 - t1, total_s=t2 - t0)
         panel.to_pickle(HERE / "_data" / "panel_inmem.pkl")  # our own file, written just above
+    elif name == "pyarrow":
+        # the alternative engine: pyarrow datasets stream record batches with bounded memory, but the
+        # group-by is ours: a partial aggregate per batch, then a merge (partials grow with the batches)
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.dataset as ds
+
+        t0 = time.perf_counter()
+        partials = []
+        scan = ds.dataset(files, format="parquet").to_batches(
+            columns=["rep", "timestamp", "activity_type", "outcome"], batch_size=1_000_000
+        )
+        for batch in scan:
+            low = pc.utf8_lower(batch["outcome"])
+            typ = batch["activity_type"]
+            tb = pa.table({
+                "rep": batch["rep"], "t": typ,
+                "p": pc.floor_temporal(batch["timestamp"], unit="week", week_starts_monday=True),
+                "cc": pc.cast(pc.and_(pc.equal(typ, "call"), pc.equal(low, "connected")), pa.int64()),
+                "mh": pc.cast(pc.and_(pc.equal(typ, "meeting"), pc.equal(low, "held")), pa.int64()),
+            })  # fmt: skip
+            partials.append(tb.group_by(["rep", "p", "t"]).aggregate([("cc", "count"), ("cc", "sum"), ("mh", "sum")]))
+        merged = pa.concat_tables(partials).group_by(["rep", "p", "t"]).aggregate(
+            [("cc_count", "sum"), ("cc_sum", "sum"), ("mh_sum", "sum")]
+        )
+        t1 = time.perf_counter()
+        out.update(rows=int(pc.sum(merged["cc_count_sum"]).as_py()), total_s=t1 - t0, counts_only=True)
+        panel = merged
     elif name.startswith("dask"):
         import dask.dataframe as dd
         from distributed import Client, LocalCluster
@@ -152,7 +181,8 @@ def _phase(name: str, files: list[str], memory_limit: str) -> dict:
             ref = pd.read_pickle(HERE / "_data" / "panel_inmem.pkl")
             pd.testing.assert_frame_equal(panel.reset_index(drop=True), ref, check_exact=True)
             out["equal_to_inmem"] = True
-    out.update(panel_rows=len(panel), peak_rss_gb=peak_rss_gb(), cpu_s=time.process_time() - cpu0)
+    out.update(panel_rows=len(panel) if hasattr(panel, "attrs") else None, peak_rss_gb=peak_rss_gb(),
+               cpu_s=time.process_time() - cpu0)  # fmt: skip
     return out
 
 
@@ -168,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--slice-rows", type=float, default=10e6, help="rows for the in-memory comparison")
     p.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit (default 2GB)")
     p.add_argument("--keep", action="store_true", help="keep benchmarks/_data/ afterwards")
+    p.add_argument("--pyarrow", action="store_true",
+                   help="also time the alternative engine (pyarrow datasets, counts only) on the slice")  # fmt: skip
     p.add_argument("--dask", nargs="?", const="slice", choices=["slice", "all"],
                    help="also time panel_from_dask on a LocalCluster (2 workers) over the slice or the whole log")  # fmt: skip
     p.add_argument("--phase", help=argparse.SUPPRESS)
@@ -194,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         ooc = _run_phase("ooc", files, args.memory_limit)
         dask_slice = _run_phase("dask_slice", files[:n_slice], args.memory_limit) if args.dask else None
         dask_all = _run_phase("dask_all", files, args.memory_limit) if args.dask == "all" else None
+        arrow = _run_phase("pyarrow", files[:n_slice], args.memory_limit) if args.pyarrow else None
     finally:
         if not args.keep:
             shutil.rmtree(HERE / "_data", ignore_errors=True)
@@ -217,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     for label, res in (("dask LocalCluster: same slice", dask_slice), ("dask LocalCluster: whole log", dask_all)):
         if res is not None:
             lines.append((label + " *", res["rows"], res["total_s"], None, res["worker_peak_rss_gb"]))
+    if arrow is not None:
+        lines.append(("pyarrow datasets: slice, counts", arrow["rows"], arrow["total_s"], arrow["cpu_s"],
+                      arrow["peak_rss_gb"]))  # fmt: skip
     for label, n, s, cpu, peak in lines:
         cpu_txt = f"{cpu:9.1f}" if cpu is not None else f"{'':>9}"
         peak_txt = f"{peak:9.2f}" if peak is not None else f"{'':>9}"
