@@ -116,7 +116,8 @@ def make_export(path: str, rows: int, reps: int, years: int, seed: int, date_sty
             "activity_type": pa.array(types[k], pa.string()),
             "activity_id": ids,
             "outcome": pa.array(out, pa.string()),
-            "duration_min": pa.array(np.where(k == 0, np.round(rng.exponential(3, n), 1), np.nan)),
+            # calls have a duration; other rows leave the cell empty, as exports do
+            "duration_min": pa.array(np.round(rng.exponential(3, n), 1), mask=k != 0),
         })  # fmt: skip
         if writer is None:
             writer = pacsv.CSVWriter(path, table.schema)

@@ -44,6 +44,7 @@ __all__ = [
     "Source",
     "clean_text",
     "map_text",
+    "encode",
     "to_str_series",
     "open_source",
     "parse_dates",
@@ -550,26 +551,30 @@ def clean_text(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
     return col
 
 
-def map_text(col: pa.ChunkedArray, fn) -> pa.ChunkedArray:
+def encode(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list[Any]]:
+    """Dictionary-encode a column: ``(codes, values)``, code ``len(values)`` for null."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    enc = pc.dictionary_encode(arr)
+    values = enc.dictionary.to_pylist()
+    codes = pc.fill_null(enc.indices, len(values)).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return codes, values
+
+
+def map_text(col: pa.ChunkedArray, fn, *, with_codes: bool = False):
     """Map each distinct value of a text column through ``fn`` (returns str or None).
 
     The column is dictionary-encoded in Arrow, ``fn`` runs once per distinct
     value (a handful for types, outcomes, stages), and the result is gathered
-    back with one ``take``: no per-row Python.
+    back with one ``take``: no per-row Python.  With ``with_codes=True`` also
+    returns ``(codes, mapped_values)`` so a caller can reuse the encoding.
     """
-    memo: dict[Any, Any] = {}
-    chunks = []
-    for chunk in col.chunks:
-        enc = pc.dictionary_encode(chunk)
-        values = enc.dictionary.to_pylist()
-        mapped = []
-        for v in values:
-            if v not in memo:
-                r = fn(v)
-                memo[v] = None if r is None or (isinstance(r, float) and np.isnan(r)) else str(r)
-            mapped.append(memo[v])
-        chunks.append(pc.take(pa.array(mapped, type=pa.string()), enc.indices))
-    return pa.chunked_array(chunks, type=pa.string())
+    codes, values = encode(col)
+    mapped = []
+    for v in values:
+        r = fn(v)
+        mapped.append(None if r is None or (isinstance(r, float) and np.isnan(r)) else str(r))
+    out = pa.chunked_array([pc.take(pa.array([*mapped, None], type=pa.string()), pa.array(codes))])
+    return (out, (codes, mapped)) if with_codes else out
 
 
 def to_str_series(col: pa.ChunkedArray) -> pd.Series:

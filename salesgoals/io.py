@@ -795,13 +795,18 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
                 missing_reason="missing_timestamp", bad_reason="unparseable_timestamp")  # fmt: skip
 
     # ---- activity type: forced > type column > subject prefix > header hint
+    type_codes = None  # the type column's encoding, reused for the outcome pairs while it still holds
     if forced:
-        atype = pa.chunked_array([pa.array(np.full(n, _canon_type(forced, tmap), dtype=object), pa.string())])
+        const = pa.array([_canon_type(forced, tmap)], pa.string())
+        atype = pa.chunked_array([pc.take(const, pa.array(np.zeros(n, dtype=np.int32)))])
     else:
         atype = pa.chunked_array([pa.nulls(n, pa.string())])
         if "activity_type" in mapping:
             # raw column: the mapping trims and treats blanks per distinct value, no per-row cleaning
-            atype = _parse.map_text(_araw(table, mapping["activity_type"]), lambda v: _canon_type(v, tmap))
+            atype, type_codes = _parse.map_text(_araw(table, mapping["activity_type"]),
+                                                lambda v: _canon_type(v, tmap), with_codes=True)  # fmt: skip
+        if atype.null_count:
+            type_codes = None
         if subj_col is not None and atype.null_count:
             first_word = pc.extract_regex(_atext(table, subj_col, n), r"^\s*(?P<w>[A-Za-z-]+)")
             words = pc.struct_field(first_word, "w")
@@ -826,7 +831,7 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     for h in (mapping.get("outcome"), fallback_col):
         if h is None or not outcome.null_count:
             continue
-        mapped = _map_pairs(atype, _araw(table, h), _canon_outcome)
+        mapped = _map_pairs(atype, _araw(table, h), _canon_outcome, type_codes)
         outcome = mapped if outcome.null_count == n else pc.coalesce(outcome, mapped)
     is_email = pc.equal(atype, "email")
     outcome = pc.if_else(pc.and_(outcome.is_null(), is_email), pa.scalar("sent"), outcome)
@@ -855,19 +860,17 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     )
 
 
-def _map_pairs(left: pa.ChunkedArray, right: pa.ChunkedArray, fn) -> pa.ChunkedArray:
+def _map_pairs(left: pa.ChunkedArray, right: pa.ChunkedArray, fn, left_codes=None) -> pa.ChunkedArray:
     """Map each distinct (left, right) text pair through ``fn(left, right)``; null where right is null.
 
-    Both columns are dictionary-encoded; the pair becomes one small integer
-    code, so ``fn`` runs once per distinct pair and one ``take`` gathers the
-    result (no per-row Python, no string concatenation of ten million rows).
+    Both columns are dictionary-encoded (``left_codes`` reuses an encoding the
+    caller already has); the pair becomes one small integer code, so ``fn``
+    runs once per distinct pair and one ``take`` gathers the result: no
+    per-row Python and no string concatenation of ten million rows.
     """
-    le = pc.dictionary_encode(left.combine_chunks() if left.num_chunks != 1 else left.chunk(0))
-    re_ = pc.dictionary_encode(right.combine_chunks() if right.num_chunks != 1 else right.chunk(0))
-    lv, rv = le.dictionary.to_pylist(), re_.dictionary.to_pylist()
+    li, lv = left_codes if left_codes is not None else _parse.encode(left)
+    ri, rv = _parse.encode(right)
     nl, nr = len(lv) + 1, len(rv) + 1
-    li = pc.fill_null(le.indices, nl - 1).to_numpy(zero_copy_only=False).astype(np.int64)
-    ri = pc.fill_null(re_.indices, nr - 1).to_numpy(zero_copy_only=False).astype(np.int64)
     code = li * nr + ri
     used = np.flatnonzero(np.bincount(code, minlength=nl * nr))
     lookup: list[Any] = [None] * (nl * nr)
