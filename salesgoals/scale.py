@@ -12,7 +12,12 @@ unchanged:
   spills to disk above ``memory_limit``);
 * :func:`panel_from_dask` -- a Dask DataFrame, on a ``dask.distributed``
   cluster or Dask's local scheduler (``build_panel`` accepts a Dask DataFrame
-  too).
+  too);
+* :func:`counts_sql` + :func:`panel_from_counts` -- run the reduction in a
+  warehouse (Spark SQL, Snowflake, PostgreSQL...) and build the panel from the
+  small result.
+
+Long runs show a progress bar (tqdm; ``progress=False`` turns it off).
 
 All three paths share one definition of the aggregation
 (:mod:`salesgoals._aggregate`): the log is reduced to activity counts per
@@ -24,7 +29,9 @@ Why DuckDB (and not pyarrow datasets)
 -------------------------------------
 pyarrow datasets stream record batches with bounded memory, but they do not
 aggregate out of core: the group-by would either load the whole table
-(``Dataset.to_table().group_by``) or run batch by batch in Python.  DuckDB
+(``Dataset.to_table().group_by``) or run batch by batch in Python, merging
+partial results that grow with the number of batches and never spill
+(``benchmarks/bench_out_of_core.py --pyarrow`` measures that approach).  DuckDB
 scans Parquet and CSV globs (local, hive-partitioned, or ``s3://`` with its
 ``httpfs`` extension) in parallel, pushes the column projection into the
 reader, and runs a hash aggregation that spills to disk when it reaches
