@@ -7,12 +7,12 @@ over four weeks, linkedin has no effect but tracks skill most, emails also
 follow deals created, and revenue closes weeks later in lumpy amounts.
 
 Tolerances (measured over seeds 100-107 at 40 reps x 104 weeks, see
-``tests/reference/drivers_recovery_study.py`` and its CSV):
+``tests/reference/drivers_recovery_study.py`` and ``drivers_recovery.csv``):
 
-* the meeting effect has a standard error of about 12-15 % of its size, so a
+* the meeting effect has a standard error of about 15 % of its size, so a
   single fit lands within :data:`RTOL_TOP` = 30 % (about 2 s.e.) of the truth;
-* the call effect has a standard error of about 20 % (it is small per call and
-  shares its signal with connected calls), hence :data:`RTOL_SECOND` = 50 %;
+* the call effect has a standard error of about 28 % (it is small per call and
+  shares its signal with connected calls), hence :data:`RTOL_SECOND` = 60 %;
 * a zero-effect activity must come out with an interval covering zero and a
   size below :data:`ZERO_TOL` = 10 % of the top effect per activity.
 """
@@ -30,16 +30,16 @@ from salesgoals.errors import UnreliableEstimateWarning
 
 #: Relative error allowed on the largest effect (meeting), about 2 standard errors.
 RTOL_TOP = 0.30
-#: Relative error allowed on the second effect (call), about 2.5 standard errors.
-RTOL_SECOND = 0.50
+#: Relative error allowed on the second effect (call), about 2 standard errors.
+RTOL_SECOND = 0.60
 #: A zero-effect activity's estimate must be smaller than this share of the true top effect.
 ZERO_TOL = 0.10
 #: Seeds of the multi-seed check (each a 40-rep, 104-week simulation).
 SEEDS = (101, 102, 103, 104, 105)
-#: Mean absolute relative error over SEEDS allowed for the top effect (measured: about 0.08-0.10).
+#: Mean absolute relative error over SEEDS allowed for the top effect (measured over 8 seeds: 0.06).
 MEAN_RTOL_TOP = 0.15
-#: Mean absolute relative error over SEEDS allowed for the second effect (measured: about 0.25).
-MEAN_RTOL_SECOND = 0.35
+#: Mean absolute relative error over SEEDS allowed for the second effect (measured over 8 seeds: 0.30).
+MEAN_RTOL_SECOND = 0.45
 #: Share of nominal 95 % intervals that must cover the truth over SEEDS x activities x outcomes
 #: (40 intervals; 0.80 is about 3 binomial s.d. below 0.95).
 MIN_COVERAGE = 0.80
