@@ -177,22 +177,25 @@ def placebo_check(prep, regressors, targets, y, L, alpha, seed) -> pd.DataFrame:
 
     The copy has the same per-rep totals (the rep fixed effect absorbs them)
     and the same distribution, but its weeks are random, so a sound design
-    finds no effect.  One extra fit per activity.  ``passed`` when the
-    interval at level ``1 - alpha / n_targets`` covers zero (Bonferroni: with
-    four activities and no correction one fit in five would fail by chance).
-    The reported ``ci_low``/``ci_high`` are at that corrected level.
+    finds no effect.  All copies enter one extra fit (they are independent
+    noise, so they do not disturb each other).  ``passed`` when the interval
+    at level ``1 - alpha / n_targets`` covers zero (Bonferroni: with four
+    activities and no correction one fit in five would fail by chance).  The
+    reported ``ci_low``/``ci_high`` are at that corrected level.
     """
     rng = np.random.default_rng(seed)
-    rows = []
     dof = max(len(prep.reps) - 1, 1)
     crit = float(stats.t.ppf(1 - alpha / (2 * max(len(targets), 1)), dof))
+    copies = {}
     for a in targets:
         v = prep.frame[a].to_numpy(dtype=float)
         perm = np.lexsort((rng.random(v.size), prep.rep))  # a random order inside each rep's block
-        f = _fit_lags(prep, regressors, y, L, extra={f"placebo_{a}": v[perm]})
-        j = len(regressors)
+        copies[f"placebo_{a}"] = v[perm]
+    f = _fit_lags(prep, regressors, y, L, extra=copies)
+    rows = []
+    for j, a in enumerate(targets, start=len(regressors)):
         e, s = float(f.sums[j]), float(f.sums_se[j])
-        p = float(2 * stats.t.sf(abs(e / s), max(f.n_reps - 1, 1))) if s > 0 else 1.0
+        p = float(2 * stats.t.sf(abs(e / s), dof)) if s > 0 else 1.0
         rows.append({"activity": f"placebo_{a}", "placebo_of": a, "effect": e, "std_error": s,
                      "ci_low": e - crit * s, "ci_high": e + crit * s, "p_value": p,
                      "passed": bool(e - crit * s <= 0 <= e + crit * s)})  # fmt: skip
