@@ -145,7 +145,7 @@ class Source:
             )
             co = pacsv.ConvertOptions(
                 include_columns=want,
-                column_types={c: types.get(c, pa.string()) for c in want},
+                column_types={c: types.get(c, pa.large_string()) for c in want},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             )
@@ -490,15 +490,15 @@ def _series_to_arrow(s: pd.Series) -> pa.Array:
             s = s.dt.tz_convert("UTC").dt.tz_localize(None)
         return pa.array(s.astype("datetime64[us]"), type=pa.timestamp("us"), from_pandas=True)
     if pd.api.types.is_bool_dtype(s):
-        return pa.array(s.astype(object).map({True: "true", False: "false"}), type=pa.string(), from_pandas=True)
+        return pa.array(s.astype(object).map({True: "true", False: "false"}), type=pa.large_string(), from_pandas=True)
     if pd.api.types.is_numeric_dtype(s):
         return pa.array(s.astype("float64"), type=pa.float64(), from_pandas=True)
     # text: straight to Arrow when it already is text (no per-value Python)
     if isinstance(s.dtype, pd.StringDtype):
-        return pa.array(s.array, type=pa.string(), from_pandas=True) if len(s) else pa.array([], pa.string())
+        return pa.array(s.array, type=pa.large_string(), from_pandas=True) if len(s) else pa.array([], pa.large_string())
     kind = pd.api.types.infer_dtype(s, skipna=True)
     if kind in ("string", "empty"):
-        return pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        return pa.array(s.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
     if kind in ("floating", "integer", "mixed-integer-float", "decimal"):
         return _series_to_arrow(pd.to_numeric(s, errors="coerce").astype("float64"))
     if kind in ("datetime", "datetime64", "date"):
@@ -508,7 +508,7 @@ def _series_to_arrow(s: pd.Series) -> pa.Array:
             pass
     # mixed kinds (Excel columns with text and numbers): render as text, vectorised by pandas
     text = s.astype(str).where(s.notna(), None)
-    return pa.array(text.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    return pa.array(text.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
 
 
 # ======================================================================= values
@@ -522,7 +522,7 @@ def text_values(col: pa.ChunkedArray | pa.Array) -> pd.Series:
         out = vals.astype(str).where(~whole, vals.where(whole, 0).astype("int64").astype(str))
         return out.where(vals.notna(), np.nan).astype("str")
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-        col = pc.cast(col, pa.string())
+        col = pc.cast(col, pa.large_string())
     s = pd.Series(col.to_pandas(), copy=False)
     if s.dtype != "str":
         s = s.astype("str")
@@ -537,7 +537,7 @@ def clean_text(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
     """
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
         s = text_values(col)
-        col = pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        col = pa.array(s.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
     if isinstance(col, pa.Array):
         col = pa.chunked_array([col])
     if len(col) == 0:
@@ -547,7 +547,7 @@ def clean_text(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
         col = pc.utf8_trim_whitespace(col)
     empty = pc.equal(col, "")
     if pc.any(empty).as_py():
-        col = pc.if_else(empty, pa.scalar(None, pa.string()), col)
+        col = pc.if_else(empty, pa.scalar(None, pa.large_string()), col)
     return col
 
 
@@ -573,7 +573,7 @@ def map_text(col: pa.ChunkedArray, fn, *, with_codes: bool = False):
     for v in values:
         r = fn(v)
         mapped.append(None if r is None or (isinstance(r, float) and np.isnan(r)) else str(r))
-    out = pa.chunked_array([pc.take(pa.array([*mapped, None], type=pa.string()), pa.array(codes))])
+    out = pa.chunked_array([pc.take(pa.array([*mapped, None], type=pa.large_string()), pa.array(codes))])
     return (out, (codes, mapped)) if with_codes else out
 
 
@@ -777,7 +777,7 @@ def _detect_formats(sample: list[str], column: str, source: str, dayfirst: bool 
     else:
         bases = list(_TEXT_MONTH_DATES)
     candidates = [b + t for b in bases for t in _TIME_PARTS]
-    arr = pa.array(sample, type=pa.string())
+    arr = pa.array(sample, type=pa.large_string())
     remaining = arr
     chosen: list[str] = []
     for _ in range(3):
@@ -979,7 +979,7 @@ def parse_durations(col: pa.ChunkedArray, unit: str) -> tuple[np.ndarray, np.nda
     parts = pc.extract_regex(t, r"^(?P<a>\d+):(?P<b>\d{1,2})(?::(?P<c>\d{1,2}(?:\.\d+)?))?$")
 
     def num(x):
-        x = pc.if_else(pc.equal(x, ""), pa.scalar(None, pa.string()), x)
+        x = pc.if_else(pc.equal(x, ""), pa.scalar(None, pa.large_string()), x)
         return pc.cast(x, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
 
     a, b, c = (num(pc.struct_field(parts, f)) for f in ("a", "b", "c"))
@@ -994,7 +994,7 @@ def parse_durations(col: pa.ChunkedArray, unit: str) -> tuple[np.ndarray, np.nda
     u = pc.struct_field(numeric, "u")
     per_unit = {"ms": 1 / 60_000, "sec": 1 / 60, "secs": 1 / 60, "seconds": 1 / 60, "s": 1 / 60, "min": 1.0,
                 "mins": 1.0, "minutes": 1.0, "m": 1.0, "h": 60.0, "hrs": 60.0, "hours": 60.0}
-    uf = map_text(pc.utf8_lower(pc.if_else(pc.equal(u, ""), pa.scalar(None, pa.string()), u)),
+    uf = map_text(pc.utf8_lower(pc.if_else(pc.equal(u, ""), pa.scalar(None, pa.large_string()), u)),
                   lambda x: per_unit.get(x))
     uf = pc.cast(uf, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
     number = value * np.where(np.isnan(uf), factor, uf)

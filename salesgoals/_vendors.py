@@ -29,6 +29,7 @@ __all__ = [
     "ROSTER_ALIASES",
     "DURATION_UNITS",
     "OUTCOME_FALLBACK",
+    "WON_AMOUNT",
     "TYPE_HINTS",
     "norm_header",
     "norm_value",
@@ -235,8 +236,10 @@ DEAL_ALIASES: dict[str, dict[str, list[str]]] = {
         "created": ["Created On", "createdon"],
         "closed": ["Actual Close Date", "actualclosedate", "Closed On"],
         "status": ["Status", "statecode"],
-        "amount": ["Actual Revenue", "Est. Revenue", "actualvalue", "estimatedvalue", "Actual Revenue (Base)",
-                   "Est. Revenue (Base)"],
+        # Est. Revenue is set on every opportunity; Actual Revenue only once won (the loader
+        # takes Actual Revenue for won deals that have it, see WON_AMOUNT)
+        "amount": ["Est. Revenue", "estimatedvalue", "Est. Revenue (Base)", "Actual Revenue", "actualvalue",
+                   "Actual Revenue (Base)"],
         "stage": ["Pipeline Phase", "Sales Stage", "stepname", "Status Reason"],
         "account": ["Potential Customer", "Account", "customerid", "parentaccountid"],
         "currency": ["Currency", "transactioncurrencyid"],
@@ -274,6 +277,10 @@ for _table, _cols in ((ACTIVITY_ALIASES, _G_ACT), (DEAL_ALIASES, _G_DEAL)):
             _spec.setdefault(_canon, [])
             if _canon not in _spec[_canon]:
                 _spec[_canon].insert(0, _canon)
+
+#: Amount columns that hold the booked value of won deals only; where present it
+#: replaces the estimate for won deals (Dynamics: Actual Revenue vs Est. Revenue).
+WON_AMOUNT: dict[str, list[str]] = {"dynamics": ["Actual Revenue", "actualvalue", "Actual Revenue (Base)"]}
 
 #: Columns that fill the outcome where the main outcome column is blank (a
 #: Salesforce meeting has no Call Result but its Status says Completed / No Show).

@@ -390,7 +390,7 @@ def _araw(table: pa.Table, col: str) -> pa.ChunkedArray:
 def _atext(table: pa.Table, col: str | None, n: int) -> pa.ChunkedArray:
     """Stripped Arrow text of a column; blanks are null."""
     if col is None:
-        return pa.chunked_array([pa.nulls(n, pa.string())])
+        return pa.chunked_array([pa.nulls(n, pa.large_string())])
     return _parse.clean_text(table.column(col))
 
 
@@ -599,7 +599,7 @@ def _read(src: _parse.Source, cols: list[str], types: dict | None = None) -> tup
     if src.malformed_text:
         # ragged rows were skipped by the reader: they are input rows, excluded for a reason
         pad = len(src.malformed_text)
-        table = pa.concat_tables([table, pa.table({c: pa.array([""] * pad, pa.string()) for c in table.column_names},
+        table = pa.concat_tables([table, pa.table({c: pa.array([""] * pad, pa.large_string()) for c in table.column_names},
                                                   schema=table.schema) if _all_text(table) else
                                   _empty_like(table, pad)])  # fmt: skip
         mask = np.zeros(rows.n, bool)
@@ -609,7 +609,7 @@ def _read(src: _parse.Source, cols: list[str], types: dict | None = None) -> tup
 
 
 def _all_text(table: pa.Table) -> bool:
-    return all(pa.types.is_string(t) for t in table.schema.types)
+    return all(pa.types.is_string(t) or pa.types.is_large_string(t) for t in table.schema.types)
 
 
 def _empty_like(table: pa.Table, n: int) -> pa.Table:
@@ -785,7 +785,7 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     ts_col = mapping["timestamp"]
     if time_col is not None:  # a separate time-of-day column (Pipedrive 'Due time')
         d, t = _atext(table, ts_col, n), _atext(table, time_col, n)
-        joined = pc.binary_join_element_wise(d, t, " ")
+        joined = pc.binary_join_element_wise(d, t, pa.scalar(" ", pa.large_string()))
         combined = pc.if_else(t.is_null(), d, joined)
         ts_table = pa.table({ts_col: combined})
         notes.append(f"{name}: time of day taken from {time_col!r}")
@@ -797,10 +797,10 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     # ---- activity type: forced > type column > subject prefix > header hint
     type_codes = None  # the type column's encoding, reused for the outcome pairs while it still holds
     if forced:
-        const = pa.array([_canon_type(forced, tmap)], pa.string())
+        const = pa.array([_canon_type(forced, tmap)], pa.large_string())
         atype = pa.chunked_array([pc.take(const, pa.array(np.zeros(n, dtype=np.int32)))])
     else:
-        atype = pa.chunked_array([pa.nulls(n, pa.string())])
+        atype = pa.chunked_array([pa.nulls(n, pa.large_string())])
         if "activity_type" in mapping:
             # raw column: the mapping trims and treats blanks per distinct value, no per-row cleaning
             atype, type_codes = _parse.map_text(_araw(table, mapping["activity_type"]),
@@ -827,7 +827,7 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     rows.exclude(non_act, "not_an_activity", atype)
 
     # ---- outcome, normalised per distinct (type, value) pair
-    outcome = pa.chunked_array([pa.nulls(n, pa.string())])
+    outcome = pa.chunked_array([pa.nulls(n, pa.large_string())])
     for h in (mapping.get("outcome"), fallback_col):
         if h is None or not outcome.null_count:
             continue
@@ -879,7 +879,7 @@ def _map_pairs(left: pa.ChunkedArray, right: pa.ChunkedArray, fn, left_codes=Non
         if b < len(rv):
             r = fn(lv[a] if a < len(lv) else None, rv[b])
             lookup[c] = None if r is None or (isinstance(r, float) and np.isnan(r)) else str(r)
-    return pa.chunked_array([pc.take(pa.array(lookup, type=pa.string()), pa.array(code))])
+    return pa.chunked_array([pc.take(pa.array(lookup, type=pa.large_string()), pa.array(code))])
 
 
 def _canon_outcome(typ: str | None, raw: str | None) -> Any:
@@ -1007,13 +1007,15 @@ def load_deals(
         if missing:
             raise _missing_error(loader, src.name, vendor, missing, V.DEAL_ALIASES, src.headers)
         fmt_col = _find(src.headers, ["value_formatted"], used) if vendor == "close" else None
-        table, rows = _read(src, [*mapping.values(), *close_cols[1:], *[c for c in (flag_col, fmt_col) if c]])
+        won_col = None if columns and "amount" in columns else _find(src.headers, V.WON_AMOUNT.get(vendor, []), used)
+        table, rows = _read(src, [*mapping.values(), *close_cols[1:],
+                                  *[c for c in (flag_col, fmt_col, won_col) if c]])  # fmt: skip
         notes = _source_notes(src, vendor)
         cents = amount_in_cents
         if cents is None:
             cents = vendor == "close" and "amount" in mapping and _close_value_in_cents(table, mapping["amount"], fmt_col)
         frame = _deals_frame(table, mapping, vendor, rows, src.name, loader, dayfirst, date_format, smap,
-                             close_cols, flag_col, cents, notes)  # fmt: skip
+                             close_cols, flag_col, cents, notes, won_col)  # fmt: skip
         frames.append(frame)
         reports.append({"name": src.name, "vendor": vendor, "mapping": dict(mapping), "rows": rows,
                         "notes": notes, "furniture": dict(src.furniture)})  # fmt: skip
@@ -1049,7 +1051,7 @@ def _check_stage_map(stage_map, loader) -> dict[str, str]:
 
 
 def _deals_frame(table, mapping, vendor, rows, name, loader, dayfirst, date_format, smap, close_cols, flag_col,
-                 cents, notes) -> pd.DataFrame:
+                 cents, notes, won_col=None) -> pd.DataFrame:
     n = table.num_rows
     rep = _text(table, mapping.get("rep"), n)
     rows.exclude(rep.isna().to_numpy(), "missing_rep")
@@ -1123,6 +1125,11 @@ def _deals_frame(table, mapping, vendor, rows, name, loader, dayfirst, date_form
             notes.append(f"{name}: amounts in {h!r} use a decimal comma")
         if cur_text is not None:
             currency = currency.where(currency.notna(), cur_text)
+        if won_col is not None:
+            booked, _b, _c, _i = _parse.parse_amounts(table.column(won_col), column=won_col, source=name, loader=loader)
+            use = (status == "won").to_numpy() & np.isfinite(booked)
+            amount = np.where(use, booked, amount)
+            notes.append(f"{name}: won deals take their amount from {won_col!r}, the others from {h!r}")
         rows.exclude(amount < 0, "negative_amount", table.column(h))
         blank = np.isnan(amount)
         rows.repair(blank, "missing_amount_set_to_0")

@@ -273,7 +273,7 @@ def test_zoho_calls(tmp_path):
 
 
 DYN_OPPS = """(Do Not Modify) Opportunity,(Do Not Modify) Row Checksum,(Do Not Modify) Modified On,Topic,Potential Customer,Est. Revenue,Actual Revenue,Status,Actual Close Date,Owner,Created On
-6f1c-01,abc==,2025-01-02 10:00,Big deal,Acme,"$5,000.00","$5,000.00",Won,2/3/2025,Ana Lee,1/2/2025 9:00 AM
+6f1c-01,abc==,2025-01-02 10:00,Big deal,Acme,"$4,800.00","$5,000.00",Won,2/3/2025,Ana Lee,1/2/2025 9:00 AM
 6f1c-02,def==,2025-01-02 10:00,Small deal,Beta,$900.00,,Lost,2/15/2025,Ana Lee,1/5/2025 2:30 PM
 6f1c-03,ghi==,2025-01-02 10:00,Open deal,Gamma,$300.00,,Open,,Ben Ode,1/20/2025 11:15 AM
 """
@@ -287,7 +287,8 @@ def test_dynamics_opportunities_skip_do_not_modify(tmp_path):
     assert deals["deal_id"].tolist() == ["6f1c-01", "6f1c-02", "6f1c-03"]
     assert deals["status"].tolist() == ["won", "lost", "open"]
     assert deals["created"].iloc[1] == pd.Timestamp("2025-01-05 14:30")  # 12-hour clock
-    assert deals["amount"].iloc[0] == 5000.0
+    # Actual Revenue (set only once won) for the won deal, Est. Revenue for the others
+    assert deals["amount"].tolist() == [5000.0, 900.0, 300.0]
 
 
 CLOSE_OPPS = """id,lead_name,status_label,status_type,value,value_currency,value_period,user_name,date_created,date_won,date_lost
