@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -135,17 +137,25 @@ def warn_no_driver(effects: pd.DataFrame, messages: list[str]) -> None:
 
 
 def _resample_reps(prep: _Prepared, rng: np.random.Generator) -> _Prepared:
-    """Draw reps with replacement (a pairs cluster bootstrap); a rep drawn twice becomes two reps."""
+    """Draw reps with replacement (a pairs cluster bootstrap); a rep drawn twice becomes two reps.
+
+    Whole rep blocks are copied, so the sort order, period codes and
+    positions within each rep's run carry over without re-sorting.
+    """
     n_r = len(prep.reps)
     draw = rng.integers(0, n_r, n_r)
     starts = np.flatnonzero(np.r_[True, prep.rep[1:] != prep.rep[:-1]])
     ends = np.r_[starts[1:], prep.rep.size]
     lens = ends[draw] - starts[draw]
     idx = np.repeat(starts[draw], lens) + (np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens))
+    width = len(str(n_r))
+    labels = np.array([f"b{i:0{width}d}" for i in range(n_r)], dtype=object)  # zero-padded: sorted = drawn order
+    codes = np.repeat(np.arange(n_r), lens)
     frame = prep.frame.iloc[idx].reset_index(drop=True)
-    frame["rep"] = pd.Series(np.char.add("b", np.repeat(np.arange(n_r), lens).astype(str)), dtype=object)
+    frame["rep"] = pd.Series(labels[codes], dtype=object)
     frame.attrs = dict(prep.frame.attrs)
-    return _prepare(frame)
+    return replace(prep, frame=frame, reps=pd.Index(labels, dtype=object), rep=codes, period=prep.period[idx],
+                   ordinal=prep.ordinal[idx], pos=prep.pos[idx], controls=None, season_scaling=None)  # fmt: skip
 
 
 def bootstrap_se(prep, activities, regressors, quality_of, y_col, L, outcome, carry, n_boot, seed) -> np.ndarray | None:
@@ -155,7 +165,18 @@ def bootstrap_se(prep, activities, regressors, quality_of, y_col, L, outcome, ca
     spread includes the uncertainty of the win rates and deal sizes.  Returns
     None when fewer than 20 draws could be fitted.
     """
+    from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
     rng = np.random.default_rng(seed)
+    draws = []
+    with threadpool_limits(1):  # hundreds of tiny solves: BLAS threads only add overhead
+        draws = _bootstrap_draws(prep, activities, regressors, quality_of, y_col, L, outcome, carry, n_boot, rng)
+    if len(draws) < 20:
+        return None
+    return np.std(np.asarray(draws), axis=0, ddof=1)
+
+
+def _bootstrap_draws(prep, activities, regressors, quality_of, y_col, L, outcome, carry, n_boot, rng) -> list:
     draws = []
     for _ in range(int(n_boot)):
         bp = _resample_reps(prep, rng)
@@ -167,9 +188,7 @@ def bootstrap_se(prep, activities, regressors, quality_of, y_col, L, outcome, ca
             continue
         funnel = funnel_table(bp.frame)
         draws.append(combine_effects(f, activities, quality_of, funnel, outcome, carry)["effect"])
-    if len(draws) < 20:
-        return None
-    return np.std(np.asarray(draws), axis=0, ddof=1)
+    return draws
 
 
 def placebo_check(prep, regressors, targets, y, L, alpha, seed) -> pd.DataFrame:

@@ -88,11 +88,15 @@ def within_size_var(frame: pd.DataFrame, total_col: str, count_col: str) -> floa
 
 def funnel_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Per-rep conversion from deals created to revenue, shrunk toward the team."""
-    g = frame.groupby(frame["rep"].astype(str), sort=True)
-    cols = {c: g[c].sum() for c in ("deals_created", "pipeline_created", "deals_won", "deals_lost", "won_revenue")
+    codes, labels = pd.factorize(frame["rep"].astype(str).to_numpy(dtype=object), sort=True)
+    G = len(labels)
+
+    def rep_sum(col: str) -> np.ndarray:  # per-rep totals with bincount: this runs in every bootstrap draw
+        return np.bincount(codes, weights=frame[col].to_numpy(dtype=float), minlength=G)
+
+    cols = {c: rep_sum(c) for c in ("deals_created", "pipeline_created", "deals_won", "deals_lost", "won_revenue")
             if c in frame.columns}  # fmt: skip
-    out = pd.DataFrame(cols)
-    out.index.name = "rep"
+    out = pd.DataFrame(cols, index=pd.Index(np.asarray(labels, dtype=object), name="rep"))
     won = out.get("deals_won", pd.Series(0, index=out.index)).to_numpy(dtype=float)
     lost = out.get("deals_lost", pd.Series(0, index=out.index)).to_numpy(dtype=float)
     closed = won + lost
@@ -125,7 +129,7 @@ def funnel_table(frame: pd.DataFrame) -> pd.DataFrame:
     )
     for metric, (activity, _) in QUALITY_METRICS.items():
         if metric in frame.columns and activity in frame.columns:
-            rate, _, _ = shrink_rate(g[metric].sum().to_numpy(dtype=float), g[activity].sum().to_numpy(dtype=float))
+            rate, _, _ = shrink_rate(rep_sum(metric), rep_sum(activity))
             table[quality_rate_name(metric)] = rate
     n_won, n_closed, n_created = won.sum(), closed.sum(), created_n.sum()
     table.attrs = {
