@@ -369,3 +369,27 @@ def test_placebo_passes_and_pooled_matches_effects(fitted):
     np.testing.assert_allclose(pooled.loc[within.index, "within_effect"], within, rtol=1e-10)
     hold = res.diagnostics.holdout
     assert hold.attrs["skill"] > 0  # beats each rep's own average out of sample
+
+
+def test_short_history_warns():
+    sim = sg.simulate.make_crm_data(n_reps=15, n_weeks=14, seed=8, frac_join=0.0, frac_leave=0.0)
+    with pytest.warns(UnreliableEstimateWarning, match="too short a history"):
+        res = sg.fit_drivers(sim.panel(), diagnostics=False, n_boot=0)
+    assert not res.diagnostics.checks.set_index("check").loc["periods_per_rep", "ok"]
+
+
+def test_direct_fit_of_revenue_keeps_all_lags(small_panel):
+    res = _fit(small_panel, outcome="won_revenue", method="direct", max_lag=6)
+    assert res.effects["n_lags"].iloc[0] == 6
+    assert any("all lags 0..6 kept" in n for n in res.diagnostics.notes)
+    assert len(res.diagnostics.lag_selection) == 0
+
+
+def test_lag_floor_and_criterion_table(sim_panel):
+    res = _fit(sim_panel, max_lag=6)
+    table = res.diagnostics.lag_selection
+    assert table["n_lags"].tolist() == list(range(7)) and table["chosen"].sum() == 1
+    chosen = int(table.loc[table["chosen"], "n_lags"].iloc[0])
+    assert chosen >= sg.drivers.MIN_LAG["W"] and chosen == res.effects["n_lags"].iloc[0]
+    eligible = table[table["n_lags"] >= sg.drivers.MIN_LAG["W"]]
+    assert chosen == int(eligible.loc[eligible["aic"].idxmin(), "n_lags"])
