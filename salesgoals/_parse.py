@@ -553,8 +553,10 @@ def clean_text(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
 
 def encode(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list[Any]]:
     """Dictionary-encode a column: ``(codes, values)``, code ``len(values)`` for null."""
-    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    enc = pc.dictionary_encode(arr)
+    if pa.types.is_dictionary(col.type):  # encoded by the CSV reader already (in parallel, while parsing)
+        enc = col.unify_dictionaries().combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    else:
+        enc = pc.dictionary_encode(col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col)
     values = enc.dictionary.to_pylist()
     codes = pc.fill_null(enc.indices, len(values)).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     return codes, values

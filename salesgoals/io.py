@@ -382,7 +382,7 @@ def _text(table: pa.Table, col: str | None, n: int) -> pd.Series:
 def _araw(table: pa.Table, col: str) -> pa.ChunkedArray:
     """Arrow text of a column as read (for columns mapped per distinct value)."""
     c = table.column(col)
-    if pa.types.is_string(c.type) or pa.types.is_large_string(c.type):
+    if pa.types.is_string(c.type) or pa.types.is_large_string(c.type) or pa.types.is_dictionary(c.type):
         return c
     return _parse.clean_text(c)
 
@@ -584,6 +584,9 @@ def _reader_types(src: _parse.Source, hints: Mapping[str, pa.DataType]) -> dict[
     """
     out = {}
     for col, typ in hints.items():
+        if pa.types.is_dictionary(typ):
+            out[col] = typ  # any text fits a dictionary column
+            continue
         vals = src.peek_values(col)
         if len(vals) < 20:
             continue
@@ -745,6 +748,9 @@ def load_activities(
             hints[mapping["timestamp"]] = pa.timestamp("us")
         if "duration_min" in mapping:
             hints[mapping["duration_min"]] = pa.float64()
+        for col in (mapping.get("activity_type"), mapping.get("outcome"), fallback_col):
+            if col is not None:  # few distinct values: let the reader dictionary-encode them
+                hints[col] = pa.dictionary(pa.int32(), pa.string())
         table, rows = _read(src, [*mapping.values(), *extra_cols], _reader_types(src, hints))
         notes = _source_notes(src, vendor)
         frame = _activities_frame(table, mapping, vendor, rows, src.name, loader, dayfirst, date_format,
