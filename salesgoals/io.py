@@ -649,7 +649,8 @@ def load_activities(
     dayfirst : bool, optional
         Day/month order used only when the dates cannot tell (no day above
         12).  By default the data decide; ambiguous columns are read
-        month-first with a warning.
+        month-first (day-first for dotted ``d.m.Y`` dates, the German-style
+        convention) with a warning naming this argument.
     date_format : str, optional
         strftime format of the date column (skips detection).
     activity_type : str or list, optional
