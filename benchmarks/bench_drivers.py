@@ -2,9 +2,9 @@
 
 Target: under 10 s on a 2-core machine for the fit with a fixed lag length.
 Both wall-clock and CPU time are printed: on a shared machine the wall time
-includes waiting for the CPU (the load average is printed too).  Multi-threaded
-OpenBLAS degrades badly when the cores are oversubscribed; set
-``OPENBLAS_NUM_THREADS=1`` on a busy machine.
+includes waiting for the CPU (the load average is printed too).  The fit runs
+BLAS single-threaded (threadpoolctl): its work is memory-bound passes, and
+multi-threaded OpenBLAS spins when the cores are oversubscribed.
 
 The panel is generated directly as a rep x week table (building it from an
 activity log of ~80 million rows would benchmark the panel builder instead):

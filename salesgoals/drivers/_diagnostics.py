@@ -165,12 +165,8 @@ def bootstrap_se(prep, activities, regressors, quality_of, y_col, L, outcome, ca
     spread includes the uncertainty of the win rates and deal sizes.  Returns
     None when fewer than 20 draws could be fitted.
     """
-    from threadpoolctl import threadpool_limits  # installed with scikit-learn
-
     rng = np.random.default_rng(seed)
-    draws = []
-    with threadpool_limits(1):  # hundreds of tiny solves: BLAS threads only add overhead
-        draws = _bootstrap_draws(prep, activities, regressors, quality_of, y_col, L, outcome, carry, n_boot, rng)
+    draws = _bootstrap_draws(prep, activities, regressors, quality_of, y_col, L, outcome, carry, n_boot, rng)
     if len(draws) < 20:
         return None
     return np.std(np.asarray(draws), axis=0, ddof=1)
