@@ -892,37 +892,35 @@ def parse_amounts(col: pa.ChunkedArray, *, column: str, source: str, loader: str
         if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_decimal(col.type):
             v = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
             return v, np.zeros(n, bool), None, info
-    s = text_values(col).str.strip()
-    blank = _blank(s)
-    if not (~blank).any():
+    # everything below runs in Arrow compute (RE2 regexes, C++ kernels): no per-value Python
+    t = clean_text(col)
+    t = t.combine_chunks() if t.num_chunks != 1 else t.chunk(0)
+    blank = t.is_null().to_numpy(zero_copy_only=False)
+    if blank.all():
         return np.full(n, np.nan), np.zeros(n, bool), None, info
-    t = s.fillna("")
+
+    def match(arr, pattern) -> np.ndarray:
+        return pc.fill_null(pc.match_substring_regex(arr, pattern), False).to_numpy(zero_copy_only=False)
+
     cur = None
-    has_letters = t.str.contains(r"[^\d\s,.\-+()'’]", regex=True)
-    if has_letters.any():
-        found = pc.struct_field(pc.extract_regex(pa.array(t.array), _CODE_RE), "code")  # RE2, vectorised
-        code = pd.Series(to_str_series(pa.chunked_array([found])).to_numpy(dtype=object), index=t.index)
-        code = code.where(code.notna() & (code != ""), np.nan)
-        sym = pd.Series(np.nan, index=t.index, dtype=object)
-        for k in sorted(_SYMBOLS, key=len, reverse=True):
-            hit = t.str.contains(k, regex=False) & sym.isna()
-            if hit.any():
-                sym[hit] = _SYMBOLS[k]
-        cur = code.where(code.notna(), sym)
-        if cur.notna().any():
+    if match(t, r"[^\d\s,.\-+()'’]").any():
+        code = pc.struct_field(pc.extract_regex(t, _CODE_RE), "code")
+        found = pc.if_else(pc.equal(code, ""), pa.scalar(None, code.type), code)
+        for k in sorted(_SYMBOLS, key=len, reverse=True):  # a dozen symbols, each one vectorised pass
+            hit = pc.fill_null(pc.match_substring(t, k), False)
+            found = pc.if_else(pc.and_(hit, found.is_null()), pa.scalar(_SYMBOLS[k], found.type), found)
+        if found.null_count < len(found):
             info.currency_from_text = True
-        else:
-            cur = None
-    neg_paren = t.str.match(r"^\s*[^\d(]*\(.*\)\s*$")
-    neg_trail = t.str.match(r"^.*\d\s*-$")
-    core = t.str.replace(r"[^\d,.\-]", "", regex=True).str.replace(r"-$", "", regex=True)
+            cur = pd.Series(to_str_series(pa.chunked_array([found])).to_numpy(dtype=object))
+    neg = match(t, r"^\s*[^\d(]*\(.*\)\s*$") | match(t, r"\d\s*-$")
+    core = pc.replace_substring_regex(pc.replace_substring_regex(t, r"[^\d,.\-]", ""), r"-$", "")
     if decimal is None:
-        comma_dec = core.str.match(r"^-?\d{1,3}(\.\d{3})+,\d*$|^-?\d*,\d{1,2}$|^-?\d+,\d{4,}$|^-?\d{1,3}(\.\d{3}){2,}$")
-        dot_dec = core.str.match(r"^-?\d{1,3}(,\d{3})+\.\d*$|^-?\d*\.\d{1,2}$|^-?\d+\.\d{4,}$|^-?\d{1,3}(,\d{3}){2,}$")
+        comma_dec = match(core, r"^-?\d{1,3}(\.\d{3})+,\d*$|^-?\d*,\d{1,2}$|^-?\d+,\d{4,}$|^-?\d{1,3}(\.\d{3}){2,}$")
+        dot_dec = match(core, r"^-?\d{1,3}(,\d{3})+\.\d*$|^-?\d*\.\d{1,2}$|^-?\d+\.\d{4,}$|^-?\d{1,3}(,\d{3}){2,}$")
         nc, nd = int(comma_dec.sum()), int(dot_dec.sum())
         if nc and nd:
-            ex_c = t[comma_dec].iloc[0]
-            ex_d = t[dot_dec].iloc[0]
+            ex_c = t[int(np.flatnonzero(comma_dec)[0])].as_py()
+            ex_d = t[int(np.flatnonzero(dot_dec)[0])].as_py()
             raise AmountParseError(
                 f"{loader}: column {column!r} of {source} mixes decimal commas and decimal points "
                 f"(e.g. {ex_c!r} and {ex_d!r}), so the amounts cannot be read safely. Export amounts in one number "
@@ -930,27 +928,29 @@ def parse_amounts(col: pa.ChunkedArray, *, column: str, source: str, loader: str
             )
         if nc:
             info.decimal = ","
-        elif not nd and core.str.match(r"^-?\d{1,3}\.\d{3}$").any():
+        elif not nd and match(core, r"^-?\d{1,3}\.\d{3}$").any():
             info.decimal = ","  # only '1.500'-style values: dots group thousands (European)
         else:
             info.decimal = "."
     else:
         info.decimal = decimal
     if info.decimal == ",":
-        num_text = core.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        num_text = pc.replace_substring(pc.replace_substring(core, ".", ""), ",", ".")
     else:
-        num_text = core.str.replace(",", "", regex=False)
-    v = pd.to_numeric(num_text.where(num_text != "", np.nan), errors="coerce").to_numpy(dtype=float)
-    neg = (neg_paren | neg_trail).to_numpy(dtype=bool)
+        num_text = pc.replace_substring(core, ",", "")
+    valid = pc.fill_null(pc.match_substring_regex(num_text, r"^-?(\d+\.?\d*|\.\d+)$"), False)
+    v = pc.cast(pc.if_else(valid, num_text, pa.scalar(None, num_text.type)), pa.float64())
+    v = v.to_numpy(zero_copy_only=False).astype(float)
     v = np.where(neg & (v > 0), -v, v)
     bad = ~blank & ~np.isfinite(v)
     info.n_bad = int(bad.sum())
     n_vals = int((~blank).sum())
     if info.n_bad * 2 > n_vals:
         rows = np.flatnonzero(bad)
+        shown = t.take(pa.array(rows[:5])).to_pylist()
         raise AmountParseError(
             f"{loader}: {info.n_bad:,} of {n_vals:,} values in column {column!r} of {source} are not amounts "
-            f"({format_rows(rows[:5], s.iloc[rows[:5]].tolist())}). Expected numbers such as 1234.56, "
+            f"({format_rows(rows[:5], shown)}). Expected numbers such as 1234.56, "
             "'$1,234.56' or '€ 2.900,00'. Pass columns={'amount': '...'} to use another column."
         )
     v = np.where(bad, np.nan, v)
