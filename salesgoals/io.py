@@ -1147,8 +1147,9 @@ def _deals_frame(table, mapping, vendor, rows, name, loader, dayfirst, date_form
     deal_id = _text(table, mapping.get("deal_id"), n)
     if "deal_id" not in mapping:
         base = name.strip("'")
-        deal_id = pd.Series([f"{base}:{i + 1}" for i in range(n)], dtype="str") if n < 5_000_000 else \
-            pd.Series(np.char.add(f"{base}:", (np.arange(n) + 1).astype(str)), dtype="str")  # fmt: skip
+        numbers = pc.cast(pa.array(np.arange(1, n + 1)), pa.large_string())
+        ids = pc.binary_join_element_wise(pa.scalar(base, pa.large_string()), numbers, pa.scalar(":", pa.large_string()))
+        deal_id = _parse.to_str_series(pa.chunked_array([ids]))
         notes.append(f"{name}: no deal id column; ids made from file name and row number")
 
     return pd.DataFrame(

@@ -778,3 +778,10 @@ def test_reader_converts_plain_iso_and_numbers(tmp_path):
     assert acts["timestamp"].iloc[-1] == pd.Timestamp("2024-01-03 01:59:00")
     assert acts["duration_min"].iloc[:3].tolist() == [0.5, 1.5, 2.5]
     assert any("converted by the CSV reader" in n for n in q.notes)
+
+
+def test_deals_without_id_column_get_row_ids(tmp_path):
+    p = put(tmp_path, "no_ids.csv", "Owner,Created,Status,Amount\nAna,2024-01-01,open,10\nBen,2024-01-02,open,20\n")
+    deals, _ = quiet(load_deals, p)
+    assert deals["deal_id"].tolist() == ["no_ids.csv:1", "no_ids.csv:2"]
+    assert any("ids made from file name and row number" in n for n in deals.attrs["quality"].notes)
