@@ -450,9 +450,8 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
             key_cols: Sequence[str] | None, dup_reason: str) -> pd.DataFrame:
     """Concatenate per-file results, drop duplicates across files, attach and warn the report."""
     out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    reason = np.concatenate([r["rows"].reason for r in reports])
-    origin = np.concatenate([np.full(r["rows"].n, i) for i, r in enumerate(reports)])
-    rowno = np.concatenate([np.arange(r["rows"].n) for r in reports])
+    reason = np.concatenate([r["rows"].reason for r in reports]) if len(reports) > 1 else reports[0]["rows"].reason
+    starts = np.cumsum([0] + [r["rows"].n for r in reports])  # first global row of each input
     codes = reports[0]["rows"].codes
     keep = reason == 0
     # duplicates are judged among rows that survived the other checks
@@ -483,7 +482,8 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
         ex = next((rep["rows"].examples[r] for rep in reports if r in rep["rows"].examples), None)
         if ex is None:
             first = int(np.flatnonzero(reason == code)[0])
-            ex = f"{reports[origin[first]]['name']} row {rowno[first] + 1}"
+            k = int(np.searchsorted(starts, first, side="right") - 1)
+            ex = f"{reports[k]['name']} row {first - starts[k] + 1}"
         examples[r] = ex
     report = DataQualityReport(loader=loader)
     for rep in reports:
@@ -500,7 +500,7 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
     report.excluded = excluded
     report.examples = examples
     keep = reason == 0
-    result = out.loc[keep].reset_index(drop=True) if not keep.all() else out.reset_index(drop=True)
+    result = out.loc[keep].reset_index(drop=True) if not keep.all() else out
     report.loaded_rows = len(result)
     if report.loaded_rows + report.n_excluded != report.input_rows:  # pragma: no cover - invariant
         raise RuntimeError("row accounting does not balance; please report this bug")
