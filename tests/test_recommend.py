@@ -187,7 +187,6 @@ def test_cli_help_has_example(capsys):
     assert "Example: salesgoals recommend" in capsys.readouterr().out
 
 
-@pytest.mark.skipif(not (SAMPLES / "roster.csv").exists(), reason="bundled samples not present")
 def test_cli_on_bundled_samples(tmp_path, capsys):
     acts = next(iter(sorted(SAMPLES.glob("canonical_activities.csv*"))))
     out = tmp_path / "goals.csv"

@@ -307,11 +307,6 @@ CALLS_ONLY = {"zoho", "dynamics"}
 #: Known loader gap, reported to the io owner: Dynamics 365 fills "Actual Revenue" only for won
 #: opportunities (EXPORT_FORMATS.md 5); the deal amount of open and lost ones is "Est. Revenue".
 #: The loader reads "Actual Revenue" and sets the rest to 0.  strict=True: the mark must go when fixed.
-DYNAMICS_AMOUNT_GAP = pytest.mark.xfail(
-    strict=True, reason="io reads Dynamics 'Actual Revenue' (won only) as every deal's amount"
-)
-
-
 def _truth_activities(all_sims, vendor):
     acts = all_sims[vendor].activities
     return acts[acts["activity_type"] == "call"] if vendor in CALLS_ONLY else acts
@@ -371,7 +366,7 @@ def test_sample_loads_with_auto_detection_and_excludes_exactly_the_planted_defec
 
 @pytest.mark.parametrize(
     "vendor",
-    [pytest.param(v, marks=DYNAMICS_AMOUNT_GAP) if v == "dynamics" else v for v in DETECTED],
+    DETECTED,
 )
 def test_loaded_deals_keep_every_amount(loaded, all_sims, vendor):
     """Pipeline created per rep (every deal's amount) survives, with nothing repaired or warned."""
