@@ -129,9 +129,13 @@ class _Summary:
         return f"<h4>{html.escape(self.title)}</h4><ul>{items}</ul>{tab}"
 
 
-@dataclass
-class DataQualityReport:
+@dataclass(eq=False)
+class DataQualityReport(dict):
     """What a loader read, what it excluded and why.
+
+    It is also a plain ``dict`` of its fields, so a loaded frame whose
+    ``attrs`` carry it can still be written with ``to_parquet`` (pandas stores
+    ``attrs`` as JSON) and copied freely.
 
     Attached to every loaded frame as ``df.attrs["quality"]``.  The accounting
     identity ``loaded_rows + sum(excluded.values()) == input_rows`` always
@@ -173,6 +177,19 @@ class DataQualityReport:
     repaired: dict[str, int] = field(default_factory=dict)
     furniture: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    def __setattr__(self, name: str, value) -> None:
+        # keep the dict view (what JSON and deepcopy see) in step with the attributes
+        object.__setattr__(self, name, value)
+        dict.__setitem__(self, name, value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DataQualityReport) and dict.__eq__(self, other)
+
+    __hash__ = None  # mutable, like dict
+
+    def __reduce__(self):
+        return (_report_from_dict, (dict(self),))
 
     @property
     def n_excluded(self) -> int:
@@ -1308,3 +1325,8 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike, *, float_format: str
     risky_h = [("'" + h) if h.startswith(_FORMULA_START) else h for h in header]
     safe.columns = risky_h
     safe.to_csv(path, index=False, lineterminator="\n", encoding="utf-8", na_rep="")
+
+
+def _report_from_dict(fields: dict) -> DataQualityReport:
+    """Rebuild a report from its dict view (copy and pickle support)."""
+    return DataQualityReport(**fields)

@@ -785,3 +785,19 @@ def test_deals_without_id_column_get_row_ids(tmp_path):
     deals, _ = quiet(load_deals, p)
     assert deals["deal_id"].tolist() == ["no_ids.csv:1", "no_ids.csv:2"]
     assert any("ids made from file name and row number" in n for n in deals.attrs["quality"].notes)
+
+
+def test_loaded_frames_write_to_parquet_and_copy(tmp_path):
+    """The quality report in attrs is JSON-able, so to_parquet and deepcopy keep working."""
+    import copy
+
+    sim = sg.simulate.make_crm_data(n_reps=3, n_weeks=6, seed=1)
+    path = tmp_path / "acts.csv"
+    sg.write_csv(sim.activities, path)
+    acts = sg.load_activities(path)
+    report = acts.attrs["quality"]
+    assert copy.deepcopy(report) == report and copy.deepcopy(report) is not report
+    acts.to_parquet(tmp_path / "acts.parquet")
+    back = pd.read_parquet(tmp_path / "acts.parquet")
+    assert len(back) == report.loaded_rows == len(sim.activities)
+    assert back.attrs["quality"]["loaded_rows"] == report.loaded_rows
