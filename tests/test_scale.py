@@ -82,7 +82,6 @@ def messy():
 @pytest.fixture(scope="module")
 def canonical():
     acts = sg.load_activities(SAMPLES / "canonical_activities.csv.gz")
-    acts.attrs = {}  # the loader's report object in attrs is not JSON: DataFrame.to_parquet would fail
     deals = sg.load_deals(SAMPLES / "canonical_deals.csv")
     roster = sg.load_roster(SAMPLES / "roster.csv")
     return acts, deals, roster
