@@ -67,6 +67,19 @@ def _write_or_print(frame: pd.DataFrame, out: str | None, *, max_rows: int = 30)
             print(frame.to_string(max_rows=max_rows))
 
 
+def _show_panel(panel: pd.DataFrame, args: argparse.Namespace) -> None:
+    """Write the panel to ``args.out``, or print its size and a per-rep summary."""
+    from salesgoals.panel import panel_summary
+
+    if args.out:
+        _write_or_print(panel.assign(period=panel["period"].astype(str)), args.out)
+        return
+    lo, hi = panel.attrs["window"]
+    print(f"panel: {panel['rep'].nunique():,} reps x {panel['period'].nunique():,} periods "
+          f"({args.freq}, {lo} to {hi}), {len(panel):,} rows")  # fmt: skip
+    _write_or_print(panel_summary(panel).round(3), None)
+
+
 # ------------------------------------------------------------------ panel
 def _add_panel(sub) -> None:
     p = sub.add_parser(
@@ -82,17 +95,11 @@ def _add_panel(sub) -> None:
 
 
 def _run_panel(args: argparse.Namespace) -> int:
-    from salesgoals.panel import build_panel, panel_summary
+    from salesgoals.panel import build_panel
 
     acts, deals, roster = _load_inputs(args)
     panel = build_panel(acts, deals, freq=args.freq, roster=roster)
-    if args.out:
-        _write_or_print(panel.assign(period=panel["period"].astype(str)), args.out)
-    else:
-        lo, hi = panel.attrs["window"]
-        print(f"panel: {panel['rep'].nunique():,} reps x {panel['period'].nunique():,} periods "
-              f"({args.freq}, {lo} to {hi}), {len(panel):,} rows")  # fmt: skip
-        _write_or_print(panel_summary(panel).round(3), None)
+    _show_panel(panel, args)
     return 0
 
 
@@ -123,7 +130,6 @@ def _add_panel_files(sub) -> None:
 def _run_panel_files(args: argparse.Namespace) -> int:
     from salesgoals import io
     from salesgoals.errors import SchemaError
-    from salesgoals.panel import panel_summary
     from salesgoals.scale import panel_from_parquet
 
     columns = {}
@@ -137,13 +143,7 @@ def _run_panel_files(args: argparse.Namespace) -> int:
     panel = panel_from_parquet(_one_or_many(args.source), deals, freq=args.freq, roster=roster, columns=columns or None,
                                memory_limit=args.memory_limit, threads=args.threads,
                                progress=not args.no_progress)  # fmt: skip
-    if args.out:
-        _write_or_print(panel.assign(period=panel["period"].astype(str)), args.out)
-    else:
-        lo, hi = panel.attrs["window"]
-        print(f"panel: {panel['rep'].nunique():,} reps x {panel['period'].nunique():,} periods "
-              f"({args.freq}, {lo} to {hi}), {len(panel):,} rows")  # fmt: skip
-        _write_or_print(panel_summary(panel).round(3), None)
+    _show_panel(panel, args)
     return 0
 
 

@@ -43,6 +43,7 @@ from scipy import stats
 from salesgoals._schema import QUALITY_METRICS, UNASSIGNED
 from salesgoals.errors import DataQualityError, SchemaError
 from salesgoals.forecast import Summary
+from salesgoals.forecast import _to_day as _days
 
 __all__ = [
     "track",
@@ -162,13 +163,6 @@ def _split_inputs(data: Any, func: str) -> tuple[pd.DataFrame, pd.DataFrame | No
     return acts, deals
 
 
-def _days(values) -> np.ndarray:
-    s = pd.Series(values)
-    if not pd.api.types.is_datetime64_any_dtype(s):
-        s = pd.to_datetime(s, errors="coerce")
-    if getattr(s.dt, "tz", None) is not None:
-        s = s.dt.tz_localize(None)
-    return s.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
 
 
 def _period_bounds(day: np.datetime64, period: str) -> tuple[np.datetime64, np.datetime64]:
