@@ -83,7 +83,7 @@ def test_two_way_demean_equals_dummy_regression_residuals(small_panel):
 
 
 def test_matches_pyfixest_coefficients_and_clustered_se(small_panel):
-    pf = pytest.importorskip("pyfixest")
+    import pyfixest as pf
     res = _fit(small_panel, lags=2, season_scaling=False)
     df, names = _lagged_frame(small_panel, ACTS + QUAL, 2)
     with warnings.catch_warnings():
@@ -97,7 +97,7 @@ def test_matches_pyfixest_coefficients_and_clustered_se(small_panel):
 
 
 def test_matches_statsmodels_dummies_coefficients_and_fitted_values(small_panel):
-    smf = pytest.importorskip("statsmodels.formula.api")
+    import statsmodels.formula.api as smf
     res = _fit(small_panel, lags=1, quality=False, season_scaling=False)
     df, names = _lagged_frame(small_panel, ACTS, 1)
     ols = smf.ols("y ~ " + " + ".join(names) + " + C(rep) + C(period_s)", data=df).fit()
@@ -111,7 +111,7 @@ def test_matches_statsmodels_dummies_coefficients_and_fitted_values(small_panel)
 
 def test_season_scaling_control_matches_statsmodels(small_panel):
     """The control (rep mean - mean of rep means) x period effect, built independently with dummies."""
-    smf = pytest.importorskip("statsmodels.formula.api")
+    import statsmodels.formula.api as smf
     res = _fit(small_panel, lags=1, quality=False)  # season_scaling=True is the default
     full = small_panel.assign(period_s=small_panel["period"].astype(str), y=small_panel["deals_created"].astype(float))
     fe = smf.ols("y ~ C(rep) + C(period_s)", data=full).fit()

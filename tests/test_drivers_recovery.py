@@ -80,7 +80,7 @@ def recovery_failures(est: pd.DataFrame, truth: pd.Series, volume: pd.Series) ->
 
 def naive_pooled(panel: pd.DataFrame, outcome: str) -> pd.DataFrame:
     """What an analyst does first: regress the outcome on this period's activity counts, reps pooled."""
-    sm = pytest.importorskip("statsmodels.api")
+    import statsmodels.api as sm
     X = sm.add_constant(panel[ACTS].astype(float))
     groups = pd.factorize(panel["rep"])[0]
     fit = sm.OLS(panel[outcome].astype(float), X).fit(cov_type="cluster", cov_kwds={"groups": groups})

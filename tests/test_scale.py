@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,8 +24,6 @@ import salesgoals as sg
 from salesgoals._aggregate import Reduction
 from salesgoals.errors import DataQualityWarning, DateParseError, FileFormatError, SchemaError
 from salesgoals.scale import counts_sql, panel_from_counts, panel_from_dask, panel_from_parquet
-
-dd = pytest.importorskip("dask.dataframe")
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 MESSY_SEED = 4
@@ -293,7 +292,7 @@ def test_time_zone_aware_timestamps_count_at_local_wall_time(messy, tmp_path):
 @pytest.mark.cluster
 def test_dask_cluster_equals_pandas(messy, canonical):
     """A real dask.distributed LocalCluster (2 worker processes) gives the pandas panel exactly."""
-    distributed = pytest.importorskip("distributed")
+    import distributed
     acts, deals, roster = messy
     c_acts, c_deals, c_roster = canonical
     expected = [panel_and_warnings(sg.build_panel, acts, deals, roster=roster, freq="M"),
