@@ -53,6 +53,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from salesgoals._schema import QUALITY_METRICS
 from salesgoals.errors import SchemaError
@@ -113,7 +115,7 @@ _NS_PER_DAY = 86_400 * 10**9
 
 
 def _ordinals(ts: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:
-    """Period ordinals of ``datetime64[ns]`` timestamps and a not-NaT mask: THE truncation rule.
+    """Period ordinals of ``datetime64`` timestamps (s, ms, us or ns) and a not-NaT mask: THE truncation rule.
 
     ``W``: weeks since Monday 1969-12-29 (the epoch, 1970-01-01, is a
     Thursday: day ``d`` is in week ``(d + 3) // 7``); ``M``: months since
@@ -122,10 +124,16 @@ def _ordinals(ts: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:
     """
     ok = ~np.isnat(ts)
     if freq == "W":
-        days = ts.view(np.int64) // _NS_PER_DAY
-        return (days + 3) // 7, ok
+        unit, step = np.datetime_data(ts.dtype)
+        per_day = _NS_PER_DAY // int(np.timedelta64(step, unit) / np.timedelta64(1, "ns"))
+        weeks = ts.view(np.int64) // per_day  # days; then weeks, in place (no further copies of a big log)
+        weeks += 3
+        weeks //= 7
+        return weeks, ok
     months = ts.astype("datetime64[M]").view(np.int64)
-    return (months // 3 if freq == "Q" else months), ok
+    if freq == "Q":
+        months //= 3
+    return months, ok
 
 
 def period_ordinal(starts: np.ndarray, freq: str) -> np.ndarray:
@@ -146,8 +154,12 @@ def ordinal_to_start(ordinals: np.ndarray, freq: str) -> np.ndarray:
     return months.astype("datetime64[M]").astype("datetime64[D]")
 
 
-def datetime_values(frame: pd.DataFrame, col: str, what: str) -> np.ndarray:
-    """Column ``col`` as tz-naive ``datetime64[ns]`` (wall time), parsing text if needed."""
+def datetime_values(frame: pd.DataFrame, col: str, what: str, *, native_unit: bool = False) -> np.ndarray:
+    """Column ``col`` as tz-naive ``datetime64[ns]`` (wall time), parsing text if needed.
+
+    With ``native_unit=True`` a datetime column keeps its own unit (s, ms, us
+    or ns), which avoids a converted copy.
+    """
     s = frame[col]
     if not pd.api.types.is_datetime64_any_dtype(s):
         try:
@@ -159,7 +171,33 @@ def datetime_values(frame: pd.DataFrame, col: str, what: str) -> np.ndarray:
             ) from exc
     if getattr(s.dt, "tz", None) is not None:
         s = s.dt.tz_localize(None)
-    return s.to_numpy(dtype="datetime64[ns]")
+    # the column's own unit (the loaders give microseconds): no converted copy of a big log
+    return s.to_numpy() if native_unit else s.to_numpy(dtype="datetime64[ns]")
+
+
+def _factor(values) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (-1 = missing) and the text of the distinct values they index, in no set order.
+
+    Arrow-backed text (what the loaders return) is dictionary-encoded by
+    Arrow, about 3x faster than ``pandas.factorize`` and without a copy of
+    the strings; Categoricals reuse their codes.  Two distinct values with
+    the same text (1 and "1") get two codes here: callers merge them.
+    """
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, pd.CategoricalDtype):
+        cat = values.cat if hasattr(values, "cat") else values
+        return np.asarray(cat.codes), np.asarray(cat.categories, dtype=object).astype(str).astype(object)
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        arrow = pa.array(values.array if isinstance(values, pd.Series) else values)
+        enc = pc.dictionary_encode(arrow)  # the chunks of a chunked result share one dictionary
+        chunks = enc.chunks if isinstance(enc, pa.ChunkedArray) else [enc]
+        if not chunks:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=object)
+        codes = [pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False) for c in chunks]
+        codes = codes[0] if len(codes) == 1 else np.concatenate(codes)
+        return codes, np.asarray(chunks[-1].dictionary.to_pylist(), dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, np.asarray(uniques, dtype=object).astype(str).astype(object)
 
 
 def _text_codes(values, *, sort: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -169,22 +207,21 @@ def _text_codes(values, *, sort: bool = True) -> tuple[np.ndarray, np.ndarray]:
     (sorted if ``sort``).  Only the distinct values are converted to text, so
     this stays vectorised; 1 and "1" become one key, as ``str`` would make them.
     """
-    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
-        cat = values.cat if hasattr(values, "cat") else values
-        codes = np.asarray(cat.codes, dtype=np.int64)
-        uniques = np.asarray(cat.categories, dtype=object)
-    else:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        uniques = np.asarray(uniques, dtype=object)
-    text = uniques.astype(str)
+    codes, text = _factor(values)
+    cats, remap = _merge_text(text, sort=sort)
+    if len(cats) != len(text) or (remap != np.arange(len(remap))).any():
+        codes = np.append(remap, -1)[codes]  # code -1 picks the appended -1
+    return np.asarray(codes, dtype=np.int64), cats
+
+
+def _merge_text(text: np.ndarray, *, sort: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct strings of ``text`` (sorted if ``sort``) and the position of each value among them."""
+    text = np.asarray(text, dtype=object).astype(str)
     if sort:
         cats, remap = np.unique(text, return_inverse=True)
     else:
         remap, cats = pd.factorize(text)
-    remap = np.asarray(remap).reshape(-1)
-    if len(cats) != len(text) or (remap != np.arange(len(remap))).any():
-        codes = np.append(remap, -1)[codes]  # code -1 picks the appended -1
-    return np.asarray(codes, dtype=np.int64), np.asarray(cats, dtype=object)
+    return np.asarray(cats, dtype=object), np.asarray(remap, dtype=np.int64).reshape(-1)
 
 
 def _text_categorical(values) -> pd.Categorical:
@@ -236,18 +273,33 @@ class Reduction:
     # ------------------------------------------------------------ numpy
     def on_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Activity counts of an in-memory pandas DataFrame (vectorised numpy)."""
-        ordv, ok = _ordinals(datetime_values(frame, "timestamp", "activities"), self.freq)
+        # A log can hold tens of millions of rows: every full-length temporary costs time (page
+        # faults) and peak memory, so the cell code is built in one int64 array, in place.
+        ordv, ok = _ordinals(datetime_values(frame, "timestamp", "activities", native_unit=True), self.freq)
+        all_ok = bool(ok.all())
         # sorted categories: the cells then come out of bincount already in normalize()'s order
-        rep_code, reps = _text_codes(frame["rep"])
-        type_code, types = _text_codes(frame["activity_type"])
-        lo = int(ordv[ok].min()) if ok.any() else 0
-        hi = int(ordv[ok].max()) if ok.any() else 0
-        # integer cell code; the last slot of each axis holds the missing value
+        rep_raw, rep_text = _factor(frame["rep"])
+        type_raw, type_text = _factor(frame["activity_type"])
+        reps, rep_rank = _merge_text(rep_text)
+        types, type_rank = _merge_text(type_text)
+        if all_ok:
+            lo, hi = (int(ordv.min()), int(ordv.max())) if len(ordv) else (0, 0)
+        else:
+            lo = int(ordv[ok].min()) if ok.any() else 0
+            hi = int(ordv[ok].max()) if ok.any() else 0
+        # integer cell code (rep * n_per + period) * n_typ + type; the last slot of each axis holds
+        # the missing value, which raw code -1 picks from the lookup tables below
         n_rep, n_per, n_typ = len(reps) + 1, hi - lo + 2, len(types) + 1
-        r = np.where(rep_code >= 0, rep_code, n_rep - 1)
-        p = np.where(ok, ordv - lo, n_per - 1)
-        t = np.where(type_code >= 0, type_code, n_typ - 1)
-        cell = (r * n_per + p) * n_typ + t
+        cell = np.append(rep_rank, n_rep - 1)[rep_raw]
+        cell *= n_per * n_typ
+        ordv -= lo
+        if not all_ok:
+            ordv[~ok] = n_per - 1
+        ordv *= n_typ
+        cell += ordv
+        del ordv
+        type_lut = np.append(type_rank, n_typ - 1).astype(np.int32 if n_typ < 2**31 else np.int64)
+        cell += type_lut[type_raw]
         dense = n_rep * n_per * n_typ <= max(_MAX_DENSE_CELLS, 4 * len(cell))
         if dense:
             counts = np.bincount(cell, minlength=n_rep * n_per * n_typ)
@@ -257,15 +309,16 @@ class Reduction:
             keys, n = np.unique(cell, return_counts=True)
         out = {COUNT: n.astype(np.int64)}
         if self.metrics:
-            outcome_code, outcomes = _text_codes(frame["outcome"], sort=False)
-            lowered = np.array([o.lower() for o in outcomes], dtype=object)  # loop over distinct labels only
-            type_index = {v: i for i, v in enumerate(types)}
+            outcome_raw, outcome_text = _factor(frame["outcome"])
+            lowered = np.array([o.lower() for o in outcome_text], dtype=object)  # loop over distinct labels only
             for name, (typ, outs) in self.metrics.items():
                 good = np.append(np.isin(lowered, outs), False)  # lookup table; code -1 -> False
-                if typ not in type_index or not good.any():
+                is_typ = np.append(type_text == typ, False)
+                if not is_typ.any() or not good.any():
                     out[name] = np.zeros(len(keys), dtype=np.int64)
                     continue
-                m = (type_code == type_index[typ]) & good[outcome_code]
+                m = is_typ[type_raw]
+                m &= good[outcome_raw]
                 if dense:
                     out[name] = np.bincount(cell[m], minlength=n_rep * n_per * n_typ)[keys].astype(np.int64)
                 else:
