@@ -298,7 +298,7 @@ def test_dask_cluster_equals_pandas(messy, canonical):
     expected = [panel_and_warnings(sg.build_panel, acts, deals, roster=roster, freq="M"),
                 panel_and_warnings(sg.build_panel, c_acts, c_deals, roster=c_roster)]  # fmt: skip
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50
     ) as cluster, distributed.Client(cluster) as client:
         assert len(client.scheduler_info()["workers"]) == 2
         got = [
