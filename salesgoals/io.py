@@ -847,18 +847,15 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     if "activity_id" not in mapping:
         notes.append(f"{name}: no activity id column, so identical rows are kept (a repeated activity and a "
                      "duplicated row look the same)")
-    non_act = pc.is_in(atype, pa.array(sorted(_NON_ACTIVITIES))).to_numpy(zero_copy_only=False)
+    if type_codes is None:
+        type_codes = _parse.encode(atype)
+    codes, labels = type_codes
+    non_act = np.array([v in _NON_ACTIVITIES for v in labels] + [False])[codes]  # lookup per distinct type
     rows.exclude(non_act, "not_an_activity", atype)
 
-    # ---- outcome, normalised per distinct (type, value) pair
-    outcome = pa.chunked_array([pa.nulls(n, pa.large_string())])
-    for h in (mapping.get("outcome"), fallback_col):
-        if h is None or not outcome.null_count:
-            continue
-        mapped = _map_pairs(atype, _araw(table, h), _canon_outcome, type_codes)
-        outcome = mapped if outcome.null_count == n else pc.coalesce(outcome, mapped)
-    is_email = pc.equal(atype, "email")
-    outcome = pc.if_else(pc.and_(outcome.is_null(), is_email), pa.scalar("sent"), outcome)
+    # ---- outcome, normalised per distinct (type, value) combination; emails without one were sent
+    cols = [h for h in (mapping.get("outcome"), fallback_col) if h is not None]
+    outcome = _map_outcomes(type_codes, [_araw(table, h) for h in cols])
 
     dur = np.full(n, np.nan)
     if "duration_min" in mapping:
@@ -884,25 +881,55 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     )
 
 
-def _map_pairs(left: pa.ChunkedArray, right: pa.ChunkedArray, fn, left_codes=None) -> pa.ChunkedArray:
-    """Map each distinct (left, right) text pair through ``fn(left, right)``; null where right is null.
+def _map_outcomes(type_codes: tuple[np.ndarray, list], columns: list[pa.ChunkedArray]) -> pa.ChunkedArray:
+    """Canonical outcome of every row from its activity type and up to two raw outcome columns.
 
-    Both columns are dictionary-encoded (``left_codes`` reuses an encoding the
-    caller already has); the pair becomes one small integer code, so ``fn``
-    runs once per distinct pair and one ``take`` gathers the result: no
-    per-row Python and no string concatenation of ten million rows.
+    The first column's outcome wins, then the second's (a vendor fallback);
+    an email with neither was ``sent``.  The type codes (``type_codes`` from
+    :func:`_parse.encode`, null code = number of labels) and the columns'
+    dictionary codes are combined into one small integer per row, so the
+    mapping runs once per distinct combination and one ``take`` builds the
+    column: no per-row Python and no string concatenation of ten million rows.
     """
-    li, lv = left_codes if left_codes is not None else _parse.encode(left)
-    ri, rv = _parse.encode(right)
-    nl, nr = len(lv) + 1, len(rv) + 1
-    code = li * nr + ri
-    used = np.flatnonzero(np.bincount(code, minlength=nl * nr))
-    lookup: list[Any] = [None] * (nl * nr)
-    for c in used:  # one call per distinct pair
-        a, b = divmod(int(c), nr)
-        if b < len(rv):
-            r = fn(lv[a] if a < len(lv) else None, rv[b])
-            lookup[c] = None if r is None or (isinstance(r, float) and np.isnan(r)) else str(r)
+    codes, labels = type_codes
+    parts = [(codes, [*labels, None])]
+    for col in columns:
+        ci, cv = _parse.encode(col)
+        parts.append((ci, [*cv, None]))
+    sizes = [len(vals) for _, vals in parts]
+    combos = int(np.prod(sizes, dtype=np.float64))
+    dtype = np.int32 if combos < 2**31 else np.int64
+    code = parts[0][0].astype(dtype)
+    for (ci, _), size in zip(parts[1:], sizes[1:]):
+        code *= size
+        code += ci
+    dense = combos <= max(1 << 22, 4 * len(code))
+    if dense:
+        used = np.flatnonzero(np.bincount(code, minlength=combos))
+    else:  # many distinct raw values in both columns: find the used combinations by sorting
+        used, code = np.unique(code, return_inverse=True)
+    lookup: list[Any] = []
+    for c in used:  # one call per distinct combination
+        idx = np.unravel_index(int(c), sizes)
+        typ = parts[0][1][idx[0]]
+        result = None
+        for (_, vals), k in zip(parts[1:], idx[1:]):
+            if vals[k] is not None:
+                r = _canon_outcome(typ, vals[k])
+                result = None if r is None or (isinstance(r, float) and np.isnan(r)) else str(r)
+            if result is not None:
+                break
+        lookup.append("sent" if result is None and typ == "email" else result)
+    if dense and len(used) < combos:
+        if combos <= 1 << 16:  # few combinations: spread the lookup over all of them, no per-row remap
+            full: list[Any] = [None] * combos
+            for c, v in zip(used, lookup):
+                full[c] = v
+            lookup = full
+        else:
+            remap = np.zeros(combos, dtype=dtype)
+            remap[used] = np.arange(len(used), dtype=dtype)
+            code = remap[code]
     return pa.chunked_array([pc.take(pa.array(lookup, type=pa.large_string()), pa.array(code))])
 
 
