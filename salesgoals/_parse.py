@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import mmap
 import os
 import re
 from collections import Counter
@@ -423,8 +424,13 @@ def _file_has_nul(path: str, head: bytes, more: bool) -> bool:
     if not more:
         return False
     with open(path, "rb") as fh:
+        try:  # memchr over the mapped file: no copy of it into Python bytes (~2x faster than reading blocks)
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                return mm.find(b"\x00", len(head)) >= 0
+        except (OSError, ValueError):  # not mappable (a pipe, a special file): read 16 MB blocks
+            pass
         fh.seek(len(head))
-        while chunk := fh.read(1 << 24):  # memchr over 16 MB blocks: ~GB/s, no copy of the file kept
+        while chunk := fh.read(1 << 24):
             if b"\x00" in chunk:
                 return True
     return False

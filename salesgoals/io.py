@@ -536,9 +536,10 @@ def _may_repeat(ids: pd.Series) -> bool:
     """False when the ids are provably unique by a cheap vectorised check.
 
     Hashing ten million distinct strings costs seconds, so first try what is
-    cheap: numeric ids (HubSpot Record ID, Pipedrive ID) are compared as
-    integers, and ids in strictly increasing or decreasing order cannot
-    repeat.  Only otherwise does the caller run the full duplicate search.
+    cheap: ids in strictly increasing or decreasing order cannot repeat,
+    compared first as text (one Arrow pass, ~0.04 s on ten million ids), then,
+    for numeric ids (HubSpot Record ID, Pipedrive ID), as integers.  Only
+    otherwise does the caller run the full duplicate search.
     """
     arr = pa.array(ids.array) if not isinstance(ids.array, np.ndarray) else pa.array(ids.to_numpy(dtype=object))
     arr = arr.drop_null() if arr.null_count else arr
@@ -546,19 +547,20 @@ def _may_repeat(ids: pd.Series) -> bool:
         return False
     if len(arr) < 200_000:
         return True  # small: the exact search is fast anyway
-    try:
-        ints = pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
-        step = np.diff(ints)
-        if (step > 0).all() or (step < 0).all():  # monotonic: cannot repeat
+    head, tail = arr.slice(0, len(arr) - 1), arr.slice(1)
+    try:  # ids in strictly increasing or decreasing text order: one pass of Arrow comparisons
+        if pc.all(pc.less(head, tail)).as_py() or pc.all(pc.greater(head, tail)).as_py():
             return False
-        srt = np.sort(ints)
-        return bool((srt[1:] == srt[:-1]).any())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    head, tail = arr.slice(0, len(arr) - 1), arr.slice(1)
-    if pc.all(pc.less(head, tail)).as_py() or pc.all(pc.greater(head, tail)).as_py():
+    try:  # numeric ids whose text is not ordered ('9' before '10')
+        ints = pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return True
+    if (ints[1:] > ints[:-1]).all() or (ints[1:] < ints[:-1]).all():  # monotonic: cannot repeat
         return False
-    return True
+    srt = np.sort(ints)
+    return bool((srt[1:] == srt[:-1]).any())
 
 
 def _counts_text(d: Mapping[str, int]) -> str:
