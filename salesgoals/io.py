@@ -54,6 +54,7 @@ import pyarrow.compute as pc
 
 from salesgoals import _parse
 from salesgoals import _vendors as V
+from salesgoals._aggregate import carry_codes, remember_codes
 from salesgoals._schema import (
     ACTIVITY_COLUMNS,
     ACTIVITY_REQUIRED,
@@ -517,7 +518,12 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
     report.excluded = excluded
     report.examples = examples
     keep = reason == 0
-    result = out.loc[keep].reset_index(drop=True) if not keep.all() else out
+    if keep.all():
+        result = out
+    else:
+        result = out.loc[keep].reset_index(drop=True)
+        for col in result.columns:  # the loaders' text encodings stay valid for the kept rows
+            carry_codes(out[col], result[col], keep)
     report.loaded_rows = len(result)
     if report.loaded_rows + report.n_excluded != report.input_rows:  # pragma: no cover - invariant
         raise RuntimeError("row accounting does not balance; please report this bug")
@@ -768,7 +774,7 @@ def load_activities(
             hints[mapping["timestamp"]] = pa.timestamp("us")
         if "duration_min" in mapping:
             hints[mapping["duration_min"]] = pa.float64()
-        for col in (mapping.get("activity_type"), mapping.get("outcome"), fallback_col):
+        for col in (mapping["rep"], mapping.get("activity_type"), mapping.get("outcome"), fallback_col):
             if col is not None:  # few distinct values: let the reader dictionary-encode them
                 hints[col] = pa.dictionary(pa.int32(), pa.string())
         table, rows = _read(src, [*mapping.values(), *extra_cols], _reader_types(src, hints))
@@ -805,7 +811,11 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     # Arrow end to end: the activity log is the big input (10M+ rows), so no
     # Python objects per row; vocabularies are mapped per distinct value.
     n = table.num_rows
-    rep = _atext(table, mapping.get("rep"), n)
+    rep_codes = None  # the rep column's encoding, when the CSV reader dictionary-encoded it
+    if pa.types.is_dictionary(table.column(mapping["rep"]).type):
+        rep, rep_codes = _parse.clean_coded(table.column(mapping["rep"]))
+    else:
+        rep = _atext(table, mapping.get("rep"), n)
     rows.exclude(rep.is_null().to_numpy(zero_copy_only=False), "missing_rep")
 
     ts_col = mapping["timestamp"]
@@ -857,7 +867,7 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
 
     # ---- outcome, normalised per distinct (type, value) combination; emails without one were sent
     cols = [h for h in (mapping.get("outcome"), fallback_col) if h is not None]
-    outcome = _map_outcomes(type_codes, [_araw(table, h) for h in cols])
+    outcome, outcome_codes = _map_outcomes(type_codes, [_araw(table, h) for h in cols])
 
     dur = np.full(n, np.nan)
     if "duration_min" in mapping:
@@ -868,7 +878,7 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
             notes.append(f"{name}: durations in {h!r} read as {unit}, converted to minutes")
 
     S = _parse.to_str_series
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "rep": S(rep),
             "timestamp": ts,
@@ -881,10 +891,16 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
         },
         copy=False,  # the arrays are fresh; a copy would double the peak memory of a big log
     )
+    # hand the encodings over to build_panel, which would otherwise hash these columns again
+    for col, enc in (("rep", rep_codes), ("activity_type", type_codes), ("outcome", outcome_codes)):
+        if enc is not None:
+            remember_codes(frame[col], *enc)
+    return frame
 
 
-def _map_outcomes(type_codes: tuple[np.ndarray, list], columns: list[pa.ChunkedArray]) -> pa.ChunkedArray:
-    """Canonical outcome of every row from its activity type and up to two raw outcome columns.
+def _map_outcomes(type_codes: tuple[np.ndarray, list],
+                   columns: list[pa.ChunkedArray]) -> tuple[pa.ChunkedArray, tuple[np.ndarray, list]]:
+    """Canonical outcome of every row from its activity type and up to two raw outcome columns, and its codes.
 
     The first column's outcome wins, then the second's (a vendor fallback);
     an email with neither was ``sent``.  The type codes (``type_codes`` from
@@ -932,7 +948,7 @@ def _map_outcomes(type_codes: tuple[np.ndarray, list], columns: list[pa.ChunkedA
             remap = np.zeros(combos, dtype=dtype)
             remap[used] = np.arange(len(used), dtype=dtype)
             code = remap[code]
-    return pa.chunked_array([pc.take(pa.array(lookup, type=pa.large_string()), pa.array(code))])
+    return pa.chunked_array([pc.take(pa.array(lookup, type=pa.large_string()), pa.array(code))]), (code, lookup)
 
 
 def _canon_outcome(typ: str | None, raw: str | None) -> Any:
