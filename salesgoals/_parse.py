@@ -670,7 +670,7 @@ def parse_dates(col: pa.ChunkedArray, *, column: str, source: str, dayfirst: boo
         c = col
         if col.type.tz is not None:
             c = pc.cast(pc.cast(col, pa.timestamp(col.type.unit, "UTC")), pa.timestamp(col.type.unit))
-        v = c.to_numpy().astype("datetime64[us]") if n else np.array([], "datetime64[us]")
+        v = c.to_numpy().astype("datetime64[us]", copy=False) if n else np.array([], "datetime64[us]")
         return v, np.zeros(n, bool), DateInfo(column, ["(already datetimes: a typed column, or plain ISO converted by the CSV reader)"])
     if pa.types.is_date(col.type):
         v = pc.cast(col, pa.timestamp("us")).to_numpy().astype("datetime64[us]")
@@ -991,8 +991,8 @@ def parse_durations(col: pa.ChunkedArray, unit: str) -> tuple[np.ndarray, np.nda
     n = len(col)
     factor = {"ms": 1 / 60_000, "s": 1 / 60, "min": 1.0, "mmss": 1 / 60, "hhmm": 1.0}[unit]
     if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
-        v = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False).astype(float) * factor
-        return v, np.zeros(n, bool)
+        v = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+        return (v if factor == 1.0 else v * factor), np.zeros(n, bool)  # no copies of a big column
     t = clean_text(col)
     blank = t.is_null().to_numpy(zero_copy_only=False)
     if n == 0 or blank.all():

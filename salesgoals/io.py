@@ -474,16 +474,16 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
     keep = reason == 0
     # duplicates are judged among rows that survived the other checks
     kept = out if keep.all() else out.loc[keep]
-    idx = np.flatnonzero(keep)
     if len(kept) and key_cols and kept[key_cols[-1]].notna().any():
         # Exact duplicate rows can only be told from repeated activities when the export has ids, so
         # duplicates are looked for among rows that share a key: a row equal to an earlier one is a
         # duplicate row, a row with an earlier row's key but other values a duplicate id (first kept).
-        has_key = kept[key_cols[-1]].notna().to_numpy()
         shared = np.zeros(len(kept), bool)
         if _may_repeat(kept[key_cols[-1]]):
+            has_key = kept[key_cols[-1]].notna().to_numpy()
             shared[has_key] = kept.loc[has_key, list(key_cols)].duplicated(keep=False).to_numpy()
         if shared.any():
+            idx = np.flatnonzero(keep)  # global row of each kept row
             cand = kept.loc[shared]
             dup_row = cand.duplicated(list(canon), keep="first").to_numpy()
             dup_key = cand.duplicated(list(key_cols), keep="first").to_numpy() & ~dup_row
@@ -493,7 +493,7 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
     names = {v: k for k, v in codes.items()}
     excluded: dict[str, int] = {}
     examples: dict[str, str] = {}
-    counts = np.bincount(reason, minlength=len(codes) + 1)
+    counts = np.bincount(reason[reason != 0], minlength=len(codes) + 1)  # excluded rows only: few
     for code in np.flatnonzero(counts[1:]) + 1:
         r = names[int(code)]
         excluded[r] = int(counts[code])
@@ -869,7 +869,7 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     cols = [h for h in (mapping.get("outcome"), fallback_col) if h is not None]
     outcome, outcome_codes = _map_outcomes(type_codes, [_araw(table, h) for h in cols])
 
-    dur = np.full(n, np.nan)
+    dur = None
     if "duration_min" in mapping:
         h = mapping["duration_min"]
         unit = V.DURATION_UNITS.get((vendor, V.norm_header(h)), "s" if "second" in h.lower() else "min")
@@ -887,7 +887,7 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
             "deal_id": S(_atext(table, mapping.get("deal_id"), n)),
             "account": S(_atext(table, mapping.get("account"), n)),
             "outcome": S(outcome),
-            "duration_min": np.asarray(dur, dtype=float),
+            "duration_min": np.full(n, np.nan) if dur is None else np.asarray(dur, dtype=float),
         },
         copy=False,  # the arrays are fresh; a copy would double the peak memory of a big log
     )
