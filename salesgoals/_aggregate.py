@@ -348,16 +348,15 @@ class Reduction:
         # integer cell code (rep * n_per + period) * n_typ + type; the last slot of each axis holds
         # the missing value, which raw code -1 picks from the lookup tables below
         n_rep, n_per, n_typ = len(reps) + 1, hi - lo + 2, len(types) + 1
-        cell = np.append(rep_rank, n_rep - 1)[rep_raw]
-        cell *= n_per * n_typ
-        ordv -= lo
-        if not all_ok:
-            ordv[~ok] = n_per - 1
-        ordv *= n_typ
-        cell += ordv
+        small = np.int32 if n_rep * n_per * n_typ < 2**31 else np.int64  # the lookups' (temporary) results
+        cell = ordv  # the period ordinals become the cell codes, in place
         del ordv
-        type_lut = np.append(type_rank, n_typ - 1).astype(np.int32 if n_typ < 2**31 else np.int64)
-        cell += type_lut[type_raw]
+        cell -= lo
+        if not all_ok:
+            cell[~ok] = n_per - 1
+        cell *= n_typ
+        cell += np.append(type_rank, n_typ - 1).astype(small)[type_raw]
+        cell += (np.append(rep_rank, n_rep - 1) * (n_per * n_typ)).astype(small)[rep_raw]
         dense = n_rep * n_per * n_typ <= max(_MAX_DENSE_CELLS, 4 * len(cell))
         if dense:
             counts = np.bincount(cell, minlength=n_rep * n_per * n_typ)
