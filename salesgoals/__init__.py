@@ -13,22 +13,19 @@ Examples
 True
 """
 
-from salesgoals import errors, simulate
+# The public surface, in pipeline order: load -> panel -> drivers -> goals -> targets -> forecast / track.
+from salesgoals import datasets, errors, plotting, scale, simulate
 from salesgoals._version import __version__
-from salesgoals import plotting
-from salesgoals import datasets
-from salesgoals import scale
+from salesgoals.backtest import GoalBacktest, backtest_goals
+from salesgoals.drivers import DriverModel, DriverResult, fit_drivers
+from salesgoals.forecast import BacktestResult, ForecastResult, backtest_forecast, forecast
+from salesgoals.goals import GoalPlan, personal_best_goals
 from salesgoals.io import load_activities, load_deals, load_roster, write_csv
 from salesgoals.panel import build_panel, panel_summary
-from salesgoals.forecast import BacktestResult, ForecastResult, backtest_forecast, forecast
-from salesgoals.tracking import Review, TrackResult, monthly_review, quarterly_review, track, weekly_review
-from salesgoals.drivers import DriverModel, DriverResult, fit_drivers
 from salesgoals.performers import PerformerComparison, compare_performers
-from salesgoals import drivers, performers
-from salesgoals.goals import GoalPlan, personal_best_goals
-from salesgoals.targets import Cascade, TargetPlan, TargetProjection, cascade, plan_for_target, project_targets
-from salesgoals.backtest import GoalBacktest, backtest_goals
 from salesgoals.recommend import Recommendation, recommend
+from salesgoals.targets import Cascade, TargetPlan, TargetProjection, cascade, plan_for_target, project_targets
+from salesgoals.tracking import Review, TrackResult, monthly_review, quarterly_review, track, weekly_review
 
 __all__ = [
     "__version__",

@@ -1,3 +1,5 @@
+"""``python -m salesgoals``: the command line (see :mod:`salesgoals.cli`)."""
+
 import sys
 
 from salesgoals.cli import main

@@ -65,8 +65,8 @@ from salesgoals._schema import (
 )
 from salesgoals.errors import (
     DataQualityError,
-    SalesgoalsError,
     DataQualityWarning,
+    SalesgoalsError,
     SchemaError,
     format_rows,
     format_values,

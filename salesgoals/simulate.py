@@ -1,4 +1,4 @@
-"""Simulated CRM data with a known truth, containing the traps of real sales data.
+r"""Simulated CRM data with a known truth, containing the traps of real sales data.
 
 :func:`make_crm_data` writes activity, deal and roster tables in the canonical
 layout of :mod:`salesgoals.io`, together with the true effect of one extra
@@ -8,7 +8,7 @@ a truth it did not see.
 
 The generative model (weekly)
 -----------------------------
-For rep *i* with skill :math:`z_i \\sim N(0, 1)` in week *t*:
+For rep *i* with skill :math:`z_i \sim N(0, 1)` in week *t*:
 
 * **Activity volume** of type *k* is Poisson with rate
   ``base_k * exp(loading_k * z_i + u_ik + e_ikt + season_t + holiday_t)``, where
@@ -169,7 +169,7 @@ class CRMData:
 
 
 def _rep_names(n: int, rng: np.random.Generator) -> np.ndarray:
-    pairs = np.array([f"{f} {l}" for f in _FIRST for l in _LAST])
+    pairs = np.array([f"{first} {last}" for first in _FIRST for last in _LAST])
     if n <= pairs.size:
         return np.sort(rng.choice(pairs, size=n, replace=False))
     width = len(str(n))
