@@ -9,11 +9,14 @@ import pandas as pd
 from scipy import stats
 
 from salesgoals.drivers._estimator import (
+    _before_period,
     _Design,
     _fit_lags,
-    _lag_matrix,
-    _prepare,
+    _history_mask,
+    _lag_combination,
+    _ols_added,
     _Prepared,
+    _stacked,
     _two_way_demean,
     _with_season_scaling,
 )
@@ -187,7 +190,7 @@ def _bootstrap_draws(prep, activities, regressors, quality_of, y_col, L, outcome
     return draws
 
 
-def placebo_check(prep, regressors, targets, y, L, alpha, seed) -> pd.DataFrame:
+def placebo_check(prep, fit, targets, alpha, seed) -> pd.DataFrame:
     """Add a copy of each activity with its timing shuffled within rep; its effect must be near zero.
 
     The copy has the same per-rep totals (the rep fixed effect absorbs them)
@@ -197,19 +200,32 @@ def placebo_check(prep, regressors, targets, y, L, alpha, seed) -> pd.DataFrame:
     at level ``1 - alpha / n_targets`` covers zero (Bonferroni: with four
     activities and no correction one fit in five would fail by chance).  The
     reported ``ci_low``/``ci_high`` are at that corrected level.
+
+    ``fit`` is the main fit, made with ``keep_demeaned=True``: the copies are
+    added to its demeaned design (:func:`_ols_added`), the same regression as
+    a refit with the copies as extra regressors.
     """
     rng = np.random.default_rng(seed)
     dof = max(len(prep.reps) - 1, 1)
     crit = float(stats.t.ppf(1 - alpha / (2 * max(len(targets), 1)), dof))
+    # Rows are sorted by rep, so "a random order inside each rep's block" is np.lexsort((u, rep)) for
+    # uniform u; the same permutation comes from a stable sort by u then a stable sort by rep (a radix
+    # sort when the rep codes fit in int16), which is faster on a million rows.
+    rep_key = prep.rep.astype(np.int16) if len(prep.reps) < np.iinfo(np.int16).max else prep.rep
     copies = {}
     for a in targets:
         v = prep.frame[a].to_numpy(dtype=float)
-        perm = np.lexsort((rng.random(v.size), prep.rep))  # a random order inside each rep's block
+        by_u = np.argsort(rng.random(v.size), kind="stable")
+        perm = by_u[np.argsort(rep_key[by_u], kind="stable")]
         copies[f"placebo_{a}"] = v[perm]
-    f = _fit_lags(prep, regressors, y, L, extra=copies)
+    W = fit.n_lags + 1
+    ols = _ols_added(prep, fit, copies, range(0, W))
+    first = ols.coef.size - len(targets) * W  # the copies' lag columns come last
     rows = []
-    for j, a in enumerate(targets, start=len(regressors)):
-        e, s = float(f.sums[j]), float(f.sums_se[j])
+    for j, a in enumerate(targets):
+        cols = slice(first + j * W, first + (j + 1) * W)
+        e = float(ols.coef[cols].sum())
+        s = float(np.sqrt(max(ols.vcov[cols, cols].sum(), 0.0)))
         p = float(2 * stats.t.sf(abs(e / s), dof)) if s > 0 else 1.0
         rows.append({"activity": f"placebo_{a}", "placebo_of": a, "effect": e, "std_error": s,
                      "ci_low": e - crit * s, "ci_high": e + crit * s, "p_value": p,
@@ -242,10 +258,13 @@ def pooled_check(prep, regressors, activities, quality_rates, y, L, fit) -> pd.D
     (``activity + quality metric x mean quality rate``, summed over lags).
     ``quality_rates`` maps an activity to ``(metric, mean rate)``.
     """
-    X, _ = _lag_matrix(prep, regressors, range(0, L + 1))
-    keep = fit.keep
-    Xk = np.column_stack([np.ones(int(keep.sum())), X[keep]])
-    pooled_sums = np.linalg.lstsq(Xk, y[keep], rcond=None)[0][1:].reshape(len(regressors), L + 1).sum(axis=1)
+    # [y, lag columns] on the main fit's rows; with an intercept, OLS is the regression of the centred
+    # columns, solved from their (small) cross-product matrix instead of a QR of the N x p design
+    Z = _stacked(replace(prep, controls=None), y, regressors, range(0, L + 1), fit.keep)
+    Z -= Z.mean(axis=0)
+    cross = Z.T @ Z
+    b = np.linalg.lstsq(cross[1:, 1:], cross[1:, 0], rcond=None)[0]
+    pooled_sums = b.reshape(len(regressors), L + 1).sum(axis=1)
     pos = {name: i for i, name in enumerate(regressors)}
 
     def per_activity(sums):
@@ -277,19 +296,16 @@ def holdout_check(prep, regressors, y, L, share) -> pd.DataFrame:
     if periods.size - n_test < L + 4:
         return empty
     train = prep.ordinal < periods[-n_test]
-    frame = prep.frame.loc[train]
-    frame.attrs = dict(prep.frame.attrs)
-    tp = _prepare(frame)
+    tp = _before_period(prep, train)
     if prep.controls is not None:  # recomputed on the training periods only: no look-ahead
         tp = _with_season_scaling(tp, y[train])
     try:
         f = _fit_lags(tp, regressors, y[train], L)  # the train rows keep the sorted order
     except InsufficientDataError:
         return empty
-    X, _ = _lag_matrix(prep, regressors, range(0, L + 1))
-    test = (~train) & np.isfinite(X).all(axis=1)
+    test = (~train) & _history_mask(prep, L)  # held-out rows whose lags 0..L all exist
     a = f.rep_fe.reindex(prep.reps[prep.rep[test]]).to_numpy(dtype=float)
-    pred = a + f.intercept + X[test] @ f.coef.ravel()
+    pred = a + f.intercept + _lag_combination(prep, regressors, range(0, L + 1), test, f.coef)
     base = pd.Series(y[train]).groupby(prep.rep[train]).mean().reindex(prep.rep[test]).to_numpy(dtype=float)
     ok = ~np.isnan(a) & ~np.isnan(base)
     yt = y[test][ok]

@@ -1,13 +1,13 @@
 """Linear algebra of the driver model: exact two-way within transformation, clustered OLS, lags.
 
 Everything here works on a panel sorted by rep then period, so that each rep's
-rows are contiguous and per-rep sums are one ``np.add.reduceat``.  No dummy
-columns are built and no per-row Python loop runs.
+rows are contiguous; per-rep and per-period sums are one product with a sparse
+indicator matrix.  No dummy columns are built and no per-row Python loop runs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -18,6 +18,10 @@ import scipy.sparse as sp
 from salesgoals._schema import MODEL_OUTCOMES
 from salesgoals.errors import InsufficientDataError, SchemaError
 from salesgoals.panel import activity_columns
+
+#: Rows per block in the passes that write a big matrix (lag matrix, demeaning): a block of ~100 float64
+#: columns stays in the CPU cache while it is written several times (about 2x faster on 1M rows).
+_ROW_BLOCK = 16384
 
 
 @dataclass
@@ -45,6 +49,18 @@ class _Design:
     def period_indicator(self) -> sp.csr_matrix:
         n = self.rep.size
         return sp.csr_matrix((np.ones(n), (self.period, np.arange(n))), shape=(self.n_periods, n))
+
+    @cached_property
+    def rep_indicator(self) -> sp.csr_matrix:
+        """Sparse G x N indicator: ``rep_indicator @ M`` is the per-rep column sums (10x ``np.add.reduceat``)."""
+        n = self.rep.size
+        return sp.csr_matrix((np.ones(n), self.rep, np.arange(n + 1)), shape=(n, self.n_reps)).T.tocsr()
+
+    @cached_property
+    def incidence(self) -> sp.csr_matrix:
+        """Rep x period incidence counts ``B`` (sparse)."""
+        n = self.rep.size
+        return sp.csr_matrix((np.ones(n), (self.rep, self.period)), shape=(self.n_reps, self.n_periods))
 
     @cached_property
     def period_gram(self):
@@ -76,7 +92,7 @@ class _Design:
 
 def _rep_means(design: _Design, M: np.ndarray) -> np.ndarray:
     """Per-rep column means (G x p); rows must be grouped by rep."""
-    return np.add.reduceat(M, design.starts, axis=0) / design.rep_counts[:, None]
+    return np.asarray(design.rep_indicator @ M) / design.rep_counts[:, None]
 
 
 def _two_way_demean(design: _Design, M: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
@@ -98,11 +114,17 @@ def _two_way_demean(design: _Design, M: np.ndarray, *, overwrite: bool = False) 
         M = M[:, None]
     if not overwrite:
         M = M.copy()
-    M -= _rep_means(design, M)[design.rep]
-    C = np.asarray(design.period_indicator @ M)  # T x p: period sums of rep-demeaned data
-    Gt = design.solve_period(C)[design.period]
-    Gt -= _rep_means(design, Gt)[design.rep]
-    M -= Gt
+    B = design.incidence
+    rep_mean = _rep_means(design, M)  # G x p
+    C = np.asarray(design.period_indicator @ M) - B.T @ rep_mean  # T x p: period sums of rep-demeaned data
+    G = design.solve_period(C)  # T x p: the period effects of the rep-demeaned data
+    # M_R M - M_R D_T G = M - D_R (rep_mean - H) - D_T G, H the rep means of D_T G (= B G / n_r):
+    # the small G x p and T x p matrices carry both steps, so the N x p data is swept only once more.
+    rep_shift = rep_mean - (B @ G) / design.rep_counts[:, None]
+    for start in range(0, M.shape[0], _ROW_BLOCK):  # blocks of rows stay in cache for both subtractions
+        rows = slice(start, start + _ROW_BLOCK)
+        M[rows] -= rep_shift[design.rep[rows]]
+        M[rows] -= G[design.period[rows]]
     return M[:, 0] if squeeze else M
 
 
@@ -145,7 +167,7 @@ def _ols_clustered(design: _Design, X: np.ndarray, y: np.ndarray, *, n_absorbed:
     xtx_inv = np.linalg.pinv(xtx)
     coef = xtx_inv @ (X.T @ y)
     resid = y - X @ coef
-    scores = np.add.reduceat(X * resid[:, None], design.starts, axis=0)
+    scores = np.asarray(design.rep_indicator @ (X * resid[:, None]))
     G = scores.shape[0]
     k = p + n_absorbed
     factor = (G / max(G - 1, 1)) * ((n - 1) / max(n - k, 1))
@@ -228,11 +250,11 @@ class _Prepared:
 def _prepare(panel: pd.DataFrame) -> _Prepared:
     ordv = _period_ordinals(panel["period"])
     reps_all = panel["rep"].astype(str).to_numpy(dtype=object)
-    order = np.lexsort((ordv, reps_all))
+    rep_codes, rep_labels = pd.factorize(reps_all, sort=True)  # codes in label order: sort ints, not strings
+    order = np.lexsort((ordv, rep_codes))
     frame = panel.iloc[order]
-    reps_sorted = reps_all[order]
+    rep_codes = rep_codes[order]
     ordv = ordv[order]
-    rep_codes, rep_labels = pd.factorize(reps_sorted, sort=True)
     per_codes, per_labels = pd.factorize(ordv, sort=True)
     n = len(frame)
     new_rep = np.r_[True, rep_codes[1:] != rep_codes[:-1]] if n else np.array([], dtype=bool)
@@ -245,6 +267,23 @@ def _prepare(panel: pd.DataFrame) -> _Prepared:
     return _Prepared(
         frame, pd.Index(rep_labels, dtype=object), np.asarray(per_labels), rep_codes.astype(np.int64),
         per_codes.astype(np.int64), ordv, pos, str(freq),
+    )  # fmt: skip
+
+
+def _before_period(prep: _Prepared, rows: np.ndarray) -> _Prepared:
+    """``_prepare`` of the sub-panel of the rows before a period cutoff (``rows``), without sorting again.
+
+    The rows stay sorted, and cutting every rep's history at the same period
+    keeps the start of each consecutive run, so the positions within runs
+    carry over; only the rep and period codes are renumbered.
+    """
+    frame = prep.frame.iloc[np.flatnonzero(rows)]
+    frame.attrs = dict(prep.frame.attrs)
+    used_reps, rep = np.unique(prep.rep[rows], return_inverse=True)
+    used_periods, period = np.unique(prep.period[rows], return_inverse=True)
+    return _Prepared(
+        frame, prep.reps[used_reps], prep.periods[used_periods], rep.astype(np.int64), period.astype(np.int64),
+        prep.ordinal[rows], prep.pos[rows], prep.freq,
     )  # fmt: skip
 
 
@@ -343,6 +382,10 @@ class _LagFit:
     keep: np.ndarray
     gamma: np.ndarray  # coefficients of the controls (empty without)
     season_scaling: tuple[pd.Series, pd.Series] | None = None
+    # The demeaned ``[y, lag columns, controls]`` of the kept rows and their design, kept (only when asked)
+    # so that the diagnostics can add columns without demeaning the whole design again; dropped after.
+    demeaned: np.ndarray | None = field(default=None, repr=False)
+    design: _Design | None = field(default=None, repr=False)
 
 
 def _history_mask(prep: _Prepared, need: int, lead: int = 0) -> np.ndarray:
@@ -361,35 +404,47 @@ def _stacked(prep: _Prepared, y: np.ndarray, regs: list[str], lags: range, keep:
              extra: dict[str, np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
     """``[y, x_{k,t-l} ..., controls]`` for the kept rows only, one float64 matrix (no NaN intermediates)."""
     idx = np.flatnonzero(keep)
-    series = [prep.frame[a].to_numpy(dtype=float) for a in regs] + list((extra or {}).values())
+    V = _series_matrix(prep, regs, extra)
+    K, W = V.shape[1], len(lags)
     n_ctrl = 0 if prep.controls is None else prep.controls.shape[1]
-    Z = np.empty((idx.size, 1 + len(series) * len(lags) + n_ctrl))
+    Z = np.empty((idx.size, 1 + K * W + n_ctrl))
     Z[:, 0] = y[idx]
-    j = 1
-    for v in series:
-        for lag in lags:
-            Z[:, j] = v[idx - lag]
-            j += 1
+    # Filled in blocks of rows that stay in cache while every lag is written (2x faster on 1M rows);
+    # column 1 + k W + j holds series k at lag j, written for all series at once by one row gather per lag.
+    for start in range(0, idx.size, _ROW_BLOCK):
+        rows, Zb = idx[start : start + _ROW_BLOCK], Z[start : start + _ROW_BLOCK]
+        for j, lag in enumerate(lags):
+            Zb[:, 1 + j : 1 + K * W : W] = V[rows - lag]
     if n_ctrl:
-        Z[:, j:] = prep.controls[idx]
+        Z[:, 1 + K * W :] = prep.controls[idx]
     return Z
+
+
+def _series_matrix(prep: _Prepared, regs: list[str], extra: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """The regressors' raw series (and any ``extra`` ones) as one C-ordered (N, K) float64 matrix."""
+    cols = [prep.frame[a].to_numpy(dtype=float) for a in regs] + list((extra or {}).values())
+    return np.ascontiguousarray(np.column_stack(cols)) if cols else np.empty((prep.rep.size, 0))
 
 
 def _lag_combination(prep: _Prepared, regs: list[str], lags: range, keep: np.ndarray, coef: np.ndarray,
                      extra: dict[str, np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
     """``sum_k sum_l coef[k, l] x_{k,t-l}`` on the kept rows, from the raw series (no lag matrix)."""
     idx = np.flatnonzero(keep)
-    series = [prep.frame[a].to_numpy(dtype=float) for a in regs] + list((extra or {}).values())
+    V = _series_matrix(prep, regs, extra)
     out = np.zeros(idx.size)
-    for k, v in enumerate(series):
-        for j, lag in enumerate(lags):
-            out += coef[k, j] * v[idx - lag]
+    for j, lag in enumerate(lags):
+        out += V[idx - lag] @ coef[:, j]
     return out
 
 
 def _fit_lags(prep: _Prepared, acts: list[str], y: np.ndarray, L: int, *, sample_lag: int | None = None,
-              extra: dict[str, np.ndarray] | None = None, lead: int = 0) -> _LagFit:  # fmt: skip
-    """Fit the FE distributed-lag model with lags 0..L (optionally leads) on rows with full history."""
+              extra: dict[str, np.ndarray] | None = None, lead: int = 0,
+              keep_demeaned: bool = False) -> _LagFit:  # fmt: skip
+    """Fit the FE distributed-lag model with lags 0..L (optionally leads) on rows with full history.
+
+    With ``keep_demeaned`` the demeaned data matrix and its design stay on the
+    result (``demeaned``, ``design``) for :func:`_ols_added`.
+    """
     lags = range(-lead, L + 1)
     need = L if sample_lag is None else max(L, sample_lag)
     keep = _history_mask(prep, need, lead) & np.isfinite(y)
@@ -430,7 +485,25 @@ def _fit_lags(prep: _Prepared, acts: list[str], y: np.ndarray, L: int, *, sample
         sums_se=sums_se, rep_fe=pd.Series(a, index=rep_labels), period_fe=pd.Series(g, index=per_labels),
         intercept=intercept, n_obs=int(keep.sum()), n_reps=design.n_reps, n_periods=design.n_periods, rss=ols.rss,
         ols=ols, keep=keep, gamma=gamma, season_scaling=prep.season_scaling,
+        demeaned=Zd if keep_demeaned else None, design=design if keep_demeaned else None,
     )  # fmt: skip
+
+
+def _ols_added(prep: _Prepared, fit: _LagFit, series: dict[str, np.ndarray], lags: range) -> _OLS:
+    """Refit ``fit``'s regression with the lags of extra ``series`` added, on the same rows (Frisch-Waugh).
+
+    The two-way within transformation is linear and column by column, so the
+    demeaned design of the bigger model is the kept demeaned design of ``fit``
+    (``keep_demeaned=True``) next to the demeaned new columns: only those are
+    demeaned here.  The new columns come last (after the controls); the
+    estimates and clustered covariance are those of a full refit.
+    """
+    if fit.demeaned is None or fit.design is None:
+        raise ValueError("_ols_added needs a fit made with keep_demeaned=True")
+    new = _stacked(replace(prep, controls=None), np.zeros(prep.rep.size), [], lags, fit.keep, series)[:, 1:]
+    new = _two_way_demean(fit.design, new, overwrite=True)
+    X = np.hstack([fit.demeaned[:, 1:], new])
+    return _ols_clustered(fit.design, X, fit.demeaned[:, 0], n_absorbed=fit.design.n_periods)
 
 
 def _select_lag(prep: _Prepared, acts: list[str], y: np.ndarray, max_lag: int,

@@ -242,7 +242,7 @@ class DriverModel(BaseEstimator):
         else:
             max_lag = cap_lag(prep, int(self.max_lag) if self.max_lag is not None else DEFAULT_MAX_LAG[freq], notes)
             L, lag_table = _select_lag(prep, regressors, y, max_lag, self.lag_criterion, MIN_LAG[freq])
-        fit = _fit_lags(prep, regressors, y, L)
+        fit = _fit_lags(prep, regressors, y, L, keep_demeaned=self.diagnostics)
         n_reps = fit.n_reps
 
         # ------------------------------------------ effects along the funnel
@@ -316,7 +316,7 @@ class DriverModel(BaseEstimator):
         # ----------------------------------------------------- diagnostics
         diag = DriverDiagnostics(lag_selection=lag_table, checks=checks)
         if self.diagnostics:
-            diag.placebo = placebo_check(prep, regressors, acts, y, L, 1 - self.level, self.seed)
+            diag.placebo = placebo_check(prep, fit, acts, 1 - self.level, self.seed)
             failed = diag.placebo.loc[~diag.placebo["passed"], "placebo_of"].tolist()
             if failed:
                 messages.append(
@@ -333,6 +333,7 @@ class DriverModel(BaseEstimator):
             rates = {a: (m, float(funnel[quality_rate_name(m)].mean())) for a, m in quality_of.items()}
             diag.pooled = pooled_check(prep, regressors, acts, rates, y, L, fit)
             diag.holdout = holdout_check(prep, regressors, y, L, self.holdout_share)
+        fit.demeaned = fit.design = None  # large: only the diagnostics needed them
         warn_no_driver(effects, messages)
         diag.warnings, diag.notes = messages, notes
         for msg in messages:
