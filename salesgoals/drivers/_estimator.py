@@ -154,20 +154,29 @@ class _OLS:
     df_resid: int
 
 
-def _ols_clustered(design: _Design, X: np.ndarray, y: np.ndarray, *, n_absorbed: int) -> _OLS:
+def _ols_clustered(design: _Design, X: np.ndarray | list[np.ndarray], y: np.ndarray, *, n_absorbed: int) -> _OLS:
     """OLS on already-demeaned data with CR1 standard errors clustered by rep.
 
-    The small-sample factor is ``G/(G-1) * (N-1)/(N-K)`` with ``K`` the slope
-    count plus one per period effect; the rep effects are nested in the
-    clusters and not counted.  This is pyfixest's default (``CRV1`` with
-    ``ssc(k_fixef="nonnested")``), which the tests check to 1e-8.
+    ``X`` may be given as a list of column blocks (the regression on their
+    concatenation, without building it).  The small-sample factor is
+    ``G/(G-1) * (N-1)/(N-K)`` with ``K`` the slope count plus one per period
+    effect; the rep effects are nested in the clusters and not counted.  This
+    is pyfixest's default (``CRV1`` with ``ssc(k_fixef="nonnested")``), which
+    the tests check to 1e-8.
     """
-    n, p = X.shape
-    xtx = X.T @ X
+    blocks = [X] if isinstance(X, np.ndarray) else list(X)
+    n, p = y.size, sum(b.shape[1] for b in blocks)
+    xtx = np.block([[a.T @ b for b in blocks] for a in blocks])
     xtx_inv = np.linalg.pinv(xtx)
-    coef = xtx_inv @ (X.T @ y)
-    resid = y - X @ coef
-    scores = np.asarray(design.rep_indicator @ (X * resid[:, None]))
+    coef = xtx_inv @ np.concatenate([b.T @ y for b in blocks])
+    ends = np.cumsum([b.shape[1] for b in blocks])
+    resid = y.copy()
+    for b, c in zip(blocks, np.split(coef, ends[:-1])):
+        resid -= b @ c
+    # cluster scores sum_i in rep x_i e_i: the rep indicator weighted by the residuals times X (no N x p temporary)
+    weighted = design.rep_indicator.copy()
+    weighted.data = resid[weighted.indices]
+    scores = np.hstack([np.asarray(weighted @ b) for b in blocks])
     G = scores.shape[0]
     k = p + n_absorbed
     factor = (G / max(G - 1, 1)) * ((n - 1) / max(n - k, 1))
@@ -245,6 +254,9 @@ class _Prepared:
     freq: str
     controls: np.ndarray | None = None  # (N, c) columns entered without lags (see _with_season_scaling)
     season_scaling: tuple[pd.Series, pd.Series] | None = None  # rep level, period effect behind the control
+    # (N, K) float64 matrices of frame columns by column names, built once (see _series_matrix); not an init
+    # field, so every new _Prepared, dataclasses.replace copies included, starts with an empty cache
+    series_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 def _prepare(panel: pd.DataFrame) -> _Prepared:
@@ -400,30 +412,40 @@ def _history_mask(prep: _Prepared, need: int, lead: int = 0) -> np.ndarray:
     return keep
 
 
-def _stacked(prep: _Prepared, y: np.ndarray, regs: list[str], lags: range, keep: np.ndarray,
+def _stacked(prep: _Prepared, y: np.ndarray | None, regs: list[str], lags: range, keep: np.ndarray,
              extra: dict[str, np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
-    """``[y, x_{k,t-l} ..., controls]`` for the kept rows only, one float64 matrix (no NaN intermediates)."""
+    """``[y, x_{k,t-l} ..., controls]`` for the kept rows only, one float64 matrix (no NaN intermediates).
+
+    Without ``y`` (None) the matrix starts with the lag columns.
+    """
     idx = np.flatnonzero(keep)
     V = _series_matrix(prep, regs, extra)
     K, W = V.shape[1], len(lags)
     n_ctrl = 0 if prep.controls is None else prep.controls.shape[1]
-    Z = np.empty((idx.size, 1 + K * W + n_ctrl))
-    Z[:, 0] = y[idx]
+    first = 0 if y is None else 1
+    Z = np.empty((idx.size, first + K * W + n_ctrl))
+    if y is not None:
+        Z[:, 0] = y[idx]
     # Filled in blocks of rows that stay in cache while every lag is written (2x faster on 1M rows);
-    # column 1 + k W + j holds series k at lag j, written for all series at once by one row gather per lag.
+    # column first + k W + j holds series k at lag j, written for all series at once by one row gather per lag.
     for start in range(0, idx.size, _ROW_BLOCK):
         rows, Zb = idx[start : start + _ROW_BLOCK], Z[start : start + _ROW_BLOCK]
         for j, lag in enumerate(lags):
-            Zb[:, 1 + j : 1 + K * W : W] = V[rows - lag]
+            Zb[:, first + j : first + K * W : W] = V[rows - lag]
     if n_ctrl:
-        Z[:, 1 + K * W :] = prep.controls[idx]
+        Z[:, first + K * W :] = prep.controls[idx]
     return Z
 
 
 def _series_matrix(prep: _Prepared, regs: list[str], extra: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """The regressors' raw series (and any ``extra`` ones) as one C-ordered (N, K) float64 matrix."""
-    cols = [prep.frame[a].to_numpy(dtype=float) for a in regs] + list((extra or {}).values())
-    return np.ascontiguousarray(np.column_stack(cols)) if cols else np.empty((prep.rep.size, 0))
+    key = tuple(regs)
+    if key not in prep.series_cache:
+        cols = [prep.frame[a].to_numpy(dtype=float) for a in regs]
+        prep.series_cache[key] = np.column_stack(cols) if cols else np.empty((prep.rep.size, 0))
+    if not extra:
+        return prep.series_cache[key]
+    return np.column_stack([prep.series_cache[key], *extra.values()])
 
 
 def _lag_combination(prep: _Prepared, regs: list[str], lags: range, keep: np.ndarray, coef: np.ndarray,
@@ -500,10 +522,9 @@ def _ols_added(prep: _Prepared, fit: _LagFit, series: dict[str, np.ndarray], lag
     """
     if fit.demeaned is None or fit.design is None:
         raise ValueError("_ols_added needs a fit made with keep_demeaned=True")
-    new = _stacked(replace(prep, controls=None), np.zeros(prep.rep.size), [], lags, fit.keep, series)[:, 1:]
+    new = _stacked(replace(prep, controls=None), None, [], lags, fit.keep, series)
     new = _two_way_demean(fit.design, new, overwrite=True)
-    X = np.hstack([fit.demeaned[:, 1:], new])
-    return _ols_clustered(fit.design, X, fit.demeaned[:, 0], n_absorbed=fit.design.n_periods)
+    return _ols_clustered(fit.design, [fit.demeaned[:, 1:], new], fit.demeaned[:, 0], n_absorbed=fit.design.n_periods)
 
 
 def _select_lag(prep: _Prepared, acts: list[str], y: np.ndarray, max_lag: int,
