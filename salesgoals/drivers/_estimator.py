@@ -394,9 +394,10 @@ class _LagFit:
     keep: np.ndarray
     gamma: np.ndarray  # coefficients of the controls (empty without)
     season_scaling: tuple[pd.Series, pd.Series] | None = None
-    # The demeaned ``[y, lag columns, controls]`` of the kept rows and their design, kept (only when asked)
-    # so that the diagnostics can add columns without demeaning the whole design again; dropped after.
-    demeaned: np.ndarray | None = field(default=None, repr=False)
+    # The demeaned outcome and ``[lag columns, controls]`` of the kept rows and their design, kept (only when
+    # asked) so that the diagnostics can add columns without demeaning the whole design again; dropped after.
+    demeaned_y: np.ndarray | None = field(default=None, repr=False)
+    demeaned_X: np.ndarray | None = field(default=None, repr=False)
     design: _Design | None = field(default=None, repr=False)
 
 
@@ -464,8 +465,9 @@ def _fit_lags(prep: _Prepared, acts: list[str], y: np.ndarray, L: int, *, sample
               keep_demeaned: bool = False) -> _LagFit:  # fmt: skip
     """Fit the FE distributed-lag model with lags 0..L (optionally leads) on rows with full history.
 
-    With ``keep_demeaned`` the demeaned data matrix and its design stay on the
-    result (``demeaned``, ``design``) for :func:`_ols_added`.
+    With ``keep_demeaned`` the demeaned outcome, regressors and their design
+    stay on the result (``demeaned_y``, ``demeaned_X``, ``design``) for
+    :func:`_ols_added`.
     """
     lags = range(-lead, L + 1)
     need = L if sample_lag is None else max(L, sample_lag)
@@ -478,9 +480,9 @@ def _fit_lags(prep: _Prepared, acts: list[str], y: np.ndarray, L: int, *, sample
             f"estimate {K * width} lag coefficients. Use fewer lags (lags=0 or max_lag smaller) or a finer freq."
         )
     design = _subset_design(prep, keep)
-    Z = _stacked(prep, y, acts, lags, keep, extra)
-    Zd = _two_way_demean(design, Z, overwrite=True)  # in place: no second copy of a 1M-row matrix
-    yd, Xd = Zd[:, 0], Zd[:, 1:]
+    # demeaned in place (no second copy of a 1M-row matrix); y apart, so that Xd stays C-contiguous
+    Xd = _two_way_demean(design, _stacked(prep, None, acts, lags, keep, extra), overwrite=True)
+    yd = _two_way_demean(design, y[keep], overwrite=True)
     ols = _ols_clustered(design, Xd, yd, n_absorbed=design.n_periods)
     n_lag = K * width
     coef, gamma, vcov = ols.coef[:n_lag].reshape(K, width), ols.coef[n_lag:], ols.vcov[:n_lag, :n_lag]
@@ -507,7 +509,8 @@ def _fit_lags(prep: _Prepared, acts: list[str], y: np.ndarray, L: int, *, sample
         sums_se=sums_se, rep_fe=pd.Series(a, index=rep_labels), period_fe=pd.Series(g, index=per_labels),
         intercept=intercept, n_obs=int(keep.sum()), n_reps=design.n_reps, n_periods=design.n_periods, rss=ols.rss,
         ols=ols, keep=keep, gamma=gamma, season_scaling=prep.season_scaling,
-        demeaned=Zd if keep_demeaned else None, design=design if keep_demeaned else None,
+        demeaned_y=yd if keep_demeaned else None, demeaned_X=Xd if keep_demeaned else None,
+        design=design if keep_demeaned else None,
     )  # fmt: skip
 
 
@@ -520,11 +523,11 @@ def _ols_added(prep: _Prepared, fit: _LagFit, series: dict[str, np.ndarray], lag
     demeaned here.  The new columns come last (after the controls); the
     estimates and clustered covariance are those of a full refit.
     """
-    if fit.demeaned is None or fit.design is None:
+    if fit.demeaned_X is None or fit.demeaned_y is None or fit.design is None:
         raise ValueError("_ols_added needs a fit made with keep_demeaned=True")
     new = _stacked(replace(prep, controls=None), None, [], lags, fit.keep, series)
     new = _two_way_demean(fit.design, new, overwrite=True)
-    return _ols_clustered(fit.design, [fit.demeaned[:, 1:], new], fit.demeaned[:, 0], n_absorbed=fit.design.n_periods)
+    return _ols_clustered(fit.design, [fit.demeaned_X, new], fit.demeaned_y, n_absorbed=fit.design.n_periods)
 
 
 def _select_lag(prep: _Prepared, acts: list[str], y: np.ndarray, max_lag: int,

@@ -333,7 +333,7 @@ class DriverModel(BaseEstimator):
             rates = {a: (m, float(funnel[quality_rate_name(m)].mean())) for a, m in quality_of.items()}
             diag.pooled = pooled_check(prep, regressors, acts, rates, y, L, fit)
             diag.holdout = holdout_check(prep, regressors, y, L, self.holdout_share)
-        fit.demeaned = fit.design = None  # large: only the diagnostics needed them
+        fit.demeaned_y = fit.demeaned_X = fit.design = None  # large: only the diagnostics needed them
         warn_no_driver(effects, messages)
         diag.warnings, diag.notes = messages, notes
         for msg in messages:
