@@ -166,7 +166,8 @@ def _ols_clustered(design: _Design, X: np.ndarray | list[np.ndarray], y: np.ndar
     """
     blocks = [X] if isinstance(X, np.ndarray) else list(X)
     n, p = y.size, sum(b.shape[1] for b in blocks)
-    xtx = np.block([[a.T @ b for b in blocks] for a in blocks])
+    cross = {(i, j): blocks[i].T @ blocks[j] for i in range(len(blocks)) for j in range(i, len(blocks))}
+    xtx = np.block([[cross[i, j] if i <= j else cross[j, i].T for j in range(len(blocks))] for i in range(len(blocks))])
     xtx_inv = np.linalg.pinv(xtx)
     coef = xtx_inv @ np.concatenate([b.T @ y for b in blocks])
     ends = np.cumsum([b.shape[1] for b in blocks])
@@ -453,10 +454,10 @@ def _lag_combination(prep: _Prepared, regs: list[str], lags: range, keep: np.nda
                      extra: dict[str, np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
     """``sum_k sum_l coef[k, l] x_{k,t-l}`` on the kept rows, from the raw series (no lag matrix)."""
     idx = np.flatnonzero(keep)
-    V = _series_matrix(prep, regs, extra)
+    VC = _series_matrix(prep, regs, extra) @ coef  # (N, W): column j is sum_k coef[k, j] x_k, not yet lagged
     out = np.zeros(idx.size)
     for j, lag in enumerate(lags):
-        out += V[idx - lag] @ coef[:, j]
+        out += VC[idx - lag, j]
     return out
 
 
