@@ -16,7 +16,7 @@ prints how well the effects are recovered at this size.
 
 Run::
 
-    python benchmarks/bench_drivers.py            # fixed lags (4) and lag choice over 0..8
+    python benchmarks/bench_drivers.py            # fixed lags (4), lag choice over 0..8, diagnostics, default call
     python benchmarks/bench_drivers.py --quick    # 500 reps, for a smoke run
 """
 
