@@ -310,7 +310,11 @@ class DriverResult:
         extra = list(self.diagnostics.notes)
         hold = self.diagnostics.holdout
         if len(hold) and "skill" in hold.attrs:
-            facts["hold-out skill"] = f"{hold.attrs['skill']:+.1%} RMSE vs each rep's average"
+            skill = hold.attrs["skill"]
+            facts["hold-out fit"] = (
+                f"RMSE {abs(skill):.1%} {'lower' if skill >= 0 else 'higher'} than each rep's own average "
+                "(last periods, not used in fitting)"
+            )
         if not notes:
             notes = ["No warnings: placebo near zero, no lead effects, data support confident answers."]
         notes += extra
