@@ -48,7 +48,6 @@ Rules every translator follows (the spec)
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -181,7 +180,8 @@ def _factor(values) -> tuple[np.ndarray, np.ndarray]:
 
     Arrow-backed text (what the loaders return) is dictionary-encoded by
     Arrow, about 3x faster than ``pandas.factorize`` and without a copy of
-    the strings; Categoricals reuse their codes.  Two distinct values with
+    the strings; Categoricals (the loaders' rep, activity_type and outcome)
+    reuse their codes.  Two distinct values with
     the same text (1 and "1") get two codes here: callers merge them.
     """
     dtype = getattr(values, "dtype", None)
@@ -189,11 +189,7 @@ def _factor(values) -> tuple[np.ndarray, np.ndarray]:
         cat = values.cat if hasattr(values, "cat") else values
         return np.asarray(cat.codes), np.asarray(cat.categories, dtype=object).astype(str).astype(object)
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
-        arrow = _arrow_of(values)
-        known = _KNOWN_CODES.get(id(arrow))
-        if known is not None and known[0]() is arrow:  # the loader built this column from these codes
-            return known[1], known[2]
-        enc = pc.dictionary_encode(arrow)  # the chunks of a chunked result share one dictionary
+        enc = pc.dictionary_encode(_arrow_of(values))  # the chunks of a chunked result share one dictionary
         chunks = enc.chunks if isinstance(enc, pa.ChunkedArray) else [enc]
         if not chunks:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=object)
@@ -204,58 +200,10 @@ def _factor(values) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(uniques, dtype=object).astype(str).astype(object)
 
 
-#: Encodings the loaders already have, by the identity of the column's (immutable) Arrow array.
-_KNOWN_CODES: dict[int, tuple[weakref.ref, np.ndarray, np.ndarray]] = {}
-
-
 def _arrow_of(values) -> pa.ChunkedArray:
-    """The Arrow array behind Arrow-backed pandas text (the same object on every call)."""
+    """The Arrow array behind Arrow-backed pandas text."""
     arr = values.array if isinstance(values, pd.Series) else values
     return arr.__arrow_array__()
-
-
-def remember_codes(column: pd.Series, codes: np.ndarray, labels: Sequence[str | None]) -> None:
-    """Record the dictionary encoding of an Arrow-backed text column, for :meth:`Reduction.on_frame`.
-
-    ``codes`` index ``labels``; code -1 or ``len(labels)``, and labels that
-    are None, mean missing.  The loaders build their text columns from such
-    codes, so :func:`salesgoals.build_panel` need not hash ten million
-    strings again.  The entry is keyed by the identity of the column's Arrow
-    array, which is immutable: any change to the column gives it a new
-    array, so a remembered encoding is never stale, and it is dropped when
-    the array is.  Codes are stored in the smallest integer type.
-
-    Examples
-    --------
-    >>> s = pd.Series(["b", "a", None], dtype="str")
-    >>> remember_codes(s, np.array([0, 1, 2]), ["b", "a"])
-    >>> _factor(s)[0].tolist()
-    [0, 1, -1]
-    >>> changed = s.copy()
-    >>> changed.iloc[0] = "a"  # a new Arrow array: encoded afresh, never from the stale entry
-    >>> _factor(changed)[0].tolist(), _factor(changed)[1].tolist()
-    ([0, 0, -1], ['a'])
-    """
-    if not (isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow"):
-        return
-    arrow = _arrow_of(column)
-    k = len(labels)
-    small = np.int8 if k < 2**7 else np.int16 if k < 2**15 else np.int32 if k < 2**31 else np.int64
-    lut = np.array([i if v is not None else -1 for i, v in enumerate(labels)] + [-1], dtype=small)
-    text = np.array(["" if v is None else str(v) for v in labels], dtype=object)
-    key = id(arrow)
-    _KNOWN_CODES[key] = (weakref.ref(arrow), lut[codes], text)  # code -1 picks the appended -1
-    weakref.finalize(arrow, _KNOWN_CODES.pop, key, None)
-
-
-def carry_codes(source: pd.Series, target: pd.Series, keep: np.ndarray) -> None:
-    """Remember for ``target`` (``source[keep]``) the encoding remembered for ``source``, if any."""
-    if not (isinstance(source.dtype, pd.StringDtype) and source.dtype.storage == "pyarrow"):
-        return
-    arrow = _arrow_of(source)
-    known = _KNOWN_CODES.get(id(arrow))
-    if known is not None and known[0]() is arrow and len(keep) == len(known[1]):
-        remember_codes(target, known[1][keep], list(known[2]))
 
 
 def _text_codes(values, *, sort: bool = True) -> tuple[np.ndarray, np.ndarray]:

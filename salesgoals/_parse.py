@@ -47,6 +47,8 @@ __all__ = [
     "map_text",
     "encode",
     "clean_coded",
+    "to_categorical",
+    "drop_unused_categories",
     "to_str_series",
     "open_source",
     "parse_dates",
@@ -565,42 +567,87 @@ def encode(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list[Any]]:
     else:
         enc = pc.dictionary_encode(col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col)
     values = enc.dictionary.to_pylist()
-    codes = pc.fill_null(enc.indices, len(values)).to_numpy(zero_copy_only=False)  # int32: half the memory
-    return codes, values
+    indices = enc.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, len(values))
+    return indices.to_numpy(zero_copy_only=False), values  # int32: half the memory of int64
 
 
-def clean_coded(col: pa.ChunkedArray) -> tuple[pa.ChunkedArray, tuple[np.ndarray, list[Any]]]:
-    """:func:`clean_text` of a column, applied once per distinct value.
+def clean_coded(col: pa.ChunkedArray) -> tuple[np.ndarray, list[Any]]:
+    """:func:`clean_text` of a column, applied once per distinct value: its encoding ``(codes, values)``.
 
-    Returns the cleaned text (``large_string``) and its encoding ``(codes,
-    values)`` as :func:`encode` gives it, with values that clean to blank as
-    None.  Cheap for a column the CSV reader dictionary-encoded (a rep column:
-    a thousand names over ten million rows).
+    The encoding is as :func:`encode` gives it, with values that clean to
+    blank (and values no row uses) as None.  Cheap for a column the CSV
+    reader dictionary-encoded (a rep column: a thousand names over ten
+    million rows); :func:`to_categorical` turns it into the output column.
     """
     codes, values = encode(col)
     # only the values that occur (a dictionary can keep values of dropped footer rows) decide the trim
     used = np.bincount(codes, minlength=len(values) + 1)[: len(values)] > 0
     present = [v if u else None for v, u in zip(values, used)]
     cleaned = clean_text(pa.array(present, type=pa.large_string())).combine_chunks()
-    lookup = pa.concat_arrays([cleaned, pa.nulls(1, pa.large_string())])  # code len(values): null
-    return pa.chunked_array([pc.take(lookup, pa.array(codes))]), (codes, cleaned.to_pylist())
+    return codes, cleaned.to_pylist()
 
 
-def map_text(col: pa.ChunkedArray, fn, *, with_codes: bool = False):
+def map_text(col: pa.ChunkedArray, fn, *, with_codes: bool = False, materialize: bool = True):
     """Map each distinct value of a text column through ``fn`` (returns str or None).
 
     The column is dictionary-encoded in Arrow, ``fn`` runs once per distinct
     value (a handful for types, outcomes, stages), and the result is gathered
     back with one ``take``: no per-row Python.  With ``with_codes=True`` also
-    returns ``(codes, mapped_values)`` so a caller can reuse the encoding.
+    returns ``(codes, mapped_values)`` so a caller can reuse the encoding;
+    with ``materialize=False`` as well, returns only that encoding (no
+    ``take`` of ten million strings when the caller builds a categorical).
     """
     codes, values = encode(col)
     mapped = []
     for v in values:
         r = fn(v)
         mapped.append(None if r is None or (isinstance(r, float) and np.isnan(r)) else str(r))
+    if not materialize:
+        return codes, mapped
     out = pa.chunked_array([pc.take(pa.array([*mapped, None], type=pa.large_string()), pa.array(codes))])
     return (out, (codes, mapped)) if with_codes else out
+
+
+def to_categorical(codes: np.ndarray, labels: list[Any]) -> pd.Categorical:
+    """A pandas Categorical from an encoding: ``codes`` index ``labels``; None labels and code ``len(labels)`` are missing.
+
+    The categories are the distinct labels some row uses, sorted (``str``
+    dtype), so the result does not depend on the order rows or dictionary
+    entries arrive in.  Labels that repeat (two raw spellings cleaned to one
+    name) share a category.  One integer gather over the rows; no strings
+    are built per row.
+
+    Examples
+    --------
+    >>> c = to_categorical(np.array([0, 2, 1, 3, 0]), ["b", "a", "b"])
+    >>> c.tolist(), list(c.categories)
+    (['b', 'b', 'a', nan, 'b'], ['a', 'b'])
+    """
+    codes = np.asarray(codes)
+    k = len(labels)
+    used = np.bincount(codes, minlength=k + 1)[:k] > 0 if len(codes) else np.zeros(k, bool)
+    cats = sorted({str(v) for v, u in zip(labels, used) if u and v is not None})
+    pos = {c: i for i, c in enumerate(cats)}
+    small = np.int8 if len(cats) < 2**7 else np.int16 if len(cats) < 2**15 else np.int32
+    lut = np.array([pos[str(v)] if v is not None and u else -1 for v, u in zip(labels, used)] + [-1], dtype=small)
+    dtype = pd.CategoricalDtype(pd.Index(cats, dtype="str"))
+    return pd.Categorical.from_codes(lut[codes], dtype=dtype, validate=False)
+
+
+def drop_unused_categories(values: pd.Series) -> pd.Series:
+    """``values`` without categories no row uses (a counting pass; pandas' own method sorts the codes)."""
+    codes = values.cat.codes.to_numpy()
+    n = len(values.cat.categories)
+    used = np.bincount(codes + 1, minlength=n + 1)[1:] > 0
+    if used.all():
+        return values
+    lut = np.full(n + 1, -1, dtype=codes.dtype)
+    lut[np.flatnonzero(used)] = np.arange(int(used.sum()), dtype=codes.dtype)
+    dtype = pd.CategoricalDtype(values.cat.categories[used])
+    return pd.Series(pd.Categorical.from_codes(lut[codes], dtype=dtype, validate=False), index=values.index,
+                     name=values.name)
 
 
 def to_str_series(col: pa.ChunkedArray) -> pd.Series:

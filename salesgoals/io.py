@@ -54,7 +54,6 @@ import pyarrow.compute as pc
 
 from salesgoals import _parse
 from salesgoals import _vendors as V
-from salesgoals._aggregate import carry_codes, remember_codes
 from salesgoals._schema import (
     ACTIVITY_COLUMNS,
     ACTIVITY_REQUIRED,
@@ -467,7 +466,7 @@ def _dates(table, col, name, loader, rows: _Rows, dayfirst, date_format, notes, 
 def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon: Sequence[str],
             key_cols: Sequence[str] | None, dup_reason: str) -> pd.DataFrame:
     """Concatenate per-file results, drop duplicates across files, attach and warn the report."""
-    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    out = pd.concat(_common_categories(frames), ignore_index=True) if len(frames) > 1 else frames[0]
     reason = np.concatenate([r["rows"].reason for r in reports]) if len(reports) > 1 else reports[0]["rows"].reason
     starts = np.cumsum([0] + [r["rows"].n for r in reports])  # first global row of each input
     codes = reports[0]["rows"].codes
@@ -522,8 +521,9 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
         result = out
     else:
         result = out.loc[keep].reset_index(drop=True)
-        for col in result.columns:  # the loaders' text encodings stay valid for the kept rows
-            carry_codes(out[col], result[col], keep)
+        for col in result.columns:  # a value only excluded rows had is not a category of the result
+            if isinstance(result[col].dtype, pd.CategoricalDtype):
+                result[col] = _parse.drop_unused_categories(result[col])
     report.loaded_rows = len(result)
     if report.loaded_rows + report.n_excluded != report.input_rows:  # pragma: no cover - invariant
         raise RuntimeError("row accounting does not balance; please report this bug")
@@ -536,6 +536,19 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
         )
     _warn(loader, report)
     return result
+
+
+def _common_categories(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """The frames with each categorical column on the sorted union of its categories, so they stack as categoricals."""
+    out = [f.copy(deep=False) for f in frames]
+    for col in frames[0].columns:
+        if not all(isinstance(f[col].dtype, pd.CategoricalDtype) for f in frames):
+            continue
+        union = sorted(set().union(*(f[col].cat.categories for f in frames)))
+        dtype = pd.CategoricalDtype(pd.Index(union, dtype="str"))
+        for f in out:
+            f[col] = f[col].astype(dtype)
+    return out
 
 
 def _may_repeat(ids: pd.Series) -> bool:
@@ -694,21 +707,29 @@ def load_activities(
     pandas.DataFrame
         One row per activity, in input order, with columns:
 
-        * ``rep`` : str — who did it (name, or owner id in API exports).
+        * ``rep`` : category — who did it (name, or owner id in API exports).
         * ``timestamp`` : datetime64 — when (UTC when the export has offsets).
-        * ``activity_type`` : str — ``call``, ``email``, ``meeting``,
+        * ``activity_type`` : category — ``call``, ``email``, ``meeting``,
           ``linkedin``, ``task``, ``note``, ``sms``, or the export's own type
           in snake_case.
         * ``activity_id`` : str — the export's record id (missing if none).
         * ``deal_id`` : str — related deal / opportunity (missing if none).
         * ``account`` : str — company / account (missing if none).
-        * ``outcome`` : str — ``connected``, ``no_answer``, ``voicemail``,
+        * ``outcome`` : category — ``connected``, ``no_answer``, ``voicemail``,
           ``busy``, ``wrong_number`` (calls); ``held``, ``no_show``,
           ``canceled``, ``rescheduled``, ``scheduled`` (meetings); ``sent``,
           ``received`` (emails); other values in snake_case; missing if unknown.
         * ``duration_min`` : float — duration in minutes (NaN if none).
 
         ``df.attrs["quality"]`` is the :class:`DataQualityReport`.
+
+        The three ``category`` columns hold a few distinct values over what
+        can be millions of rows, so they are pandas categoricals (sorted
+        ``str`` categories, only values some row uses): an eighth of the
+        memory of text, and no string is built per row while loading.  They
+        compare, filter and group like text; to write a value that is not
+        yet a category, go through text first, e.g.
+        ``acts["rep"] = acts["rep"].astype("str").replace({"Bob": "Robert"})``.
 
     Raises
     ------
@@ -811,12 +832,12 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     # Arrow end to end: the activity log is the big input (10M+ rows), so no
     # Python objects per row; vocabularies are mapped per distinct value.
     n = table.num_rows
-    rep_codes = None  # the rep column's encoding, when the CSV reader dictionary-encoded it
-    if pa.types.is_dictionary(table.column(mapping["rep"]).type):
-        rep, rep_codes = _parse.clean_coded(table.column(mapping["rep"]))
-    else:
-        rep = _atext(table, mapping.get("rep"), n)
-    rows.exclude(rep.is_null().to_numpy(zero_copy_only=False), "missing_rep")
+    # rep, activity_type and outcome come out as categoricals built from integer codes: a few
+    # distinct values over millions of rows, so no string is materialised per row
+    rep_col = table.column(mapping["rep"])
+    rep_codes = _parse.clean_coded(rep_col if pa.types.is_dictionary(rep_col.type) else _atext(table, mapping["rep"], n))
+    rep = _parse.to_categorical(*rep_codes)
+    rows.exclude(rep.codes < 0, "missing_rep")
 
     ts_col = mapping["timestamp"]
     if time_col is not None:  # a separate time-of-day column (Pipedrive 'Due time')
@@ -831,43 +852,27 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
                 missing_reason="missing_timestamp", bad_reason="unparseable_timestamp")  # fmt: skip
 
     # ---- activity type: forced > type column > subject prefix > header hint
-    type_codes = None  # the type column's encoding, reused for the outcome pairs while it still holds
+    type_codes = None  # the type column's encoding, (codes, labels)
     if forced:
-        const = pa.array([_canon_type(forced, tmap)], pa.large_string())
-        atype = pa.chunked_array([pc.take(const, pa.array(np.zeros(n, dtype=np.int32)))])
+        type_codes = (np.zeros(n, dtype=np.int8), [_canon_type(forced, tmap)])
     else:
-        atype = pa.chunked_array([pa.nulls(n, pa.large_string())])
         if "activity_type" in mapping:
             # raw column: the mapping trims and treats blanks per distinct value, no per-row cleaning
-            atype, type_codes = _parse.map_text(_araw(table, mapping["activity_type"]),
-                                                lambda v: _canon_type(v, tmap), with_codes=True)  # fmt: skip
-        if atype.null_count:
-            type_codes = None
-        if subj_col is not None and atype.null_count:
-            first_word = pc.extract_regex(_atext(table, subj_col, n), r"^\s*(?P<w>[A-Za-z-]+)")
-            words = pc.struct_field(first_word, "w")
-            from_subj = _parse.map_text(
-                words, lambda v: tmap.get(V.norm_value(v), V.TYPE_VALUES.get(V.norm_value(v))) if v else None
-            )
-            atype = pc.coalesce(atype, from_subj)
-        if hint and atype.null_count:
-            atype = pc.coalesce(atype, pa.scalar(hint))
-        if atype.null_count and "activity_type" not in mapping and hint is None:
-            atype = pc.coalesce(atype, pa.scalar("task"))
-            notes.append(f"{name}: activity type not found for some rows; labelled 'task'")
-        atype = pc.coalesce(atype, pa.scalar("other"))
+            type_codes = _parse.map_text(_araw(table, mapping["activity_type"]), lambda v: _canon_type(v, tmap),
+                                         with_codes=True, materialize=False)  # fmt: skip
+        if type_codes is None or _has_missing(*type_codes):
+            type_codes = _parse.encode(_fill_types(table, mapping, type_codes, n, subj_col, hint, tmap, name, notes))
     if "activity_id" not in mapping:
         notes.append(f"{name}: no activity id column, so identical rows are kept (a repeated activity and a "
                      "duplicated row look the same)")
-    if type_codes is None:
-        type_codes = _parse.encode(atype)
+    atype = _parse.to_categorical(*type_codes)
     codes, labels = type_codes
     non_act = np.array([v in _NON_ACTIVITIES for v in labels] + [False])[codes]  # lookup per distinct type
     rows.exclude(non_act, "not_an_activity", atype)
 
     # ---- outcome, normalised per distinct (type, value) combination; emails without one were sent
     cols = [h for h in (mapping.get("outcome"), fallback_col) if h is not None]
-    outcome, outcome_codes = _map_outcomes(type_codes, [_araw(table, h) for h in cols])
+    outcome = _parse.to_categorical(*_map_outcomes(type_codes, [_araw(table, h) for h in cols]))
 
     dur = None
     if "duration_min" in mapping:
@@ -878,36 +883,58 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
             notes.append(f"{name}: durations in {h!r} read as {unit}, converted to minutes")
 
     S = _parse.to_str_series
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "rep": S(rep),
+            "rep": rep,
             "timestamp": ts,
-            "activity_type": S(atype),
+            "activity_type": atype,
             "activity_id": S(_atext(table, mapping.get("activity_id"), n)),
             "deal_id": S(_atext(table, mapping.get("deal_id"), n)),
             "account": S(_atext(table, mapping.get("account"), n)),
-            "outcome": S(outcome),
+            "outcome": outcome,
             "duration_min": np.full(n, np.nan) if dur is None else np.asarray(dur, dtype=float),
         },
         copy=False,  # the arrays are fresh; a copy would double the peak memory of a big log
     )
-    # hand the encodings over to build_panel, which would otherwise hash these columns again
-    for col, enc in (("rep", rep_codes), ("activity_type", type_codes), ("outcome", outcome_codes)):
-        if enc is not None:
-            remember_codes(frame[col], *enc)
-    return frame
 
 
-def _map_outcomes(type_codes: tuple[np.ndarray, list],
-                   columns: list[pa.ChunkedArray]) -> tuple[pa.ChunkedArray, tuple[np.ndarray, list]]:
-    """Canonical outcome of every row from its activity type and up to two raw outcome columns, and its codes.
+def _has_missing(codes: np.ndarray, labels: list[Any]) -> bool:
+    """Whether an encoding has a missing value in some row."""
+    missing = np.array([v is None for v in labels] + [True])
+    return bool(missing[codes].any())
+
+
+def _fill_types(table, mapping, type_codes, n, subj_col, hint, tmap, name, notes) -> pa.ChunkedArray:
+    """Activity types where the type column is missing or blank: subject prefix > header hint > 'task'."""
+    if type_codes is None:
+        atype = pa.chunked_array([pa.nulls(n, pa.large_string())])
+    else:
+        codes, labels = type_codes
+        atype = pa.chunked_array([pc.take(pa.array([*labels, None], type=pa.large_string()), pa.array(codes))])
+    if subj_col is not None and atype.null_count:
+        first_word = pc.extract_regex(_atext(table, subj_col, n), r"^\s*(?P<w>[A-Za-z-]+)")
+        words = pc.struct_field(first_word, "w")
+        from_subj = _parse.map_text(
+            words, lambda v: tmap.get(V.norm_value(v), V.TYPE_VALUES.get(V.norm_value(v))) if v else None
+        )
+        atype = pc.coalesce(atype, from_subj)
+    if hint and atype.null_count:
+        atype = pc.coalesce(atype, pa.scalar(hint))
+    if atype.null_count and "activity_type" not in mapping and hint is None:
+        atype = pc.coalesce(atype, pa.scalar("task"))
+        notes.append(f"{name}: activity type not found for some rows; labelled 'task'")
+    return pc.coalesce(atype, pa.scalar("other"))
+
+
+def _map_outcomes(type_codes: tuple[np.ndarray, list], columns: list[pa.ChunkedArray]) -> tuple[np.ndarray, list]:
+    """Canonical outcome of every row, encoded ``(codes, labels)``, from its activity type and up to two raw columns.
 
     The first column's outcome wins, then the second's (a vendor fallback);
     an email with neither was ``sent``.  The type codes (``type_codes`` from
     :func:`_parse.encode`, null code = number of labels) and the columns'
     dictionary codes are combined into one small integer per row, so the
-    mapping runs once per distinct combination and one ``take`` builds the
-    column: no per-row Python and no string concatenation of ten million rows.
+    mapping runs once per distinct combination: no per-row Python and no
+    string concatenation of ten million rows.
     """
     codes, labels = type_codes
     parts = [(codes, [*labels, None])]
@@ -948,7 +975,7 @@ def _map_outcomes(type_codes: tuple[np.ndarray, list],
             remap = np.zeros(combos, dtype=dtype)
             remap[used] = np.arange(len(used), dtype=dtype)
             code = remap[code]
-    return pa.chunked_array([pc.take(pa.array(lookup, type=pa.large_string()), pa.array(code))]), (code, lookup)
+    return code, lookup
 
 
 def _canon_outcome(typ: str | None, raw: str | None) -> Any:

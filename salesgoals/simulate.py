@@ -422,8 +422,11 @@ def make_crm_data(
     acts = acts.sort_values(["timestamp", "rep", "activity_type"], kind="mergesort").reset_index(drop=True)
     acts["activity_id"] = [f"A{i:07d}" for i in range(1, len(acts) + 1)]
     acts = acts[list(ACTIVITY_COLUMNS)]
-    for col in ("rep", "activity_type", "activity_id", "deal_id", "account", "outcome"):
-        acts[col] = acts[col].astype(object)
+    # the dtypes load_activities gives: few-valued text as categoricals (sorted categories), ids as str
+    for col in ("rep", "activity_type", "outcome"):
+        acts[col] = acts[col].astype("str").astype("category")
+    for col in ("activity_id", "deal_id", "account"):
+        acts[col] = acts[col].astype("str")
 
     # ---------------------------------------------------------------- roster
     n_teams = int(np.clip(round(n_reps / 8), 1, len(_TEAMS)))

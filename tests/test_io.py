@@ -27,6 +27,7 @@ from salesgoals.errors import (
 from salesgoals.io import DataQualityReport, load_activities, load_deals, load_roster, write_csv
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+ACTIVITY_CATEGORICALS = ("rep", "activity_type", "outcome")
 
 
 def put(tmp_path: Path, name: str, text: str, *, encoding: str = "utf-8", newline: str = "\n",
@@ -54,6 +55,11 @@ def check_contract(df: pd.DataFrame, columns) -> DataQualityReport:
     assert isinstance(q, DataQualityReport)
     assert q.loaded_rows == len(df)
     assert q.loaded_rows + q.n_excluded == q.input_rows
+    if "activity_type" in df.columns:  # the activity log's few-valued text columns are categoricals
+        for c in ACTIVITY_CATEGORICALS:
+            cats = df[c].cat.categories
+            assert cats.dtype == "str" and cats.is_monotonic_increasing and cats.is_unique, c
+            assert set(df[c].dropna()) == set(cats), f"{c}: every category is used by some row"
     return q
 
 
@@ -166,6 +172,30 @@ def test_hubspot_calls_meetings_emails_as_list(tmp_path):
     assert acts["duration_min"].iloc[0] == 5.5
     assert acts["deal_id"].iloc[0] == "9001"
     assert acts["timestamp"].iloc[0] == pd.Timestamp("2024-03-04 09:15")
+
+
+def test_stacked_inputs_keep_categoricals_on_the_union_of_categories(tmp_path):
+    calls = put(tmp_path, "calls.csv", HS_CALLS)
+    other = pd.DataFrame({"Owner": ["Zoe Park", " Ana Lee", "Ana Lee "], "Date": ["2024-03-05"] * 3,
+                          "Type": ["sms", "sms", "sms"]})  # fmt: skip
+    acts, _ = quiet(load_activities, [calls, other])
+    check_contract(acts, ACTIVITY_COLUMNS)
+    # padded spellings of one name clean to one category, shared with the other input's rows
+    assert list(acts["rep"].cat.categories) == sorted(set(acts["rep"]))
+    assert (acts["rep"] == "Ana Lee").sum() == 2 + (pd.read_csv(calls)["Activity assigned to"] == "Ana Lee").sum()
+    assert acts["activity_type"].tolist()[-3:] == ["sms"] * 3
+
+
+def test_a_value_only_excluded_rows_had_is_not_a_category(tmp_path):
+    text = """Owner,Date,Type,Outcome
+Ana Lee,2024-03-04,call,connected
+Ben Ode,not a date,meeting,no show
+"""
+    acts, msgs = quiet(load_activities, put(tmp_path, "a.csv", text))
+    assert check_contract(acts, ACTIVITY_COLUMNS).excluded == {"unparseable_timestamp": 1} and len(msgs) == 1
+    assert list(acts["rep"].cat.categories) == ["Ana Lee"]
+    assert list(acts["activity_type"].cat.categories) == ["call"]
+    assert list(acts["outcome"].cat.categories) == ["connected"]
 
 
 def test_hubspot_internal_names_and_epoch_ms(tmp_path):
@@ -685,7 +715,7 @@ def test_simulator_frames_round_trip_unchanged(tmp_path):
         assert msgs == []
         expected = frame.copy()
         for c in expected.columns:
-            if expected[c].dtype == object or pd.api.types.is_string_dtype(expected[c]):
+            if expected[c].dtype == object or isinstance(expected[c].dtype, pd.StringDtype):
                 expected[c] = expected[c].astype("str")
         pd.testing.assert_frame_equal(back, expected, check_dtype=False, check_exact=False, rtol=1e-9)
         for c in back.columns:  # canonical dtypes
