@@ -126,9 +126,9 @@ def _ordinals(ts: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:
     if freq == "W":
         unit, step = np.datetime_data(ts.dtype)
         per_day = _NS_PER_DAY // int(np.timedelta64(step, unit) / np.timedelta64(1, "ns"))
-        weeks = ts.view(np.int64) // per_day  # days; then weeks, in place (no further copies of a big log)
-        weeks += 3
-        weeks //= 7
+        # day d is in week (d + 3) // 7, so week = (t + 3 days) // 7 days: one new array, one division
+        weeks = ts.view(np.int64) + 3 * per_day
+        weeks //= 7 * per_day
         return weeks, ok
     months = ts.astype("datetime64[M]").view(np.int64)
     if freq == "Q":
@@ -246,8 +246,8 @@ class Reduction:
     freq : {"W", "M", "Q"}
         Period grain.
     metrics : dict
-        Quality metrics ``name -> (activity_type, outcomes)``; empty when the
-        log has no ``outcome`` column.
+        Quality metrics ``name -> (activity_type, outcomes)``, at most one per
+        activity type; empty when the log has no ``outcome`` column.
 
     Examples
     --------
@@ -265,6 +265,11 @@ class Reduction:
     freq: str
     metrics: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        types = [typ for typ, _ in self.metrics.values()]
+        if len(set(types)) != len(types):  # on_frame counts every metric with one flag per row
+            raise ValueError(f"Reduction: at most one quality metric per activity type; got types {types}.")
+
     @classmethod
     def for_columns(cls, columns: Iterable[str], *, freq: str) -> Reduction:
         """The reduction for a log with these columns (metrics need ``outcome``)."""
@@ -280,7 +285,8 @@ class Reduction:
     def on_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Activity counts of an in-memory pandas DataFrame (vectorised numpy)."""
         # A log can hold tens of millions of rows: every full-length temporary costs time (page
-        # faults) and peak memory, so the cell code is built in one int64 array, in place.
+        # faults) and peak memory, so the cell code is built in one int64 array, in place, and
+        # counted by one bincount that also counts the quality metrics.
         ordv, ok = _ordinals(datetime_values(frame, "timestamp", "activities", native_unit=True), self.freq)
         all_ok = bool(ok.all())
         # sorted categories: the cells then come out of bincount already in normalize()'s order
@@ -293,51 +299,71 @@ class Reduction:
         else:
             lo = int(ordv[ok].min()) if ok.any() else 0
             hi = int(ordv[ok].max()) if ok.any() else 0
-        # integer cell code (rep * n_per + period) * n_typ + type; the last slot of each axis holds
-        # the missing value, which raw code -1 picks from the lookup tables below
+        # integer cell code ((rep * n_per + period) * n_typ + type) * n_flag + flag; the last slot of
+        # each axis holds the missing value, which raw code -1 picks from the lookup tables below;
+        # flag is 1 when the row counts for the quality metric of its type (connected call, held meeting)
         n_rep, n_per, n_typ = len(reps) + 1, hi - lo + 2, len(types) + 1
-        small = np.int32 if n_rep * n_per * n_typ < 2**31 else np.int64  # the lookups' (temporary) results
+        n_flag = 2 if self.metrics else 1
+        n_cells = n_rep * n_per * n_typ * n_flag
+        small = np.int32 if n_cells < 2**31 else np.int64  # the lookups' (temporary) results
         cell = ordv  # the period ordinals become the cell codes, in place
         del ordv
         cell -= lo
         if not all_ok:
             cell[~ok] = n_per - 1
-        cell *= n_typ
-        cell += np.append(type_rank, n_typ - 1).astype(small)[type_raw]
-        cell += (np.append(rep_rank, n_rep - 1) * (n_per * n_typ)).astype(small)[rep_raw]
-        dense = n_rep * n_per * n_typ <= max(_MAX_DENSE_CELLS, 4 * len(cell))
-        if dense:
-            counts = np.bincount(cell, minlength=n_rep * n_per * n_typ)
-            keys = np.flatnonzero(counts)
-            n = counts[keys]
-        else:  # a few absurd timestamps make the grid huge: count by sorting instead
-            keys, n = np.unique(cell, return_counts=True)
-        out = {COUNT: n.astype(np.int64)}
+        cell *= n_typ * n_flag
+        type_slot = np.append(type_rank, n_typ - 1).astype(small) * n_flag  # by raw type code; -1 -> last
         if self.metrics:
             outcome_raw, outcome_text = _factor(frame["outcome"])
-            lowered = np.array([o.lower() for o in outcome_text], dtype=object)  # loop over distinct labels only
-            for name, (typ, outs) in self.metrics.items():
-                good = np.append(np.isin(lowered, outs), False)  # lookup table; code -1 -> False
-                is_typ = np.append(type_text == typ, False)
-                if not is_typ.any() or not good.any():
-                    out[name] = np.zeros(len(keys), dtype=np.int64)
-                    continue
-                m = is_typ[type_raw]
-                m &= good[outcome_raw]
-                if dense:
-                    out[name] = np.bincount(cell[m], minlength=n_rep * n_per * n_typ)[keys].astype(np.int64)
-                else:
-                    hit, hn = np.unique(cell[m], return_counts=True)
-                    vals = np.zeros(len(keys), dtype=np.int64)
-                    vals[np.searchsorted(keys, hit)] = hn
-                    out[name] = vals
+            flagged = self._flag_table(type_text, outcome_text)  # (raw type + 1, raw outcome + 1) -> flag
+            pair = type_raw.astype(np.int32 if flagged.size >= 2**15 else np.int16)  # one small copy
+            pair += 1
+            pair *= flagged.shape[1]
+            pair += outcome_raw
+            pair += 1
+            lut = (np.concatenate([type_slot[-1:], type_slot[:-1]])[:, None] + flagged).astype(small).ravel()
+            cell += lut[pair]
+            del pair
+        else:
+            cell += type_slot[type_raw]
+        cell += (np.append(rep_rank, n_rep - 1) * (n_per * n_typ * n_flag)).astype(small)[rep_raw]
+        if n_cells <= max(_MAX_DENSE_CELLS, 4 * len(cell)):
+            by_cell = np.bincount(cell, minlength=n_cells).reshape(-1, n_flag)  # columns: flag 0, flag 1
+            total = by_cell.sum(axis=1)
+            keys = np.flatnonzero(total)
+            total, good = total[keys], by_cell[keys, -1]
+        else:  # a few absurd timestamps make the grid huge: count the used cells by sorting instead
+            used, n = np.unique(cell, return_counts=True)
+            keys, at = np.unique(used // n_flag, return_inverse=True)
+            total = np.bincount(at, weights=n, minlength=len(keys)).astype(np.int64)
+            good = np.bincount(at, weights=n * (used % n_flag), minlength=len(keys)).astype(np.int64)
+        del cell
+        out = {COUNT: total.astype(np.int64)}
         rk, rest = np.divmod(keys, n_per * n_typ)
         pk, tk = np.divmod(rest, n_typ)
+        if self.metrics:
+            good = good.astype(np.int64)
+            for name, (typ, _outs) in self.metrics.items():
+                is_typ = np.append(types == typ, False)  # by type slot; the missing slot -> False
+                out[name] = np.where(is_typ[tk], good, 0)
         rep_vals = pd.Categorical.from_codes(np.where(rk < n_rep - 1, rk, -1), categories=pd.Index(reps, dtype=object))
         type_vals = pd.Categorical.from_codes(np.where(tk < n_typ - 1, tk, -1), categories=pd.Index(types, dtype=object))
         per_vals = np.where(pk < n_per - 1, ordinal_to_start(pk + lo, self.freq), np.datetime64("NaT", "D"))
         table = pd.DataFrame({"rep": rep_vals, "period_start": per_vals, "activity_type": type_vals, **out})
         return self.normalize(table)
+
+    def _flag_table(self, type_text: np.ndarray, outcome_text: np.ndarray) -> np.ndarray:
+        """0/1 table by (raw type code + 1, raw outcome code + 1): does the pair count for its type's metric?
+
+        Row and column 0 are the missing type and outcome (raw code -1).
+        """
+        lowered = np.array([str(o).lower() for o in outcome_text], dtype=object)  # distinct labels only
+        table = np.zeros((len(type_text) + 1, len(outcome_text) + 1), dtype=np.int64)
+        for typ, outs in self.metrics.values():
+            is_typ = np.asarray(type_text == typ, dtype=bool)
+            good = np.isin(lowered, outs)
+            table[1:, 1:] |= np.outer(is_typ, good)
+        return table
 
     # ------------------------------------------------------------- SQL
     def sql(self, relation: str, *, columns: dict[str, str] | None = None) -> str:

@@ -172,6 +172,35 @@ def test_reduction_matches_oracle_and_merges_associatively(data, freq, cut):
     pd.testing.assert_frame_equal(parts, whole, check_exact=True)
 
 
+@pytest.mark.parametrize("freq", FREQS)
+def test_sparse_grid_counts_match_the_oracle(messy, freq, monkeypatch):
+    """Far-apart timestamps make the dense grid too big: the counts then come from sorting, the same."""
+    import salesgoals._aggregate as agg
+
+    acts = messy[0].copy()
+    acts.loc[acts.index[-1], "timestamp"] = pd.Timestamp("2199-06-30 12:00")  # a typo'd year stretches the grid
+    with monkeypatch.context() as m:
+        m.setattr(agg, "_MAX_DENSE_CELLS", 0)
+        m.setattr(agg.np, "bincount", _no_full_bincount(np.bincount, len(acts)))
+        got = Reduction.for_columns(acts.columns, freq=freq).on_frame(acts)
+    pd.testing.assert_frame_equal(got, oracle_counts(acts, freq), check_exact=True)
+
+
+def _no_full_bincount(real, n_rows):
+    """np.bincount that fails if handed a whole log: proves the sparse path did not count densely."""
+
+    def bincount(x, *args, **kwargs):
+        assert len(x) < n_rows, "the dense grid was counted"
+        return real(x, *args, **kwargs)
+
+    return bincount
+
+
+def test_one_quality_metric_per_activity_type():
+    with pytest.raises(ValueError, match="at most one quality metric per activity type"):
+        Reduction(freq="W", metrics={"a": ("call", ("connected",)), "b": ("call", ("voicemail",))})
+
+
 def test_integer_and_text_reps_are_one_key():
     acts = pd.DataFrame({"rep": pd.array([7, 7], dtype=object), "timestamp": pd.to_datetime(["2024-01-01"] * 2),
                          "activity_type": ["call", "call"]})  # fmt: skip
