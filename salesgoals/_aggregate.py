@@ -48,7 +48,9 @@ Rules every translator follows (the spec)
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -134,6 +136,39 @@ def _ordinals(ts: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:
     if freq == "Q":
         months //= 3
     return months, ok
+
+
+def _ordinal_range(ts: np.ndarray, freq: str) -> tuple[int, int, bool]:
+    """First and last period ordinal of the non-NaT timestamps, and whether none is NaT (one pass each)."""
+    if not len(ts):
+        return 0, 0, True
+    raw = ts.view(np.int64)
+    first = raw.min()
+    all_ok = bool(first != np.iinfo(np.int64).min)  # NaT is the smallest int64
+    if not all_ok:
+        valid = raw[raw != np.iinfo(np.int64).min]
+        if not len(valid):
+            return 0, 0, False
+        first = valid.min()
+    ends = np.array([first, raw.max()], dtype=np.int64).view(ts.dtype)
+    lo, hi = _ordinals(ends, freq)[0]
+    return int(lo), int(hi), all_ok
+
+
+#: Rows per block of :meth:`Reduction.on_frame`: big enough to amortise a bincount of the grid,
+#: small enough that a block's temporaries stay in the allocator's reuse range.
+_BLOCK_ROWS = 1 << 21
+
+
+def _map_row_blocks(fn, n: int) -> list:
+    """``fn(rows)`` over consecutive blocks of ``n`` rows, on up to four threads; results in block order."""
+    starts = list(range(0, n, _BLOCK_ROWS)) or [0]
+    blocks = [slice(a, min(a + _BLOCK_ROWS, n)) for a in starts]
+    workers = min(len(blocks), os.cpu_count() or 1, 4)
+    if workers == 1:
+        return [fn(b) for b in blocks]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(fn, blocks))
 
 
 def period_ordinal(starts: np.ndarray, freq: str) -> np.ndarray:
@@ -284,60 +319,66 @@ class Reduction:
     # ------------------------------------------------------------ numpy
     def on_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Activity counts of an in-memory pandas DataFrame (vectorised numpy)."""
-        # A log can hold tens of millions of rows: every full-length temporary costs time (page
-        # faults) and peak memory, so the cell code is built in one int64 array, in place, and
-        # counted by one bincount that also counts the quality metrics.
-        ordv, ok = _ordinals(datetime_values(frame, "timestamp", "activities", native_unit=True), self.freq)
-        all_ok = bool(ok.all())
+        # A log can hold tens of millions of rows.  Each row gets one integer cell code,
+        # ((rep * n_per + period) * n_typ + type) * n_flag + flag, counted by one bincount that also
+        # counts the quality metrics (flag 1: the row counts for the metric of its type, such as a
+        # connected call).  The codes are built in place in blocks of rows on a few threads (numpy
+        # releases the GIL), so no full-length temporary is made.  The last slot of each axis holds
+        # the missing value, which raw code -1 picks from the lookup tables below.
+        ts = datetime_values(frame, "timestamp", "activities", native_unit=True)
+        lo, hi, all_ok = _ordinal_range(ts, self.freq)
         # sorted categories: the cells then come out of bincount already in normalize()'s order
         rep_raw, rep_text = _factor(frame["rep"])
         type_raw, type_text = _factor(frame["activity_type"])
         reps, rep_rank = _merge_text(rep_text)
         types, type_rank = _merge_text(type_text)
-        if all_ok:
-            lo, hi = (int(ordv.min()), int(ordv.max())) if len(ordv) else (0, 0)
-        else:
-            lo = int(ordv[ok].min()) if ok.any() else 0
-            hi = int(ordv[ok].max()) if ok.any() else 0
-        # integer cell code ((rep * n_per + period) * n_typ + type) * n_flag + flag; the last slot of
-        # each axis holds the missing value, which raw code -1 picks from the lookup tables below;
-        # flag is 1 when the row counts for the quality metric of its type (connected call, held meeting)
         n_rep, n_per, n_typ = len(reps) + 1, hi - lo + 2, len(types) + 1
         n_flag = 2 if self.metrics else 1
         n_cells = n_rep * n_per * n_typ * n_flag
         small = np.int32 if n_cells < 2**31 else np.int64  # the lookups' (temporary) results
-        cell = ordv  # the period ordinals become the cell codes, in place
-        del ordv
-        cell -= lo
-        if not all_ok:
-            cell[~ok] = n_per - 1
-        cell *= n_typ * n_flag
         type_slot = np.append(type_rank, n_typ - 1).astype(small) * n_flag  # by raw type code; -1 -> last
+        rep_slot = (np.append(rep_rank, n_rep - 1) * (n_per * n_typ * n_flag)).astype(small)
         if self.metrics:
             outcome_raw, outcome_text = _factor(frame["outcome"])
             flagged = self._flag_table(type_text, outcome_text)  # (raw type + 1, raw outcome + 1) -> flag
-            pair = type_raw.astype(np.int32 if flagged.size >= 2**15 else np.int16)  # one small copy
-            pair += 1
-            pair *= flagged.shape[1]
-            pair += outcome_raw
-            pair += 1
-            lut = (np.concatenate([type_slot[-1:], type_slot[:-1]])[:, None] + flagged).astype(small).ravel()
-            cell += lut[pair]
-            del pair
-        else:
-            cell += type_slot[type_raw]
-        cell += (np.append(rep_rank, n_rep - 1) * (n_per * n_typ * n_flag)).astype(small)[rep_raw]
-        if n_cells <= max(_MAX_DENSE_CELLS, 4 * len(cell)):
-            by_cell = np.bincount(cell, minlength=n_cells).reshape(-1, n_flag)  # columns: flag 0, flag 1
+            pair_lut = (np.concatenate([type_slot[-1:], type_slot[:-1]])[:, None] + flagged).astype(small).ravel()
+            pair_type = np.int32 if flagged.size >= 2**15 else np.int16
+        dense = n_cells <= max(_MAX_DENSE_CELLS, 4 * len(ts))
+
+        def block(rows: slice) -> np.ndarray:
+            """Cell counts (dense grid) or cell codes (sparse grid) of some rows."""
+            cell, ok = _ordinals(ts[rows], self.freq)  # a new array: the period ordinals become the codes
+            cell -= lo
+            if not all_ok:
+                cell[~ok] = n_per - 1
+            cell *= n_typ * n_flag
+            if self.metrics:
+                pair = type_raw[rows].astype(pair_type)  # position in the (type, outcome) table
+                pair += 1
+                pair *= flagged.shape[1]
+                pair += outcome_raw[rows]
+                pair += 1
+                cell += pair_lut[pair]
+            else:
+                cell += type_slot[type_raw[rows]]
+            cell += rep_slot[rep_raw[rows]]
+            return np.bincount(cell, minlength=n_cells) if dense else cell
+
+        parts = _map_row_blocks(block, len(ts))
+        if dense:
+            counts = parts[0]
+            for part in parts[1:]:
+                counts += part
+            by_cell = counts.reshape(-1, n_flag)  # columns: flag 0, flag 1
             total = by_cell.sum(axis=1)
             keys = np.flatnonzero(total)
             total, good = total[keys], by_cell[keys, -1]
         else:  # a few absurd timestamps make the grid huge: count the used cells by sorting instead
-            used, n = np.unique(cell, return_counts=True)
+            used, n = np.unique(np.concatenate(parts), return_counts=True)
             keys, at = np.unique(used // n_flag, return_inverse=True)
             total = np.bincount(at, weights=n, minlength=len(keys)).astype(np.int64)
             good = np.bincount(at, weights=n * (used % n_flag), minlength=len(keys)).astype(np.int64)
-        del cell
+        del parts
         out = {COUNT: total.astype(np.int64)}
         rk, rest = np.divmod(keys, n_per * n_typ)
         pk, tk = np.divmod(rest, n_typ)
@@ -353,7 +394,7 @@ class Reduction:
         return self.normalize(table)
 
     def _flag_table(self, type_text: np.ndarray, outcome_text: np.ndarray) -> np.ndarray:
-        """0/1 table by (raw type code + 1, raw outcome code + 1): does the pair count for its type's metric?
+        """Tell, by (raw type code + 1, raw outcome code + 1), whether the pair counts for its type's metric.
 
         Row and column 0 are the missing type and outcome (raw code -1).
         """

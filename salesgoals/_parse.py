@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import mmap
 import os
 import re
 from collections import Counter
@@ -46,10 +45,13 @@ __all__ = [
     "clean_text",
     "map_text",
     "encode",
-    "clean_coded",
+    "categorize",
     "to_categorical",
+    "rows_with",
+    "count_codes",
     "drop_unused_categories",
     "to_str_series",
+    "missing_text",
     "open_source",
     "parse_dates",
     "parse_amounts",
@@ -119,17 +121,29 @@ class Source:
         first = self.headers[0]
         want = list(dict.fromkeys([first, *columns]))
         if self.kind == "csv":
-            try:
-                table = self._read_csv(want, types or {})
-            except _TypedReadFailed:
-                self.notes.append("column types guessed from the first rows did not hold; read as text")
-                table = self._read_csv(want, {})
+            before = (dict(self.furniture), list(self.malformed_text))
+            table = self._read_typed(want, types or {})
+            if self._data is None and _has_nul(table):
+                # NUL bytes past the first 256 KB (some exports pad with them): read again without them
+                self.furniture, self.malformed_text = before
+                self._data = _decode_all(_read_bytes(self._path), self.encoding, self.name).replace("\x00", "")
+                self._data = self._data.lstrip("\ufeff").encode("utf-8")
+                self.notes.append("NUL bytes removed")
+                table = self._read_typed(want, types or {})
         else:
             table = self._table.select(want)
         table = self._drop_footer(table, want)
         return table.select(list(dict.fromkeys(columns))) if columns else table.select([])
 
     # ---------------------------------------------------------------- CSV
+    def _read_typed(self, want: list[str], types: dict[str, pa.DataType]) -> pa.Table:
+        try:
+            return self._read_csv(want, types)
+        except _TypedReadFailed:
+            if "column types guessed from the first rows did not hold; read as text" not in self.notes:
+                self.notes.append("column types guessed from the first rows did not hold; read as text")
+            return self._read_csv(want, {})
+
     def _read_csv(self, want: list[str], types: dict[str, pa.DataType]) -> pa.Table:
         bad: list[str] = []
 
@@ -376,7 +390,8 @@ def _open_text(path: str, name: str, known, encoding, sep) -> Source:
     text, enc = _decode_peek(head, encoding)
     has_nul = b"\x00" in head if not enc.startswith("utf-16") else False
     data = None
-    if enc not in ("utf-8", "utf-8-sig") or (not gz and _file_has_nul(path, head, more)) or has_nul:
+    # NUL bytes in the first 256 KB take this path at once; later ones are found in the columns read
+    if enc not in ("utf-8", "utf-8-sig") or has_nul:
         # messy path: decode the whole file in Python, strip NUL bytes, re-encode as UTF-8
         raw = _read_bytes(path)
         text_all = _decode_all(raw, enc, name)
@@ -421,20 +436,14 @@ def _open_text(path: str, name: str, known, encoding, sep) -> Source:
     return src
 
 
-def _file_has_nul(path: str, head: bytes, more: bool) -> bool:
-    if b"\x00" in head:
-        return True
-    if not more:
-        return False
-    with open(path, "rb") as fh:
-        try:  # memchr over the mapped file: no copy of it into Python bytes (~2x faster than reading blocks)
-            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                return mm.find(b"\x00", len(head)) >= 0
-        except (OSError, ValueError):  # not mappable (a pipe, a special file): read 16 MB blocks
-            pass
-        fh.seek(len(head))
-        while chunk := fh.read(1 << 24):
-            if b"\x00" in chunk:
+def _has_nul(table: pa.Table) -> bool:
+    """Whether a text column of ``table`` holds a NUL byte (dictionary columns: only their few values)."""
+    for col in table.columns:
+        if pa.types.is_dictionary(col.type):
+            if any(pc.any(pc.match_substring(c.dictionary, "\x00")).as_py() for c in col.chunks):
+                return True
+        elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            if len(col) and pc.any(pc.match_substring(col, "\x00")).as_py():
                 return True
     return False
 
@@ -573,51 +582,122 @@ def encode(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list[Any]]:
     return indices.to_numpy(zero_copy_only=False), values  # int32: half the memory of int64
 
 
-def clean_coded(col: pa.ChunkedArray) -> tuple[np.ndarray, list[Any]]:
-    """:func:`clean_text` of a column, applied once per distinct value: its encoding ``(codes, values)``.
+def count_codes(codes: np.ndarray, k: int) -> np.ndarray:
+    """Rows per code of ``codes`` in ``[-1, k)``: an array of ``k + 1`` counts, the last for code -1 (missing).
 
-    The encoding is as :func:`encode` gives it, with values that clean to
-    blank (and values no row uses) as None.  Cheap for a column the CSV
-    reader dictionary-encoded (a rep column: a thousand names over ten
-    million rows); :func:`to_categorical` turns it into the output column.
+    Counted in blocks of 64K rows: ``np.bincount`` converts its input to
+    64-bit integers first, and on ten million small codes that temporary's
+    page faults cost more than the counting.
+
+    Examples
+    --------
+    >>> count_codes(np.array([0, 2, 2, -1], dtype=np.int8), 3).tolist()
+    [1, 0, 2, 1]
     """
-    codes, values = encode(col)
-    # only the values that occur (a dictionary can keep values of dropped footer rows) decide the trim
-    used = np.bincount(codes, minlength=len(values) + 1)[: len(values)] > 0
-    present = [v if u else None for v, u in zip(values, used)]
-    cleaned = clean_text(pa.array(present, type=pa.large_string())).combine_chunks()
-    return codes, cleaned.to_pylist()
+    codes = np.asarray(codes)
+    out = np.zeros(k + 1, dtype=np.int64)
+    step = 1 << 16
+    for start in range(0, len(codes), step):  # blocks, not rows: 153 iterations for ten million
+        block = np.bincount(codes[start : start + step].astype(np.intp) + 1, minlength=k + 1)
+        out[:k] += block[1 : k + 1]
+        out[k] += block[0]
+    return out
 
 
-def map_text(col: pa.ChunkedArray, fn, *, with_codes: bool = False, materialize: bool = True):
+def categorize(col: pa.ChunkedArray | pa.Array, fn=None, *, drop_unused: bool = True) -> tuple[pd.Categorical, np.ndarray]:
+    """A text column as a pandas Categorical, each distinct value mapped through ``fn`` once.
+
+    ``fn`` takes a raw value (str, or None for a null) and returns the
+    label (None for missing); by default values are kept as they are.  The
+    categories are the distinct labels, sorted (``str`` dtype), so the
+    result does not depend on the order rows or dictionary entries arrive
+    in; two raw values with one label share a category.  With
+    ``drop_unused`` (the default) only labels some row uses are categories
+    (a dictionary can keep values of dropped footer rows).
+
+    The work per row is one integer gather per Arrow chunk into the final
+    codes, plus a count; a column the CSV reader dictionary-encoded (in
+    parallel, while parsing) is never hashed again, and no string is built
+    per row.
+
+    Returns
+    -------
+    (pandas.Categorical, numpy.ndarray)
+        The column and its rows per category (:func:`count_codes` layout:
+        the last count is the missing rows).
+
+    Examples
+    --------
+    >>> cat, counts = categorize(pa.array(["b ", "a", None, "b"]), lambda v: v and v.strip())
+    >>> cat.tolist(), list(cat.categories), counts.tolist()
+    (['b', 'a', nan, 'b'], ['a', 'b'], [1, 2, 1])
+    """
+    if isinstance(col, pa.Array):
+        col = pa.chunked_array([col])
+    if not pa.types.is_dictionary(col.type):
+        col = pc.dictionary_encode(col)
+    chunks = [c for c in col.chunks if len(c)]
+    dicts = [c.dictionary for c in chunks]
+    same = all(d.equals(dicts[0]) for d in dicts[1:])
+    values = dicts[0] if same and dicts else pc.unique(pa.concat_arrays(dicts)) if dicts else pa.array([], pa.string())
+    labels = []
+    for v in values.to_pylist() if fn is None else map(fn, values.to_pylist()):
+        labels.append(None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    if fn is not None and len(col) > sum(len(c) - c.null_count for c in chunks):  # nulls map through fn too
+        null_label = fn(None)
+        null_label = None if null_label is None else str(null_label)
+    else:
+        null_label = None
+    cats = sorted({v for v in (*labels, null_label) if v is not None})
+    pos = {c: i for i, c in enumerate(cats)}
+    small = np.int8 if len(cats) < 2**7 else np.int16 if len(cats) < 2**15 else np.int32
+    code_of_value = np.array([pos[v] if v is not None else -1 for v in labels], dtype=small)
+    null_code = small(pos[null_label] if null_label is not None else -1)
+    out = np.empty(len(col), dtype=small)
+    start = 0
+    for c, d in zip(chunks, dicts):
+        local = code_of_value if same else code_of_value[pc.index_in(d, values).to_numpy(zero_copy_only=False)]
+        lut = np.append(local, null_code)  # index len(d): a null row
+        idx = c.indices if not c.null_count else pc.fill_null(c.indices, len(d))
+        np.take(lut, idx.to_numpy(zero_copy_only=False), out=out[start : start + len(c)], mode="clip")
+        start += len(c)
+    counts = count_codes(out, len(cats))
+    if drop_unused and (counts[: len(cats)] == 0).any():
+        used = counts[: len(cats)] > 0
+        remap = np.append(np.cumsum(used) - 1, -1).astype(small)  # old code -> new code; -1 stays -1
+        out = remap[out]
+        cats = [c for c, u in zip(cats, used) if u]
+        counts = np.append(counts[: len(used)][used], counts[-1])
+    dtype = pd.CategoricalDtype(pd.Index(cats, dtype="str"))
+    return pd.Categorical.from_codes(out, dtype=dtype, validate=False), counts
+
+
+def map_text(col: pa.ChunkedArray, fn, *, with_codes: bool = False):
     """Map each distinct value of a text column through ``fn`` (returns str or None).
 
     The column is dictionary-encoded in Arrow, ``fn`` runs once per distinct
     value (a handful for types, outcomes, stages), and the result is gathered
     back with one ``take``: no per-row Python.  With ``with_codes=True`` also
-    returns ``(codes, mapped_values)`` so a caller can reuse the encoding;
-    with ``materialize=False`` as well, returns only that encoding (no
-    ``take`` of ten million strings when the caller builds a categorical).
+    returns ``(codes, mapped_values)`` so a caller can reuse the encoding.
     """
     codes, values = encode(col)
     mapped = []
     for v in values:
         r = fn(v)
         mapped.append(None if r is None or (isinstance(r, float) and np.isnan(r)) else str(r))
-    if not materialize:
-        return codes, mapped
     out = pa.chunked_array([pc.take(pa.array([*mapped, None], type=pa.large_string()), pa.array(codes))])
     return (out, (codes, mapped)) if with_codes else out
 
 
-def to_categorical(codes: np.ndarray, labels: list[Any]) -> pd.Categorical:
+def to_categorical(codes: np.ndarray, labels: list[Any], counts: np.ndarray | None = None) -> pd.Categorical:
     """A pandas Categorical from an encoding: ``codes`` index ``labels``; None labels and code ``len(labels)`` are missing.
 
     The categories are the distinct labels some row uses, sorted (``str``
     dtype), so the result does not depend on the order rows or dictionary
     entries arrive in.  Labels that repeat (two raw spellings cleaned to one
     name) share a category.  One integer gather over the rows; no strings
-    are built per row.
+    are built per row.  ``counts`` (:func:`count_codes` of the codes), when the
+    caller has it, saves a pass.
 
     Examples
     --------
@@ -627,7 +707,9 @@ def to_categorical(codes: np.ndarray, labels: list[Any]) -> pd.Categorical:
     """
     codes = np.asarray(codes)
     k = len(labels)
-    used = np.bincount(codes, minlength=k + 1)[:k] > 0 if len(codes) else np.zeros(k, bool)
+    if counts is None:
+        counts = count_codes(codes, k + 1)  # code k (= len(labels)) is a missing value too
+    used = counts[:k] > 0
     cats = sorted({str(v) for v, u in zip(labels, used) if u and v is not None})
     pos = {c: i for i, c in enumerate(cats)}
     small = np.int8 if len(cats) < 2**7 else np.int16 if len(cats) < 2**15 else np.int32
@@ -636,11 +718,17 @@ def to_categorical(codes: np.ndarray, labels: list[Any]) -> pd.Categorical:
     return pd.Categorical.from_codes(lut[codes], dtype=dtype, validate=False)
 
 
+def rows_with(counts: np.ndarray, labels: list[Any], pred) -> int:
+    """Rows whose label satisfies ``pred`` (None for the missing code ``len(labels)``), from the value counts."""
+    hit = np.array([bool(pred(v)) for v in labels] + [bool(pred(None))])
+    return int(counts[hit].sum())
+
+
 def drop_unused_categories(values: pd.Series) -> pd.Series:
     """``values`` without categories no row uses (a counting pass; pandas' own method sorts the codes)."""
     codes = values.cat.codes.to_numpy()
     n = len(values.cat.categories)
-    used = np.bincount(codes + 1, minlength=n + 1)[1:] > 0
+    used = count_codes(codes, n)[:n] > 0
     if used.all():
         return values
     lut = np.full(n + 1, -1, dtype=codes.dtype)
@@ -648,6 +736,17 @@ def drop_unused_categories(values: pd.Series) -> pd.Series:
     dtype = pd.CategoricalDtype(values.cat.categories[used])
     return pd.Series(pd.Categorical.from_codes(lut[codes], dtype=dtype, validate=False), index=values.index,
                      name=values.name)
+
+
+def missing_text(n: int) -> pa.ChunkedArray:
+    """``n`` missing text values, from zeroed buffers the OS hands out lazily (no pages touched).
+
+    ``pa.nulls`` writes its 8-byte offsets, which costs page faults on a log
+    of ten million rows for a column the export does not have.
+    """
+    offsets = pa.py_buffer(np.zeros(n + 1, dtype=np.int64))
+    validity = pa.py_buffer(np.zeros((n + 7) // 8, dtype=np.uint8))
+    return pa.chunked_array([pa.LargeStringArray.from_buffers(n, offsets, pa.py_buffer(b""), validity, n)])
 
 
 def to_str_series(col: pa.ChunkedArray) -> pd.Series:
@@ -1029,6 +1128,17 @@ def parse_amounts(col: pa.ChunkedArray, *, column: str, source: str, loader: str
 
 
 # ------------------------------------------------------------------ durations
+def _float_values(col: pa.ChunkedArray) -> np.ndarray:
+    """A numeric column as float64, nulls as NaN, written chunk by chunk into one numpy array."""
+    out = np.empty(len(col), dtype=np.float64)
+    start = 0
+    for chunk in col.chunks:
+        vals = pc.cast(chunk, pa.float64()) if chunk.type != pa.float64() else chunk
+        out[start : start + len(chunk)] = pc.fill_null(vals, np.nan).to_numpy() if vals.null_count else vals.to_numpy()
+        start += len(chunk)
+    return out
+
+
 def parse_durations(col: pa.ChunkedArray, unit: str) -> tuple[np.ndarray, np.ndarray]:
     """Durations in minutes from numbers in ``unit`` (ms, s, min) or colon text.
 
@@ -1038,8 +1148,10 @@ def parse_durations(col: pa.ChunkedArray, unit: str) -> tuple[np.ndarray, np.nda
     n = len(col)
     factor = {"ms": 1 / 60_000, "s": 1 / 60, "min": 1.0, "mmss": 1 / 60, "hhmm": 1.0}[unit]
     if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
-        v = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
-        return (v if factor == 1.0 else v * factor), np.zeros(n, bool)  # no copies of a big column
+        v = _float_values(col)
+        if factor != 1.0:
+            v *= factor
+        return v, np.zeros(n, bool)
     t = clean_text(col)
     blank = t.is_null().to_numpy(zero_copy_only=False)
     if n == 0 or blank.all():

@@ -44,6 +44,7 @@ import os
 import re
 import warnings
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -407,7 +408,7 @@ def _araw(table: pa.Table, col: str) -> pa.ChunkedArray:
 def _atext(table: pa.Table, col: str | None, n: int) -> pa.ChunkedArray:
     """Stripped Arrow text of a column; blanks are null."""
     if col is None:
-        return pa.chunked_array([pa.nulls(n, pa.large_string())])
+        return _parse.missing_text(n)
     return _parse.clean_text(table.column(col))
 
 
@@ -832,12 +833,46 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     # Arrow end to end: the activity log is the big input (10M+ rows), so no
     # Python objects per row; vocabularies are mapped per distinct value.
     n = table.num_rows
-    # rep, activity_type and outcome come out as categoricals built from integer codes: a few
-    # distinct values over millions of rows, so no string is materialised per row
-    rep_col = table.column(mapping["rep"])
-    rep_codes = _parse.clean_coded(rep_col if pa.types.is_dictionary(rep_col.type) else _atext(table, mapping["rep"], n))
-    rep = _parse.to_categorical(*rep_codes)
-    rows.exclude(rep.codes < 0, "missing_rep")
+    # the text and duration columns need no decision of this function: convert them on a second
+    # thread (Arrow and numpy release the GIL) while this one works out reps, dates, types, outcomes
+    with ThreadPoolExecutor(1) as pool:
+        side = pool.submit(_plain_columns, table, mapping, vendor, n)
+        main = _coded_columns(table, mapping, rows, name, loader, dayfirst, date_format, forced, hint, tmap,
+                              time_col, subj_col, fallback_col, notes)  # fmt: skip
+        plain = side.result()
+    if "activity_id" not in mapping:
+        notes.append(f"{name}: no activity id column, so identical rows are kept (a repeated activity and a "
+                     "duplicated row look the same)")
+    if "duration_min" in mapping and plain["unit"] != "min":
+        notes.append(f"{name}: durations in {mapping['duration_min']!r} read as {plain['unit']}, converted to minutes")
+    columns = {**main, **plain["columns"]}
+    # the arrays are fresh; a copy would double the peak memory of a big log
+    return pd.DataFrame({c: columns[c] for c in ACTIVITY_COLUMNS}, copy=False)
+
+
+def _plain_columns(table: pa.Table, mapping: Mapping[str, str], vendor: str, n: int) -> dict[str, Any]:
+    """Convert the id, deal, account and duration columns (no row exclusions, no notes: safe on a thread)."""
+    S = _parse.to_str_series
+    out = {c: S(_atext(table, mapping.get(c), n)) for c in ("activity_id", "deal_id", "account")}
+    unit = "min"
+    if "duration_min" in mapping:
+        h = mapping["duration_min"]
+        unit = V.DURATION_UNITS.get((vendor, V.norm_header(h)), "s" if "second" in h.lower() else "min")
+        out["duration_min"] = np.asarray(_parse.parse_durations(table.column(h), unit)[0], dtype=float)
+    else:
+        out["duration_min"] = np.full(n, np.nan)
+    return {"columns": out, "unit": unit}
+
+
+def _coded_columns(table, mapping, rows, name, loader, dayfirst, date_format, forced, hint, tmap, time_col,
+                   subj_col, fallback_col, notes) -> dict[str, Any]:
+    """rep, timestamp, activity_type and outcome, with the rows they exclude."""
+    n = table.num_rows
+    # rep, activity_type and outcome come out as categoricals built from integer codes, each
+    # distinct value cleaned or mapped once: no string is materialised per row
+    rep, counts = _parse.categorize(_araw(table, mapping["rep"]), _clean_value)
+    if counts[-1]:
+        rows.exclude(rep.codes < 0, "missing_rep")
 
     ts_col = mapping["timestamp"]
     if time_col is not None:  # a separate time-of-day column (Pipedrive 'Due time')
@@ -852,65 +887,39 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
                 missing_reason="missing_timestamp", bad_reason="unparseable_timestamp")  # fmt: skip
 
     # ---- activity type: forced > type column > subject prefix > header hint
-    type_codes = None  # the type column's encoding, (codes, labels)
     if forced:
-        type_codes = (np.zeros(n, dtype=np.int8), [_canon_type(forced, tmap)])
+        atype, counts = _parse.categorize(pa.nulls(n, pa.string()), lambda v: _canon_type(forced, tmap))
     else:
+        atype = counts = None
         if "activity_type" in mapping:
             # raw column: the mapping trims and treats blanks per distinct value, no per-row cleaning
-            type_codes = _parse.map_text(_araw(table, mapping["activity_type"]), lambda v: _canon_type(v, tmap),
-                                         with_codes=True, materialize=False)  # fmt: skip
-        if type_codes is None or _has_missing(*type_codes):
-            type_codes = _parse.encode(_fill_types(table, mapping, type_codes, n, subj_col, hint, tmap, name, notes))
-    if "activity_id" not in mapping:
-        notes.append(f"{name}: no activity id column, so identical rows are kept (a repeated activity and a "
-                     "duplicated row look the same)")
-    atype = _parse.to_categorical(*type_codes)
-    codes, labels = type_codes
-    non_act = np.array([v in _NON_ACTIVITIES for v in labels] + [False])[codes]  # lookup per distinct type
-    rows.exclude(non_act, "not_an_activity", atype)
+            atype, counts = _parse.categorize(_araw(table, mapping["activity_type"]), lambda v: _canon_type(v, tmap))
+        if atype is None or counts[-1]:
+            filled = _fill_types(table, mapping, atype, n, subj_col, hint, tmap, name, notes)
+            atype, counts = _parse.categorize(filled)
+    labels = list(atype.categories)
+    if _parse.rows_with(counts, labels, lambda v: v in _NON_ACTIVITIES):
+        non_act = np.array([v in _NON_ACTIVITIES for v in labels] + [False])[atype.codes]  # per distinct type
+        rows.exclude(non_act, "not_an_activity", atype)
 
     # ---- outcome, normalised per distinct (type, value) combination; emails without one were sent
     cols = [h for h in (mapping.get("outcome"), fallback_col) if h is not None]
-    outcome = _parse.to_categorical(*_map_outcomes(type_codes, [_araw(table, h) for h in cols]))
-
-    dur = None
-    if "duration_min" in mapping:
-        h = mapping["duration_min"]
-        unit = V.DURATION_UNITS.get((vendor, V.norm_header(h)), "s" if "second" in h.lower() else "min")
-        dur, _bad = _parse.parse_durations(table.column(h), unit)
-        if unit != "min":
-            notes.append(f"{name}: durations in {h!r} read as {unit}, converted to minutes")
-
-    S = _parse.to_str_series
-    return pd.DataFrame(
-        {
-            "rep": rep,
-            "timestamp": ts,
-            "activity_type": atype,
-            "activity_id": S(_atext(table, mapping.get("activity_id"), n)),
-            "deal_id": S(_atext(table, mapping.get("deal_id"), n)),
-            "account": S(_atext(table, mapping.get("account"), n)),
-            "outcome": outcome,
-            "duration_min": np.full(n, np.nan) if dur is None else np.asarray(dur, dtype=float),
-        },
-        copy=False,  # the arrays are fresh; a copy would double the peak memory of a big log
-    )
+    outcome = _parse.to_categorical(*_map_outcomes(atype, [_araw(table, h) for h in cols]))
+    return {"rep": rep, "timestamp": ts, "activity_type": atype, "outcome": outcome}
 
 
-def _has_missing(codes: np.ndarray, labels: list[Any]) -> bool:
-    """Whether an encoding has a missing value in some row."""
-    missing = np.array([v is None for v in labels] + [True])
-    return bool(missing[codes].any())
+def _clean_value(v: str | None) -> str | None:
+    """A trimmed text value; blank is missing (what :func:`_parse.clean_text` does per row)."""
+    v = None if v is None else v.strip()
+    return v or None
 
 
-def _fill_types(table, mapping, type_codes, n, subj_col, hint, tmap, name, notes) -> pa.ChunkedArray:
+def _fill_types(table, mapping, types, n, subj_col, hint, tmap, name, notes) -> pa.ChunkedArray:
     """Activity types where the type column is missing or blank: subject prefix > header hint > 'task'."""
-    if type_codes is None:
+    if types is None:
         atype = pa.chunked_array([pa.nulls(n, pa.large_string())])
     else:
-        codes, labels = type_codes
-        atype = pa.chunked_array([pc.take(pa.array([*labels, None], type=pa.large_string()), pa.array(codes))])
+        atype = pa.chunked_array([pa.array(types.astype(object), type=pa.large_string(), from_pandas=True)])
     if subj_col is not None and atype.null_count:
         first_word = pc.extract_regex(_atext(table, subj_col, n), r"^\s*(?P<w>[A-Za-z-]+)")
         words = pc.struct_field(first_word, "w")
@@ -926,33 +935,36 @@ def _fill_types(table, mapping, type_codes, n, subj_col, hint, tmap, name, notes
     return pc.coalesce(atype, pa.scalar("other"))
 
 
-def _map_outcomes(type_codes: tuple[np.ndarray, list], columns: list[pa.ChunkedArray]) -> tuple[np.ndarray, list]:
-    """Canonical outcome of every row, encoded ``(codes, labels)``, from its activity type and up to two raw columns.
+def _map_outcomes(types: pd.Categorical, columns: list[pa.ChunkedArray]) -> tuple[np.ndarray, list, np.ndarray]:
+    """Canonical outcome of every row from its activity type and up to two raw columns: ``(codes, labels, counts)``.
 
     The first column's outcome wins, then the second's (a vendor fallback);
-    an email with neither was ``sent``.  The type codes (``type_codes`` from
-    :func:`_parse.encode`, null code = number of labels) and the columns'
-    dictionary codes are combined into one small integer per row, so the
-    mapping runs once per distinct combination: no per-row Python and no
-    string concatenation of ten million rows.
+    an email with neither was ``sent``.  The codes of the type and of each
+    raw column (-1 missing) are combined into one small integer per row, so
+    the mapping runs once per distinct combination: no per-row Python and
+    no string concatenation of ten million rows.  ``counts`` are the rows
+    per code (the last entry, for code ``len(labels)``, is 0).
     """
-    codes, labels = type_codes
-    parts = [(codes, [*labels, None])]
+    parts = [(types.codes, [None, *types.categories])]  # value of code c at position c + 1
     for col in columns:
-        ci, cv = _parse.encode(col)
-        parts.append((ci, [*cv, None]))
+        raw, _ = _parse.categorize(col, drop_unused=False)
+        parts.append((raw.codes, [None, *raw.categories]))
     sizes = [len(vals) for _, vals in parts]
     combos = int(np.prod(sizes, dtype=np.float64))
-    dtype = np.int32 if combos < 2**31 else np.int64
+    dtype = np.int16 if combos < 2**15 else np.int32 if combos < 2**31 else np.int64  # small: less to move
     code = parts[0][0].astype(dtype)
+    code += 1
     for (ci, _), size in zip(parts[1:], sizes[1:]):
         code *= size
         code += ci
+        code += 1
     dense = combos <= max(1 << 22, 4 * len(code))
     if dense:
-        used = np.flatnonzero(np.bincount(code, minlength=combos))
+        per_combo = _parse.count_codes(code, combos)[:combos]
+        used = np.flatnonzero(per_combo)
+        counts = per_combo[used]
     else:  # many distinct raw values in both columns: find the used combinations by sorting
-        used, code = np.unique(code, return_inverse=True)
+        used, code, counts = np.unique(code, return_inverse=True, return_counts=True)
     lookup: list[Any] = []
     for c in used:  # one call per distinct combination
         idx = np.unravel_index(int(c), sizes)
@@ -970,12 +982,12 @@ def _map_outcomes(type_codes: tuple[np.ndarray, list], columns: list[pa.ChunkedA
             full: list[Any] = [None] * combos
             for c, v in zip(used, lookup):
                 full[c] = v
-            lookup = full
+            lookup, counts = full, per_combo
         else:
-            remap = np.zeros(combos, dtype=dtype)
-            remap[used] = np.arange(len(used), dtype=dtype)
+            remap = np.zeros(combos, dtype=code.dtype)
+            remap[used] = np.arange(len(used), dtype=code.dtype)
             code = remap[code]
-    return code, lookup
+    return code, lookup, np.append(counts, 0)
 
 
 def _canon_outcome(typ: str | None, raw: str | None) -> Any:

@@ -121,6 +121,27 @@ def test_salesforce_api_backup_cp1252_with_nul_bytes(tmp_path):
     assert deals["created"].iloc[0] == pd.Timestamp("2023-01-17 17:00:04")
 
 
+@pytest.mark.parametrize("where", ["rep", "timestamp", "activity_id", "unread column"])
+@pytest.mark.parametrize("name", ["late_nul.csv", "late_nul.csv.gz"])
+def test_nul_bytes_past_the_first_256_kb_are_removed(tmp_path, where, name):
+    """A NUL after the peek is found in the columns read; the file is read again without NUL bytes."""
+    n = 12_000  # about 600 KB: the NUL lands well past the 256 KB peek
+    rows = [f"Rep {i % 7},2024-03-{1 + i % 28:02d} 09:00,call,A{i:06d},x" for i in range(n)]
+    last = rows[-1].split(",")
+    col = {"rep": 0, "timestamp": 1, "activity_id": 3, "unread column": 4}[where]
+    last[col] = last[col][:3] + "\x00" + last[col][3:]
+    rows[-1] = ",".join(last)
+    p = put(tmp_path, name, "Owner,Date,Type,Activity ID,Notes\n" + "\n".join(rows) + "\n")
+    acts, msgs = quiet(load_activities, p, columns={"activity_id": "Activity ID"})
+    q = check_contract(acts, ACTIVITY_COLUMNS)
+    assert q.loaded_rows == n and msgs == []
+    assert any("NUL bytes removed" in note for note in q.notes) == (where != "unread column")
+    assert acts["rep"].iloc[-1] == f"Rep {(n - 1) % 7}"
+    assert acts["timestamp"].iloc[-1] == pd.Timestamp(f"2024-03-{1 + (n - 1) % 28:02d} 09:00")
+    assert acts["activity_id"].iloc[-1] == f"A{n - 1:06d}"
+    assert not acts["activity_id"].str.contains("\x00").any()
+
+
 SF_TASKS_API = """Id,WhoId,WhatId,Subject,ActivityDate,Status,OwnerId,Type,CallDurationInSeconds,CallDisposition,AccountId
 00T1,003A,0061,Call,2024-03-04,Completed,0055A,Call,330,Connected,0011
 00T2,003B,0062,Email: Proposal,2024-03-05,Completed,0055A,,,,0012
