@@ -161,10 +161,15 @@ _BLOCK_ROWS = 1 << 21
 
 
 def _map_row_blocks(fn, n: int) -> list:
-    """``fn(rows)`` over consecutive blocks of ``n`` rows, on up to four threads; results in block order."""
-    starts = list(range(0, n, _BLOCK_ROWS)) or [0]
-    blocks = [slice(a, min(a + _BLOCK_ROWS, n)) for a in starts]
-    workers = min(len(blocks), os.cpu_count() or 1, 4)
+    """``fn(rows)`` over consecutive blocks of ``n`` rows, on up to four threads; results in block order.
+
+    The blocks are of equal size, a multiple of the threads in number, so
+    every thread gets the same share.
+    """
+    workers = max(1, min(os.cpu_count() or 1, 4, -(-n // _BLOCK_ROWS)))
+    k = workers * max(1, -(-n // (_BLOCK_ROWS * workers)))  # blocks: at most _BLOCK_ROWS rows each
+    bounds = np.linspace(0, n, k + 1).astype(np.int64)
+    blocks = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
     if workers == 1:
         return [fn(b) for b in blocks]
     with ThreadPoolExecutor(workers) as pool:
@@ -390,8 +395,10 @@ class Reduction:
         rep_vals = pd.Categorical.from_codes(np.where(rk < n_rep - 1, rk, -1), categories=pd.Index(reps, dtype=object))
         type_vals = pd.Categorical.from_codes(np.where(tk < n_typ - 1, tk, -1), categories=pd.Index(types, dtype=object))
         per_vals = np.where(pk < n_per - 1, ordinal_to_start(pk + lo, self.freq), np.datetime64("NaT", "D"))
-        table = pd.DataFrame({"rep": rep_vals, "period_start": per_vals, "activity_type": type_vals, **out})
-        return self.normalize(table)
+        # already in normalize()'s form: sorted categories, and rows in key order with missing keys
+        # last (each axis's missing slot is its last), so no second pass over the counts
+        table = {"rep": rep_vals, "period_start": per_vals.astype("datetime64[s]"), "activity_type": type_vals}
+        return pd.DataFrame({**table, **out})
 
     def _flag_table(self, type_text: np.ndarray, outcome_text: np.ndarray) -> np.ndarray:
         """Tell, by (raw type code + 1, raw outcome code + 1), whether the pair counts for its type's metric.

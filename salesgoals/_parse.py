@@ -816,7 +816,7 @@ def parse_dates(col: pa.ChunkedArray, *, column: str, source: str, dayfirst: boo
         c = col
         if col.type.tz is not None:
             c = pc.cast(pc.cast(col, pa.timestamp(col.type.unit, "UTC")), pa.timestamp(col.type.unit))
-        v = c.to_numpy().astype("datetime64[us]", copy=False) if n else np.array([], "datetime64[us]")
+        v = _timestamp_values(c)
         return v, np.zeros(n, bool), DateInfo(column, ["(already datetimes: a typed column, or plain ISO converted by the CSV reader)"])
     if pa.types.is_date(col.type):
         v = pc.cast(col, pa.timestamp("us")).to_numpy().astype("datetime64[us]")
@@ -1135,6 +1135,16 @@ def _float_values(col: pa.ChunkedArray) -> np.ndarray:
     for chunk in col.chunks:
         vals = pc.cast(chunk, pa.float64()) if chunk.type != pa.float64() else chunk
         out[start : start + len(chunk)] = pc.fill_null(vals, np.nan).to_numpy() if vals.null_count else vals.to_numpy()
+        start += len(chunk)
+    return out
+
+
+def _timestamp_values(col: pa.ChunkedArray) -> np.ndarray:
+    """A tz-naive timestamp column as ``datetime64[us]``, nulls as NaT, written chunk by chunk into one array."""
+    out = np.empty(len(col), dtype="datetime64[us]")
+    start = 0
+    for chunk in col.chunks:
+        out[start : start + len(chunk)] = chunk.to_numpy(zero_copy_only=False)  # converts the unit if needed
         start += len(chunk)
     return out
 

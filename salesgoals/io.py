@@ -443,6 +443,15 @@ def _dates(table, col, name, loader, rows: _Rows, dayfirst, date_format, notes, 
     n = table.num_rows
     if col is None:
         return np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    values, bad, note = _date_values(table, col, name, loader, dayfirst, date_format)
+    notes.append(note)
+    if required:
+        _exclude_dates(rows, table.column(col), values, bad, missing_reason, bad_reason)
+    return values
+
+
+def _date_values(table, col, name, loader, dayfirst, date_format) -> tuple[np.ndarray, np.ndarray, str]:
+    """Parsed dates of a column, the unparseable ones, and the note saying how they were read (no side effects)."""
     values, bad, info = _parse.parse_dates(table.column(col), column=col, source=name, dayfirst=dayfirst,
                                            date_format=date_format, loader=loader)  # fmt: skip
     fmt = " / ".join(info.formats) if info.formats else "(empty)"
@@ -456,12 +465,17 @@ def _dates(table, col, name, loader, rows: _Rows, dayfirst, date_format, notes, 
             note += f"; ambiguous, {order} as requested by dayfirst={dayfirst}"
     elif info.dayfirst is not None:
         note += f" ({'day' if info.dayfirst else 'month'}-first, decided by the data)"
-    notes.append(note)
-    if required:
-        raw = table.column(col) if bad.any() else None
+    return values, bad, note
+
+
+def _exclude_dates(rows: _Rows, raw: pa.ChunkedArray, values: np.ndarray, bad: np.ndarray, missing_reason: str,
+                   bad_reason: str) -> None:
+    """Exclude the rows whose date is missing or unparseable."""
+    any_bad = bool(bad.any())
+    if any_bad or raw.null_count or not pa.types.is_timestamp(raw.type):  # a typed column without nulls has no NaT
         rows.exclude(np.isnat(values) & ~bad, missing_reason)
+    if any_bad:
         rows.exclude(bad, bad_reason, raw)
-    return values
 
 
 def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon: Sequence[str],
@@ -833,58 +847,68 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     # Arrow end to end: the activity log is the big input (10M+ rows), so no
     # Python objects per row; vocabularies are mapped per distinct value.
     n = table.num_rows
-    # the text and duration columns need no decision of this function: convert them on a second
-    # thread (Arrow and numpy release the GIL) while this one works out reps, dates, types, outcomes
+    # Two threads (Arrow and numpy release the GIL): this one maps the coded columns (rep, type,
+    # outcome), the other parses the dates and converts the plain columns.  Rows are excluded
+    # afterwards, in a fixed order (the first reason of a row wins).
+    ts_col = mapping["timestamp"]
     with ThreadPoolExecutor(1) as pool:
-        side = pool.submit(_plain_columns, table, mapping, vendor, n)
-        main = _coded_columns(table, mapping, rows, name, loader, dayfirst, date_format, forced, hint, tmap,
-                              time_col, subj_col, fallback_col, notes)  # fmt: skip
+        side = pool.submit(_plain_columns, table, mapping, vendor, n, ts_col, time_col, name, loader, dayfirst,
+                           date_format)  # fmt: skip
+        coded = _coded_columns(table, mapping, n, name, forced, hint, tmap, subj_col, fallback_col, notes)
         plain = side.result()
+    rep, atype = coded["rep"], coded["activity_type"]
+    if coded["missing_rep"]:
+        rows.exclude(rep.codes < 0, "missing_rep")
+    notes.extend(plain["notes"])
+    _exclude_dates(rows, plain["date_source"], plain["columns"]["timestamp"], plain["bad_dates"],
+                   "missing_timestamp", "unparseable_timestamp")  # fmt: skip
+    if coded["non_activities"]:
+        non_act = np.array([v in _NON_ACTIVITIES for v in atype.categories] + [False])[atype.codes]
+        rows.exclude(non_act, "not_an_activity", atype)
     if "activity_id" not in mapping:
         notes.append(f"{name}: no activity id column, so identical rows are kept (a repeated activity and a "
                      "duplicated row look the same)")
-    if "duration_min" in mapping and plain["unit"] != "min":
-        notes.append(f"{name}: durations in {mapping['duration_min']!r} read as {plain['unit']}, converted to minutes")
-    columns = {**main, **plain["columns"]}
+    columns = {**coded, **plain["columns"]}
     # the arrays are fresh; a copy would double the peak memory of a big log
     return pd.DataFrame({c: columns[c] for c in ACTIVITY_COLUMNS}, copy=False)
 
 
-def _plain_columns(table: pa.Table, mapping: Mapping[str, str], vendor: str, n: int) -> dict[str, Any]:
-    """Convert the id, deal, account and duration columns (no row exclusions, no notes: safe on a thread)."""
+def _plain_columns(table: pa.Table, mapping: Mapping[str, str], vendor: str, n: int, ts_col: str,
+                   time_col: str | None, name: str, loader: str, dayfirst, date_format) -> dict[str, Any]:
+    """Parse the dates and convert the id, deal, account and duration columns.
+
+    No rows are excluded and no notes written here (the notes are returned),
+    so this can run on a second thread.
+    """
+    notes = []
+    if time_col is not None:  # a separate time-of-day column (Pipedrive 'Due time')
+        d, t = _atext(table, ts_col, n), _atext(table, time_col, n)
+        joined = pc.binary_join_element_wise(d, t, pa.scalar(" ", pa.large_string()))
+        ts_table = pa.table({ts_col: pc.if_else(t.is_null(), d, joined)})
+        notes.append(f"{name}: time of day taken from {time_col!r}")
+    else:
+        ts_table = table
+    ts, bad, note = _date_values(ts_table, ts_col, name, loader, dayfirst, date_format)
+    notes.append(note)
     S = _parse.to_str_series
-    out = {c: S(_atext(table, mapping.get(c), n)) for c in ("activity_id", "deal_id", "account")}
-    unit = "min"
+    out = {"timestamp": ts}
+    out.update({c: S(_atext(table, mapping.get(c), n)) for c in ("activity_id", "deal_id", "account")})
     if "duration_min" in mapping:
         h = mapping["duration_min"]
         unit = V.DURATION_UNITS.get((vendor, V.norm_header(h)), "s" if "second" in h.lower() else "min")
         out["duration_min"] = np.asarray(_parse.parse_durations(table.column(h), unit)[0], dtype=float)
+        if unit != "min":
+            notes.append(f"{name}: durations in {h!r} read as {unit}, converted to minutes")
     else:
         out["duration_min"] = np.full(n, np.nan)
-    return {"columns": out, "unit": unit}
+    return {"columns": out, "notes": notes, "bad_dates": bad, "date_source": ts_table.column(ts_col)}
 
 
-def _coded_columns(table, mapping, rows, name, loader, dayfirst, date_format, forced, hint, tmap, time_col,
-                   subj_col, fallback_col, notes) -> dict[str, Any]:
-    """rep, timestamp, activity_type and outcome, with the rows they exclude."""
-    n = table.num_rows
-    # rep, activity_type and outcome come out as categoricals built from integer codes, each
-    # distinct value cleaned or mapped once: no string is materialised per row
+def _coded_columns(table, mapping, n, name, forced, hint, tmap, subj_col, fallback_col, notes) -> dict[str, Any]:
+    """rep, activity_type and outcome as categoricals, and whether any row lacks a rep or is not an activity."""
+    # each distinct value is cleaned or mapped once: no string is materialised per row
     rep, counts = _parse.categorize(_araw(table, mapping["rep"]), _clean_value)
-    if counts[-1]:
-        rows.exclude(rep.codes < 0, "missing_rep")
-
-    ts_col = mapping["timestamp"]
-    if time_col is not None:  # a separate time-of-day column (Pipedrive 'Due time')
-        d, t = _atext(table, ts_col, n), _atext(table, time_col, n)
-        joined = pc.binary_join_element_wise(d, t, pa.scalar(" ", pa.large_string()))
-        combined = pc.if_else(t.is_null(), d, joined)
-        ts_table = pa.table({ts_col: combined})
-        notes.append(f"{name}: time of day taken from {time_col!r}")
-    else:
-        ts_table = table
-    ts = _dates(ts_table, ts_col, name, loader, rows, dayfirst, date_format, notes, required=True,
-                missing_reason="missing_timestamp", bad_reason="unparseable_timestamp")  # fmt: skip
+    missing_rep = bool(counts[-1])
 
     # ---- activity type: forced > type column > subject prefix > header hint
     if forced:
@@ -897,15 +921,13 @@ def _coded_columns(table, mapping, rows, name, loader, dayfirst, date_format, fo
         if atype is None or counts[-1]:
             filled = _fill_types(table, mapping, atype, n, subj_col, hint, tmap, name, notes)
             atype, counts = _parse.categorize(filled)
-    labels = list(atype.categories)
-    if _parse.rows_with(counts, labels, lambda v: v in _NON_ACTIVITIES):
-        non_act = np.array([v in _NON_ACTIVITIES for v in labels] + [False])[atype.codes]  # per distinct type
-        rows.exclude(non_act, "not_an_activity", atype)
+    non_activities = _parse.rows_with(counts, list(atype.categories), lambda v: v in _NON_ACTIVITIES)
 
     # ---- outcome, normalised per distinct (type, value) combination; emails without one were sent
     cols = [h for h in (mapping.get("outcome"), fallback_col) if h is not None]
     outcome = _parse.to_categorical(*_map_outcomes(atype, [_araw(table, h) for h in cols]))
-    return {"rep": rep, "timestamp": ts, "activity_type": atype, "outcome": outcome}
+    return {"rep": rep, "activity_type": atype, "outcome": outcome, "missing_rep": missing_rep,
+            "non_activities": non_activities}  # fmt: skip
 
 
 def _clean_value(v: str | None) -> str | None:

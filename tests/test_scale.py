@@ -172,6 +172,23 @@ def test_reduction_matches_oracle_and_merges_associatively(data, freq, cut):
     pd.testing.assert_frame_equal(parts, whole, check_exact=True)
 
 
+@pytest.mark.parametrize("block_rows", [97, 1000])
+def test_counts_by_row_blocks_on_threads_match_the_oracle(messy, block_rows, monkeypatch):
+    """A big log is counted in blocks of rows on several threads: the blocks add up to the whole."""
+    import salesgoals._aggregate as agg
+
+    acts = messy[0]
+    monkeypatch.setattr(agg, "_BLOCK_ROWS", block_rows)
+    monkeypatch.setattr(agg.os, "cpu_count", lambda: 4)
+    seen = []
+    real = agg._map_row_blocks
+    monkeypatch.setattr(agg, "_map_row_blocks", lambda fn, n: real(lambda rows: seen.append(rows) or fn(rows), n))
+    got = Reduction.for_columns(acts.columns, freq="W").on_frame(acts)
+    pd.testing.assert_frame_equal(got, oracle_counts(acts, "W"), check_exact=True)
+    sizes = sorted(b.stop - b.start for b in seen)
+    assert len(seen) % 4 == 0 and sum(sizes) == len(acts) and sizes[-1] <= block_rows and sizes[-1] - sizes[0] <= 1
+
+
 @pytest.mark.parametrize("freq", FREQS)
 def test_sparse_grid_counts_match_the_oracle(messy, freq, monkeypatch):
     """Far-apart timestamps make the dense grid too big: the counts then come from sorting, the same."""
@@ -181,6 +198,7 @@ def test_sparse_grid_counts_match_the_oracle(messy, freq, monkeypatch):
     acts.loc[acts.index[-1], "timestamp"] = pd.Timestamp("2199-06-30 12:00")  # a typo'd year stretches the grid
     with monkeypatch.context() as m:
         m.setattr(agg, "_MAX_DENSE_CELLS", 0)
+        m.setattr(agg, "_BLOCK_ROWS", 500)  # several blocks of codes, on threads
         m.setattr(agg.np, "bincount", _no_full_bincount(np.bincount, len(acts)))
         got = Reduction.for_columns(acts.columns, freq=freq).on_frame(acts)
     pd.testing.assert_frame_equal(got, oracle_counts(acts, freq), check_exact=True)
