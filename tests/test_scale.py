@@ -186,7 +186,7 @@ def test_counts_by_row_blocks_on_threads_match_the_oracle(messy, block_rows, mon
     got = Reduction.for_columns(acts.columns, freq="W").on_frame(acts)
     pd.testing.assert_frame_equal(got, oracle_counts(acts, "W"), check_exact=True)
     sizes = sorted(b.stop - b.start for b in seen)
-    assert len(seen) % 4 == 0 and sum(sizes) == len(acts) and sizes[-1] <= block_rows and sizes[-1] - sizes[0] <= 1
+    assert len(seen) >= 3 and sum(sizes) == len(acts) and sizes[-1] <= block_rows and sizes[-1] - sizes[0] <= 1
 
 
 @pytest.mark.parametrize("freq", FREQS)
