@@ -374,10 +374,10 @@ class Reduction:
             counts = parts[0]
             for part in parts[1:]:
                 counts += part
-            by_cell = counts.reshape(-1, n_flag)  # columns: flag 0, flag 1
-            total = by_cell.sum(axis=1)
+            good = counts[n_flag - 1 :: n_flag]  # flag 1 (or the only flag)
+            total = good + counts[0::n_flag] if n_flag == 2 else good
             keys = np.flatnonzero(total)
-            total, good = total[keys], by_cell[keys, -1]
+            total, good = total[keys], good[keys]
         else:  # a few absurd timestamps make the grid huge: count the used cells by sorting instead
             used, n = np.unique(np.concatenate(parts), return_counts=True)
             keys, at = np.unique(used // n_flag, return_inverse=True)

@@ -613,7 +613,8 @@ def categorize(col: pa.ChunkedArray | pa.Array, fn=None, *, drop_unused: bool = 
     result does not depend on the order rows or dictionary entries arrive
     in; two raw values with one label share a category.  With
     ``drop_unused`` (the default) only labels some row uses are categories
-    (a dictionary can keep values of dropped footer rows).
+    (a dictionary can keep values of dropped footer rows); without it the
+    counts are not computed (None).
 
     The work per row is one integer gather per Arrow chunk into the final
     codes, plus a count; a column the CSV reader dictionary-encoded (in
@@ -624,7 +625,7 @@ def categorize(col: pa.ChunkedArray | pa.Array, fn=None, *, drop_unused: bool = 
     -------
     (pandas.Categorical, numpy.ndarray)
         The column and its rows per category (:func:`count_codes` layout:
-        the last count is the missing rows).
+        the last count is the missing rows; None when ``drop_unused=False``).
 
     Examples
     --------
@@ -661,8 +662,11 @@ def categorize(col: pa.ChunkedArray | pa.Array, fn=None, *, drop_unused: bool = 
         idx = c.indices if not c.null_count else pc.fill_null(c.indices, len(d))
         np.take(lut, idx.to_numpy(zero_copy_only=False), out=out[start : start + len(c)], mode="clip")
         start += len(c)
+    if not drop_unused:
+        dtype = pd.CategoricalDtype(pd.Index(cats, dtype="str"))
+        return pd.Categorical.from_codes(out, dtype=dtype, validate=False), None
     counts = count_codes(out, len(cats))
-    if drop_unused and (counts[: len(cats)] == 0).any():
+    if (counts[: len(cats)] == 0).any():
         used = counts[: len(cats)] > 0
         remap = np.append(np.cumsum(used) - 1, -1).astype(small)  # old code -> new code; -1 stays -1
         out = remap[out]
