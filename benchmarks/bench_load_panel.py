@@ -179,6 +179,11 @@ def main(argv=None) -> int:
     print(line("load_activities", load))
     print(line("load_activities+build_panel", panel)
           + f"\n    (load {panel['load_seconds']:.2f} s + panel {panel['panel_seconds']:.2f} s, {panel['panel_rows']:,} panel rows)")
+    if args.repeat > 1:
+        # each repeat's steps ran back to back, so their ratio is little moved by the machine's drift
+        paired = sorted(p["seconds"] / b["seconds"] for p, b in zip(runs["panel"], runs["bare"]))
+        print(f"load+panel / bare, run by run: median {float(np.median(paired)):.2f}x "
+              f"(range {paired[0]:.2f}x-{paired[-1]:.2f}x over {len(paired)} runs)")
     print("targets: <= 1.5x time, <= 3x Arrow size")
     if args.profile:
         run_step("profile", path)

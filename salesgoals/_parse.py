@@ -46,6 +46,8 @@ __all__ = [
     "map_text",
     "encode",
     "categorize",
+    "dictionary_parts",
+    "from_codes",
     "to_categorical",
     "rows_with",
     "count_codes",
@@ -604,6 +606,38 @@ def count_codes(codes: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+def _label(v: Any) -> str | None:
+    return None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+
+def dictionary_parts(col: pa.ChunkedArray | pa.Array) -> tuple[list[Any], list[tuple[int, np.ndarray, np.ndarray]], int]:
+    """The distinct values of a text column and, per Arrow chunk, how its rows index them.
+
+    Returns ``(values, parts, nulls)``: ``values`` the distinct values (a
+    Python list, in no set order); per chunk, ``(first_row, local,
+    indices)``: the chunk's dictionary positions in ``values`` (``local``)
+    and its rows' dictionary indices (``indices``, ``len(local)`` for a
+    null); and the number of null rows.  A
+    column the CSV reader dictionary-encoded is used as it is; others are
+    encoded here once.
+    """
+    if isinstance(col, pa.Array):
+        col = pa.chunked_array([col])
+    if not pa.types.is_dictionary(col.type):
+        col = pc.dictionary_encode(col)
+    chunks = [c for c in col.chunks if len(c)]
+    dicts = [c.dictionary for c in chunks]
+    same = all(d.equals(dicts[0]) for d in dicts[1:])
+    values = dicts[0] if same and dicts else pc.unique(pa.concat_arrays(dicts)) if dicts else pa.array([], pa.string())
+    parts, start = [], 0
+    for c, d in zip(chunks, dicts):
+        local = np.arange(len(d)) if same else pc.index_in(d, values).to_numpy(zero_copy_only=False)
+        idx = c.indices if not c.null_count else pc.fill_null(c.indices, len(d))
+        parts.append((start, local, idx.to_numpy(zero_copy_only=False)))
+        start += len(c)
+    return values.to_pylist(), parts, col.null_count
+
+
 def categorize(col: pa.ChunkedArray | pa.Array, fn=None, *, drop_unused: bool = True) -> tuple[pd.Categorical, np.ndarray]:
     """A text column as a pandas Categorical, each distinct value mapped through ``fn`` once.
 
@@ -633,47 +667,39 @@ def categorize(col: pa.ChunkedArray | pa.Array, fn=None, *, drop_unused: bool = 
     >>> cat.tolist(), list(cat.categories), counts.tolist()
     (['b', 'a', nan, 'b'], ['a', 'b'], [1, 2, 1])
     """
-    if isinstance(col, pa.Array):
-        col = pa.chunked_array([col])
-    if not pa.types.is_dictionary(col.type):
-        col = pc.dictionary_encode(col)
-    chunks = [c for c in col.chunks if len(c)]
-    dicts = [c.dictionary for c in chunks]
-    same = all(d.equals(dicts[0]) for d in dicts[1:])
-    values = dicts[0] if same and dicts else pc.unique(pa.concat_arrays(dicts)) if dicts else pa.array([], pa.string())
-    labels = []
-    for v in values.to_pylist() if fn is None else map(fn, values.to_pylist()):
-        labels.append(None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
-    if fn is not None and len(col) > sum(len(c) - c.null_count for c in chunks):  # nulls map through fn too
-        null_label = fn(None)
-        null_label = None if null_label is None else str(null_label)
-    else:
-        null_label = None
+    values, parts, nulls = dictionary_parts(col)
+    labels = [_label(v) for v in (values if fn is None else map(fn, values))]
+    null_label = _label(fn(None)) if fn is not None and nulls else None  # nulls map through fn too
     cats = sorted({v for v in (*labels, null_label) if v is not None})
     pos = {c: i for i, c in enumerate(cats)}
     small = np.int8 if len(cats) < 2**7 else np.int16 if len(cats) < 2**15 else np.int32
     code_of_value = np.array([pos[v] if v is not None else -1 for v in labels], dtype=small)
     null_code = small(pos[null_label] if null_label is not None else -1)
-    out = np.empty(len(col), dtype=small)
-    start = 0
-    for c, d in zip(chunks, dicts):
-        local = code_of_value if same else code_of_value[pc.index_in(d, values).to_numpy(zero_copy_only=False)]
-        lut = np.append(local, null_code)  # index len(d): a null row
-        idx = c.indices if not c.null_count else pc.fill_null(c.indices, len(d))
-        np.take(lut, idx.to_numpy(zero_copy_only=False), out=out[start : start + len(c)], mode="clip")
-        start += len(c)
-    if not drop_unused:
-        dtype = pd.CategoricalDtype(pd.Index(cats, dtype="str"))
-        return pd.Categorical.from_codes(out, dtype=dtype, validate=False), None
-    counts = count_codes(out, len(cats))
-    if (counts[: len(cats)] == 0).any():
+    out = np.empty(sum(len(idx) for _, _, idx in parts), dtype=small)
+    for start, local, idx in parts:
+        lut = np.append(code_of_value[local], null_code)  # index len(local): a null row
+        np.take(lut, idx, out=out[start : start + len(idx)], mode="clip")
+    return from_codes(out, cats, drop_unused=drop_unused)
+
+
+def from_codes(codes: np.ndarray, cats: list[str], *, drop_unused: bool = True) -> tuple[pd.Categorical, np.ndarray]:
+    """``pd.Categorical`` of ``codes`` (-1 missing) over the sorted ``cats``, and its rows per category.
+
+    With ``drop_unused``, categories no row uses are dropped (one more
+    gather, only then); otherwise the counts are not computed (None).
+    """
+    if drop_unused:
+        counts = count_codes(codes, len(cats))
         used = counts[: len(cats)] > 0
-        remap = np.append(np.cumsum(used) - 1, -1).astype(small)  # old code -> new code; -1 stays -1
-        out = remap[out]
-        cats = [c for c, u in zip(cats, used) if u]
-        counts = np.append(counts[: len(used)][used], counts[-1])
+        if not used.all():
+            remap = np.append(np.cumsum(used) - 1, -1).astype(codes.dtype)  # old code -> new; -1 stays -1
+            codes = remap[codes]
+            cats = [c for c, u in zip(cats, used) if u]
+            counts = np.append(counts[: len(used)][used], counts[-1])
+    else:
+        counts = None
     dtype = pd.CategoricalDtype(pd.Index(cats, dtype="str"))
-    return pd.Categorical.from_codes(out, dtype=dtype, validate=False), counts
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False), counts
 
 
 def map_text(col: pa.ChunkedArray, fn, *, with_codes: bool = False):

@@ -40,6 +40,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import warnings
@@ -925,7 +926,7 @@ def _coded_columns(table, mapping, n, name, forced, hint, tmap, subj_col, fallba
 
     # ---- outcome, normalised per distinct (type, value) combination; emails without one were sent
     cols = [h for h in (mapping.get("outcome"), fallback_col) if h is not None]
-    outcome = _parse.to_categorical(*_map_outcomes(atype, [_araw(table, h) for h in cols]))
+    outcome = _map_outcomes(atype, [_araw(table, h) for h in cols])
     return {"rep": rep, "activity_type": atype, "outcome": outcome, "missing_rep": missing_rep,
             "non_activities": non_activities}  # fmt: skip
 
@@ -957,16 +958,59 @@ def _fill_types(table, mapping, types, n, subj_col, hint, tmap, name, notes) -> 
     return pc.coalesce(atype, pa.scalar("other"))
 
 
-def _map_outcomes(types: pd.Categorical, columns: list[pa.ChunkedArray]) -> tuple[np.ndarray, list, np.ndarray]:
-    """Canonical outcome of every row from its activity type and up to two raw columns: ``(codes, labels, counts)``.
+#: Largest number of (type, raw outcome...) combinations mapped up front, before looking at the rows.
+_MAX_OUTCOME_COMBOS = 4096
+
+
+def _map_outcomes(types: pd.Categorical, columns: list[pa.ChunkedArray]) -> pd.Categorical:
+    """Canonical outcome of every row from its activity type and up to two raw outcome columns.
 
     The first column's outcome wins, then the second's (a vendor fallback);
-    an email with neither was ``sent``.  The codes of the type and of each
-    raw column (-1 missing) are combined into one small integer per row, so
-    the mapping runs once per distinct combination: no per-row Python and
-    no string concatenation of ten million rows.  ``counts`` are the rows
-    per code (the last entry, for code ``len(labels)``, is 0).
+    an email with neither was ``sent``.  The mapping runs once per distinct
+    combination of type and raw values, never per row: each row's
+    combination is one small integer built from the type's code and the
+    columns' dictionary indices, block by block of the Arrow chunks (the
+    temporaries stay in cache), then looked up.
     """
+    encoded = [_parse.dictionary_parts(col) for col in columns]
+    choices = [[None, *types.categories], *([None, *values] for values, _, _ in encoded)]  # 0: missing
+    sizes = [len(c) for c in choices]
+    if np.prod(sizes, dtype=np.float64) > _MAX_OUTCOME_COMBOS:  # many distinct raw values: map the used ones
+        return _parse.to_categorical(*_map_outcomes_by_rows(types, columns))
+    labels = [_outcome_of(typ, raws) for typ, *raws in itertools.product(*choices)]
+    cats = sorted({v for v in labels if v is not None})
+    pos = {c: i for i, c in enumerate(cats)}
+    small = np.int8 if len(cats) < 2**7 else np.int16
+    combo_code = np.array([pos[v] if v is not None else -1 for v in labels], dtype=small)
+    luts = [[np.append(local + 1, 0) for _, local, _ in parts] for _, parts, _ in encoded]  # null index -> 0
+    starts = [np.array([p[0] for p in parts]) for _, parts, _ in encoded]
+    n = len(types)
+    bounds = sorted({0, n, *(int(a) for st in starts for a in st)})
+    out = np.empty(n, dtype=small)
+    for a, b in zip(bounds[:-1], bounds[1:]):  # segments where every column is in one chunk
+        code = types.codes[a:b].astype(np.int32)
+        code += 1
+        for (_, parts, _), st, lut, size in zip(encoded, starts, luts, sizes[1:]):
+            j = int(np.searchsorted(st, a, side="right")) - 1
+            first, _, idx = parts[j]
+            code *= size
+            code += lut[j][idx[a - first : b - first]]
+        np.take(combo_code, code, out=out[a:b], mode="clip")
+    return _parse.from_codes(out, cats)[0]
+
+
+def _outcome_of(typ: str | None, raws: Sequence[str | None]) -> str | None:
+    """The canonical outcome of one combination: the first raw value that maps wins; emails default to sent."""
+    for raw in raws:
+        if raw is not None:
+            r = _canon_outcome(typ, raw)
+            if r is not None and not (isinstance(r, float) and np.isnan(r)):
+                return str(r)
+    return "sent" if typ == "email" else None
+
+
+def _map_outcomes_by_rows(types: pd.Categorical, columns: list[pa.ChunkedArray]) -> tuple[np.ndarray, list, np.ndarray]:
+    """:func:`_map_outcomes` for many distinct raw values: ``(codes, labels, counts)`` over the used combinations."""
     parts = [(types.codes, [None, *types.categories])]  # value of code c at position c + 1
     for col in columns:
         raw, _ = _parse.categorize(col, drop_unused=False)
@@ -990,15 +1034,7 @@ def _map_outcomes(types: pd.Categorical, columns: list[pa.ChunkedArray]) -> tupl
     lookup: list[Any] = []
     for c in used:  # one call per distinct combination
         idx = np.unravel_index(int(c), sizes)
-        typ = parts[0][1][idx[0]]
-        result = None
-        for (_, vals), k in zip(parts[1:], idx[1:]):
-            if vals[k] is not None:
-                r = _canon_outcome(typ, vals[k])
-                result = None if r is None or (isinstance(r, float) and np.isnan(r)) else str(r)
-            if result is not None:
-                break
-        lookup.append("sent" if result is None and typ == "email" else result)
+        lookup.append(_outcome_of(parts[0][1][idx[0]], [vals[k] for (_, vals), k in zip(parts[1:], idx[1:])]))
     if dense and len(used) < combos:
         if combos <= 1 << 16:  # few combinations: spread the lookup over all of them, no per-row remap
             full: list[Any] = [None] * combos

@@ -195,6 +195,19 @@ def test_hubspot_calls_meetings_emails_as_list(tmp_path):
     assert acts["timestamp"].iloc[0] == pd.Timestamp("2024-03-04 09:15")
 
 
+def test_outcomes_mapped_up_front_or_by_used_combination_agree(tmp_path, monkeypatch):
+    """Few (type, raw outcome) combinations are mapped up front; many, by the combinations rows use."""
+    import salesgoals.io as sio
+
+    files = [put(tmp_path, f, t) for f, t in
+             (("calls.csv", HS_CALLS), ("meetings.csv", HS_MEETINGS), ("emails.csv", HS_EMAILS))]  # fmt: skip
+    up_front, _ = quiet(load_activities, files)
+    monkeypatch.setattr(sio, "_MAX_OUTCOME_COMBOS", 0)
+    by_rows, _ = quiet(load_activities, files)
+    pd.testing.assert_frame_equal(by_rows, up_front)
+    assert up_front["outcome"].isna().sum() == 0 and "sent" in set(up_front["outcome"])
+
+
 def test_stacked_inputs_keep_categoricals_on_the_union_of_categories(tmp_path):
     calls = put(tmp_path, "calls.csv", HS_CALLS)
     other = pd.DataFrame({"Owner": ["Zoe Park", " Ana Lee", "Ana Lee "], "Date": ["2024-03-05"] * 3,

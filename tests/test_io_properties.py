@@ -131,6 +131,17 @@ def test_messy_activity_exports_load_or_raise_named_errors(tmp_path_factory, dat
     assert df["rep"].notna().all() and df["timestamp"].notna().all()
     assert not df.duplicated(["activity_type", "activity_id"]).any()
     assert np.isfinite(df["duration_min"].dropna()).all()
+    # outcomes mapped up front (few combinations) and by the combinations rows use (many) agree
+    import salesgoals.io as sio
+
+    limit, sio._MAX_OUTCOME_COMBOS = sio._MAX_OUTCOME_COMBOS, 0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            by_rows = load_activities(path, crm=df.attrs["quality"].crm[0])
+    finally:
+        sio._MAX_OUTCOME_COMBOS = limit
+    pd.testing.assert_series_equal(by_rows["outcome"], df["outcome"])
 
 
 AMOUNT_STYLES = {
