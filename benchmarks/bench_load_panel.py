@@ -12,6 +12,8 @@ subprocess so that peak memory (``ru_maxrss``) belongs to one step only:
 
 Wall time is the target's measure; CPU time (user + system) is printed too,
 because it is far less disturbed by other processes on a shared machine.
+With ``--repeat N`` the steps run N times, interleaved; the fastest run of
+each step counts, and the median of the run-by-run ratios is printed too.
 
 Targets (issue 2): ``load + panel`` at most 1.5x the bare read, and peak
 memory at most 3x the Arrow table's size.  Memory is reported three ways:
