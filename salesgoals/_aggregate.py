@@ -241,7 +241,7 @@ def _factor(values) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _arrow_of(values) -> pa.ChunkedArray:
-    """The Arrow array behind Arrow-backed pandas text."""
+    """Return the Arrow array behind Arrow-backed pandas text."""
     arr = values.array if isinstance(values, pd.Series) else values
     return arr.__arrow_array__()
 

@@ -610,8 +610,10 @@ def _label(v: Any) -> str | None:
     return None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
 
 
-def dictionary_parts(col: pa.ChunkedArray | pa.Array) -> tuple[list[Any], list[tuple[int, np.ndarray, np.ndarray]], int]:
-    """The distinct values of a text column and, per Arrow chunk, how its rows index them.
+def dictionary_parts(
+    col: pa.ChunkedArray | pa.Array,
+) -> tuple[list[Any], list[tuple[int, np.ndarray, np.ndarray]], int]:
+    """Find the distinct values of a text column and, per Arrow chunk, how its rows index them.
 
     Returns ``(values, parts, nulls)``: ``values`` the distinct values (a
     Python list, in no set order); per chunk, ``(first_row, local,
@@ -638,8 +640,10 @@ def dictionary_parts(col: pa.ChunkedArray | pa.Array) -> tuple[list[Any], list[t
     return values.to_pylist(), parts, col.null_count
 
 
-def categorize(col: pa.ChunkedArray | pa.Array, fn=None, *, drop_unused: bool = True) -> tuple[pd.Categorical, np.ndarray]:
-    """A text column as a pandas Categorical, each distinct value mapped through ``fn`` once.
+def categorize(
+    col: pa.ChunkedArray | pa.Array, fn=None, *, drop_unused: bool = True
+) -> tuple[pd.Categorical, np.ndarray | None]:
+    """Turn a text column into a pandas Categorical, mapping each distinct value through ``fn`` once.
 
     ``fn`` takes a raw value (str, or None for a null) and returns the
     label (None for missing); by default values are kept as they are.  The
@@ -682,7 +686,9 @@ def categorize(col: pa.ChunkedArray | pa.Array, fn=None, *, drop_unused: bool = 
     return from_codes(out, cats, drop_unused=drop_unused)
 
 
-def from_codes(codes: np.ndarray, cats: list[str], *, drop_unused: bool = True) -> tuple[pd.Categorical, np.ndarray]:
+def from_codes(
+    codes: np.ndarray, cats: list[str], *, drop_unused: bool = True
+) -> tuple[pd.Categorical, np.ndarray | None]:
     """``pd.Categorical`` of ``codes`` (-1 missing) over the sorted ``cats``, and its rows per category.
 
     With ``drop_unused``, categories no row uses are dropped (one more
@@ -720,7 +726,7 @@ def map_text(col: pa.ChunkedArray, fn, *, with_codes: bool = False):
 
 
 def to_categorical(codes: np.ndarray, labels: list[Any], counts: np.ndarray | None = None) -> pd.Categorical:
-    """A pandas Categorical from an encoding: ``codes`` index ``labels``; None labels and code ``len(labels)`` are missing.
+    """Build a Categorical from ``codes`` into ``labels`` (None labels, code ``len(labels)``: missing).
 
     The categories are the distinct labels some row uses, sorted (``str``
     dtype), so the result does not depend on the order rows or dictionary
@@ -1159,7 +1165,7 @@ def parse_amounts(col: pa.ChunkedArray, *, column: str, source: str, loader: str
 
 # ------------------------------------------------------------------ durations
 def _float_values(col: pa.ChunkedArray) -> np.ndarray:
-    """A numeric column as float64, nulls as NaN, written chunk by chunk into one numpy array."""
+    """Convert a numeric column to float64 (nulls NaN), chunk by chunk into one numpy array."""
     out = np.empty(len(col), dtype=np.float64)
     start = 0
     for chunk in col.chunks:
@@ -1170,7 +1176,7 @@ def _float_values(col: pa.ChunkedArray) -> np.ndarray:
 
 
 def _timestamp_values(col: pa.ChunkedArray) -> np.ndarray:
-    """A tz-naive timestamp column as ``datetime64[us]``, nulls as NaT, written chunk by chunk into one array."""
+    """Convert a tz-naive timestamp column to ``datetime64[us]`` (nulls NaT), chunk by chunk."""
     out = np.empty(len(col), dtype="datetime64[us]")
     start = 0
     for chunk in col.chunks:

@@ -452,7 +452,7 @@ def _dates(table, col, name, loader, rows: _Rows, dayfirst, date_format, notes, 
 
 
 def _date_values(table, col, name, loader, dayfirst, date_format) -> tuple[np.ndarray, np.ndarray, str]:
-    """Parsed dates of a column, the unparseable ones, and the note saying how they were read (no side effects)."""
+    """Parse a date column: values, unparseable rows, and a note on how they were read (no side effects)."""
     values, bad, info = _parse.parse_dates(table.column(col), column=col, source=name, dayfirst=dayfirst,
                                            date_format=date_format, loader=loader)  # fmt: skip
     fmt = " / ".join(info.formats) if info.formats else "(empty)"
@@ -555,7 +555,7 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
 
 
 def _common_categories(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
-    """The frames with each categorical column on the sorted union of its categories, so they stack as categoricals."""
+    """Put each categorical column of the frames on the sorted union of its categories, so they stack."""
     out = [f.copy(deep=False) for f in frames]
     for col in frames[0].columns:
         if not all(isinstance(f[col].dtype, pd.CategoricalDtype) for f in frames):
@@ -932,7 +932,7 @@ def _coded_columns(table, mapping, n, name, forced, hint, tmap, subj_col, fallba
 
 
 def _clean_value(v: str | None) -> str | None:
-    """A trimmed text value; blank is missing (what :func:`_parse.clean_text` does per row)."""
+    """Trim a text value; blank is missing (what :func:`_parse.clean_text` does per row)."""
     v = None if v is None else v.strip()
     return v or None
 
@@ -1000,7 +1000,7 @@ def _map_outcomes(types: pd.Categorical, columns: list[pa.ChunkedArray]) -> pd.C
 
 
 def _outcome_of(typ: str | None, raws: Sequence[str | None]) -> str | None:
-    """The canonical outcome of one combination: the first raw value that maps wins; emails default to sent."""
+    """Map one combination to its outcome: the first raw value that maps wins; emails default to sent."""
     for raw in raws:
         if raw is not None:
             r = _canon_outcome(typ, raw)
