@@ -48,6 +48,7 @@ __all__ = [
     "categorize",
     "dictionary_parts",
     "from_codes",
+    "as_label",
     "to_categorical",
     "rows_with",
     "count_codes",
@@ -606,7 +607,8 @@ def count_codes(codes: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def _label(v: Any) -> str | None:
+def as_label(v: Any) -> str | None:
+    """``v`` as text, None (and NaN) as missing."""
     return None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
 
 
@@ -672,8 +674,8 @@ def categorize(
     (['b', 'a', nan, 'b'], ['a', 'b'], [1, 2, 1])
     """
     values, parts, nulls = dictionary_parts(col)
-    labels = [_label(v) for v in (values if fn is None else map(fn, values))]
-    null_label = _label(fn(None)) if fn is not None and nulls else None  # nulls map through fn too
+    labels = [as_label(v) for v in (values if fn is None else map(fn, values))]
+    null_label = as_label(fn(None)) if fn is not None and nulls else None  # nulls map through fn too
     cats = sorted({v for v in (*labels, null_label) if v is not None})
     pos = {c: i for i, c in enumerate(cats)}
     small = np.int8 if len(cats) < 2**7 else np.int16 if len(cats) < 2**15 else np.int32
@@ -708,21 +710,16 @@ def from_codes(
     return pd.Categorical.from_codes(codes, dtype=dtype, validate=False), counts
 
 
-def map_text(col: pa.ChunkedArray, fn, *, with_codes: bool = False):
+def map_text(col: pa.ChunkedArray, fn) -> pa.ChunkedArray:
     """Map each distinct value of a text column through ``fn`` (returns str or None).
 
     The column is dictionary-encoded in Arrow, ``fn`` runs once per distinct
     value (a handful for types, outcomes, stages), and the result is gathered
-    back with one ``take``: no per-row Python.  With ``with_codes=True`` also
-    returns ``(codes, mapped_values)`` so a caller can reuse the encoding.
+    back with one ``take``: no per-row Python.
     """
     codes, values = encode(col)
-    mapped = []
-    for v in values:
-        r = fn(v)
-        mapped.append(None if r is None or (isinstance(r, float) and np.isnan(r)) else str(r))
-    out = pa.chunked_array([pc.take(pa.array([*mapped, None], type=pa.large_string()), pa.array(codes))])
-    return (out, (codes, mapped)) if with_codes else out
+    mapped = [as_label(fn(v)) for v in values]
+    return pa.chunked_array([pc.take(pa.array([*mapped, None], type=pa.large_string()), pa.array(codes))])
 
 
 def to_categorical(codes: np.ndarray, labels: list[Any], counts: np.ndarray | None = None) -> pd.Categorical:
@@ -750,8 +747,7 @@ def to_categorical(codes: np.ndarray, labels: list[Any], counts: np.ndarray | No
     pos = {c: i for i, c in enumerate(cats)}
     small = np.int8 if len(cats) < 2**7 else np.int16 if len(cats) < 2**15 else np.int32
     lut = np.array([pos[str(v)] if v is not None and u else -1 for v, u in zip(labels, used)] + [-1], dtype=small)
-    dtype = pd.CategoricalDtype(pd.Index(cats, dtype="str"))
-    return pd.Categorical.from_codes(lut[codes], dtype=dtype, validate=False)
+    return from_codes(lut[codes], cats, drop_unused=False)[0]
 
 
 def rows_with(counts: np.ndarray, labels: list[Any], pred) -> int:
@@ -762,16 +758,8 @@ def rows_with(counts: np.ndarray, labels: list[Any], pred) -> int:
 
 def drop_unused_categories(values: pd.Series) -> pd.Series:
     """``values`` without categories no row uses (a counting pass; pandas' own method sorts the codes)."""
-    codes = values.cat.codes.to_numpy()
-    n = len(values.cat.categories)
-    used = count_codes(codes, n)[:n] > 0
-    if used.all():
-        return values
-    lut = np.full(n + 1, -1, dtype=codes.dtype)
-    lut[np.flatnonzero(used)] = np.arange(int(used.sum()), dtype=codes.dtype)
-    dtype = pd.CategoricalDtype(values.cat.categories[used])
-    return pd.Series(pd.Categorical.from_codes(lut[codes], dtype=dtype, validate=False), index=values.index,
-                     name=values.name)
+    cat, _ = from_codes(values.cat.codes.to_numpy(), list(values.cat.categories))
+    return pd.Series(cat, index=values.index, name=values.name)
 
 
 def missing_text(n: int) -> pa.ChunkedArray:

@@ -1002,10 +1002,9 @@ def _map_outcomes(types: pd.Categorical, columns: list[pa.ChunkedArray]) -> pd.C
 def _outcome_of(typ: str | None, raws: Sequence[str | None]) -> str | None:
     """Map one combination to its outcome: the first raw value that maps wins; emails default to sent."""
     for raw in raws:
-        if raw is not None:
-            r = _canon_outcome(typ, raw)
-            if r is not None and not (isinstance(r, float) and np.isnan(r)):
-                return str(r)
+        r = None if raw is None else _parse.as_label(_canon_outcome(typ, raw))
+        if r is not None:
+            return r
     return "sent" if typ == "email" else None
 
 
