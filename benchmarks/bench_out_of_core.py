@@ -6,9 +6,9 @@ wall time, rows per second and the peak resident memory of each run (each run
 in a fresh process, so the peaks do not mix):
 
 * ``inmem``  -- ``pandas.read_parquet`` of a slice + :func:`salesgoals.build_panel`;
-* ``ooc``    -- :func:`salesgoals.scale.panel_from_parquet` (DuckDB) on the same
+* ``ooc``    -- :func:`salesgoals.panel.scale.panel_from_parquet` (DuckDB) on the same
   slice, checked equal to the in-memory panel, and on the whole log;
-* ``dask``   -- with ``--dask``: :func:`salesgoals.scale.panel_from_dask` on a
+* ``dask``   -- with ``--dask``: :func:`salesgoals.panel.scale.panel_from_dask` on a
   ``LocalCluster`` of 2 worker processes (``dask.dataframe.read_parquet``).
 
 Targets (issue 6): out-of-core peak memory < 4 GB at 100 million rows, and
@@ -113,7 +113,7 @@ def _phase(name: str, files: list[str], memory_limit: str) -> dict:
     import pandas as pd
 
     import salesgoals as sg
-    from salesgoals.scale import panel_from_parquet
+    from salesgoals.panel.scale import panel_from_parquet
 
     warnings.simplefilter("ignore")
     out = {"phase": name, "files": len(files)}
@@ -158,7 +158,7 @@ def _phase(name: str, files: list[str], memory_limit: str) -> dict:
         import dask.dataframe as dd
         from distributed import Client, LocalCluster
 
-        from salesgoals.scale import panel_from_dask
+        from salesgoals.panel.scale import panel_from_dask
 
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                           silence_logs=50) as cluster, Client(cluster) as client:  # fmt: skip

@@ -1,8 +1,11 @@
 """salesgoals: behaviour-driven sales goals.
 
-The pipeline, one module per step::
+The pipeline, one package per step::
 
-    load (io) -> panel -> drivers -> goals -> targets -> forecast / tracking
+    io -> panel -> drivers -> goals (tiers, targets, cascades) -> forecasting / tracking -> recommend, cli
+
+``plotting`` receives data from the steps and imports none of them; ``simulate``
+and ``datasets`` make data for the examples and tests.
 
 Examples
 --------
@@ -14,17 +17,25 @@ True
 """
 
 # The public surface, in pipeline order: load -> panel -> drivers -> goals -> targets -> forecast / track.
-from salesgoals import datasets, errors, plotting, scale, simulate
+from salesgoals import datasets, errors, plotting, simulate
 from salesgoals._version import __version__
-from salesgoals.backtest import GoalBacktest, backtest_goals
-from salesgoals.drivers import DriverModel, DriverResult, fit_drivers
-from salesgoals.forecast import BacktestResult, ForecastResult, backtest_forecast, forecast
-from salesgoals.goals import GoalPlan, personal_best_goals
+from salesgoals.drivers import DriverModel, DriverResult, PerformerComparison, compare_performers, fit_drivers
+from salesgoals.forecasting import BacktestResult, ForecastResult, backtest_forecast, forecast
+from salesgoals.goals import (
+    Cascade,
+    GoalBacktest,
+    GoalPlan,
+    TargetPlan,
+    TargetProjection,
+    backtest_goals,
+    cascade,
+    personal_best_goals,
+    plan_for_target,
+    project_targets,
+)
 from salesgoals.io import load_activities, load_deals, load_roster, write_csv
-from salesgoals.panel import build_panel, panel_summary
-from salesgoals.performers import PerformerComparison, compare_performers
+from salesgoals.panel import build_panel, panel_summary, scale
 from salesgoals.recommend import Recommendation, recommend
-from salesgoals.targets import Cascade, TargetPlan, TargetProjection, cascade, plan_for_target, project_targets
 from salesgoals.tracking import Review, TrackResult, monthly_review, quarterly_review, track, weekly_review
 
 __all__ = [

@@ -103,7 +103,7 @@ def _run_panel(args: argparse.Namespace) -> int:
     return 0
 
 
-# ------------------------------------------------------------------ panel-files (salesgoals.scale)
+# ------------------------------------------------------------------ panel-files (salesgoals.panel.scale)
 def _add_panel_files(sub) -> None:
     p = sub.add_parser(
         "panel-files",
@@ -130,7 +130,7 @@ def _add_panel_files(sub) -> None:
 def _run_panel_files(args: argparse.Namespace) -> int:
     from salesgoals import io
     from salesgoals.errors import SchemaError
-    from salesgoals.scale import panel_from_parquet
+    from salesgoals.panel.scale import panel_from_parquet
 
     columns = {}
     for item in args.column:
@@ -218,7 +218,7 @@ def _add_forecast(sub) -> None:
 def _run_forecast(args: argparse.Namespace) -> int:
     import warnings
 
-    from salesgoals.forecast import backtest_forecast, forecast
+    from salesgoals.forecasting import backtest_forecast, forecast
     from salesgoals.panel import build_panel
 
     acts, deals, roster = _load_inputs(args)
@@ -312,7 +312,7 @@ def _run_drivers(args: argparse.Namespace) -> int:
     from salesgoals.drivers import fit_drivers
     from salesgoals.errors import UnreliableEstimateWarning
     from salesgoals.panel import build_panel
-    from salesgoals.performers import compare_performers
+    from salesgoals.drivers.performers import compare_performers
 
     acts, deals, roster = _load_inputs(args)
     panel = build_panel(acts, deals, freq=args.freq, roster=roster)

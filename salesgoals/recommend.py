@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from salesgoals.errors import InsufficientDataError, SalesgoalsError, UnreliableEstimateWarning
-from salesgoals.goals import TIERS, GoalPlan, Summary, personal_best_goals
+from salesgoals.goals._personal_best import TIERS, GoalPlan, Summary, personal_best_goals
 from salesgoals.panel import build_panel
-from salesgoals.targets import TargetProjection, project_targets
+from salesgoals.goals.targets import TargetProjection, project_targets
 
 __all__ = ["recommend", "Recommendation", "RECOMMENDATION_COLUMNS"]
 
@@ -247,7 +247,7 @@ def _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed, backtest
     table = _assemble(plan, proj)
     bt = None
     if backtest:
-        from salesgoals.backtest import backtest_goals
+        from salesgoals.goals.backtest import backtest_goals
 
         try:
             bt = backtest_goals(

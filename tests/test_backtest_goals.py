@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 import salesgoals as sg
-from salesgoals.backtest import CALIBRATION_TOLERANCE
+from salesgoals.goals.backtest import CALIBRATION_TOLERANCE
 from salesgoals.errors import InsufficientDataError
 
 #: Allowed gap between the interval level and the realised revenue coverage: with ~150

@@ -1,4 +1,4 @@
-"""Tests of salesgoals.forecast: honesty (coverage, MASE), as-of leakage, contracts and errors."""
+"""Tests of salesgoals.forecasting: honesty (coverage, MASE), as-of leakage, contracts and errors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 import salesgoals as sg
 from salesgoals.errors import InsufficientDataError, SchemaError, UnreliableEstimateWarning
-from salesgoals.forecast import METHODS, backtest_forecast, forecast
+from salesgoals.forecasting import METHODS, backtest_forecast, forecast
 
 #: Interval coverage must be within this many points of nominal (the issue's bar).  With 26 weekly
 #: origins x 5 teams x 4 horizons (520 forecasts, strongly correlated within an origin) the

@@ -197,7 +197,7 @@ def test_hubspot_calls_meetings_emails_as_list(tmp_path):
 
 def test_outcomes_mapped_up_front_or_by_used_combination_agree(tmp_path, monkeypatch):
     """Few (type, raw outcome) combinations are mapped up front; many, by the combinations rows use."""
-    import salesgoals.io as sio
+    import salesgoals.io._load as sio
 
     files = [put(tmp_path, f, t) for f, t in
              (("calls.csv", HS_CALLS), ("meetings.csv", HS_MEETINGS), ("emails.csv", HS_EMAILS))]  # fmt: skip

@@ -132,7 +132,7 @@ def test_messy_activity_exports_load_or_raise_named_errors(tmp_path_factory, dat
     assert not df.duplicated(["activity_type", "activity_id"]).any()
     assert np.isfinite(df["duration_min"].dropna()).all()
     # outcomes mapped up front (few combinations) and by the combinations rows use (many) agree
-    import salesgoals.io as sio
+    import salesgoals.io._load as sio
 
     limit, sio._MAX_OUTCOME_COMBOS = sio._MAX_OUTCOME_COMBOS, 0
     try:

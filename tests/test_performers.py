@@ -10,7 +10,7 @@ import pytest
 import salesgoals as sg
 from salesgoals.cli import main
 from salesgoals.errors import InsufficientDataError, SchemaError
-from salesgoals.performers import FUNNEL_STAGES
+from salesgoals.drivers.performers import FUNNEL_STAGES
 
 ACTS = ["call", "email", "meeting", "linkedin"]
 

@@ -2,7 +2,7 @@
 
 The vendor files are written from simulated canonical frames, so their totals are
 known exactly.  Two round trips check them: reading each file with plain pandas
-and the layout's known quirks (tests the writers in ``salesgoals._export``), and
+and the layout's known quirks (tests the writers in ``salesgoals.simulate.exports``), and
 reading it with ``salesgoals.load_*`` and ``crm="auto"`` (tests the loaders).
 """
 
@@ -500,7 +500,7 @@ def small():
 def test_hubspot_api_style_options_round_trip_through_the_loader(small, tmp_path):
     """Milliseconds durations and internal stage ids (``closedwon``) are the API flavour of HubSpot exports."""
     import salesgoals as sg
-    from salesgoals import _export as ex
+    from salesgoals.simulate import exports as ex
 
     calls = ex.to_hubspot(small.activities, kind="calls", duration="ms")
     assert calls["Call duration"].str.fullmatch(r"\d+").all()
@@ -518,7 +518,7 @@ def test_hubspot_api_style_options_round_trip_through_the_loader(small, tmp_path
 
 
 def test_money_and_clock_formats():
-    from salesgoals import _export as ex
+    from salesgoals.simulate import exports as ex
 
     x = pd.Series([2900.0, 1234567.891, -5.5, np.nan, 0.0])
     assert ex._fmt_money(x, symbol="€", thousands=".", decimal=",", space=True).tolist() == [
@@ -535,7 +535,7 @@ def test_money_and_clock_formats():
 
 
 def test_writers_refuse_wrong_input(small):
-    from salesgoals import _export as ex
+    from salesgoals.simulate import exports as ex
     from salesgoals.errors import SchemaError
 
     with pytest.raises(ValueError, match="kind must be one of 'deals', 'calls'"):
@@ -549,7 +549,7 @@ def test_writers_refuse_wrong_input(small):
 
 
 def test_exports_are_deterministic_and_spreadsheet_safe(small, tmp_path):
-    from salesgoals import _export as ex
+    from salesgoals.simulate import exports as ex
 
     first = np.arange(len(small.deals)) == 0
     deals = small.deals.assign(account=np.where(first, '=HYPERLINK("x")', small.deals["account"]))

@@ -1,6 +1,6 @@
 """The three paths to the panel (in memory, out of core with DuckDB, Dask cluster) agree exactly.
 
-They share one definition of the reduction (salesgoals._aggregate.Reduction); these tests check
+They share one definition of the reduction (salesgoals.panel._aggregate.Reduction); these tests check
 each translator of it against an independent pandas oracle (pandas Periods, groupby) and the
 panels of all paths against each other, on the bundled canonical sample, the simulator and a
 deliberately messy log (NaT timestamps, reps outside roster spans, reps missing from the roster,
@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import salesgoals as sg
-from salesgoals._aggregate import Reduction
+from salesgoals.panel._aggregate import Reduction
 from salesgoals.errors import DataQualityWarning, DateParseError, FileFormatError, SchemaError
-from salesgoals.scale import counts_sql, panel_from_counts, panel_from_dask, panel_from_parquet
+from salesgoals.panel.scale import counts_sql, panel_from_counts, panel_from_dask, panel_from_parquet
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 MESSY_SEED = 4
@@ -175,7 +175,7 @@ def test_reduction_matches_oracle_and_merges_associatively(data, freq, cut):
 @pytest.mark.parametrize("block_rows", [97, 1000])
 def test_counts_by_row_blocks_on_threads_match_the_oracle(messy, block_rows, monkeypatch):
     """A big log is counted in blocks of rows on several threads: the blocks add up to the whole."""
-    import salesgoals._aggregate as agg
+    import salesgoals.panel._aggregate as agg
 
     acts = messy[0]
     monkeypatch.setattr(agg, "_BLOCK_ROWS", block_rows)
@@ -192,7 +192,7 @@ def test_counts_by_row_blocks_on_threads_match_the_oracle(messy, block_rows, mon
 @pytest.mark.parametrize("freq", FREQS)
 def test_sparse_grid_counts_match_the_oracle(messy, freq, monkeypatch):
     """Far-apart timestamps make the dense grid too big: the counts then come from sorting, the same."""
-    import salesgoals._aggregate as agg
+    import salesgoals.panel._aggregate as agg
 
     acts = messy[0].copy()
     acts.loc[acts.index[-1], "timestamp"] = pd.Timestamp("2199-06-30 12:00")  # a typo'd year stretches the grid

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import salesgoals as sg
-from salesgoals.targets import SCENARIOS
+from salesgoals.goals.targets import SCENARIOS
 
 #: Monte Carlo tolerance: 4 standard errors of a mean over N_SIMS draws.
 N_SIMS = 4000

@@ -7,7 +7,7 @@ Run from the repository root::
 
 Every file comes from :func:`salesgoals.simulate.make_crm_data` with the fixed
 seed and settings in :data:`SIMULATIONS`, written by the vendor layouts in
-:mod:`salesgoals._export`.  Each run gives byte-identical files (gzip files are
+:mod:`salesgoals.simulate.exports`.  Each run gives byte-identical files (gzip files are
 written without time stamp or file name), so ``git diff`` after a rerun shows
 only real changes.  The catalogs (``data/samples/catalog.csv`` and
 ``salesgoals/datasets/catalog.csv``) and ``data/samples/README.md`` are written
@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from salesgoals import _export as ex
+from salesgoals.simulate import exports as ex
 from salesgoals.simulate import CRMData, make_crm_data
 
 HERE = Path(__file__).resolve().parent
@@ -467,7 +467,7 @@ def _readme(catalog: pd.DataFrame) -> str:
         "# Sample data",
         "",
         "Every file here is synthetic: made by `salesgoals.simulate.make_crm_data` with a fixed seed and written",
-        "in a real CRM's export layout by `salesgoals._export` (header spellings from the vendors' field",
+        "in a real CRM's export layout by `salesgoals.simulate.exports` (header spellings from the vendors' field",
         "references). Regenerate them all, byte for byte, with `python data/samples/make_samples.py`;",
         "`catalog.csv` lists the seed and settings of each file. The true effects of the simulation behind",
         "the canonical files are in `truth.csv`, so anything estimated from these samples can be checked.",

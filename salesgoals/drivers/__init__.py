@@ -102,9 +102,13 @@ from salesgoals.drivers._diagnostics import (
 )
 from salesgoals.drivers._model import DEFAULT_MAX_LAG, DEFAULT_MAX_LAG_DIRECT, MIN_LAG, DriverModel, fit_drivers
 from salesgoals.drivers._result import DriverDiagnostics, DriverResult, Summary
+from salesgoals.drivers.performers import FUNNEL_STAGES, PerformerComparison, compare_performers
 
 __all__ = [
     "fit_drivers",
+    "compare_performers",
+    "PerformerComparison",
+    "FUNNEL_STAGES",
     "DriverModel",
     "DriverResult",
     "DriverDiagnostics",

@@ -12,7 +12,7 @@ def plot_forecast(result, *, group: str | None = None, history: int | None = 26,
     Parameters
     ----------
     result : ForecastResult
-        From :func:`salesgoals.forecast`.
+        From :func:`salesgoals.forecasting`.
     group : str, optional
         Group to draw; default the sum over all groups (bounds summed, which
         overstates the width of the total's interval: the chart is a guide).

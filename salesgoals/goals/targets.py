@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from salesgoals.errors import DataQualityError
-from salesgoals.goals import TIERS, GoalPlan, Summary, horizon_periods
+from salesgoals.goals._personal_best import TIERS, GoalPlan, Summary, horizon_periods
 
 __all__ = [
     "project_targets",

@@ -186,7 +186,7 @@ def compare_performers(
     >>> import salesgoals as sg
     >>> sim = sg.simulate.make_crm_data(n_reps=12, n_weeks=30, seed=4)
     >>> comp = sg.compare_performers(sim.panel())
-    >>> sorted(comp.stages["stage"].unique()) == sorted(sg.performers.FUNNEL_STAGES)
+    >>> sorted(comp.stages["stage"].unique()) == sorted(sg.drivers.FUNNEL_STAGES)
     True
     """
     if not isinstance(panel, pd.DataFrame):

@@ -42,8 +42,8 @@ from scipy import stats
 
 from salesgoals._schema import QUALITY_METRICS, UNASSIGNED
 from salesgoals.errors import DataQualityError, SchemaError
-from salesgoals.forecast import Summary
-from salesgoals.forecast import _to_day as _days
+from salesgoals.forecasting._forecast import Summary
+from salesgoals.forecasting._forecast import _to_day as _days
 
 __all__ = [
     "track",
@@ -369,7 +369,7 @@ class TrackResult:
 
 
 def _rollup(t: pd.DataFrame, by: str, n_r: int) -> pd.DataFrame:
-    from salesgoals.goals import prob_at_least
+    from salesgoals.goals._personal_best import prob_at_least
 
     if by not in t.columns or not len(t):
         return pd.DataFrame(
@@ -935,7 +935,7 @@ def quarterly_review(
     the daily run rate of the last 13 weeks (shrunk toward the target's own
     rate by :data:`SHRINK_DAYS` x 5 working days).  The odds use a normal
     approximation whose variance comes from the weekly variation of that
-    history: a rough guide; :func:`salesgoals.forecast` gives calibrated ranges.
+    history: a rough guide; :func:`salesgoals.forecasting` gives calibrated ranges.
 
     Examples
     --------
@@ -945,7 +945,7 @@ def quarterly_review(
     >>> rv.table["scope"].tolist()
     ['year', 'quarter', 'month']
     """
-    from salesgoals.targets import cascade
+    from salesgoals.goals.targets import cascade
 
     if (
         not isinstance(deals, pd.DataFrame)

@@ -32,7 +32,7 @@ Why a spec with translators rather than one dataframe-agnostic expression
 million rows at monthly grain), and the engine-specific parts (memory limits, spilling, progress,
 tree merges on a cluster) would remain anyway.  Here the numpy translator is
 also the per-partition step on Dask, so only two translators exist, and the
-SQL one is portable to warehouses (:func:`salesgoals.scale.counts_sql`).
+SQL one is portable to warehouses (:func:`salesgoals.panel.scale.counts_sql`).
 
 Rules every translator follows (the spec)
 -----------------------------------------

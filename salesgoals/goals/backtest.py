@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from salesgoals.errors import InsufficientDataError
-from salesgoals.goals import (
+from salesgoals.goals._personal_best import (
     SEASON_LENGTH,
     TIERS,
     Summary,
@@ -37,7 +37,7 @@ from salesgoals.goals import (
     horizon_periods,
     personal_best_goals,
 )
-from salesgoals.targets import project_targets
+from salesgoals.goals.targets import project_targets
 
 __all__ = ["backtest_goals", "GoalBacktest", "CALIBRATION_TOLERANCE"]
 

@@ -20,7 +20,7 @@ unchanged:
 Long runs show a progress bar (tqdm; ``progress=False`` turns it off).
 
 All three paths share one definition of the aggregation
-(:mod:`salesgoals._aggregate`): the log is reduced to activity counts per
+(:mod:`salesgoals.panel._aggregate`): the log is reduced to activity counts per
 (rep, period start, activity type), and one function turns those counts and
 the deals into the panel.  Deals and the roster are small (one row per deal or
 rep) and are passed as pandas DataFrames.
@@ -62,10 +62,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from salesgoals._aggregate import COUNT, KEYS, Reduction, _literal, _progress_bar, check_freq
+from salesgoals.panel._aggregate import COUNT, KEYS, Reduction, _literal, _progress_bar, check_freq, period_start
 from salesgoals._schema import ACTIVITY_REQUIRED, QUALITY_METRICS
 from salesgoals.errors import DateParseError, FileFormatError, SchemaError
-from salesgoals.panel import _assemble, _check_deals_roster, _is_dask, _require_columns
+from salesgoals.panel._build import _assemble, _check_deals_roster, _is_dask, _require_columns
 
 __all__ = ["panel_from_parquet", "panel_from_dask", "panel_from_counts", "counts_sql"]
 
@@ -396,8 +396,6 @@ def panel_from_counts(
     reduction = Reduction.for_columns(["outcome"] if has_quality else [], freq=freq)
     table = reduction.normalize(counts)
     starts = table["period_start"].to_numpy(dtype="datetime64[D]")
-    from salesgoals.panel import period_start
-
     off = ~np.isnat(starts) & (period_start(starts, freq) != starts)
     if off.any():
         raise SchemaError(

@@ -304,7 +304,7 @@ def _sniff(lines: list[str], sep: str | None) -> str:
 
 def _header_line(rows: list[list[str]], known: frozenset[str]) -> int:
     """Index of the header row among the first rows: most known headers, then first wide row."""
-    from salesgoals._vendors import norm_header
+    from salesgoals.io._vendors import norm_header
 
     scores = []
     for i, r in enumerate(rows[:40]):
@@ -1224,7 +1224,7 @@ def parse_durations(col: pa.ChunkedArray, unit: str) -> tuple[np.ndarray, np.nda
 
 def parse_bool(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """Boolean flags from ``1/0``, ``true/false``, ``yes/no``.  Returns ``(value, known)``."""
-    from salesgoals._vendors import FALSE_VALUES, TRUE_VALUES
+    from salesgoals.io._vendors import FALSE_VALUES, TRUE_VALUES
 
     s = text_values(col).str.strip().str.lower().fillna("")
     t = s.isin(TRUE_VALUES).to_numpy(dtype=bool)

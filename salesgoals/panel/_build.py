@@ -29,9 +29,9 @@ tallied the same way (``activities_without_rep``, ``activities_without_date``,
 One aggregation for every engine
 --------------------------------
 The raw log is first reduced to *activity counts*, one row per (rep, period
-start, activity type), by :class:`salesgoals._aggregate.Reduction`: numpy here,
+start, activity type), by :class:`salesgoals.panel._aggregate.Reduction`: numpy here,
 DuckDB SQL for files larger than memory and a tree reduction for Dask
-(:mod:`salesgoals.scale`).  Everything after that step (window, spans,
+(:mod:`salesgoals.panel.scale`).  Everything after that step (window, spans,
 exclusions, zero-filled rows, deals) is :func:`_assemble`, shared by all of
 them, so the in-memory, out-of-core and cluster panels are identical.
 """
@@ -45,7 +45,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from salesgoals._aggregate import (
+from salesgoals.panel._aggregate import (
     COUNT,
     Reduction,
     check_freq,
@@ -70,7 +70,7 @@ __all__ = ["build_panel", "activity_columns", "quality_columns", "period_start",
 
 Freq = Literal["W", "M", "Q"]
 
-# The period rule lives with the reduction (salesgoals._aggregate); these names stay for callers.
+# The period rule lives with the reduction (salesgoals.panel._aggregate); these names stay for callers.
 _check_freq = check_freq
 _period_ordinal = period_ordinal
 _ordinal_to_start = ordinal_to_start
@@ -156,8 +156,8 @@ def build_panel(
         Canonical activities from :func:`salesgoals.load_activities` (needs
         ``rep``, ``timestamp``, ``activity_type``; ``outcome`` enables the
         quality metrics).  A Dask DataFrame is aggregated partition by
-        partition (see :func:`salesgoals.scale.panel_from_dask`); for files
-        larger than memory use :func:`salesgoals.scale.panel_from_parquet`.
+        partition (see :func:`salesgoals.panel.scale.panel_from_dask`); for files
+        larger than memory use :func:`salesgoals.panel.scale.panel_from_parquet`.
     deals : pandas.DataFrame, optional
         Canonical deals from :func:`salesgoals.load_deals`.  Without deals the
         outcome columns are zero.
@@ -214,8 +214,8 @@ def build_panel(
 
     See Also
     --------
-    salesgoals.scale.panel_from_parquet : the same panel from Parquet/CSV files larger than memory.
-    salesgoals.scale.panel_from_dask : the same panel on a Dask cluster.
+    salesgoals.panel.scale.panel_from_parquet : the same panel from Parquet/CSV files larger than memory.
+    salesgoals.panel.scale.panel_from_dask : the same panel on a Dask cluster.
 
     Examples
     --------
@@ -265,7 +265,7 @@ def _assemble(
     end: object,
     stacklevel: int,
 ) -> pd.DataFrame:
-    """Build the panel from the activity counts (:mod:`salesgoals._aggregate`) and the deals.
+    """Build the panel from the activity counts (:mod:`salesgoals.panel._aggregate`) and the deals.
 
     Every engine (pandas, DuckDB, Dask) ends here, so the window, spans,
     exclusions and the layout of the panel are defined once.

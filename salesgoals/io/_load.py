@@ -54,8 +54,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from salesgoals import _parse
-from salesgoals import _vendors as V
+from salesgoals.io import _parse
+from salesgoals.io import _vendors as V
 from salesgoals._schema import (
     ACTIVITY_COLUMNS,
     ACTIVITY_REQUIRED,

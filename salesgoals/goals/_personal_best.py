@@ -27,7 +27,7 @@ A rep's count in a future period is negative binomial with
 * variance: the rep's own trailing variance, shrunk toward the pooled
   over-dispersion of the team, plus the uncertainty of the mean itself.
 
-``backtest_goals`` (in :mod:`salesgoals.backtest`) checks on held-out history
+``backtest_goals`` (in :mod:`salesgoals.goals.backtest`) checks on held-out history
 that the stated probabilities match the realised shares.
 
 Examples

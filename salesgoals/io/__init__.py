@@ -1,0 +1,12 @@
+"""Load: CRM exports (activities, deals, roster) -> canonical tidy frames.
+
+The front door is :func:`load_activities`, :func:`load_deals` and
+:func:`load_roster`; :func:`write_csv` writes spreadsheet-safe CSV.  All vendor
+vocabulary (header spellings, stage names, closed/won flags) lives in
+:mod:`salesgoals.io._vendors`; value parsing (dates, amounts, dialects) in
+:mod:`salesgoals.io._parse`.
+"""
+
+from salesgoals.io._load import CRM, DataQualityReport, load_activities, load_deals, load_roster, write_csv
+
+__all__ = ["CRM", "DataQualityReport", "load_activities", "load_deals", "load_roster", "write_csv"]

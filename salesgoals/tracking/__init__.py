@@ -1,0 +1,28 @@
+"""Track: actuals against goals, landmarks, and the weekly / monthly / quarterly reviews."""
+
+from salesgoals.tracking._track import (
+    AHEAD_PACE,
+    BEHIND_ODDS,
+    ON_TRACK_ODDS,
+    STATUSES,
+    Review,
+    TrackResult,
+    _status,
+    monthly_review,
+    quarterly_review,
+    track,
+    weekly_review,
+)
+
+__all__ = [
+    "STATUSES",
+    "AHEAD_PACE",
+    "ON_TRACK_ODDS",
+    "BEHIND_ODDS",
+    "track",
+    "TrackResult",
+    "weekly_review",
+    "monthly_review",
+    "quarterly_review",
+    "Review",
+]
