@@ -3,10 +3,12 @@
 One place defines what the tidy frames look like, so loaders, the panel, the
 models and the CLI all speak the same snake_case names.  Vendor header aliases
 live with the loaders (``salesgoals/_vendors.py``); this module holds only the
-canonical side.
+canonical side, and how to read the activity and quality columns of a panel.
 """
 
 from __future__ import annotations
+
+import pandas as pd
 
 # ----------------------------------------------------------------- canonical inputs
 #: Columns of a tidy activity frame, in output order.  The first three are required.
@@ -78,3 +80,32 @@ OUTCOME_COLUMNS: tuple[str, ...] = (
 MODEL_OUTCOMES: tuple[str, ...] = ("deals_created", "deals_won", "won_revenue", "pipeline_created")
 
 FREQ_ALIASES: dict[str, str] = {"W": "W-SUN", "M": "M", "Q": "Q-DEC"}
+
+
+# ------------------------------------------------------------- panel columns
+def activity_columns(panel: pd.DataFrame) -> list[str]:
+    """Names of the activity-count columns of a panel.
+
+    Read from ``panel.attrs`` when present, otherwise every numeric column that
+    is not a key, roster attribute, quality metric or outcome.
+
+    Examples
+    --------
+    >>> panel = pd.DataFrame({"rep": ["a"], "period": ["2024-01"], "call": [3], "call_connected": [1],
+    ...                       "deals_won": [0], "team": ["x"]})
+    >>> activity_columns(panel), quality_columns(panel)
+    (['call'], ['call_connected'])
+    """
+    cols = panel.attrs.get("activity_columns")
+    if cols is not None and all(c in panel.columns for c in cols):
+        return list(cols)
+    skip = {"rep", "period", *ROSTER_ATTRIBUTES, *OUTCOME_COLUMNS, *QUALITY_METRICS}
+    return [c for c in panel.columns if c not in skip and pd.api.types.is_numeric_dtype(panel[c])]
+
+
+def quality_columns(panel: pd.DataFrame) -> list[str]:
+    """Names of the quality-metric columns of a panel (``call_connected``, ``meeting_held``)."""
+    cols = panel.attrs.get("quality_columns")
+    if cols is not None and all(c in panel.columns for c in cols):
+        return list(cols)
+    return [c for c in QUALITY_METRICS if c in panel.columns]

@@ -15,10 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesgoals._summary import Summary
+from salesgoals._typing import TIERS
 from salesgoals.errors import InsufficientDataError, SalesgoalsError, UnreliableEstimateWarning
-from salesgoals.goals._personal_best import TIERS, GoalPlan, Summary, personal_best_goals
+from salesgoals.drivers import fit_drivers
+from salesgoals.goals import GoalPlan, TargetProjection, backtest_goals, personal_best_goals, project_targets
+from salesgoals.io import write_csv
 from salesgoals.panel import build_panel
-from salesgoals.goals.targets import TargetProjection, project_targets
 
 __all__ = ["recommend", "Recommendation", "RECOMMENDATION_COLUMNS"]
 
@@ -74,8 +77,6 @@ class Recommendation:
 
     def to_csv(self, path: Any) -> None:
         """Write :attr:`table` with :func:`salesgoals.io.write_csv` (deterministic, safe)."""
-        from salesgoals.io import write_csv
-
         write_csv(self.table, path)
 
     def summary(self) -> Summary:
@@ -211,8 +212,6 @@ def recommend(
     """
     notes: list[str] = []
     panel = build_panel(activities, deals, freq=freq, roster=roster)
-    from salesgoals.drivers import fit_drivers
-
     if not (isinstance(drivers, str) and drivers == "fit"):
         return _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed, backtest)
     drivers = None
@@ -247,8 +246,6 @@ def _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed, backtest
     table = _assemble(plan, proj)
     bt = None
     if backtest:
-        from salesgoals.goals.backtest import backtest_goals
-
         try:
             bt = backtest_goals(
                 panel,

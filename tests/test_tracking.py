@@ -13,12 +13,12 @@ from salesgoals.tracking import (
     BEHIND_ODDS,
     ON_TRACK_ODDS,
     STATUSES,
-    _status,
     monthly_review,
     quarterly_review,
     track,
     weekly_review,
 )
+from salesgoals.tracking._track import _status
 
 #: Mean stated odds vs realised hit rate of mid-week tracking over many rep-weeks.  The pace
 #: model ignores the day-to-day busy-week correlation of the simulator, so we allow 0.08

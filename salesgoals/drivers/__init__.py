@@ -101,7 +101,8 @@ from salesgoals.drivers._diagnostics import (
     MIN_REPS,
 )
 from salesgoals.drivers._model import DEFAULT_MAX_LAG, DEFAULT_MAX_LAG_DIRECT, MIN_LAG, DriverModel, fit_drivers
-from salesgoals.drivers._result import DriverDiagnostics, DriverResult, Summary
+from salesgoals._summary import Summary
+from salesgoals.drivers._result import DriverDiagnostics, DriverResult
 from salesgoals.drivers.performers import FUNNEL_STAGES, PerformerComparison, compare_performers
 
 __all__ = [

@@ -23,12 +23,12 @@ from salesgoals.drivers._diagnostics import (
     usable_regressors,
     warn_no_driver,
 )
+from salesgoals._typing import Outcome
 from salesgoals.drivers._estimator import _check_panel, _fit_lags, _prepare, _select_lag, _with_season_scaling
 from salesgoals.drivers._funnel import combine_effects, funnel_table, quality_rate_name
 from salesgoals.drivers._result import DriverDiagnostics, DriverResult
 from salesgoals.errors import NotFittedError, SchemaError, UnreliableEstimateWarning
 
-Outcome = Literal["deals_created", "deals_won", "won_revenue", "pipeline_created"]
 Method = Literal["auto", "funnel", "direct"]
 
 #: Default maximum lag by panel frequency (weeks, months, quarters), for deals created.

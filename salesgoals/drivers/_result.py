@@ -1,4 +1,4 @@
-"""Result objects of the driver model: :class:`DriverResult`, :class:`DriverDiagnostics`, :class:`Summary`."""
+"""Result objects of the driver model: :class:`DriverResult` and :class:`DriverDiagnostics`."""
 
 from __future__ import annotations
 
@@ -7,80 +7,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from salesgoals._summary import Summary, fmt_float
 from salesgoals.drivers._estimator import _lag_matrix, _prepare
 from salesgoals.drivers._funnel import conversion
 from salesgoals.errors import SchemaError
+from salesgoals.plotting import plot_drivers
 
-__all__ = ["Summary", "DriverDiagnostics", "DriverResult"]
-
-
-# =============================================================================
-# Summary object (prints as text, renders as HTML)
-# =============================================================================
-class Summary:
-    """A printable report: a title, key facts, tables and notes.
-
-    ``str()`` gives plain text; Jupyter renders :meth:`_repr_html_`.
-
-    Examples
-    --------
-    >>> s = Summary("Title", facts={"reps": 3}, tables={"t": pd.DataFrame({"a": [1]})}, notes=["a note"])
-    >>> "reps" in str(s) and "<table" in s._repr_html_()
-    True
-    """
-
-    def __init__(self, title: str, *, facts=None, tables=None, notes=None) -> None:
-        self.title = title
-        self.facts = dict(facts or {})
-        self.tables = dict(tables or {})
-        self.notes = list(notes or [])
-
-    def __str__(self) -> str:
-        lines = [self.title, "=" * len(self.title)]
-        width = max((len(k) for k in self.facts), default=0)
-        lines += [f"{k:<{width}}  {v}" for k, v in self.facts.items()]
-        for name, table in self.tables.items():
-            lines += ["", name, "-" * len(name)]
-            with pd.option_context("display.width", 160, "display.max_columns", 30, "display.max_rows", 60):
-                lines.append(table.to_string(index=False, float_format=_fmt_float))
-        if self.notes:
-            lines += ["", "Notes"]
-            lines += [f"* {n}" for n in self.notes]
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_html_(self) -> str:
-        import html
-
-        parts = [f"<h4>{html.escape(self.title)}</h4>"]
-        if self.facts:
-            rows = "".join(
-                f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
-                for k, v in self.facts.items()
-            )
-            parts.append(f"<table>{rows}</table>")
-        for name, table in self.tables.items():
-            parts.append(f"<h5>{html.escape(name)}</h5>")
-            parts.append(table.to_html(index=False, float_format=_fmt_float, border=0))
-        if self.notes:
-            parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in self.notes) + "</ul>")
-        return "\n".join(parts)
-
-
-def _fmt_float(x: float) -> str:
-    if not np.isfinite(x):
-        return str(x)
-    ax = abs(x)
-    if ax == 0:
-        return "0"
-    if ax >= 1000:
-        return f"{x:,.0f}"
-    if ax >= 1:
-        return f"{x:.3g}" if ax < 100 else f"{x:.1f}"
-    return f"{x:.3g}"
-
+__all__ = ["DriverDiagnostics", "DriverResult"]
 
 
 @dataclass
@@ -135,7 +68,8 @@ class DriverDiagnostics:
             t = getattr(self, name)
             if len(t):
                 tables[name.replace("_", " ")] = t
-        return Summary("Driver model diagnostics", tables=tables, notes=[*self.warnings, *self.notes])
+        return Summary("Driver model diagnostics", tables=tables, notes=[*self.warnings, *self.notes],
+                       float_format=fmt_float)
 
     def __repr__(self) -> str:
         return f"DriverDiagnostics(warnings={len(self.warnings)})"
@@ -321,12 +255,10 @@ class DriverResult:
         tables = {"effects": eff}
         if len(quality):
             tables["quality: extra effect of a connected call / held meeting over a logged one"] = quality
-        return Summary(f"What drives {self.outcome}", facts=facts, tables=tables, notes=notes)
+        return Summary(f"What drives {self.outcome}", facts=facts, tables=tables, notes=notes, float_format=fmt_float)
 
     def plot(self, ax=None, **kwargs):
         """Effects with their confidence intervals (see :func:`salesgoals.plotting.plot_drivers`)."""
-        from salesgoals.plotting._drivers import plot_drivers  # plotting imports matplotlib: keep it lazy
-
         return plot_drivers(self, ax=ax, **kwargs)
 
     def __repr__(self) -> str:

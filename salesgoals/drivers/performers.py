@@ -43,9 +43,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from salesgoals._summary import Summary, fmt_float
 from salesgoals.drivers._funnel import shrink_rate, shrink_size, within_size_var
-from salesgoals.drivers._result import Summary
 from salesgoals.errors import InsufficientDataError, SchemaError
+from salesgoals.plotting import plot_performers
 from salesgoals.panel import activity_columns
 
 __all__ = ["compare_performers", "PerformerComparison", "FUNNEL_STAGES"]
@@ -122,12 +123,11 @@ class PerformerComparison:
             "partly by construction. Use fit_drivers() to learn which activities move results."
         )
         return Summary("Top performers vs the rest", facts=facts,
-                       tables={"comparison": cmp, "where each rep's funnel leaks": leaks}, notes=notes)  # fmt: skip
+                       tables={"comparison": cmp, "where each rep's funnel leaks": leaks}, notes=notes,
+                       float_format=fmt_float)  # fmt: skip
 
     def plot(self, ax=None, *, kind: str = "compare"):
         """Bar chart: top/rest ratio per metric (``kind="compare"``) or upside per rep (``kind="leaks"``)."""
-        from salesgoals.plotting._drivers import plot_performers
-
         return plot_performers(self, ax=ax, kind=kind)
 
     def __repr__(self) -> str:

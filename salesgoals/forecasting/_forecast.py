@@ -60,8 +60,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from salesgoals._schema import DEAL_REQUIRED, FREQ_ALIASES, UNASSIGNED
+from salesgoals._periods import check_freq
+from salesgoals._periods import is_panel as _is_panel
+from salesgoals._periods import pandas_ordinals as _ordinals
+from salesgoals._periods import to_day as _to_day
+from salesgoals._schema import DEAL_REQUIRED, FREQ_ALIASES, UNASSIGNED, activity_columns
+from salesgoals._summary import Summary
+from salesgoals._typing import Freq, Target
+from salesgoals.drivers import fit_drivers
 from salesgoals.errors import InsufficientDataError, SchemaError, UnreliableEstimateWarning
+from salesgoals.plotting import plot_backtest, plot_forecast
 
 __all__ = [
     "forecast",
@@ -71,7 +79,6 @@ __all__ = [
     "METHODS",
 ]
 
-Target = Literal["won_revenue", "deals_won"]
 Method = Literal["auto", "seasonal_naive", "ets", "pipeline", "activity", "combination"]
 
 #: Forecast methods, in the order they are reported.
@@ -105,32 +112,6 @@ N_SIMS = 1000
 ALL_GROUP = "(all)"
 
 
-# ====================================================================== summary
-class Summary:
-    """A printable summary: ``str()`` gives text, Jupyter renders HTML."""
-
-    def __init__(self, title: str, lines: Sequence[str] = (), table: pd.DataFrame | None = None):
-        self.title = title
-        self.lines = list(lines)
-        self.table = table
-
-    def __str__(self) -> str:
-        parts = [self.title, "=" * len(self.title), *self.lines]
-        if self.table is not None and len(self.table):
-            parts += ["", self.table.to_string(index=False)]
-        return "\n".join(parts)
-
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_html_(self) -> str:
-        import html
-
-        body = "".join(f"<p>{html.escape(x)}</p>" for x in self.lines)
-        tab = self.table.to_html(index=False) if self.table is not None and len(self.table) else ""
-        return f"<div><h4>{html.escape(self.title)}</h4>{body}{tab}</div>"
-
-
 # ====================================================================== data prep
 def _check_choice(name: str, value, choices, func: str = "forecast"):
     if value not in choices:
@@ -138,27 +119,6 @@ def _check_choice(name: str, value, choices, func: str = "forecast"):
             f"{func}: {name} must be one of {', '.join(map(repr, choices))}; got {value!r}."
         )
     return value
-
-
-def _check_freq(freq) -> str:
-    key = str(freq).upper()
-    if key not in ("W", "M", "Q"):
-        raise ValueError(f"forecast: freq must be one of 'W', 'M', 'Q'; got {freq!r}.")
-    return key
-
-
-def _to_day(values) -> np.ndarray:
-    s = pd.Series(values)
-    if not pd.api.types.is_datetime64_any_dtype(s):
-        s = pd.to_datetime(s, errors="coerce")
-    if getattr(s.dt, "tz", None) is not None:
-        s = s.dt.tz_localize(None)
-    return s.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
-
-
-def _ordinals(days: np.ndarray, freq: str) -> np.ndarray:
-    """Period ordinal of each day (``NaT`` -> a huge negative number)."""
-    return pd.PeriodIndex(pd.DatetimeIndex(days), freq=FREQ_ALIASES[freq]).asi8
 
 
 def _period(ordinal: int | np.ndarray, freq: str):
@@ -198,10 +158,6 @@ class _Data:
     @property
     def last(self) -> int:
         return self.first + self.y.shape[0] - 1
-
-
-def _is_panel(frame: pd.DataFrame) -> bool:
-    return "period" in frame.columns
 
 
 def _group_values(frame: pd.DataFrame, level: str, what: str) -> np.ndarray:
@@ -272,7 +228,7 @@ def _prepare(
                 "(build_panel(acts, deals))."
             )
         pfreq = panel.attrs.get("freq") or str(panel["period"].dt.freqstr)[:1]
-        if freq is not None and _check_freq(freq) != pfreq:
+        if freq is not None and check_freq(freq, func="forecast") != pfreq:
             raise ValueError(
                 f"{func}: freq={freq!r} but the panel was built with freq={pfreq!r}; "
                 "rebuild the panel with "
@@ -286,7 +242,7 @@ def _prepare(
                     f"{func}: deals= is missing {', '.join(map(repr, missing))}; "
                     f"found {', '.join(map(str, deals.columns))}. Load it with load_deals()."
                 )
-    freq = _check_freq(freq)
+    freq = check_freq(freq, func="forecast")
 
     # ---------------------------------------------------------- deals arrays
     rep_group: dict[str, str] = {}
@@ -648,8 +604,6 @@ def _activity(
     info: dict | None = None,
 ) -> np.ndarray:
     """Driver model fitted on the history, fed with recent (or planned) activity."""
-    from salesgoals.panel import activity_columns
-
     G = len(data.groups)
     if data.panel is None:
         return np.full((G, H), np.nan)
@@ -663,11 +617,9 @@ def _activity(
     elif cache is not None and "fit" in cache and o - cache["fit"][0] < REFIT_EVERY[freq]:
         res = cache["fit"][1]
     else:
-        import salesgoals.drivers as _drv
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = _drv.fit_drivers(hist, outcome=data.target, diagnostics=False, n_boot=0)
+            res = fit_drivers(hist, outcome=data.target, diagnostics=False, n_boot=0)
         if cache is not None:
             cache["fit"] = (o, res)
     acts = activity_columns(hist)
@@ -928,8 +880,6 @@ class BacktestResult:
 
     def plot(self, ax=None):
         """Coverage and relative MAE per method (see :func:`salesgoals.plotting.plot_backtest`)."""
-        from salesgoals.plotting._forecast import plot_backtest
-
         return plot_backtest(self, ax=ax)
 
     def __repr__(self) -> str:
@@ -1005,8 +955,6 @@ class ForecastResult:
 
     def plot(self, ax=None, *, group: str | None = None):
         """Fan chart of history and forecast (see :func:`salesgoals.plotting.plot_forecast`)."""
-        from salesgoals.plotting._forecast import plot_forecast
-
         return plot_forecast(self, group=group, ax=ax)
 
     def __repr__(self) -> str:
@@ -1079,7 +1027,7 @@ def forecast(
     *,
     target: Target = "won_revenue",
     level: str = "team",
-    freq: Literal["W", "M", "Q"] | None = None,
+    freq: Freq | None = None,
     horizon: int | None = None,
     as_of=None,
     method: Method | Sequence[str] = "auto",
@@ -1303,7 +1251,7 @@ def backtest_forecast(
     *,
     target: Target = "won_revenue",
     level: str = "team",
-    freq: Literal["W", "M", "Q"] | None = None,
+    freq: Freq | None = None,
     horizon: int | None = None,
     methods: Sequence[str] | str = "all",
     n_origins: int | None = None,

@@ -7,8 +7,8 @@
 * :mod:`salesgoals.goals.backtest` checks that the stated odds of each tier are honest.
 """
 
+from salesgoals._typing import TIERS
 from salesgoals.goals._personal_best import (
-    TIERS,
     GoalPlan,
     horizon_periods,
     level_with_odds,

@@ -43,7 +43,6 @@ True
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,13 +50,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from salesgoals._summary import Summary
+from salesgoals._typing import TIERS
 from salesgoals.errors import DataQualityError, InsufficientDataError, SchemaError
 from salesgoals.panel import activity_columns, quality_columns
+from salesgoals.plotting import plot_goal_tiers
 
-__all__ = ["personal_best_goals", "GoalPlan", "TIER_PROBABILITIES", "TIERS", "Summary"]
-
-#: Tier names, lowest first.
-TIERS: tuple[str, ...] = ("clear", "stretch", "extraordinary")
+__all__ = ["personal_best_goals", "GoalPlan", "TIER_PROBABILITIES"]
 
 #: Design odds of each tier.  ``clear`` is set at the level the rep reaches in
 #: 80 % of periods (forecastable); ``stretch`` is the personal best, which sits
@@ -105,46 +104,6 @@ _OUTCOME_TO_REVENUE = {
     "won_revenue": lambda wr, ds: np.ones_like(wr),
     "pipeline_created": lambda wr, ds: wr,
 }
-
-
-# ----------------------------------------------------------------- summaries
-class Summary:
-    """A small printable / HTML table block returned by ``.summary()`` methods.
-
-    Parameters
-    ----------
-    title : str
-        First line.
-    lines : list of str
-        Free-text lines shown under the title.
-    tables : list of (str, DataFrame)
-        Captioned tables.
-    """
-
-    def __init__(
-        self,
-        title: str,
-        lines: list[str] | None = None,
-        tables: list[tuple[str, pd.DataFrame]] | None = None,
-    ):
-        self.title = title
-        self.lines = list(lines or [])
-        self.tables = list(tables or [])
-
-    def __str__(self) -> str:
-        out = [self.title, "=" * len(self.title), *self.lines]
-        for caption, frame in self.tables:
-            out += ["", caption, frame.to_string(index=False)]
-        return "\n".join(out)
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        parts = [f"<h4>{html.escape(self.title)}</h4>"]
-        parts += [f"<p>{html.escape(line)}</p>" for line in self.lines]
-        for caption, frame in self.tables:
-            parts.append(f"<p><b>{html.escape(caption)}</b></p>{frame.to_html(index=False)}")
-        return "\n".join(parts)
 
 
 # ------------------------------------------------------------ distributions
@@ -380,8 +339,6 @@ class GoalPlan:
 
     def plot(self, rep: str | None = None, *, ax=None):
         """Tiers of one rep's activities (see :func:`salesgoals.plotting.plot_goal_tiers`)."""
-        from salesgoals.plotting import plot_goal_tiers
-
         return plot_goal_tiers(self, rep=rep, ax=ax)
 
 

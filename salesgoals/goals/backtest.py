@@ -28,16 +28,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesgoals._summary import Summary
+from salesgoals._typing import TIERS
 from salesgoals.errors import InsufficientDataError
 from salesgoals.goals._personal_best import (
     SEASON_LENGTH,
-    TIERS,
-    Summary,
     _check_panel,
     horizon_periods,
     personal_best_goals,
 )
 from salesgoals.goals.targets import project_targets
+from salesgoals.plotting import plot_calibration
 
 __all__ = ["backtest_goals", "GoalBacktest", "CALIBRATION_TOLERANCE"]
 
@@ -132,8 +133,6 @@ class GoalBacktest:
 
     def plot(self, *, ax=None):
         """Reliability diagram (see :func:`salesgoals.plotting.plot_calibration`)."""
-        from salesgoals.plotting import plot_calibration
-
         return plot_calibration(self, ax=ax)
 
 

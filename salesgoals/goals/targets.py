@@ -39,8 +39,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesgoals._summary import Summary
+from salesgoals._typing import TIERS
 from salesgoals.errors import DataQualityError
-from salesgoals.goals._personal_best import TIERS, GoalPlan, Summary, horizon_periods
+from salesgoals.goals._personal_best import GoalPlan, horizon_periods
+from salesgoals.plotting import plot_cascade, plot_projection, plot_target_plan
 
 __all__ = [
     "project_targets",
@@ -293,8 +296,6 @@ class TargetProjection:
 
     def plot(self, *, by: str | None = "team", ax=None):
         """Revenue by scenario with intervals (see :func:`salesgoals.plotting.plot_projection`)."""
-        from salesgoals.plotting import plot_projection
-
         return plot_projection(self, by=by, ax=ax)
 
 
@@ -471,8 +472,6 @@ class TargetPlan:
 
     def plot(self, *, ax=None):
         """Plot required vs personal-best levels (:func:`salesgoals.plotting.plot_target_plan`)."""
-        from salesgoals.plotting import plot_target_plan
-
         return plot_target_plan(self, ax=ax)
 
 
@@ -664,8 +663,6 @@ class Cascade:
 
     def plot(self, *, entity: str | None = None, ax=None):
         """Monthly targets (see :func:`salesgoals.plotting.plot_cascade`)."""
-        from salesgoals.plotting import plot_cascade
-
         return plot_cascade(self, entity=entity, ax=ax)
 
 

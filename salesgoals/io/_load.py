@@ -64,6 +64,8 @@ from salesgoals._schema import (
     ROSTER_COLUMNS,
     UNASSIGNED,
 )
+from salesgoals._summary import Summary
+from salesgoals._typing import CRM
 from salesgoals.errors import (
     DataQualityError,
     DataQualityWarning,
@@ -74,8 +76,6 @@ from salesgoals.errors import (
 )
 
 __all__ = ["load_activities", "load_deals", "load_roster", "write_csv", "DataQualityReport"]
-
-CRM = Literal["auto", "salesforce", "hubspot", "pipedrive", "zoho", "dynamics", "close", "generic"]
 
 #: Why a row was excluded, in the order the checks run (one reason per row).
 EXCLUSION_REASONS: dict[str, str] = {
@@ -110,27 +110,6 @@ _SUBJECT_COLUMNS = ["Subject", "Activity Subject", "Activity - Subject", "Call T
 
 
 # ======================================================================= report
-class _Summary:
-    """Printable summary: ``str()`` gives text, Jupyter renders HTML."""
-
-    def __init__(self, title: str, lines: list[str], table: pd.DataFrame):
-        self.title, self.lines, self.table = title, lines, table
-
-    def __str__(self) -> str:
-        body = "\n".join(self.lines)
-        tab = self.table.to_string(index=False) if len(self.table) else "(no rows excluded)"
-        return f"{self.title}\n{'=' * len(self.title)}\n{body}\n\n{tab}"
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        import html
-
-        items = "".join(f"<li>{html.escape(x)}</li>" for x in self.lines)
-        tab = self.table.to_html(index=False) if len(self.table) else "<p>(no rows excluded)</p>"
-        return f"<h4>{html.escape(self.title)}</h4><ul>{items}</ul>{tab}"
-
-
 @dataclass(eq=False)
 class DataQualityReport(dict):
     """What a loader read, what it excluded and why.
@@ -212,7 +191,7 @@ class DataQualityReport(dict):
         ]  # fmt: skip
         return pd.DataFrame(recs, columns=["reason", "rows", "action", "description", "example"])
 
-    def summary(self) -> _Summary:
+    def summary(self) -> Summary:
         """Text/HTML summary of the load."""
         crm = ", ".join(f"{s} ({V.VENDOR_LABELS.get(c, c)})" for s, c in zip(self.sources, self.crm))
         lines = [
@@ -223,7 +202,9 @@ class DataQualityReport(dict):
             lines.append("report furniture dropped: " + ", ".join(f"{v:,} {k.replace('_', ' ')}"
                                                                     for k, v in self.furniture.items()))
         lines += self.notes
-        return _Summary(f"{self.loader}: data quality", lines, self.table)
+        if not len(self.table):
+            lines.append("(no rows excluded)")
+        return Summary(f"{self.loader}: data quality", lines, self.table)
 
     def __repr__(self) -> str:
         return (f"DataQualityReport({self.loader}: {self.input_rows:,} rows read, {self.loaded_rows:,} loaded, "

@@ -58,10 +58,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesgoals import _periods
+from salesgoals._periods import check_freq
 from salesgoals._schema import QUALITY_METRICS
 from salesgoals.errors import SchemaError
 
-__all__ = ["KEYS", "Reduction", "period_start", "check_freq", "datetime_values"]
+__all__ = ["KEYS", "Reduction", "period_start", "datetime_values"]
 
 #: Group keys of the activity counts, in output order.
 KEYS: tuple[str, str, str] = ("rep", "period_start", "activity_type")
@@ -75,14 +77,6 @@ _MAX_DENSE_CELLS = 1 << 25
 
 
 # ------------------------------------------------------------------ periods
-def check_freq(freq: str) -> str:
-    """Normalise ``freq`` to ``"W"``, ``"M"`` or ``"Q"`` or raise ``ValueError``."""
-    key = str(freq).upper()[:1] if str(freq).upper() in ("W", "M", "Q", "W-SUN", "W-MON", "Q-DEC") else None
-    if key is None:
-        raise ValueError(f"build_panel: freq must be one of 'W', 'M', 'Q'; got {freq!r}.")
-    return key
-
-
 def period_start(values: pd.Series | np.ndarray, freq: str) -> np.ndarray:
     """First day of the period each timestamp falls in, as ``datetime64[D]``.
 
@@ -109,33 +103,8 @@ def period_start(values: pd.Series | np.ndarray, freq: str) -> np.ndarray:
     ['2024-01-01', '2024-04-01']
     """
     freq = check_freq(freq)
-    ordinals, ok = _ordinals(np.asarray(values, dtype="datetime64[ns]"), freq)
+    ordinals, ok = _periods.ordinals(np.asarray(values, dtype="datetime64[ns]"), freq)
     return np.where(ok, ordinal_to_start(np.where(ok, ordinals, 0), freq), np.datetime64("NaT", "D"))
-
-
-_NS_PER_DAY = 86_400 * 10**9
-
-
-def _ordinals(ts: np.ndarray, freq: str) -> tuple[np.ndarray, np.ndarray]:
-    """Period ordinals of ``datetime64`` timestamps (s, ms, us or ns) and a not-NaT mask: THE truncation rule.
-
-    ``W``: weeks since Monday 1969-12-29 (the epoch, 1970-01-01, is a
-    Thursday: day ``d`` is in week ``(d + 3) // 7``); ``M``: months since
-    1970-01; ``Q``: quarters since 1970Q1.  Floor division keeps dates before
-    1970 right.
-    """
-    ok = ~np.isnat(ts)
-    if freq == "W":
-        unit, step = np.datetime_data(ts.dtype)
-        per_day = _NS_PER_DAY // int(np.timedelta64(step, unit) / np.timedelta64(1, "ns"))
-        # day d is in week (d + 3) // 7, so week = (t + 3 days) // 7 days: one new array, one division
-        weeks = ts.view(np.int64) + 3 * per_day
-        weeks //= 7 * per_day
-        return weeks, ok
-    months = ts.astype("datetime64[M]").view(np.int64)
-    if freq == "Q":
-        months //= 3
-    return months, ok
 
 
 def _ordinal_range(ts: np.ndarray, freq: str) -> tuple[int, int, bool]:
@@ -151,7 +120,7 @@ def _ordinal_range(ts: np.ndarray, freq: str) -> tuple[int, int, bool]:
             return 0, 0, False
         first = valid.min()
     ends = np.array([first, raw.max()], dtype=np.int64).view(ts.dtype)
-    lo, hi = _ordinals(ends, freq)[0]
+    lo, hi = _periods.ordinals(ends, freq)[0]
     return int(lo), int(hi), all_ok
 
 
@@ -352,7 +321,7 @@ class Reduction:
 
         def block(rows: slice) -> np.ndarray:
             """Cell counts (dense grid) or cell codes (sparse grid) of some rows."""
-            cell, ok = _ordinals(ts[rows], self.freq)  # a new array: the period ordinals become the codes
+            cell, ok = _periods.ordinals(ts[rows], self.freq)  # a new array: the period ordinals become the codes
             cell -= lo
             if not all_ok:
                 cell[~ok] = n_per - 1

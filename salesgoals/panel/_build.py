@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -48,12 +47,12 @@ import pandas as pd
 from salesgoals.panel._aggregate import (
     COUNT,
     Reduction,
-    check_freq,
     datetime_values,
     ordinal_to_start,
     period_ordinal,
     period_start,
 )
+from salesgoals._periods import check_freq
 from salesgoals._schema import (
     ACTIVITY_REQUIRED,
     ACTIVITY_TYPES,
@@ -63,15 +62,15 @@ from salesgoals._schema import (
     QUALITY_METRICS,
     ROSTER_ATTRIBUTES,
     UNASSIGNED,
+    activity_columns,
+    quality_columns,
 )
+from salesgoals._typing import Freq
 from salesgoals.errors import DataQualityError, DataQualityWarning, SchemaError
 
 __all__ = ["build_panel", "activity_columns", "quality_columns", "period_start", "panel_summary"]
 
-Freq = Literal["W", "M", "Q"]
-
 # The period rule lives with the reduction (salesgoals.panel._aggregate); these names stay for callers.
-_check_freq = check_freq
 _period_ordinal = period_ordinal
 _ordinal_to_start = ordinal_to_start
 _datetime_values = datetime_values
@@ -109,34 +108,6 @@ def _is_dask(frame: object) -> bool:
 def _activity_type_order(types: Sequence[str]) -> list[str]:
     known = [t for t in ACTIVITY_TYPES if t in types]
     return known + sorted(t for t in types if t not in ACTIVITY_TYPES)
-
-
-def activity_columns(panel: pd.DataFrame) -> list[str]:
-    """Names of the activity-count columns of a panel.
-
-    Read from ``panel.attrs`` when present, otherwise every numeric column that
-    is not a key, roster attribute, quality metric or outcome.
-
-    Examples
-    --------
-    >>> from salesgoals.simulate import make_crm_data
-    >>> sim = make_crm_data(n_reps=4, n_weeks=12, seed=0)
-    >>> activity_columns(sim.panel())
-    ['call', 'email', 'meeting', 'linkedin']
-    """
-    cols = panel.attrs.get("activity_columns")
-    if cols is not None and all(c in panel.columns for c in cols):
-        return list(cols)
-    skip = {"rep", "period", *ROSTER_ATTRIBUTES, *OUTCOME_COLUMNS, *QUALITY_METRICS}
-    return [c for c in panel.columns if c not in skip and pd.api.types.is_numeric_dtype(panel[c])]
-
-
-def quality_columns(panel: pd.DataFrame) -> list[str]:
-    """Names of the quality-metric columns of a panel (``call_connected``, ``meeting_held``)."""
-    cols = panel.attrs.get("quality_columns")
-    if cols is not None and all(c in panel.columns for c in cols):
-        return list(cols)
-    return [c for c in QUALITY_METRICS if c in panel.columns]
 
 
 def build_panel(
@@ -227,7 +198,7 @@ def build_panel(
     >>> int(panel["call"].sum()) == int((sim.activities["activity_type"] == "call").sum())
     True
     """
-    freq = _check_freq(freq)
+    freq = check_freq(freq)
     if _is_dask(activities):
         _require_columns(list(activities.columns), ACTIVITY_REQUIRED, "activities", "load_activities")
         reduction = Reduction.for_columns(activities.columns, freq=freq)

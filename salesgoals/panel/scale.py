@@ -62,8 +62,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from salesgoals.panel._aggregate import COUNT, KEYS, Reduction, _literal, _progress_bar, check_freq, period_start
+from salesgoals._periods import check_freq
+from salesgoals.panel._aggregate import COUNT, KEYS, Reduction, _literal, _progress_bar, period_start
 from salesgoals._schema import ACTIVITY_REQUIRED, QUALITY_METRICS
+from salesgoals._typing import Freq
 from salesgoals.errors import DateParseError, FileFormatError, SchemaError
 from salesgoals.panel._build import _assemble, _check_deals_roster, _is_dask, _require_columns
 
@@ -80,7 +82,7 @@ def panel_from_parquet(
     source: str | os.PathLike | Sequence[str | os.PathLike],
     deals: pd.DataFrame | None = None,
     *,
-    freq: Literal["W", "M", "Q"] = "W",
+    freq: Freq = "W",
     roster: pd.DataFrame | None = None,
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
@@ -209,7 +211,7 @@ def panel_from_dask(
     activities,
     deals: pd.DataFrame | None = None,
     *,
-    freq: Literal["W", "M", "Q"] = "W",
+    freq: Freq = "W",
     roster: pd.DataFrame | None = None,
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
@@ -287,7 +289,7 @@ def panel_from_dask(
 def counts_sql(
     relation: str,
     *,
-    freq: Literal["W", "M", "Q"] = "W",
+    freq: Freq = "W",
     columns: Mapping[str, str] | None = None,
     outcome: bool = True,
 ) -> str:
@@ -339,7 +341,7 @@ def panel_from_counts(
     counts: pd.DataFrame,
     deals: pd.DataFrame | None = None,
     *,
-    freq: Literal["W", "M", "Q"] = "W",
+    freq: Freq = "W",
     roster: pd.DataFrame | None = None,
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from salesgoals._typing import TIERS
+
 _TIER_COLORS = {"clear": "#4c9f70", "stretch": "#e0a030", "extraordinary": "#c0504d"}
 
 
@@ -50,7 +52,7 @@ def plot_goal_tiers(plan, rep: str | None = None, *, ax=None):
     ax = _axes(ax)
     y = np.arange(len(sub))
     h = 0.26
-    for k, tier in enumerate(("clear", "stretch", "extraordinary")):
+    for k, tier in enumerate(TIERS):
         ax.barh(y + (k - 1) * h, sub[f"goal_{tier}"], height=h, color=_TIER_COLORS[tier],
                 label=f"{tier} (mean p={sub[f'p_{tier}'].mean():.0%})")  # fmt: skip
     ax.plot(sub["baseline"], y, "k|", markersize=18, label="baseline")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from salesgoals.panel import activity_columns
+from salesgoals._schema import activity_columns
 
 
 def plot_panel(panel: pd.DataFrame, *, column: str = "won_revenue", by: str | None = None, ax=None):

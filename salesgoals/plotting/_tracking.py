@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.colors import ListedColormap
 import numpy as np
+
+from salesgoals._typing import STATUSES
 
 _COLORS = {"ahead": "#2b8a3e", "on_track": "#74b816", "at_risk": "#f59f00", "behind": "#e03131"}
 
@@ -86,10 +89,6 @@ def plot_status_heatmap(result, *, ax=None):
     -------
     matplotlib.axes.Axes
     """
-    from matplotlib.colors import ListedColormap
-
-    from salesgoals.tracking import STATUSES
-
     t = result.table
     code = t["status"].map({s: i for i, s in enumerate(STATUSES)})
     wide = code.groupby([t["rep"], t["activity"]]).max().unstack("activity")

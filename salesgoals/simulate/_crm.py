@@ -64,6 +64,7 @@ import numpy as np
 import pandas as pd
 
 from salesgoals._schema import ACTIVITY_COLUMNS, DEAL_COLUMNS, ROSTER_COLUMNS
+from salesgoals.panel import build_panel
 
 __all__ = ["CRMData", "make_crm_data", "ACTIVITY_TYPES", "DEFAULT_EFFECTS"]
 
@@ -157,8 +158,6 @@ class CRMData:
 
     def panel(self, freq: str = "W") -> pd.DataFrame:
         """Rep x period panel of this simulation (see :func:`salesgoals.build_panel`)."""
-        from salesgoals.panel import build_panel
-
         return build_panel(self.activities, self.deals, roster=self.roster, freq=freq)
 
     def __repr__(self) -> str:

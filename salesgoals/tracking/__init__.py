@@ -1,13 +1,12 @@
 """Track: actuals against goals, landmarks, and the weekly / monthly / quarterly reviews."""
 
+from salesgoals._typing import STATUSES
 from salesgoals.tracking._track import (
     AHEAD_PACE,
     BEHIND_ODDS,
     ON_TRACK_ODDS,
-    STATUSES,
     Review,
     TrackResult,
-    _status,
     monthly_review,
     quarterly_review,
     track,

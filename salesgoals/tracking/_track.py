@@ -40,10 +40,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from salesgoals._schema import QUALITY_METRICS, UNASSIGNED
+from salesgoals._periods import is_panel as _is_panel
+from salesgoals._periods import to_day as _days
+from salesgoals._schema import FREQ_ALIASES, QUALITY_METRICS, UNASSIGNED
+from salesgoals._summary import Summary
+from salesgoals._typing import FREQS, STATUSES, TIERS, Freq, Tier
 from salesgoals.errors import DataQualityError, SchemaError
-from salesgoals.forecasting._forecast import Summary
-from salesgoals.forecasting._forecast import _to_day as _days
+from salesgoals.goals import cascade, prob_at_least
+from salesgoals.plotting import plot_pacing, plot_status_heatmap
 
 __all__ = [
     "track",
@@ -52,15 +56,9 @@ __all__ = [
     "weekly_review",
     "monthly_review",
     "quarterly_review",
-    "STATUSES",
     "COACHING_TYPES",
 ]
 
-Period = Literal["W", "M", "Q"]
-Tier = Literal["clear", "stretch", "extraordinary"]
-TIERS: tuple[str, ...] = ("clear", "stretch", "extraordinary")
-#: Statuses, best first.
-STATUSES: tuple[str, ...] = ("ahead", "on_track", "at_risk", "behind")
 #: Pace (actual / landmark) at or above which a rep counts as ahead.
 AHEAD_PACE = 1.10
 #: Odds of reaching the goal at or above which a goal is on track.
@@ -166,14 +164,8 @@ def _split_inputs(data: Any, func: str) -> tuple[pd.DataFrame, pd.DataFrame | No
 
 
 def _period_bounds(day: np.datetime64, period: str) -> tuple[np.datetime64, np.datetime64]:
-    from salesgoals._schema import FREQ_ALIASES
-
     p = pd.Period(pd.Timestamp(day), freq=FREQ_ALIASES[period])
     return np.datetime64(p.start_time.date(), "D"), np.datetime64(p.end_time.date(), "D")
-
-
-def _is_panel(frame: pd.DataFrame) -> bool:
-    return "period" in frame.columns
 
 
 def _counts(
@@ -356,8 +348,6 @@ class TrackResult:
 
     def plot(self, ax=None, *, kind: Literal["pacing", "status"] = "pacing"):
         """Pacing chart or status heatmap (see :mod:`salesgoals.plotting`)."""
-        from salesgoals.plotting._tracking import plot_pacing, plot_status_heatmap
-
         return plot_pacing(self, ax=ax) if kind == "pacing" else plot_status_heatmap(self, ax=ax)
 
     def __repr__(self) -> str:
@@ -369,8 +359,6 @@ class TrackResult:
 
 
 def _rollup(t: pd.DataFrame, by: str, n_r: int) -> pd.DataFrame:
-    from salesgoals.goals._personal_best import prob_at_least
-
     if by not in t.columns or not len(t):
         return pd.DataFrame(
             columns=[
@@ -480,7 +468,7 @@ def track(
     goals: Any,
     *,
     as_of=None,
-    period: Period = "W",
+    period: Freq = "W",
     tier: Tier = "clear",
     roster: pd.DataFrame | None = None,
     holidays: Sequence[Any] = (),
@@ -555,7 +543,7 @@ def track(
     >>> bool(res.table["status"].isin(["ahead", "on_track", "at_risk", "behind"]).all())
     True
     """
-    if period not in ("W", "M", "Q"):
+    if period not in FREQS:
         raise ValueError(f"track: period must be one of 'W', 'M', 'Q'; got {period!r}.")
     if tier not in TIERS:
         raise ValueError(
@@ -625,7 +613,7 @@ def track(
     )
     t["status"] = _status((t["actual"] >= t["goal"]).to_numpy(), t["pace"].to_numpy(), prob)
     t["period"] = str(
-        pd.Period(pd.Timestamp(lo), freq={"W": "W-SUN", "M": "M", "Q": "Q-DEC"}[period])
+        pd.Period(pd.Timestamp(lo), freq=FREQ_ALIASES[period])
     )
     t["as_of"] = pd.Timestamp(day)
     t["priority"] = pd.to_numeric(t["priority"], errors="coerce").fillna(0).astype(int)
@@ -945,8 +933,6 @@ def quarterly_review(
     >>> rv.table["scope"].tolist()
     ['year', 'quarter', 'month']
     """
-    from salesgoals.goals.targets import cascade
-
     if (
         not isinstance(deals, pd.DataFrame)
         or "closed" not in deals.columns
