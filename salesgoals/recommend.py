@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesgoals._deprecate import renamed_kwargs
 from salesgoals._summary import Summary
 from salesgoals._typing import TIERS
 from salesgoals.errors import InsufficientDataError, SalesgoalsError, UnreliableEstimateWarning
@@ -84,7 +85,7 @@ class Recommendation:
         t = self.table
         focus = t[t["priority"] > 0]
         tot = self.projection.rollup(None).set_index("scenario")
-        lvl = self.projection.level
+        lvl = self.projection.interval
         lines = [
             f"{t['rep'].nunique()} reps; goals per {self.goals.freq} period for "
             f"{t['period_start'].iloc[0]} to "
@@ -130,6 +131,7 @@ class Recommendation:
         return self.goals.plot(rep, ax=ax)
 
 
+@renamed_kwargs(level="interval")
 def recommend(
     activities: pd.DataFrame,
     deals: pd.DataFrame,
@@ -138,7 +140,7 @@ def recommend(
     freq: str = "W",
     horizon: str | int = "Q",
     outcome: str = "deals_created",
-    level: float = 0.8,
+    interval: float = 0.8,
     n_sims: int = 2000,
     seed: int = 0,
     as_of: Any = None,
@@ -160,8 +162,9 @@ def recommend(
         Goal horizon.
     outcome : str, default="deals_created"
         Outcome of the driver model (see :func:`salesgoals.fit_drivers`).
-    level : float, default=0.8
-        Coverage of the revenue intervals.
+    interval : float, default=0.8
+        Coverage of the revenue intervals (the old name ``level=`` still works
+        until salesgoals 0.3, with a ``DeprecationWarning``).
     n_sims, seed : int
         Monte Carlo draws and seed.
     as_of : period-like, optional
@@ -193,7 +196,7 @@ def recommend(
           expected won revenue over the horizon keeping current behaviour, or with the rep's
           priority activities at that
           tier (a rep-level figure, repeated on each of the rep's rows).
-        * ``revenue_low``, ``revenue_high`` : float — the ``level`` prediction interval of the
+        * ``revenue_low``, ``revenue_high`` : float — the ``interval`` prediction interval of the
           rep's revenue at
           the *clear* tier (the forecastable commitment).
         * ``period_start``, ``period_end`` : str — first and last day of the goal horizon.
@@ -213,7 +216,7 @@ def recommend(
     notes: list[str] = []
     panel = build_panel(activities, deals, freq=freq, roster=roster)
     if not (isinstance(drivers, str) and drivers == "fit"):
-        return _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed, backtest)
+        return _finish(panel, drivers, notes, as_of, horizon, interval, n_sims, seed, backtest)
     drivers = None
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -229,12 +232,12 @@ def recommend(
         warnings.warn(
             f"recommend: no driver model could be fitted: {exc}",
             UnreliableEstimateWarning,
-            stacklevel=2,
+            stacklevel=3,  # past the renamed_kwargs wrapper, to the caller
         )
-    return _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed, backtest)
+    return _finish(panel, drivers, notes, as_of, horizon, interval, n_sims, seed, backtest)
 
 
-def _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed, backtest) -> Recommendation:
+def _finish(panel, drivers, notes, as_of, horizon, interval, n_sims, seed, backtest) -> Recommendation:
     plan = personal_best_goals(panel, drivers, as_of=as_of, horizon=horizon)
     if plan.excluded_reps:
         more = " ..." if len(plan.excluded_reps) > 5 else ""
@@ -242,7 +245,7 @@ def _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed, backtest
             f"{len(plan.excluded_reps)} rep(s) whose history ended before {plan.as_of} "
             f"get no goals: {', '.join(plan.excluded_reps[:5])}{more}."
         )
-    proj = project_targets(plan, level=level, n_sims=n_sims, seed=seed)
+    proj = project_targets(plan, interval=interval, n_sims=n_sims, seed=seed)
     table = _assemble(plan, proj)
     bt = None
     if backtest:
@@ -251,7 +254,7 @@ def _finish(panel, drivers, notes, as_of, horizon, level, n_sims, seed, backtest
                 panel,
                 drivers,
                 horizon=plan.horizon,
-                level=level,
+                interval=interval,
                 n_sims=min(int(n_sims), 500),
                 seed=seed,
             )

@@ -44,7 +44,7 @@ def test_horizon_average_odds_are_honest(bt):
 
 def test_revenue_intervals_cover(bt):
     print(bt.coverage.to_string())
-    assert abs(bt.revenue_coverage - bt.level) <= COVERAGE_TOLERANCE
+    assert abs(bt.revenue_coverage - bt.interval) <= COVERAGE_TOLERANCE
     assert len(bt.revenue) > 100
 
 

@@ -293,7 +293,7 @@ def test_duplicated_rows(small_panel):
 
 @pytest.mark.parametrize(
     ("kw", "match"),
-    [({"lags": -1}, "lags must be"), ({"method": "magic"}, "method must be"), ({"level": 1.5}, "level must be"),
+    [({"lags": -1}, "lags must be"), ({"method": "magic"}, "method must be"), ({"interval": 1.5}, "interval must be"),
      ({"lag_criterion": "cv"}, "lag_criterion"), ({"holdout_share": 0}, "holdout_share"), ({"n_boot": -1}, "n_boot")],
 )  # fmt: skip
 def test_bad_options(small_panel, kw, match):

@@ -111,8 +111,8 @@ def test_seeded(plan):
 def test_errors(plan, sim_panel):
     with pytest.raises(TypeError, match="GoalPlan"):
         sg.project_targets(sim_panel)
-    with pytest.raises(ValueError, match="level"):
-        sg.project_targets(plan, level=1.5)
+    with pytest.raises(ValueError, match="interval"):
+        sg.project_targets(plan, interval=1.5)
     with pytest.raises(ValueError, match="without a driver model"):
         sg.project_targets(sg.personal_best_goals(sim_panel), drivers=object())
     with pytest.raises(ValueError, match="by must be"):

@@ -97,7 +97,7 @@ under current behaviour and with the focus activities at each tier. Team totals 
 figures; their intervals come from the summed draws (adding rep intervals would be far too wide)."""
     ),
     new_code_cell(
-        """proj = sg.project_targets(plan, level=0.8, n_sims=2000, seed=0)
+        """proj = sg.project_targets(plan, interval=0.8, n_sims=2000, seed=0)
 proj.summary()"""
     ),
     new_code_cell(

@@ -23,6 +23,7 @@ from salesgoals.drivers._diagnostics import (
     usable_regressors,
     warn_no_driver,
 )
+from salesgoals._deprecate import renamed_attribute, renamed_kwargs
 from salesgoals._typing import Outcome
 from salesgoals.drivers._estimator import _check_panel, _fit_lags, _prepare, _select_lag, _with_season_scaling
 from salesgoals.drivers._funnel import combine_effects, funnel_table, quality_rate_name
@@ -88,8 +89,9 @@ class DriverModel(BaseEstimator):
         bigger seasonal swing is not credited to activities that track the
         rep's size (see ``_with_season_scaling`` in ``drivers/_estimator.py``).
         ``False`` gives the plain two-way fixed-effects model.
-    level : float, default=0.95
-        Confidence level of the intervals.
+    interval : float, default=0.95
+        Confidence level of the intervals (the old name ``level=`` still works
+        until salesgoals 0.3, with a ``DeprecationWarning``).
     n_boot : int, default=199
         Pairs-bootstrap draws over reps, run when there are fewer than
         :data:`~salesgoals.drivers.BOOTSTRAP_BELOW_REPS` reps (0 turns it off).
@@ -127,10 +129,11 @@ class DriverModel(BaseEstimator):
     1
     """
 
+    @renamed_kwargs(level="interval")
     def __init__(self, outcome: Outcome = "deals_created", *, method: Method = "auto", lags: int | None = None,
                  max_lag: int | None = None, lag_criterion: Literal["aic", "bic"] = "aic",
                  activities: list[str] | None = None, quality: bool = True, season_scaling: bool = True,
-                 level: float = 0.95,
+                 interval: float = 0.95,
                  n_boot: int = 199, diagnostics: bool = True, holdout_share: float = 0.2,
                  seed: int = 0) -> None:  # fmt: skip
         self.outcome = outcome
@@ -141,7 +144,7 @@ class DriverModel(BaseEstimator):
         self.activities = activities
         self.quality = quality
         self.season_scaling = season_scaling
-        self.level = level
+        self.interval = interval
         self.n_boot = n_boot
         self.diagnostics = diagnostics
         self.holdout_share = holdout_share
@@ -151,8 +154,8 @@ class DriverModel(BaseEstimator):
     def _validate_options(self) -> None:
         if self.method not in ("auto", "funnel", "direct"):
             raise ValueError(f"DriverModel: method must be one of 'auto', 'funnel', 'direct'; got {self.method!r}.")
-        if not 0 < self.level < 1:
-            raise ValueError(f"DriverModel: level must be between 0 and 1; got {self.level!r}.")
+        if not 0 < self.interval < 1:
+            raise ValueError(f"DriverModel: interval must be between 0 and 1; got {self.interval!r}.")
         for name in ("lags", "max_lag"):
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not float(v).is_integer() or v < 0):
@@ -163,6 +166,8 @@ class DriverModel(BaseEstimator):
             raise ValueError(f"DriverModel: holdout_share must be between 0 and 1; got {self.holdout_share!r}.")
         if self.n_boot < 0:
             raise ValueError(f"DriverModel: n_boot must be >= 0; got {self.n_boot!r}.")
+
+    level = renamed_attribute("level", "interval")
 
     # --------------------------------------------------------------------- fit
     def fit(self, panel: pd.DataFrame, y=None) -> DriverModel:
@@ -252,7 +257,7 @@ class DriverModel(BaseEstimator):
         comb = combine_effects(fit, acts, quality_of, funnel, self.outcome, carry)
         effect, se = comb["effect"], comb["std_error"]
         dof = max(n_reps - 1, 1)
-        crit = float(stats.t.ppf(0.5 + self.level / 2, dof))
+        crit = float(stats.t.ppf(0.5 + self.interval / 2, dof))
         if n_reps < BOOTSTRAP_BELOW_REPS and self.n_boot:
             boot = bootstrap_se(prep, acts, regressors, quality_of, y_col, L, self.outcome, carry, self.n_boot, self.seed)
             if boot is not None:
@@ -277,7 +282,7 @@ class DriverModel(BaseEstimator):
                 "ci_low": effect - crit * se,
                 "ci_high": effect + crit * se,
                 "p_value": p_value,
-                "significant": p_value < (1 - self.level),
+                "significant": p_value < (1 - self.interval),
                 "n_lags": np.full(len(acts), L, dtype=np.int64),
                 "peak_lag": _peak_lags(fit, acts, quality_of, funnel),
                 "mean_per_period": mean_x,
@@ -316,7 +321,7 @@ class DriverModel(BaseEstimator):
         # ----------------------------------------------------- diagnostics
         diag = DriverDiagnostics(lag_selection=lag_table, checks=checks)
         if self.diagnostics:
-            diag.placebo = placebo_check(prep, fit, acts, 1 - self.level, self.seed)
+            diag.placebo = placebo_check(prep, fit, acts, 1 - self.interval, self.seed)
             failed = diag.placebo.loc[~diag.placebo["passed"], "placebo_of"].tolist()
             if failed:
                 messages.append(
@@ -343,7 +348,7 @@ class DriverModel(BaseEstimator):
             outcome=self.outcome, method=method, effects=effects, lags=lag_rows, lag_profile=profile,
             rep_effects=rep_effects,
             funnel=funnel, diagnostics=diag, fit=fit, n_reps=n_reps, n_periods=fit.n_periods, n_obs=fit.n_obs,
-            level=self.level, freq=freq, activities=acts, regressors=regressors, estimated_outcome=y_col,
+            interval=self.interval, freq=freq, activities=acts, regressors=regressors, estimated_outcome=y_col,
         )  # fmt: skip
         self.effects_ = effects
         self.coef_ = lag_rows
@@ -408,7 +413,7 @@ def fit_drivers(panel: pd.DataFrame, outcome: Outcome = "deals_created", **kwarg
     **kwargs
         Keyword-only options of :class:`DriverModel`: ``method``, ``lags``,
         ``max_lag``, ``lag_criterion``, ``activities``, ``quality``,
-        ``season_scaling``, ``level``,
+        ``season_scaling``, ``interval``,
         ``n_boot``, ``diagnostics``, ``holdout_share``, ``seed``.
 
     Returns

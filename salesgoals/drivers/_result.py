@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from salesgoals._deprecate import renamed_attribute
 from salesgoals._summary import Summary, fmt_float
 from salesgoals.drivers._estimator import _lag_matrix, _prepare
 from salesgoals.drivers._funnel import conversion
@@ -99,9 +100,9 @@ class DriverResult:
           following periods, from ONE extra activity in a period (mean over reps).
         * ``std_error`` : float — standard error (clustered by rep; bootstrap
           over reps when it is wider and reps are few).
-        * ``ci_low``, ``ci_high`` : float — ``level`` confidence interval.
+        * ``ci_low``, ``ci_high`` : float — ``interval`` confidence interval.
         * ``p_value`` : float — two-sided test of no effect (t with G-1 df).
-        * ``significant`` : bool — ``p_value < 1 - level``.
+        * ``significant`` : bool — ``p_value < 1 - interval``.
         * ``n_lags`` : int — lags 0..n_lags in the model.
         * ``peak_lag`` : int — the lag where the effect of one logged activity peaks.
         * ``mean_per_period`` : float — average count per rep-period.
@@ -136,8 +137,8 @@ class DriverResult:
         Placebo, leads, pooled-vs-within, hold-out fit and data-support checks.
     n_reps, n_periods, n_obs : int
         Size of the estimation sample.
-    level : float
-        Confidence level of the intervals.
+    interval : float
+        Confidence level of the intervals (``level`` is its deprecated alias).
     freq : str
         Panel frequency (``W``, ``M``, ``Q``).
     activities : list of str
@@ -147,7 +148,7 @@ class DriverResult:
     """
 
     def __init__(self, *, outcome, method, effects, lags, lag_profile, rep_effects, funnel, diagnostics, fit, n_reps,
-                 n_periods, n_obs, level, freq, activities, regressors, estimated_outcome):  # fmt: skip
+                 n_periods, n_obs, interval, freq, activities, regressors, estimated_outcome):  # fmt: skip
         self.outcome = outcome
         self.method = method
         self.effects = effects
@@ -160,13 +161,15 @@ class DriverResult:
         self.n_reps = n_reps
         self.n_periods = n_periods
         self.n_obs = n_obs
-        self.level = level
+        self.interval = interval
         self.freq = freq
         self.activities = list(activities)
         self.regressors = list(regressors)
         self.estimated_outcome = estimated_outcome
 
     # ------------------------------------------------------------------ API
+    level = renamed_attribute("level", "interval")
+
     def predict(self, panel: pd.DataFrame) -> pd.Series:
         """Expected outcome for each row of a panel from the fitted model.
 
@@ -237,7 +240,7 @@ class DriverResult:
                    and self.outcome != self.estimated_outcome else "")  # fmt: skip
             ),
             "sample": f"{self.n_reps:,} reps x {self.n_periods:,} periods ({self.n_obs:,} rep-periods, freq {self.freq})",
-            "intervals": f"{self.level:.0%}, standard errors clustered by rep",
+            "intervals": f"{self.interval:.0%}, standard errors clustered by rep",
             "effect": f"change in {self.outcome} per period-sum from ONE extra activity, summed over lags",
         }
         notes = list(self.diagnostics.warnings)

@@ -9,7 +9,7 @@ history before each origin, and compares them with what happened next:
   the realised share of rep-periods in which the goal was reached;
 * **reliability** - the same in bins of stated probability;
 * **coverage** - the share of reps whose realised won revenue over the
-  horizon fell inside the projected ``level`` interval for current behaviour.
+  horizon fell inside the projected revenue interval (``interval`` coverage) for current behaviour.
 
 Examples
 --------
@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesgoals._deprecate import renamed_attribute, renamed_kwargs
 from salesgoals._summary import Summary
 from salesgoals._typing import TIERS
 from salesgoals.errors import InsufficientDataError
@@ -71,7 +72,7 @@ class GoalBacktest:
     reliability : pandas.DataFrame
         ``tier, bin_low, bin_high, stated, realised, n_periods`` in bins of stated probability.
     coverage : pandas.DataFrame
-        One row per origin: ``origin, n_reps, level, coverage, below, above,
+        One row per origin: ``origin, n_reps, interval, coverage, below, above,
         projected, realised`` (projected and realised team revenue over the horizon).
     details : pandas.DataFrame
         One row per origin x rep x activity x tier: ``origin, rep, activity,
@@ -79,8 +80,8 @@ class GoalBacktest:
     revenue : pandas.DataFrame
         One row per origin x rep: ``origin, rep, revenue, revenue_low,
         revenue_high, realised, covered``.
-    level : float
-        Level of the revenue intervals.
+    interval : float
+        Coverage of the revenue intervals (``level`` is its deprecated alias).
     """
 
     calibration: pd.DataFrame
@@ -90,7 +91,7 @@ class GoalBacktest:
     coverage: pd.DataFrame
     details: pd.DataFrame
     revenue: pd.DataFrame
-    level: float
+    interval: float
     horizon: int
     freq: str
 
@@ -100,6 +101,8 @@ class GoalBacktest:
             f"horizon={self.horizon} x {self.freq}, "
             f"max calibration gap={self.max_gap:.3f}, revenue coverage={self.revenue_coverage:.2f})"
         )
+
+    level = renamed_attribute("level", "interval")
 
     @property
     def max_gap(self) -> float:
@@ -116,7 +119,7 @@ class GoalBacktest:
         lines = [
             f"{self.coverage['origin'].nunique()} origins, goals for {self.horizon} {self.freq} "
             "periods after each.",
-            f"Revenue intervals ({self.level:.0%}): realised revenue inside for "
+            f"Revenue intervals ({self.interval:.0%}): realised revenue inside for "
             f"{self.revenue_coverage:.0%} of "
             f"{len(self.revenue):,} rep-horizons.",
             f"Tolerance for stated vs realised: {CALIBRATION_TOLERANCE:.0%} points.",
@@ -136,6 +139,7 @@ class GoalBacktest:
         return plot_calibration(self, ax=ax)
 
 
+@renamed_kwargs(level="interval")
 def backtest_goals(
     panel: pd.DataFrame,
     drivers: Any = None,
@@ -143,7 +147,7 @@ def backtest_goals(
     horizon: str | int = "Q",
     origins: list[Any] | None = None,
     n_origins: int = 4,
-    level: float = 0.8,
+    interval: float = 0.8,
     n_sims: int = 1000,
     seed: int = 0,
     **goal_options: Any,
@@ -166,8 +170,9 @@ def backtest_goals(
         horizon after them and a year of history before them.
     n_origins : int, default=4
         Number of default origins.
-    level : float, default=0.8
-        Level of the projected revenue intervals.
+    interval : float, default=0.8
+        Coverage of the projected revenue intervals (the old name ``level=``
+        still works until salesgoals 0.3, with a ``DeprecationWarning``).
     n_sims, seed : int
         Monte Carlo draws and seed of the revenue projections.
     **goal_options
@@ -248,7 +253,7 @@ def backtest_goals(
                 "n_met": agg[f"n_met_{tier}"].astype(np.int64),
             }))  # fmt: skip
         # revenue: reps observed over the whole horizon, current behaviour
-        proj = project_targets(plan, level=level, n_sims=n_sims, seed=seed + k)
+        proj = project_targets(plan, interval=interval, n_sims=n_sims, seed=seed + k)
         cur = proj.table[proj.table["scenario"] == "current"]
         n_obs = fut.groupby("rep")["period"].nunique()
         realised = fut.groupby("rep")["won_revenue"].sum()
@@ -259,7 +264,7 @@ def backtest_goals(
         r.insert(0, "origin", str(origin))
         revenue.append(r)
         cover.append({
-            "origin": str(origin), "n_reps": len(r), "level": level,
+            "origin": str(origin), "n_reps": len(r), "interval": interval,
             "coverage": float(r["covered"].mean()) if len(r) else 0.0,
             "below": float((r["realised"] < r["revenue_low"]).mean()) if len(r) else 0.0,
             "above": float((r["realised"] > r["revenue_high"]).mean()) if len(r) else 0.0,
@@ -276,7 +281,7 @@ def backtest_goals(
         coverage=pd.DataFrame(cover),
         details=det,
         revenue=pd.concat(revenue, ignore_index=True),
-        level=float(level),
+        interval=float(interval),
         horizon=H,
         freq=freq,
     )

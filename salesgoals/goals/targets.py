@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesgoals._deprecate import renamed_attribute, renamed_kwargs
 from salesgoals._summary import Summary
 from salesgoals._typing import TIERS
 from salesgoals.errors import DataQualityError
@@ -214,8 +215,8 @@ class TargetProjection:
         in the order of ``reps``; sum columns to get any group's joint draws.
     reps : pandas.DataFrame
         ``rep, team, manager, region`` in the order of the draw columns.
-    level : float
-        Coverage of the prediction intervals.
+    interval : float
+        Coverage of the prediction intervals (``level`` is its deprecated alias).
     horizon : int
         Periods projected.
     """
@@ -223,7 +224,7 @@ class TargetProjection:
     table: pd.DataFrame
     draws: dict[str, np.ndarray]
     reps: pd.DataFrame
-    level: float
+    interval: float
     horizon: int
     freq: str
     seed: int
@@ -232,8 +233,10 @@ class TargetProjection:
     def __repr__(self) -> str:
         return (
             f"TargetProjection(reps={len(self.reps)}, horizon={self.horizon} x {self.freq}, "
-            f"level={self.level:.0%}, n_sims={self.n_sims})"
+            f"interval={self.interval:.0%}, n_sims={self.n_sims})"
         )
+
+    level = renamed_attribute("level", "interval")
 
     def rollup(self, by: str | None = "team") -> pd.DataFrame:
         """Totals by ``team``, ``manager``, ``region`` (or ``None``: all reps), per scenario.
@@ -262,7 +265,7 @@ class TargetProjection:
             else self.reps[by].astype(str).to_numpy()
         )
         groups = sorted(set(keys))
-        q = [(1 - self.level) / 2, (1 + self.level) / 2]
+        q = [(1 - self.interval) / 2, (1 + self.interval) / 2]
         rows = []
         for scn in SCENARIOS:  # loop over 4 scenarios x a few groups
             sub = t[t["scenario"] == scn].set_index("rep").reindex(self.reps["rep"])
@@ -289,7 +292,7 @@ class TargetProjection:
         tot = self.rollup(None)
         lines = [
             f"{len(self.reps)} reps, {self.horizon} {self.freq} periods, "
-            f"{self.level:.0%} prediction intervals "
+            f"{self.interval:.0%} prediction intervals "
             f"from {self.n_sims:,} seeded simulations (seed={self.seed}).",
         ]
         return Summary("Projected revenue by goal tier", lines, [("All reps", tot.round(0))])
@@ -299,12 +302,13 @@ class TargetProjection:
         return plot_projection(self, by=by, ax=ax)
 
 
+@renamed_kwargs(level="interval")
 def project_targets(
     goals: GoalPlan,
     drivers: Any = None,
     *,
     horizon: str | int | None = None,
-    level: float = 0.8,
+    interval: float = 0.8,
     n_sims: int = 2000,
     seed: int = 0,
 ) -> TargetProjection:
@@ -320,8 +324,9 @@ def project_targets(
         plan built without one raises, since the tiers would carry no lift.
     horizon : {"W", "M", "Q", "Y"} or int, optional
         Periods to project; default the plan's horizon.
-    level : float, default=0.8
-        Coverage of the prediction intervals.
+    interval : float, default=0.8
+        Coverage of the prediction intervals (the old name ``level=`` still
+        works until salesgoals 0.3, with a ``DeprecationWarning``).
     n_sims : int, default=2000
         Monte Carlo draws.
     seed : int, default=0
@@ -341,7 +346,7 @@ def project_targets(
           not assumed to slow down - so ``clear`` is the forecastable floor.
         * ``deals_created``, ``deals_won`` : float — expected counts over the horizon.
         * ``revenue`` : float — expected won revenue over the horizon, rounded to cents.
-        * ``revenue_low``, ``revenue_high`` : float — the ``level`` prediction interval.
+        * ``revenue_low``, ``revenue_high`` : float — the ``interval`` prediction interval.
         * ``p_beats_current`` : float — share of draws in which the scenario's
           revenue exceeds the current-behaviour revenue.
 
@@ -362,15 +367,15 @@ def project_targets(
             "so the goal tiers carry no "
             "projected lift; pass drivers to personal_best_goals(panel, drivers) instead."
         )
-    if not 0 < level < 1:
-        raise ValueError(f"project_targets: level must be between 0 and 1; got {level}.")
+    if not 0 < interval < 1:
+        raise ValueError(f"project_targets: interval must be between 0 and 1; got {interval}.")
     if int(n_sims) < 10:
         raise ValueError(f"project_targets: n_sims must be at least 10; got {n_sims}.")
     H = plan.horizon if horizon is None else horizon_periods(horizon, plan.freq)
     reps, metrics, levels, dpu, focus = _focus_matrices(plan)
     top = np.maximum.reduce([levels[t] for t in TIERS])
     d = _simulate(plan, top, H, int(n_sims), int(seed))
-    q = [(1 - level) / 2, (1 + level) / 2]
+    q = [(1 - interval) / 2, (1 + interval) / 2]
     frames, draws = [], {}
     cur_rev = None
     for scn in SCENARIOS:  # four scenarios
@@ -413,7 +418,7 @@ def project_targets(
         table,
         draws,
         attrs.reset_index(drop=True),
-        float(level),
+        float(interval),
         H,
         plan.freq,
         int(seed),

@@ -46,7 +46,7 @@ def plot_drivers(result, *, ax=None, color: str = "C0", show_zero: bool = True):
         ax.axvline(0.0, color="0.3", lw=0.8, ls="--")
     ax.set_yticks(y)
     ax.set_yticklabels(eff["activity"].astype(str).tolist())
-    ax.set_xlabel(f"change in {result.outcome.replace('_', ' ')} per extra activity ({result.level:.0%} interval)")
+    ax.set_xlabel(f"change in {result.outcome.replace('_', ' ')} per extra activity ({result.interval:.0%} interval)")
     ax.set_title(f"What drives {result.outcome.replace('_', ' ')} (within rep and period)")
     return ax
 

@@ -98,7 +98,7 @@ def plot_projection(proj, *, by: str | None = "team", ax=None):
         )
     ax.set_xticks(x, groups, rotation=30 if len(groups) > 4 else 0)
     ax.set_ylabel(f"revenue over {proj.horizon} {proj.freq}")
-    ax.set_title(f"Projected revenue by tier ({proj.level:.0%} intervals)")
+    ax.set_title(f"Projected revenue by tier ({proj.interval:.0%} intervals)")
     ax.legend(fontsize=8)
     return ax
 
