@@ -19,6 +19,7 @@ True
 # The public surface, in pipeline order: load -> panel -> drivers -> goals -> targets -> forecast / track.
 from salesgoals import datasets, errors, plotting, simulate
 from salesgoals._version import __version__
+from salesgoals.advances import AdvanceRates, add_advance_metrics, advance_goals, advance_rates, classify_advances
 from salesgoals.drivers import DriverModel, DriverResult, PerformerComparison, compare_performers, fit_drivers
 from salesgoals.forecasting import BacktestResult, ForecastResult, backtest_forecast, forecast
 from salesgoals.goals import (
@@ -33,7 +34,7 @@ from salesgoals.goals import (
     plan_for_target,
     project_targets,
 )
-from salesgoals.io import load_activities, load_deals, load_roster, write_csv
+from salesgoals.io import load_activities, load_deals, load_roster, load_stage_history, write_csv
 from salesgoals.panel import build_panel, panel_summary, scale
 from salesgoals.recommend import Recommendation, recommend
 from salesgoals.tracking import Review, TrackResult, monthly_review, quarterly_review, track, weekly_review
@@ -45,8 +46,14 @@ __all__ = [
     "load_activities",
     "load_deals",
     "load_roster",
+    "load_stage_history",
     "write_csv",
     "build_panel",
+    "classify_advances",
+    "advance_rates",
+    "AdvanceRates",
+    "add_advance_metrics",
+    "advance_goals",
     "panel_summary",
     "scale",
     "forecast",

@@ -71,7 +71,7 @@ def sims(catalog):
 # ------------------------------------------------------------------ catalog and budget
 def test_catalog_columns_and_every_file_exists(catalog):
     assert catalog.columns.tolist()[:6] == ["file", "vendor", "kind", "rows", "description", "seed"]
-    assert set(catalog["kind"]) == {"activities", "deals", "roster", "truth", "users"}
+    assert set(catalog["kind"]) == {"activities", "deals", "roster", "truth", "users", "stage_history"}
     assert {"canonical", "hubspot", "salesforce", "pipedrive"} <= set(catalog["vendor"])
     missing = [f for f in catalog["file"] if not (SAMPLES / f).is_file()]
     assert not missing, (

@@ -247,6 +247,23 @@ def write_repo_samples(out: Path, *, compresslevel: int = 9) -> list[dict]:
         )
     )
 
+    # HubSpot deals with the "Date entered <stage>" properties selected: the stage history, wide
+    table = ex.to_hubspot_stage_dates(sim.deals, sim.stage_history, export_date=EXPORT_DAY)
+    file = "hubspot-crm-exports-deals-stage-dates-" + EXPORT_DAY + ".csv"
+    ex.write_export(table, out / file, bom=True)
+    rows.append(
+        _entry(
+            file,
+            "hubspot",
+            "stage_history",
+            len(table),
+            "HubSpot deals export with 'Date entered \"<stage> (Sales Pipeline)\"' and 'Date exited' columns "
+            "(one per stage of the default pipeline, blank when never entered): the stage history, one row per "
+            "deal; same deals and Record IDs as the deals export.",
+            "hubspot",
+        )
+    )
+
     # --- Salesforce: report exports, labels, US dates, title block + Grand Totals footer, CRLF, all quoted
     sim = simulate("salesforce")
     table = ex.to_salesforce_report(sim.deals, kind="opportunities", export_date=EXPORT_DAY)
@@ -352,6 +369,13 @@ def write_repo_samples(out: Path, *, compresslevel: int = 9) -> list[dict]:
             "Salesforce backup User object: Id -> Name, to turn OwnerId into rep names.",
         ),
     }
+    backup["OpportunityHistory.csv"] = (
+        "stage_history",
+        ex.to_salesforce_opportunity_history(sim.stage_history, sim.deals, seed=404, language="es"),
+        "Salesforce backup OpportunityHistory object: one row per change of Stage, Amount, Probability or "
+        "Close Date (OpportunityId, StageName, CreatedDate), so some rows re-state the stage (amount edits); "
+        "Spanish stages as in Opportunity.csv.",
+    )
     for file, (kind, table, text) in backup.items():
         ex.write_export(table, folder / file, quote_all=True, encoding="cp1252")
         rows.append(

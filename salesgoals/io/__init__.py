@@ -4,9 +4,12 @@ The front door is :func:`load_activities`, :func:`load_deals` and
 :func:`load_roster`; :func:`write_csv` writes spreadsheet-safe CSV.  All vendor
 vocabulary (header spellings, stage names, closed/won flags) lives in
 :mod:`salesgoals.io._vendors`; value parsing (dates, amounts, dialects) in
-:mod:`salesgoals.io._parse`.
+:mod:`salesgoals.io._parse`.  :func:`load_stage_history` reads when deals
+entered each stage (Salesforce OpportunityHistory, HubSpot "Date entered").
 """
 
 from salesgoals.io._load import CRM, DataQualityReport, load_activities, load_deals, load_roster, write_csv
+from salesgoals.io._stage_history import load_stage_history
 
-__all__ = ["CRM", "DataQualityReport", "load_activities", "load_deals", "load_roster", "write_csv"]
+__all__ = ["CRM", "DataQualityReport", "load_activities", "load_deals", "load_roster", "load_stage_history",
+           "write_csv"]

@@ -39,6 +39,14 @@ __all__ = [
     "OUTCOME_BY_TYPE",
     "TYPE_VALUES",
     "SIGNATURES",
+    # stage history (issue 15)
+    "STAGE_HISTORY_ALIASES",
+    "STAGE_FIELD_VALUES",
+    "CREATED_FIELD_VALUES",
+    "WIDE_ENTERED_PATTERNS",
+    "WIDE_PIPELINE_SUFFIX",
+    "DEFAULT_PIPELINES",
+    "HISTORY_STAGE_STATUS",
 ]
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -456,3 +464,105 @@ OUTCOME_BY_TYPE: dict[tuple[str, str], str | None] = {
     ("task", "completed"): "completed",
     ("task", "done"): "completed",
 }
+
+
+# ==================================================================== stage history (issue 15)
+# Vocabulary of stage-history exports, read by salesgoals.io._stage_history.  Kept in one
+# block so that the rest of this module can change independently.
+#
+# Three shapes exist in the wild:
+#   * long: one row per stage entered (Salesforce OpportunityHistory, Zoho "Stage History"
+#     related list, the generic deal_id / stage / entered table);
+#   * field history: one row per field change, stage changes among them (Salesforce
+#     OpportunityFieldHistory and its "Opportunity Field History" report, Pipedrive's deal
+#     change log, where field_key "stage_id" marks a stage change);
+#   * wide: one row per deal with one "Date entered <stage>" column per stage (HubSpot deal
+#     exports; API names hs_date_entered_<stage id> and hs_v2_date_entered_<stage id>).
+
+#: Canonical columns of a stage-history table -> header aliases, per vendor (first present wins).
+STAGE_HISTORY_ALIASES: dict[str, dict[str, list[str]]] = {
+    "salesforce": {
+        # OpportunityHistory (API) and the "Opportunity History" report; OpportunityFieldHistory
+        # (API) and the "Opportunity Field History" report
+        "deal_id": ["OpportunityId", "Opportunity ID", "Opportunity Id", "Opportunity: Opportunity ID",
+                    "Opportunity Name", "Opportunity"],
+        "stage": ["StageName", "To Stage", "Stage", "Stage Name"],
+        "entered": ["CreatedDate", "Last Modified", "Last Modified Date", "Edit Date", "Created Date",
+                    "Date Changed", "SystemModstamp"],
+        "field": ["Field", "Field / Event", "Field/Event"],
+        "new_value": ["NewValue", "New Value"],
+        "old_value": ["OldValue", "Old Value"],
+        "from_stage": ["From Stage"],
+    },
+    "hubspot": {
+        "deal_id": ["Record ID", "hs_object_id", "Deal ID", "dealId"],
+    },
+    "pipedrive": {
+        # the deal change log ("flow" of a deal, as exported by API tools): one row per field change
+        "deal_id": ["Deal - ID", "Deal ID", "deal_id", "item_id"],
+        "field": ["Field", "field_key", "Field key", "Changed field"],
+        "new_value": ["New value", "new_value", "Deal - Stage"],
+        "old_value": ["Old value", "old_value"],
+        "entered": ["Log time", "log_time", "Update time", "Change time", "Deal - Stage change time"],
+    },
+    "zoho": {
+        # the Deals "Stage History" related list (module Stage_History in the API)
+        "deal_id": ["Deal Id", "Deal ID", "Deal Name", "Deal_Name", "Related Deal", "Parent Id"],
+        "stage": ["Stage", "Moved To", "Moved_To__s"],
+        "entered": ["Modified Time", "Last Modified Time", "Modified_Time", "Stage Modified Time",
+                    "Changed Time"],
+    },
+    "generic": {
+        "deal_id": ["deal_id", "deal", "deal id", "opportunity id", "opportunity", "id"],
+        "stage": ["stage", "to stage", "new stage", "stage name", "deal stage"],
+        "entered": ["entered", "entered at", "date entered", "stage entered", "date", "changed", "changed at",
+                    "timestamp", "time", "modified"],
+    },
+}
+
+#: Values of a field-history "Field" column that mean "the stage changed" (normalised keys).
+STAGE_FIELD_VALUES: frozenset[str] = frozenset(
+    norm_value(v) for v in ("StageName", "Stage", "Opportunity Stage", "stage_id", "Deal stage", "dealstage",
+                            "Pipeline stage")
+)
+#: Values of a field-history "Field" column that mark the record's creation (its first stage).
+CREATED_FIELD_VALUES: frozenset[str] = frozenset(
+    norm_value(v) for v in ("created", "Created.", "opportunityCreated", "Opportunity Created", "add_time",
+                            "Record created", "Deal created")
+)
+
+#: Headers of HubSpot's wide stage-date columns: label ``Date entered "<stage> (<pipeline>)"``
+#: (quotes straight, curly or single), API ``hs_date_entered_<stage id>`` /
+#: ``hs_v2_date_entered_<stage id>``.  Group 1 is the stage (label or id).
+WIDE_ENTERED_PATTERNS: tuple[str, ...] = (
+    r"""^\s*date\s+entered\s+["'\u201c\u2018]?(.+?)["'\u201d\u2019]?\s*$""",
+    r"^\s*hs_(?:v2_)?date_entered_(.+?)\s*$",
+)
+#: A trailing "(<pipeline>)" inside a HubSpot stage label, e.g. ``Contract Sent (Sales Pipeline)``.
+WIDE_PIPELINE_SUFFIX = r"^(.*\S)\s*\(([^()]*)\)\s*$"
+
+#: Default pipelines, in the vendor's order (open stages then closed); used to order stages
+#: when every stage of a file belongs to one of them.  Sources: Salesforce default StageName
+#: picklist, HubSpot default "Sales Pipeline" (labels and internal ids), Pipedrive and Zoho
+#: defaults (see the export-format notes).
+DEFAULT_PIPELINES: dict[str, tuple[str, ...]] = {
+    "salesforce": ("Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
+                   "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won",
+                   "Closed Lost"),
+    "hubspot": ("Appointment Scheduled", "Qualified To Buy", "Presentation Scheduled", "Decision Maker Bought-In",
+                "Contract Sent", "Closed Won", "Closed Lost"),
+    "hubspot_ids": ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "decisionmakerboughtin",
+                    "contractsent", "closedwon", "closedlost"),
+    "pipedrive": ("Lead In", "Qualified", "Contact Made", "Demo Scheduled", "Proposal Made",
+                  "Negotiations Started", "Won", "Lost"),
+    "zoho": ("Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers", "Perception Analysis",
+             "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost", "Closed-Lost to Competition"),
+}
+#: Closed stages of stage histories beyond :data:`STAGE_STATUS` (non-English orgs' picklists seen in
+#: backups); the history loader reads them, the deal loader relies on IsWon / IsClosed instead.
+HISTORY_STAGE_STATUS: dict[str, str] = {
+    norm_value(k): v for k, v in {"Cerrada ganada": "won", "Cerrada perdida": "lost", "Ganada": "won",
+                                  "Perdida": "lost", "Gagné": "won", "Perdu": "lost", "Gewonnen": "won",
+                                  "Verloren": "lost"}.items()
+}
+# =============================================================== end stage history (issue 15)

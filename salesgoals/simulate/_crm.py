@@ -65,6 +65,7 @@ import pandas as pd
 
 from salesgoals._schema import ACTIVITY_COLUMNS, DEAL_COLUMNS, ROSTER_COLUMNS
 from salesgoals.panel import build_panel
+from salesgoals.simulate._stages import simulate_accounts, simulate_stage_paths
 
 __all__ = ["CRMData", "make_crm_data", "ACTIVITY_TYPES", "DEFAULT_EFFECTS"]
 
@@ -133,6 +134,19 @@ class CRMData:
         ``week_start, season, holiday``: multiplicative weekly factors.
     params : dict
         Arguments of the call, for reproducibility.
+    stage_history : pandas.DataFrame
+        ``deal_id, stage, entered``: every stage each deal entered (see
+        :mod:`salesgoals.simulate._stages` for the advance model).
+    deal_activities : pandas.DataFrame
+        Interactions that work the deals (calls, emails, meetings), canonical
+        activity columns plus ``true_advance`` (did it move the deal a stage).
+        Kept apart from ``activities`` (the prospecting that creates deals).
+    truth_advances : pandas.DataFrame
+        ``rep, activity_type, share, advance_rate, rep_advance_rate,
+        stage_pass_rate, win_rate_implied``: the true advance probabilities.
+    accounts : pandas.DataFrame
+        ``account, industry, size_band, employees`` (and ``owner`` when the
+        deals were grouped into ``n_accounts`` accounts).
     """
 
     activities: pd.DataFrame
@@ -145,6 +159,10 @@ class CRMData:
     reps: pd.DataFrame
     season: pd.DataFrame
     params: dict[str, Any] = field(default_factory=dict)
+    stage_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    deal_activities: pd.DataFrame = field(default_factory=pd.DataFrame)
+    truth_advances: pd.DataFrame = field(default_factory=pd.DataFrame)
+    accounts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def start(self) -> pd.Timestamp:
@@ -208,6 +226,7 @@ def make_crm_data(
     frac_join: float = 0.15,
     frac_leave: float = 0.10,
     burn_in: int = 16,
+    n_accounts: int | None = None,
 ) -> CRMData:
     """Simulate activities, deals and a roster with a known truth.
 
@@ -239,6 +258,12 @@ def make_crm_data(
     burn_in : int, default=16
         Weeks simulated before the window so that the pipeline is full at the
         start; deals from then that are still open at the start are exported.
+    n_accounts : int, optional
+        Group the deals into this many accounts (each with an owner rep, an
+        industry, a size, and deals with a ``product``).  Default: one account
+        per deal, as before.  Stage paths, deal interactions and accounts are
+        drawn from their own seeded streams, so every other output is the same
+        with or without them.
 
     Returns
     -------
@@ -500,9 +525,14 @@ def make_crm_data(
         followup_emails=followup_emails, season_amplitude=season_amplitude,
         frac_join=frac_join, frac_leave=frac_leave, burn_in=burn_in,
     )  # fmt: skip
+    if n_accounts is not None:
+        params["n_accounts"] = n_accounts
     deals = deals[list(DEAL_COLUMNS)]
     for col in ("deal_id", "rep", "status", "stage", "account", "currency", "pipeline"):
         deals[col] = deals[col].astype(object)
+    accounts, deals = simulate_accounts(deals, rep_params, n_accounts=n_accounts, seed=seed)
+    window_end = window_start + pd.Timedelta(days=7 * T - 1)
+    staged = simulate_stage_paths(deals, rep_params, window_start=window_start, window_end=window_end, seed=seed)
     return CRMData(
         activities=acts,
         deals=deals,
@@ -514,6 +544,8 @@ def make_crm_data(
         reps=rep_params,
         season=season,
         params=params,
+        accounts=accounts,
+        **staged,
     )
 
 

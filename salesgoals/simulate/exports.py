@@ -51,6 +51,8 @@ __all__ = [
     "to_zoho",
     "to_dynamics",
     "to_canonical",
+    "to_salesforce_opportunity_history",
+    "to_hubspot_stage_dates",
     "write_export",
     "write_salesforce_report",
     "HUBSPOT_CALL_OUTCOMES",
@@ -1422,3 +1424,129 @@ def write_salesforce_report(
     write_export(
         table, path, quote_all=True, bom=bom, crlf=crlf, header_lines=header, footer_lines=footer
     )
+
+
+# ----------------------------------------------------------------- stage histories (issue 15)
+def to_salesforce_opportunity_history(
+    stage_history: pd.DataFrame, deals: pd.DataFrame, *, edits: float = 0.15, seed: int = 0,
+    language: Literal["en", "es"] = "en",
+) -> pd.DataFrame:
+    """Salesforce ``OpportunityHistory`` object as a backup / Data Loader writes it (API names).
+
+    Salesforce writes a row whenever Stage, Amount, Probability or Close Date
+    changes, with the *then-current* values of all of them, so a real file also
+    holds rows that re-state the stage (an amount or close-date edit).  A share
+    ``edits`` of the stage entries gets such a row before the deal's next stage
+    entry, drawn with ``seed``; :func:`salesgoals.load_stage_history` must exclude them
+    as ``no_stage_change``.
+
+    Parameters
+    ----------
+    stage_history : pandas.DataFrame
+        ``deal_id, stage, entered`` (the simulator's ``stage_history``).
+    deals : pandas.DataFrame
+        Canonical deals (for the amount, owner and close date).
+    edits : float, default=0.15
+        Share of entries followed by an edit row with the same stage.
+    seed : int, default=0
+        Seed of the edit rows.
+    language : {"en", "es"}, default="en"
+        Stage picklist language, as in :func:`to_salesforce_backup`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        All values are strings: ``Id``, ``OpportunityId``, ``CreatedById``,
+        ``CreatedDate``, ``StageName``, ``Amount``, ``ExpectedRevenue``,
+        ``CloseDate``, ``Probability``, ``ForecastCategory``, ``IsDeleted``,
+        ``SystemModstamp``.
+
+    Examples
+    --------
+    >>> from salesgoals.simulate import make_crm_data
+    >>> sim = make_crm_data(n_reps=3, n_weeks=8, seed=0, volume_scale=0.2)
+    >>> t = to_salesforce_opportunity_history(sim.stage_history, sim.deals)
+    >>> bool(t["OpportunityId"].str.startswith("006").all())
+    True
+    """
+    hist = _check(stage_history, ["deal_id", "stage", "entered"], "stage_history",
+                  "to_salesforce_opportunity_history")  # fmt: skip
+    d = _check(deals, DEAL_REQUIRED, "deals", "to_salesforce_opportunity_history").drop_duplicates("deal_id")
+    rng = np.random.default_rng(seed)
+    hist = hist.sort_values(["deal_id", "entered"], kind="mergesort").reset_index(drop=True)
+    entered = pd.to_datetime(hist["entered"])
+    gap = entered.groupby(hist["deal_id"]).shift(-1) - entered  # an edit falls between two stage entries
+    pick = (rng.random(len(hist)) < edits) & (gap > pd.Timedelta(hours=2)).to_numpy()
+    extra = hist.loc[pick].copy()
+    extra["entered"] = (entered[pick] + gap[pick] * rng.uniform(0.2, 0.8, int(pick.sum()))).dt.floor("min")
+    extra["_edit"] = 1
+    rows = pd.concat([hist.assign(_edit=0), extra], ignore_index=True)
+    rows = rows.sort_values(["deal_id", "entered", "_edit"], kind="mergesort").reset_index(drop=True)
+    deal = d.set_index("deal_id")
+    amount = rows["deal_id"].map(deal["amount"]).astype(float)
+    amount = amount * np.where(rows["_edit"] == 1, 1.0 + 0.1 * np.sign(rng.standard_normal(len(rows))), 1.0)
+    prob = rows["stage"].map(SALESFORCE_PROBABILITY).fillna(50)
+    close = rows["deal_id"].map(_expected_close(deal.reset_index(), _export_date(d, ("created", "closed")))
+                                .set_axis(deal.index))  # fmt: skip
+    forecast = np.select([prob >= 100, prob <= 0, prob >= 70], ["Closed", "Omitted", "Commit"], "Pipeline")
+    ts = _sf_datetime(rows["entered"])
+    return pd.DataFrame(
+        {
+            "Id": "0085g" + pd.Series(np.arange(1, len(rows) + 1)).astype("string").str.zfill(10).astype(object),
+            "OpportunityId": _salesforce_id(rows["deal_id"], "006"),
+            "CreatedById": _owner_ids(rows["deal_id"].map(deal["rep"]))[0],
+            "CreatedDate": ts,
+            "StageName": _text(rows["stage"].map(SALESFORCE_STAGES_ES).fillna(rows["stage"]) if language == "es"
+                               else rows["stage"]),
+            "Amount": _fmt_number(amount.round(-1)),
+            "ExpectedRevenue": _fmt_number((amount * prob / 100).round(2)),
+            "CloseDate": _sf_datetime(pd.to_datetime(close).dt.normalize()),
+            "Probability": prob.astype(int).astype(str).astype(object),
+            "ForecastCategory": forecast.astype(object),
+            "IsDeleted": "0",
+            "SystemModstamp": ts,
+        }
+    )
+
+
+def to_hubspot_stage_dates(
+    deals: pd.DataFrame, stage_history: pd.DataFrame, *, export_date: str | pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """HubSpot deals export with one ``Date entered "<stage> (Sales Pipeline)"`` column per stage.
+
+    The columns of :func:`to_hubspot` (``kind="deals"``) followed by, for each
+    stage of HubSpot's default pipeline in order, ``Date entered`` and ``Date
+    exited`` (``YYYY-MM-DD HH:MM``; blank when the deal never entered or has not
+    left the stage), as a UI export with those properties selected shows them.
+    Simulated stages map to HubSpot's by :data:`HUBSPOT_STAGES`.
+
+    Examples
+    --------
+    >>> from salesgoals.simulate import make_crm_data
+    >>> sim = make_crm_data(n_reps=3, n_weeks=8, seed=0, volume_scale=0.2)
+    >>> t = to_hubspot_stage_dates(sim.deals, sim.stage_history)
+    >>> [c for c in t.columns if c.startswith("Date entered")][1]
+    'Date entered "Qualified To Buy (Sales Pipeline)"'
+    """
+    base = to_hubspot(deals, kind="deals", export_date=export_date)
+    hist = _check(stage_history, ["deal_id", "stage", "entered"], "stage_history", "to_hubspot_stage_dates")
+    labels = {k: v[0] for k, v in HUBSPOT_STAGES.items()}
+    labels.update({"Closed Won": "Closed Won", "Closed Lost": "Closed Lost"})
+    h = hist.assign(label=hist["stage"].map(labels).fillna(hist["stage"]),
+                    entered=pd.to_datetime(hist["entered"]))  # fmt: skip
+    h = h.sort_values(["deal_id", "entered"], kind="mergesort")
+    h["exited"] = h.groupby("deal_id")["entered"].shift(-1)
+    first = h.drop_duplicates(["deal_id", "label"])
+    order = [*[v[0] for v in HUBSPOT_STAGES.values()], "Closed Won", "Closed Lost"]
+    ids = _numeric_ids(deals["deal_id"], 9_100_000_000)
+    key = pd.Series(ids.to_numpy(), index=deals["deal_id"].to_numpy())
+    out = base.copy()
+    for what in ("entered", "exited"):
+        wide = first.pivot(index="deal_id", columns="label", values=what)
+        for lab in order:
+            col = wide[lab] if lab in wide.columns else pd.Series(pd.NaT, index=wide.index)
+            vals = pd.to_datetime(deals["deal_id"].map(col))
+            out[f'Date {what} "{lab} (Sales Pipeline)"'] = _fmt_dates(vals, "iso", time="hm").where(
+                vals.notna(), "").astype(object)  # fmt: skip
+    del key
+    return out

@@ -1,0 +1,277 @@
+"""Advance rates per rep and type, panel quality metrics and quality goals.
+
+:func:`advance_rates` turns classified interactions (:func:`classify_advances`)
+into rates with Wilson score intervals; :func:`add_advance_metrics` adds
+``call_advanced``, ``meeting_advanced`` ... to a rep x period panel as quality
+metrics that :func:`salesgoals.fit_drivers` can use (``activities=[...]``);
+:func:`advance_goals` proposes quality goals next to the volume goals
+("advance rate of meetings from 31% to 40%").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from salesgoals.errors import SchemaError
+
+__all__ = ["AdvanceRates", "advance_rates", "add_advance_metrics", "advance_goals", "wilson_interval"]
+
+
+def wilson_interval(k: np.ndarray, n: np.ndarray, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a proportion ``k / n`` (NaN where ``n == 0``).
+
+    Examples
+    --------
+    >>> lo, hi = wilson_interval(np.array([3]), np.array([10]), level=0.95)
+    >>> round(float(lo[0]), 3), round(float(hi[0]), 3)
+    (0.108, 0.603)
+    """
+    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    z = stats.norm.ppf(0.5 + level / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        den = 1 + z**2 / n
+        mid = (p + z**2 / (2 * n)) / den
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / den
+    return np.clip(mid - half, 0, 1), np.clip(mid + half, 0, 1)
+
+
+class _Summary:
+    def __init__(self, title: str, lines: list[str], table: pd.DataFrame):
+        self.title, self.lines, self.table = title, lines, table
+
+    def __str__(self) -> str:
+        return f"{self.title}\n{'=' * len(self.title)}\n" + "\n".join(self.lines) + "\n\n" + self.table.to_string(
+            index=False)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        import html
+
+        items = "".join(f"<li>{html.escape(x)}</li>" for x in self.lines)
+        return f"<h4>{html.escape(self.title)}</h4><ul>{items}</ul>{self.table.to_html(index=False)}"
+
+
+class AdvanceRates:
+    """Advance rates with intervals: ``.table``, ``.summary()``, ``.plot()``.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per group (the ``by`` columns), with ``n`` (interactions judged:
+        advanced + stalled + lost; pending ones are left out), ``advanced``,
+        ``stalled``, ``lost``, ``advance_rate``, ``ci_low``, ``ci_high`` (Wilson
+        interval at ``level``) and ``reliable`` (``n >= min_n``).
+    by : list of str
+    level : float
+    method : str
+        ``stage_history`` or ``proxy``.
+    """
+
+    def __init__(self, table: pd.DataFrame, by: list[str], level: float, method: str, min_n: int):
+        self.table, self.by, self.level, self.method, self.min_n = table, by, level, method, min_n
+
+    def summary(self) -> _Summary:
+        """Text/HTML summary: overall rate, method, groups with too few interactions."""
+        tot_n, tot_k = int(self.table["n"].sum()), int(self.table["advanced"].sum())
+        lines = [f"method: {self.method}" + (" (PROXY: a later interaction on the deal, not a stage moved)"
+                                             if self.method == "proxy" else ""),  # fmt: skip
+                 f"overall advance rate {tot_k / max(tot_n, 1):.1%} of {tot_n:,} interactions judged",
+                 f"intervals: Wilson {self.level:.0%}; rows with n < {self.min_n} marked unreliable"]
+        return _Summary(f"Advance rates by {', '.join(self.by)}", lines, self.table)
+
+    def plot(self, ax=None, **kwargs):
+        """Dot-and-whisker plot of the rates with their intervals; returns the Axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, max(2.5, 0.28 * len(self.table))))
+        t = self.table
+        labels = t[self.by].astype(str).agg(" / ".join, axis=1)
+        y = np.arange(len(t))
+        ax.errorbar(t["advance_rate"], y, xerr=[t["advance_rate"] - t["ci_low"], t["ci_high"] - t["advance_rate"]],
+                    fmt="o", capsize=2, **kwargs)  # fmt: skip
+        ax.set_yticks(y, labels)
+        ax.set_xlabel(f"advance rate ({self.level:.0%} interval)")
+        ax.set_xlim(0, 1)
+        return ax
+
+    def __repr__(self) -> str:
+        return f"AdvanceRates(by={self.by}, groups={len(self.table)}, method={self.method!r})"
+
+
+def advance_rates(advances: pd.DataFrame, *, by: Sequence[str] = ("rep", "activity_type"), level: float = 0.9,
+                  min_n: int = 20) -> AdvanceRates:
+    """Advance rate per group with a Wilson interval.
+
+    Parameters
+    ----------
+    advances : pandas.DataFrame
+        :func:`classify_advances` output.
+    by : sequence of str, default=("rep", "activity_type")
+        Grouping columns (any columns of ``advances``; ``()`` for one overall rate).
+    level : float, default=0.9
+        Interval coverage.
+    min_n : int, default=20
+        Groups with fewer judged interactions are flagged ``reliable=False``.
+
+    Returns
+    -------
+    AdvanceRates
+        ``.table`` columns: the ``by`` columns, ``n``, ``advanced``, ``stalled``,
+        ``lost``, ``advance_rate``, ``ci_low``, ``ci_high``, ``reliable``.
+
+    Examples
+    --------
+    >>> import salesgoals as sg
+    >>> sim = sg.simulate.make_crm_data(n_reps=4, n_weeks=20, seed=2)
+    >>> adv = sg.classify_advances(sim.deal_activities, sim.deals, sim.stage_history)
+    >>> res = sg.advance_rates(adv, by=["activity_type"])
+    >>> res.table.columns.tolist()[:3]
+    ['activity_type', 'n', 'advanced']
+    >>> bool((res.table["ci_low"] <= res.table["advance_rate"]).all())
+    True
+    """
+    by = list(by)
+    missing = [c for c in [*by, "advance"] if c not in advances.columns]
+    if missing:
+        raise SchemaError(f"advance_rates: no {', '.join(missing)} column(s) in advances; pass the output of "
+                          "classify_advances (or group by its columns).")  # fmt: skip
+    judged = advances.loc[advances["advance"].isin(["advanced", "stalled", "lost"])]
+    onehot = pd.get_dummies(judged["advance"]).reindex(columns=["advanced", "stalled", "lost"], fill_value=False)
+    keys = [judged[c].astype(str) for c in by] if by else [pd.Series("all", index=judged.index)]
+    t = onehot.astype(np.int64).groupby(keys, sort=True).sum()
+    t.insert(0, "n", t.sum(axis=1))
+    t = t.reset_index()
+    if not by:
+        t = t.drop(columns=t.columns[0])
+    t["advance_rate"] = t["advanced"] / t["n"]
+    t["ci_low"], t["ci_high"] = wilson_interval(t["advanced"].to_numpy(), t["n"].to_numpy(), level)
+    t["reliable"] = t["n"] >= min_n
+    method = ",".join(sorted(advances["method"].unique())) if "method" in advances and len(advances) else "none"
+    return AdvanceRates(t, by, level, method, min_n)
+
+
+def add_advance_metrics(panel: pd.DataFrame, advances: pd.DataFrame, *,
+                        types: Sequence[str] | None = None) -> pd.DataFrame:
+    """Add ``<type>_advanced`` counts to a rep x period panel, as quality metrics.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        :func:`salesgoals.build_panel` output (``rep``, ``period`` as pandas Periods).
+    advances : pandas.DataFrame
+        :func:`classify_advances` output.
+    types : sequence of str, optional
+        Activity types to add; default every type in ``advances``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The panel with one column per type, ``call_advanced``, ``meeting_advanced``,
+        ...: interactions of that type in the rep's period that advanced a deal
+        (0 where none).  ``attrs["quality_columns"]`` lists them with the
+        existing quality metrics and ``attrs["activity_columns"]`` keeps the
+        activity counts, so the new columns are not mistaken for activities;
+        pass them to :func:`salesgoals.fit_drivers` with ``activities=[...]``.
+
+    Examples
+    --------
+    >>> import salesgoals as sg
+    >>> sim = sg.simulate.make_crm_data(n_reps=4, n_weeks=20, seed=2)
+    >>> adv = sg.classify_advances(sim.deal_activities, sim.deals, sim.stage_history)
+    >>> panel = sg.add_advance_metrics(sim.panel(), adv)
+    >>> [c for c in panel.columns if c.endswith("_advanced")]
+    ['call_advanced', 'email_advanced', 'meeting_advanced']
+    """
+    from salesgoals.panel import activity_columns, quality_columns
+
+    if "period" not in panel.columns or not isinstance(panel["period"].dtype, pd.PeriodDtype):
+        raise SchemaError("add_advance_metrics: panel needs a 'period' column of pandas Periods (build_panel output).")
+    acts_cols, qual_cols = activity_columns(panel), quality_columns(panel)
+    freq = panel["period"].dtype.freq
+    kinds = list(types) if types is not None else sorted(advances["activity_type"].astype(str).unique())
+    a = advances.loc[(advances["advance"] == "advanced") & advances["activity_type"].astype(str).isin(kinds)]
+    counts = (
+        pd.DataFrame({"rep": a["rep"].astype(str), "period": a["timestamp"].dt.to_period(freq),
+                      "col": a["activity_type"].astype(str) + "_advanced"})  # fmt: skip
+        .groupby(["rep", "period", "col"]).size().unstack("col")
+    )
+    names = [f"{k}_advanced" for k in kinds]
+    counts = counts.reindex(columns=names)
+    out = panel.drop(columns=[c for c in names if c in panel.columns])
+    keys = pd.MultiIndex.from_arrays([out["rep"].astype(str), out["period"]])
+    vals = counts.reindex(keys).fillna(0).to_numpy(dtype=np.int64)
+    for j, c in enumerate(names):
+        out[c] = vals[:, j]
+    out.attrs = dict(panel.attrs)
+    out.attrs["activity_columns"] = acts_cols
+    out.attrs["quality_columns"] = [*qual_cols, *names]
+    return out
+
+
+def advance_goals(advances: pd.DataFrame, *, types: Sequence[str] | None = None, by: Sequence[str] = ("rep",),
+                  quantile: float = 0.75, min_n: int = 20, level: float = 0.9) -> pd.DataFrame:
+    """Quality goals: raise each rep's advance rate per type towards the team's upper quartile.
+
+    The target is the larger of the rep's own rate and the ``quantile`` of the
+    reps' rates for that type (a level peers reach, not an invention), capped
+    at the upper end of the rep's own interval plus 10 points so it stays within
+    reach.  Groups with fewer than ``min_n`` judged interactions get no goal.
+
+    Parameters
+    ----------
+    advances : pandas.DataFrame
+        :func:`classify_advances` output.
+    types : sequence of str, optional
+        Activity types; default every type present.
+    by : sequence of str, default=("rep",)
+        Who gets a goal (``("rep",)``, ``("team",)`` if advances carry a team column).
+    quantile, min_n, level : optional
+        Peer level, minimum evidence, interval coverage.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per goal: the ``by`` columns, ``activity_type``, ``metric``
+        (``<type>_advance_rate``), ``n``, ``current_rate``, ``ci_low``,
+        ``ci_high``, ``peer_rate``, ``target_rate``, ``kind`` (``"quality"``) and
+        ``goal`` (the sentence, e.g. "advance rate of meetings from 31% to 40%").
+
+    Examples
+    --------
+    >>> import salesgoals as sg
+    >>> sim = sg.simulate.make_crm_data(n_reps=6, n_weeks=30, seed=2)
+    >>> adv = sg.classify_advances(sim.deal_activities, sim.deals, sim.stage_history)
+    >>> g = sg.advance_goals(adv, types=["meeting"], min_n=5)
+    >>> bool((g["target_rate"] >= g["current_rate"]).all())
+    True
+    """
+    res = advance_rates(advances, by=[*by, "activity_type"], level=level, min_n=min_n).table
+    if types is not None:
+        res = res.loc[res["activity_type"].isin(list(types))]
+    res = res.loc[res["reliable"]].copy()
+    peer = res.groupby("activity_type")["advance_rate"].transform(lambda s: s.quantile(quantile))
+    res["peer_rate"] = peer
+    res["target_rate"] = np.minimum(np.maximum(res["advance_rate"], peer), res["ci_high"] + 0.10)
+    res["target_rate"] = np.maximum(res["target_rate"], res["advance_rate"])
+    res["metric"] = res["activity_type"] + "_advance_rate"
+    res["kind"] = "quality"
+    plural = res["activity_type"].map(lambda t: t + ("es" if t.endswith("h") else "s"))
+    same = (res["target_rate"] - res["advance_rate"]).abs() < 0.005
+    res["goal"] = np.where(
+        same,
+        "keep the advance rate of " + plural + " at " + (100 * res["advance_rate"]).round().astype(int).astype(str)
+        + "%",
+        "advance rate of " + plural + " from " + (100 * res["advance_rate"]).round().astype(int).astype(str)
+        + "% to " + (100 * res["target_rate"]).round().astype(int).astype(str) + "%",
+    )
+    res = res.rename(columns={"advance_rate": "current_rate"})
+    cols = [*by, "activity_type", "metric", "n", "current_rate", "ci_low", "ci_high", "peer_rate", "target_rate",
+            "kind", "goal"]
+    return res[cols].reset_index(drop=True)
