@@ -152,7 +152,7 @@ def test_truth_matches_the_simulator_with_the_catalog_seed(catalog):
 # ------------------------------------------------------------------ vendor layouts (spellings, quirks)
 def test_hubspot_files_follow_the_export_naming_and_labels(catalog):
     pattern = re.compile(
-        r"hubspot-crm-exports-all-(calls|meetings|emails|tasks|deals)-\d{4}-\d{2}-\d{2}\.csv"
+        r"hubspot-crm-exports-(all-(calls|meetings|emails|tasks|deals)|deals-stage-dates)-\d{4}-\d{2}-\d{2}\.csv"
     )
     files = catalog.loc[catalog["vendor"] == "hubspot", "file"]
     assert files.str.fullmatch(pattern).all()

@@ -250,7 +250,7 @@ def write_repo_samples(out: Path, *, compresslevel: int = 9) -> list[dict]:
     # HubSpot deals with the "Date entered <stage>" properties selected: the stage history, wide
     table = ex.to_hubspot_stage_dates(sim.deals, sim.stage_history, export_date=EXPORT_DAY)
     file = "hubspot-crm-exports-deals-stage-dates-" + EXPORT_DAY + ".csv"
-    ex.write_export(table, out / file, bom=True)
+    ex.write_export(table, out / file)
     rows.append(
         _entry(
             file,
