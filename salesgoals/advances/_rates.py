@@ -21,17 +21,17 @@ from salesgoals.errors import SchemaError
 __all__ = ["AdvanceRates", "advance_rates", "add_advance_metrics", "advance_goals", "wilson_interval"]
 
 
-def wilson_interval(k: np.ndarray, n: np.ndarray, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+def wilson_interval(k: np.ndarray, n: np.ndarray, interval: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval of a proportion ``k / n`` (NaN where ``n == 0``).
 
     Examples
     --------
-    >>> lo, hi = wilson_interval(np.array([3]), np.array([10]), level=0.95)
+    >>> lo, hi = wilson_interval(np.array([3]), np.array([10]), interval=0.95)
     >>> round(float(lo[0]), 3), round(float(hi[0]), 3)
     (0.108, 0.603)
     """
     k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = stats.norm.ppf(0.5 + interval / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = k / n
         den = 1 + z**2 / n
@@ -66,15 +66,15 @@ class AdvanceRates:
         One row per group (the ``by`` columns), with ``n`` (interactions judged:
         advanced + stalled + lost; pending ones are left out), ``advanced``,
         ``stalled``, ``lost``, ``advance_rate``, ``ci_low``, ``ci_high`` (Wilson
-        interval at ``level``) and ``reliable`` (``n >= min_n``).
+        interval at ``interval``) and ``reliable`` (``n >= min_n``).
     by : list of str
-    level : float
+    interval : float
     method : str
         ``stage_history`` or ``proxy``.
     """
 
-    def __init__(self, table: pd.DataFrame, by: list[str], level: float, method: str, min_n: int):
-        self.table, self.by, self.level, self.method, self.min_n = table, by, level, method, min_n
+    def __init__(self, table: pd.DataFrame, by: list[str], interval: float, method: str, min_n: int):
+        self.table, self.by, self.interval, self.method, self.min_n = table, by, interval, method, min_n
 
     def summary(self) -> _Summary:
         """Text/HTML summary: overall rate, method, groups with too few interactions."""
@@ -82,7 +82,7 @@ class AdvanceRates:
         lines = [f"method: {self.method}" + (" (PROXY: a later interaction on the deal, not a stage moved)"
                                              if self.method == "proxy" else ""),  # fmt: skip
                  f"overall advance rate {tot_k / max(tot_n, 1):.1%} of {tot_n:,} interactions judged",
-                 f"intervals: Wilson {self.level:.0%}; rows with n < {self.min_n} marked unreliable"]
+                 f"intervals: Wilson {self.interval:.0%}; rows with n < {self.min_n} marked unreliable"]
         return _Summary(f"Advance rates by {', '.join(self.by)}", lines, self.table)
 
     def plot(self, ax=None, **kwargs):
@@ -97,7 +97,7 @@ class AdvanceRates:
         ax.errorbar(t["advance_rate"], y, xerr=[t["advance_rate"] - t["ci_low"], t["ci_high"] - t["advance_rate"]],
                     fmt="o", capsize=2, **kwargs)  # fmt: skip
         ax.set_yticks(y, labels)
-        ax.set_xlabel(f"advance rate ({self.level:.0%} interval)")
+        ax.set_xlabel(f"advance rate ({self.interval:.0%} interval)")
         ax.set_xlim(0, 1)
         return ax
 
@@ -105,8 +105,8 @@ class AdvanceRates:
         return f"AdvanceRates(by={self.by}, groups={len(self.table)}, method={self.method!r})"
 
 
-def advance_rates(advances: pd.DataFrame, *, by: Sequence[str] = ("rep", "activity_type"), level: float = 0.9,
-                  min_n: int = 20) -> AdvanceRates:
+def advance_rates(advances: pd.DataFrame, *, by: Sequence[str] = ("rep", "activity_type"),
+                  interval: float = 0.9, min_n: int = 20) -> AdvanceRates:
     """Advance rate per group with a Wilson interval.
 
     Parameters
@@ -115,7 +115,7 @@ def advance_rates(advances: pd.DataFrame, *, by: Sequence[str] = ("rep", "activi
         :func:`classify_advances` output.
     by : sequence of str, default=("rep", "activity_type")
         Grouping columns (any columns of ``advances``; ``()`` for one overall rate).
-    level : float, default=0.9
+    interval : float, default=0.9
         Interval coverage.
     min_n : int, default=20
         Groups with fewer judged interactions are flagged ``reliable=False``.
@@ -151,10 +151,10 @@ def advance_rates(advances: pd.DataFrame, *, by: Sequence[str] = ("rep", "activi
     if not by:
         t = t.drop(columns=t.columns[0])
     t["advance_rate"] = t["advanced"] / t["n"]
-    t["ci_low"], t["ci_high"] = wilson_interval(t["advanced"].to_numpy(), t["n"].to_numpy(), level)
+    t["ci_low"], t["ci_high"] = wilson_interval(t["advanced"].to_numpy(), t["n"].to_numpy(), interval)
     t["reliable"] = t["n"] >= min_n
     method = ",".join(sorted(advances["method"].unique())) if "method" in advances and len(advances) else "none"
-    return AdvanceRates(t, by, level, method, min_n)
+    return AdvanceRates(t, by, interval, method, min_n)
 
 
 def add_advance_metrics(panel: pd.DataFrame, advances: pd.DataFrame, *,
@@ -216,7 +216,7 @@ def add_advance_metrics(panel: pd.DataFrame, advances: pd.DataFrame, *,
 
 
 def advance_goals(advances: pd.DataFrame, *, types: Sequence[str] | None = None, by: Sequence[str] = ("rep",),
-                  quantile: float = 0.75, min_n: int = 20, level: float = 0.9) -> pd.DataFrame:
+                  quantile: float = 0.75, min_n: int = 20, interval: float = 0.9) -> pd.DataFrame:
     """Quality goals: raise each rep's advance rate per type towards the team's upper quartile.
 
     The target is the larger of the rep's own rate and the ``quantile`` of the
@@ -232,7 +232,7 @@ def advance_goals(advances: pd.DataFrame, *, types: Sequence[str] | None = None,
         Activity types; default every type present.
     by : sequence of str, default=("rep",)
         Who gets a goal (``("rep",)``, ``("team",)`` if advances carry a team column).
-    quantile, min_n, level : optional
+    quantile, min_n, interval : optional
         Peer level, minimum evidence, interval coverage.
 
     Returns
@@ -252,7 +252,7 @@ def advance_goals(advances: pd.DataFrame, *, types: Sequence[str] | None = None,
     >>> bool((g["target_rate"] >= g["current_rate"]).all())
     True
     """
-    res = advance_rates(advances, by=[*by, "activity_type"], level=level, min_n=min_n).table
+    res = advance_rates(advances, by=[*by, "activity_type"], interval=interval, min_n=min_n).table
     if types is not None:
         res = res.loc[res["activity_type"].isin(list(types))]
     res = res.loc[res["reliable"]].copy()
