@@ -19,7 +19,7 @@ True
 # The public surface, in pipeline order: load -> panel -> drivers -> goals -> targets -> forecast / track.
 from salesgoals import datasets, errors, plotting, simulate
 from salesgoals._version import __version__
-from salesgoals.advances import AdvanceRates, add_advance_metrics, advance_goals, advance_rates, classify_advances
+from salesgoals.accounts import AccountObjectives, account_objectives, account_progress, account_report_section
 from salesgoals.drivers import DriverModel, DriverResult, PerformerComparison, compare_performers, fit_drivers
 from salesgoals.forecasting import BacktestResult, ForecastResult, backtest_forecast, forecast
 from salesgoals.goals import (
@@ -35,6 +35,7 @@ from salesgoals.goals import (
     project_targets,
 )
 from salesgoals.io import load_activities, load_deals, load_roster, load_stage_history, write_csv
+from salesgoals.outcomes import AdvanceRates, add_advance_metrics, advance_goals, advance_rates, classify_advances
 from salesgoals.panel import build_panel, panel_summary, scale
 from salesgoals.recommend import Recommendation, recommend
 from salesgoals.tracking import Review, TrackResult, monthly_review, quarterly_review, track, weekly_review
@@ -83,6 +84,10 @@ __all__ = [
     "GoalBacktest",
     "recommend",
     "Recommendation",
+    "account_objectives",
+    "AccountObjectives",
+    "account_progress",
+    "account_report_section",
     "plotting",
     "datasets",
 ]

@@ -336,6 +336,58 @@ def _run_drivers(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ accounts
+def _add_accounts(sub) -> None:
+    p = sub.add_parser(
+        "accounts",
+        help="an objective per account: next milestone, financial target with odds, owner",
+        description="For every account in the deals export: won revenue per 12 months, products, open pipeline, "
+        "last activity; peers (same industry and size band from --accounts, else the same revenue band); the "
+        "potential (peers' upper-quartile annual revenue, products peers buy that it does not); the next "
+        "milestone in words and a target for the next 12 months with its odds. Sorted by headroom to the "
+        "peer potential.",
+        epilog="Example: salesgoals accounts -d data/samples/canonical_deals.csv --out account_objectives.csv",
+    )
+    p.add_argument("--deals", "-d", nargs="+", required=True, metavar="FILE", help="deal / opportunity export(s)")
+    p.add_argument("--accounts", metavar="FILE",
+                   help="accounts table: account plus industry, size_band or employees, owner")  # fmt: skip
+    p.add_argument("--activities", "-a", nargs="+", metavar="FILE", help="activity export(s), for last activity")
+    p.add_argument("--crm", default="auto", help="export layout (default auto)")
+    p.add_argument("--as-of", dest="as_of", help="plan date (default: the day after the latest deal date)")
+    p.add_argument("-o", "--out", help="write the objectives table to this CSV")
+    p.set_defaults(func=_run_accounts)
+
+
+def _run_accounts(args: argparse.Namespace) -> int:
+    from salesgoals import io
+    from salesgoals.accounts import account_objectives
+
+    deals = io.load_deals(_one_or_many(args.deals), crm=args.crm)
+    acts = io.load_activities(_one_or_many(args.activities), crm=args.crm) if args.activities else None
+    accounts = _read_accounts(args.accounts) if args.accounts else None
+    res = account_objectives(deals, accounts, activities=acts, as_of=args.as_of)
+    print(res.summary(), file=sys.stderr if args.out else sys.stdout)
+    _write_or_print(res.table, args.out)
+    return 0
+
+
+def _read_accounts(path: str) -> pd.DataFrame:
+    """An accounts table is plain: CSV / XLSX / Parquet with an ``account`` column (read as text)."""
+    from salesgoals.errors import SchemaError
+
+    lower = path.lower()
+    if lower.endswith((".xlsx", ".xls")):
+        frame = pd.read_excel(path, dtype=str)
+    elif lower.endswith((".parquet", ".pq")):
+        frame = pd.read_parquet(path)
+    else:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    frame.columns = [str(c).strip().lower().replace(" ", "_") for c in frame.columns]
+    if "account" not in frame.columns:
+        raise SchemaError(f"{path}: the accounts table needs an 'account' column; found {', '.join(frame.columns)}.")
+    return frame
+
+
 # ------------------------------------------------------------------ entry point
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -355,6 +407,7 @@ def _build_parser() -> argparse.ArgumentParser:
 _SUBCOMMANDS = [_add_panel, _add_recommend]
 
 _SUBCOMMANDS += [_add_forecast, _add_track]
+_SUBCOMMANDS.append(_add_accounts)  # issue 15: account objectives
 _SUBCOMMANDS.insert(_SUBCOMMANDS.index(_add_panel) + 1, _add_drivers)  # pipeline: panel -> drivers
 _SUBCOMMANDS.insert(_SUBCOMMANDS.index(_add_panel) + 1, _add_panel_files)  # right after 'panel'
 

@@ -70,7 +70,7 @@ def test_rule_on_hand_made_deals():
     assert got.loc["5", "linked_by"] == "account" and got.loc["5", "deal_id"] == "D"
     assert got.loc["2", "stage_before"] == "Needs Analysis"
     assert adv.attrs["unlinked"]["no_deal"] == 1
-    assert adv.columns.tolist() == list(sg.advances.ADVANCE_COLUMNS)
+    assert adv.columns.tolist() == list(sg.outcomes.ADVANCE_COLUMNS)
 
 
 def test_window_and_credit_options():
@@ -117,7 +117,7 @@ def test_bad_inputs_get_named_errors():
 
 def test_wilson_matches_statsmodels():
     k, n = np.array([0, 3, 17, 50]), np.array([5, 10, 40, 50])
-    lo, hi = sg.advances.wilson_interval(k, n, interval=0.9)
+    lo, hi = sg.outcomes.wilson_interval(k, n, interval=0.9)
     ref_lo, ref_hi = proportion_confint(k, n, alpha=0.1, method="wilson")
     np.testing.assert_allclose(lo, ref_lo, atol=1e-12)
     np.testing.assert_allclose(hi, ref_hi, atol=1e-12)

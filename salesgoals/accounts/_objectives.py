@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from salesgoals._summary import Summary
 from salesgoals.errors import InsufficientDataError, SchemaError
 
 __all__ = ["AccountObjectives", "account_objectives", "OBJECTIVE_COLUMNS"]
@@ -32,23 +33,6 @@ OBJECTIVE_COLUMNS: tuple[str, ...] = (
     "headroom", "missing_products", "milestone", "target_revenue", "required_growth", "odds", "odds_low",
     "odds_high", "odds_basis",
 )  # fmt: skip
-
-
-class _Summary:
-    def __init__(self, title: str, lines: list[str], table: pd.DataFrame):
-        self.title, self.lines, self.table = title, lines, table
-
-    def __str__(self) -> str:
-        return (f"{self.title}\n{'=' * len(self.title)}\n" + "\n".join(self.lines) + "\n\n"
-                + self.table.to_string(index=False))  # fmt: skip
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        import html
-
-        items = "".join(f"<li>{html.escape(x)}</li>" for x in self.lines)
-        return f"<h4>{html.escape(self.title)}</h4><ul>{items}</ul>{self.table.to_html(index=False)}"
 
 
 class AccountObjectives:
@@ -90,7 +74,7 @@ class AccountObjectives:
     def __init__(self, table, history, as_of, params):
         self.table, self.history, self.as_of, self.params = table, history, as_of, params
 
-    def summary(self) -> _Summary:
+    def summary(self) -> Summary:
         """Totals and the ten largest opportunities."""
         t = self.table
         lines = [
@@ -102,7 +86,7 @@ class AccountObjectives:
         cols = ["account", "owner", "annual_revenue", "peer_potential", "target_revenue", "odds", "milestone"]
         top = t[cols].head(10).copy()
         top["odds"] = top["odds"].round(2)
-        return _Summary("Account objectives", lines, top)
+        return Summary("Account objectives", lines, top)
 
     def plot(self, ax=None, *, top: int = 15):
         """Current annual revenue, target and peer potential of the largest opportunities; returns the Axes."""

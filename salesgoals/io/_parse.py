@@ -218,7 +218,9 @@ class Source:
         for c in reversed(cells):  # first non-empty cell of each row (loop over columns)
             v = c.fillna("").to_numpy(dtype=object)
             firstcell = np.where(v != "", v, firstcell)
-        footer = pd.Series(firstcell, dtype=object).astype(str).str.match(FOOTER_RE).to_numpy(dtype=bool)
+        # Python's re on the (at most 200) tail cells: pandas 3.0.6 hands .str.match of Arrow-backed strings to
+        # RE2, which rejects the pattern's \u escape
+        footer = np.array([FOOTER_RE.match(str(v)) is not None for v in firstcell], dtype=bool)
         furn = blank | footer
         # trailing block of furniture, allowing data-less lines between footer lines
         if not furn[-1]:

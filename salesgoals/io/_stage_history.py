@@ -1,7 +1,7 @@
 """Load deal stage histories: when each deal entered each stage.
 
 Stage history is what tells whether a call or meeting *advanced* a deal (see
-:mod:`salesgoals.advances`).  CRMs keep it in three shapes, all read by
+:mod:`salesgoals.outcomes`).  CRMs keep it in three shapes, all read by
 :func:`load_stage_history`:
 
 * **long** -- one row per stage entered: Salesforce ``OpportunityHistory``

@@ -9,8 +9,8 @@ with intervals, :func:`add_advance_metrics` puts ``meeting_advanced``,
 :func:`advance_goals` proposes quality goals next to the volume goals.
 """
 
-from salesgoals.advances._classify import ADVANCE_COLUMNS, ADVANCE_VALUES, classify_advances
-from salesgoals.advances._rates import AdvanceRates, add_advance_metrics, advance_goals, advance_rates, wilson_interval
+from salesgoals.outcomes._classify import ADVANCE_COLUMNS, ADVANCE_VALUES, classify_advances
+from salesgoals.outcomes._rates import AdvanceRates, add_advance_metrics, advance_goals, advance_rates, wilson_interval
 
 __all__ = ["classify_advances", "advance_rates", "AdvanceRates", "add_advance_metrics", "advance_goals",
            "wilson_interval", "ADVANCE_COLUMNS", "ADVANCE_VALUES"]

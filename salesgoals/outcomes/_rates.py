@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from salesgoals._summary import Summary
 from salesgoals.errors import SchemaError
 
 __all__ = ["AdvanceRates", "advance_rates", "add_advance_metrics", "advance_goals", "wilson_interval"]
@@ -40,23 +41,6 @@ def wilson_interval(k: np.ndarray, n: np.ndarray, interval: float = 0.9) -> tupl
     return np.clip(mid - half, 0, 1), np.clip(mid + half, 0, 1)
 
 
-class _Summary:
-    def __init__(self, title: str, lines: list[str], table: pd.DataFrame):
-        self.title, self.lines, self.table = title, lines, table
-
-    def __str__(self) -> str:
-        return f"{self.title}\n{'=' * len(self.title)}\n" + "\n".join(self.lines) + "\n\n" + self.table.to_string(
-            index=False)
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        import html
-
-        items = "".join(f"<li>{html.escape(x)}</li>" for x in self.lines)
-        return f"<h4>{html.escape(self.title)}</h4><ul>{items}</ul>{self.table.to_html(index=False)}"
-
-
 class AdvanceRates:
     """Advance rates with intervals: ``.table``, ``.summary()``, ``.plot()``.
 
@@ -76,14 +60,14 @@ class AdvanceRates:
     def __init__(self, table: pd.DataFrame, by: list[str], interval: float, method: str, min_n: int):
         self.table, self.by, self.interval, self.method, self.min_n = table, by, interval, method, min_n
 
-    def summary(self) -> _Summary:
+    def summary(self) -> Summary:
         """Text/HTML summary: overall rate, method, groups with too few interactions."""
         tot_n, tot_k = int(self.table["n"].sum()), int(self.table["advanced"].sum())
         lines = [f"method: {self.method}" + (" (PROXY: a later interaction on the deal, not a stage moved)"
                                              if self.method == "proxy" else ""),  # fmt: skip
                  f"overall advance rate {tot_k / max(tot_n, 1):.1%} of {tot_n:,} interactions judged",
                  f"intervals: Wilson {self.interval:.0%}; rows with n < {self.min_n} marked unreliable"]
-        return _Summary(f"Advance rates by {', '.join(self.by)}", lines, self.table)
+        return Summary(f"Advance rates by {', '.join(self.by)}", lines, self.table)
 
     def plot(self, ax=None, **kwargs):
         """Dot-and-whisker plot of the rates with their intervals; returns the Axes."""
