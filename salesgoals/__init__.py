@@ -16,6 +16,8 @@ Examples
 True
 """
 
+from salesgoals import _requirements  # noqa: F401, I001 - first: refuses an unsupported pandas with a clear message
+
 # The public surface, in pipeline order: load -> panel -> drivers -> goals -> targets -> forecast / track.
 from salesgoals import datasets, errors, plotting, simulate
 from salesgoals._version import __version__

@@ -20,20 +20,123 @@ import pandas as pd
 
 from salesgoals._version import __version__
 from salesgoals.errors import SalesgoalsError
+from salesgoals.io._vendors import VENDORS
 
 __all__ = ["main"]
+
+
+# ------------------------------------------------------------------ argument types and the one-line error
+# Every bad argument ends as ONE line ``salesgoals: error: ...`` on stderr and exit code 2 (README promise):
+# values are checked where argparse reads them (the types below; add new flags with them), and whatever the
+# library raises about the user's input (SalesgoalsError, ValueError, OSError) is caught once in ``main``.
+class _UsageError(Exception):
+    """A bad command line; ``main`` prints it as one line and returns 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors become :class:`_UsageError` (one line, exit code 2), not usage + exit."""
+
+    def error(self, message: str):  # noqa: D102 - argparse hook
+        where = self.prog.removeprefix("salesgoals").strip()
+        raise _UsageError(f"{where + ': ' if where else ''}{message}")
+
+
+def _int_at_least(low: int, what: str):
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+        return value
+
+    convert.__name__ = what  # argparse names the type in its messages
+    return convert
+
+
+#: ``type=`` for counts that must be >= 1 (horizons, draws, threads) and >= 0 (lags, seeds).
+positive_int = _int_at_least(1, "a whole number >= 1")
+nonnegative_int = _int_at_least(0, "a whole number >= 0")
+
+
+def fraction(text: str) -> float:
+    """``type=`` for a probability strictly between 0 and 1 (interval coverage)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number strictly between 0 and 1, got {text}")
+    return value
+
+
+def goal_horizon(text: str) -> str | int:
+    """``type=`` for a goal horizon: W, M, Q, Y or a whole number of periods >= 1."""
+    if text.upper() in ("W", "M", "Q", "Y"):
+        return text.upper()
+    try:
+        return positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected W, M, Q, Y or a number of periods >= 1, got {text!r}") from None
+
+
+def day(text: str) -> str:
+    """``type=`` for a date such as 2025-12-17 (kept as text; the library parses it)."""
+    try:
+        pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise argparse.ArgumentTypeError(f"expected a date such as 2025-12-17, got {text!r}") from None
+    return text
+
+
+def input_file(text: str) -> str:
+    """``type=`` for a file to read: it must exist, be a file and be readable."""
+    import os
+
+    if not os.path.exists(text):
+        raise argparse.ArgumentTypeError(f"no such file: {text!r}")
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is a directory, expected a file")
+    if not os.access(text, os.R_OK):
+        raise argparse.ArgumentTypeError(f"cannot read {text!r} (permission denied)")
+    return text
+
+
+def output_file(text: str) -> str:
+    """``type=`` for a file to write: its folder must exist and be writable; it must not be a folder."""
+    import os
+
+    folder = os.path.dirname(os.path.abspath(text))
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is a directory, expected a file name")
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(f"cannot write {text!r}: folder {folder!r} does not exist")
+    if not os.access(folder, os.W_OK) or (os.path.exists(text) and not os.access(text, os.W_OK)):
+        raise argparse.ArgumentTypeError(f"cannot write {text!r} (permission denied)")
+    return text
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error message on one line (a multi-line message is joined)."""
+    text = " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
+    return text or type(exc).__name__
+
+
+#: Outcomes the driver model and the goals can be set on.
+_OUTCOMES = ["deals_created", "deals_won", "won_revenue", "pipeline_created"]
 
 
 # ------------------------------------------------------------------ shared helpers
 def _add_input_args(p: argparse.ArgumentParser, *, deals_required: bool = True) -> None:
     """Options every data-reading subcommand shares."""
     g = p.add_argument_group("input exports")
-    g.add_argument("--activities", "-a", nargs="+", required=True, metavar="FILE",
+    g.add_argument("--activities", "-a", nargs="+", required=True, metavar="FILE", type=input_file,
                    help="activity export(s): CSV, TSV, XLSX or Parquet; several files are combined")  # fmt: skip
-    g.add_argument("--deals", "-d", nargs="+", required=deals_required, metavar="FILE",
+    g.add_argument("--deals", "-d", nargs="+", required=deals_required, metavar="FILE", type=input_file,
                    help="deal / opportunity export(s)")  # fmt: skip
-    g.add_argument("--roster", "-r", metavar="FILE", help="roster: rep, team, manager, region, start, end")
-    g.add_argument("--crm", default="auto",
+    g.add_argument("--roster", "-r", metavar="FILE", type=input_file, help="roster: rep, team, manager, region, start, end")
+    g.add_argument("--crm", default="auto", choices=["auto", *VENDORS], metavar="CRM",
                    help="export layout: auto (default), salesforce, hubspot, pipedrive, zoho, dynamics, close, generic")  # fmt: skip
     g.add_argument("--dayfirst", choices=["auto", "yes", "no"], default="auto",
                    help="day/month order of ambiguous dates such as 03/04/2024 (default: detect from the data)")  # fmt: skip
@@ -90,7 +193,7 @@ def _add_panel(sub) -> None:
         "-d data/samples/canonical_deals.csv -r data/samples/roster.csv --freq W -o panel.csv",
     )
     _add_input_args(p, deals_required=False)
-    p.add_argument("-o", "--out", help="write the panel to this CSV (default: print a per-rep summary)")
+    p.add_argument("-o", "--out", type=output_file, help="write the panel to this CSV (default: print a per-rep summary)")
     p.set_defaults(func=_run_panel)
 
 
@@ -115,15 +218,15 @@ def _add_panel_files(sub) -> None:
         "--memory-limit 2GB -o panel.csv",
     )
     p.add_argument("source", nargs="+", help="directory, glob or files (Parquet or CSV) of canonical activities")
-    p.add_argument("--deals", "-d", nargs="+", metavar="FILE", help="deal / opportunity export(s)")
-    p.add_argument("--roster", "-r", metavar="FILE", help="roster: rep, team, manager, region, start, end")
+    p.add_argument("--deals", "-d", nargs="+", metavar="FILE", type=input_file, help="deal / opportunity export(s)")
+    p.add_argument("--roster", "-r", metavar="FILE", type=input_file, help="roster: rep, team, manager, region, start, end")
     p.add_argument("--freq", choices=["W", "M", "Q"], default="W", help="panel grain: weeks, months or quarters")
     p.add_argument("--column", action="append", default=[], metavar="CANONICAL=SOURCE",
                    help="map a canonical column to the files' name, e.g. --column rep=owner_id (repeatable)")  # fmt: skip
     p.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit; above it DuckDB spills to disk")
-    p.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
+    p.add_argument("--threads", type=positive_int, help="DuckDB threads (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("-o", "--out", help="write the panel to this CSV (default: print a per-rep summary)")
+    p.add_argument("-o", "--out", type=output_file, help="write the panel to this CSV (default: print a per-rep summary)")
     p.set_defaults(func=_run_panel_files)
 
 
@@ -159,14 +262,15 @@ def _add_recommend(sub) -> None:
         "--deals data/samples/canonical_deals.csv --roster data/samples/roster.csv --out goals.csv",
     )
     _add_input_args(p)
-    p.add_argument("--horizon", default="Q", help="goal horizon: W, M, Q (default) or Y, or a number of periods")
-    p.add_argument("--outcome", default="deals_created",
+    p.add_argument("--horizon", default="Q", type=goal_horizon,
+                   help="goal horizon: W, M, Q (default) or Y, or a number of periods")  # fmt: skip
+    p.add_argument("--outcome", default="deals_created", choices=_OUTCOMES,
                    help="driver-model outcome: deals_created (default), deals_won, won_revenue, pipeline_created")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0, help="seed of the revenue simulation (default 0)")
-    p.add_argument("--sims", type=int, default=2000, help="Monte Carlo draws (default 2000)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the revenue simulation (default 0)")
+    p.add_argument("--sims", type=positive_int, default=2000, help="Monte Carlo draws (default 2000)")
     p.add_argument("--no-backtest", action="store_true",
                    help="skip the backtest of the stated odds on this history (faster)")  # fmt: skip
-    p.add_argument("-o", "--out", help="write the goal recommendations CSV here (default: print the table)")
+    p.add_argument("-o", "--out", type=output_file, help="write the goal recommendations CSV here (default: print the table)")
     p.set_defaults(func=_run_recommend)
 
 
@@ -176,10 +280,9 @@ def _run_recommend(args: argparse.Namespace) -> int:
     from salesgoals.recommend import recommend
 
     acts, deals, roster = _load_inputs(args)
-    horizon = int(args.horizon) if str(args.horizon).isdigit() else args.horizon
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the notes are part of the summary below
-        rec = recommend(acts, deals, roster, freq=args.freq, horizon=horizon, outcome=args.outcome,
+        rec = recommend(acts, deals, roster, freq=args.freq, horizon=args.horizon, outcome=args.outcome,
                         n_sims=args.sims, seed=args.seed, backtest=not args.no_backtest)  # fmt: skip
     print(rec.summary())
     if args.out:
@@ -204,14 +307,16 @@ def _add_forecast(sub) -> None:
     )
     _add_input_args(p)
     p.add_argument("--level", default="team", help="total, rep, or a roster column such as team (default)")
-    p.add_argument("--horizon", type=int, default=None, help="periods ahead (default 4 weeks / 3 months / 2 quarters)")
+    p.add_argument("--horizon", type=positive_int, default=None,
+                   help="periods ahead (default 4 weeks / 3 months / 2 quarters)")  # fmt: skip
     p.add_argument("--method", default="auto",
                    help="auto (default), all, seasonal_naive, ets, pipeline, activity or combination")  # fmt: skip
-    p.add_argument("--target", default="won_revenue", help="won_revenue (default) or deals_won")
-    p.add_argument("--as-of", dest="as_of", help="forecast as of this date, using only data known then")
-    p.add_argument("--interval", type=float, default=0.8, help="nominal interval coverage (default 0.8)")
+    p.add_argument("--target", default="won_revenue", choices=["won_revenue", "deals_won"],
+                   help="won_revenue (default) or deals_won")  # fmt: skip
+    p.add_argument("--as-of", dest="as_of", type=day, help="forecast as of this date, using only data known then")
+    p.add_argument("--interval", type=fraction, default=0.8, help="nominal interval coverage (default 0.8)")
     p.add_argument("--backtest", action="store_true", help="print the backtest table instead of forecasting")
-    p.add_argument("-o", "--out", help="write the forecast (or backtest) table to this CSV")
+    p.add_argument("-o", "--out", type=output_file, help="write the forecast (or backtest) table to this CSV")
     p.set_defaults(func=_run_forecast)
 
 
@@ -255,13 +360,14 @@ def _add_track(sub) -> None:
         "-o progress.csv",
     )
     _add_input_args(p)
-    p.add_argument("--goals", "-g", required=True, metavar="FILE", help="goals CSV (from `salesgoals recommend`)")
-    p.add_argument("--as-of", dest="as_of", help="track to this day, inclusive (default: last activity day)")
+    p.add_argument("--goals", "-g", required=True, metavar="FILE", type=input_file,
+                   help="goals CSV (from `salesgoals recommend`)")  # fmt: skip
+    p.add_argument("--as-of", dest="as_of", type=day, help="track to this day, inclusive (default: last activity day)")
     p.add_argument("--period", choices=["W", "M", "Q"], default="W", help="goal period tracked (default W)")
     p.add_argument("--tier", choices=["clear", "stretch", "extraordinary"], default="clear",
                    help="goal tier the status refers to (default clear)")  # fmt: skip
     p.add_argument("--view", choices=["rep", "team", "manager"], default="rep", help="rows written/printed")
-    p.add_argument("-o", "--out", help="write the progress table to this CSV")
+    p.add_argument("-o", "--out", type=output_file, help="write the progress table to this CSV")
     p.set_defaults(func=_run_track)
 
 
@@ -290,19 +396,21 @@ def _add_drivers(sub) -> None:
     )
     _add_input_args(p)
     p.add_argument("--outcome", default="deals_created",
-                   choices=["deals_created", "deals_won", "won_revenue", "pipeline_created"],
+                   choices=_OUTCOMES,
                    help="outcome the effects are on (default deals_created)")  # fmt: skip
     p.add_argument("--method", default="auto", choices=["auto", "funnel", "direct"],
                    help="funnel: estimate on deals created, carry by win rate x deal size (default); direct")  # fmt: skip
-    p.add_argument("--lags", type=int, default=None, help="fixed lag length (default: chosen from the data)")
-    p.add_argument("--max-lag", dest="max_lag", type=int, default=None, help="longest lag considered")
+    p.add_argument("--lags", type=nonnegative_int, default=None, help="fixed lag length (default: chosen from the data)")
+    p.add_argument("--max-lag", dest="max_lag", type=nonnegative_int, default=None, help="longest lag considered")
     p.add_argument("--no-diagnostics", dest="diagnostics", action="store_false",
                    help="skip the placebo, leads, pooled and hold-out checks (faster)")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0, help="seed of the placebo shuffle and the bootstrap")
-    p.add_argument("--rep-effects", dest="rep_effects", metavar="FILE", help="also write per-rep effects to this CSV")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the placebo shuffle and the bootstrap")
+    p.add_argument("--rep-effects", dest="rep_effects", metavar="FILE", type=output_file,
+                   help="also write per-rep effects to this CSV")  # fmt: skip
     p.add_argument("--performers", action="store_true",
                    help="compare top performers with the rest and show funnel leaks instead of effects")  # fmt: skip
-    p.add_argument("-o", "--out", help="write the effects (or, with --performers, the leaks) table to this CSV")
+    p.add_argument("-o", "--out", type=output_file,
+                   help="write the effects (or, with --performers, the leaks) table to this CSV")  # fmt: skip
     p.set_defaults(func=_run_drivers)
 
 
@@ -390,7 +498,7 @@ def _read_accounts(path: str) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ entry point
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="salesgoals",
         description="Behaviour-driven sales goals from CRM exports: drivers, personal-best goals, "
         "projected targets, forecasts and tracking.",
@@ -415,17 +523,20 @@ _SUBCOMMANDS.insert(_SUBCOMMANDS.index(_add_panel) + 1, _add_panel_files)  # rig
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``salesgoals`` command line; returns the process exit code."""
     parser = _build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        print(f"salesgoals: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
         return int(args.func(args) or 0)
-    except (SalesgoalsError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+    except (SalesgoalsError, ValueError, OSError) as exc:  # the user's input or files; --debug shows where
         if args.debug:
             raise
-        msg = str(exc).splitlines()[0] if isinstance(exc, OSError) else str(exc)
-        print(f"salesgoals: error: {msg}", file=sys.stderr)
+        print(f"salesgoals: error: {_one_line(exc)}", file=sys.stderr)
         return 2
 
 

@@ -70,7 +70,8 @@ _DELIMS = (",", ";", "\t", "|")
 
 #: First cell of a report footer line (case-insensitive).
 FOOTER_RE = re.compile(
-    r"^\s*(grand\s*totals?|totals?\b|sub-?totals?|sum\b|count\b|copyright|\u00a9|\(c\)\s|confidential|"
+    # the copyright sign is a literal character, not a \u escape: the RE2 of older pyarrow (15) rejects \u escapes
+    r"^\s*(grand\s*totals?|totals?\b|sub-?totals?|sum\b|count\b|copyright|" "\u00a9" r"|\(c\)\s|confidential|"
     r"generated\s+(by|on|at)|report\s+(generated|run)|salesforce\.com|powered\s+by|filtered\s+by|"
     r"total\s+records|\d[\d,.]*\s+records?\b|records?\s*:|row\s+count|end\s+of\s+report|exported\s+(by|on|at))",
     re.IGNORECASE,
