@@ -15,12 +15,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import get_args
 
 import pandas as pd
 
 from salesgoals._version import __version__
 from salesgoals.errors import SalesgoalsError
-from salesgoals.io._vendors import VENDORS
+from salesgoals._typing import CRM, Outcome
 
 __all__ = ["main"]
 
@@ -124,7 +125,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 #: Outcomes the driver model and the goals can be set on.
-_OUTCOMES = ["deals_created", "deals_won", "won_revenue", "pipeline_created"]
+_OUTCOMES = list(get_args(Outcome))
 
 
 # ------------------------------------------------------------------ shared helpers
@@ -136,7 +137,7 @@ def _add_input_args(p: argparse.ArgumentParser, *, deals_required: bool = True) 
     g.add_argument("--deals", "-d", nargs="+", required=deals_required, metavar="FILE", type=input_file,
                    help="deal / opportunity export(s)")  # fmt: skip
     g.add_argument("--roster", "-r", metavar="FILE", type=input_file, help="roster: rep, team, manager, region, start, end")
-    g.add_argument("--crm", default="auto", choices=["auto", *VENDORS], metavar="CRM",
+    g.add_argument("--crm", default="auto", choices=get_args(CRM), metavar="CRM",
                    help="export layout: auto (default), salesforce, hubspot, pipedrive, zoho, dynamics, close, generic")  # fmt: skip
     g.add_argument("--dayfirst", choices=["auto", "yes", "no"], default="auto",
                    help="day/month order of ambiguous dates such as 03/04/2024 (default: detect from the data)")  # fmt: skip
