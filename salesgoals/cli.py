@@ -457,13 +457,15 @@ def _add_accounts(sub) -> None:
         "peer potential.",
         epilog="Example: salesgoals accounts -d data/samples/canonical_deals.csv --out account_objectives.csv",
     )
-    p.add_argument("--deals", "-d", nargs="+", required=True, metavar="FILE", help="deal / opportunity export(s)")
-    p.add_argument("--accounts", metavar="FILE",
+    p.add_argument("--deals", "-d", nargs="+", required=True, metavar="FILE", type=input_file,
+                   help="deal / opportunity export(s)")  # fmt: skip
+    p.add_argument("--accounts", metavar="FILE", type=input_file,
                    help="accounts table: account plus industry, size_band or employees, owner")  # fmt: skip
-    p.add_argument("--activities", "-a", nargs="+", metavar="FILE", help="activity export(s), for last activity")
-    p.add_argument("--crm", default="auto", help="export layout (default auto)")
-    p.add_argument("--as-of", dest="as_of", help="plan date (default: the day after the latest deal date)")
-    p.add_argument("-o", "--out", help="write the objectives table to this CSV")
+    p.add_argument("--activities", "-a", nargs="+", metavar="FILE", type=input_file,
+                   help="activity export(s), for last activity")  # fmt: skip
+    p.add_argument("--crm", default="auto", choices=get_args(CRM), metavar="CRM", help="export layout (default auto)")
+    p.add_argument("--as-of", dest="as_of", type=day, help="plan date (default: the day after the latest deal date)")
+    p.add_argument("-o", "--out", type=output_file, help="write the objectives table to this CSV")
     p.set_defaults(func=_run_accounts)
 
 
