@@ -29,16 +29,20 @@ __all__ = ["recommend", "Recommendation", "RECOMMENDATION_COLUMNS"]
 #: Columns of the goal recommendations CSV, in order.
 RECOMMENDATION_COLUMNS: tuple[str, ...] = (
     "rep", "team", "manager", "region", "activity", "kind", "priority", "n_periods",
-    "baseline", "personal_best", "goal_clear", "goal_stretch", "goal_extraordinary",
-    "p_clear", "p_stretch", "p_extraordinary", "p_clear_avg", "p_stretch_avg",
-    "p_extraordinary_avg", "effect", "leverage", "projected_revenue_current",
+    "recent", "baseline", "personal_best", "personal_best_period",
+    "goal_clear", "goal_stretch", "goal_extraordinary",
+    "goal_clear_total", "goal_stretch_total", "goal_extraordinary_total",
+    "p_clear", "p_stretch", "p_extraordinary", "effect", "leverage", "projected_revenue_current",
     "projected_revenue_clear", "projected_revenue_stretch",
     "projected_revenue_extraordinary", "revenue_low", "revenue_high", "period_start", "period_end",
-    "flags",
+    "flags", "why",
 )  # fmt: skip
 
-#: Decimals written per column group (rounding makes the file stable and readable).
-_ROUND = {"level": 2, "prob": 3, "money": 2}
+_UNIT = {"W": "weeks", "M": "months", "Q": "quarters"}
+
+#: Decimals written per column group (rounding makes the file stable and readable; money in
+#: whole units, whole counts written without a decimal point).
+_ROUND = {"level": 2, "prob": 3, "money": 0}
 
 
 @dataclass
@@ -81,49 +85,36 @@ class Recommendation:
         write_csv(self.table, path)
 
     def summary(self) -> Summary:
-        """Summarise: focus activities, team projection, backtest, notes."""
+        """Summarise: drivers, focus activities, team projection, backtest over goal periods, notes."""
         t = self.table
         focus = t[t["priority"] > 0]
+        n_focus = focus.groupby("rep").size().reindex(t["rep"].unique(), fill_value=0)
         tot = self.projection.rollup(None).set_index("scenario")
         lvl = self.projection.interval
         lines = [
-            f"{t['rep'].nunique()} reps; goals per {self.goals.freq} period for "
-            f"{t['period_start'].iloc[0]} to "
-            f"{t['period_end'].iloc[0]} ({self.goals.horizon} periods).",
-            f"Driver model: {getattr(self.drivers, 'outcome', None) or 'none - no priorities'}; "
-            f"{focus['rep'].nunique()} reps have 1-3 focus activities.",
+            f"{t['rep'].nunique()} reps; goals are rates to hold from {t['period_start'].iloc[0]} to "
+            f"{t['period_end'].iloc[0]} ({self.goals.horizon} {_UNIT.get(self.goals.freq, 'periods')}).",
+            self.goals.drivers_note,
+            f"Focus activities per rep: {n_focus.min()}-{n_focus.max()} (median {n_focus.median():.0f}).",
+            f"Team won revenue over the period ({lvl:.0%} interval):",
         ]
         for scn in ("current", *TIERS):
             r = tot.loc[scn]
-            lines.append(
-                f"  {scn:<14} projected revenue {r['revenue']:>14,.0f}  ({lvl:.0%} interval "
-                f"{r['revenue_low']:,.0f} - {r['revenue_high']:,.0f})"
-            )
+            lines.append(f"  {scn:<14} {r['revenue']:>14,.0f}  ({r['revenue_low']:,.0f} - {r['revenue_high']:,.0f})")
         if self.backtest is not None:
             cal = self.backtest.calibration.set_index("tier")
             lines.append(
-                "Backtest on this history (stated vs realised share of periods): "
-                + ", ".join(
-                    f"{k} {cal.loc[k, 'stated']:.0%} vs {cal.loc[k, 'realised']:.0%}" for k in TIERS
-                )
-                + f"; revenue intervals covered {self.backtest.revenue_coverage:.0%} "
-                f"(target {lvl:.0%})."
+                "Backtest over past goal periods (stated vs realised share reaching the goal): "
+                + ", ".join(f"{k} {cal.loc[k, 'stated']:.0%} vs {cal.loc[k, 'realised']:.0%}" for k in TIERS)
+                + f"; revenue intervals covered {self.backtest.revenue_coverage:.0%} (target {lvl:.0%})."
             )
         lines += [f"Note: {n}" for n in self.notes]
         tables = []
         if len(focus):
             top = focus[focus["priority"] == 1][
-                [
-                    "rep",
-                    "activity",
-                    "baseline",
-                    "goal_clear",
-                    "goal_stretch",
-                    "goal_extraordinary",
-                    "p_stretch",
-                ]
-            ]
-            tables.append(("First priority per rep (first 10 reps)", top.head(10)))
+                ["rep", "activity", "recent", "goal_clear", "p_clear", "goal_stretch", "p_stretch", "flags"]
+            ].rename(columns={"activity": "first focus"})
+            tables.append(("First focus per rep (first 10 reps; rates per week, odds for the period)", top.head(10)))
         return Summary("Goal recommendations", lines, tables)
 
     def plot(self, rep: str | None = None, *, ax=None):
@@ -186,12 +177,13 @@ def recommend(
 
         * ``rep``, ``team``, ``manager``, ``region`` : str — ``"(unassigned)"`` / ``"(all)"``
           without a roster.
-        * ``activity``, ``kind``, ``priority``, ``n_periods``, ``baseline``, ``personal_best``,
-          ``goal_clear``, ``goal_stretch``, ``goal_extraordinary``, ``p_clear``, ``p_stretch``,
-          ``p_extraordinary``, ``p_clear_avg``, ``p_stretch_avg``, ``p_extraordinary_avg``,
-          ``effect``, ``leverage`` : as in
-          :func:`salesgoals.personal_best_goals`
-          (levels per period; ``p_*`` = probability that a period's count reaches the goal).
+        * ``activity``, ``kind``, ``priority``, ``n_periods``, ``recent``, ``baseline``,
+          ``personal_best``, ``personal_best_period``, ``goal_clear``, ``goal_stretch``,
+          ``goal_extraordinary`` (rates per period to hold over the goal period),
+          ``goal_clear_total``, ``goal_stretch_total``, ``goal_extraordinary_total`` (int, whole
+          counts over the goal period), ``p_clear``, ``p_stretch``, ``p_extraordinary`` (odds that
+          the period total reaches the goal), ``effect``, ``leverage`` : as in
+          :func:`salesgoals.personal_best_goals`.
         * ``projected_revenue_current`` and ``projected_revenue_<tier>`` : float — the rep's
           expected won revenue over the horizon keeping current behaviour, or with the rep's
           priority activities at that
@@ -202,6 +194,10 @@ def recommend(
         * ``period_start``, ``period_end`` : str — first and last day of the goal horizon.
         * ``flags`` : str — see :func:`salesgoals.personal_best_goals`, plus the rep funnel's
           ``no_won_deals`` / ``no_won_deals_in_team``.
+        * ``why`` : str — the goal in plain words (recent level, best sustained, value, flags).
+
+        Money columns are whole currency units (int); ``.landmarks`` has the weekly pace of
+        every goal (see :attr:`salesgoals.goals.GoalPlan.landmarks`).
 
     Examples
     --------
@@ -283,37 +279,15 @@ def _assemble(plan: GoalPlan, proj: TargetProjection) -> pd.DataFrame:
     t["flags"] = np.where(
         funnel_flags == "", f, np.where(f == "", funnel_flags, f + ";" + funnel_flags)
     )
-    for c in (
-        "baseline",
-        "personal_best",
-        "goal_clear",
-        "goal_stretch",
-        "goal_extraordinary",
-        "effect",
-        "leverage",
-    ):
+    for c in ("recent", "baseline", "personal_best", *[f"goal_{x}" for x in TIERS], "effect", "leverage"):
         t[c] = t[c].round(_ROUND["level"])
-    for c in [f"p_{x}{s}" for x in TIERS for s in ("", "_avg")]:
+    for c in [f"p_{x}" for x in TIERS]:
         t[c] = t[c].round(_ROUND["prob"])
-    for c in [
-        c
-        for c in t.columns
-        if c.startswith("projected_revenue_") or c in ("revenue_low", "revenue_high")
-    ]:
-        t[c] = np.nan_to_num(t[c].to_numpy(float), nan=0.0, posinf=0.0, neginf=0.0).round(
-            _ROUND["money"]
-        )
+    money = [c for c in t.columns if c.startswith("projected_revenue_") or c in ("revenue_low", "revenue_high")]
+    for c in money:
+        t[c] = np.nan_to_num(t[c].to_numpy(float), nan=0.0, posinf=0.0, neginf=0.0).round(0).astype(np.int64)
     out = t[list(RECOMMENDATION_COLUMNS)].copy()
-    for c in (
-        "rep",
-        "team",
-        "manager",
-        "region",
-        "activity",
-        "kind",
-        "flags",
-        "period_start",
-        "period_end",
-    ):
+    for c in ("rep", "team", "manager", "region", "activity", "kind", "personal_best_period", "flags",
+              "period_start", "period_end", "why"):  # fmt: skip
         out[c] = out[c].astype(str)
     return out.reset_index(drop=True)

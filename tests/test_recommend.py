@@ -40,7 +40,14 @@ def test_contract(rec, small):
     assert tuple(t.columns) == RECOMMENDATION_COLUMNS
     assert not t.duplicated(["rep", "activity"]).any()
     num = t.select_dtypes("number")
-    assert len(num.columns) == 21 and np.isfinite(num.to_numpy(float)).all()
+    assert len(num.columns) == 22 and np.isfinite(num.to_numpy(float)).all()
+    # whole counts and money are integers (no "2.0", no cents); text has no NaN
+    money = [c for c in t.columns if c.startswith("projected_revenue_") or c.startswith("revenue_")]
+    for c in [*money, "priority", "n_periods", "goal_clear_total", "goal_stretch_total", "goal_extraordinary_total"]:
+        assert t[c].dtype == np.int64, c
+    text = t.select_dtypes(exclude="number")
+    assert not text.apply(lambda s: s.str.contains(r"\bnan\b", case=False)).any().any()
+    assert (t["why"].str.len() > 40).all()
     assert t["rep"].is_monotonic_increasing
     assert (t["projected_revenue_current"] <= t["projected_revenue_stretch"]).all()
     assert (t["revenue_low"] <= t["projected_revenue_clear"]).all() and (
@@ -48,7 +55,7 @@ def test_contract(rec, small):
     ).all()
     assert t.groupby("rep")["priority"].max().between(0, 3).all()
     assert "Goal recommendations" in str(rec.summary()) and "Recommendation(" in repr(rec)
-    assert rec.backtest is not None and "Backtest on this history" in str(rec.summary())
+    assert rec.backtest is not None and "Backtest over past goal periods" in str(rec.summary())
 
 
 def test_csv_is_byte_identical(small, rec, tmp_path):
@@ -157,8 +164,8 @@ def test_cli_recommend(small, tmp_path, capsys):
         warnings.simplefilter("ignore")
         assert main(args) == 0
     captured = capsys.readouterr()
-    assert "Goal recommendations" in captured.out and "projected revenue" in captured.out
-    assert "Backtest on this history" not in captured.out  # --no-backtest
+    assert "Goal recommendations" in captured.out and "Team won revenue" in captured.out
+    assert "Backtest over past goal periods" not in captured.out  # --no-backtest
     frame = pd.read_csv(out)
     assert frame.columns.tolist() == list(RECOMMENDATION_COLUMNS) and len(frame) > 0
     assert frame["rep"].nunique() == small.roster["rep"].nunique() - len(rec_excluded(frame, small))

@@ -14,11 +14,14 @@ OUT = Path(__file__).resolve().parent.parent / "03_goals_and_targets.ipynb"
 
 cells = [
     new_markdown_cell(
-        """# Goals and targets: personal-best activity goals, the revenue they bring, and an honest backtest
+        """# Goals and targets: goals for the quarter, the revenue they bring, and an honest backtest
 
-**What you get.** For each rep, at most three *focus activities* (the behaviours that drive results for this team),
-each with three goals per week: **clear** (the level the rep reaches in about 80 % of weeks), **stretch** (the rep's
-own personal best) and **extraordinary** (clearly beyond it), each with the probability of reaching it. Then the
+**What you get.** For each rep, up to three *focus activities* (the behaviours the data supports as drivers for this
+team), each with three goals for the coming quarter - a weekly rate to hold, and the quarter's total:
+**clear** (the level the rep very likely reaches: 85-90 % odds for the quarter), **stretch** (at least the rep's
+personal best, the best 13-week level of the last year; odds stated, usually 20-50 %) and **extraordinary**
+(significantly beyond, about 10 % odds), each with the odds of reaching it, weekly landmarks to stay on pace and a
+plain-words `why`. Then the
 revenue those goals are expected to bring, per rep and rolled up to the team with prediction intervals; the
 activity needed to reach a top-down quota, compared with each rep's personal best; the annual target cascaded to
 quarters, months, weeks and working days; and a backtest that checks the stated probabilities against what
@@ -29,7 +32,7 @@ actually happened.
 simulated, the true effect of each activity is known (`truth.csv`): `linkedin` drives nothing, and `email` partly
 *follows* deals (follow-up emails) - two traps the goals must not fall into.
 
-**Runtime.** About 30 seconds."""
+**Runtime.** About 40 seconds."""
     ),
     new_code_cell(
         """import warnings
@@ -69,13 +72,17 @@ drivers.effects[["activity", "effect", "ci_low", "ci_high", "p_value", "signific
     ),
     new_code_cell("""pd.read_csv(SAMPLES / "truth.csv")[["activity", "deals_created"]]"""),
     new_markdown_cell(
-        """## 3. Personal-best goals in three tiers
+        """## 3. Goals for the quarter in three tiers
 
-`personal_best_goals` reads each rep's own history: the **baseline** (recent typical week, adjusted to the season
-of the coming quarter), the **personal best** (best 4-week run in the last year), and three goals. `p_*` is the
-probability that the rep reaches the goal in a given week of the quarter - stated, and checked in section 7.
-Priorities rank activities by *leverage*: revenue per extra unit times the room between baseline and personal best.
-LinkedIn (no effect) is flagged `not_a_driver`; email is flagged `follows_results` and not made a priority."""
+`personal_best_goals` reads each rep's own history: the **recent** level (last 13 weeks), the **baseline** (the
+expected level over the quarter: season, reversion of hot or cold streaks, shrinkage toward the team), the
+**personal best** (best 13-week level of the last year, seasonally adjusted, and when it was) and three goals, each a
+weekly rate (`goal_<tier>`) and a whole total for the quarter (`goal_<tier>_total`). `p_*` is the probability that
+the quarter's total reaches the goal - stated, and checked in section 7. A clear goal under 0.8x the recent level
+carries its reason in `flags`; a rep whose activity stopped or collapsed is flagged `inactive` / `declining` and
+gets their recent reach as stretch instead of an old best. Priorities rank the activities the driver model supports
+by *leverage*: revenue per extra unit times the room to stretch. LinkedIn (no effect) is flagged `not_a_driver`;
+email is flagged `follows_results` and not made a priority."""
     ),
     new_code_cell(
         """plan = sg.personal_best_goals(panel, drivers, horizon="Q")
@@ -84,9 +91,20 @@ plan.summary()"""
     new_code_cell(
         """few = plan.table["rep"].unique()[:3]
 plan.table[plan.table["rep"].isin(few)][
-    ["rep", "activity", "priority", "baseline", "personal_best", "goal_clear", "goal_stretch",
-     "goal_extraordinary", "p_clear", "p_stretch", "p_extraordinary", "flags"]
+    ["rep", "activity", "priority", "recent", "personal_best", "personal_best_period", "goal_clear", "p_clear",
+     "goal_stretch", "p_stretch", "goal_extraordinary", "p_extraordinary", "flags"]
 ].round(2)"""
+    ),
+    new_markdown_cell(
+        """Every goal explains itself, and comes with weekly landmarks: what the rep must have done by the end of each
+week to be on pace for the quarter's total (paced by the season; `salesgoals track` can use them)."""
+    ),
+    new_code_cell(
+        """first = plan.focus().iloc[0]
+print(first["why"])
+lm = plan.landmarks
+lm[(lm["rep"] == first["rep"]) & (lm["activity"] == first["activity"])].pivot(
+    index="week", columns="tier", values="cumulative")[["clear", "stretch", "extraordinary"]].T"""
     ),
     new_code_cell("""ax = plan.plot(few[0])"""),
     new_markdown_cell(
@@ -155,12 +173,13 @@ reps_year.months[reps_year.months["entity"].isin([few[0], "(team)"])].head(4)"""
         """## 7. Are the stated probabilities honest? A rolling-origin backtest
 
 Goals are set as they would have been at four past dates (using only the history before each), then compared with
-the 13 weeks that followed. For each tier the stated probability should match the share of rep-weeks in which the
-goal was reached, and the 80 % revenue intervals should contain the realised revenue about 80 % of the time."""
+the quarter that followed. For each tier the stated odds should match the share of goals whose quarter total reached
+them (and, per week, the share of rep-weeks at the rate), and the 80 % revenue intervals should contain the realised
+revenue about 80 % of the time."""
     ),
     new_code_cell(
         """bt = sg.backtest_goals(panel, drivers, horizon="Q", n_origins=4, n_sims=1000, seed=0)
-bt.calibration.round(3)"""
+bt.summary(per_week=True)"""
     ),
     new_code_cell("""bt.coverage.round(3)"""),
     new_code_cell("""ax = bt.plot()"""),
