@@ -295,35 +295,48 @@ def _peer_groups(base: pd.DataFrame, accounts, min_peers: int) -> tuple[pd.DataF
         else:
             base["peer_group"] = "all accounts"
         how = "revenue band (quartiles of annual revenue)"
-    base["n_peers"] = _members(base).sum(axis=0).astype(np.int64)
+    masks = _peer_masks(base)
+    base["n_peers"] = base["peer_group"].map({g: int(m.sum()) for g, m in masks.items()}).astype(np.int64)
     return base, how
 
 
-def _members(base: pd.DataFrame) -> np.ndarray:
-    """Boolean (peer, account) matrix: who is in each account's peer group.
+def _peer_masks(base: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Peer group label -> which accounts are in it.
 
     A widened group holds every account of the wider set (``size 250-999`` = all
     accounts of that band, ``all accounts`` = everyone), not only the accounts
-    that were widened.  Accounts number in the thousands at most, so the matrix
-    is small.
+    that were widened; the other labels hold the accounts that carry them.
     """
-    g = base["peer_group"].to_numpy(dtype=object)
+    label = base["peer_group"].to_numpy(dtype=object)
     fine = (base["industry"] + " / " + base["size_band"]).to_numpy(dtype=object)
     coarse = ("size " + base["size_band"]).to_numpy(dtype=object)
-    m = g[:, None] == g[None, :]
-    m |= fine[:, None] == g[None, :]
-    m |= coarse[:, None] == g[None, :]
-    m |= (g == "all accounts")[None, :]
-    return m
+    masks = {}
+    for g in pd.unique(label):  # a few dozen groups at most
+        if g == "all accounts":
+            masks[g] = np.ones(len(base), dtype=bool)
+        elif g.startswith("size ") and (coarse == g).any():
+            masks[g] = coarse == g
+        elif (fine == g).any():
+            masks[g] = fine == g
+        else:
+            masks[g] = label == g
+    return masks
+
+
+def _by_group(base: pd.DataFrame, masks: dict[str, np.ndarray], fn) -> np.ndarray:
+    """``fn(mask_of_peers, rows_of_accounts_in_group)`` -> values for those accounts, assembled in order."""
+    out = np.full(len(base), np.nan)
+    for g, rows in base.groupby("peer_group", sort=False).indices.items():
+        out[rows] = fn(masks[g], rows)
+    return out
 
 
 def _potential(base, d, quantile, product_share, product_col) -> pd.DataFrame:
     """Peer quantile of annual revenue and the products most buying peers have and this account lacks."""
     base = base.copy()
-    member = _members(base)
+    masks = _peer_masks(base)
     rev = base["annual_revenue"].to_numpy()
-    masked = np.where(member, rev[:, None], np.nan)
-    base["peer_potential"] = np.nanquantile(masked, quantile, axis=0)
+    base["peer_potential"] = _by_group(base, masks, lambda m, rows: np.quantile(rev[m], quantile))
     base["headroom"] = (base["peer_potential"] - base["annual_revenue"]).clip(lower=0.0)
     base["_product"], base["_share"], base["missing_products"] = "", np.nan, ""
     if product_col not in d.columns:
@@ -333,9 +346,10 @@ def _potential(base, d, quantile, product_share, product_col) -> pd.DataFrame:
     pos = pd.Index(base["account"])
     bought = np.zeros((len(base), len(products)), dtype=bool)
     bought[pos.get_indexer(won["account"]), pd.Index(products).get_indexer(won[product_col].astype(str))] = True
-    buyer = bought.any(axis=1)
-    n_buyers = (member & buyer[:, None]).sum(axis=0)  # per account: peers that bought anything
-    share = (member.T.astype(float) @ bought.astype(float)) / np.maximum(n_buyers, 1)[:, None]
+    share = np.zeros((len(base), len(products)))
+    for g, rows in base.groupby("peer_group", sort=False).indices.items():  # share of buying peers per product
+        peers = bought[masks[g]]
+        share[rows] = peers.sum(axis=0) / max(int(peers.any(axis=1).sum()), 1)
     want = (share >= product_share) & ~bought
     order = np.argsort(-share, axis=1, kind="stable")  # most common first, then product name
     labels, first, first_share = [], [], []
@@ -356,54 +370,57 @@ def _jeffreys(k: np.ndarray, n: np.ndarray, interval: float) -> tuple[np.ndarray
 def _targets(base: pd.DataFrame, hist: pd.DataFrame, interval: float, neighbours: int) -> pd.DataFrame:
     """Target = halfway to the peer potential (or +10 % at or above it); odds from comparable account-years."""
     base = base.copy()
+    masks = _peer_masks(base)
     cur = base["annual_revenue"].to_numpy()
     pot = base["peer_potential"].to_numpy()
     target = np.where(pot > cur, cur + 0.5 * (pot - cur), 1.10 * cur)
     first = cur <= 0
-    # an account without revenue: the peers' typical first year (median of peers' revenue > 0)
-    member = _members(base)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a peer group without revenue: NaN, filled below
-            med = np.nanmedian(np.where(member & (cur > 0)[:, None], cur[:, None], np.nan), axis=0)
+    # an account without revenue: the peers' typical year (median of the peers' revenue > 0)
     overall = float(np.median(cur[cur > 0])) if (cur > 0).any() else 0.0
-    target = np.where(first, np.where(np.isnan(med), overall, med), target)
+    med = _by_group(base, masks, lambda m, rows: np.median(cur[m & (cur > 0)]) if (m & (cur > 0)).any() else overall)
+    target = np.where(first, med, target)
     base["target_revenue"] = np.round(target, 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         base["required_growth"] = np.where(first, np.nan, target / cur)
-    # account-years: revenue in window k (later) vs window k+1 (earlier), per peer group
-    h = hist.pivot(index="account", columns="year", values="won_revenue")
-    pairs = [(h[k], h[k + 1]) for k in range(h.shape[1] - 1)]
-    later = np.concatenate([p[0].to_numpy() for p in pairs]) if pairs else np.array([])
-    earlier = np.concatenate([p[1].to_numpy() for p in pairs]) if pairs else np.array([])
-    k_all, n_all = _reach_counts(base, member, later, earlier, h.index, len(pairs), neighbours)
+    # account-years: revenue in window k (later) vs window k+1 (earlier)
+    h = hist.pivot(index="account", columns="year", values="won_revenue").reindex(base["account"])
+    n_pairs = h.shape[1] - 1
+    later = np.concatenate([h[k].to_numpy() for k in range(n_pairs)]) if n_pairs > 0 else np.array([])
+    earlier = np.concatenate([h[k + 1].to_numpy() for k in range(n_pairs)]) if n_pairs > 0 else np.array([])
+    owner_row = np.tile(np.arange(len(base)), max(n_pairs, 0))  # account of each account-year
+    k_all, n_all = np.zeros(len(base)), np.zeros(len(base))
+    for g, rows in base.groupby("peer_group", sort=False).indices.items():
+        cand = masks[g][owner_row]
+        k_all[rows], n_all[rows] = _reach_counts(np.log1p(earlier[cand]), later[cand], np.log1p(cur[rows]),
+                                                 base["target_revenue"].to_numpy()[rows], neighbours)
     base["odds"], base["odds_low"], base["odds_high"] = _jeffreys(k_all, n_all, interval)
     base["odds_basis"] = n_all.astype(np.int64)
     return base
 
 
-def _reach_counts(base, member, later, earlier, accounts, n_pairs, neighbours) -> tuple[np.ndarray, np.ndarray]:
-    """Per account: the ``neighbours`` most similar account-years of its peers, and how many reached its target.
+def _reach_counts(start, end, x, target, neighbours) -> tuple[np.ndarray, np.ndarray]:
+    """For each account: its ``neighbours`` closest peer account-years, and how many ended at or above its target.
 
-    ``later`` / ``earlier`` hold every account's consecutive 12-month windows
-    (``n_pairs`` per account, in ``accounts`` order; the account's own years
-    are among its peers').  Similar = closest revenue in the earlier window on
-    the log scale, so the odds carry regression to the mean and the lumpiness
-    of revenue: a peer year that started where this account stands now, how
-    often did it end at or above this target?
+    ``start`` / ``end``: log revenue at the start and revenue at the end of the
+    peers' account-years (the account's own years among them); ``x``: each
+    account's log revenue now.  Closest = nearest start on the log scale, so the
+    odds carry regression to the mean and the lumpiness of revenue: a peer year
+    that started where this account stands now, how often did it end at or above
+    this target?  The K nearest of a sorted array lie within K places of the
+    insertion point, so a window of 2K candidates per account is enough.
     """
-    row = np.tile(pd.Index(base["account"]).get_indexer(accounts), n_pairs)  # account of each account-year
-    cur = np.log1p(base["annual_revenue"].to_numpy())
-    target = base["target_revenue"].to_numpy()
-    dist = np.abs(np.log1p(earlier)[:, None] - cur[None, :])  # (account-year, account)
-    dist = np.where(member[row, :], dist, np.inf)
-    k_near = min(neighbours, dist.shape[0])
-    near = np.argsort(dist, axis=0, kind="stable")[:k_near]  # the closest account-years per account
-    ok = np.isfinite(np.take_along_axis(dist, near, axis=0))
-    hit = ok & (later[near] >= target[None, :] - 1e-9)
-    return hit.sum(axis=0).astype(float), ok.sum(axis=0).astype(float)
+    m = start.size
+    if m == 0:
+        return np.zeros(x.size), np.zeros(x.size)
+    order = np.argsort(start, kind="stable")
+    s, e = start[order], end[order]
+    k = min(neighbours, m)
+    width = min(2 * k, m)
+    first = np.clip(np.searchsorted(s, x) - k, 0, m - width)
+    idx = first[:, None] + np.arange(width)[None, :]  # (account, candidate)
+    dist = np.abs(s[idx] - x[:, None])
+    near = np.take_along_axis(idx, np.argsort(dist, axis=1, kind="stable")[:, :k], axis=1)
+    return (e[near] >= target[:, None] - 1e-9).sum(axis=1).astype(float), np.full(x.size, float(k))
 
 
 def _milestones(t: pd.DataFrame) -> pd.Series:

@@ -282,17 +282,57 @@ def make_crm_data(
     if n_reps < 1 or n_weeks < 4:
         raise ValueError(f"make_crm_data: need n_reps >= 1 and n_weeks >= 4; got {n_reps}, {n_weeks}.")
     effects = dict(DEFAULT_EFFECTS if effects is None else effects)
-    types = ACTIVITY_TYPES
-    K = len(types)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)  # one stream, drawn in this order: reps, activity, deals, rows, roster
     B, T = int(burn_in), int(n_weeks)
-    TT = B + T
     window_start = pd.Timestamp(start).normalize()
     window_start -= pd.Timedelta(days=window_start.day_of_week)
-    week_starts = pd.date_range(window_start - pd.Timedelta(weeks=B), periods=TT, freq="7D")
+    week_starts = pd.date_range(window_start - pd.Timedelta(weeks=B), periods=B + T, freq="7D")
+    reps = _draw_reps(n_reps, B, T, rng, frac_join=frac_join, frac_leave=frac_leave, base_rate=base_rate,
+                      skill_on_base=skill_on_base)  # fmt: skip
+    season_log, holiday_log = _season(week_starts, season_amplitude)
+    time_log = season_log + holiday_log
+    counts, connected, held = _draw_activity(reps, time_log, volume_scale, rng)
+    eff = {k: np.asarray(effects.get(k, (0.0,)), dtype=float) for k in ACTIVITY_TYPES}
+    created, followups = _draw_deal_creation(reps, counts, connected, held, eff, time_log, followup_emails, rng)
+    deals, deal_rep, deal_week = _deal_table(created, reps, week_starts, B, T, rng)
+    acts = _activity_table(counts, connected, held, followups, deals, deal_rep, deal_week, reps, week_starts, B, rng)
+    roster = _roster(reps, window_start, B, T, rng)
+    truth, truth_by_rep, truth_lags, truth_quality = _truth(reps, eff)
+    rep_params = pd.DataFrame(
+        {
+            "rep": reps["names"], "skill": reps["skill"], "base_rate": reps["base"], "win_rate": reps["win_rate"],
+            "mean_deal_size": reps["mean_size"], "connect_rate": reps["connect_rate"],
+            "show_rate": reps["show_rate"], "start_week": np.maximum(reps["start_w"], 0), "end_week": reps["end_w"],
+        }
+    )  # fmt: skip
+    season = pd.DataFrame(
+        {"week_start": week_starts[B:], "season": np.exp(season_log[B:]), "holiday": np.exp(holiday_log[B:])}
+    )
+    params = dict(
+        n_reps=n_reps, n_weeks=n_weeks, seed=seed, start=str(window_start.date()), effects=effects,
+        volume_scale=volume_scale, base_rate=base_rate, skill_on_base=skill_on_base,
+        followup_emails=followup_emails, season_amplitude=season_amplitude,
+        frac_join=frac_join, frac_leave=frac_leave, burn_in=burn_in,
+    )  # fmt: skip
+    if n_accounts is not None:
+        params["n_accounts"] = n_accounts
+    # issue 15's parts come from their own streams ([seed, 15, k]): every output above is unchanged by them
+    accounts, deals = simulate_accounts(deals, rep_params, n_accounts=n_accounts, seed=seed)
+    window_end = window_start + pd.Timedelta(days=7 * T - 1)
+    staged = simulate_stage_paths(deals, rep_params, window_start=window_start, window_end=window_end, seed=seed)
+    return CRMData(
+        activities=acts, deals=deals, roster=roster, truth=truth, truth_by_rep=truth_by_rep, truth_lags=truth_lags,
+        truth_quality=truth_quality, reps=rep_params, season=season, params=params, accounts=accounts, **staged,
+    )  # fmt: skip
 
-    # ---------------------------------------------------------------- reps
-    reps = _rep_names(n_reps, rng)
+
+def _expit(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _draw_reps(n_reps, B, T, rng, *, frac_join, frac_leave, base_rate, skill_on_base) -> dict[str, Any]:
+    """Names, skill, active span and the rates that depend on skill."""
+    names = _rep_names(n_reps, rng)
     skill = rng.standard_normal(n_reps)
     start_w = np.full(n_reps, -B)
     end_w = np.full(n_reps, T)
@@ -302,22 +342,22 @@ def make_crm_data(
     if T >= 16:
         start_w[joiners] = rng.integers(4, T // 2, size=joiners.sum())
         end_w[leavers] = rng.integers(T // 2, T - 4, size=leavers.sum())
-    week_idx = np.arange(TT) - B
+    week_idx = np.arange(B + T) - B
     active = (week_idx[None, :] >= start_w[:, None]) & (week_idx[None, :] < end_w[:, None])
-
-    def expit(x):
-        return 1.0 / (1.0 + np.exp(-x))
-
-    connect_rate = expit(np.log(0.3 / 0.7) + 0.35 * skill + 0.2 * rng.standard_normal(n_reps))
-    show_rate = expit(np.log(0.8 / 0.2) + 0.40 * skill + 0.2 * rng.standard_normal(n_reps))
-    win_rate = expit(np.log(0.28 / 0.72) + 0.45 * skill + 0.25 * rng.standard_normal(n_reps))
+    connect_rate = _expit(np.log(0.3 / 0.7) + 0.35 * skill + 0.2 * rng.standard_normal(n_reps))
+    show_rate = _expit(np.log(0.8 / 0.2) + 0.40 * skill + 0.2 * rng.standard_normal(n_reps))
+    win_rate = _expit(np.log(0.28 / 0.72) + 0.45 * skill + 0.25 * rng.standard_normal(n_reps))
     mean_size = np.round(9000 * np.exp(0.25 * skill + 0.25 * rng.standard_normal(n_reps)), -1)
     base = base_rate * np.exp(skill_on_base * skill - skill_on_base**2 / 2)
+    return dict(names=names, skill=skill, start_w=start_w, end_w=end_w, active=active, connect_rate=connect_rate,
+                show_rate=show_rate, win_rate=win_rate, mean_size=mean_size, base=base)  # fmt: skip
 
-    season_log, holiday_log = _season(week_starts, season_amplitude)
-    time_log = season_log + holiday_log
 
-    # ------------------------------------------------------------ activities
+def _draw_activity(reps, time_log, volume_scale, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weekly counts per (rep, week, type) with AR(1) busy-week shocks; connected calls and held meetings."""
+    types = ACTIVITY_TYPES
+    n_reps, TT = reps["active"].shape
+    K = len(types)
     rep_effect = 0.25 * rng.standard_normal((n_reps, K))
     shocks = np.empty((n_reps, TT, K))
     common = np.zeros(n_reps)
@@ -331,24 +371,28 @@ def make_crm_data(
     loading = np.array([_SKILL_LOADING[k] for k in types])
     log_rate = (
         np.log(base_vol)[None, None, :]
-        + (loading[None, :] * skill[:, None] + rep_effect)[:, None, :]
+        + (loading[None, :] * reps["skill"][:, None] + rep_effect)[:, None, :]
         + shocks
         + time_log[None, :, None]
     )
-    counts = rng.poisson(np.exp(log_rate)) * active[:, :, None]
-    i_call, i_email, i_meet = types.index("call"), types.index("email"), types.index("meeting")
-    connected = rng.binomial(counts[:, :, i_call], connect_rate[:, None])
-    held = rng.binomial(counts[:, :, i_meet], show_rate[:, None])
+    counts = rng.poisson(np.exp(log_rate)) * reps["active"][:, :, None]
+    connected = rng.binomial(counts[:, :, types.index("call")], reps["connect_rate"][:, None])
+    held = rng.binomial(counts[:, :, types.index("meeting")], reps["show_rate"][:, None])
+    return counts, connected, held
 
-    # ------------------------------------------- deal creation, week by week
-    eff = {k: np.asarray(effects.get(k, (0.0,)), dtype=float) for k in types}
+
+def _draw_deal_creation(reps, counts, connected, held, eff, time_log, followup_emails, rng):
+    """Deals created per (rep, week) from the base rate and lagged effective activity; follow-up emails."""
+    types = ACTIVITY_TYPES
+    active = reps["active"]
+    n_reps, TT = active.shape
     effective = {"call": connected, "meeting": held, "linkedin": counts[:, :, types.index("linkedin")]}
     followups = np.zeros((n_reps, TT), dtype=np.int64)
-    emails = counts[:, :, i_email].copy()
+    emails = counts[:, :, types.index("email")].copy()
     created = np.zeros((n_reps, TT), dtype=np.int64)
     seasonal = np.exp(time_log)
-    for t in range(TT):
-        mu = base * seasonal[t]
+    for t in range(TT):  # week by week: follow-ups of week t's deals are emails of week t + 1
+        mu = reps["base"] * seasonal[t]
         for k in types:
             series = emails if k == "email" else effective[k]
             for lag, beta in enumerate(eff[k]):
@@ -359,15 +403,19 @@ def make_crm_data(
             f = rng.poisson(followup_emails * created[:, t]) * active[:, t + 1]
             followups[:, t + 1] = f
             emails[:, t + 1] += f
+    return created, followups
 
-    # ------------------------------------------------------------------ deals
+
+def _deal_table(created, reps, week_starts, B, T, rng) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """One row per deal: outcome, amount, cycle, close date, stage; deals closed before the window dropped."""
+    TT = B + T
     d_rep, d_week = np.nonzero(created)
     n_per = created[d_rep, d_week]
     d_rep, d_week = np.repeat(d_rep, n_per), np.repeat(d_week, n_per)
     n_deals = d_rep.size
-    won = rng.random(n_deals) < win_rate[d_rep]
+    won = rng.random(n_deals) < reps["win_rate"][d_rep]
     sigma = 0.7
-    amount = np.round(mean_size[d_rep] * np.exp(sigma * rng.standard_normal(n_deals) - sigma**2 / 2), -1)
+    amount = np.round(reps["mean_size"][d_rep] * np.exp(sigma * rng.standard_normal(n_deals) - sigma**2 / 2), -1)
     amount = np.maximum(amount, 500.0)
     cycle = np.where(
         won, 2 + rng.negative_binomial(3, 3 / (3 + 5.0), n_deals), 1 + rng.negative_binomial(2, 2 / (2 + 3.0), n_deals)
@@ -375,6 +423,7 @@ def make_crm_data(
     close_w = d_week + cycle
     created_day = week_starts[d_week] + pd.to_timedelta(rng.integers(0, 5, n_deals), unit="D")
     close_day_offset = rng.integers(0, 5, n_deals)
+    end_w = reps["end_w"]
     rep_end_tt = end_w[d_rep] + B  # in 0..TT index units
     departed = (close_w >= rep_end_tt) & (end_w[d_rep] < T)
     close_w = np.where(departed, rep_end_tt - 1, close_w)
@@ -392,37 +441,41 @@ def make_crm_data(
         np.where(status == "lost", "Closed Lost", np.asarray(_OPEN_STAGES)[(progress * 4).astype(int)]),
     )
     keep = (d_week >= B) | is_open | (close_w >= B)
-    accounts = np.array([f"Account {i:05d}" for i in range(n_deals)])
     deals = pd.DataFrame(
         {
             "deal_id": [f"D{i:06d}" for i in range(1, n_deals + 1)],
-            "rep": reps[d_rep],
+            "rep": reps["names"][d_rep],
             "created": created_day,
             "closed": closed,
             "status": status,
             "amount": amount,
             "stage": stage,
-            "account": accounts,
+            "account": np.array([f"Account {i:05d}" for i in range(n_deals)]),
             "currency": "USD",
             "pipeline": "New Business",
         }
     )
-    deals_week = d_week
     deals = deals.loc[keep].reset_index(drop=True)
-    deals_week = deals_week[keep]
     deals["deal_id"] = [f"D{i:06d}" for i in range(1, len(deals) + 1)]
+    deals = deals[list(DEAL_COLUMNS)]
+    for col in ("deal_id", "rep", "status", "stage", "account", "currency", "pipeline"):
+        deals[col] = deals[col].astype(object)
+    return deals, d_rep[keep], d_week[keep]
 
-    # ------------------------------------------------------ activity rows
+
+def _activity_table(counts, connected, held, followups, deals, deal_rep, deal_week, reps, week_starts, B, rng):
+    """Prospecting rows from the count cube, then follow-up emails linked to a deal of the week before."""
+    TT = counts.shape[1]
+    names = reps["names"]
     in_window = np.arange(TT) >= B
-    # prospecting activity first; follow-up emails are written below, linked to their deals
     acts = _activity_rows(
-        counts[:, in_window, :], connected[:, in_window], held[:, in_window], reps, week_starts[B:], types, rng
-    )
-    # follow-up emails: each is linked to one of the rep's deals created the week before
+        counts[:, in_window, :], connected[:, in_window], held[:, in_window], names, week_starts[B:],
+        ACTIVITY_TYPES, rng,
+    )  # fmt: skip
     f_rep, f_week = np.nonzero(followups[:, B:])
     f_n = followups[:, B:][f_rep, f_week]
     f_rep, f_week = np.repeat(f_rep, f_n), np.repeat(f_week, f_n) + B
-    deal_key = d_rep[keep].astype(np.int64) * TT + deals_week  # (rep, week created) as one integer
+    deal_key = deal_rep.astype(np.int64) * TT + deal_week  # (rep, week created) as one integer
     order = np.argsort(deal_key, kind="stable")
     want = f_rep.astype(np.int64) * TT + (f_week - 1)
     lo = np.searchsorted(deal_key[order], want, side="left")
@@ -431,7 +484,7 @@ def make_crm_data(
     deal_rows = order[lo + np.floor(rng.random(f_rep.size) * (hi - lo)).astype(np.int64)]
     fu = pd.DataFrame(
         {
-            "rep": reps[f_rep],
+            "rep": names[f_rep],
             "timestamp": week_starts[f_week]
             + pd.to_timedelta(rng.integers(0, 5, f_rep.size), unit="D")
             + pd.to_timedelta(rng.integers(8 * 60, 18 * 60, f_rep.size), unit="min"),
@@ -451,8 +504,13 @@ def make_crm_data(
         acts[col] = acts[col].astype("str").astype("category")
     for col in ("activity_id", "deal_id", "account"):
         acts[col] = acts[col].astype("str")
+    return acts
 
-    # ---------------------------------------------------------------- roster
+
+def _roster(reps, window_start, B, T, rng) -> pd.DataFrame:
+    """Teams of about eight, their managers and regions; start and end dates from the active span."""
+    n_reps = reps["names"].size
+    start_w, end_w = reps["start_w"], reps["end_w"]
     n_teams = int(np.clip(round(n_reps / 8), 1, len(_TEAMS)))
     team_of = rng.permutation(np.arange(n_reps) % n_teams)
     n_regions = 1 if n_teams == 1 else (2 if n_teams < 6 else 3)
@@ -462,9 +520,9 @@ def make_crm_data(
         window_start - pd.to_timedelta(rng.integers(60, 900, n_reps), unit="D"),
     )
     roster_end = pd.DatetimeIndex(window_start + pd.to_timedelta(7 * end_w - 1, unit="D")).where(end_w < T, pd.NaT)
-    roster = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "rep": reps,
+            "rep": reps["names"],
             "team": np.asarray(_TEAMS, dtype=object)[team_of],
             "manager": np.asarray(_MANAGERS, dtype=object)[team_of],
             "region": np.asarray(_REGIONS, dtype=object)[team_of % n_regions],
@@ -473,20 +531,24 @@ def make_crm_data(
         }
     )[list(ROSTER_COLUMNS)]
 
-    # ----------------------------------------------------------------- truth
-    quality = {"call": connect_rate, "meeting": show_rate, "email": np.ones(n_reps), "linkedin": np.ones(n_reps)}
+
+def _truth(reps, eff) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """True effects: per rep, the mean over reps, the lag profile and the quality-metric effects."""
+    n_reps = reps["names"].size
+    quality = {"call": reps["connect_rate"], "meeting": reps["show_rate"], "email": np.ones(n_reps),
+               "linkedin": np.ones(n_reps)}  # fmt: skip
     rows, lag_rows = [], []
-    for k in types:
+    for k in ACTIVITY_TYPES:
         per_unit = eff[k].sum() * quality[k]
         rows.append(
             pd.DataFrame(
                 {
-                    "rep": reps,
+                    "rep": reps["names"],
                     "activity": k,
                     "deals_created": per_unit,
-                    "pipeline_created": per_unit * mean_size,
-                    "deals_won": per_unit * win_rate,
-                    "won_revenue": per_unit * win_rate * mean_size,
+                    "pipeline_created": per_unit * reps["mean_size"],
+                    "deals_won": per_unit * reps["win_rate"],
+                    "won_revenue": per_unit * reps["win_rate"] * reps["mean_size"],
                 }
             )
         )
@@ -499,54 +561,7 @@ def make_crm_data(
         {"deals_created": [eff["call"].sum(), eff["meeting"].sum()]},
         index=pd.Index(["call_connected", "meeting_held"], name="metric"),
     )
-    rep_params = pd.DataFrame(
-        {
-            "rep": reps,
-            "skill": skill,
-            "base_rate": base,
-            "win_rate": win_rate,
-            "mean_deal_size": mean_size,
-            "connect_rate": connect_rate,
-            "show_rate": show_rate,
-            "start_week": np.maximum(start_w, 0),
-            "end_week": end_w,
-        }
-    )
-    season = pd.DataFrame(
-        {
-            "week_start": week_starts[B:],
-            "season": np.exp(season_log[B:]),
-            "holiday": np.exp(holiday_log[B:]),
-        }
-    )
-    params = dict(
-        n_reps=n_reps, n_weeks=n_weeks, seed=seed, start=str(window_start.date()), effects=effects,
-        volume_scale=volume_scale, base_rate=base_rate, skill_on_base=skill_on_base,
-        followup_emails=followup_emails, season_amplitude=season_amplitude,
-        frac_join=frac_join, frac_leave=frac_leave, burn_in=burn_in,
-    )  # fmt: skip
-    if n_accounts is not None:
-        params["n_accounts"] = n_accounts
-    deals = deals[list(DEAL_COLUMNS)]
-    for col in ("deal_id", "rep", "status", "stage", "account", "currency", "pipeline"):
-        deals[col] = deals[col].astype(object)
-    accounts, deals = simulate_accounts(deals, rep_params, n_accounts=n_accounts, seed=seed)
-    window_end = window_start + pd.Timedelta(days=7 * T - 1)
-    staged = simulate_stage_paths(deals, rep_params, window_start=window_start, window_end=window_end, seed=seed)
-    return CRMData(
-        activities=acts,
-        deals=deals,
-        roster=roster,
-        truth=truth,
-        truth_by_rep=truth_by_rep,
-        truth_lags=pd.DataFrame(lag_rows),
-        truth_quality=truth_quality,
-        reps=rep_params,
-        season=season,
-        params=params,
-        accounts=accounts,
-        **staged,
-    )
+    return truth, truth_by_rep, pd.DataFrame(lag_rows), truth_quality
 
 
 def _activity_rows(counts, connected, held, reps, week_starts, types, rng) -> pd.DataFrame:
