@@ -120,3 +120,22 @@ def test_named_errors():
         sg.account_objectives(deals.assign(account=None))
     with pytest.raises(SchemaError, match="accounts needs an 'account' column"):
         sg.account_objectives(deals, pd.DataFrame({"name": ["A"]}))
+
+
+def test_cli_accounts_writes_the_objectives(tmp_path, capsys):
+    from salesgoals.cli import main
+
+    sim = sg.simulate.make_crm_data(n_reps=4, n_weeks=60, seed=3, n_accounts=30)
+    deals_csv, accounts_csv, out = tmp_path / "deals.csv", tmp_path / "accounts.csv", tmp_path / "objectives.csv"
+    sg.write_csv(sim.deals, deals_csv)
+    sg.write_csv(sim.accounts.rename(columns={"size_band": "Size Band"}), accounts_csv)
+    assert main(["accounts", "-d", str(deals_csv), "--accounts", str(accounts_csv), "--out", str(out)]) == 0
+    got = pd.read_csv(out)
+    assert got.columns.tolist() == list(sg.accounts.OBJECTIVE_COLUMNS)
+    assert set(got["account"]) == set(sim.deals["account"]) and got["size_band"].notna().all()
+    assert "Account objectives" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,industry\nx,y\n")
+    assert main(["accounts", "-d", str(deals_csv), "--accounts", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "needs an 'account' column" in err[0]

@@ -320,7 +320,9 @@ def _count(report: DataQualityReport, reason: np.ndarray, name: str, table: pa.T
 
 def _field_stages(table: pa.Table, mapping, deal: pd.Series, entered: np.ndarray, reason: np.ndarray) -> pd.Series:
     """Stage entered per field-history row: NewValue of stage rows, the first OldValue for creation rows."""
-    field = _text(table, mapping["field"]).map(V.norm_value, na_action="ignore")
+    raw_field = _text(table, mapping["field"])
+    codes, uniques = pd.factorize(raw_field)  # few distinct field names
+    field = pd.Series(np.array([V.norm_value(u) for u in uniques] + [None], dtype=object)[codes])
     new = _text(table, mapping["new_value"])
     is_stage = field.isin(V.STAGE_FIELD_VALUES).to_numpy()
     is_created = field.isin(V.CREATED_FIELD_VALUES).to_numpy()
@@ -420,10 +422,11 @@ def _check_stage_map(stage_map) -> dict[str, str]:
 
 def _status_of(stages: pd.Series, smap: dict[str, str]) -> pd.Series:
     """``stage_map`` first, then the known spellings (``Closed Won`` ...); anything else is open."""
-    keys = pd.Series(stages.to_numpy(dtype=object)).map(V.norm_value)
-    status = [smap.get(k) or V.STAGE_STATUS.get(k) or V.HISTORY_STAGE_STATUS.get(k) or "open"
-              for k in pd.unique(keys)]  # few distinct stages
-    return pd.Series(keys.map(dict(zip(pd.unique(keys), status))).to_numpy(dtype=object), index=stages.index)
+    codes, uniques = pd.factorize(stages.to_numpy(dtype=object))
+    keys = [V.norm_value(u) for u in uniques]  # few distinct stages
+    status = np.array([smap.get(k) or V.STAGE_STATUS.get(k) or V.HISTORY_STAGE_STATUS.get(k) or "open"
+                       for k in keys], dtype=object)  # fmt: skip
+    return pd.Series(status[codes], index=stages.index)
 
 
 def _stage_order(hist: pd.DataFrame, given, vendors: list[str], smap) -> tuple[list[str], str]:
