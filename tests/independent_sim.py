@@ -22,9 +22,10 @@ models are checked against a world they were not tuned on:
   (rep confounding); a yearly season and shared busy-week shocks move activity
   and inbound leads together; ``linkedin`` has no effect but loads most on
   skill; effects arrive with day-level delays of up to five weeks (meetings).
-* **Triggered activity** (``trigger=``): a ``proposal`` is logged for every
-  new deal, in the same Monday-Sunday week (``"same_week"``) or half of them in
-  the next week (``"next_week"``).  Proposals have zero causal effect.
+* **Triggered activity** (``trigger=``): a ``proposal`` is logged for a share
+  ``trigger_share`` (default 0.6) of new deals, in the same Monday-Sunday week
+  (``"same_week"``) or half of them in the next week (``"next_week"``).
+  Proposals have zero causal effect.
 * **Heterogeneous effects** (``meeting_groups=(a, b)``): even-numbered reps
   have meeting effect multiplier ``a``, odd-numbered ``b`` (mean 1 when
   ``a + b = 2``).
@@ -52,7 +53,7 @@ overridden by keyword):
 Keyword overrides: ``n_reps``, ``n_periods``, ``freq`` (``"W"`` or ``"M"``),
 ``sourcing`` (dict activity -> deals per *effective* activity: connected call,
 held meeting, email), ``meeting_groups``, ``trigger`` (None, ``"same_week"``,
-``"next_week"``), ``win_inbound``, ``win_sourced``, ``size_inbound``,
+``"next_week"``), ``trigger_share``, ``win_inbound``, ``win_sourced``, ``size_inbound``,
 ``size_sourced``, ``progressing`` (dict activity -> follow-ups per deal over
 its life), ``lead_source`` (bool: add a ``lead_source`` column to deals).
 
@@ -109,7 +110,7 @@ _DELAY = {"call": ("geom", 6.0), "email": ("geom", 4.0), "meeting": ("weeks", (0
 
 _BASE = dict(n_reps=50, n_periods=104, freq="W", sourcing=DEFAULT_SOURCING, meeting_groups=(1.0, 1.0), trigger=None,
              win_inbound=0.45, win_sourced=0.2, size_inbound=15000.0, size_sourced=9000.0,
-             progressing={"email": 1.5, "call": 0.8}, lead_source=True, inbound_rate=0.12)  # fmt: skip
+             progressing={"email": 1.5, "call": 0.8}, lead_source=True, inbound_rate=0.12, trigger_share=0.6)  # fmt: skip
 _ZERO = {k: 0.0 for k in TYPES}
 SCENARIOS: dict[str, dict[str, Any]] = {
     "baseline": {},
@@ -161,7 +162,7 @@ def make_events(scenario: str = "baseline", *, seed: int = 0, links: bool = True
     acts = _link_sources(acts, deals)
     extra = [_progressing(rng, deals, p, n_days)]
     if p["trigger"]:
-        extra.append(_triggered(rng, deals, p["trigger"], n_days))
+        extra.append(_triggered(rng, deals, p["trigger"], p["trigger_share"], n_days))
     acts = pd.concat([acts, *extra], ignore_index=True)
     activities = _activity_frame(acts, reps, links)
     deal_frame = _deal_frame(deals, reps, p["lead_source"])
@@ -317,8 +318,8 @@ def _progressing(rng, deals: pd.DataFrame, p: dict, n_days: int) -> pd.DataFrame
     return pd.concat(parts, ignore_index=True)
 
 
-def _triggered(rng, deals: pd.DataFrame, trigger: str, n_days: int) -> pd.DataFrame:
-    """One proposal per new deal: same Monday-Sunday week, or half of them the next week."""
+def _triggered(rng, deals: pd.DataFrame, trigger: str, share: float, n_days: int) -> pd.DataFrame:
+    """A proposal for a share of new deals: same Monday-Sunday week, or half of them the next week."""
     wd = deals["day"].to_numpy() % 7
     same = (rng.random(len(deals)) * (7 - wd)).astype(np.int64)  # 0 .. days left in the week
     offset = same
@@ -327,7 +328,8 @@ def _triggered(rng, deals: pd.DataFrame, trigger: str, n_days: int) -> pd.DataFr
         offset = np.where(rng.random(len(deals)) < 0.5, same, later)
     elif trigger != "same_week":
         raise ValueError(f"make_events: trigger must be None, 'same_week' or 'next_week'; got {trigger!r}.")
-    out = _on_deals(rng, deals, np.ones(len(deals), np.int64), offset, "proposal", n_days, weekdays=False)
+    n = (rng.random(len(deals)) < share).astype(np.int64)
+    out = _on_deals(rng, deals, n, offset[n > 0], "proposal", n_days, weekdays=False)
     out["outcome"] = "sent"
     return out
 

@@ -147,8 +147,9 @@ def test_summed_effect_and_interval_follow_from_lag_coefficients(small_panel):
 # ---------------------------------------------------------------- contract
 def test_result_contract(sim_panel, fitted):
     res, _ = fitted["won_revenue"]
-    cols = ["activity", "effect", "std_error", "ci_low", "ci_high", "p_value", "significant", "n_lags", "peak_lag",
-            "mean_per_period", "contribution", "share", "effect_on_created", "quality_metric", "quality_effect"]  # fmt: skip
+    cols = ["activity", "effect", "std_error", "ci_low", "ci_high", "p_value", "p_value_adj", "significant",
+            "is_driver", "flags", "n_lags", "peak_lag", "mean_per_period", "contribution", "share",
+            "effect_on_created", "quality_metric", "quality_effect"]  # fmt: skip
     eff = res.effects
     assert eff.columns.tolist() == cols
     assert sorted(eff["activity"]) == sorted(ACTS)
@@ -346,7 +347,8 @@ def _fit_warn(panel):
 def test_leads_check_flags_follow_up_emails(fitted):
     """The simulator sends follow-up emails the week after a deal is created: activity follows results."""
     res, caught = fitted["deals_created"]
-    assert any(m.startswith("fit_drivers: Leads check: next period's email") for m in caught), caught
+    assert any(m.startswith("fit_drivers: Leads check: more deals_created this period go with MORE email next period")
+               for m in caught), caught
     leads = res.diagnostics.leads.set_index("activity")
     assert leads.loc["email", "flagged"]
     assert not leads.loc[["call", "meeting", "linkedin"], "flagged"].any()

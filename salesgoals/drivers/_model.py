@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 
 from salesgoals._schema import QUALITY_METRICS
 from salesgoals.drivers._diagnostics import (
@@ -26,6 +27,8 @@ from salesgoals.drivers._diagnostics import (
 from salesgoals._deprecate import renamed_attribute, renamed_kwargs
 from salesgoals._typing import Outcome
 from salesgoals.drivers._estimator import _check_panel, _fit_lags, _prepare, _select_lag, _with_season_scaling
+from salesgoals.drivers._events import event_time_profile, link_roles, sourcing_panel
+from salesgoals.drivers._verdicts import FOLLOWS_RESULTS, SAME_WEEK_ONLY, driver_verdicts, join_flags, same_week_only
 from salesgoals.drivers._funnel import combine_effects, funnel_table, quality_rate_name
 from salesgoals.drivers._result import DriverDiagnostics, DriverResult
 from salesgoals.errors import NotFittedError, SchemaError, UnreliableEstimateWarning
@@ -42,9 +45,12 @@ DEFAULT_MAX_LAG_DIRECT: dict[str, int] = {"W": 16, "M": 5, "Q": 2}
 
 _FUNNEL_BASE = "deals_created"
 _EFFECT_COLUMNS = [
-    "activity", "effect", "std_error", "ci_low", "ci_high", "p_value", "significant", "n_lags", "peak_lag",
-    "mean_per_period", "contribution", "share", "effect_on_created", "quality_metric", "quality_effect",
+    "activity", "effect", "std_error", "ci_low", "ci_high", "p_value", "p_value_adj", "significant", "is_driver",
+    "flags", "n_lags", "peak_lag", "mean_per_period", "contribution", "share", "effect_on_created", "quality_metric",
+    "quality_effect",
 ]  # fmt: skip
+#: Share of activities carrying a known deal id above which deal links are used to split sourcing from progressing.
+MIN_LINKED_SHARE = 0.02
 
 
 class DriverModel(BaseEstimator):
@@ -170,7 +176,8 @@ class DriverModel(BaseEstimator):
     level = renamed_attribute("level", "interval")
 
     # --------------------------------------------------------------------- fit
-    def fit(self, panel: pd.DataFrame, y=None) -> DriverModel:
+    def fit(self, panel: pd.DataFrame, y=None, *, activity_log: pd.DataFrame | None = None,
+            deals: pd.DataFrame | None = None) -> DriverModel:  # fmt: skip
         """Fit the model to a rep x period panel; returns ``self``.
 
         Parameters
@@ -179,6 +186,14 @@ class DriverModel(BaseEstimator):
             From :func:`salesgoals.build_panel`.
         y : None
             Ignored (the outcome is a panel column); present for scikit-learn.
+        activity_log, deals : pandas.DataFrame, optional
+            The canonical activities and deals the panel was built from.  With
+            both, each activity type's timing around the same rep's deal
+            creations is profiled at day grain (``diagnostics.event_time``,
+            ``diagnostics.timing``) to tell activity that precedes deals from
+            activity that follows them; and where activities carry deal ids,
+            only *sourcing* activity (not logged on a deal that already
+            existed) is used to explain deals created.
 
         Returns
         -------
@@ -201,10 +216,48 @@ class DriverModel(BaseEstimator):
         # busy or oversubscribed machine (pytest -n 2, several fits at once), spins: measured 4.8 s with
         # one BLAS thread against 13.4 s with two for the 1M-row benchmark on a shared 2-core machine.
         with threadpool_limits(limits=1, user_api="blas"):
-            return self._fit(panel)
+            self._fit(panel, activity_log, deals)
+            followers = self._consequences
+            if followers and len(followers) < len(self.result_.effects):
+                self._refit_without(followers, panel, activity_log, deals)
+        for msg in self.result_.diagnostics.warnings:
+            warnings.warn(f"fit_drivers: {msg}", UnreliableEstimateWarning, stacklevel=3)
+        return self
 
-    def _fit(self, panel: pd.DataFrame) -> DriverModel:
+    def _refit_without(self, followers: list[str], panel, activity_log, deals) -> None:
+        """Refit leaving out activities whose association is contemporaneous and that follow results: they are
+        consequences of deals, not causes, and as regressors they absorb part of the real drivers' effects (a
+        "bad control").  An activity that follows results but also has lagged effects stays in the model."""
+        first = self.result_
+        keep = [a for a in first.activities if a not in followers]
+        sub = clone(self).set_params(activities=keep)
+        sub._fit(panel, activity_log, deals)
+        res = sub.result_
+        rows = first.effects.loc[first.effects["activity"].isin(followers)]
+        res.effects = pd.concat([res.effects, rows], ignore_index=True)
+        before = first.effects.set_index("activity")["effect"]
+        after = res.effects.set_index("activity")["effect"]
+        shifts = ", ".join(f"{a} {before[a]:.3g} -> {after[a]:.3g}" for a in keep if a in after.index)
+        res.diagnostics.notes.insert(0, (
+            f"{', '.join(followers)} follow(s) results, so the effects of the other activities are estimated without "
+            f"them (a consequence of deals used as a regressor absorbs the real drivers' effects): {shifts}. The "
+            f"row(s) for {', '.join(followers)} come from the model that included them."
+        ))  # fmt: skip
+        ambiguous = [m for m in first.diagnostics.warnings if any(m.startswith(f"{a} is AMBIGUOUS") for a in followers)]
+        leads = [m for m in first.diagnostics.warnings if m.startswith("Leads check") and
+                 any(f"MORE {a}" in m for a in followers)]  # fmt: skip
+        res.diagnostics.warnings = [*leads, *ambiguous, *[m for m in res.diagnostics.warnings if m not in leads]]
+        res.diagnostics.leads = first.diagnostics.leads
+        res.diagnostics.event_time, res.diagnostics.timing = first.diagnostics.event_time, first.diagnostics.timing
+        self.result_ = res
+        self.effects_ = res.effects
+        self.coef_, self.n_lags_, self.n_reps_, self.activities_ = sub.coef_, sub.n_lags_, sub.n_reps_, sub.activities_
+
+    def _fit(self, panel: pd.DataFrame, activity_log: pd.DataFrame | None, deals: pd.DataFrame | None) -> DriverModel:
         panel, acts = _check_panel(panel, self.outcome, self.activities)
+        events = _EventInfo()
+        if activity_log is not None and deals is not None:
+            panel, events = _use_events(panel, acts, activity_log, deals, 1 - self.interval)
         method = self.method
         if method == "auto":
             method = "funnel" if _FUNNEL_BASE in panel.columns else "direct"
@@ -217,7 +270,7 @@ class DriverModel(BaseEstimator):
         prep = _prepare(panel)
         freq = prep.freq if prep.freq in DEFAULT_MAX_LAG else "W"
         messages: list[str] = []  # warnings: the data cannot support a confident answer
-        notes: list[str] = []  # how the answer was computed where it departs from the default
+        notes: list[str] = [*events.notes]  # how the answer was computed where it departs from the default
 
         quality_of = {}
         if self.quality:
@@ -292,7 +345,7 @@ class DriverModel(BaseEstimator):
                 "quality_metric": pd.Series([quality_of.get(a, "") for a in acts], dtype=object),
                 "quality_effect": comb["quality_effect"],
             }
-        )[_EFFECT_COLUMNS]
+        )
         effects = effects.sort_values(["contribution", "activity"], ascending=[False, True], kind="mergesort")
         effects = effects.reset_index(drop=True)
 
@@ -329,20 +382,16 @@ class DriverModel(BaseEstimator):
                     "effects may come from differences between reps or periods the model does not remove."
                 )
             diag.leads = leads_check(prep, regressors, y, L)
-            for _, row in diag.leads.loc[diag.leads["flagged"]].iterrows():
-                messages.append(
-                    f"Leads check: next period's {row['activity']} 'predicts' this period's {y_col} (lead effect "
-                    f"{row['lead_effect']:.3g}, p = {row['p_value']:.1g}). {row['activity']} partly FOLLOWS results "
-                    "(for example follow-ups after a deal is created), so its effect is probably overstated."
-                )
+            _leads_messages(diag.leads, y_col, messages)
             rates = {a: (m, float(funnel[quality_rate_name(m)].mean())) for a, m in quality_of.items()}
             diag.pooled = pooled_check(prep, regressors, acts, rates, y, L, fit)
             diag.holdout = holdout_check(prep, regressors, y, L, self.holdout_share)
         fit.demeaned_y = fit.demeaned_X = fit.design = None  # large: only the diagnostics needed them
-        warn_no_driver(effects, messages)
+        diag.event_time, diag.timing = events.profile, events.timing
+        effects, self._consequences = _with_verdicts(effects, fit, acts, quality_of, funnel, diag.leads, events, dof,
+                                                     1 - self.interval, freq)
+        warn_no_driver(effects, messages, linked=events.linked, has_log=events.has_log)
         diag.warnings, diag.notes = messages, notes
-        for msg in messages:
-            warnings.warn(f"fit_drivers: {msg}", UnreliableEstimateWarning, stacklevel=3)
 
         self.result_ = DriverResult(
             outcome=self.outcome, method=method, effects=effects, lags=lag_rows, lag_profile=profile,
@@ -401,7 +450,8 @@ def _lag_profile(fit, acts: list[str], quality_of: dict[str, str], funnel: pd.Da
     return pd.concat(parts, ignore_index=True)
 
 
-def fit_drivers(panel: pd.DataFrame, outcome: Outcome = "deals_created", **kwargs) -> DriverResult:
+def fit_drivers(panel: pd.DataFrame, outcome: Outcome = "deals_created", *, activity_log: pd.DataFrame | None = None,
+                deals: pd.DataFrame | None = None, **kwargs) -> DriverResult:  # fmt: skip
     """Estimate which activities drive an outcome, within rep and within period.
 
     Parameters
@@ -410,6 +460,11 @@ def fit_drivers(panel: pd.DataFrame, outcome: Outcome = "deals_created", **kwarg
         Rep x period panel from :func:`salesgoals.build_panel`.
     outcome : {"deals_created", "deals_won", "won_revenue", "pipeline_created"}, default="deals_created"
         Outcome the effects are reported on.
+    activity_log, deals : pandas.DataFrame, optional
+        The canonical activities and deals behind the panel (see
+        :meth:`DriverModel.fit`): timing at day grain tells activity that
+        precedes deals from activity that follows them, and deal links
+        restrict the effect on deals created to sourcing activity.
     **kwargs
         Keyword-only options of :class:`DriverModel`: ``method``, ``lags``,
         ``max_lag``, ``lag_criterion``, ``activities``, ``quality``,
@@ -458,4 +513,100 @@ def fit_drivers(panel: pd.DataFrame, outcome: Outcome = "deals_created", **kwarg
     >>> bool(res.effects["effect"].notna().all())
     True
     """
-    return DriverModel(outcome=outcome, **kwargs).fit(panel).result_
+    return DriverModel(outcome=outcome, **kwargs).fit(panel, activity_log=activity_log, deals=deals).result_
+
+
+# ---------------------------------------------------------------------------------------- timing and verdicts
+@dataclass
+class _EventInfo:
+    """What the activity log told: event-time profile, precedes/follows test, whether links were used."""
+
+    profile: pd.DataFrame = field(default_factory=pd.DataFrame)
+    timing: pd.DataFrame = field(default_factory=pd.DataFrame)
+    linked: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has_log(self) -> bool:
+        return len(self.timing) > 0
+
+
+def _use_events(panel: pd.DataFrame, acts: list[str], activity_log: pd.DataFrame, deals: pd.DataFrame,
+                alpha: float) -> tuple[pd.DataFrame, _EventInfo]:  # fmt: skip
+    """Split sourcing from progressing activity where the log links activities to deals; profile the timing."""
+    info = _EventInfo()
+    progressing, share = link_roles(activity_log, deals)
+    freq = _freq_letter(panel)
+    log = activity_log
+    if share >= MIN_LINKED_SHARE and progressing.any():
+        cols = [*acts, *(m for m, (a, _) in QUALITY_METRICS.items() if a in acts and m in panel.columns)]
+        panel = sourcing_panel(panel, activity_log, ~progressing, cols, freq)
+        log = activity_log.loc[~progressing]
+        info.linked = True
+        info.notes.append(
+            f"deal links: {share:.0%} of activities name a deal; the {progressing.mean():.1%} logged on a deal that "
+            "already existed (progressing it) are left out, so effects on deals created are per *sourcing* "
+            "activity (logged before its deal was created, or on no deal)."
+        )  # fmt: skip
+    info.profile, info.timing = event_time_profile(log, deals, acts, alpha=alpha)
+    return panel, info
+
+
+def _freq_letter(panel: pd.DataFrame) -> str:
+    freq = str(panel.attrs.get("freq", "") or getattr(panel["period"].dt, "freq", "W"))
+    return {"W": "W", "M": "M", "Q": "Q"}.get(freq[:1].upper(), "W")
+
+
+def _lag_split(fit, acts: list[str], quality_of: dict[str, str], funnel: pd.DataFrame):
+    """Lag-0 effect and the sum over later lags of one logged activity, with standard errors."""
+    out = np.zeros((4, len(acts)))
+    for i, a in enumerate(acts):
+        w = _profile_weights(fit, a, quality_of, funnel)
+        w0, w1 = w[0], w[1:].sum(axis=0)
+        out[:, i] = (w0 @ fit.coef.ravel(), np.sqrt(max(w0 @ fit.vcov @ w0, 0.0)),
+                     w1 @ fit.coef.ravel(), np.sqrt(max(w1 @ fit.vcov @ w1, 0.0)))  # fmt: skip
+    return out
+
+
+def _with_verdicts(effects, fit, acts, quality_of, funnel, leads, events: _EventInfo, dof: int, alpha: float,
+                   freq: str):  # fmt: skip
+    """Flags (same-week only, follows results) and the multiplicity-controlled ``is_driver`` verdict."""
+    b0, se0, b1, se1 = _lag_split(fit, acts, quality_of, funnel)
+    weekly = freq == "W" and fit.n_lags >= 1  # "same week only" needs later weekly lags to compare with
+    sw = same_week_only(b0, se0, b1 if weekly else np.zeros_like(b1), se1 if weekly else np.ones_like(se1),
+                        dof=dof, alpha=alpha)  # fmt: skip
+    follows = np.zeros(len(acts), dtype=bool)
+    if events.has_log:
+        t = events.timing.set_index("activity").reindex(acts)
+        follows = t["follows"].fillna(False).to_numpy(dtype=bool)
+        precedes = ((t["difference"] < 0) & (t["p_value"] < alpha)).fillna(False).to_numpy(dtype=bool)
+        sw = sw & ~precedes  # timestamps settle it: the activity comes before the deals
+        follows = follows & sw  # activity after creations matters only where the association is same-week
+    if isinstance(leads, pd.DataFrame) and len(leads):
+        metric_of = {m: a for a, m in quality_of.items()}
+        hit = leads.loc[leads["flagged"] & (leads["lead_effect"] > 0), "activity"]
+        follows |= np.isin(acts, [metric_of.get(a, a) for a in hit])
+    consequences = [a for a, f, c in zip(acts, follows, sw) if f and c]  # contemporaneous AND after deals
+    if not weekly:
+        sw = np.zeros_like(sw)  # same-period association is the norm at monthly grain: only timing can flag it
+    flags = pd.Series(join_flags(sw, follows, names=(SAME_WEEK_ONLY, FOLLOWS_RESULTS)), index=acts)
+    effects = driver_verdicts(effects, alpha=alpha, flags=flags.reindex(effects["activity"]).to_numpy())
+    return effects[_EFFECT_COLUMNS], consequences
+
+
+def _leads_messages(leads: pd.DataFrame, y_col: str, messages: list[str]) -> None:
+    """Plain-words lead messages: positive leads overstate an effect, negative ones do not."""
+    for _, row in leads.loc[leads["flagged"]].iterrows():
+        a, b, p = row["activity"], row["lead_effect"], row["p_value"]
+        if b > 0:
+            messages.append(
+                f"Leads check: more {y_col} this period go with MORE {a} next period (lead effect {b:.3g}, "
+                f"p = {p:.1g}): {a} partly FOLLOWS results (for example logged after a deal is created), so its "
+                "effect is probably overstated; it is flagged follows_results and is not named a driver."
+            )
+        else:
+            messages.append(
+                f"Leads check: more {y_col} this period go with LESS {a} next period (lead effect {b:.3g}, "
+                f"p = {p:.1g}): reps do less {a} after results (busy working new deals). This does not inflate "
+                f"{a}'s effect; if anything it is understated."
+            )

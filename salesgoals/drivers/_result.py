@@ -51,6 +51,17 @@ class DriverDiagnostics:
         Every warning raised during the fit, in plain language.
     notes : list of str
         How the answer was computed where it departs from the default (bootstrap, lowered lags).
+    event_time : pandas.DataFrame
+        Only when the activity log and deals were given to the fit:
+        ``activity, day, per_deal, baseline, excess``: mean count of each
+        activity on each day from -14 to +14 around a deal creation of the
+        same rep, against the same reps' average day (see
+        ``salesgoals/drivers/_events.py``).
+    timing : pandas.DataFrame
+        Only with the activity log: ``activity, before_per_deal,
+        after_per_deal, difference, std_error, p_value, follows``: activities
+        per deal in the 7 days before and after creation; ``follows`` when
+        clearly more come after (the activity responds to results).
     """
 
     lag_selection: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -61,11 +72,13 @@ class DriverDiagnostics:
     checks: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    event_time: pd.DataFrame = field(default_factory=pd.DataFrame)
+    timing: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> Summary:
         """All checks as one printable :class:`Summary`."""
         tables = {}
-        for name in ("checks", "placebo", "leads", "pooled", "holdout", "lag_selection"):
+        for name in ("checks", "placebo", "leads", "timing", "pooled", "holdout", "lag_selection"):
             t = getattr(self, name)
             if len(t):
                 tables[name.replace("_", " ")] = t
@@ -74,6 +87,23 @@ class DriverDiagnostics:
 
     def __repr__(self) -> str:
         return f"DriverDiagnostics(warnings={len(self.warnings)})"
+
+
+def verdict_facts(effects: pd.DataFrame, interval: float) -> dict[str, str]:
+    """Plain words: which activities are drivers, which are ambiguous and why, which cannot be told from zero."""
+    drivers = effects.loc[effects["is_driver"], "activity"].tolist()
+    flagged = effects.loc[effects["flags"] != ""]
+    why = {"same_week_only": "moves with results in the same period only",
+           "follows_results": "logged mostly after deals are created"}  # fmt: skip
+    ambiguous = [f"{r.activity} ({' and '.join(why[f] for f in r.flags.split(';'))})" for r in flagged.itertuples()]
+    rest = effects.loc[~effects["is_driver"] & (effects["flags"] == ""), "activity"].tolist()
+    out = {"drivers": ", ".join(drivers) if drivers else "none: no activity passes the driver test"}
+    if ambiguous:
+        out["ambiguous (not drivers)"] = "; ".join(ambiguous) + ". Link activities to deals (deal_id) to settle it."
+    if rest:
+        out["not shown to matter"] = (f"{', '.join(rest)} (effect not distinguishable from zero, or negative, after "
+                                      f"adjusting for testing {len(effects)} activities at {interval:.0%})")  # fmt: skip
+    return out
 
 
 # =============================================================================
@@ -102,7 +132,17 @@ class DriverResult:
           over reps when it is wider and reps are few).
         * ``ci_low``, ``ci_high`` : float — ``interval`` confidence interval.
         * ``p_value`` : float — two-sided test of no effect (t with G-1 df).
-        * ``significant`` : bool — ``p_value < 1 - interval``.
+        * ``p_value_adj`` : float — ``p_value`` adjusted for testing every
+          activity of the fit (Holm step-down: family-wise error control).
+        * ``significant`` : bool — ``p_value < 1 - interval`` (one test alone; use ``is_driver``).
+        * ``is_driver`` : bool — the verdict: positive effect, ``p_value_adj <
+          1 - interval``, and no flag.  Only drivers should become priorities.
+        * ``flags`` : str — ``;``-joined reverse-causality flags,
+          ``same_week_only`` (association in the same period only) and
+          ``follows_results`` (logged mostly after deals are created, or a
+          positive lead effect); ``""`` when none.  An activity that follows
+          results is left out of the model and its row comes from the fit that
+          included it (see the notes).
         * ``n_lags`` : int — lags 0..n_lags in the model.
         * ``peak_lag`` : int — the lag where the effect of one logged activity peaks.
         * ``mean_per_period`` : float — average count per rep-period.
@@ -230,7 +270,8 @@ class DriverResult:
 
     def summary(self) -> Summary:
         """Effects with intervals, the method, and every warning, as a printable report."""
-        eff = self.effects[["activity", "effect", "std_error", "ci_low", "ci_high", "p_value", "peak_lag", "share"]]
+        eff = self.effects[["activity", "effect", "ci_low", "ci_high", "p_value", "p_value_adj", "is_driver", "flags",
+                            "peak_lag", "share"]]  # fmt: skip
         quality = self.effects.loc[self.effects["quality_metric"] != "", ["activity", "quality_metric", "quality_effect"]]
         facts = {
             "outcome": self.outcome,
@@ -242,6 +283,7 @@ class DriverResult:
             "sample": f"{self.n_reps:,} reps x {self.n_periods:,} periods ({self.n_obs:,} rep-periods, freq {self.freq})",
             "intervals": f"{self.interval:.0%}, standard errors clustered by rep",
             "effect": f"change in {self.outcome} per period-sum from ONE extra activity, summed over lags",
+            **verdict_facts(self.effects, self.interval),
         }
         notes = list(self.diagnostics.warnings)
         extra = list(self.diagnostics.notes)

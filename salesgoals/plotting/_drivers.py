@@ -16,7 +16,8 @@ def plot_drivers(result, *, ax=None, color: str = "C0", show_zero: bool = True):
     ax : matplotlib Axes, optional
         Where to draw; a new figure by default.
     color : str, default="C0"
-        Colour of significant effects (others are grey).
+        Colour of drivers (``is_driver``: pass the multiplicity-controlled
+        test, no reverse-causality flag); others are grey.
     show_zero : bool, default=True
         Draw the no-effect line.
 
@@ -39,7 +40,7 @@ def plot_drivers(result, *, ax=None, color: str = "C0", show_zero: bool = True):
         _, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * max(len(eff), 2)))
     y = np.arange(len(eff))[::-1]
     for yi, (_, row) in zip(y, eff.iterrows()):
-        c = color if bool(row["significant"]) else "0.55"
+        c = color if bool(row.get("is_driver", row["significant"])) else "0.55"
         ax.errorbar(row["effect"], yi, xerr=[[row["effect"] - row["ci_low"]], [row["ci_high"] - row["effect"]]],
                     fmt="o", color=c, capsize=3, lw=1.6)  # fmt: skip
     if show_zero:

@@ -1,0 +1,238 @@
+"""Activity timing around deal creations: deal links and the event-time profile.
+
+A weekly panel cannot tell "a proposal made the deal" from "a proposal was
+logged because the deal was created": both put the proposal and the deal in
+the same week.  The raw activity log can, in two ways.
+
+* **Deal links** (Salesforce ``WhatId``, HubSpot associations, Pipedrive deal,
+  Zoho/Dynamics "regarding": the canonical ``deal_id`` column).  An activity
+  logged on a deal that already existed is *progressing* that deal; it cannot
+  have created it.  Everything else (logged before its deal was created, or on
+  no deal) is *sourcing*.  :func:`link_roles` splits the log, and
+  :func:`sourcing_panel` rebuilds the panel's activity counts from the
+  sourcing activities only, so only they can explain deals created.
+* **Timestamps** at day grain.  :func:`event_time_profile` counts each
+  activity type on each day from 14 days before to 14 days after every deal
+  creation *of the same rep*, and tests whether more of it is logged in the 7
+  days after a creation than in the 7 days before (two full weeks, so weekday
+  patterns cancel).  An activity that creates deals comes before them; one
+  that responds to them comes after.
+
+Both are vectorised: the profile is a handful of matrix-vector products over
+a dense (rep x day) grid, processed in blocks of reps to bound memory.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from salesgoals._schema import QUALITY_METRICS
+from salesgoals.errors import SchemaError
+from salesgoals.panel import period_start
+
+__all__ = ["EVENT_WINDOW", "link_roles", "sourcing_panel", "event_time_profile"]
+
+#: Days before and after each deal creation in the event-time profile.
+EVENT_WINDOW = 14
+_WEEK = 7
+_BLOCK_CELLS = 20_000_000  # rep x day x type cells per block (160 MB of float64)
+
+
+def _need(frame: pd.DataFrame, cols: tuple[str, ...], what: str) -> None:
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"fit_drivers: the {what} has no column(s) {', '.join(map(repr, missing))}; pass the canonical frame "
+            f"from salesgoals.load_{'activities' if what == 'activity log' else 'deals'}."
+        )
+
+
+def _days(values) -> np.ndarray:
+    """Day numbers (int64, days since 1970-01-01) by one floor division; NaT becomes :data:`_NAT_DAY`."""
+    arr = np.asarray(values)
+    if arr.dtype.kind != "M":
+        arr = np.asarray(pd.to_datetime(values))
+    unit, step = np.datetime_data(arr.dtype)
+    per_day = int(np.timedelta64(1, "D") // np.timedelta64(step, unit))
+    raw = arr.view(np.int64)
+    out = raw // per_day
+    nat = raw == np.iinfo(np.int64).min
+    if nat.any():
+        out[nat] = _NAT_DAY
+    return out
+
+
+_NAT_DAY = np.iinfo(np.int64).min
+
+
+def codes_in(values: pd.Series, labels: pd.Index) -> np.ndarray:
+    """Position of each value's text in ``labels`` (-1 when absent or missing), via categories or one factorize."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
+    else:
+        codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    pos = labels.get_indexer(pd.Index(np.asarray(uniques, dtype=object)).astype(str))
+    return np.append(pos, -1)[codes]  # code -1 (missing) picks the appended -1
+
+
+def link_roles(activity_log: pd.DataFrame, deals: pd.DataFrame) -> tuple[np.ndarray, float]:
+    """Per activity: True when it is *progressing* a deal that already existed; and the linked share.
+
+    An activity is progressing when its ``deal_id`` names a deal in ``deals``
+    and its timestamp is on or after that deal's ``created``.  The linked share
+    is the fraction of activities whose ``deal_id`` names a known deal.
+    """
+    _need(activity_log, ("rep", "timestamp", "activity_type"), "activity log")
+    _need(deals, ("deal_id", "created"), "deals table")
+    if "deal_id" not in activity_log.columns:
+        return np.zeros(len(activity_log), dtype=bool), 0.0
+    ids = pd.Index(deals["deal_id"].astype(str).to_numpy(dtype=object)).where(deals["deal_id"].notna().to_numpy(), "")
+    pos = codes_in(activity_log["deal_id"], ids)
+    pos = np.where(activity_log["deal_id"].notna().to_numpy(), pos, -1)
+    linked = pos >= 0
+    created = np.asarray(pd.to_datetime(deals["created"]), dtype="datetime64[ns]")
+    ts = np.asarray(pd.to_datetime(activity_log["timestamp"]), dtype="datetime64[ns]")
+    progressing = np.zeros(len(activity_log), dtype=bool)
+    progressing[linked] = ts[linked] >= created[pos[linked]]
+    return progressing, float(linked.mean()) if len(linked) else 0.0
+
+
+def sourcing_panel(panel: pd.DataFrame, activity_log: pd.DataFrame, keep: np.ndarray, columns: list[str],
+                   freq: str) -> pd.DataFrame:  # fmt: skip
+    """A copy of ``panel`` whose activity (and quality) columns count only the rows of ``activity_log`` in ``keep``."""
+    log = activity_log.loc[keep]
+    start = period_start(log["timestamp"], freq)
+    rep = log["rep"].astype(str).to_numpy()
+    p_start = np.asarray(panel["period"].dt.start_time, dtype="datetime64[D]")
+    key = pd.MultiIndex.from_arrays([panel["rep"].astype(str).to_numpy(), p_start])
+    row = key.get_indexer(pd.MultiIndex.from_arrays([rep, start]))
+    out = panel.copy()
+    types = log["activity_type"].astype(str).to_numpy()
+    outcome = log["outcome"].astype(str).to_numpy() if "outcome" in log.columns else np.full(len(log), "")
+    for col in columns:
+        if col in QUALITY_METRICS:
+            typ, good = QUALITY_METRICS[col]
+            hit = (types == typ) & np.isin(outcome, list(good))
+        else:
+            hit = types == col
+        hit &= row >= 0
+        out[col] = np.bincount(row[hit], minlength=len(panel)).astype(panel[col].dtype)
+    return out
+
+
+def _grid(activity_log: pd.DataFrame, deals: pd.DataFrame, types: list[str]):
+    """Rep codes, day offsets and type codes of activities and deal creations on one padded day grid."""
+    d_code, uniques = pd.factorize(deals["rep"].to_numpy(dtype=object))
+    reps = pd.Index(np.asarray(uniques, dtype=object)).astype(str)
+    a_code = codes_in(activity_log["rep"], reps)
+    a_day, d_day = _days(activity_log["timestamp"]), _days(deals["created"])
+    ok_d = (d_code >= 0) & (d_day != _NAT_DAY)
+    k = codes_in(activity_log["activity_type"], pd.Index(types))
+    ok_a = (np.minimum(a_code, k) >= 0) & (a_day != _NAT_DAY)
+    if not ok_a.all():  # unknown reps or types, missing dates: left out of the profile
+        a_code, a_day, k = a_code[ok_a], a_day[ok_a], k[ok_a]
+    d_code, d_day = d_code[ok_d], d_day[ok_d]
+    lo = min(a_day.min(initial=2**62), d_day.min(initial=2**62))
+    a_day -= lo
+    d_day -= lo
+    return reps, (a_code, a_day, k), (d_code, d_day)
+
+
+def _block_sums(acts, creations, R: int, T: int, K: int):
+    """For one block of ``R`` reps: pooled co-occurrence by offset (2W+1, K), per-rep after/before (R, K),
+    deals per rep (R,) and activities per rep and type (R, K).
+
+    Activities are counted on a dense (rep x padded day) grid; deal creations
+    are few, so the windows are gathered only at the cells with a creation.
+    The padding of ``EVENT_WINDOW`` days on each side of every rep keeps
+    windows from reaching into the next rep.
+    """
+    W = EVENT_WINDOW
+    Tp = T + 2 * W
+    a_code, a_day, k = acts
+    d_code, d_day = creations
+    A = np.bincount((a_code * Tp + a_day + W) * K + k, minlength=R * Tp * K).astype(float).reshape(R * Tp, K)
+    D = np.bincount(d_code * Tp + d_day + W, minlength=R * Tp)
+    cells = np.flatnonzero(D)
+    w = D[cells].astype(float)
+    prof = np.stack([np.einsum("c,ck->k", w, A[cells + d]) for d in range(-W, W + 1)])
+    cum = np.vstack([np.zeros((1, K)), np.cumsum(A, axis=0)])  # cum[i] = sum of rows < i
+    after = cum[cells + _WEEK + 1] - cum[cells + 1]  # days +1..+7
+    before = cum[cells] - cum[cells - _WEEK]  # days -7..-1
+    rep_of = cells // Tp
+    per_rep_after = np.zeros((R, K))
+    per_rep_before = np.zeros((R, K))
+    for j in range(K):  # a few activity types
+        per_rep_after[:, j] = np.bincount(rep_of, weights=w * after[:, j], minlength=R)
+        per_rep_before[:, j] = np.bincount(rep_of, weights=w * before[:, j], minlength=R)
+    totals = A.reshape(R, Tp, K).sum(axis=1)
+    return prof, per_rep_after, per_rep_before, np.bincount(rep_of, weights=w, minlength=R), totals
+
+
+def event_time_profile(activity_log: pd.DataFrame, deals: pd.DataFrame, types: list[str], *,
+                       alpha: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """Activity of each type around the same rep's deal creations, days -14..+14, and a precedes/follows test.
+
+    Returns
+    -------
+    profile : pandas.DataFrame
+        ``activity, day, per_deal, baseline, excess``: mean count of the
+        activity on ``day`` relative to a deal creation of the same rep, the
+        same reps' average daily count (weighted by their deals), and the
+        difference.
+    timing : pandas.DataFrame
+        ``activity, before_per_deal, after_per_deal, difference, std_error,
+        p_value, follows``: activities per deal in the 7 days before and after
+        creation; ``difference = after - before`` with a standard error
+        clustered by rep (t with G-1 df); ``follows`` when the difference is
+        positive with ``p_value < alpha``.
+    """
+    _need(activity_log, ("rep", "timestamp", "activity_type"), "activity log")
+    _need(deals, ("rep", "created"), "deals table")
+    reps, acts, creations = _grid(activity_log, deals, types)
+    K, R = len(types), len(reps)
+    T = int(max(acts[1].max(initial=0), creations[1].max(initial=0))) + 1
+    per_block = max(1, _BLOCK_CELLS // ((T + 2 * EVENT_WINDOW) * max(K, 1)))
+    prof = np.zeros((2 * EVENT_WINDOW + 1, K))
+    after, before, n_deals, totals = np.zeros((R, K)), np.zeros((R, K)), np.zeros(R), np.zeros((R, K))
+    for r0 in range(0, R, per_block):  # blocks of reps bound the dense grid's memory (one block usually)
+        r1 = min(r0 + per_block, R)
+        if r0 == 0 and r1 == R:
+            blk_a, blk_d = acts, creations
+        else:
+            am = (acts[0] >= r0) & (acts[0] < r1)
+            dm = (creations[0] >= r0) & (creations[0] < r1)
+            blk_a = (acts[0][am] - r0, acts[1][am], acts[2][am])
+            blk_d = (creations[0][dm] - r0, creations[1][dm])
+        blk = _block_sums(blk_a, blk_d, r1 - r0, T, K)
+        prof += blk[0]
+        after[r0:r1], before[r0:r1], n_deals[r0:r1], totals[r0:r1] = blk[1:]
+    return _profile_frames(types, prof, after, before, n_deals, totals, T, alpha)
+
+
+def _profile_frames(types, prof, after, before, n_deals, totals, T, alpha):
+    N = float(n_deals.sum())
+    G = int((n_deals > 0).sum())
+    baseline = (n_deals[:, None] * totals / max(T, 1)).sum(axis=0) / max(N, 1.0)
+    per_deal = prof / max(N, 1.0)
+    days = np.arange(-EVENT_WINDOW, EVENT_WINDOW + 1)
+    profile = pd.DataFrame({
+        "activity": pd.Series(np.repeat(types, days.size), dtype=object),
+        "day": np.tile(days, len(types)).astype(np.int64),
+        "per_deal": per_deal.T.ravel(),
+        "baseline": np.repeat(baseline, days.size),
+    })  # fmt: skip
+    profile["excess"] = profile["per_deal"] - profile["baseline"]
+    diff = (after - before).sum(axis=0) / max(N, 1.0)
+    resid = (after - before) - n_deals[:, None] * diff[None, :]
+    se = np.sqrt(G / max(G - 1, 1) * (resid**2).sum(axis=0)) / max(N, 1.0)
+    t = np.divide(diff, se, out=np.zeros_like(diff), where=se > 0)
+    p = 2 * stats.t.sf(np.abs(t), max(G - 1, 1))
+    timing = pd.DataFrame({
+        "activity": pd.Series(list(types), dtype=object),
+        "before_per_deal": before.sum(axis=0) / max(N, 1.0), "after_per_deal": after.sum(axis=0) / max(N, 1.0),
+        "difference": diff, "std_error": se, "p_value": p, "follows": (diff > 0) & (p < alpha),
+    })  # fmt: skip
+    return profile, timing
