@@ -161,13 +161,16 @@ def test_result_contract(sim_panel, fitted):
     assert res.outcome == "won_revenue" and res.method == "funnel" and res.estimated_outcome == "deals_created"
 
     reps = sim_panel["rep"].nunique()
-    assert res.rep_effects.columns.tolist() == ["rep", "activity", "effect", "std_error", "ci_low", "ci_high"]
+    assert res.rep_effects.columns.tolist() == ["rep", "activity", "effect", "std_error", "ci_low", "ci_high",
+                                                "raw_effect", "shrinkage", "reps_differ", "flags"]
     assert len(res.rep_effects) == reps * len(ACTS)
     assert not res.rep_effects.duplicated(["rep", "activity"]).any()
     assert np.isfinite(res.rep_effects[["effect", "std_error", "ci_low", "ci_high"]].to_numpy(float)).all()
-    # the team effect is the mean of the per-rep effects
-    team = res.rep_effects.groupby("activity")["effect"].mean()
-    np.testing.assert_allclose(team[eff["activity"]], eff["effect"], rtol=1e-10)
+    # where reps cannot be told apart, the team effect is the mean of the per-rep effects
+    same = res.rep_effects.loc[~res.rep_effects["reps_differ"]]
+    assert (same["flags"] == "reps_not_distinguishable").all() and (same["shrinkage"] == 1).all()
+    team = same.groupby("activity")["effect"].mean()
+    np.testing.assert_allclose(team, eff.set_index("activity").loc[team.index, "effect"], rtol=1e-10)
 
     f = res.funnel
     assert f.columns[:5].tolist() == ["rep", "win_rate", "deal_size", "n_closed", "n_won"]

@@ -27,9 +27,10 @@ from salesgoals.drivers._diagnostics import (
 from salesgoals._deprecate import renamed_attribute, renamed_kwargs
 from salesgoals._typing import Outcome
 from salesgoals.drivers._estimator import _check_panel, _fit_lags, _prepare, _select_lag, _with_season_scaling
+from salesgoals.drivers._pooling import pool_rep_effects, rep_slopes
 from salesgoals.drivers._events import event_time_profile, link_roles, sourcing_panel
 from salesgoals.drivers._verdicts import FOLLOWS_RESULTS, SAME_WEEK_ONLY, driver_verdicts, join_flags, same_week_only
-from salesgoals.drivers._funnel import combine_effects, funnel_table, quality_rate_name
+from salesgoals.drivers._funnel import combine_effects, conversion, funnel_table, quality_rate_name
 from salesgoals.drivers._result import DriverDiagnostics, DriverResult
 from salesgoals.errors import NotFittedError, SchemaError, UnreliableEstimateWarning
 
@@ -300,7 +301,7 @@ class DriverModel(BaseEstimator):
         else:
             max_lag = cap_lag(prep, int(self.max_lag) if self.max_lag is not None else DEFAULT_MAX_LAG[freq], notes)
             L, lag_table = _select_lag(prep, regressors, y, max_lag, self.lag_criterion, MIN_LAG[freq])
-        fit = _fit_lags(prep, regressors, y, L, keep_demeaned=self.diagnostics)
+        fit = _fit_lags(prep, regressors, y, L, keep_demeaned=True)  # the per-rep slopes need the demeaned data
         n_reps = fit.n_reps
 
         # ------------------------------------------ effects along the funnel
@@ -359,20 +360,11 @@ class DriverModel(BaseEstimator):
             }
         )
         profile = _lag_profile(fit, acts, quality_of, funnel)
-        G = len(funnel)
-        rep_effects = pd.DataFrame(
-            {
-                "rep": pd.Series(np.repeat(funnel["rep"].to_numpy(dtype=object), len(acts)), dtype=object),
-                "activity": pd.Series(np.tile(np.asarray(acts, dtype=object), G), dtype=object),
-                "effect": comb["rep_effect"].ravel(),
-                "std_error": comb["rep_se"].ravel(),
-            }
-        )
-        rep_effects["ci_low"] = rep_effects["effect"] - crit * rep_effects["std_error"]
-        rep_effects["ci_high"] = rep_effects["effect"] + crit * rep_effects["std_error"]
+        rep_effects, heterogeneity = _rep_effects_table(fit, acts, quality_of, funnel, comb, p_value,
+                                                        self.outcome if carry else y_col, crit, 1 - self.interval)
 
         # ----------------------------------------------------- diagnostics
-        diag = DriverDiagnostics(lag_selection=lag_table, checks=checks)
+        diag = DriverDiagnostics(lag_selection=lag_table, checks=checks, heterogeneity=heterogeneity)
         if self.diagnostics:
             diag.placebo = placebo_check(prep, fit, acts, 1 - self.interval, self.seed)
             failed = diag.placebo.loc[~diag.placebo["passed"], "placebo_of"].tolist()
@@ -610,3 +602,30 @@ def _leads_messages(leads: pd.DataFrame, y_col: str, messages: list[str]) -> Non
                 f"p = {p:.1g}): reps do less {a} after results (busy working new deals). This does not inflate "
                 f"{a}'s effect; if anything it is understated."
             )
+
+
+def _rep_effects_table(fit, acts, quality_of, funnel, comb, p_value, outcome, crit, alpha):
+    """Partially pooled per-rep effects (see ``drivers/_pooling.py``) and the heterogeneity tests."""
+    G, A = len(funnel), len(acts)
+    conv = conversion(outcome, funnel)
+    conv_safe = np.where(conv != 0, conv, 1.0)[:, None]
+    team_rep, team_se = comb["rep_effect"] / conv_safe, comb["rep_se"] / conv_safe  # on deals created
+    order = pd.Index(fit.rep_fe.index.astype(str)).get_indexer(funnel["rep"].astype(str))
+    theta, var, _ = rep_slopes(fit, acts, quality_of)
+    theta, var = theta[order], var[order]
+    effect, se, raw, shrink, het = pool_rep_effects(theta, var, team_rep, team_se, p_value < alpha, alpha)
+    het.insert(0, "activity", pd.Series(acts, dtype=object))
+    differ = het["reps_differ"].to_numpy()
+    rep_effects = pd.DataFrame({
+        "rep": pd.Series(np.repeat(funnel["rep"].to_numpy(dtype=object), A), dtype=object),
+        "activity": pd.Series(np.tile(np.asarray(acts, dtype=object), G), dtype=object),
+        "effect": (effect * conv_safe).ravel(),
+        "std_error": (se * np.abs(conv_safe)).ravel(),
+    })  # fmt: skip
+    rep_effects["ci_low"] = rep_effects["effect"] - crit * rep_effects["std_error"]
+    rep_effects["ci_high"] = rep_effects["effect"] + crit * rep_effects["std_error"]
+    rep_effects["raw_effect"] = np.where(np.isfinite(raw), raw * conv_safe, np.nan).ravel()
+    rep_effects["shrinkage"] = shrink.ravel()
+    rep_effects["reps_differ"] = np.tile(differ, G)
+    rep_effects["flags"] = np.where(rep_effects["reps_differ"], "", "reps_not_distinguishable")
+    return rep_effects, het

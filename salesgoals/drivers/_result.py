@@ -62,6 +62,13 @@ class DriverDiagnostics:
         after_per_deal, difference, std_error, p_value, follows``: activities
         per deal in the 7 days before and after creation; ``follows`` when
         clearly more come after (the activity responds to results).
+    heterogeneity : pandas.DataFrame
+        ``activity, q_stat, df, p_value, tau, tau_upper, p_value_adj, reps_differ``: do
+        reps differ in what an activity does for them?  Cochran's Q of the
+        per-rep slopes against the team effect (chi-square(G-1)), Holm-adjusted
+        across activities; ``tau`` is the estimated spread (standard
+        deviation) of rep effects on the estimated outcome.  NaN where the team
+        effect is not clear (not tested).
     """
 
     lag_selection: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -74,11 +81,12 @@ class DriverDiagnostics:
     notes: list[str] = field(default_factory=list)
     event_time: pd.DataFrame = field(default_factory=pd.DataFrame)
     timing: pd.DataFrame = field(default_factory=pd.DataFrame)
+    heterogeneity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> Summary:
         """All checks as one printable :class:`Summary`."""
         tables = {}
-        for name in ("checks", "placebo", "leads", "timing", "pooled", "holdout", "lag_selection"):
+        for name in ("checks", "placebo", "leads", "timing", "heterogeneity", "pooled", "holdout", "lag_selection"):
             t = getattr(self, name)
             if len(t):
                 tables[name.replace("_", " ")] = t
@@ -163,10 +171,24 @@ class DriverResult:
         ``activity, lag, effect, std_error``: when the effect of one logged
         activity arrives (activity + quality metric x mean quality rate).
     rep_effects : pandas.DataFrame
-        ``rep, activity, effect, std_error, ci_low, ci_high``: per-rep effect
-        on the outcome, from the team lag coefficients with the rep's own
-        (shrunk) quality rates and funnel conversion.  The interval reflects
-        the coefficients' uncertainty, not that of the rep's rates.
+        One row per rep and activity, partially pooled (``drivers/_pooling.py``):
+
+        * ``rep``, ``activity`` : str.
+        * ``effect`` : float — the rep's effect on the outcome: the rep's own
+          slope shrunk toward the team effect (empirical Bayes), at the rep's
+          own quality rates and funnel conversion.
+        * ``std_error``, ``ci_low``, ``ci_high`` : float — posterior standard
+          error and interval (slope and team-effect uncertainty; not that of
+          the rep's rates).
+        * ``raw_effect`` : float — the rep's own, unpooled estimate (NaN where
+          not estimated).
+        * ``shrinkage`` : float — weight on the team effect (1 = the team
+          effect: reps cannot be told apart).
+        * ``reps_differ`` : bool — the heterogeneity test (Cochran's Q,
+          Holm-adjusted) finds that reps differ for this activity.
+        * ``flags`` : str — ``reps_not_distinguishable`` where they do not:
+          the row carries the team effect, with the team interval widened by
+          the rep spread the data cannot rule out.
     funnel : pandas.DataFrame
         Per rep: ``rep, win_rate, deal_size, n_closed, n_won, n_created,
         created_deal_size, raw_win_rate, raw_deal_size`` (raw values are NaN
