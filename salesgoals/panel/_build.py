@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -226,27 +227,35 @@ def _check_deals_roster(deals, roster):
     return deals, roster
 
 
-def _assemble(
-    counts: pd.DataFrame,
-    reduction: Reduction,
-    deals: pd.DataFrame | None,
-    *,
-    roster: pd.DataFrame | None,
-    start: object,
-    end: object,
-    stacklevel: int,
-) -> pd.DataFrame:
-    """Build the panel from the activity counts (:mod:`salesgoals.panel._aggregate`) and the deals.
+@dataclass
+class _Events:
+    """Every activity count and deal with its period ordinal: the input of the panel, as arrays.
 
-    Every engine (pandas, DuckDB, Dask) ends here, so the window, spans,
-    exclusions and the layout of the panel are defined once.
+    Activities arrive as counts, one row per (rep, period start, type) with
+    its count ``a_n``; ``rep`` and ``activity_type`` are Categoricals of text,
+    so the arrays hold their integer codes.
     """
-    freq = reduction.freq
-    excluded: dict[str, int] = {}
 
-    # ------------------------------------------------ periods of every event
-    # activities arrive as counts: one row per (rep, period start, type) with its count n
-    # (rep and activity_type are Categoricals of text: work on their integer codes)
+    counts: pd.DataFrame
+    rep_codes: np.ndarray
+    rep_cats: np.ndarray
+    a_reps: np.ndarray  # reps with at least one activity (dated or not)
+    a_n: np.ndarray
+    a_ord: np.ndarray
+    a_ok: np.ndarray
+    type_codes: np.ndarray
+    type_cats: np.ndarray
+    d_rep: np.ndarray
+    status: np.ndarray
+    amount: np.ndarray
+    c_ord: np.ndarray
+    c_ok: np.ndarray
+    k_ord: np.ndarray
+    k_ok: np.ndarray
+
+
+def _events(counts: pd.DataFrame, deals: pd.DataFrame | None, freq: str, excluded: dict[str, int]) -> _Events:
+    """Periods of every event; activities and deals without a rep are tallied in ``excluded`` and dropped."""
     rep_codes = counts["rep"].cat.codes.to_numpy()
     has_rep = rep_codes >= 0
     if not has_rep.all():
@@ -254,11 +263,7 @@ def _assemble(
         counts = counts[has_rep]
         rep_codes = rep_codes[has_rep]
     rep_cats = np.asarray(counts["rep"].cat.categories, dtype=object)
-    a_reps = rep_cats[np.unique(rep_codes)]  # reps with at least one activity (dated or not)
-    a_n = counts[COUNT].to_numpy(dtype=np.int64)
     a_start = counts["period_start"].to_numpy(dtype="datetime64[D]")
-    type_codes = counts["activity_type"].cat.codes.to_numpy()
-    type_cats = np.asarray(counts["activity_type"].cat.categories, dtype=object)
     if deals is not None and len(deals):
         d_has_rep = deals["rep"].notna().to_numpy()
         if not d_has_rep.all():
@@ -274,20 +279,35 @@ def _assemble(
         d_rep = np.array([], dtype=object)
         status = np.array([], dtype=object)
         amount = np.array([], dtype=float)
+    return _Events(
+        counts=counts,
+        rep_codes=rep_codes,
+        rep_cats=rep_cats,
+        a_reps=rep_cats[np.unique(rep_codes)],
+        a_n=counts[COUNT].to_numpy(dtype=np.int64),
+        a_ord=_period_ordinal(a_start, freq),
+        a_ok=~np.isnat(a_start),
+        type_codes=counts["activity_type"].cat.codes.to_numpy(),
+        type_cats=np.asarray(counts["activity_type"].cat.categories, dtype=object),
+        d_rep=d_rep,
+        status=status,
+        amount=amount,
+        c_ord=_period_ordinal(c_start, freq),
+        c_ok=~np.isnat(c_start),
+        k_ord=_period_ordinal(k_start, freq),
+        k_ok=~np.isnat(k_start) & np.isin(status, ("won", "lost")),
+    )
 
-    a_ord = _period_ordinal(a_start, freq)
-    c_ord = _period_ordinal(c_start, freq)
-    k_ord = _period_ordinal(k_start, freq)
-    a_ok, c_ok, k_ok = ~np.isnat(a_start), ~np.isnat(c_start), ~np.isnat(k_start)
-    k_ok &= np.isin(status, ("won", "lost"))
 
-    # ------------------------------------------------------------- window
+def _window(ev: _Events, start: object, end: object, freq: str) -> tuple[int, int]:
+    """First and last period ordinal: ``start``/``end``, else the first activity to the last event."""
     if start is not None:
         lo = int(_period_ordinal(period_start(pd.DatetimeIndex([pd.Timestamp(start)]), freq), freq)[0])
-    elif a_ok.any():
-        lo = int(a_ord[a_ok].min())
-    elif c_ok.any() or k_ok.any():
-        lo = int(min(c_ord[c_ok].min(initial=np.iinfo(np.int64).max), k_ord[k_ok].min(initial=np.iinfo(np.int64).max)))
+    elif ev.a_ok.any():
+        lo = int(ev.a_ord[ev.a_ok].min())
+    elif ev.c_ok.any() or ev.k_ok.any():
+        big = np.iinfo(np.int64).max
+        lo = int(min(ev.c_ord[ev.c_ok].min(initial=big), ev.k_ord[ev.k_ok].min(initial=big)))
     else:
         raise DataQualityError(
             "build_panel: there are no activities and no deals with a usable date, so there is no period to "
@@ -296,28 +316,41 @@ def _assemble(
     if end is not None:
         hi = int(_period_ordinal(period_start(pd.DatetimeIndex([pd.Timestamp(end)]), freq), freq)[0])
     else:
-        candidates = [x[m].max() for x, m in ((a_ord, a_ok), (c_ord, c_ok), (k_ord, k_ok)) if m.any()]
-        hi = int(max(candidates))
+        pairs = ((ev.a_ord, ev.a_ok), (ev.c_ord, ev.c_ok), (ev.k_ord, ev.k_ok))
+        hi = int(max(x[m].max() for x, m in pairs if m.any()))
     if hi < lo:
         raise DataQualityError(f"build_panel: the window is empty (start {start!r} is after end {end!r}).")
+    return lo, hi
 
-    # ------------------------------------------------------------ rep spans
-    if roster is not None:
-        r = roster.drop_duplicates("rep", keep="first")
-        roster_reps = r["rep"].to_numpy(dtype=object).astype(str)
-    else:
-        r = None
-        roster_reps = np.array([], dtype=object)
+
+@dataclass
+class _Spans:
+    """The panel's reps (sorted as text: its row order), each event's rep code, and each rep's span."""
+
+    reps: pd.Index
+    roster: pd.DataFrame | None  # first row per rep
+    a_code: np.ndarray
+    d_code: np.ndarray
+    lo: np.ndarray  # per rep: first period ordinal of the span
+    hi: np.ndarray  # per rep: last (lo - 1 for an empty span)
+
+
+def _rep_spans(ev: _Events, roster: pd.DataFrame | None, lo: int, hi: int, freq: str,
+               excluded: dict[str, int]) -> _Spans:  # fmt: skip
+    """Each rep's span: the roster's start-end, else first to last event of the rep; cut to the window."""
+    r = roster.drop_duplicates("rep", keep="first") if roster is not None else None
+    roster_reps = r["rep"].to_numpy(dtype=object).astype(str) if r is not None else np.array([], dtype=object)
     # every rep compared as text, sorted: the row order of the panel
-    reps = pd.Index(np.unique(np.concatenate([roster_reps, a_reps, d_rep]).astype(str)).astype(object), dtype=object)
+    reps = pd.Index(np.unique(np.concatenate([roster_reps, ev.a_reps, ev.d_rep]).astype(str)).astype(object),
+                    dtype=object)  # fmt: skip
     n_reps = len(reps)
-    a_code = reps.get_indexer(rep_cats)[rep_codes] if rep_codes.size else np.array([], dtype=np.int64)
-    d_code = reps.get_indexer(d_rep) if d_rep.size else np.array([], dtype=np.int64)
+    a_code = reps.get_indexer(ev.rep_cats)[ev.rep_codes] if ev.rep_codes.size else np.array([], dtype=np.int64)
+    d_code = reps.get_indexer(ev.d_rep) if ev.d_rep.size else np.array([], dtype=np.int64)
 
     big = np.iinfo(np.int64).max
     first_evt = np.full(n_reps, big)
     last_evt = np.full(n_reps, -big)
-    for code, ordv, ok in ((a_code, a_ord, a_ok), (d_code, c_ord, c_ok), (d_code, k_ord, k_ok)):
+    for code, ordv, ok in ((a_code, ev.a_ord, ev.a_ok), (d_code, ev.c_ord, ev.c_ok), (d_code, ev.k_ord, ev.k_ok)):
         inw = ok & (ordv >= lo) & (ordv <= hi)
         np.minimum.at(first_evt, code[inw], ordv[inw])
         np.maximum.at(last_evt, code[inw], ordv[inw])
@@ -333,84 +366,110 @@ def _assemble(
         for col, target, fill in (("start", r_lo, lo), ("end", r_hi, hi)):
             if col in r.columns:
                 vals = period_start(_datetime_values(r, col, "roster"), freq)
-                o = np.where(np.isnat(vals), fill, _period_ordinal(vals, freq))
-                target[pos] = o
+                target[pos] = np.where(np.isnat(vals), fill, _period_ordinal(vals, freq))
         span_lo = np.where(in_roster, np.maximum(r_lo, lo), span_lo)
         span_hi = np.where(in_roster, np.minimum(r_hi, hi), span_hi)
         n_missing = int((~in_roster & np.isin(np.arange(n_reps), np.unique(np.concatenate([a_code, d_code])))).sum())
         if n_missing:
             excluded["reps_not_in_roster"] = n_missing
+    return _Spans(reps, r, a_code, d_code, span_lo, span_hi)
 
-    # ------------------------------------------------------- the count cube
-    n_per = hi - lo + 1
-    types = _activity_type_order(type_cats[np.unique(type_codes[type_codes >= 0])].tolist())
-    t_code = np.append(pd.Index(types, dtype=object).get_indexer(type_cats), -1)[type_codes]  # code -1: no type
-    metrics = [name for name, (typ, _) in reduction.metrics.items() if typ in types]
 
-    def in_span(code, ordv, ok):
+@dataclass
+class _Cube:
+    """Counts per (rep, period[, column]) cell of the window, inside each rep's span; the rest is tallied."""
+
+    spans: _Spans
+    lo: int
+    hi: int
+    excluded: dict[str, int]
+
+    @property
+    def n_per(self) -> int:
+        return self.hi - self.lo + 1
+
+    def in_span(self, code: np.ndarray, ordv: np.ndarray, ok: np.ndarray) -> np.ndarray:
         inside = ok & (code >= 0)
-        inside &= (ordv >= span_lo[np.maximum(code, 0)]) & (ordv <= span_hi[np.maximum(code, 0)])
+        safe = np.maximum(code, 0)
+        inside &= (ordv >= self.spans.lo[safe]) & (ordv <= self.spans.hi[safe])
         return inside
 
-    def cube(code, ordv, mask, weights=None, ncol=1, col=None):
-        cell = code[mask].astype(np.int64) * n_per + (ordv[mask] - lo)
+    def count(self, code, ordv, mask, weights=None, ncol=1, col=None) -> np.ndarray:
+        cell = code[mask].astype(np.int64) * self.n_per + (ordv[mask] - self.lo)
         if col is not None:
             cell = cell * ncol + col[mask]
         w = None if weights is None else weights[mask]
-        return np.bincount(cell, weights=w, minlength=n_reps * n_per * ncol)
+        return np.bincount(cell, weights=w, minlength=len(self.spans.reps) * self.n_per * ncol)
 
-    def tally(name, ok, inside, ordv, weights=None):
+    def tally(self, name: str, ok: np.ndarray, inside: np.ndarray, ordv: np.ndarray, weights=None) -> None:
         outside = ok & ~inside
-        before = outside & (ordv < lo)
-        after = outside & (ordv > hi)
+        before = outside & (ordv < self.lo)
+        after = outside & (ordv > self.hi)
         for reason, m in (("before_window", before), ("after_window", after),
                           ("outside_rep_span", outside & ~before & ~after)):  # fmt: skip
             if m.any():
-                excluded[f"{name}_{reason}"] = int(m.sum() if weights is None else weights[m].sum())
+                self.excluded[f"{name}_{reason}"] = int(m.sum() if weights is None else weights[m].sum())
 
+
+def _count_activities(ev: _Events, cube: _Cube, reduction: Reduction):
+    """Activity types in output order, their count matrix (cells x types) and the quality-metric counts."""
+    types = _activity_type_order(ev.type_cats[np.unique(ev.type_codes[ev.type_codes >= 0])].tolist())
+    t_code = np.append(pd.Index(types, dtype=object).get_indexer(ev.type_cats), -1)[ev.type_codes]  # -1: no type
+    metrics = [name for name, (typ, _) in reduction.metrics.items() if typ in types]
+    a_ok, a_n, code = ev.a_ok, ev.a_n, cube.spans.a_code
     if (~a_ok).any():
-        excluded["activities_without_date"] = int(a_n[~a_ok].sum())
+        cube.excluded["activities_without_date"] = int(a_n[~a_ok].sum())
     a_typed = a_ok & (t_code >= 0)
     if (a_ok & ~a_typed).any():
-        excluded["activities_without_type"] = int(a_n[a_ok & ~a_typed].sum())
-    a_in = in_span(a_code, a_ord, a_typed)
-    tally("activities", a_typed, a_in, a_ord, weights=a_n)
+        cube.excluded["activities_without_type"] = int(a_n[a_ok & ~a_typed].sum())
+    a_in = cube.in_span(code, ev.a_ord, a_typed)
+    cube.tally("activities", a_typed, a_in, ev.a_ord, weights=a_n)
     # float bincount weights are exact for counts below 2**53
-    act = cube(a_code, a_ord, a_in, weights=a_n, ncol=len(types), col=t_code).reshape(n_reps * n_per, len(types))
-    qual = {name: cube(a_code, a_ord, a_in, weights=counts[name].to_numpy(dtype=np.int64)) for name in metrics}
+    act = cube.count(code, ev.a_ord, a_in, weights=a_n, ncol=len(types), col=t_code)
+    act = act.reshape(len(cube.spans.reps) * cube.n_per, len(types))
+    qual = {name: cube.count(code, ev.a_ord, a_in, weights=ev.counts[name].to_numpy(dtype=np.int64))
+            for name in metrics}  # fmt: skip
+    return types, act, qual
 
-    c_in = in_span(d_code, c_ord, c_ok)
-    k_in = in_span(d_code, k_ord, k_ok)
-    tally("deals_created", c_ok, c_in, c_ord)
-    tally("deals_closed", k_ok, k_in, k_ord)
-    won, lost = status == "won", status == "lost"
-    outcomes = {
-        "deals_created": cube(d_code, c_ord, c_in),
-        "pipeline_created": cube(d_code, c_ord, c_in, weights=amount),
-        "deals_won": cube(d_code, k_ord, k_in & won),
-        "deals_lost": cube(d_code, k_ord, k_in & lost),
-        "won_revenue": cube(d_code, k_ord, k_in & won, weights=amount),
+
+def _count_deals(ev: _Events, cube: _Cube) -> dict[str, np.ndarray]:
+    """Deals created (and their pipeline) in the creation period; won, lost and won revenue in the closing one."""
+    code = cube.spans.d_code
+    c_in = cube.in_span(code, ev.c_ord, ev.c_ok)
+    k_in = cube.in_span(code, ev.k_ord, ev.k_ok)
+    cube.tally("deals_created", ev.c_ok, c_in, ev.c_ord)
+    cube.tally("deals_closed", ev.k_ok, k_in, ev.k_ord)
+    won, lost = ev.status == "won", ev.status == "lost"
+    return {
+        "deals_created": cube.count(code, ev.c_ord, c_in),
+        "pipeline_created": cube.count(code, ev.c_ord, c_in, weights=ev.amount),
+        "deals_won": cube.count(code, ev.k_ord, k_in & won),
+        "deals_lost": cube.count(code, ev.k_ord, k_in & lost),
+        "won_revenue": cube.count(code, ev.k_ord, k_in & won, weights=ev.amount),
     }
 
-    # ------------------------------------------------ rows within the spans
-    length = np.clip(span_hi - span_lo + 1, 0, None)
-    row_rep = np.repeat(np.arange(n_reps), length)
+
+def _panel_rows(cube: _Cube, types, act, qual, outcomes, freq: str) -> pd.DataFrame:
+    """One row per rep and period within the rep's span, zero-filled, in the panel's column order."""
+    spans = cube.spans
+    length = np.clip(spans.hi - spans.lo + 1, 0, None)
+    row_rep = np.repeat(np.arange(len(spans.reps)), length)
     offsets = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
-    row_ord = np.repeat(span_lo, length) + offsets
-    cell = row_rep * n_per + (row_ord - lo)
+    row_ord = np.repeat(spans.lo, length) + offsets
+    cell = row_rep * cube.n_per + (row_ord - cube.lo)
 
     data: dict[str, object] = {
-        "rep": reps.to_numpy()[row_rep],
+        "rep": spans.reps.to_numpy()[row_rep],
         "period": _to_periods(_ordinal_to_start(row_ord, freq), freq),
     }
-    if r is not None:
-        attrs = r.set_index(r["rep"].astype(str))
+    if spans.roster is not None:
+        attrs = spans.roster.set_index(spans.roster["rep"].astype(str))
         for col in ROSTER_ATTRIBUTES:
             if col in attrs.columns:
-                vals = attrs[col].reindex(reps).astype(object)
+                vals = attrs[col].reindex(spans.reps).astype(object)
                 vals = vals.where(vals.notna(), UNASSIGNED)
             else:
-                vals = pd.Series(UNASSIGNED, index=reps, dtype=object)
+                vals = pd.Series(UNASSIGNED, index=spans.reps, dtype=object)
             data[col] = vals.to_numpy()[row_rep]
     for j, t in enumerate(types):
         data[t] = act[cell, j].astype(np.int64)
@@ -434,10 +493,36 @@ def _assemble(
         "activity_columns": list(types),
         "quality_columns": list(qual),
         "outcome_columns": list(OUTCOME_COLUMNS),
-        "window": (str(_to_periods(_ordinal_to_start(np.array([lo]), freq), freq)[0]),
-                   str(_to_periods(_ordinal_to_start(np.array([hi]), freq), freq)[0])),
-        "excluded": excluded,
+        "window": (str(_to_periods(_ordinal_to_start(np.array([cube.lo]), freq), freq)[0]),
+                   str(_to_periods(_ordinal_to_start(np.array([cube.hi]), freq), freq)[0])),
+        "excluded": cube.excluded,
     }  # fmt: skip
+    return panel
+
+
+def _assemble(
+    counts: pd.DataFrame,
+    reduction: Reduction,
+    deals: pd.DataFrame | None,
+    *,
+    roster: pd.DataFrame | None,
+    start: object,
+    end: object,
+    stacklevel: int,
+) -> pd.DataFrame:
+    """Build the panel from the activity counts (:mod:`salesgoals.panel._aggregate`) and the deals.
+
+    Every engine (pandas, DuckDB, Dask) ends here, so the window, spans,
+    exclusions and the layout of the panel are defined once: the periods of
+    every event, the window, each rep's span, the count cube, the rows.
+    """
+    freq = reduction.freq
+    excluded: dict[str, int] = {}
+    ev = _events(counts, deals, freq, excluded)
+    lo, hi = _window(ev, start, end, freq)
+    cube = _Cube(_rep_spans(ev, roster, lo, hi, freq, excluded), lo, hi, excluded)
+    types, act, qual = _count_activities(ev, cube, reduction)
+    panel = _panel_rows(cube, types, act, qual, _count_deals(ev, cube), freq)
     # Deals created before the activity window are normal (the deal export reaches further back
     # than the activity export): they are tallied in attrs but not warned about.
     noisy = {k: v for k, v in excluded.items() if k != "deals_created_before_window"}
