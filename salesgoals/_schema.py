@@ -2,7 +2,7 @@
 
 One place defines what the tidy frames look like, so loaders, the panel, the
 models and the CLI all speak the same snake_case names.  Vendor header aliases
-live with the loaders (``salesgoals/_vendors.py``); this module holds only the
+live with the loaders (``salesgoals/io/_vendors.py``); this module holds only the
 canonical side, and how to read the activity and quality columns of a panel.
 """
 

@@ -18,6 +18,7 @@ True
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -132,8 +133,6 @@ def source_name(source: Any) -> str:
     >>> source_name("data/deals.csv")
     "'deals.csv'"
     """
-    import os
-
     if isinstance(source, (str, os.PathLike)):
         return repr(os.path.basename(os.fspath(source)))
     return "'<DataFrame>'"

@@ -32,6 +32,8 @@ from typing import Any
 
 import pandas as pd
 
+from salesgoals import io
+
 __all__ = ["load_sample", "list_samples"]
 
 #: Loader of each canonical kind: the package samples go through the same code
@@ -133,8 +135,6 @@ def load_sample(name: str, **kwargs: Any) -> pd.DataFrame:
     with _package_file("data", str(entry["file"])).open("rb") as fh:
         frame = pd.read_csv(fh, **options)
     if kind in _LOADERS:
-        from salesgoals import io
-
         loader = getattr(io, _LOADERS[kind])
         return loader(frame) if kind == "roster" else loader(frame, crm="generic")
     if name == "truth":

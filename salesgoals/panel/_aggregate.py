@@ -490,7 +490,7 @@ class Reduction:
         Runs on the active ``dask.distributed`` client if there is one (with a
         per-partition progress bar), otherwise on Dask's default scheduler.
         """
-        import dask
+        import dask  # optional: the "scale" extra (as distributed below)
 
         parts = [dask.delayed(self.on_frame)(p) for p in ddf.to_delayed()]
         try:

@@ -54,6 +54,8 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -61,12 +63,14 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from salesgoals._periods import check_freq
-from salesgoals.panel._aggregate import COUNT, KEYS, Reduction, _literal, _progress_bar, period_start
 from salesgoals._schema import ACTIVITY_REQUIRED, QUALITY_METRICS
 from salesgoals._typing import Freq
 from salesgoals.errors import DateParseError, FileFormatError, SchemaError
+from salesgoals.panel._aggregate import COUNT, KEYS, Reduction, _literal, _progress_bar, period_start
 from salesgoals.panel._build import _assemble, _check_deals_roster, _is_dask, _require_columns
 
 __all__ = ["panel_from_parquet", "panel_from_dask", "panel_from_counts", "counts_sql"]
@@ -467,9 +471,7 @@ def _ext(path: str) -> str | None:
 
 def _counts_duckdb(files, fmt, label, *, freq, columns, memory_limit, threads, temp_directory, connection, progress):
     """Run the reduction's SQL over the files with DuckDB; return (counts, reduction)."""
-    import tempfile
-
-    import duckdb
+    import duckdb  # optional: the "scale" extra
 
     listing = "[" + ", ".join(_literal(f) for f in files) + "]"
     if fmt == "parquet":
@@ -532,8 +534,6 @@ def _counts_duckdb(files, fmt, label, *, freq, columns, memory_limit, threads, t
     finally:
         con.close()
         if own_tmp:
-            import shutil
-
             shutil.rmtree(tmp, ignore_errors=True)
     return reduction.normalize(counts), reduction
 
@@ -542,8 +542,6 @@ def _parquet_timezone(path: str, column: str) -> str | None:
     """Time zone of a Parquet timestamp column (from the Arrow schema), or None."""
     if path.startswith(_REMOTE):
         return None
-    import pyarrow.parquet as pq
-
     try:
         return getattr(pq.read_schema(path).field(column).type, "tz", None)
     except (KeyError, OSError, ValueError):
@@ -552,8 +550,6 @@ def _parquet_timezone(path: str, column: str) -> str | None:
 
 def _fetch(con, sql: str) -> pd.DataFrame:
     """Run ``sql`` and fetch the counts, text keys as Categoricals (dictionary-encoded by Arrow)."""
-    import pyarrow.compute as pc
-
     table = con.sql(sql).to_arrow_table()
     cols = {}
     for name in table.column_names:

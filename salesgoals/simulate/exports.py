@@ -32,6 +32,7 @@ True
 from __future__ import annotations
 
 import csv
+import gzip
 import io as _io
 import os
 from collections.abc import Sequence
@@ -1270,8 +1271,6 @@ def _write_bytes(
     if bom:
         data = b"\xef\xbb\xbf" + data
     if os.fspath(path).endswith(".gz"):
-        import gzip
-
         # mtime=0 and no file name in the header: byte-identical reruns
         data = gzip.compress(data, compresslevel=compresslevel, mtime=0)
     with open(path, "wb") as fh:
