@@ -394,81 +394,100 @@ def to_hubspot(
         drop=True
     )
     ts = pd.to_datetime(acts["timestamp"])
-    when = _fmt_dates(ts, "iso", time="hm")
-    rid = _numeric_ids(_col(acts, "activity_id"), 50_000_000_000)
-    owner = _text(acts["rep"])
     company = _text(_col(acts, "account"))
-    deal_ids = _numeric_ids(_col(acts, "deal_id"), 9_100_000_000)
-    outcome = _text(_col(acts, "outcome"))
-    has_company = company != ""
+    c = {
+        "rid": _numeric_ids(_col(acts, "activity_id"), 50_000_000_000),
+        "when": _fmt_dates(ts, "iso", time="hm"),
+        "owner": _text(acts["rep"]),
+        "company": company,
+        "has_company": company != "",
+        "deal_ids": _numeric_ids(_col(acts, "deal_id"), 9_100_000_000),
+        "outcome": _text(_col(acts, "outcome")),
+    }
     if kind == "calls":
-        if duration == "hms":
-            dur = _fmt_clock(_col(acts, "duration_min"))
-        else:
-            dur = _fmt_number(
-                pd.to_numeric(_col(acts, "duration_min"), errors="coerce").mul(60_000).round()
-            )
-        return pd.DataFrame(
-            {
-                "Record ID": rid,
-                "Activity date": when,
-                "Activity assigned to": owner,
-                "Call Title": ("Call with " + company).where(has_company, "Outbound call"),
-                "Call direction": "Outbound",
-                "Call outcome": outcome.map(HUBSPOT_CALL_OUTCOMES).fillna(outcome).astype(object),
-                "Call status": outcome.map(HUBSPOT_CALL_STATUS).fillna("COMPLETED").astype(object),
-                "Call duration": dur,
-                "Associated Company": company,
-                "Associated Deal IDs": deal_ids,
-                "Create Date": when,
-            }
-        )
+        return _hubspot_calls(acts, c, duration)
     if kind == "meetings":
-        mins = pd.to_numeric(_col(acts, "duration_min"), errors="coerce").fillna(0)
-        mins = mins.where(mins > 0, 30.0)  # a no-show was still booked for its slot
-        end = ts + pd.to_timedelta(mins, unit="min")
-        return pd.DataFrame(
-            {
-                "Record ID": rid,
-                "Activity date": when,
-                "Activity assigned to": owner,
-                "Meeting name": ("Meeting with " + company).where(has_company, "Discovery meeting"),
-                "Start Time": when,
-                "End Time": _fmt_dates(end, "iso", time="hm"),
-                "Meeting outcome": outcome.map(HUBSPOT_MEETING_OUTCOMES)
-                .fillna(outcome.str.upper())
-                .astype(object),
-                "Associated Company": company,
-                "Associated Deal IDs": deal_ids,
-                "Create Date": when,
-            }
+        return _hubspot_meetings(acts, ts, c)
+    return _hubspot_emails_or_tasks(kind, c)
+
+
+def _hubspot_calls(acts: pd.DataFrame, c: dict, duration: str) -> pd.DataFrame:
+    """HubSpot's calls export; ``c`` holds the columns every activity export shares."""
+    if duration == "hms":
+        dur = _fmt_clock(_col(acts, "duration_min"))
+    else:
+        dur = _fmt_number(
+            pd.to_numeric(_col(acts, "duration_min"), errors="coerce").mul(60_000).round()
         )
+    outcome = c["outcome"]
+    return pd.DataFrame(
+        {
+            "Record ID": c["rid"],
+            "Activity date": c["when"],
+            "Activity assigned to": c["owner"],
+            "Call Title": ("Call with " + c["company"]).where(c["has_company"], "Outbound call"),
+            "Call direction": "Outbound",
+            "Call outcome": outcome.map(HUBSPOT_CALL_OUTCOMES).fillna(outcome).astype(object),
+            "Call status": outcome.map(HUBSPOT_CALL_STATUS).fillna("COMPLETED").astype(object),
+            "Call duration": dur,
+            "Associated Company": c["company"],
+            "Associated Deal IDs": c["deal_ids"],
+            "Create Date": c["when"],
+        }
+    )
+
+
+def _hubspot_meetings(acts: pd.DataFrame, ts: pd.Series, c: dict) -> pd.DataFrame:
+    """HubSpot's meetings export."""
+    mins = pd.to_numeric(_col(acts, "duration_min"), errors="coerce").fillna(0)
+    mins = mins.where(mins > 0, 30.0)  # a no-show was still booked for its slot
+    end = ts + pd.to_timedelta(mins, unit="min")
+    return pd.DataFrame(
+        {
+            "Record ID": c["rid"],
+            "Activity date": c["when"],
+            "Activity assigned to": c["owner"],
+            "Meeting name": ("Meeting with " + c["company"]).where(c["has_company"], "Discovery meeting"),
+            "Start Time": c["when"],
+            "End Time": _fmt_dates(end, "iso", time="hm"),
+            "Meeting outcome": c["outcome"].map(HUBSPOT_MEETING_OUTCOMES)
+            .fillna(c["outcome"].str.upper())
+            .astype(object),
+            "Associated Company": c["company"],
+            "Associated Deal IDs": c["deal_ids"],
+            "Create Date": c["when"],
+        }
+    )
+
+
+def _hubspot_emails_or_tasks(kind: str, c: dict) -> pd.DataFrame:
+    """HubSpot's emails export, or its tasks export (LinkedIn touches)."""
     if kind == "emails":
         return pd.DataFrame(
             {
-                "Record ID": rid,
-                "Activity date": when,
-                "Activity assigned to": owner,
-                "Email subject": ("Following up: " + company).where(has_company, "Quick question"),
+                "Record ID": c["rid"],
+                "Activity date": c["when"],
+                "Activity assigned to": c["owner"],
+                "Email subject": ("Following up: " + c["company"]).where(c["has_company"], "Quick question"),
                 "Email direction": "EMAIL",
                 "Email send status": "SENT",
-                "Associated Company": company,
-                "Associated Deal IDs": deal_ids,
-                "Create Date": when,
+                "Associated Company": c["company"],
+                "Associated Deal IDs": c["deal_ids"],
+                "Create Date": c["when"],
             }
         )
-    return pd.DataFrame(  # tasks: LinkedIn touches
+    return pd.DataFrame(
         {
-            "Record ID": rid,
-            "Due date": when,
-            "Assigned to": owner,
+            "Record ID": c["rid"],
+            "Due date": c["when"],
+            "Assigned to": c["owner"],
             "Task Title": "LinkedIn message",
             "Task Type": "LINKED_IN",
             "Task Status": "COMPLETED",
             "Priority": "NONE",
-            "Associated Company": company,
-            "Associated Deal IDs": deal_ids,
-            "Create Date": when,
+            "Associated Company": c["company"],
+            "Associated Deal IDs": c["deal_ids"],
+            "Create Date": c["when"],
         }
     )
 
@@ -748,67 +767,80 @@ def to_salesforce_backup(
             )
         return _owner_ids(frame["rep"])[1]
     if kind == "opportunities":
-        deals = _check(frame, DEAL_REQUIRED, "deals", "to_salesforce_backup")
-        status = _status(deals)
-        stage_in = _text(_col(deals, "stage"))
-        stage = pd.Series(
-            np.select([status == "won", status == "lost"], ["Closed Won", "Closed Lost"], stage_in)
-        )
-        prob = stage.map(SALESFORCE_PROBABILITY).fillna(50).astype(int).astype(str)
-        if language == "es":
-            stage = stage.map(SALESFORCE_STAGES_ES).fillna(stage)
-        export_date = _export_date(deals, ("created", "closed"))
-        close = _expected_close(deals, export_date).dt.normalize()
-        return pd.DataFrame(
-            {
-                "Id": _salesforce_id(deals["deal_id"], "006"),
-                "IsDeleted": "0",
-                "AccountId": _salesforce_id(_col(deals, "account"), "001"),
-                "Name": _deal_names(deals),
-                "StageName": stage.astype(object),
-                "Amount": _fmt_number(deals["amount"]),
-                "Probability": prob.astype(object),
-                "CloseDate": _sf_datetime(close),
-                "Type": "New Business",
-                "IsClosed": np.where(status == "open", "0", "1").astype(object),
-                "IsWon": np.where(status == "won", "1", "0").astype(object),
-                "CurrencyIsoCode": _text(_col(deals, "currency")),
-                "OwnerId": _owner_ids(deals["rep"])[0],
-                "CreatedDate": _sf_datetime(pd.to_datetime(deals["created"])),
-            }
-        )
+        return _sf_backup_opportunities(_check(frame, DEAL_REQUIRED, "deals", "to_salesforce_backup"), language)
     acts = _check(frame, ACTIVITY_REQUIRED, "activities", "to_salesforce_backup")
     atype = _text(acts["activity_type"])
     keep = (atype == "meeting") if kind == "events" else (atype != "meeting")
     acts = acts.loc[keep.to_numpy()].reset_index(drop=True)
-    atype = _text(acts["activity_type"])
     ts = pd.to_datetime(acts["timestamp"])
-    deal = _col(acts, "deal_id")
-    what = _salesforce_id(deal, "006")
-    what = what.where(what != "", SALESFORCE_NULL_ID).astype(object)
+    what = _salesforce_id(_col(acts, "deal_id"), "006")
     account = _salesforce_id(_col(acts, "account"), "001")
-    account = account.where(account != "", SALESFORCE_NULL_ID).astype(object)
     common = {
         "Id": _salesforce_id(_col(acts, "activity_id"), "00U" if kind == "events" else "00T"),
-        "WhatId": what,
+        "WhatId": what.where(what != "", SALESFORCE_NULL_ID).astype(object),
     }
+    account = account.where(account != "", SALESFORCE_NULL_ID).astype(object)
     if kind == "events":
-        mins = pd.to_numeric(_col(acts, "duration_min"), errors="coerce").fillna(0)
-        subject = "Reunión" if language == "es" else "Meeting"
-        return pd.DataFrame(
-            {
-                **common,
-                "Subject": subject,
-                "ActivityDateTime": _sf_datetime(ts),
-                "ActivityDate": _sf_datetime(ts.dt.normalize()),
-                "DurationInMinutes": _fmt_number(mins.where(mins > 0, 30.0)),
-                "AccountId": account,
-                "OwnerId": _owner_ids(acts["rep"])[0],
-                "Type": "Meeting",
-                "IsDeleted": "0",
-                "CreatedDate": _sf_datetime(ts),
-            }
-        )
+        return _sf_backup_events(acts, common, ts, account, language)
+    return _sf_backup_tasks(acts, common, ts, account)
+
+
+def _sf_backup_opportunities(deals: pd.DataFrame, language: str) -> pd.DataFrame:
+    """The Opportunity object of a Salesforce backup (see :func:`to_salesforce_backup`)."""
+    status = _status(deals)
+    stage_in = _text(_col(deals, "stage"))
+    stage = pd.Series(
+        np.select([status == "won", status == "lost"], ["Closed Won", "Closed Lost"], stage_in)
+    )
+    prob = stage.map(SALESFORCE_PROBABILITY).fillna(50).astype(int).astype(str)
+    if language == "es":
+        stage = stage.map(SALESFORCE_STAGES_ES).fillna(stage)
+    export_date = _export_date(deals, ("created", "closed"))
+    close = _expected_close(deals, export_date).dt.normalize()
+    return pd.DataFrame(
+        {
+            "Id": _salesforce_id(deals["deal_id"], "006"),
+            "IsDeleted": "0",
+            "AccountId": _salesforce_id(_col(deals, "account"), "001"),
+            "Name": _deal_names(deals),
+            "StageName": stage.astype(object),
+            "Amount": _fmt_number(deals["amount"]),
+            "Probability": prob.astype(object),
+            "CloseDate": _sf_datetime(close),
+            "Type": "New Business",
+            "IsClosed": np.where(status == "open", "0", "1").astype(object),
+            "IsWon": np.where(status == "won", "1", "0").astype(object),
+            "CurrencyIsoCode": _text(_col(deals, "currency")),
+            "OwnerId": _owner_ids(deals["rep"])[0],
+            "CreatedDate": _sf_datetime(pd.to_datetime(deals["created"])),
+        }
+    )
+
+
+def _sf_backup_events(acts: pd.DataFrame, common: dict, ts: pd.Series, account: pd.Series,
+                      language: str) -> pd.DataFrame:  # fmt: skip
+    """The Event object (meetings) of a Salesforce backup."""
+    mins = pd.to_numeric(_col(acts, "duration_min"), errors="coerce").fillna(0)
+    subject = "Reunión" if language == "es" else "Meeting"
+    return pd.DataFrame(
+        {
+            **common,
+            "Subject": subject,
+            "ActivityDateTime": _sf_datetime(ts),
+            "ActivityDate": _sf_datetime(ts.dt.normalize()),
+            "DurationInMinutes": _fmt_number(mins.where(mins > 0, 30.0)),
+            "AccountId": account,
+            "OwnerId": _owner_ids(acts["rep"])[0],
+            "Type": "Meeting",
+            "IsDeleted": "0",
+            "CreatedDate": _sf_datetime(ts),
+        }
+    )
+
+
+def _sf_backup_tasks(acts: pd.DataFrame, common: dict, ts: pd.Series, account: pd.Series) -> pd.DataFrame:
+    """The Task object (calls, emails, LinkedIn) of a Salesforce backup."""
+    atype = _text(acts["activity_type"])
     is_call = atype == "call"
     outcome = _text(_col(acts, "outcome"))
     secs = pd.to_numeric(_col(acts, "duration_min"), errors="coerce").mul(60).round()
