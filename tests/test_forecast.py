@@ -101,6 +101,8 @@ def test_forecast_contract(sim, sim_panel):
         "upper",
         "interval",
         "as_of",
+        "relative_width",
+        "flags",
     ]
     assert len(t) == sim.roster["team"].nunique() * 3 * 2
     num = t[["forecast", "lower", "upper"]].to_numpy()
@@ -308,3 +310,29 @@ def test_model_intervals_contract_and_seed(small):
     )  # the Monte Carlo is seeded
     with pytest.raises(ValueError, match="intervals must be one of"):
         forecast(panel, deals=sim.deals, intervals="bootstrap")
+
+
+def test_auto_on_a_deals_only_panel_uses_methods_without_activities(small):
+    from salesgoals.panel import activity_columns
+
+    sim, panel = small
+    drop = activity_columns(panel) + [c for c in ("call_connected", "meeting_held") if c in panel.columns]
+    p2 = panel.drop(columns=drop)
+    p2.attrs = {k: v for k, v in panel.attrs.items() if k not in ("activity_columns", "quality_columns")}
+    res = forecast(p2, level="total", method="auto")
+    assert res.method != "activity" and "activity" not in set(res.selection["method"])
+    assert any("no activity columns" in n for n in res.notes)
+
+
+def test_auto_beats_the_best_benchmark_or_picks_it(small):
+    sim, panel = small
+    res = forecast(panel, deals=sim.deals, level="team", method="auto")
+    sel = res.selection.set_index("method")
+    assert {"seasonal_naive", "trailing_mean", "drift"} <= set(sel.index)
+    best = min(("seasonal_naive", "trailing_mean", "drift"), key=lambda k: sel.loc[k, "mae"])
+    assert sel.loc[best, "vs_best_benchmark"] == pytest.approx(1.0)
+    if res.method in ("seasonal_naive", "trailing_mean", "drift"):
+        assert res.method == best and any("best simple benchmark" in n for n in res.notes)
+    else:
+        assert sel.loc[res.method, "vs_best_benchmark"] < 1.0
+        assert any(f"{sel.loc[res.method, 'vs_best_benchmark']:.2f}x" in n and best in n for n in res.notes)

@@ -3,6 +3,13 @@
 The package is ``forecasting`` so that ``sg.forecast`` can be the function.
 """
 
-from salesgoals.forecasting._forecast import METHODS, BacktestResult, ForecastResult, backtest_forecast, forecast
+from salesgoals.forecasting._forecast import (
+    BENCHMARKS,
+    METHODS,
+    BacktestResult,
+    ForecastResult,
+    backtest_forecast,
+    forecast,
+)
 
-__all__ = ["METHODS", "forecast", "ForecastResult", "backtest_forecast", "BacktestResult"]
+__all__ = ["METHODS", "BENCHMARKS", "forecast", "ForecastResult", "backtest_forecast", "BacktestResult"]

@@ -10,8 +10,16 @@ naive benchmark and the coverage of the prediction intervals.
 Methods
 -------
 ``seasonal_naive``
-    Same period last year (last period when there is less than a year of
-    history).  The benchmark every other method must beat.
+    Same period last year; the last period where that one is missing or had
+    no close (a young company's first year), and the notes say how often.
+``trailing_mean``
+    The mean of the last :data:`TRAILING_WINDOW` periods (8 weeks, 3 months).
+``drift``
+    The last period plus the average change per period so far.
+
+    These three are the simple benchmarks; ``auto`` reports a model only when
+    it beat the best of them over the origins before the as-of date, and
+    otherwise that benchmark (the notes say which and by how much).
 ``ets``
     Exponential smoothing (statsmodels ``ETSModel``, additive errors; with an
     additive season at month and quarter grain when two full years are known).
@@ -33,7 +41,15 @@ Prediction intervals (all methods)
 Intervals are *conformal*: the point forecast plus quantiles of the errors the
 same method made at the previous origins (each of those forecasts also used
 only what was known at its own origin), per horizon, after dividing each error
-by the group's in-sample MASE scale so that big and small groups can be pooled.
+by the group's in-sample MASE scale so that big and small groups can be pooled
+(a group with no scale of its own, all zeros so far, borrows the other
+groups' median: see :func:`_pool_scales`).  The bounds stay on the data's
+scale: never below 0, whole deals for ``deals_won``, and never above
+:data:`MAX_UPPER_MULTIPLE` x the largest period the group has seen (capped,
+with a warning).  Series that start with periods before their first close
+(a company's or a rep's first months) are forecast from their active span
+only (flag ``ramp_up``); groups with fewer than :data:`MIN_DEALS_FOR_RANGE`
+won deals are flagged ``sparse_history``.
 They are therefore calibrated on this data set rather than on model
 assumptions, which the lumpy, skewed revenue of a sales team would break.
 Backtests evaluate each interval at origin *t* from the errors made before *t*
@@ -77,12 +93,20 @@ __all__ = [
     "ForecastResult",
     "BacktestResult",
     "METHODS",
+    "BENCHMARKS",
 ]
 
-Method = Literal["auto", "seasonal_naive", "ets", "pipeline", "activity", "combination"]
+Method = Literal[
+    "auto", "seasonal_naive", "trailing_mean", "drift", "ets", "pipeline", "activity", "combination"
+]
 
+#: The simple benchmarks a forecaster reports: seasonal naive (naive where
+#: last season is missing or zero), the trailing mean and drift.
+BENCHMARKS: tuple[str, ...] = ("seasonal_naive", "trailing_mean", "drift")
 #: Forecast methods, in the order they are reported.
-METHODS: tuple[str, ...] = ("seasonal_naive", "ets", "pipeline", "activity", "combination")
+METHODS: tuple[str, ...] = (*BENCHMARKS, "ets", "pipeline", "activity", "combination")
+#: Methods averaged by ``combination`` (those available).
+COMBINED: tuple[str, ...] = ("ets", "pipeline", "activity")
 TARGETS: tuple[str, ...] = ("won_revenue", "deals_won")
 #: Season length per grain (seasonal naive and seasonal ETS).
 SEASON: dict[str, int] = {"W": 52, "M": 12, "Q": 4}
@@ -101,12 +125,29 @@ NEW_BUSINESS_WINDOW: dict[str, int] = {"W": 26, "M": 6, "Q": 4}
 MIN_CALIBRATION_ERRORS = 20
 #: Deal-age weeks with fewer deals at risk are pooled into one tail hazard.
 MIN_AT_RISK = 15
+#: Periods averaged by the trailing-mean benchmark (8 weeks, 3 months, 2 quarters).
+TRAILING_WINDOW: dict[str, int] = {"W": 8, "M": 3, "Q": 2}
 #: Recent periods whose activity feeds the activity-driven forecast.
 ACTIVITY_WINDOW: dict[str, int] = {"W": 8, "M": 3, "Q": 2}
 #: Origins between re-estimations of the ETS parameters and the driver model
 #: (a quarter of weeks, a quarter of months); in between the parameters found
 #: on the data known at the last re-estimation are applied to the new data.
 REFIT_EVERY: dict[str, int] = {"W": 13, "M": 3, "Q": 1}
+#: A series is forecast from its first non-zero period once it has this many
+#: non-zero periods (leading zeros = a business or rep not started yet).
+MIN_ACTIVE_NONZERO = 3
+#: No upper bound above this multiple of the largest period the group has seen
+#: (the range is capped there, and a warning says so).  A sales series can
+#: beat its record, rarely by 3x in one period; a range above that is the
+#: model's, not the data's.
+MAX_UPPER_MULTIPLE = 3.0
+#: Interval width (mean, relative to the series' mean level per period) above
+#: which a range is reported as wider than the data can justify (on the
+#: simulator, 80 % ranges of weekly team revenue are 2-4x the mean week).
+MAX_RELATIVE_WIDTH = 6.0
+#: Won deals a rep needs in the history for a rep-level range of their own;
+#: below it the rep is flagged ``sparse_history``.
+MIN_DEALS_FOR_RANGE = 3
 #: Monte Carlo draws of the pipeline method's model intervals.
 N_SIMS = 1000
 ALL_GROUP = "(all)"
@@ -184,17 +225,8 @@ def _group_values(frame: pd.DataFrame, level: str, what: str) -> np.ndarray:
     )
 
 
-def _prepare(
-    data: pd.DataFrame,
-    *,
-    target: str,
-    level: str,
-    freq: str | None,
-    deals: pd.DataFrame | None,
-    roster: pd.DataFrame | None,
-    as_of,
-    func: str = "forecast",
-) -> _Data:
+def _read_input(data, *, target: str, freq, deals, func: str):
+    """Validate the first argument; return ``(panel or None, deals or None, freq)``."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError(
             f"{func}: the first argument must be a panel (build_panel) or a deals DataFrame "
@@ -202,8 +234,7 @@ def _prepare(
             f"got {type(data).__name__}."
         )
     _check_choice("target", target, TARGETS, func)
-    panel = data if _is_panel(data) else None
-    if panel is None:
+    if not _is_panel(data):
         missing = [c for c in DEAL_REQUIRED if c not in data.columns]
         if missing:
             raise SchemaError(
@@ -218,176 +249,258 @@ def _prepare(
                 f"{func}: deals= is only used with a panel; the first argument already is "
                 "the deals."
             )
-        deals = data
-        if freq is None:
-            freq = "M"
-    else:
-        if target not in panel.columns:
+        return None, data, check_freq("M" if freq is None else freq, func=func)
+    panel = data
+    if target not in panel.columns:
+        raise SchemaError(
+            f"{func}: the panel has no {target!r} column; build it with deals "
+            "(build_panel(acts, deals))."
+        )
+    pfreq = panel.attrs.get("freq") or str(panel["period"].dt.freqstr)[:1]
+    if freq is not None and check_freq(freq, func=func) != pfreq:
+        raise ValueError(
+            f"{func}: freq={freq!r} but the panel was built with freq={pfreq!r}; "
+            "rebuild the panel with "
+            f"build_panel(..., freq={freq!r}) or drop freq=."
+        )
+    if deals is not None:
+        missing = [c for c in DEAL_REQUIRED if c not in deals.columns]
+        if missing:
             raise SchemaError(
-                f"{func}: the panel has no {target!r} column; build it with deals "
-                "(build_panel(acts, deals))."
+                f"{func}: deals= is missing {', '.join(map(repr, missing))}; "
+                f"found {', '.join(map(str, deals.columns))}. Load it with load_deals()."
             )
-        pfreq = panel.attrs.get("freq") or str(panel["period"].dt.freqstr)[:1]
-        if freq is not None and check_freq(freq, func="forecast") != pfreq:
-            raise ValueError(
-                f"{func}: freq={freq!r} but the panel was built with freq={pfreq!r}; "
-                "rebuild the panel with "
-                f"build_panel(..., freq={freq!r}) or drop freq=."
-            )
-        freq = pfreq
-        if deals is not None:
-            missing = [c for c in DEAL_REQUIRED if c not in deals.columns]
-            if missing:
-                raise SchemaError(
-                    f"{func}: deals= is missing {', '.join(map(repr, missing))}; "
-                    f"found {', '.join(map(str, deals.columns))}. Load it with load_deals()."
-                )
-    freq = check_freq(freq, func="forecast")
+    return panel, deals, check_freq(pfreq, func=func)
 
-    # ---------------------------------------------------------- deals arrays
-    rep_group: dict[str, str] = {}
+
+def _rep_groups(panel, deals, roster, level: str, func: str) -> dict[str, str]:
+    """Map rep -> group for the deals (empty when the deals carry the group or level is rep/total)."""
+    if level in ("rep", "total"):
+        return {}
     if panel is not None:
-        if level != "rep":
-            g = _group_values(panel, level, "panel")
-            rep_group = dict(zip(panel["rep"].astype(str), g))
-    elif roster is not None and level not in ("rep", "total"):
+        return dict(zip(panel["rep"].astype(str), _group_values(panel, level, "panel")))
+    if roster is not None:
         if "rep" not in roster.columns:
             raise SchemaError(f"{func}: roster= has no 'rep' column; load it with load_roster().")
-        rep_group = dict(zip(roster["rep"].astype(str), _group_values(roster, level, "roster")))
-    elif level not in ("rep", "total"):
-        _group_values(deals, level, "deals")  # raises a SchemaError unless deals carry the column
+        return dict(zip(roster["rep"].astype(str), _group_values(roster, level, "roster")))
+    _group_values(deals, level, "deals")  # raises a SchemaError unless deals carry the column
+    return {}
 
-    d = None
-    if deals is not None and len(deals):
-        created = _to_day(deals["created"])
-        closed = _to_day(deals["closed"])
-        status_s = deals["status"].astype(str).str.lower().to_numpy()
-        status = np.select([status_s == "won", status_s == "lost"], [1, 2], 0)
-        if target == "won_revenue":
-            value = (
-                pd.to_numeric(deals["amount"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
-            )
-        else:
-            value = np.ones(len(deals))
-        reps = deals["rep"].astype(str).to_numpy(dtype=object)
-        if level == "rep":
-            grp = reps
-        elif level == "total":
-            grp = np.full(len(deals), ALL_GROUP, dtype=object)
-        elif rep_group:
-            grp = pd.Series(reps).map(rep_group).fillna(UNASSIGNED).to_numpy(dtype=object)
-        else:
-            grp = _group_values(deals, level, "deals")
-        d = dict(created=created, closed=closed, status=status, value=value, group=grp, rep=reps)
 
-    # ---------------------------------------------------------- as-of cut-off
+def _deal_arrays(deals, target: str, level: str, rep_group: dict[str, str]) -> dict | None:
+    """One array per deal field: created, closed (days), status (0 open/1 won/2 lost), value, group, rep."""
+    if deals is None or not len(deals):
+        return None
+    status_s = deals["status"].astype(str).str.lower().to_numpy()
+    if target == "won_revenue":
+        value = pd.to_numeric(deals["amount"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    else:
+        value = np.ones(len(deals))
+    reps = deals["rep"].astype(str).to_numpy(dtype=object)
+    if level == "rep":
+        grp = reps
+    elif level == "total":
+        grp = np.full(len(deals), ALL_GROUP, dtype=object)
+    elif rep_group:
+        grp = pd.Series(reps).map(rep_group).fillna(UNASSIGNED).to_numpy(dtype=object)
+    else:
+        grp = _group_values(deals, level, "deals")
+    return dict(
+        created=_to_day(deals["created"]),
+        closed=_to_day(deals["closed"]),
+        status=np.select([status_s == "won", status_s == "lost"], [1, 2], 0),
+        value=value,
+        group=grp,
+        rep=reps,
+    )
+
+
+def _cutoff(panel, d: dict | None, as_of, freq: str) -> tuple[int, np.datetime64]:
+    """``(ordinal of the origin period, last day known)`` for ``as_of`` (default: the data's end)."""
     if as_of is None:
-        cutoff_ord = (
-            int(panel["period"].max().ordinal) if panel is not None else np.iinfo(np.int64).max
-        )
+        cutoff_ord = int(panel["period"].max().ordinal) if panel is not None else np.iinfo(np.int64).max
         if d is not None:
             # the export date is about the last event: a period it ends inside is not complete yet
-            last_day = np.max(
-                np.concatenate(
-                    [d["created"][~np.isnat(d["created"])], d["closed"][~np.isnat(d["closed"])]]
-                )
-            )
+            days = np.concatenate([d["created"], d["closed"]])
+            last_day = np.max(days[~np.isnat(days)])
             cutoff_ord = min(cutoff_ord, _last_complete_ordinal(last_day, freq))
-    else:
-        day = np.datetime64(pd.Timestamp(as_of).normalize().date(), "D")
-        cutoff_ord = _last_complete_ordinal(day, freq)
-    cutoff = _end_day(cutoff_ord, freq)
-    if as_of is not None:
-        cutoff = min(cutoff, np.datetime64(pd.Timestamp(as_of).normalize().date(), "D"))
+        return cutoff_ord, _end_day(cutoff_ord, freq)
+    day = np.datetime64(pd.Timestamp(as_of).normalize().date(), "D")
+    cutoff_ord = _last_complete_ordinal(day, freq)
+    return cutoff_ord, min(_end_day(cutoff_ord, freq), day)
 
+
+def _cut_deals(d: dict, cutoff: np.datetime64) -> dict:
+    """Deals as known on ``cutoff``: later creations dropped, later closes reopened."""
+    known = (d["created"] <= cutoff) & ~np.isnat(d["created"])
+    d = {k: v[known] for k, v in d.items()}
+    late = (d["closed"] > cutoff) | np.isnat(d["closed"]) | (d["status"] == 0)
+    d["status"] = np.where(late, 0, d["status"])
+    d["closed"] = np.where(late, np.datetime64("NaT", "D"), d["closed"])
+    return d
+
+
+def _y_from_panel(panel, target: str, level: str, cutoff_ord: int, as_of, func: str):
+    """Target per period x group from the panel rows up to the origin: ``(first, y, groups, panel_cut)``."""
+    ords = panel["period"].array.asi8
+    p = panel.loc[ords <= cutoff_ord]
+    ords = ords[ords <= cutoff_ord]
+    if not len(p):
+        raise InsufficientDataError(f"{func}: no panel period ends on or before as_of={as_of!r}.")
+    grp = p["rep"].astype(str).to_numpy(dtype=object) if level == "rep" else _group_values(p, level, "panel")
+    groups = sorted(pd.unique(grp).tolist())
+    gi = pd.Index(groups).get_indexer(grp)
+    first = int(ords.min())
+    n_per = cutoff_ord - first + 1
+    y = np.zeros((n_per, len(groups)))
+    np.add.at(y, (ords - first, gi), p[target].to_numpy(dtype=float))
+    seen = np.zeros((n_per, len(groups)), dtype=bool)
+    seen[ords - first, gi] = True
+    return first, np.where(seen, y, np.nan), groups, p
+
+
+def _y_from_deals(d: dict, freq: str, cutoff_ord: int):
+    """Won value per close period x group, NaN before each group's first deal: ``(first, y, groups)``."""
+    groups = sorted(pd.unique(d["group"]).tolist())
+    gi = pd.Index(groups).get_indexer(d["group"])
+    c_ord = _ordinals(d["created"], freq)
+    k_ord = _ordinals(d["closed"], freq)
+    first = int(c_ord.min())
+    n_per = cutoff_ord - first + 1
+    won = d["status"] == 1
+    y = np.zeros((n_per, len(groups)))
+    np.add.at(y, (k_ord[won] - first, gi[won]), d["value"][won])
+    start = np.full(len(groups), n_per)
+    np.minimum.at(start, gi, c_ord - first)
+    y = np.where(np.arange(n_per)[:, None] >= start[None, :], y, np.nan)
+    return first, y, groups
+
+
+def _end_reps(y: np.ndarray, groups: list[str], roster: pd.DataFrame, first: int, freq: str) -> np.ndarray:
+    """Blank the periods after each rep's roster end date (blank end dates: still active)."""
+    end = _to_day(roster["end"])
+    has = ~np.isnat(end)
+    if not has.any():
+        return y
+    end_ord = pd.Series(_ordinals(end[has], freq), index=roster["rep"].astype(str).to_numpy()[has])
+    end_ord = end_ord[~end_ord.index.duplicated(keep="last")]
+    cut = end_ord.reindex(groups).to_numpy(dtype=float) - first + 1  # NaN: no end date
+    rows = np.arange(y.shape[0])[:, None]
+    return np.where(np.isfinite(cut)[None, :] & (rows >= np.nan_to_num(cut, nan=0.0)[None, :]), np.nan, y)
+
+
+def _prepare(
+    data: pd.DataFrame,
+    *,
+    target: str,
+    level: str,
+    freq: str | None,
+    deals: pd.DataFrame | None,
+    roster: pd.DataFrame | None,
+    as_of,
+    func: str = "forecast",
+) -> _Data:
+    panel, deals, freq = _read_input(data, target=target, freq=freq, deals=deals, func=func)
+    rep_group = _rep_groups(panel, deals, roster, level, func)
+    d = _deal_arrays(deals, target, level, rep_group)
+    cutoff_ord, cutoff = _cutoff(panel, d, as_of, freq)
     if d is not None:
-        known = (d["created"] <= cutoff) & ~np.isnat(d["created"])
-        d = {k: v[known] for k, v in d.items()}
-        late = (d["closed"] > cutoff) | np.isnat(d["closed"]) | (d["status"] == 0)
-        d["status"] = np.where(late, 0, d["status"])
-        d["closed"] = np.where(late, np.datetime64("NaT", "D"), d["closed"])
-
-    # ------------------------------------------------------------ target y
+        d = _cut_deals(d, cutoff)
     if panel is not None:
-        ords = panel["period"].array.asi8
-        p = panel.loc[ords <= cutoff_ord]
-        ords = ords[ords <= cutoff_ord]
-        if not len(p):
-            raise InsufficientDataError(
-                f"{func}: no panel period ends on or before as_of={as_of!r}."
-            )
-        grp = (
-            p["rep"].astype(str).to_numpy(dtype=object)
-            if level == "rep"
-            else _group_values(p, level, "panel")
-        )
-        groups = sorted(pd.unique(grp).tolist())
-        gi = pd.Index(groups).get_indexer(grp)
-        first = int(ords.min())
-        n_per = cutoff_ord - first + 1
-        vals = p[target].to_numpy(dtype=float)
-        y = np.zeros((n_per, len(groups)))
-        np.add.at(y, (ords - first, gi), vals)
-        seen = np.zeros((n_per, len(groups)), dtype=bool)
-        seen[ords - first, gi] = True
-        y = np.where(seen, y, np.nan)
-        panel_cut = p
+        first, y, groups, panel_cut = _y_from_panel(panel, target, level, cutoff_ord, as_of, func)
     else:
-        groups = sorted(pd.unique(d["group"]).tolist())
-        gi = pd.Index(groups).get_indexer(d["group"])
-        c_ord = _ordinals(d["created"], freq)
-        k_ord = _ordinals(d["closed"], freq)
-        first = int(c_ord.min())
-        n_per = cutoff_ord - first + 1
-        won = d["status"] == 1
-        y = np.zeros((n_per, len(groups)))
-        np.add.at(y, (k_ord[won] - first, gi[won]), d["value"][won])
-        start = np.full(len(groups), n_per)
-        np.minimum.at(start, gi, c_ord - first)
-        y = np.where(np.arange(n_per)[:, None] >= start[None, :], y, np.nan)
-        if roster is not None and level == "rep" and "end" in roster.columns:
-            end = pd.Series(_to_day(roster["end"]), index=roster["rep"].astype(str))
-            for j, g in enumerate(groups):
-                e = end.get(g)
-                if e is not None and not np.isnat(e):
-                    y[int(_ordinals(np.array([e]), freq)[0]) - first + 1 :, j] = np.nan
+        first, y, groups = _y_from_deals(d, freq, cutoff_ord)
         panel_cut = None
-
-    out = _Data(
-        freq=freq, target=target, level=level, first=first, y=y, groups=groups, panel=panel_cut
-    )
+        if roster is not None and level == "rep" and "end" in roster.columns:
+            y = _end_reps(y, groups, roster, first, freq)
+    out = _Data(freq=freq, target=target, level=level, first=first, y=y, groups=groups, panel=panel_cut)
     if d is not None:
-        out.d_created, out.d_closed, out.d_status, out.d_value = (
-            d["created"],
-            d["closed"],
-            d["status"],
-            d["value"],
-        )
+        out.d_created, out.d_closed, out.d_status, out.d_value = d["created"], d["closed"], d["status"], d["value"]
         out.d_group = pd.Index(groups).get_indexer(d["group"])
     return out
 
 
 # ====================================================================== methods
+def _active_start(s: np.ndarray) -> int:
+    """Index where a series becomes active: its first non-zero period.
+
+    Leading zeros (a company's or a rep's first months, before the first close)
+    describe a business that did not exist yet, not one that sells nothing;
+    they are dropped once the series has :data:`MIN_ACTIVE_NONZERO` non-zero
+    periods.  Sparser series keep their zeros (they are flagged
+    ``sparse_history`` instead: dropping the zeros before one lucky close
+    would inflate the rate).
+    """
+    nz = np.flatnonzero(s)
+    return int(nz[0]) if nz.size >= MIN_ACTIVE_NONZERO else 0
+
+
 def _history(data: _Data, o: int, j: int) -> np.ndarray:
-    """Group ``j``'s history up to origin row ``o`` (NaN-free)."""
+    """Group ``j``'s history up to origin row ``o`` (NaN-free), from its active start."""
     s = data.y[: o + 1, j]
-    return s[~np.isnan(s)]
+    s = s[~np.isnan(s)]
+    return s[_active_start(s) :]
 
 
 def _seasonal_naive(s: np.ndarray, H: int, m: int) -> np.ndarray:
-    if len(s) >= m:
-        idx = len(s) - m + (np.arange(H) % m)
-        return s[idx]
-    return np.full(H, s[-1])
+    """Same period last season; naive (last value) where that period is missing or zero.
+
+    A season with no close at all (a young company's first year) is no
+    forecast of the next one, so those horizons fall back to the last value.
+    """
+    last = np.full(H, s[-1])
+    if len(s) < m:
+        return last
+    f = s[len(s) - m + (np.arange(H) % m)]
+    return np.where(f > 0, f, last)
 
 
 def _scale(s: np.ndarray, m: int) -> float:
-    """In-sample MASE scale: mean absolute seasonal difference (lag 1 when short)."""
+    """In-sample MASE scale: mean absolute seasonal difference (lag 1 when short).
+
+    NaN when the history has no variation and no value (all zeros): such a
+    group has no scale of its own and borrows the other groups' (see
+    :func:`_pool_scales`).  A fixed fallback (it used to be 1.0) put raw
+    dollar errors among the scaled ones and blew every pooled range up.
+    """
     lag = m if len(s) >= 2 * m else 1
-    if len(s) <= lag:
-        return max(float(np.mean(np.abs(s))), 1.0) if len(s) else 1.0
-    sc = float(np.mean(np.abs(s[lag:] - s[:-lag])))
-    return sc if sc > 0 else max(float(np.mean(np.abs(s))), 1.0)
+    level = float(np.mean(np.abs(s))) if len(s) else 0.0
+    sc = float(np.mean(np.abs(s[lag:] - s[:-lag]))) if len(s) > lag else 0.0
+    if sc > 0:
+        return sc
+    return level if level > 0 else np.nan
+
+
+def _pool_scales(S: np.ndarray) -> np.ndarray:
+    """Fill the groups without a scale of their own (NaN) from the others.
+
+    First the median scale of the other groups at the same origin, then the
+    group's own first later scale, then the median of all; 1.0 only when no
+    group of the data has ever had a non-zero value (all errors are then 0).
+    """
+    S = S.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
+        row = np.nanmedian(S, axis=1)
+    S = np.where(np.isnan(S), row[:, None], S)
+    if np.isnan(S).any():
+        later = pd.DataFrame(S).bfill().to_numpy()
+        S = np.where(np.isnan(S), later, S)
+        S = np.where(np.isnan(S), np.nanmedian(S) if np.isfinite(S).any() else 1.0, S)
+    return S
+
+
+def _caps(data: _Data, origins: Sequence[int]) -> np.ndarray:
+    """Largest upper bound the history supports per origin and group.
+
+    :data:`MAX_UPPER_MULTIPLE` x the largest period the group has seen up to
+    the origin (the largest any group has seen when the group has none yet;
+    no cap while nothing has been seen anywhere).
+    """
+    running = np.fmax.accumulate(np.nan_to_num(data.y, nan=0.0), axis=0)[np.asarray(origins)]
+    widest = running.max(axis=1, keepdims=True)
+    top = np.where(running > 0, running, widest)
+    return np.where(top > 0, MAX_UPPER_MULTIPLE * top, np.inf)
 
 
 def _ets(
@@ -667,13 +780,21 @@ def _activity(
 
 
 def _available_methods(data: _Data) -> list[str]:
-    out = ["seasonal_naive", "ets"]
+    """Methods the data supports: activity needs a panel with activity columns."""
+    out = [*BENCHMARKS, "ets"]
     if data.d_created is not None:
         out.append("pipeline")
-    if data.panel is not None and _drivers_available():
+    if _has_activities(data.panel) and _drivers_available():
         out.append("activity")
     out.append("combination")
     return out
+
+
+def _has_activities(panel: pd.DataFrame | None) -> bool:
+    """Whether a panel has activity columns (a deals-only panel has none)."""
+    if panel is None:
+        return False
+    return bool(activity_columns(panel))
 
 
 def _drivers_available() -> bool:
@@ -684,6 +805,103 @@ def _drivers_available() -> bool:
     return hasattr(_drv, "fit_drivers")
 
 
+def _trailing_mean(s: np.ndarray, H: int, w: int) -> np.ndarray:
+    """Mean of the last ``w`` periods, flat over the horizon."""
+    return np.full(H, float(np.mean(s[-w:])))
+
+
+def _drift(s: np.ndarray, H: int) -> np.ndarray:
+    """Last value plus the average change per period so far, per step ahead (>= 0)."""
+    if len(s) < 2:
+        return np.full(H, float(s[-1]))
+    slope = (s[-1] - s[0]) / (len(s) - 1)
+    return np.maximum(s[-1] + slope * np.arange(1, H + 1), 0.0)
+
+
+def _benchmark_bounds(name: str, s: np.ndarray, f: np.ndarray, H: int, m: int, interval: float):
+    """Model bounds of the simple benchmarks (``intervals="model"``)."""
+    if name == "seasonal_naive":
+        qlo, qhi = _sn_offsets(s, H, m, interval)
+        return f + qlo, f + qhi
+    z = float(stats.norm.ppf(0.5 + interval / 2))
+    if name == "trailing_mean":
+        w = min(len(s), m)
+        sd = float(np.std(s[-w:], ddof=1)) if w > 1 else 0.0
+        half = z * sd * np.sqrt(1 + 1 / max(w, 1)) * np.ones(H)
+    else:  # drift: random walk with drift
+        sd = float(np.std(np.diff(s), ddof=1)) if len(s) > 2 else 0.0
+        h = np.arange(1, H + 1)
+        half = z * sd * np.sqrt(h * (1 + h / max(len(s) - 1, 1)))
+    return f - half, f + half
+
+
+def _group_points(data: _Data, i: int, o: int, H: int, out: dict, bounds: dict, state: dict) -> None:
+    """Per-group methods at origin ``i``: the benchmarks and ETS (fills ``out``/``bounds`` in place)."""
+    m = SEASON[data.freq]
+    w = TRAILING_WINDOW[data.freq]
+    model = state["model"]
+    for j in np.nonzero(~np.isnan(data.y[o]))[0]:
+        s = _history(data, o, j)
+        state["scales"][i, j] = _scale(s, m)
+        state["trimmed"][i, j] = int(np.sum(~np.isnan(data.y[: o + 1, j]))) - len(s)
+        fits = {}
+        if "seasonal_naive" in out:
+            fits["seasonal_naive"] = _seasonal_naive(s, H, m)
+            state["sn_fallback"] += H if len(s) < m else int(np.sum(s[len(s) - m + (np.arange(H) % m)] <= 0))
+        if "trailing_mean" in out:
+            fits["trailing_mean"] = _trailing_mean(s, H, w)
+        if "drift" in out:
+            fits["drift"] = _drift(s, H)
+        for name, f in fits.items():
+            out[name][i, j] = f
+            if model:
+                bounds[name][0][i, j], bounds[name][1][i, j] = _benchmark_bounds(name, s, f, H, m, model[1])
+        if "ets" in out:
+            info: dict = {}
+            key = (j, len(data.y[: o + 1, j]) - len(s))  # refit when the active span starts anew
+            f = _ets(s, H, data.freq, state["ets_cache"], key, o, info if model else None)
+            out["ets"][i, j] = f
+            if model:
+                z = float(stats.norm.ppf(0.5 + model[1] / 2))
+                bounds["ets"][0][i, j], bounds["ets"][1][i, j] = f - z * info["sd"], f + z * info["sd"]
+
+
+def _deal_points(data, i, o, H, out, bounds, state, drivers, planned) -> None:
+    """Pipeline and activity methods at origin ``i`` (all groups at once)."""
+    model = state["model"]
+    active = ~np.isnan(data.y[o])
+    if "pipeline" in out:
+        if model:
+            f, lo, hi = _pipeline(data, o, H, mc=(model[0], model[1], model[2] + i))
+            bounds["pipeline"][0][i], bounds["pipeline"][1][i] = (
+                np.where(active[:, None], x, np.nan) for x in (lo, hi)
+            )
+        else:
+            f = _pipeline(data, o, H)
+        out["pipeline"][i] = np.where(active[:, None], f, np.nan)
+    if "activity" in out:
+        info = {"interval": model[1]} if model else None
+        f = _activity(data, o, H, drivers, planned, state["act_cache"], info)
+        out["activity"][i] = np.where(active[:, None], f, np.nan)
+        if model:
+            lo, hi = f + info["lo"][:, None], f + info["hi"][:, None]
+            bounds["activity"][0][i], bounds["activity"][1][i] = (
+                np.where(active[:, None], x, np.nan) for x in (lo, hi)
+            )
+
+
+@dataclass
+class _Points:
+    """Point forecasts at the origins, with what the intervals and notes need."""
+
+    F: dict  # method -> (n_origins, n_groups, H)
+    S: np.ndarray  # (n_origins, n_groups) MASE scales, pooled where a group has none
+    B: dict  # method -> (lower, upper) model bounds (intervals="model" only)
+    caps: np.ndarray  # (n_origins, n_groups) largest upper bound the history supports
+    trimmed: np.ndarray  # (n_origins, n_groups) leading periods dropped (not started yet)
+    sn_fallback: int  # seasonal-naive forecasts that fell back to the last value
+
+
 def _points(
     data: _Data,
     origins: Sequence[int],
@@ -692,82 +910,45 @@ def _points(
     drivers=None,
     planned=None,
     model: tuple[int, float, int] | None = None,
-):
+) -> _Points:
     """Point forecasts ``{method: (n_origins, n_groups, H)}`` at origin rows ``origins``.
 
-    Returns ``(points, scales, bounds)``; ``bounds`` maps each method to the
-    (lower, upper) arrays of its *model* interval when ``model=(n_sims,
-    interval, seed)`` is given (else it is empty).
+    ``model=(n_sims, interval, seed)`` also makes each method's *model*
+    interval (else :attr:`_Points.B` is empty).
     """
     G = len(data.groups)
-    m = SEASON[data.freq]
     base = [x for x in methods if x != "combination"]
     if "combination" in methods:
-        base = list(
-            dict.fromkeys(
-                [
-                    *base,
-                    *[x for x in ("ets", "pipeline", "activity") if x in _available_methods(data)],
-                ]
-            )
-        )
+        parts = [x for x in COMBINED if x in _available_methods(data)]
+        base = list(dict.fromkeys([*base, *parts]))
     shape = (len(origins), G, H)
     out = {k: np.full(shape, np.nan) for k in base}
     bounds = {k: (np.full(shape, np.nan), np.full(shape, np.nan)) for k in base} if model else {}
-    scales = np.full((len(origins), G), np.nan)
-    ets_cache: dict = {}
-    act_cache: dict = {}
-    z = float(stats.norm.ppf(0.5 + model[1] / 2)) if model else 0.0
+    state = dict(
+        model=model,
+        scales=np.full((len(origins), G), np.nan),
+        trimmed=np.zeros((len(origins), G), dtype=int),
+        sn_fallback=0,
+        ets_cache={},
+        act_cache={},
+    )
     for i, o in enumerate(origins):
-        active = ~np.isnan(data.y[o])
-        for j in np.nonzero(active)[0]:
-            s = _history(data, o, j)
-            scales[i, j] = _scale(s, m)
-            if "seasonal_naive" in out:
-                f = _seasonal_naive(s, H, m)
-                out["seasonal_naive"][i, j] = f
-                if model:
-                    qlo, qhi = _sn_offsets(s, H, m, model[1])
-                    bounds["seasonal_naive"][0][i, j], bounds["seasonal_naive"][1][i, j] = (
-                        f + qlo,
-                        f + qhi,
-                    )
-            if "ets" in out:
-                info: dict = {}
-                f = _ets(s, H, data.freq, ets_cache, j, o, info if model else None)
-                out["ets"][i, j] = f
-                if model:
-                    bounds["ets"][0][i, j], bounds["ets"][1][i, j] = (
-                        f - z * info["sd"],
-                        f + z * info["sd"],
-                    )
-        if "pipeline" in out:
-            if model:
-                f, lo, hi = _pipeline(data, o, H, mc=(model[0], model[1], model[2] + i))
-                bounds["pipeline"][0][i], bounds["pipeline"][1][i] = (
-                    np.where(active[:, None], x, np.nan) for x in (lo, hi)
-                )
-            else:
-                f = _pipeline(data, o, H)
-            out["pipeline"][i] = np.where(active[:, None], f, np.nan)
-        if "activity" in out:
-            info = {"interval": model[1]} if model else None
-            f = _activity(data, o, H, drivers, planned, act_cache, info)
-            out["activity"][i] = np.where(active[:, None], f, np.nan)
-            if model:
-                lo, hi = f + info["lo"][:, None], f + info["hi"][:, None]
-                bounds["activity"][0][i], bounds["activity"][1][i] = (
-                    np.where(active[:, None], x, np.nan) for x in (lo, hi)
-                )
+        _group_points(data, i, o, H, out, bounds, state)
+        _deal_points(data, i, o, H, out, bounds, state, drivers, planned)
     if "combination" in methods:
-        parts = [k for k in ("ets", "pipeline", "activity") if k in out]
+        parts = [k for k in COMBINED if k in out]
         out["combination"] = np.mean([out[k] for k in parts], axis=0)
         if model:  # quantile averaging of the components' intervals
-            bounds["combination"] = tuple(
-                np.mean([bounds[k][b] for k in parts], axis=0) for b in (0, 1)
-            )
+            bounds["combination"] = tuple(np.mean([bounds[k][b] for k in parts], axis=0) for b in (0, 1))
     bounds = {k: tuple(np.maximum(x, 0.0) for x in v) for k, v in bounds.items() if k in methods}
-    return {k: out[k] for k in methods}, scales, bounds
+    return _Points(
+        F={k: out[k] for k in methods},
+        S=_pool_scales(state["scales"]),
+        B=bounds,
+        caps=_caps(data, origins),
+        trimmed=state["trimmed"],
+        sn_fallback=state["sn_fallback"],
+    )
 
 
 def _actuals(data: _Data, origins: Sequence[int], H: int) -> np.ndarray:
@@ -849,13 +1030,18 @@ class BacktestResult:
         ``mae``, ``mase`` (mean absolute error scaled by each group's in-sample
         seasonal-naive error; < 1 beats that benchmark in-sample),
         ``relative_mae`` (MAE / MAE of ``seasonal_naive`` on the same forecasts;
-        < 1 beats the benchmark out of sample), ``bias`` (mean forecast - actual),
-        ``coverage`` (share of actuals inside the interval), ``nominal``,
-        ``mean_width`` (mean interval width).
+        < 1 beats the benchmark out of sample), ``vs_best_benchmark`` (MAE /
+        MAE of the best of the simple benchmarks, :data:`BENCHMARKS`),
+        ``bias`` (mean forecast - actual), ``coverage`` (share of actuals
+        inside the interval), ``nominal``, ``mean_width`` (mean interval
+        width), ``relative_width`` (``mean_width`` / the mean actual: the
+        interval-width check; above :data:`MAX_RELATIVE_WIDTH` it warns).
+        Every method is scored on the same forecasts, the rows of ``errors``.
     errors : pandas.DataFrame
         One row per origin, group, horizon and method: ``origin`` (period of
         the origin), ``group``, ``period``, ``horizon``, ``method``,
-        ``forecast``, ``lower``, ``upper``, ``actual``, ``covered``.
+        ``forecast``, ``lower``, ``upper``, ``actual``, ``scale`` (the
+        group's MASE scale at the origin), ``covered``.
     """
 
     table: pd.DataFrame
@@ -933,10 +1119,11 @@ class ForecastResult:
             ),
         ]
         if len(self.selection) > 1:
-            sel = self.selection.sort_values("relative_mae")
+            sel = self.selection.sort_values("vs_best_benchmark", kind="mergesort")
             lines.append(
-                "backtest before the as-of date (relative MAE vs seasonal naive, lower is better): "
-                + ", ".join(f"{r.method} {r.relative_mae:.2f}" for r in sel.itertuples())
+                "backtest before the as-of date (MAE relative to the best simple benchmark, "
+                f"{self.selection.attrs.get('best_benchmark')}; lower is better): "
+                + ", ".join(f"{r.method} {r.vs_best_benchmark:.2f}" for r in sel.itertuples())
             )
         lines += self.notes
         if len(self.table["group"].unique()) > 1:
@@ -948,7 +1135,7 @@ class ForecastResult:
                         f"{p}: {v:,.0f}" for p, v in zip(tot.index.astype(str), tot.to_numpy())
                     )
                 )
-        cols = ["group", "period", "method", "forecast", "lower", "upper"]
+        cols = ["group", "period", "method", "forecast", "lower", "upper", "flags"]
         tab = self.table[cols].copy()
         tab[["forecast", "lower", "upper"]] = tab[["forecast", "lower", "upper"]].round(1)
         return Summary("Forecast", lines, tab)
@@ -966,37 +1153,51 @@ class ForecastResult:
 
 
 # ====================================================================== front doors
-def _metrics(F, A, S, base, methods, lower=None, upper=None, nominal=None) -> pd.DataFrame:
+def _common_mask(F: dict, A: np.ndarray, lower: dict | None = None) -> np.ndarray:
+    """Forecasts every method made and whose actual is known (and, for backtests, ranged).
+
+    One mask behind both :attr:`BacktestResult.table` and ``.errors`` so that
+    every method is scored on the same forecasts.
+    """
+    ok = np.isfinite(A)
+    for f in F.values():
+        ok &= np.isfinite(f)
+    for lo in (lower or {}).values():
+        ok &= np.isfinite(lo)
+    return ok
+
+
+def _metrics(F, A, S, methods, ok, lower=None, upper=None, nominal=None) -> pd.DataFrame:
+    """Accuracy per method over the forecasts in ``ok`` (see :class:`BacktestResult`)."""
+    scale = np.broadcast_to(S[:, :, None], A.shape)[ok]
+    level = float(np.mean(np.abs(A[ok]))) if ok.any() else np.nan
+    n_orig = int(ok.any(axis=(1, 2)).sum())
+    mae = {k: float(np.mean(np.abs(F[k] - A)[ok])) if ok.any() else np.nan for k in methods}
+    bench = [k for k in BENCHMARKS if k in mae]
+    best = min(bench, key=lambda k: (mae[k], BENCHMARKS.index(k))) if bench else None
     rows = []
     for k in methods:
-        f = F[k]
-        ok = np.isfinite(f) & np.isfinite(A) & np.isfinite(base)
-        for other in F.values():
-            ok &= np.isfinite(other)
-        err = (f - A)[ok]
-        sn = (base - A)[ok]
-        scale = np.broadcast_to(S[:, :, None], A.shape)[ok]
-        n_orig = int(ok.any(axis=(1, 2)).sum())
+        err = (F[k] - A)[ok]
         row = {
             "method": k,
             "n_origins": n_orig,
             "n_forecasts": int(ok.sum()),
-            "mae": float(np.mean(np.abs(err))) if err.size else np.nan,
+            "mae": mae[k],
             "mase": float(np.mean(np.abs(err) / scale)) if err.size else np.nan,
-            "relative_mae": float(np.mean(np.abs(err)) / max(np.mean(np.abs(sn)), 1e-12))
-            if err.size
-            else np.nan,
+            "relative_mae": mae[k] / max(mae.get("seasonal_naive", np.nan), 1e-12) if err.size else np.nan,
+            "vs_best_benchmark": mae[k] / max(mae[best], 1e-12) if err.size and best else np.nan,
             "bias": float(np.mean(err)) if err.size else np.nan,
         }
         if lower is not None:
-            lo, up = lower[k], upper[k]
-            ok2 = ok & np.isfinite(lo)
-            a = A[ok2]
-            row["coverage"] = float(np.mean((a >= lo[ok2]) & (a <= up[ok2]))) if a.size else np.nan
+            lo, up, a = lower[k][ok], upper[k][ok], A[ok]
+            row["coverage"] = float(np.mean((a >= lo) & (a <= up))) if a.size else np.nan
             row["nominal"] = nominal
-            row["mean_width"] = float(np.mean(up[ok2] - lo[ok2])) if a.size else np.nan
+            row["mean_width"] = float(np.mean(up - lo)) if a.size else np.nan
+            row["relative_width"] = row["mean_width"] / level if level > 0 else np.nan
         rows.append(row)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["best_benchmark"] = best
+    return out
 
 
 def _resolve_methods(method, data: _Data, func: str) -> list[str]:
@@ -1060,7 +1261,7 @@ def forecast(
         of the last complete period in the data).
     method : str or list of str, default="auto"
         ``"auto"`` picks the method with the lowest backtest error before
-        ``as_of``; ``"all"`` reports every available method; or one of
+        ``as_of`` (a model only if it beats the best simple benchmark); ``"all"`` reports every available method; or one of
         :data:`METHODS` (or a list of them).
     interval : float, default=0.8
         Nominal coverage of the prediction intervals.
@@ -1100,6 +1301,13 @@ def forecast(
         * ``lower``, ``upper`` : float — prediction interval bounds (>= 0).
         * ``interval`` : float — nominal coverage of the bounds.
         * ``as_of`` : pandas.Timestamp — the origin (end of the last complete period).
+        * ``relative_width`` : float — (upper - lower) / the group's mean period (NaN when 0).
+        * ``flags`` : str — ';'-joined: ``sparse_history`` (fewer than
+          :data:`MIN_DEALS_FOR_RANGE` won deals), ``ramp_up`` (leading periods
+          before the first close dropped), ``capped`` (upper bound cut at
+          :data:`MAX_UPPER_MULTIPLE` x the largest period seen),
+          ``wide_range`` (``relative_width`` > :data:`MAX_RELATIVE_WIDTH`),
+          ``few_errors`` (fewer than :data:`MIN_CALIBRATION_ERRORS` past errors).
 
     Raises
     ------
@@ -1113,7 +1321,9 @@ def forecast(
     Warns
     -----
     UnreliableEstimateWarning
-        When fewer than :data:`MIN_CALIBRATION_ERRORS` past errors calibrate an interval.
+        When fewer than :data:`MIN_CALIBRATION_ERRORS` past errors calibrate an
+        interval, a range is capped or wider than the data can justify, or a
+        group has too few won deals (the flags above).
 
     Examples
     --------
@@ -1137,84 +1347,29 @@ def forecast(
     )
     H = _check_horizon(horizon, data.freq)
     _check_interval(interval)
-    methods = _resolve_methods(method, data, "forecast")
-    n_cal = N_CALIBRATION[data.freq]
-    T = data.y.shape[0] - 1
-    start = MIN_HISTORY[data.freq] - 1
-    if T < start:
-        raise InsufficientDataError(
-            f"forecast: only {T + 1} {data.freq} periods of history before the as-of date; "
-            "need at least "
-            f"{start + 1}. Use a coarser freq, an earlier as_of, or more history."
-        )
-    cand = methods if "seasonal_naive" in methods else ["seasonal_naive", *methods]
-    origins = [o for o in range(max(start, T - n_cal - H + 1), T + 1)]
     _check_choice("intervals", intervals, ("conformal", "model"))
+    methods = _resolve_methods(method, data, "forecast")
+    origins = _forecast_origins(data, H)
     model = (N_SIMS, float(interval), int(seed)) if intervals == "model" else None
-    F, S, B = _points(
-        data, origins, H, cand, drivers=drivers, planned=planned_activity, model=model
-    )
+    cand = list(dict.fromkeys([*BENCHMARKS, *methods]))  # the benchmarks are always scored
+    P = _points(data, origins, H, cand, drivers=drivers, planned=planned_activity, model=model)
     A = _actuals(data, origins, H)
-    past = slice(0, len(origins) - 1)
-    Fp = {k: v[past] for k, v in F.items()}
-    selection = _metrics(Fp, A[past], S[past], Fp["seasonal_naive"], cand)
-    notes = []
-    if method == "auto":
-        ranked = selection.dropna(subset=["relative_mae"]).sort_values(
-            "relative_mae", kind="mergesort"
-        )
-        chosen = [ranked["method"].iloc[0]] if len(ranked) else ["ets"]
-        notes.append(
-            f"method='auto' picked {chosen[0]!r}: lowest backtest error over the "
-            f"{len(origins) - 1} origins "
-            f"before the as-of date."
-        )
-    else:
-        chosen = methods
-    selection["chosen"] = selection["method"].isin(chosen)
-    rows = []
-    warned = False
+    Fp = {k: v[:-1] for k, v in P.F.items()}
+    selection = _metrics(Fp, A[:-1], P.S[:-1], cand, _common_mask(Fp, A[:-1]))
+    chosen, notes = _choose(method, methods, selection, len(origins) - 1)
+    notes += _data_notes(data, P, methods)
+    frames = []
     for k in chosen:
-        lo, up, n_used = _intervals(F[k], A, S, origins, [len(origins) - 1], interval, n_cal)
+        lo, up, n_used = _intervals(P.F[k], A, P.S, origins, [len(origins) - 1], interval, N_CALIBRATION[data.freq])
         if model is not None:
-            lo, up = B[k][0][-1:], B[k][1][-1:]
-        elif n_used.min() < MIN_CALIBRATION_ERRORS and not warned:
-            warned = True
-            msg = (
-                f"forecast: only {int(n_used.min())} past forecast errors calibrate the intervals "
-                f"(want >= {MIN_CALIBRATION_ERRORS}); treat the ranges as rough. More "
-                "history or a finer freq helps."
-            )
-            warnings.warn(msg, UnreliableEstimateWarning, stacklevel=2)
-            notes.append(msg)
-        f = F[k][-1]
-        lo, up = lo[0], up[0]
-        # without calibration errors fall back to +-50 % (flagged above)
-        lo = np.where(np.isnan(lo), 0.5 * f, lo)
-        up = np.where(np.isnan(up), 1.5 * f, up)
-        lo, up = np.minimum(lo, f), np.maximum(up, f)
-        G = len(data.groups)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "level": level,
-                    "group": np.repeat(np.asarray(data.groups, dtype=object), H),
-                    "period": _period(np.tile(data.first + T + np.arange(1, H + 1), G), data.freq),
-                    "horizon": np.tile(np.arange(1, H + 1), G),
-                    "method": k,
-                    "forecast": f.ravel(),
-                    "lower": lo.ravel(),
-                    "upper": up.ravel(),
-                    "interval": float(interval),
-                }
-            ).loc[np.repeat(np.isfinite(f).all(axis=1), H)]
-        )
-    table = pd.concat(rows, ignore_index=True)
-    as_of_ts = pd.Timestamp(_end_day(data.first + T, data.freq))
-    table["as_of"] = as_of_ts
-    table = table.sort_values(["group", "method", "period"], kind="mergesort").reset_index(
-        drop=True
-    )
+            lo, up = P.B[k][0][-1:], P.B[k][1][-1:]
+        frames.append(_forecast_frame(data, P, k, lo[0], up[0], n_used[0] if model is None else None, interval))
+    table = pd.concat(frames, ignore_index=True)
+    notes += _range_warnings(table, data, "forecast")
+    as_of_ts = pd.Timestamp(_end_day(data.first + data.y.shape[0] - 1, data.freq))
+    table.insert(9, "as_of", as_of_ts)
+    table = table.sort_values(["group", "method", "period"], kind="mergesort").reset_index(drop=True)
+    selection["chosen"] = selection["method"].isin(chosen)
     return ForecastResult(
         table=table,
         history=_history_frame(data),
@@ -1228,6 +1383,164 @@ def forecast(
         notes=notes,
         intervals=intervals,
     )
+
+
+def _forecast_origins(data: _Data, H: int) -> list[int]:
+    """Origin rows of :func:`forecast`: the calibration origins, then the as-of one (last)."""
+    T = data.y.shape[0] - 1
+    start = MIN_HISTORY[data.freq] - 1
+    if T < start:
+        raise InsufficientDataError(
+            f"forecast: only {T + 1} {data.freq} periods of history before the as-of date; "
+            f"need at least {start + 1}. Use a coarser freq, an earlier as_of, or more history."
+        )
+    return list(range(max(start, T - N_CALIBRATION[data.freq] - H + 1), T + 1))
+
+
+def _choose(method, methods: list[str], selection: pd.DataFrame, n_past: int) -> tuple[list[str], list[str]]:
+    """Methods reported, and the note saying why (``auto``: beat the best benchmark or be it)."""
+    if method != "auto":
+        return methods, []
+    sel = selection.loc[selection["method"].isin(methods)].dropna(subset=["mae"])
+    best = selection.attrs.get("best_benchmark")
+    if not len(sel) or best is None:
+        return ["ets"], [f"method='auto' fell back to 'ets': no backtest error could be measured over {n_past} origins."]
+    ranked = sel.sort_values(["vs_best_benchmark", "method"], kind="mergesort")
+    top = ranked.iloc[0]
+    if top["method"] in BENCHMARKS or top["vs_best_benchmark"] >= 1.0:
+        models = ranked.loc[~ranked["method"].isin(BENCHMARKS)]
+        runner = (
+            f"; the best model, {models['method'].iloc[0]!r}, had {models['vs_best_benchmark'].iloc[0]:.2f}x its error"
+            if len(models)
+            else ""
+        )
+        return [best], [
+            f"method='auto' picked {best!r}, the best simple benchmark over the {n_past} origins before the "
+            f"as-of date: no model beat it{runner}."
+        ]
+    return [str(top["method"])], [
+        f"method='auto' picked {top['method']!r}: its backtest error over the {n_past} origins before the as-of "
+        f"date is {top['vs_best_benchmark']:.2f}x that of the best simple benchmark, {best!r} "
+        f"({1 - top['vs_best_benchmark']:.0%} lower)."
+    ]
+
+
+def _won_deals(data: _Data) -> np.ndarray:
+    """Won deals per group known at the as-of date (NaN when the data cannot tell)."""
+    G = len(data.groups)
+    if data.d_status is not None:
+        won = (data.d_status == 1) & (data.d_group >= 0)
+        return np.bincount(data.d_group[won], minlength=G)[:G].astype(float)
+    if data.panel is not None and "deals_won" in data.panel.columns:
+        p = data.panel
+        grp = p["rep"].astype(str).to_numpy(dtype=object) if data.level == "rep" else _group_values(p, data.level, "panel")
+        s = pd.Series(p["deals_won"].to_numpy(dtype=float)).groupby(grp).sum()
+        return s.reindex(data.groups).fillna(0.0).to_numpy()
+    return np.full(G, np.nan)
+
+
+def _group_flags(data: _Data, P: _Points) -> np.ndarray:
+    """Per group: ``sparse_history`` (too few won deals for a range of its own), ``ramp_up`` (leading zeros dropped)."""
+    n_won = _won_deals(data)
+    flags = np.full(len(data.groups), "", dtype=object)
+    flags = np.where(n_won < MIN_DEALS_FOR_RANGE, "sparse_history", flags)
+    ramp = P.trimmed[-1] > 0
+    return np.where(ramp, np.where(flags == "", "ramp_up", flags + ";ramp_up"), flags)
+
+
+def _data_notes(data: _Data, P: _Points, methods: list[str]) -> list[str]:
+    """Notes on what the data allowed: benchmark fallbacks, young series, no activity columns."""
+    notes = []
+    if data.panel is not None and not _has_activities(data.panel):
+        notes.append(
+            "the panel has no activity columns (deals only): the activity method is skipped and the forecast "
+            "uses methods that need no activities."
+        )
+    if P.sn_fallback:
+        notes.append(
+            f"seasonal naive fell back to the last value for {P.sn_fallback} group-horizon forecasts whose period "
+            "last season had no close or is not in the (active) history."
+        )
+    ramp = np.flatnonzero(P.trimmed[-1] > 0)
+    if ramp.size:
+        notes.append(
+            f"{ramp.size} group(s) start with periods before their first close (not started yet): forecast from "
+            "their active span only (flag ramp_up)."
+        )
+    return notes
+
+
+def _bounded(lo, up, f, caps, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bounds on the data's scale: >= 0, around the point, capped by the history; whole deals for counts.
+
+    Returns ``(lower, upper, capped)`` with ``capped`` marking the upper bounds cut at the cap.
+    """
+    lo = np.where(np.isnan(lo), 0.5 * f, lo)  # no calibration error at all: +-50 %, flagged
+    up = np.where(np.isnan(up), 1.5 * f, up)
+    lo, up = np.minimum(np.maximum(lo, 0.0), f), np.maximum(up, f)
+    capped = up > caps
+    up = np.where(capped, np.maximum(caps, f), up)
+    if target == "deals_won":
+        lo, up = np.floor(lo + 1e-9), np.ceil(up - 1e-9)
+    return lo, up, capped
+
+
+def _forecast_frame(data: _Data, P: _Points, k: str, lo, up, n_used, interval: float) -> pd.DataFrame:
+    """Rows of :attr:`ForecastResult.table` for method ``k`` at the as-of origin."""
+    f = P.F[k][-1]
+    G, H = f.shape
+    lo, up, capped = _bounded(lo, up, f, P.caps[-1][:, None], data.target)
+    flags = np.repeat(_group_flags(data, P), H).astype(object)
+    hist = np.array([np.mean(_history(data, data.y.shape[0] - 1, j)) if np.isfinite(data.y[-1, j]) else np.nan
+                     for j in range(G)])
+    width = ((up - lo) / np.where(hist > 0, hist, np.nan)[:, None]).ravel()
+    extra = [
+        (capped.ravel(), "capped"),
+        (np.nan_to_num(width, nan=0.0) > MAX_RELATIVE_WIDTH, "wide_range"),
+        (np.repeat(np.zeros(G, bool), H) if n_used is None else np.tile(n_used < MIN_CALIBRATION_ERRORS, G), "few_errors"),
+    ]
+    for mask, name in extra:
+        flags = np.where(mask, np.where(flags == "", name, flags + ";" + name), flags)
+    frame = pd.DataFrame(
+        {
+            "level": data.level,
+            "group": np.repeat(np.asarray(data.groups, dtype=object), H),
+            "period": _period(np.tile(data.first + data.y.shape[0] + np.arange(H), G), data.freq),
+            "horizon": np.tile(np.arange(1, H + 1), G),
+            "method": k,
+            "forecast": f.ravel(),
+            "lower": lo.ravel(),
+            "upper": up.ravel(),
+            "interval": float(interval),
+            "relative_width": width,
+            "flags": flags,
+        }
+    )
+    return frame.loc[np.repeat(np.isfinite(f).all(axis=1), H)]
+
+
+def _range_warnings(table: pd.DataFrame, data: _Data, func: str) -> list[str]:
+    """Warn (once per kind) about ranges the data cannot justify; return the messages as notes."""
+    cap = f"{MAX_UPPER_MULTIPLE:g}x the largest period seen"
+    checks = {
+        "few_errors": f"fewer than {MIN_CALIBRATION_ERRORS} past forecast errors calibrate {{n}} range(s); treat "
+        "them as rough (more history or a finer freq helps).",
+        "capped": f"{{n}} upper bound(s) were capped at {cap}: the errors behind them would allow more than "
+        "this history has ever shown.",
+        "wide_range": f"{{n}} range(s) are wider than {MAX_RELATIVE_WIDTH:g}x the group's mean period: wider than "
+        "the data can justify as a forecast.",
+        "sparse_history": f"{{n}} group(s) have fewer than {MIN_DEALS_FOR_RANGE} won deals: no range of their own "
+        "is meaningful (flag sparse_history); read them at the team level.",
+    }
+    notes = []
+    for flag, text in checks.items():
+        hit = table.loc[table["flags"].str.contains(flag, regex=False)]
+        n = hit["group"].nunique() if flag == "sparse_history" else len(hit)
+        if n:
+            msg = f"{func}: " + text.format(n=n)
+            warnings.warn(msg, UnreliableEstimateWarning, stacklevel=3)
+            notes.append(msg)
+    return notes
 
 
 def _check_horizon(horizon, freq) -> int:
@@ -1313,88 +1626,29 @@ def backtest_forecast(
     )
     H = _check_horizon(horizon, data.freq)
     _check_interval(interval)
-    methods = _resolve_methods(
-        "all" if methods in ("all", "auto") else methods, data, "backtest_forecast"
-    )
-    n_cal = N_CALIBRATION[data.freq]
-    n_eval = n_cal if n_origins is None else int(n_origins)
-    if n_eval < 1:
-        raise ValueError(f"backtest_forecast: n_origins must be >= 1; got {n_origins!r}.")
-    n = data.y.shape[0]
-    last_eval = n - 1 - H
-    start = MIN_HISTORY[data.freq] - 1
-    first_eval = max(last_eval - n_eval + 1, start + 1)
-    if last_eval < first_eval:
-        raise InsufficientDataError(
-            f"backtest_forecast: {n} {data.freq} periods are too few for a backtest with "
-            f"horizon {H} "
-            f"(need at least {start + 2 + H}). Use a shorter horizon or a finer freq."
-        )
-    origins = list(range(max(start, first_eval - n_cal - H + 1), last_eval + 1))
-    cand = methods if "seasonal_naive" in methods else ["seasonal_naive", *methods]
     _check_choice("intervals", intervals, ("conformal", "model"), "backtest_forecast")
+    methods = _resolve_methods("all" if methods in ("all", "auto") else methods, data, "backtest_forecast")
+    origins, eval_idx = _backtest_origins(data, H, n_origins)
     model = (N_SIMS, float(interval), int(seed)) if intervals == "model" else None
-    F, S, B = _points(data, origins, H, cand, model=model)
+    cand = list(dict.fromkeys([*methods, *BENCHMARKS]))
+    P = _points(data, origins, H, cand, model=model)
     A = _actuals(data, origins, H)
-    eval_idx = [i for i, o in enumerate(origins) if o >= first_eval]
-    lower, upper, frames = {}, {}, []
-    G = len(data.groups)
-    notes = []
-    for k in methods:
-        lo, up, n_used = _intervals(F[k], A, S, origins, eval_idx, interval, n_cal)
+    lower, upper, notes, n_capped = {}, {}, [], 0
+    for k in cand:
+        lo, up, n_used = _intervals(P.F[k], A, P.S, origins, eval_idx, interval, N_CALIBRATION[data.freq])
         if model is not None:
-            lo, up = B[k][0][eval_idx], B[k][1][eval_idx]
-        lower[k], upper[k] = lo, up
-        if model is None and n_used.min() < MIN_CALIBRATION_ERRORS:
-            notes.append(
-                f"{k}: as few as {int(n_used.min())} past errors calibrated some intervals."
-            )
-        f, a = F[k][eval_idx], A[eval_idx]
-        o_rows = np.asarray(origins)[eval_idx]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "origin": _period(np.repeat(data.first + o_rows, G * H), data.freq),
-                    "group": np.tile(
-                        np.repeat(np.asarray(data.groups, dtype=object), H), len(eval_idx)
-                    ),
-                    "period": _period(
-                        (
-                            data.first
-                            + o_rows[:, None, None]
-                            + np.arange(1, H + 1)[None, None, :]
-                            + np.zeros((1, G, 1), dtype=np.int64)
-                        ).ravel(),
-                        data.freq,
-                    ),
-                    "horizon": np.tile(np.arange(1, H + 1), len(eval_idx) * G),
-                    "method": k,
-                    "forecast": f.ravel(),
-                    "lower": lo.ravel(),
-                    "upper": up.ravel(),
-                    "actual": a.ravel(),
-                }
-            )
-        )
-    Fe = {k: F[k][eval_idx] for k in cand}
-    Ae, Se = A[eval_idx], S[eval_idx]
-    table = _metrics(
-        {k: Fe[k] for k in methods},
-        Ae,
-        Se,
-        Fe["seasonal_naive"],
-        methods,
-        lower=lower,
-        upper=upper,
-        nominal=float(interval),
-    )
-    errors = pd.concat(frames, ignore_index=True)
-    errors = errors.loc[errors[["forecast", "actual", "lower"]].notna().all(axis=1)].reset_index(
-        drop=True
-    )
-    errors["covered"] = (errors["actual"] >= errors["lower"]) & (
-        errors["actual"] <= errors["upper"]
-    )
+            lo, up = P.B[k][0][eval_idx], P.B[k][1][eval_idx]
+        elif k in methods and n_used.min() < MIN_CALIBRATION_ERRORS:
+            notes.append(f"{k}: as few as {int(n_used.min())} past errors calibrated some intervals.")
+        lo, up, capped = _bounded(lo, up, P.F[k][eval_idx], P.caps[eval_idx][:, :, None], data.target)
+        lower[k], upper[k] = np.where(np.isnan(P.F[k][eval_idx]), np.nan, lo), up
+        n_capped += int(capped[np.isfinite(P.F[k][eval_idx])].sum()) if k in methods else 0
+    Fe = {k: P.F[k][eval_idx] for k in cand}
+    ok = _common_mask(Fe, A[eval_idx], lower)
+    table = _metrics(Fe, A[eval_idx], P.S[eval_idx], cand, ok, lower=lower, upper=upper, nominal=float(interval))
+    table = table.loc[table["method"].isin(methods)].reset_index(drop=True)
+    errors = _errors_frame(data, origins, eval_idx, Fe, A, lower, upper, P.S, ok, methods)
+    notes += _backtest_notes(table, data, P, n_capped)
     return BacktestResult(
         table=table,
         errors=errors,
@@ -1406,3 +1660,81 @@ def backtest_forecast(
         notes=notes,
         intervals=intervals,
     )
+
+
+def _backtest_origins(data: _Data, H: int, n_origins) -> tuple[list[int], list[int]]:
+    """Origin rows (calibration + evaluation) and the indices of the evaluation ones."""
+    n_cal = N_CALIBRATION[data.freq]
+    n_eval = n_cal if n_origins is None else int(n_origins)
+    if n_eval < 1:
+        raise ValueError(f"backtest_forecast: n_origins must be >= 1; got {n_origins!r}.")
+    n = data.y.shape[0]
+    last_eval = n - 1 - H
+    start = MIN_HISTORY[data.freq] - 1
+    first_eval = max(last_eval - n_eval + 1, start + 1)
+    if last_eval < first_eval:
+        raise InsufficientDataError(
+            f"backtest_forecast: {n} {data.freq} periods are too few for a backtest with horizon {H} "
+            f"(need at least {start + 2 + H}). Use a shorter horizon or a finer freq."
+        )
+    origins = list(range(max(start, first_eval - n_cal - H + 1), last_eval + 1))
+    return origins, [i for i, o in enumerate(origins) if o >= first_eval]
+
+
+def _errors_frame(data, origins, eval_idx, Fe, A, lower, upper, S, ok, methods) -> pd.DataFrame:
+    """:attr:`BacktestResult.errors`: the forecasts in ``ok`` (the same as the table's), one row each."""
+    n_e, G, H = A[eval_idx].shape
+    o_rows = np.asarray(origins)[eval_idx]
+    sel = ok.ravel()
+    ords = (data.first + o_rows[:, None, None] + np.arange(1, H + 1)[None, None, :] + np.zeros((1, G, 1), np.int64))
+    base = {
+        "origin": _period(np.repeat(data.first + o_rows, G * H)[sel], data.freq),
+        "group": np.tile(np.repeat(np.asarray(data.groups, dtype=object), H), n_e)[sel],
+        "period": _period(ords.ravel()[sel], data.freq),
+        "horizon": np.tile(np.arange(1, H + 1), n_e * G)[sel],
+    }
+    scale = np.broadcast_to(S[eval_idx][:, :, None], (n_e, G, H)).ravel()[sel]
+    frames = [
+        pd.DataFrame(
+            {
+                **base,
+                "method": k,
+                "forecast": Fe[k].ravel()[sel],
+                "lower": lower[k].ravel()[sel],
+                "upper": upper[k].ravel()[sel],
+                "actual": A[eval_idx].ravel()[sel],
+                "scale": scale,
+            }
+        )
+        for k in methods
+    ]
+    errors = pd.concat(frames, ignore_index=True)
+    errors["covered"] = (errors["actual"] >= errors["lower"]) & (errors["actual"] <= errors["upper"])
+    return errors
+
+
+def _backtest_notes(table: pd.DataFrame, data: _Data, P: _Points, n_capped: int) -> list[str]:
+    """The benchmark to beat, the interval-width check, capped ranges and fallbacks, in words."""
+    notes = []
+    best = table.attrs.get("best_benchmark")
+    if best is not None and len(table):
+        models = table.loc[~table["method"].isin(BENCHMARKS)].sort_values("vs_best_benchmark", kind="mergesort")
+        if len(models):
+            top = models.iloc[0]
+            verdict = "beats" if top["vs_best_benchmark"] < 1 else "does not beat"
+            notes.append(
+                f"best simple benchmark: {best}; the best model, {top['method']}, {verdict} it "
+                f"({top['vs_best_benchmark']:.2f}x its MAE)."
+            )
+    wide = table.loc[table["relative_width"] > MAX_RELATIVE_WIDTH, "method"].tolist()
+    if wide:
+        msg = (
+            f"backtest_forecast: mean interval width is over {MAX_RELATIVE_WIDTH:g}x the series' mean level for "
+            f"{', '.join(wide)}: ranges wider than the data can justify; their coverage says little."
+        )
+        warnings.warn(msg, UnreliableEstimateWarning, stacklevel=3)
+        notes.append(msg)
+    if n_capped:
+        notes.append(f"{n_capped} upper bound(s) were capped at {MAX_UPPER_MULTIPLE:g}x the largest period seen.")
+    notes += _data_notes(data, P, list(table["method"]))
+    return notes
