@@ -79,8 +79,10 @@ progress.table[progress.table["status"].isin(["at_risk", "behind"])][cols].round
     ),
     new_markdown_cell("### Pacing chart and status heatmap"),
     new_code_cell(
-        """fig, axes = plt.subplots(1, 2, figsize=(14, 8), gridspec_kw={"width_ratios": [3, 2]})
-sg.plotting.plot_pacing(progress, activity="call_connected", ax=axes[0])
+        """# pace the activity most reps have a goal on this week
+focus = progress.table["activity"].value_counts().index[0]
+fig, axes = plt.subplots(1, 2, figsize=(14, 8), gridspec_kw={"width_ratios": [3, 2]})
+sg.plotting.plot_pacing(progress, activity=focus, ax=axes[0])
 progress.plot(kind="status", ax=axes[1])
 fig.tight_layout()"""
     ),

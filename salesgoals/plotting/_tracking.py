@@ -8,7 +8,7 @@ import numpy as np
 
 from salesgoals._typing import STATUSES
 
-_COLORS = {"ahead": "#2b8a3e", "on_track": "#74b816", "at_risk": "#f59f00", "behind": "#e03131"}
+_COLORS = {"ahead": "#2b8a3e", "on_track": "#74b816", "at_risk": "#f59f00", "behind": "#e03131", "unknown": "#adb5bd"}
 
 
 def plot_pacing(result, *, activity: str | None = None, by: str = "rep", ax=None):
@@ -31,6 +31,11 @@ def plot_pacing(result, *, activity: str | None = None, by: str = "rep", ax=None
     -------
     matplotlib.axes.Axes
 
+    Raises
+    ------
+    ValueError
+        ``activity`` names no tracked goal (the chart would be empty).
+
     Examples
     --------
     >>> import pandas as pd, salesgoals as sg
@@ -43,6 +48,12 @@ def plot_pacing(result, *, activity: str | None = None, by: str = "rep", ax=None
     """
     t = result.table if by == "rep" else result.team.rename(columns={"team": "rep"})
     if activity is not None:
+        if not (t["activity"] == activity).any():
+            tracked = ", ".join(map(repr, sorted(t["activity"].unique())))
+            raise ValueError(
+                f"plot_pacing: no tracked goal on activity={activity!r} (nothing to draw); "
+                f"the goals tracked are on {tracked or 'nothing'}."
+            )
         t = t[t["activity"] == activity]
     t = t.iloc[::-1]
     if ax is None:

@@ -25,7 +25,11 @@ Status
   odds >= :data:`ON_TRACK_ODDS`;
 * ``on_track`` - odds of reaching the goal >= :data:`ON_TRACK_ODDS`;
 * ``at_risk`` - odds between :data:`BEHIND_ODDS` and :data:`ON_TRACK_ODDS`;
-* ``behind`` - odds below :data:`BEHIND_ODDS`.
+* ``behind`` - odds below :data:`BEHIND_ODDS`;
+* ``unknown`` - the data cannot judge: ``as_of`` is more than
+  :data:`MAX_STALE_DAYS` working day after the data ends, before it starts,
+  or outside the goals' horizon (a GoalPlan's).  :func:`track` warns, and calls
+  no one at risk or behind.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from salesgoals._periods import to_day as _days
 from salesgoals._schema import FREQ_ALIASES, QUALITY_METRICS, UNASSIGNED
 from salesgoals._summary import Summary
 from salesgoals._typing import FREQS, STATUSES, TIERS, Freq, Tier
-from salesgoals.errors import DataQualityError, SchemaError
+from salesgoals.errors import DataQualityError, SchemaError, UnreliableEstimateWarning
 from salesgoals.goals import cascade, prob_at_least
 from salesgoals.plotting import plot_pacing, plot_status_heatmap
 
@@ -69,6 +73,12 @@ BEHIND_ODDS = 0.15
 #: keep a slow Monday from flagging a rep, yet by mid-week the rep's own pace
 #: carries more weight than the baseline.
 SHRINK_DAYS = 2.0
+#: Status of a goal the data cannot judge: ``as_of`` after the data ends,
+#: before it starts, or outside the goals' horizon (instead of at risk/behind).
+UNKNOWN = "unknown"
+#: Working days ``as_of`` may run past the data's last day (an export taken the
+#: morning after) before no one can be called at risk.
+MAX_STALE_DAYS = 1
 #: Activity types logged by managers as coaching (the leader's own goals).
 COACHING_TYPES: tuple[str, ...] = ("coaching", "one_to_one", "ride_along", "training")
 #: Default leader goals per team member per week (clear, stretch, extraordinary).
@@ -258,6 +268,8 @@ def _fmt(x: pd.Series, digits: int = 0) -> pd.Series:
 
 def _reason(t: pd.DataFrame, weekday: str) -> pd.Series:
     """One sentence per row saying why the status is what it is (vectorised string building)."""
+    if not len(t):
+        return pd.Series([], index=t.index, dtype=object)
     act = t["activity"].str.replace("_", " ")
     base = (
         _fmt(t["actual"])
@@ -521,7 +533,8 @@ def track(
         * ``needed_per_day`` : float — what the remaining days need (0 when met).
         * ``p_meet`` : float — probability of reaching ``goal``.
         * ``p_clear``, ``p_stretch``, ``p_extraordinary`` : float — the same for each tier.
-        * ``status`` : str — ``ahead``, ``on_track``, ``at_risk`` or ``behind``.
+        * ``status`` : str — ``ahead``, ``on_track``, ``at_risk``, ``behind``,
+          or ``unknown`` when the data cannot judge (see the module notes).
         * ``reason`` : str — the numbers behind the status, in words.
 
     Raises
@@ -530,6 +543,12 @@ def track(
         The goals or activities lack required columns.
     DataQualityError
         Goal values that are negative or not numbers.
+
+    Warns
+    -----
+    UnreliableEstimateWarning
+        ``as_of`` after the data ends, before it starts, or outside the goals'
+        horizon: statuses that would be at risk or behind become ``unknown``.
 
     Examples
     --------
@@ -551,6 +570,78 @@ def track(
         )
     acts, deals = _split_inputs(panel_or_exports, "track")
     g, goal_freq = _read_goals(goals, "track")
+    g, n_leaders = _goal_rows(acts, g, roster, priorities_only)
+    hol = _holidays(holidays)
+    _check_panel_grain(acts, period)
+    day = _as_of_day(acts, as_of)
+    lo, hi = _period_bounds(day, period)
+    N = _busdays(lo, hi, hol)
+    n_e = _busdays(lo, min(day, hi), hol)
+    scale = 1.0 if goal_freq == period else N / _STD_DAYS.get(goal_freq, 5.0)
+    counts = _counts(acts, deals, lo, day, g["activity"].unique().tolist())
+    t = _score(g.merge(counts, on=["rep", "activity"], how="left"), tier, scale, N, n_e)
+    t["period"] = str(pd.Period(pd.Timestamp(lo), freq=FREQ_ALIASES[period]))
+    t["as_of"] = pd.Timestamp(day)
+    t["priority"] = pd.to_numeric(t["priority"], errors="coerce").fillna(0).astype(int)
+    t["reason"] = _reason(t, pd.Timestamp(day).day_name()[:3])
+    notes = []
+    if n_leaders:
+        notes.append(f"leader goals tracked for {n_leaders} manager(s) from logged coaching activity.")
+    refuse = _as_of_guard(acts, deals, goals, day, hol, notes)
+    if refuse:
+        t = _refuse_status(t, refuse)
+    team = _rollup(t, "team", N - n_e)
+    managers = _rollup(t[t["level"] == "rep"], "manager", N - n_e)
+    if refuse:
+        team, managers = _refuse_status(team, refuse), _refuse_status(managers, refuse)
+    t = t.sort_values(["level", "rep", "priority", "activity"], kind="mergesort").reset_index(drop=True)[TRACK_COLUMNS]
+    return TrackResult(t, team, managers, pd.Timestamp(day), period, tier, notes)
+
+
+#: Columns of :attr:`TrackResult.table`, in order.
+TRACK_COLUMNS: list[str] = [
+    "level",
+    "rep",
+    "team",
+    "manager",
+    "activity",
+    "priority",
+    "period",
+    "as_of",
+    "working_days",
+    "elapsed_days",
+    "goal",
+    "actual",
+    "expected",
+    "pace",
+    "rate_per_day",
+    "projected",
+    "needed_per_day",
+    "p_meet",
+    "p_clear",
+    "p_stretch",
+    "p_extraordinary",
+    "status",
+    "reason",
+]
+
+
+def _holidays(holidays: Sequence[Any]) -> np.ndarray:
+    return np.array([np.datetime64(pd.Timestamp(h).date(), "D") for h in holidays], dtype="datetime64[D]")
+
+
+def _check_panel_grain(acts: pd.DataFrame, period: str) -> None:
+    if _is_panel(acts):
+        pfreq = acts.attrs.get("freq") or acts["period"].iloc[0].freqstr[:1]
+        if pfreq != period:
+            raise ValueError(
+                f"track: the panel has freq={pfreq!r} but period={period!r}; a panel only gives whole-period "
+                f"counts, so track it with period={pfreq!r} or pass the activity log."
+            )
+
+
+def _goal_rows(acts, g: pd.DataFrame, roster, priorities_only: bool) -> tuple[pd.DataFrame, int]:
+    """Goals tracked: the focus goals, the leaders' goals, ``team``/``manager`` from the roster."""
     if priorities_only:
         g = g.loc[pd.to_numeric(g["priority"], errors="coerce").fillna(0) > 0]
     g = g.assign(level="rep")
@@ -560,101 +651,97 @@ def track(
     if roster is not None:
         for col in ("team", "manager"):
             if col in roster.columns:
-                mapping = roster.drop_duplicates("rep").set_index(
-                    roster["rep"].astype(str).drop_duplicates()
-                )[col]
+                mapping = roster.drop_duplicates("rep").set_index(roster["rep"].astype(str).drop_duplicates())[col]
                 g[col] = g["rep"].map(mapping).fillna(g[col] if col in g.columns else UNASSIGNED)
     for col in ("team", "manager"):
         if col not in g.columns:
             g[col] = UNASSIGNED
         g[col] = g[col].astype(object).where(g[col].notna(), UNASSIGNED).astype(str)
-    hol = np.array(
-        [np.datetime64(pd.Timestamp(h).date(), "D") for h in holidays], dtype="datetime64[D]"
-    )
+    return g, int(leaders["rep"].nunique()) if len(leaders) else 0
 
-    if _is_panel(acts):
-        pfreq = acts.attrs.get("freq") or acts["period"].iloc[0].freqstr[:1]
-        if pfreq != period:
-            raise ValueError(
-                f"track: the panel has freq={pfreq!r} but period={period!r}; a panel only "
-                "gives whole-period "
-                f"counts, so track it with period={pfreq!r} or pass the activity log."
-            )
-    day = _as_of_day(acts, as_of)
-    lo, hi = _period_bounds(day, period)
-    N = _busdays(lo, hi, hol)
-    n_e = _busdays(lo, min(day, hi), hol)
+
+def _score(t: pd.DataFrame, tier: str, scale: float, N: int, n_e: int) -> pd.DataFrame:
+    """Landmark, pace, projection, odds per tier and status of each goal row."""
     n_r = N - n_e
-    std = _STD_DAYS.get(goal_freq, 5.0)
-    scale = 1.0 if goal_freq == period else N / std
-
-    counts = _counts(acts, deals, lo, day, g["activity"].unique().tolist())
-    t = g.merge(counts, on=["rep", "activity"], how="left")
     t["actual"] = t["actual"].fillna(0).astype(float)
     t["goal"] = t[f"goal_{tier}"] * scale
     prior = t["baseline"].to_numpy(dtype=float) * scale / max(N, 1)
     t["working_days"], t["elapsed_days"] = N, n_e
     t["expected"] = t["goal"] * (n_e / N if N else 1.0)
-    t["pace"] = np.where(
-        t["expected"] > 0, t["actual"] / t["expected"].where(t["expected"] > 0, 1.0), 1.0
-    )
+    t["pace"] = np.where(t["expected"] > 0, t["actual"] / t["expected"].where(t["expected"] > 0, 1.0), 1.0)
     actual = t["actual"].to_numpy(dtype=float)
-    rate, projected, prob, mean_rem, var_rem = _pace(
-        actual, t["goal"].to_numpy(dtype=float), prior, n_e, n_r
-    )
+    rate, projected, prob, mean_rem, var_rem = _pace(actual, t["goal"].to_numpy(dtype=float), prior, n_e, n_r)
     t["rate_per_day"], t["projected"], t["p_meet"] = rate, projected, prob
     t["_mean_rem"], t["_var_rem"] = mean_rem, var_rem
     for k in TIERS:
-        t[f"p_{k}"] = _pace(actual, t[f"goal_{k}"].to_numpy(dtype=float) * scale, prior, n_e, n_r)[
-            2
-        ]
-    t["needed_per_day"] = np.where(
-        n_r > 0, np.maximum(t["goal"] - t["actual"], 0) / max(n_r, 1), 0.0
-    )
+        t[f"p_{k}"] = _pace(actual, t[f"goal_{k}"].to_numpy(dtype=float) * scale, prior, n_e, n_r)[2]
+    t["needed_per_day"] = np.where(n_r > 0, np.maximum(t["goal"] - t["actual"], 0) / max(n_r, 1), 0.0)
     t["status"] = _status((t["actual"] >= t["goal"]).to_numpy(), t["pace"].to_numpy(), prob)
-    t["period"] = str(
-        pd.Period(pd.Timestamp(lo), freq=FREQ_ALIASES[period])
-    )
-    t["as_of"] = pd.Timestamp(day)
-    t["priority"] = pd.to_numeric(t["priority"], errors="coerce").fillna(0).astype(int)
-    t["reason"] = _reason(t, pd.Timestamp(day).day_name()[:3])
-    team = _rollup(t, "team", n_r)
-    managers = _rollup(t[t["level"] == "rep"], "manager", n_r)
-    cols = [
-        "level",
-        "rep",
-        "team",
-        "manager",
-        "activity",
-        "priority",
-        "period",
-        "as_of",
-        "working_days",
-        "elapsed_days",
-        "goal",
-        "actual",
-        "expected",
-        "pace",
-        "rate_per_day",
-        "projected",
-        "needed_per_day",
-        "p_meet",
-        "p_clear",
-        "p_stretch",
-        "p_extraordinary",
-        "status",
-        "reason",
-    ]
-    t = t.sort_values(["level", "rep", "priority", "activity"], kind="mergesort").reset_index(
-        drop=True
-    )[cols]
-    notes = []
-    if len(leaders):
-        notes.append(
-            f"leader goals tracked for {leaders['rep'].nunique()} manager(s) from logged "
-            "coaching activity."
+    return t
+
+
+def _data_span(acts: pd.DataFrame, deals: pd.DataFrame | None) -> tuple[np.datetime64, np.datetime64]:
+    """First and last day the exports (or the panel) cover."""
+    if _is_panel(acts):
+        p = acts["period"]
+        return (
+            np.datetime64(p.min().start_time.date(), "D"),
+            np.datetime64(p.max().end_time.date(), "D"),
         )
-    return TrackResult(t, team, managers, pd.Timestamp(day), period, tier, notes)
+    days = [_days(acts["timestamp"])]
+    if deals is not None:
+        days += [_days(deals["created"]), _days(deals["closed"])]
+    d = np.concatenate(days)
+    d = d[~np.isnat(d)]
+    return d.min(), d.max()
+
+
+def _goal_horizon(goals: Any) -> tuple[np.datetime64, np.datetime64] | None:
+    """First and last day the goals are in force (a GoalPlan's horizon; None when unknown)."""
+    if not (hasattr(goals, "as_of") and hasattr(goals, "horizon") and isinstance(goals.as_of, pd.Period)):
+        return None
+    first, last = goals.as_of + 1, goals.as_of + int(goals.horizon)
+    return np.datetime64(first.start_time.date(), "D"), np.datetime64(last.end_time.date(), "D")
+
+
+def _as_of_guard(acts, deals, goals, day: np.datetime64, hol, notes: list[str]) -> str:
+    """Check ``as_of`` against the data and the goal horizon; warn, and return why no one can be called at risk.
+
+    The data's staleness is always noted.  ``as_of`` more than
+    :data:`MAX_STALE_DAYS` working days after the data ends (the actuals miss
+    those days), before the data starts, or outside the GoalPlan's horizon:
+    an :class:`UnreliableEstimateWarning`, and the reason returned ('' when fine).
+    """
+    first, last = _data_span(acts, deals)
+    stale = _busdays(last + np.timedelta64(1, "D"), day, hol) if day > last else 0
+    if day > last:
+        notes.append(f"the data runs to {pd.Timestamp(last).date()}: {int((day - last).astype(int))} day(s), "
+                     f"{stale} working day(s), before as_of.")
+    why = ""
+    if stale > MAX_STALE_DAYS:
+        why = (f"as_of {pd.Timestamp(day).date()} is {stale} working days after the data ends "
+               f"({pd.Timestamp(last).date()}): the actuals miss those days")
+    elif day < first:
+        why = f"as_of {pd.Timestamp(day).date()} is before the data starts ({pd.Timestamp(first).date()})"
+    horizon = _goal_horizon(goals)
+    if not why and horizon is not None and not (horizon[0] <= day <= horizon[1]):
+        why = (f"as_of {pd.Timestamp(day).date()} is outside the goals' horizon "
+               f"({pd.Timestamp(horizon[0]).date()} to {pd.Timestamp(horizon[1]).date()}): those goals are not in force")
+    if why:
+        msg = f"track: {why}; no one is called at risk or behind (status '{UNKNOWN}')."
+        warnings.warn(msg, UnreliableEstimateWarning, stacklevel=3)
+        notes.append(msg)
+    return why
+
+
+def _refuse_status(t: pd.DataFrame, why: str) -> pd.DataFrame:
+    """Replace at-risk and behind by :data:`UNKNOWN` (what the data cannot tell), saying why in ``reason``."""
+    t = t.copy()
+    bad = t["status"].isin(["at_risk", "behind"])
+    t["status"] = t["status"].where(~bad, UNKNOWN)
+    if "reason" in t.columns:
+        t["reason"] = t["reason"].where(~bad, why + "; " + t["reason"])
+    return t
 
 
 # ====================================================================== reviews
@@ -913,7 +1000,8 @@ def quarterly_review(
     -------
     Review
         ``.table`` has one row per scope (``year``, ``quarter``, ``month``) with
-        columns ``scope``, ``label``, ``start``, ``end``, ``target``,
+        columns ``scope``, ``label``, ``start``, ``end`` (first and last
+        calendar day: wins on weekends and holidays count), ``target``,
         ``expected`` (landmark to ``as_of``), ``actual``, ``pace``,
         ``projected``, ``p_meet``, ``status``, ``reason``.
 
@@ -933,102 +1021,117 @@ def quarterly_review(
     >>> rv.table["scope"].tolist()
     ['year', 'quarter', 'month']
     """
-    if (
-        not isinstance(deals, pd.DataFrame)
-        or "closed" not in deals.columns
-        or "status" not in deals.columns
-    ):
-        raise SchemaError(
-            "quarterly_review: deals must be canonical deals (load_deals) with 'closed', "
-            "'status', 'amount'."
-        )
-    closed = _days(deals["closed"])
-    won = deals["status"].astype(str).str.lower().eq("won").to_numpy() & ~np.isnat(closed)
-    value = (
-        pd.to_numeric(deals["amount"], errors="coerce").fillna(0).to_numpy(float)
-        if target == "won_revenue"
-        else np.ones(len(deals))
-    )
+    closed, won, value = _won_deals(deals, target)
     if as_of is None and not won.any():
         raise DataQualityError(
-            "quarterly_review: the deals have no won deal with a close date; pass as_of= "
-            "explicitly."
+            "quarterly_review: the deals have no won deal with a close date; pass as_of= explicitly."
         )
     day = np.datetime64(pd.Timestamp(as_of).date(), "D") if as_of is not None else closed[won].max()
     ts = pd.Timestamp(day)
     if year is None:
         year = ts.year if ts.month >= fiscal_year_start else ts.year - 1
-    with (
-        warnings.catch_warnings()
-    ):  # targets.cascade uses DatetimeIndex.dayofweek (deprecated in pandas 3)
+    with warnings.catch_warnings():  # targets.cascade uses DatetimeIndex.dayofweek (deprecated in pandas 3)
         warnings.filterwarnings("ignore", message=".*dayofweek is deprecated")
-        c = cascade(
-            float(annual_target),
-            year=int(year),
-            panel=panel,
-            fiscal_year_start=fiscal_year_start,
-            holidays=holidays,
-        )
+        c = cascade(float(annual_target), year=int(year), panel=panel, fiscal_year_start=fiscal_year_start,
+                    holidays=holidays)
     d = c.days[c.days["entity"] == "(team)"]
     dd = d["date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
     cur = d.loc[dd <= day]
     q_label = cur["quarter"].iloc[-1] if len(cur) else d["quarter"].iloc[0]
     m_label = cur["month"].iloc[-1] if len(cur) else d["month"].iloc[0]
-    hol = np.array(
-        [np.datetime64(pd.Timestamp(h).date(), "D") for h in holidays], dtype="datetime64[D]"
-    )
-    # recent run rate per working day and weekly variability (13 weeks before as_of)
-    lo13 = day - np.timedelta64(91, "D")
-    rec = won & (closed > lo13) & (closed <= day)
-    run_days = max(_busdays(lo13 + np.timedelta64(1, "D"), day, hol), 1)
-    wk = (day - closed[rec]).astype(np.int64) // 7
-    weekly = np.bincount(wk, weights=value[rec], minlength=13)[:13]
-    wk_var = float(np.var(weekly, ddof=1)) if weekly.size > 1 else 0.0
+    rate = _run_rate(closed, won, value, day, _holidays(holidays))
     rows = []
     for scope, mask in (
         ("year", np.ones(len(d), bool)),
         ("quarter", d["quarter"].eq(q_label).to_numpy()),
         ("month", d["month"].eq(m_label).to_numpy()),
     ):
-        sd = dd[mask]
-        tgt = float(d.loc[mask, "target"].sum())
-        expected = float(d.loc[mask & (dd <= day), "target"].sum())
-        lo, hi = sd.min(), sd.max()
-        actual = float(value[won & (closed >= lo) & (closed <= min(day, hi))].sum())
-        n_tot, n_e = int(mask.sum()), int((mask & (dd <= day)).sum())
-        n_r = n_tot - n_e
-        prior_rate = tgt / max(n_tot, 1)
-        k = SHRINK_DAYS * 5
-        rate = (float(value[rec].sum()) + k * prior_rate) / (run_days + k)
-        projected = actual + rate * n_r
-        sd_rem = np.sqrt(wk_var * n_r / 5.0)
-        p = (
-            float(stats.norm.sf(tgt - actual, loc=rate * n_r, scale=sd_rem))
-            if n_r > 0 and sd_rem > 0
-            else float(projected >= tgt)
-        )
-        if actual >= tgt:
-            p = 1.0
-        pace = actual / expected if expected > 0 else 1.0
-        rows.append(
-            dict(
-                scope=scope,
-                label={"year": f"FY{year}", "quarter": q_label, "month": m_label}[scope],
-                start=pd.Timestamp(lo),
-                end=pd.Timestamp(hi),
-                target=tgt,
-                expected=expected,
-                actual=actual,
-                pace=pace,
-                projected=projected,
-                p_meet=p,
-            )
-        )
+        row = _scope_row(d, dd, mask, day, closed, won, value, rate)
+        rows.append({"scope": scope, "label": {"year": f"FY{year}", "quarter": q_label, "month": m_label}[scope],
+                     **row})
     t = pd.DataFrame(rows)
-    t["status"] = _status(
-        (t["actual"] >= t["target"]).to_numpy(), t["pace"].to_numpy(), t["p_meet"].to_numpy()
+    t["status"] = _status((t["actual"] >= t["target"]).to_numpy(), t["pace"].to_numpy(), t["p_meet"].to_numpy())
+    t["reason"] = _quarter_reason(t)
+    lines = [
+        f"Annual target {annual_target:,.0f} (FY{year}, cascade with "
+        f"{'seasonality' if panel is not None else 'flat working days'}), as of {ts.date()}."
+    ]
+    lines += [f"  {r.scope:<8}{r.label:<12}{r.reason} -> {r.status}" for r in t.itertuples()]
+    return Review(t, "Quarterly review", lines)
+
+
+def _won_deals(deals: pd.DataFrame, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(close day, won with a close day, value)`` per deal: amount, or 1 for ``deals_won``."""
+    if not isinstance(deals, pd.DataFrame) or "closed" not in deals.columns or "status" not in deals.columns:
+        raise SchemaError(
+            "quarterly_review: deals must be canonical deals (load_deals) with 'closed', 'status', 'amount'."
+        )
+    closed = _days(deals["closed"])
+    won = deals["status"].astype(str).str.lower().eq("won").to_numpy() & ~np.isnat(closed)
+    if target == "won_revenue":
+        value = pd.to_numeric(deals["amount"], errors="coerce").fillna(0).to_numpy(float)
+    else:
+        value = np.ones(len(deals))
+    return closed, won, value
+
+
+def _run_rate(closed, won, value, day, hol) -> dict[str, float]:
+    """Won value per working day over the 13 weeks to ``day``, and the variance of its weekly totals."""
+    lo13 = day - np.timedelta64(91, "D")
+    rec = won & (closed > lo13) & (closed <= day)
+    wk = (day - closed[rec]).astype(np.int64) // 7
+    weekly = np.bincount(wk, weights=value[rec], minlength=13)[:13]
+    return {
+        "total": float(value[rec].sum()),
+        "days": max(_busdays(lo13 + np.timedelta64(1, "D"), day, hol), 1),
+        "wk_var": float(np.var(weekly, ddof=1)) if weekly.size > 1 else 0.0,
+    }
+
+
+def _calendar_bounds(days: np.ndarray) -> tuple[np.datetime64, np.datetime64]:
+    """First and last *calendar* day of the months holding ``days`` (working days of a period).
+
+    Period totals count every deal closed in the period, weekends and
+    holidays included (a win on Saturday 31 December belongs to the year);
+    working days only pace the landmark.
+    """
+    lo = days.min().astype("datetime64[M]").astype("datetime64[D]")
+    hi = (days.max().astype("datetime64[M]") + np.timedelta64(1, "M")).astype("datetime64[D]") - np.timedelta64(1, "D")
+    return lo, hi
+
+
+def _scope_row(d, dd, mask, day, closed, won, value, rate) -> dict:
+    """Target, landmark, actual, projection and odds of one scope (year, quarter or month)."""
+    tgt = float(d.loc[mask, "target"].sum())
+    expected = float(d.loc[mask & (dd <= day), "target"].sum())
+    lo, hi = _calendar_bounds(dd[mask])
+    actual = float(value[won & (closed >= lo) & (closed <= min(day, hi))].sum())
+    n_tot, n_e = int(mask.sum()), int((mask & (dd <= day)).sum())
+    n_r = n_tot - n_e
+    k = SHRINK_DAYS * 5
+    per_day = (rate["total"] + k * tgt / max(n_tot, 1)) / (rate["days"] + k)
+    projected = actual + per_day * n_r
+    sd_rem = np.sqrt(rate["wk_var"] * n_r / 5.0)
+    if actual >= tgt:
+        p = 1.0
+    elif n_r > 0 and sd_rem > 0:
+        p = float(stats.norm.sf(tgt - actual, loc=per_day * n_r, scale=sd_rem))
+    else:
+        p = float(projected >= tgt)
+    return dict(
+        start=pd.Timestamp(lo),
+        end=pd.Timestamp(hi),
+        target=tgt,
+        expected=expected,
+        actual=actual,
+        pace=actual / expected if expected > 0 else 1.0,
+        projected=projected,
+        p_meet=p,
     )
-    t["reason"] = (
+
+
+def _quarter_reason(t: pd.DataFrame) -> pd.Series:
+    return (
         _fmt(t["actual"])
         + " of "
         + _fmt(t["target"])
@@ -1042,9 +1145,3 @@ def quarterly_review(
         + (100 * t["p_meet"]).round().astype(int).astype(str)
         + "% chance to reach the target"
     )
-    lines = [
-        f"Annual target {annual_target:,.0f} (FY{year}, cascade with "
-        f"{'seasonality' if panel is not None else 'flat working days'}), as of {ts.date()}."
-    ]
-    lines += [f"  {r.scope:<8}{r.label:<12}{r.reason} -> {r.status}" for r in t.itertuples()]
-    return Review(t, "Quarterly review", lines)
