@@ -1587,7 +1587,9 @@ def backtest_forecast(
     panel_or_deals, target, level, freq, horizon, as_of, interval, intervals, deals, roster, seed
         As in :func:`forecast` (``as_of`` ends the backtest window).
     methods : str or list of str, default="all"
-        Methods to evaluate (``"all"``: every available one).
+        Methods to evaluate (``"all"``: every available one).  A list may
+        include ``"auto"``: at each origin, the method :func:`forecast` with
+        ``method="auto"`` would have picked from the errors known that day.
     n_origins : int, optional
         Evaluation origins (default: :data:`N_CALIBRATION` for the grain).
 
@@ -1627,12 +1629,18 @@ def backtest_forecast(
     H = _check_horizon(horizon, data.freq)
     _check_interval(interval)
     _check_choice("intervals", intervals, ("conformal", "model"), "backtest_forecast")
+    with_auto = not isinstance(methods, str) and "auto" in methods
+    if with_auto:
+        methods = [m for m in methods if m != "auto"]
     methods = _resolve_methods("all" if methods in ("all", "auto") else methods, data, "backtest_forecast")
     origins, eval_idx = _backtest_origins(data, H, n_origins)
     model = (N_SIMS, float(interval), int(seed)) if intervals == "model" else None
-    cand = list(dict.fromkeys([*methods, *BENCHMARKS]))
+    cand = list(dict.fromkeys([*methods, *BENCHMARKS, *(_resolve_methods("auto", data, "") if with_auto else [])]))
     P = _points(data, origins, H, cand, model=model)
     A = _actuals(data, origins, H)
+    if with_auto:
+        picks = _auto_points(P, A, origins, H, cand, N_CALIBRATION[data.freq])
+        methods, cand = [*methods, "auto"], [*cand, "auto"]
     lower, upper, notes, n_capped = {}, {}, [], 0
     for k in cand:
         lo, up, n_used = _intervals(P.F[k], A, P.S, origins, eval_idx, interval, N_CALIBRATION[data.freq])
@@ -1649,6 +1657,9 @@ def backtest_forecast(
     table = table.loc[table["method"].isin(methods)].reset_index(drop=True)
     errors = _errors_frame(data, origins, eval_idx, Fe, A, lower, upper, P.S, ok, methods)
     notes += _backtest_notes(table, data, P, n_capped)
+    if with_auto:
+        counts = pd.Series([picks[i] for i in eval_idx]).value_counts()
+        notes.append("auto picked " + ", ".join(f"{k} at {v}" for k, v in counts.items()) + " of the origins.")
     return BacktestResult(
         table=table,
         errors=errors,
@@ -1660,6 +1671,41 @@ def backtest_forecast(
         notes=notes,
         intervals=intervals,
     )
+
+
+def _auto_points(P: _Points, A: np.ndarray, origins: Sequence[int], H: int, cand: list[str], n_cal: int) -> list[str]:
+    """Add ``auto`` to ``P``: at each origin, the method :func:`forecast` would have picked that day.
+
+    That is the one with the lowest MAE (a model only when it beats the best
+    benchmark) over the forecasts of the previous ``n_cal`` origins whose
+    actuals were known by then; ``ets`` before any error is known.  Returns
+    the method picked at each origin.
+    """
+    rows = np.asarray(origins)
+    picks = []
+    F_auto = np.full_like(P.F[cand[0]], np.nan)
+    B_auto = tuple(np.full_like(F_auto, np.nan) for _ in range(2)) if P.B else None
+    horizon = np.arange(1, H + 1)
+    for i, t in enumerate(rows):
+        # forecasts made at earlier origins for periods known at t
+        past = (rows < t) & (rows > t - n_cal - H)
+        known = (rows[past][:, None] + horizon[None, :]) <= t  # (n_past, H)
+        ok = np.isfinite(A[past]) & known[:, None, :]
+        for f in P.F.values():
+            ok &= np.isfinite(f[past])
+        if ok.any():
+            mae = {k: float(np.mean(np.abs(P.F[k][past] - A[past])[ok])) for k in cand}
+            best = min(mae, key=lambda k: (mae[k], k not in BENCHMARKS, cand.index(k)))
+        else:
+            best = "ets" if "ets" in cand else cand[0]
+        picks.append(best)
+        F_auto[i] = P.F[best][i]
+        if B_auto is not None:
+            B_auto[0][i], B_auto[1][i] = P.B[best][0][i], P.B[best][1][i]
+    P.F["auto"] = F_auto
+    if B_auto is not None:
+        P.B["auto"] = B_auto
+    return picks
 
 
 def _backtest_origins(data: _Data, H: int, n_origins) -> tuple[list[int], list[int]]:

@@ -1,0 +1,143 @@
+"""Reference study: the library's forecasts next to statsforecast's AutoETS and AutoTheta.
+
+Same series, same rolling origins, same horizons, same MASE scale: for each
+evaluation origin of :func:`salesgoals.backtest_forecast`, statsforecast's
+``AutoETS`` and ``AutoTheta`` are fitted on the history known at that origin
+(the group's series up to it) and forecast the same ``horizon`` periods with
+80 % intervals.  MASE uses the scale the library reports per origin and group
+(``errors["scale"]``), coverage the share of actuals inside the interval.
+
+Series
+------
+* ``simulator``: weekly won revenue per team of ``make_crm_data(n_reps=40,
+  n_weeks=104, seed)`` (seeds 1-3, and 7: the suite's), 26 origins, 4 weeks ahead;
+* ``young_company``: the young-company fixture of ``tests/test_forecast_young.py``
+  (leading zeros, a ramp, sparse reps, one huge deal), weekly by team and
+  monthly total.
+
+Run (statsforecast is not in the ``test`` extra: it and fugue pin pandas < 3,
+which would downgrade the pandas the project runs on; its models run fine on
+pandas 3, so it is installed on the side without its dependencies)::
+
+    pip install --no-deps --target /tmp/sf statsforecast==2.1.1 coreforecast utilsforecast fugue triad adagio
+    PYTHONPATH=.:/tmp/sf python tests/reference/forecast_vs_statsforecast.py
+
+It writes ``tests/reference/forecast_vs_statsforecast.csv`` (one row per
+series and method) and prints the table reported in the README.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import salesgoals as sg
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+OUT = HERE / "forecast_vs_statsforecast.csv"
+LEVEL = 80
+LIBRARY = ["auto", "seasonal_naive", "trailing_mean", "drift", "ets", "pipeline", "combination"]
+
+
+def _series(frame: pd.DataFrame, group_col: str, value: str, freq: str) -> dict[str, pd.Series]:
+    """Target per group and period, the way the library sees it (periods as the index)."""
+    out = {}
+    for g, part in frame.groupby(group_col, sort=True):
+        s = part.groupby("period")[value].sum().sort_index()
+        out[str(g)] = s.reindex(pd.period_range(s.index.min(), s.index.max(), freq=freq), fill_value=0.0)
+    return out
+
+
+def _statsforecast(errors: pd.DataFrame, series: dict[str, pd.Series], season: int) -> pd.DataFrame:
+    """AutoETS / AutoTheta forecasts and 80 % bounds at the library's origins and groups."""
+    from statsforecast.models import AutoETS, AutoTheta
+
+    keys = errors[["origin", "group"]].drop_duplicates()
+    H = int(errors["horizon"].max())
+    rows = []
+    for origin, group in keys.itertuples(index=False):
+        s = series[group]
+        hist = s.loc[: origin].to_numpy(dtype=float)
+        nz = np.flatnonzero(hist)
+        for name, model in (("AutoETS", AutoETS(season_length=season)), ("AutoTheta", AutoTheta(season_length=season))):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    p = model.fit(hist).predict(H, level=[LEVEL])
+                    f, lo, hi = p["mean"], p[f"lo-{LEVEL}"], p[f"hi-{LEVEL}"]
+                except Exception:  # noqa: BLE001 - a failed fit is scored as the last value (rare)
+                    f = lo = hi = np.full(H, hist[nz[-1]] if nz.size else 0.0)
+            for h in range(H):
+                rows.append((origin, group, h + 1, name, max(f[h], 0.0), max(lo[h], 0.0), hi[h]))
+    return pd.DataFrame(rows, columns=["origin", "group", "horizon", "method", "forecast", "lower", "upper"])
+
+
+def _score(errors: pd.DataFrame, sf: pd.DataFrame) -> pd.DataFrame:
+    base = errors.loc[errors["method"] == errors["method"].iloc[0], ["origin", "group", "horizon", "actual", "scale"]]
+    sf = sf.merge(base, on=["origin", "group", "horizon"], how="inner")
+    both = pd.concat([errors[sf.columns], sf], ignore_index=True)
+    both["ae"] = (both["forecast"] - both["actual"]).abs()
+    both["covered"] = (both["actual"] >= both["lower"]) & (both["actual"] <= both["upper"])
+    out = both.groupby("method", sort=False).agg(
+        n_forecasts=("ae", "size"),
+        mae=("ae", "mean"),
+        mase=("ae", lambda x: float(np.mean(x / both.loc[x.index, "scale"]))),
+        coverage=("covered", "mean"),
+        mean_width=("upper", lambda x: float(np.mean(x - both.loc[x.index, "lower"]))),
+    )
+    return out.reset_index()
+
+
+def run_case(name: str, data, *, freq: str, level: str, horizon: int, season: int, **kw) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bt = sg.backtest_forecast(data, level=level, freq=None if "period" in data.columns else freq,
+                                  horizon=horizon, methods=LIBRARY, **kw)
+    if "period" in data.columns:
+        frame = data.assign(_g=data[level] if level != "total" else "(all)")
+        series = _series(frame, "_g", "won_revenue", freq)
+    else:
+        won = data.loc[data["status"].eq("won")].assign(period=lambda d: d["closed"].dt.to_period(freq))
+        roster = kw.get("roster")
+        won["_g"] = "(all)" if level == "total" else won["rep"].map(roster.set_index("rep")[level])
+        series = _series(won, "_g", "amount", freq)
+        first = data["created"].dt.to_period(freq).min()
+        series = {g: s.reindex(pd.period_range(first, s.index.max(), freq=freq), fill_value=0.0)
+                  for g, s in series.items()}
+    sf = _statsforecast(bt.errors, series, season)
+    table = _score(bt.errors, sf)
+    best = min(("seasonal_naive", "trailing_mean", "drift"), key=lambda k: table.set_index("method").loc[k, "mae"])
+    table["vs_best_benchmark"] = table["mae"] / table.set_index("method").loc[best, "mae"]
+    table.insert(0, "series", name)
+    auto_note = [n for n in bt.notes if n.startswith("auto picked")]
+    print(f"{name}: {auto_note[0] if auto_note else ''}")
+    return table
+
+
+def main() -> pd.DataFrame:
+    from test_forecast_young import young_company
+
+    tables = []
+    for seed in (1, 2, 3, 7):  # 7: the suite's shared simulation (tests/conftest.py)
+        sim = sg.simulate.make_crm_data(n_reps=40, n_weeks=104, seed=seed)
+        panel = sg.build_panel(sim.activities, sim.deals, roster=sim.roster, freq="W")
+        tables.append(run_case(f"simulator_seed{seed}_W_team", panel, freq="W", level="team", horizon=4, season=1,
+                               deals=sim.deals))
+    deals, roster = young_company()
+    tables.append(run_case("young_company_W_team", deals, freq="W", level="team", horizon=4, season=1, roster=roster))
+    tables.append(run_case("young_company_M_total", deals, freq="M", level="total", horizon=3, season=1,
+                           roster=roster))
+    out = pd.concat(tables, ignore_index=True)
+    out.round(4).to_csv(OUT, index=False)
+    return out
+
+
+if __name__ == "__main__":
+    res = main()
+    with pd.option_context("display.width", 200, "display.max_rows", 200):
+        print(res.round(3).to_string(index=False))
