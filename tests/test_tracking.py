@@ -390,3 +390,69 @@ def test_track_with_roster_end_dates_blank_everywhere(small, goals):
     )
     res = track(small.activities, goals, as_of="2024-05-15", roster=r)
     assert set(res.team["team"]) == set(small.roster["team"])
+
+
+# ---------------------------------------------------------------- accounting for misses
+def _planted_week():
+    """13 weeks of 50 calls/week at 40 % connected, then a Mon-Wed where Ana's calls stop connecting
+    (30 calls, 3 connected: a quality miss) and Ben stops calling (10 calls, 4 connected: a volume miss)."""
+    rows = []
+    start = pd.Timestamp("2024-01-01")  # a Monday
+    for rep in ("Ana", "Ben", "Cy"):
+        for w in range(13):
+            for i in range(50):
+                day = start + pd.Timedelta(days=7 * w + i % 5, hours=9 + i % 8)
+                rows.append((rep, day, "call", "connected" if i % 5 < 2 else "no_answer"))
+    week = start + pd.Timedelta(weeks=13)
+    plan = {"Ana": (30, 3), "Ben": (10, 4), "Cy": (30, 12)}
+    for rep, (n, conn) in plan.items():
+        for i in range(n):
+            rows.append((rep, week + pd.Timedelta(days=i % 3, hours=9 + i % 8), "call", "connected" if i < conn else "no_answer"))
+    acts = pd.DataFrame(rows, columns=["rep", "timestamp", "activity_type", "outcome"])
+    goals = pd.DataFrame({"rep": list(plan), "team": "T", "activity": "call_connected", "priority": 1, "baseline": 20.0,
+                          "goal_clear": 20.0, "goal_stretch": 24.0, "goal_extraordinary": 30.0})
+    return acts, goals, week + pd.Timedelta(days=2)
+
+
+def test_misses_split_the_shortfall_into_volume_and_conversion():
+    acts, goals, as_of = _planted_week()
+    res = track(acts, goals, as_of=as_of)
+    m = res.misses.set_index("rep")
+    assert set(m.index) == {"Ana", "Ben"}  # Cy (12 of the landmark 12) is not behind
+    np.testing.assert_allclose(m["volume_units"] + m["quality_units"], m["shortfall"])
+    assert m.loc["Ana", "shortfall"] == pytest.approx(12 - 3)
+    assert m.loc["Ana", "quality_units"] == pytest.approx(30 * 0.4 - 3)  # made the calls, they did not connect
+    assert m.loc["Ana", "volume_units"] == pytest.approx(0.0, abs=1e-9)
+    assert m.loc["Ben", "quality_units"] == pytest.approx(0.0, abs=1e-9)  # converted as usual, called less
+    assert m.loc["Ben", "volume_units"] == pytest.approx(12 - 4)
+    np.testing.assert_allclose(m["conversion_usual"], 0.4)
+    assert m.loc["Ana", "conversion_now"] == pytest.approx(0.1)
+    assert (m["personal_best_week"] == 20).all()  # 50 calls at 40 % connected, every week
+    # two days left and 17 or 16 connected calls to go: far beyond reach, so a suggested goal, marked as such
+    assert (m["p_catch_up"] < 0.10).all() and (m["action"] == "suggest_adjusted_goal").all()
+    assert (m["suggested_goal"] < m["goal"]).all() and (m["suggested_odds"] >= 0.5).all()
+    assert m["plan"].str.contains("SUGGESTION").all()
+    rv = weekly_review(acts, goals, as_of=as_of)
+    assert len(rv.misses) == 2 and any("from conversion" in line for line in rv.lines)
+
+
+def test_catch_up_plan_when_within_reach(small, goals):
+    res = track(small.activities, goals, as_of="2024-05-14", roster=small.roster)  # a Tuesday
+    m = res.misses
+    assert len(m)
+    np.testing.assert_allclose(m["volume_units"] + m["quality_units"], m["shortfall"])
+    reach = m["action"] == "catch_up"
+    assert ((m["p_catch_up"] >= 0.10) == reach).all()
+    assert (m.loc[reach, "suggested_goal"] == m.loc[reach, "goal"]).all()
+    left = m["weeks_left"].iloc[0]
+    np.testing.assert_allclose(m["needed_per_week"], np.maximum(m["goal"] - m["actual"], 0) / left)
+
+
+def test_quarterly_review_splits_a_revenue_miss_into_volume_and_deal_size(sim):
+    rv = quarterly_review(sim.deals, annual_target=4e7, as_of="2025-08-13")
+    t = rv.table
+    behind = t["actual"] < t["expected"]
+    assert behind.all()  # a target far above what the simulated company sells
+    np.testing.assert_allclose(t["volume_money"] + t["size_money"], t["expected"] - t["actual"], rtol=1e-9)
+    assert (t["action"] == "suggest_adjusted_target").all() and (t["suggested_target"] < t["target"]).all()
+    assert any("SUGGESTION" in line for line in rv.lines)

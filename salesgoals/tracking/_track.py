@@ -52,6 +52,14 @@ from salesgoals._typing import FREQS, STATUSES, TIERS, Freq, Tier
 from salesgoals.errors import DataQualityError, SchemaError, UnreliableEstimateWarning
 from salesgoals.goals import cascade, prob_at_least
 from salesgoals.plotting import plot_pacing, plot_status_heatmap
+from salesgoals.tracking._misses import (
+    CATCH_UP_MIN_ODDS,
+    MISS_COLUMNS,
+    account_for_misses,
+    history_stats,
+    revenue_misses,
+    team_misses,
+)
 
 __all__ = [
     "track",
@@ -325,6 +333,23 @@ class TrackResult:
         ``W``, ``M`` or ``Q``.
     tier : str
         Goal tier the status refers to.
+    misses : pandas.DataFrame
+        One row per rep goal behind its landmark: why (the shortfall split
+        into volume and quality/conversion, in units and money) and what to do
+        (catch-up plan, its odds vs the personal best week, or a *suggested*
+        adjusted goal); columns ``rep, team, activity, goal, expected, actual,
+        shortfall, base_activity, conversion_usual, conversion_now,
+        volume_units, quality_units, value_per_unit, volume_money,
+        quality_money, weeks_left, needed_per_week, p_catch_up,
+        personal_best_week, vs_personal_best, action, suggested_goal,
+        suggested_odds, plan``; see :mod:`salesgoals.tracking._misses`.
+        Empty when ``as_of`` is outside the data or the goals' horizon.
+    team_misses : pandas.DataFrame
+        The same per team goal behind its landmark: :attr:`team` columns plus
+        the reps' ``volume_units, quality_units, volume_money,
+        quality_money, personal_best_week`` summed, ``shortfall,
+        weeks_left, needed_per_week, p_catch_up, action, suggested_goal,
+        suggested_odds``.
     """
 
     table: pd.DataFrame
@@ -334,6 +359,8 @@ class TrackResult:
     period: str
     tier: str
     notes: list[str] = field(default_factory=list)
+    misses: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=MISS_COLUMNS))
+    team_misses: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> Summary:
         """Status counts and the goals most at risk."""
@@ -578,8 +605,17 @@ def track(
     N = _busdays(lo, hi, hol)
     n_e = _busdays(lo, min(day, hi), hol)
     scale = 1.0 if goal_freq == period else N / _STD_DAYS.get(goal_freq, 5.0)
-    counts = _counts(acts, deals, lo, day, g["activity"].unique().tolist())
+    metrics = g["activity"].unique().tolist()
+    bases = [QUALITY_METRICS[m][0] for m in metrics if m in QUALITY_METRICS]
+    counts = _counts(acts, deals, lo, day, list(dict.fromkeys(metrics + bases)))
     t = _score(g.merge(counts, on=["rep", "activity"], how="left"), tier, scale, N, n_e)
+    base = t["activity"].map({k: v[0] for k, v in QUALITY_METRICS.items()}).fillna(t["activity"])
+    t["base_actual"] = (
+        counts.set_index(["rep", "activity"])["actual"]
+        .reindex(pd.MultiIndex.from_arrays([t["rep"], base]))
+        .fillna(0.0)
+        .to_numpy(dtype=float)
+    )
     t["period"] = str(pd.Period(pd.Timestamp(lo), freq=FREQ_ALIASES[period]))
     t["as_of"] = pd.Timestamp(day)
     t["priority"] = pd.to_numeric(t["priority"], errors="coerce").fillna(0).astype(int)
@@ -594,8 +630,13 @@ def track(
     managers = _rollup(t[t["level"] == "rep"], "manager", N - n_e)
     if refuse:
         team, managers = _refuse_status(team, refuse), _refuse_status(managers, refuse)
+        misses, t_misses = pd.DataFrame(columns=MISS_COLUMNS), pd.DataFrame()
+    else:
+        hist = history_stats(acts, deals, lo, list(dict.fromkeys(metrics + bases)))
+        misses = account_for_misses(t, hist, n_e=n_e, N=N, shrink=SHRINK_DAYS)
+        t_misses = team_misses(t, hist, team, n_e=n_e, N=N)
     t = t.sort_values(["level", "rep", "priority", "activity"], kind="mergesort").reset_index(drop=True)[TRACK_COLUMNS]
-    return TrackResult(t, team, managers, pd.Timestamp(day), period, tier, notes)
+    return TrackResult(t, team, managers, pd.Timestamp(day), period, tier, notes, misses, t_misses)
 
 
 #: Columns of :attr:`TrackResult.table`, in order.
@@ -757,11 +798,17 @@ class Review:
         Heading of the report.
     lines : list of str
         The report lines (``str(review)`` joins them under the title).
+    misses : pandas.DataFrame
+        The goals behind their landmark, why and what to do
+        (:attr:`TrackResult.misses` for the weekly review,
+        :attr:`TrackResult.team_misses` for the monthly one; empty for the
+        quarterly review, whose table carries the revenue split).
     """
 
     table: pd.DataFrame
     title: str
     lines: list[str]
+    misses: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> Summary:
         """Return the report as a printable summary."""
@@ -885,7 +932,10 @@ def weekly_review(
                 f"this week {r.goal_clear:.0f}/{r.goal_stretch:.0f}/{r.goal_extraordinary:.0f}, "
                 f"{r.this_week_actual:.0f} so far -> {r.status}"
             )
-    return Review(t.reset_index(drop=True), "Weekly review", lines)
+    if len(this.misses):
+        lines.append("Behind the landmark - why, and what to do:")
+        lines += [f"  {r.rep} / {r.plan}" for r in this.misses.itertuples()]
+    return Review(t.reset_index(drop=True), "Weekly review", lines, this.misses)
 
 
 def _as_of_day(data: Any, as_of) -> np.datetime64:
@@ -954,7 +1004,20 @@ def monthly_review(
             "ahead/on track/at risk/behind "
             f"{r.n_ahead}/{r.n_on_track}/{r.n_at_risk}/{r.n_behind}"
         )
-    return Review(t, "Monthly team review", lines)
+    for r in res.team_misses.itertuples():
+        what = (
+            f"catch up with {r.needed_per_week:,.1f} per remaining week ({r.p_catch_up:.0%} odds)"
+            if r.action == "catch_up"
+            else f"SUGGESTION: adjust the team goal to {r.suggested_goal:,.0f} ({r.suggested_odds:.0%} odds)"
+            if r.action == "suggest_adjusted_goal"
+            else "the period is over"
+        )
+        lines.append(
+            f"  behind: {r.team} / {r.activity} {r.shortfall:,.1f} under the landmark: {r.volume_units:,.1f} from "
+            f"volume, {r.quality_units:,.1f} from conversion (about {r.volume_money + r.quality_money:,.0f} of "
+            f"revenue); {what}."
+        )
+    return Review(t, "Monthly team review", lines, res.team_misses)
 
 
 def quarterly_review(
@@ -1003,7 +1066,18 @@ def quarterly_review(
         columns ``scope``, ``label``, ``start``, ``end`` (first and last
         calendar day: wins on weekends and holidays count), ``target``,
         ``expected`` (landmark to ``as_of``), ``actual``, ``pace``,
-        ``projected``, ``p_meet``, ``status``, ``reason``.
+        ``projected``, ``p_meet``, ``status``, ``reason``; and for the scopes
+        behind their landmark, why and what to do: ``deals_won``,
+        ``usual_deal_size`` (mean won deal of the year before),
+        ``deal_size_now``, ``volume_deals`` and ``volume_money`` (fewer won
+        deals than the landmark needs at the usual size), ``size_money``
+        (smaller deals; ``volume_money + size_money`` is the shortfall),
+        ``needed_per_week``, ``action`` (``catch_up``,
+        ``suggest_adjusted_target`` when the odds are under
+        :data:`~salesgoals.tracking._misses.CATCH_UP_MIN_ODDS`,
+        ``period_over``, or empty when on pace), ``suggested_target`` (a
+        suggestion for the manager: the projection, about even odds),
+        ``plan`` (in words).
 
     Notes
     -----
@@ -1052,12 +1126,48 @@ def quarterly_review(
     t = pd.DataFrame(rows)
     t["status"] = _status((t["actual"] >= t["target"]).to_numpy(), t["pace"].to_numpy(), t["p_meet"].to_numpy())
     t["reason"] = _quarter_reason(t)
+    t = _revenue_plan(t, closed, won, value, day, target)
     lines = [
         f"Annual target {annual_target:,.0f} (FY{year}, cascade with "
         f"{'seasonality' if panel is not None else 'flat working days'}), as of {ts.date()}."
     ]
     lines += [f"  {r.scope:<8}{r.label:<12}{r.reason} -> {r.status}" for r in t.itertuples()]
+    lines += [f"  {r.scope}: {r.plan}" for r in t.itertuples() if r.plan]
     return Review(t, "Quarterly review", lines)
+
+
+def _revenue_plan(t: pd.DataFrame, closed, won, value, day, target: str) -> pd.DataFrame:
+    """Why a scope is behind its landmark (volume vs deal size) and the catch-up or a suggested target."""
+    split = revenue_misses(t, closed=closed, won=won, value=value, amount=value, day=day)
+    t = pd.concat([t, split], axis=1)
+    behind = (t["actual"] < t["expected"]).to_numpy()
+    weeks = np.maximum((t["end"] - pd.Timestamp(day)).dt.days.to_numpy() / 7.0, 0.0)
+    t["needed_per_week"] = np.where(weeks > 0, np.maximum(t["target"] - t["actual"], 0) / np.maximum(weeks, 1e-9), 0.0)
+    reach = (t["p_meet"] >= CATCH_UP_MIN_ODDS).to_numpy() & (weeks > 0)
+    t["action"] = np.where(~behind, "", np.where(reach, "catch_up", np.where(weeks > 0, "suggest_adjusted_target", "period_over")))
+    # even odds at the run rate: the projection (the normal model's median)
+    t["suggested_target"] = np.where(t["action"] == "suggest_adjusted_target", np.floor(t["projected"]), t["target"])
+    unit = "" if target == "won_revenue" else " deals"
+    why = (
+        _fmt(t["expected"] - t["actual"]) + unit + " behind the landmark: " + _fmt(t["volume_money"]) + unit
+        + " from volume (" + t["volume_deals"].round(1).astype(str) + " fewer won deals than the landmark needs at the usual size "
+        + _fmt(t["usual_deal_size"]) + ")"
+        + (", " + _fmt(t["size_money"]) + " from deal size (" + _fmt(t["deal_size_now"]) + " on average now)" if target == "won_revenue" else "")
+    )
+    what = np.where(
+        t["action"] == "catch_up",
+        "; catch-up: " + _fmt(t["needed_per_week"]) + unit + " per remaining week, "
+        + (100 * t["p_meet"]).round().astype(int).astype(str) + "% odds",
+        np.where(
+            t["action"] == "suggest_adjusted_target",
+            "; catching up has " + (100 * t["p_meet"]).round().astype(int).astype(str)
+            + "% odds: SUGGESTION for the manager, adjust the target to " + _fmt(t["suggested_target"])
+            + " (about even odds at the run rate)",
+            "; the period is over",
+        ),
+    )
+    t["plan"] = np.where(behind, why + what, "")
+    return t
 
 
 def _won_deals(deals: pd.DataFrame, target: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
