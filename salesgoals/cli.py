@@ -21,7 +21,7 @@ import pandas as pd
 
 from salesgoals._version import __version__
 from salesgoals.errors import SalesgoalsError
-from salesgoals._typing import CRM, Outcome
+from salesgoals._typing import CRM, FREQS, TIERS, Outcome
 
 __all__ = ["main"]
 
@@ -141,7 +141,7 @@ def _add_input_args(p: argparse.ArgumentParser, *, deals_required: bool = True) 
                    help="export layout: auto (default), salesforce, hubspot, pipedrive, zoho, dynamics, close, generic")  # fmt: skip
     g.add_argument("--dayfirst", choices=["auto", "yes", "no"], default="auto",
                    help="day/month order of ambiguous dates such as 03/04/2024 (default: detect from the data)")  # fmt: skip
-    g.add_argument("--freq", choices=["W", "M", "Q"], default="W", help="panel grain: weeks, months or quarters")
+    g.add_argument("--freq", choices=FREQS, default="W", help="panel grain: weeks, months or quarters")
 
 
 def _load_inputs(args: argparse.Namespace):
@@ -221,7 +221,7 @@ def _add_panel_files(sub) -> None:
     p.add_argument("source", nargs="+", help="directory, glob or files (Parquet or CSV) of canonical activities")
     p.add_argument("--deals", "-d", nargs="+", metavar="FILE", type=input_file, help="deal / opportunity export(s)")
     p.add_argument("--roster", "-r", metavar="FILE", type=input_file, help="roster: rep, team, manager, region, start, end")
-    p.add_argument("--freq", choices=["W", "M", "Q"], default="W", help="panel grain: weeks, months or quarters")
+    p.add_argument("--freq", choices=FREQS, default="W", help="panel grain: weeks, months or quarters")
     p.add_argument("--column", action="append", default=[], metavar="CANONICAL=SOURCE",
                    help="map a canonical column to the files' name, e.g. --column rep=owner_id (repeatable)")  # fmt: skip
     p.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit; above it DuckDB spills to disk")
@@ -364,8 +364,8 @@ def _add_track(sub) -> None:
     p.add_argument("--goals", "-g", required=True, metavar="FILE", type=input_file,
                    help="goals CSV (from `salesgoals recommend`)")  # fmt: skip
     p.add_argument("--as-of", dest="as_of", type=day, help="track to this day, inclusive (default: last activity day)")
-    p.add_argument("--period", choices=["W", "M", "Q"], default="W", help="goal period tracked (default W)")
-    p.add_argument("--tier", choices=["clear", "stretch", "extraordinary"], default="clear",
+    p.add_argument("--period", choices=FREQS, default="W", help="goal period tracked (default W)")
+    p.add_argument("--tier", choices=TIERS, default="clear",
                    help="goal tier the status refers to (default clear)")  # fmt: skip
     p.add_argument("--view", choices=["rep", "team", "manager"], default="rep", help="rows written/printed")
     p.add_argument("-o", "--out", type=output_file, help="write the progress table to this CSV")
