@@ -277,6 +277,8 @@ def report(root: Path) -> None:
     print(f"import cycles: {len(cyc)}", *[" -> ".join(c) for c in cyc], sep="\n  ")
     priv = private_cross_imports(root)
     print(f"private names imported across packages: {len(priv)}", *priv, sep="\n  ")
+    any_mod = [x for x in imports(root) if x[2] and x[2].startswith("_") and not x[2].startswith("__") and x[0] != x[1]]
+    print(f"private names imported from another module (inside a package too): {len(any_mod)}")
     viol = floor_violations(root)
     print(f"upward / plotting / data-maker imports: {len(viol)}", *viol, sep="\n  ")
     local_sg = [x for x in imports(root) if x[4]]
