@@ -40,6 +40,7 @@ from salesgoals.io import load_activities, load_deals, load_roster, load_stage_h
 from salesgoals.outcomes import AdvanceRates, add_advance_metrics, advance_goals, advance_rates, classify_advances
 from salesgoals.panel import build_panel, panel_summary, scale
 from salesgoals.recommend import Recommendation, recommend
+from salesgoals.report import ManagerReport, report
 from salesgoals.tracking import Review, TrackResult, monthly_review, quarterly_review, track, weekly_review
 
 __all__ = [
@@ -86,6 +87,8 @@ __all__ = [
     "GoalBacktest",
     "recommend",
     "Recommendation",
+    "report",
+    "ManagerReport",
     "account_objectives",
     "AccountObjectives",
     "account_progress",

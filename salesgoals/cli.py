@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import get_args
 
@@ -142,6 +143,66 @@ def _add_input_args(p: argparse.ArgumentParser, *, deals_required: bool = True) 
     g.add_argument("--dayfirst", choices=["auto", "yes", "no"], default="auto",
                    help="day/month order of ambiguous dates such as 03/04/2024 (default: detect from the data)")  # fmt: skip
     g.add_argument("--freq", choices=FREQS, default="W", help="panel grain: weeks, months or quarters")
+    add_verbosity_args(p)
+
+
+def add_verbosity_args(p: argparse.ArgumentParser) -> None:
+    """``--quiet`` / ``--verbose``: the ONE definition every subcommand shares (progress bars read it too)."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quiet", "-q", action="store_true",
+                   help="print nothing but errors (files are still written)")  # fmt: skip
+    g.add_argument("--verbose", "-v", action="store_true",
+                   help="print every note and the full table (default: summary, fitted table, one line per warning)")  # fmt: skip
+
+
+def _verbosity(args: argparse.Namespace) -> int:
+    """0 = quiet, 1 = normal, 2 = verbose."""
+    return 0 if getattr(args, "quiet", False) else 2 if getattr(args, "verbose", False) else 1
+
+
+def _say(args: argparse.Namespace, *text, file=None) -> None:
+    """Print unless ``--quiet``."""
+    if _verbosity(args):
+        print(*text, file=file or sys.stdout)
+
+
+def _plain_warning(args: argparse.Namespace):
+    """``warnings.showwarning`` for the CLI: one plain line per warning on stderr, no source line."""
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001 - warnings hook
+        if _verbosity(args):
+            print(f"salesgoals: warning: {_one_line(message)}", file=sys.stderr)
+
+    return show
+
+
+def print_wrapped(text, *, width: int = 120) -> None:
+    """Print text with every line longer than ``width`` wrapped (continuation lines indented)."""
+    import textwrap
+
+    for line in str(text).splitlines():
+        print(textwrap.fill(line, width, subsequent_indent="  ", break_on_hyphens=False) if len(line) > width else line)
+
+
+def fit_table(frame: pd.DataFrame, *, width: int = 120, max_text: int = 28) -> tuple[pd.DataFrame, list[str]]:
+    """The columns that fit ``width`` characters, left to right: floats rounded, long text cut with ``...``.
+
+    Returns the fitted frame and the names of the columns left out (they are in the written file).
+    """
+    out = frame.copy()
+    for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c]):
+            out[c] = out[c].round(2)
+        elif out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            text = out[c].astype(str)
+            out[c] = text.where(text.str.len() <= max_text, text.str.slice(0, max_text - 3) + "...")
+    keep: list[str] = []
+    for c in out.columns:
+        trial = out[[*keep, c]].head(50).to_string(index=False)
+        if max(map(len, trial.splitlines())) > width and keep:
+            break
+        keep.append(c)
+    return out[keep], [c for c in out.columns if c not in keep]
 
 
 def _load_inputs(args: argparse.Namespace):
@@ -167,7 +228,7 @@ def _write_or_print(frame: pd.DataFrame, out: str | None, *, max_rows: int = 30)
         write_csv(frame, out)
         print(f"wrote {len(frame):,} rows to {out}", file=sys.stderr)
     else:
-        with pd.option_context("display.max_rows", max_rows, "display.width", 160, "display.max_columns", 30):
+        with pd.option_context("display.max_rows", max_rows, "display.width", 120, "display.max_columns", 30):
             print(frame.to_string(max_rows=max_rows))
 
 
@@ -276,21 +337,95 @@ def _add_recommend(sub) -> None:
 
 
 def _run_recommend(args: argparse.Namespace) -> int:
+    rec = _recommendation(args)
+    if args.out:
+        rec.to_csv(args.out)
+        _say(args, f"wrote {len(rec.table):,} rows to {args.out}", file=sys.stderr)
+    _show_goals(rec, args)
+    return 0
+
+
+def _recommendation(args: argparse.Namespace):
+    """Load the exports and run :func:`salesgoals.recommend` (shared by ``recommend`` and ``report``)."""
     import warnings
 
     from salesgoals.recommend import recommend
 
     acts, deals, roster = _load_inputs(args)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the notes are part of the summary below
-        rec = recommend(acts, deals, roster, freq=args.freq, horizon=args.horizon, outcome=args.outcome,
-                        n_sims=args.sims, seed=args.seed, backtest=not args.no_backtest)  # fmt: skip
-    print(rec.summary())
-    if args.out:
-        rec.to_csv(args.out)
-        print(f"wrote {len(rec.table):,} rows to {args.out}", file=sys.stderr)
-    else:
-        _write_or_print(rec.table, None)
+        warnings.simplefilter("ignore")  # the notes are part of the summary
+        return recommend(acts, deals, roster, freq=args.freq, horizon=args.horizon, outcome=args.outcome,
+                         n_sims=args.sims, seed=args.seed, backtest=not args.no_backtest,
+                         currency=getattr(args, "currency", ""))  # fmt: skip
+
+
+#: Goal columns printed by ``recommend`` (the rest is in the file).
+_GOAL_VIEW = ["rep", "activity", "priority", "recent", "goal_clear", "p_clear", "goal_stretch", "p_stretch", "flags",
+              "goal_extraordinary", "p_extraordinary"]  # fmt: skip
+
+
+def _show_goals(rec, args: argparse.Namespace) -> None:
+    """The summary and the focus goals, fitted to 120 columns (``--verbose``: every row)."""
+    level = _verbosity(args)
+    if not level:
+        return
+    print_wrapped(rec.summary())
+    rows = rec.table if level > 1 else rec.table[rec.table["priority"] > 0]
+    short = {"priority": "focus", "goal_clear": "clear", "goal_stretch": "stretch", "goal_extraordinary": "extra",
+             "p_extraordinary": "p_extra"}  # fmt: skip
+    table, left_out = fit_table(rows[_GOAL_VIEW].rename(columns=short))
+    print(f"\nFocus goals ({'all rows' if level > 1 else 'priority > 0'}; rates a week, odds for the period):")
+    with pd.option_context("display.max_rows", None if level > 1 else 40):
+        print(table.to_string(index=False, max_rows=None if level > 1 else 40))
+    if left_out or not args.out:
+        print("Every column (why, totals, revenue) is in the CSV: pass --out goals.csv.")
+
+
+# ------------------------------------------------------------------ report
+def _add_report(sub) -> None:
+    p = sub.add_parser(
+        "report",
+        help="the manager's report: one self-contained HTML file (team page + one page per seller), and .xlsx",
+        description="Run the goal recommendations and write the manager's report: a team page (drivers in plain "
+        "words, team goal vs target, tier projection, leader goals) and one page per seller for the 1:1 (goals "
+        "with odds, why, weekly landmarks, trend, funnel vs top performers). One HTML file, no network needed.",
+        epilog="Example: salesgoals report -a data/samples/canonical_activities.csv.gz -d data/samples/canonical_deals.csv "
+        "-r data/samples/roster.csv --target 1500000 --out report.html --xlsx report.xlsx",
+    )
+    _add_input_args(p)
+    p.add_argument("--out", "-o", required=True, type=output_file, help="write the HTML report here")
+    p.add_argument("--xlsx", type=output_file, help="also write the report's tables to this workbook (needs openpyxl)")
+    p.add_argument("--target", type=amount, help="top-down revenue target for the goal period (team total)")
+    p.add_argument("--currency", default="$", help="currency symbol shown in the report (default $)")
+    p.add_argument("--title", default=None, help="report title")
+    p.add_argument("--horizon", default="Q", type=goal_horizon, help="goal period: W, M, Q (default) or Y")
+    p.add_argument("--outcome", default="deals_created", choices=_OUTCOMES, help="driver-model outcome")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the revenue simulation (default 0)")
+    p.add_argument("--sims", type=positive_int, default=2000, help="Monte Carlo draws (default 2000)")
+    p.add_argument("--no-backtest", action="store_true", help="skip the backtest of the stated odds (faster)")
+    p.set_defaults(func=_run_report)
+
+
+def amount(text: str) -> float:
+    """``type=`` for an amount such as 1500000 or 1,500,000 (>= 0)."""
+    try:
+        value = float(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an amount such as 1500000, got {text!r}") from None
+    if value < 0 or value != value:
+        raise argparse.ArgumentTypeError(f"expected an amount >= 0, got {text}")
+    return value
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from salesgoals.report import report
+
+    rec = _recommendation(args)
+    res = report(rec, args.out, target=args.target, currency=args.currency, xlsx=args.xlsx, title=args.title)
+    if _verbosity(args) > 1:
+        print_wrapped(rec.summary())
+    _say(args, f"wrote the report ({len(res.sellers) + 1} pages: team + {len(res.sellers)} sellers) to {args.out}"
+         + (f" and its tables to {args.xlsx}" if args.xlsx else ""), file=sys.stderr)  # fmt: skip
     return 0
 
 
@@ -519,6 +654,7 @@ _SUBCOMMANDS = [_add_panel, _add_recommend]
 
 _SUBCOMMANDS += [_add_forecast, _add_track]
 _SUBCOMMANDS.append(_add_accounts)  # issue 15: account objectives
+_SUBCOMMANDS.insert(_SUBCOMMANDS.index(_add_recommend) + 1, _add_report)  # issue 13: the manager's report
 _SUBCOMMANDS.insert(_SUBCOMMANDS.index(_add_panel) + 1, _add_drivers)  # pipeline: panel -> drivers
 _SUBCOMMANDS.insert(_SUBCOMMANDS.index(_add_panel) + 1, _add_panel_files)  # right after 'panel'
 
@@ -535,7 +671,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _plain_warning(args)  # one plain line per warning, none with --quiet
+            return int(args.func(args) or 0)
     except (SalesgoalsError, ValueError, OSError) as exc:  # the user's input or files; --debug shows where
         if args.debug:
             raise

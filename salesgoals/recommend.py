@@ -112,10 +112,16 @@ class Recommendation:
         tables = []
         if len(focus):
             top = focus[focus["priority"] == 1][
-                ["rep", "activity", "recent", "goal_clear", "p_clear", "goal_stretch", "p_stretch", "flags"]
+                ["rep", "activity", "recent", "goal_clear", "p_clear", "goal_stretch", "p_stretch"]
             ].rename(columns={"activity": "first focus"})
             tables.append(("First focus per rep (first 10 reps; rates per week, odds for the period)", top.head(10)))
         return Summary("Goal recommendations", lines, tables)
+
+    def levels(self, *, target: Any = None):
+        """Seller, team and leader goals side by side (see :func:`salesgoals.goals.goal_levels`)."""
+        from salesgoals.goals import goal_levels
+
+        return goal_levels(self.goals, self.projection, panel=self.panel, target=target)
 
     def plot(self, rep: str | None = None, *, ax=None):
         """Goal tiers of one rep (see :func:`salesgoals.plotting.plot_goal_tiers`)."""
@@ -137,6 +143,7 @@ def recommend(
     as_of: Any = None,
     drivers: Any = "fit",
     backtest: bool = True,
+    currency: str = "",
 ) -> Recommendation:
     """Run the whole chain: panel, drivers, personal-best goals, projected revenue.
 
@@ -164,6 +171,8 @@ def recommend(
         ``"fit"`` fits :func:`salesgoals.fit_drivers` on the panel; pass a
         fitted DriverResult to reuse one, or None to set goals without
         priorities.
+    currency : str, default=""
+        Currency symbol in the ``why`` texts (``"$"``, ``"€"``); money columns stay plain numbers.
     backtest : bool, default=True
         Also run :func:`salesgoals.backtest_goals` (same settings, no driver
         refit) so the summary can show how honest the stated odds were on this
@@ -212,7 +221,7 @@ def recommend(
     notes: list[str] = []
     panel = build_panel(activities, deals, freq=freq, roster=roster)
     if not (isinstance(drivers, str) and drivers == "fit"):
-        return _finish(panel, drivers, notes, as_of, horizon, interval, n_sims, seed, backtest)
+        return _finish(panel, drivers, notes, as_of, horizon, interval, n_sims, seed, backtest, currency)
     drivers = None
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -230,11 +239,11 @@ def recommend(
             UnreliableEstimateWarning,
             stacklevel=3,  # past the renamed_kwargs wrapper, to the caller
         )
-    return _finish(panel, drivers, notes, as_of, horizon, interval, n_sims, seed, backtest)
+    return _finish(panel, drivers, notes, as_of, horizon, interval, n_sims, seed, backtest, currency)
 
 
-def _finish(panel, drivers, notes, as_of, horizon, interval, n_sims, seed, backtest) -> Recommendation:
-    plan = personal_best_goals(panel, drivers, as_of=as_of, horizon=horizon)
+def _finish(panel, drivers, notes, as_of, horizon, interval, n_sims, seed, backtest, currency="") -> Recommendation:
+    plan = personal_best_goals(panel, drivers, as_of=as_of, horizon=horizon, currency=currency)
     if plan.excluded_reps:
         more = " ..." if len(plan.excluded_reps) > 5 else ""
         notes.append(

@@ -34,6 +34,18 @@ def test_stated_odds_are_honest_over_goal_periods(bt):
     assert 0.03 < cal.set_index("tier").loc["extraordinary", "stated"] < 0.15
 
 
+def test_stated_odds_are_honest_on_the_independent_simulator():
+    """The same target on the event-level simulator of tests/independent_sim.py (shares no code with the package)."""
+    from independent_sim import make_events
+
+    panel = make_events("baseline", seed=0, n_reps=40, n_periods=104).panel()
+    ind = sg.backtest_goals(panel, n_origins=4, n_sims=100, seed=0)
+    print(ind.calibration.to_string())
+    assert (ind.calibration["difference"].abs() <= CALIBRATION_TOLERANCE).all(), ind.calibration
+    assert (ind.calibration_week["difference"].abs() <= CALIBRATION_TOLERANCE).all(), ind.calibration_week
+    assert ind.calibration["n_goals"].min() > 500
+
+
 def test_weekly_odds_are_honest_too(bt):
     """Per week where asked: one outcome per rep-period."""
     cal = bt.calibration_week

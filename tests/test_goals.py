@@ -88,7 +88,7 @@ def test_clear_goal_for_a_steady_rep_sits_just_under_the_recent_level(plan):
     assert 0.8 <= ratio.median() < 1.0, ratio.describe()
     low = t[(t["goal_clear"] < 0.8 * t["recent"]) & ~t["flags"].str.contains("inactive|declining|best_out_of_reach")]
     assert len(low) and low["flags"].str.contains("clear_below_recent").all()
-    reasons = "falling_trend|weak_season|short_history|variable_counts"
+    reasons = "falling_trend|weak_season|hot_streak|short_history|variable_counts"
     assert low["flags"].str.contains(reasons).all()
 
 

@@ -24,6 +24,7 @@ from salesgoals.goals.targets import (
     plan_for_target,
     project_targets,
 )
+from salesgoals.goals._levels import GoalLevels, goal_levels
 from salesgoals.goals.backtest import GoalBacktest, backtest_goals  # noqa: E402  (needs targets first)
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "plan_for_target",
     "Cascade",
     "cascade",
+    "GoalLevels",
+    "goal_levels",
     "GoalBacktest",
     "backtest_goals",
 ]

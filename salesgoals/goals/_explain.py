@@ -13,9 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesgoals._words import activity_label, fmt_number
+
 __all__ = [
-    "activity_label", "fmt_number", "month_span", "activity_state", "row_flags", "why_text",
-    "DECLINE_RATIO", "DECLINE_FROM_BEFORE", "CLEAR_FLOOR_RATIO", "INACTIVE_EXPECTED",
+    "month_span", "activity_state", "row_flags", "why_text",
+    "DECLINE_RATIO", "DECLINE_FROM_BEFORE", "CLEAR_FLOOR_RATIO", "INACTIVE_EXPECTED", "HOT_STREAK_RATIO",
 ]  # fmt: skip
 
 #: ``declining``: the recent level is under this share of the best sustained level *and* under
@@ -25,45 +27,13 @@ DECLINE_RATIO = 0.5
 DECLINE_FROM_BEFORE = 0.7
 #: A clear goal below this share of the recent level carries a reason in ``flags``.
 CLEAR_FLOOR_RATIO = 0.8
+#: ``hot_streak``: the recent level is this much above the rep's own year level (part of it is
+#: expected to fade, so the clear goal sits under the recent level).
+HOT_STREAK_RATIO = 1.15
 #: ``inactive``: nothing logged in the last few periods where at least this many were expected.
 INACTIVE_EXPECTED = 5.0
 
-_LABELS = {
-    "call": ("call", "calls"), "email": ("email", "emails"), "meeting": ("meeting", "meetings"),
-    "linkedin": ("LinkedIn message", "LinkedIn messages"), "call_connected": ("connected call", "connected calls"),
-    "meeting_held": ("held meeting", "held meetings"), "demo": ("demo", "demos"),
-    "proposal": ("proposal", "proposals"), "task": ("task", "tasks"), "sms": ("text message", "text messages"),
-}  # fmt: skip
-
 _UNIT = {"W": ("a week", "weeks"), "M": ("a month", "months"), "Q": ("a quarter", "quarters")}
-
-
-def activity_label(activity: str, plural: bool = True) -> str:
-    """An activity in words: ``activity_label("meeting_held")`` -> ``'held meetings'``.
-
-    Examples
-    --------
-    >>> activity_label("call_connected"), activity_label("demo", plural=False)
-    ('connected calls', 'demo')
-    """
-    one, many = _LABELS.get(activity, (activity.replace("_", " "), activity.replace("_", " ") + "s"))
-    return many if plural else one
-
-
-def fmt_number(x: float, *, money: bool = False) -> str:
-    """A number as a person writes it: ``4.3``, ``12``, ``2,400`` (no ``2.0``, no NaN).
-
-    Examples
-    --------
-    >>> fmt_number(4.27), fmt_number(2.0), fmt_number(2412.6, money=True), fmt_number(float("nan"))
-    ('4.3', '2', '2,413', '0')
-    """
-    if not np.isfinite(x):
-        x = 0.0
-    if money or abs(x) >= 100:
-        return f"{x:,.0f}"
-    r = round(float(x), 1)
-    return f"{r:,.0f}" if r == int(r) else f"{r:,.1f}"
 
 
 def activity_state(lv: dict, s_rel: np.ndarray, n_base, min_hist, recent_window: int) -> dict:
@@ -75,8 +45,9 @@ def activity_state(lv: dict, s_rel: np.ndarray, n_base, min_hist, recent_window:
     falling = np.isfinite(lv["before"]) & (lv["mean_raw"] < 0.85 * lv["before"])
     weak = np.broadcast_to(s_rel < 0.9, lv["mean_raw"].shape)
     short = np.broadcast_to((n_base < min_hist)[:, None], lv["mean_raw"].shape)
+    hot = lv["mean_raw"] > HOT_STREAK_RATIO * lv["overall"]
     return {"inactive": inactive, "declining": declining, "falling_trend": falling,
-            "weak_season": weak, "short_history": short}  # fmt: skip
+            "weak_season": weak, "short_history": short, "hot_streak": hot}  # fmt: skip
 
 
 def row_flags(parts: list[tuple[np.ndarray, str]], shape) -> np.ndarray:

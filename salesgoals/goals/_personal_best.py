@@ -348,7 +348,8 @@ def personal_best_goals(
           0.7x the rest of the year), ``best_out_of_reach`` (under 2 % odds of the personal best):
           for these three, stretch is the recent reach (``tier_probabilities["stretch"]`` odds)
           instead of the personal best; ``clear_below_recent`` with its reason ``falling_trend``,
-          ``weak_season``, ``short_history`` or ``variable_counts``; ``not_a_driver``,
+          ``weak_season``, ``hot_streak`` (recent weeks above the rep's year level), ``short_history`` or
+          ``variable_counts``; ``not_a_driver``,
           ``negative_effect``, ``follows_results`` (no priority), ``no_driver_model``,
           ``no_history``, ``all_zero_history``, ``rare_activity``, ``no_room``, ``quality_metric``.
         * ``why`` : str — the goal explained in plain words.
@@ -463,10 +464,10 @@ def _set_goals(est, lv, cfg) -> dict:
     totals = tier_totals(est["pred"], est["best_h"], held_back, cfg["tiers"], H)
     goals = {**totals, **tier_odds(totals, est["pred"], H)}
     low = (totals["clear"] / H < ex.CLEAR_FLOOR_RATIO * lv["recent"]) & (lv["recent"] > 0) & ~held_back
-    known = state["falling_trend"] | state["weak_season"] | state["short_history"]
+    known = state["falling_trend"] | state["weak_season"] | state["short_history"] | state["hot_streak"]
     state.update(
         clear_below_recent=low, low_falling=low & state["falling_trend"], low_weak=low & state["weak_season"],
-        variable_counts=low & ~known, held_back=held_back,
+        low_hot=low & state["hot_streak"], variable_counts=low & ~known, held_back=held_back,
     )  # fmt: skip
     return goals
 
@@ -481,7 +482,7 @@ def _flag_matrix(h, lv, est, v, cfg, X_raw, room):
     parts = [
         (st["inactive"], "inactive"), (st["declining"], "declining"), (st["best_out_of_reach"], "best_out_of_reach"),
         (st["clear_below_recent"], "clear_below_recent"), (st["low_falling"], "falling_trend"),
-        (st["low_weak"], "weak_season"), (st["variable_counts"], "variable_counts"),
+        (st["low_weak"], "weak_season"), (st["low_hot"], "hot_streak"), (st["variable_counts"], "variable_counts"),
         (np.full((R, M), no_model), "no_driver_model"),
         (~no_model & v["known"][None, :] & v["neg"][None, :], "negative_effect"),
         (~no_model & ~v["neg"][None, :] & ~v["sig"][None, :], "not_a_driver"),
@@ -503,6 +504,8 @@ _WHY_NOTES = [
      "recent reach"),
     ("low_falling", "the clear goal is under 0.8x the recent level because the level has been falling"),
     ("low_weak", "the clear goal is under 0.8x the recent level because the coming weeks are a quiet season"),
+    ("low_hot", "the clear goal is under 0.8x the recent level because the last weeks ran above the rep's own year "
+     "level and part of a hot streak usually fades"),
     ("variable_counts", "the clear goal is under 0.8x the recent level because the counts vary a lot week to week"),
     ("not_a_driver", "not supported as a driver on this data, so not a focus"),
     ("follows_results", "follows results rather than driving them, so not a focus"),

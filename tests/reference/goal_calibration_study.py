@@ -42,8 +42,7 @@ def independent_panel(seed: int):
         mod = importlib.import_module("independent_sim")
     except ImportError:
         return None
-    data = mod.simulate(n_reps=40, n_weeks=104, seed=seed)
-    return sg.build_panel(data.activities, data.deals, roster=getattr(data, "roster", None))
+    return mod.make_events("baseline", seed=seed, n_reps=40, n_periods=104).panel()
 
 
 def run(seeds: list[int]) -> pd.DataFrame:
