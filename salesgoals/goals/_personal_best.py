@@ -486,7 +486,7 @@ def _flag_matrix(h, lv, est, v, cfg, X_raw, room):
         (np.full((R, M), no_model), "no_driver_model"),
         (~no_model & v["known"][None, :] & v["neg"][None, :], "negative_effect"),
         (~no_model & ~v["neg"][None, :] & ~v["sig"][None, :], "not_a_driver"),
-        (~no_model & v["sig"][None, :] & v["lead"][None, :], "follows_results"),
+        (~no_model & v["known"][None, :] & v["lead"][None, :], "follows_results"),
         ((h.n_base == 0)[:, None], "no_history"),
         (((h.n_base > 0) & (h.n_base < cfg["min_hist"]))[:, None], "short_history"),
         ((raw_recent == 0) & (h.n_base > 0)[:, None], "all_zero_history"),
