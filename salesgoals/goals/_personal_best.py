@@ -350,7 +350,7 @@ def personal_best_goals(
           instead of the personal best; ``clear_below_recent`` with its reason ``falling_trend``,
           ``weak_season``, ``hot_streak`` (recent weeks above the rep's year level), ``short_history`` or
           ``variable_counts``; ``not_a_driver``,
-          ``negative_effect``, ``follows_results`` (no priority), ``no_driver_model``,
+          ``negative_effect``, ``follows_results``, ``same_week_only`` (no priority), ``no_driver_model``,
           ``no_history``, ``all_zero_history``, ``rare_activity``, ``no_room``, ``quality_metric``.
         * ``why`` : str — the goal explained in plain words.
 
@@ -487,6 +487,7 @@ def _flag_matrix(h, lv, est, v, cfg, X_raw, room):
         (~no_model & v["known"][None, :] & v["neg"][None, :], "negative_effect"),
         (~no_model & ~v["neg"][None, :] & ~v["sig"][None, :], "not_a_driver"),
         (~no_model & v["known"][None, :] & v["lead"][None, :], "follows_results"),
+        (~no_model & v["known"][None, :] & v["same_week"][None, :], "same_week_only"),
         ((h.n_base == 0)[:, None], "no_history"),
         (((h.n_base > 0) & (h.n_base < cfg["min_hist"]))[:, None], "short_history"),
         ((raw_recent == 0) & (h.n_base > 0)[:, None], "all_zero_history"),
@@ -509,6 +510,8 @@ _WHY_NOTES = [
     ("variable_counts", "the clear goal is under 0.8x the recent level because the counts vary a lot week to week"),
     ("not_a_driver", "not supported as a driver on this data, so not a focus"),
     ("follows_results", "follows results rather than driving them, so not a focus"),
+    ("same_week_only", "its link to results shows only within the same week (it may be logged because of a deal), "
+     "so not a focus"),
 ]  # fmt: skip
 
 
@@ -517,11 +520,12 @@ def _assemble(h, lv, est, goals, v, cfg, X_raw):
     R, M, H, metrics = len(h.reps), len(cfg["metrics"]), cfg["H"], cfg["metrics"]
     room = np.maximum(goals["stretch"] / H - est["baseline"], 0.0)
     leverage = np.maximum(v["effect_rev"], 0.0) * room
-    eligible = (leverage > 0) & v["sig"][None, :] & ~v["lead"][None, :]
+    eligible = (leverage > 0) & v["sig"][None, :] & ~v["lead"][None, :] & ~v["same_week"][None, :]
     priority = rank_priorities(leverage, eligible, metrics, cfg["max_priorities"])
     flags = _flag_matrix(h, lv, est, v, cfg, X_raw, room)
     masks = {**est["state"], "not_a_driver": np.char.find(flags.astype(str), "not_a_driver") >= 0,
-             "follows_results": np.char.find(flags.astype(str), "follows_results") >= 0}  # fmt: skip
+             "follows_results": np.char.find(flags.astype(str), "follows_results") >= 0,
+             "same_week_only": np.char.find(flags.astype(str), "same_week_only") >= 0}  # fmt: skip
     why = ex.why_text({
         "recent": lv["recent"], "best_h": est["best_h"], "effect_rev": v["effect_rev"], "freq": cfg["freq"],
         "as_of": h.as_of, "best_end": lv["best_end"], "best_window": cfg["best_window"], "metrics": metrics,

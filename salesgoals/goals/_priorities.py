@@ -48,16 +48,19 @@ def _effect_table(drivers: Any):
     return eff.drop_duplicates("activity").set_index("activity"), outcome
 
 
-def _follows_results(drivers: Any, eff: pd.DataFrame) -> set[str]:
-    """Activities flagged as following results: the leads check, or the model's own ``flags``."""
+def _follows_results(drivers: Any, eff: pd.DataFrame) -> tuple[set[str], set[str]]:
+    """Activities the driver model says follow results (leads check or ``follows_results`` flag), and those
+    whose effect shows only in the same week (``same_week_only``: it may be logged because of the deal)."""
     out: set[str] = set()
     leads = getattr(getattr(drivers, "diagnostics", None), "leads", None)
     if isinstance(leads, pd.DataFrame) and {"activity", "flagged"} <= set(leads.columns):
         out |= set(leads.loc[leads["flagged"].astype(bool), "activity"].astype(str))
+    same: set[str] = set()
     if "flags" in eff.columns:
         f = eff["flags"].fillna("").astype(str)
-        out |= set(f.index[f.str.contains("|".join(_DISQUALIFYING))].astype(str))
-    return out
+        out |= set(f.index[f.str.contains(_DISQUALIFYING[0])].astype(str))
+        same = set(f.index[f.str.contains(_DISQUALIFYING[1])].astype(str))
+    return out, same
 
 
 def _rep_effect_matrix(drivers: Any, eff: pd.DataFrame, reps: pd.Index, metrics: list[str]) -> np.ndarray:
@@ -83,7 +86,7 @@ def _supported(e: pd.Series) -> bool:
 def driver_verdicts(drivers, reps, metrics, rep_stats, qrate) -> dict:
     """Per metric: known / supported / negative / follows-results, and per-rep revenue per unit."""
     R, M = len(reps), len(metrics)
-    v = {k: np.zeros(M, dtype=bool) for k in ("known", "sig", "neg", "lead")}
+    v = {k: np.zeros(M, dtype=bool) for k in ("known", "sig", "neg", "lead", "same_week")}
     v.update(effect_rev=np.zeros((R, M)), deals_per_unit=np.zeros((R, M)), effects=None, outcome=None)
     if drivers is None:
         return v
@@ -92,7 +95,7 @@ def driver_verdicts(drivers, reps, metrics, rep_stats, qrate) -> dict:
     to_rev = OUTCOME_TO_REVENUE[outcome](wr, ds)
     to_deals = to_rev / np.maximum(wr * ds, 1e-12)
     rep_eff = _rep_effect_matrix(drivers, eff, reps, metrics)
-    follows = _follows_results(drivers, eff)
+    follows, same_week = _follows_results(drivers, eff)
     rows = []
     for j, mname in enumerate(metrics):  # loop over a handful of metrics
         src = mname if mname in eff.index else FAMILIES.get(mname)
@@ -100,6 +103,7 @@ def driver_verdicts(drivers, reps, metrics, rep_stats, qrate) -> dict:
             continue
         e = eff.loc[src]
         v["known"][j], v["sig"][j], v["lead"][j] = True, _supported(e), src in follows
+        v["same_week"][j] = src in same_week
         v["neg"][j] = bool(np.isfinite(float(e.get("ci_high", np.nan))) and float(e["ci_high"]) < 0)
         per_unit = rep_eff[:, metrics.index(src)] if src in metrics else np.full(R, float(e["effect"]))
         per_unit = np.where(np.isfinite(per_unit), per_unit, float(e["effect"]))
