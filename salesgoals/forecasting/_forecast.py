@@ -85,6 +85,7 @@ from salesgoals._summary import Summary
 from salesgoals._typing import Freq, Target
 from salesgoals.drivers import fit_drivers
 from salesgoals.errors import InsufficientDataError, SchemaError, UnreliableEstimateWarning
+from salesgoals.forecasting._hierarchy import pool_sparse_reps, reconcile
 from salesgoals.plotting import plot_backtest, plot_forecast
 
 __all__ = [
@@ -1093,6 +1094,12 @@ class ForecastResult:
         coverage), with ``chosen`` marking the method reported.
     as_of : pandas.Timestamp
         End of the last complete period used (the forecast origin).
+    hierarchy : pandas.DataFrame
+        At ``level="rep"`` with teams known (a panel built with a roster, or
+        ``roster=``): the reps' forecasts (sparse reps pooled toward their
+        team) added up bottom-up to teams and the total, so the levels agree;
+        ``level, group, method, period, forecast, lower, upper``.  See
+        :mod:`salesgoals.forecasting._hierarchy`.  Empty otherwise.
     """
 
     table: pd.DataFrame
@@ -1106,6 +1113,7 @@ class ForecastResult:
     interval: float
     notes: list[str] = field(default_factory=list)
     intervals: str = "conformal"
+    hierarchy: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> Summary:
         """Totals per period over all groups and the method choice, as a printable summary."""
@@ -1307,7 +1315,9 @@ def forecast(
           before the first close dropped), ``capped`` (upper bound cut at
           :data:`MAX_UPPER_MULTIPLE` x the largest period seen),
           ``wide_range`` (``relative_width`` > :data:`MAX_RELATIVE_WIDTH`),
-          ``few_errors`` (fewer than :data:`MIN_CALIBRATION_ERRORS` past errors).
+          ``few_errors`` (fewer than :data:`MIN_CALIBRATION_ERRORS` past errors),
+          ``pooled`` (a sparse rep's forecast and bounds shrunk toward the
+          team's mean rep, at ``level="rep"`` with teams known).
 
     Raises
     ------
@@ -1366,6 +1376,7 @@ def forecast(
         frames.append(_forecast_frame(data, P, k, lo[0], up[0], n_used[0] if model is None else None, interval))
     table = pd.concat(frames, ignore_index=True)
     notes += _range_warnings(table, data, "forecast")
+    table, hierarchy = _rep_hierarchy(table, data, panel_or_deals, roster, notes)
     as_of_ts = pd.Timestamp(_end_day(data.first + data.y.shape[0] - 1, data.freq))
     table.insert(9, "as_of", as_of_ts)
     table = table.sort_values(["group", "method", "period"], kind="mergesort").reset_index(drop=True)
@@ -1382,7 +1393,32 @@ def forecast(
         interval=float(interval),
         notes=notes,
         intervals=intervals,
+        hierarchy=hierarchy,
     )
+
+
+def _team_of(first: pd.DataFrame, roster: pd.DataFrame | None) -> dict[str, str] | None:
+    """Rep -> team from the panel's ``team`` column or the roster (None when neither has one)."""
+    src = first if _is_panel(first) and "team" in first.columns else roster
+    if src is None or "team" not in src.columns or "rep" not in src.columns:
+        return None
+    return dict(zip(src["rep"].astype(str), _group_values(src, "team", "roster")))
+
+
+def _rep_hierarchy(table, data: _Data, first, roster, notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rep level with teams known: sparse reps pooled toward their team, and the bottom-up hierarchy."""
+    team_of = _team_of(first, roster) if data.level == "rep" else None
+    if team_of is None:
+        return table, pd.DataFrame(columns=["level", "group", "method", "period", "forecast", "lower", "upper"])
+    n_won = dict(zip(data.groups, _won_deals(data)))
+    table = pool_sparse_reps(table, team_of, n_won, MIN_DEALS_FOR_RANGE)
+    n_pooled = table.loc[table["flags"].str.contains("pooled", regex=False), "group"].nunique()
+    if n_pooled:
+        notes.append(
+            f"{n_pooled} rep(s) with fewer than {MIN_DEALS_FOR_RANGE} won deals pooled toward their team's mean rep "
+            "(flag pooled); .hierarchy adds the reps up to teams and the total."
+        )
+    return table, reconcile(table, team_of)
 
 
 def _forecast_origins(data: _Data, H: int) -> list[int]:
