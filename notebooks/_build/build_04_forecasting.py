@@ -18,11 +18,13 @@ cells = [
 
 **What you get.** An answer to "what will we close this month / this quarter?" for each team, with an 80 %
 range that has been *checked*: a rolling-origin backtest replays the forecast at 26 past weeks (each time using
-only what was known that day) and reports the accuracy of every method against the seasonal-naive benchmark
-(MASE, relative MAE) and how often the ranges contained the actual result (coverage). `method="auto"` then picks
-the method that did best and says so.
+only what was known that day) and reports the accuracy of every method against three simple benchmarks (MASE,
+`vs_best_benchmark`), how often the ranges contained the actual result (coverage) and how wide they were relative
+to the series (`relative_width`). `method="auto"` then reports a model only if it beat the best benchmark, and says
+which and by how much.
 
-**Methods.** seasonal naive (the benchmark), exponential smoothing (statsmodels ETS), pipeline-weighted (open deals
+**Methods.** three benchmarks - seasonal naive (naive where last season had no close), the trailing mean of 8
+weeks or 3 months, drift -, exponential smoothing (statsmodels ETS), pipeline-weighted (open deals
 x the chance a deal of that age closes won in each coming week, from the company's own deal history, plus the
 revenue that deals not yet created usually bring), activity-driven (the driver model fed with recent activity) and
 their combination. Ranges are conformal: the point forecast plus the quantiles of the errors the method made before.
@@ -56,8 +58,9 @@ weekly.attrs["window"], monthly.attrs["window"]"""
         """## 2. Backtest: which method, and are the ranges honest?
 
 Rolling origins: at each of the last 26 week ends, every method forecasts the next 4 weeks per team from the data
-known then; the 80 % range at each origin is calibrated only on errors made before it. `relative_mae` < 1 means the
-method beats the seasonal-naive benchmark; `coverage` should be close to the nominal 0.80."""
+known then; the 80 % range at each origin is calibrated only on errors made before it. `vs_best_benchmark` < 1 means
+the method beats the best of the simple benchmarks (the notes say which one); `coverage` should be close to the
+nominal 0.80 and `relative_width` (mean range width / mean period) says whether the ranges are of any use."""
     ),
     new_code_cell(
         """bt = sg.backtest_forecast(weekly, deals=deals, level="team", horizon=4)
@@ -66,8 +69,8 @@ bt.summary()"""
     new_code_cell("""bt.plot();"""),
     new_markdown_cell(
         """The seasonal-naive benchmark (same week last year) is the worst, as it should be on lumpy weekly revenue: a
-single big deal last year says little about this year. The pipeline method sees the deals already in play and is
-the most accurate; all ranges cover close to 80 %.
+single big deal last year says little about this year; the trailing mean is the benchmark to beat. The pipeline
+method sees the deals already in play and is the most accurate; all ranges cover close to 80 %.
 
 The same at month grain (12 origins, 3 months ahead):"""
     ),
