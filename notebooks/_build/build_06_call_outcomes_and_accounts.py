@@ -25,7 +25,7 @@ cells = [
   financial target with odds; then progress against it.
 
 **Data.** A stage-history export from `../data/samples/` shows the loader; the analysis runs on a simulated company
-(20 reps x 104 weeks, 250 accounts, seed 11) whose true advance rates are known, so every number can be checked.
+(20 reps x 156 weeks, 250 accounts, seed 11) whose true advance rates are known, so every number can be checked.
 
 **Runtime.** About 30 seconds."""
     ),
@@ -78,7 +78,7 @@ was won, or had its next meeting; it is *lost* when the deal was lost in that wi
 runs past the end of the data, else *stalled*."""
     ),
     new_code_cell(
-        """sim = sg.simulate.make_crm_data(n_reps=20, n_weeks=104, seed=11, n_accounts=250)
+        """sim = sg.simulate.make_crm_data(n_reps=20, n_weeks=156, seed=11, n_accounts=250)
 adv = sg.classify_advances(sim.deal_activities, sim.deals, sim.stage_history)
 print(adv.attrs["unlinked"])
 adv["advance"].value_counts()"""

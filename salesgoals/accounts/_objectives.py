@@ -17,12 +17,14 @@ barely started.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from salesgoals._summary import Summary
-from salesgoals.errors import InsufficientDataError, SchemaError
+from salesgoals.errors import InsufficientDataError, SchemaError, UnreliableEstimateWarning
 
 __all__ = ["AccountObjectives", "account_objectives", "OBJECTIVE_COLUMNS"]
 
@@ -67,7 +69,7 @@ class AccountObjectives:
           that share rests on.
     history : pandas.DataFrame
         ``account, year, won_revenue``: year 0 = the last 12 months, 1 = the
-        12 before, ...
+        12 before, ... (only the windows the data cover).
     as_of : pandas.Timestamp
     """
 
@@ -120,6 +122,7 @@ def account_objectives(
     min_peers: int = 5,
     interval: float = 0.8,
     neighbours: int = 30,
+    history_start: str | pd.Timestamp | None = None,
     product_col: str = "product",
 ) -> AccountObjectives:
     """Suggest an objective for every account: next milestone, financial target and its odds.
@@ -154,6 +157,12 @@ def account_objectives(
         account's own) 12-month windows that started closest to the account's
         current annual revenue; the odds are the share of them that ended at
         or above the target.
+    history_start : date, optional
+        First day the deals export covers; default the earliest created date.
+        Only 12-month windows inside the data count (a window before the
+        export is not a year without revenue); with fewer than two windows
+        there is no account-year to compare with, the odds are 0.5 with a wide
+        interval and an :class:`~salesgoals.errors.UnreliableEstimateWarning` says so.
     product_col : str, default="product"
 
     Returns
@@ -179,8 +188,13 @@ def account_objectives(
     >>> bool(obj.table["odds"].between(0, 1).all())
     True
     """
+    if accounts is not None and (not isinstance(accounts, pd.DataFrame) or "account" not in accounts.columns):
+        found = ", ".join(map(str, accounts.columns)) if isinstance(accounts, pd.DataFrame) else type(accounts).__name__
+        raise SchemaError("account_objectives: accounts needs an 'account' column (plus industry, size_band or "
+                          f"employees, owner); found {found}.")  # fmt: skip
     d, as_of, n_unassigned = _prepare(deals, as_of, product_col)
-    hist = _history(d, as_of, years)
+    years_used = _covered_years(d, as_of, years, history_start)
+    hist = _history(d, as_of, years_used)
     base = _current(d, hist, activities, as_of, product_col)
     base, peers_by = _peer_groups(base, accounts, min_peers)
     base = _potential(base, d, quantile, product_share, product_col)
@@ -188,7 +202,7 @@ def account_objectives(
     base["milestone"] = _milestones(base)
     table = base.sort_values(["headroom", "annual_revenue", "account"], ascending=[False, False, True],
                              kind="mergesort").reset_index(drop=True)  # fmt: skip
-    params = dict(years=years, quantile=quantile, product_share=product_share, min_peers=min_peers, interval=interval,
+    params = dict(years=years, years_used=years_used, quantile=quantile, product_share=product_share, min_peers=min_peers, interval=interval,
                   peers_by=peers_by, deals_without_account=n_unassigned)  # fmt: skip
     return AccountObjectives(table[list(OBJECTIVE_COLUMNS)], hist, as_of, params)
 
@@ -215,6 +229,23 @@ def _prepare(deals: pd.DataFrame, as_of, product_col: str):
     if as_of is None:
         as_of = max(d["closed"].max(), d["created"].max()).normalize() + pd.Timedelta(days=1)
     return d, pd.Timestamp(as_of).normalize(), int((~ok).sum())
+
+
+def _covered_years(d: pd.DataFrame, as_of: pd.Timestamp, years: int, history_start) -> int:
+    """How many of the ``years`` 12-month windows before ``as_of`` lie inside the data (at least 1)."""
+    start = pd.Timestamp(history_start) if history_start is not None else d["created"].min()
+    covered = int((as_of - start.normalize()).days // 365)
+    used = max(1, min(years, covered))
+    if used < 2:
+        warnings.warn(
+            f"account_objectives: the deals cover {max(covered, 0)} full 12-month window(s) before {as_of.date()} "
+            "(from " + str(start.date()) + "), so no account-year can be compared with the next: the odds are "
+            "0.5 with a wide interval. Export at least two years of deals, or pass history_start= if the export "
+            "starts earlier than its first deal.",
+            UnreliableEstimateWarning,
+            stacklevel=3,
+        )
+    return used
 
 
 def _history(d: pd.DataFrame, as_of: pd.Timestamp, years: int) -> pd.DataFrame:

@@ -52,12 +52,12 @@ def account_progress(objectives, deals: pd.DataFrame, *, as_of: str | pd.Timesta
     Examples
     --------
     >>> import salesgoals as sg
-    >>> sim = sg.simulate.make_crm_data(n_reps=6, n_weeks=104, seed=3, n_accounts=60)
-    >>> cut = sim.deals["created"] < "2025-01-01"
+    >>> sim = sg.simulate.make_crm_data(n_reps=6, n_weeks=156, seed=3, n_accounts=60)
+    >>> cut = sim.deals["created"] < "2026-01-01"
     >>> plan = sg.account_objectives(sim.deals[cut].assign(
-    ...     status=sim.deals["status"].where(sim.deals["closed"] < "2025-01-01", "open"),
-    ...     closed=sim.deals["closed"].where(sim.deals["closed"] < "2025-01-01")), sim.accounts, as_of="2025-01-01")
-    >>> prog = sg.account_progress(plan, sim.deals, as_of="2025-07-01")
+    ...     status=sim.deals["status"].where(sim.deals["closed"] < "2026-01-01", "open"),
+    ...     closed=sim.deals["closed"].where(sim.deals["closed"] < "2026-01-01")), sim.accounts, as_of="2026-01-01")
+    >>> prog = sg.account_progress(plan, sim.deals, as_of="2026-07-02")
     >>> bool(prog["elapsed"].round(2).eq(0.5).all())
     True
     """
@@ -120,7 +120,7 @@ def account_report_section(objectives, progress: pd.DataFrame | None = None, *, 
     Examples
     --------
     >>> import salesgoals as sg
-    >>> sim = sg.simulate.make_crm_data(n_reps=4, n_weeks=60, seed=3, n_accounts=30)
+    >>> sim = sg.simulate.make_crm_data(n_reps=4, n_weeks=120, seed=3, n_accounts=30)
     >>> sec = sg.account_report_section(sg.account_objectives(sim.deals, sim.accounts), top=5)
     >>> sorted(sec), len(sec["tables"]["objectives"])
     (['figure', 'tables', 'text', 'title'], 5)
