@@ -576,18 +576,20 @@ def test_quality_report_counts_every_reason_and_warns_once(tmp_path):
         deals = load_deals(put(tmp_path, "deals.csv", text))
     assert len([w for w in rec if issubclass(w.category, DataQualityWarning)]) == 1
     q = check_contract(deals, DEAL_COLUMNS)
+    # the same id with other content (row 3) is kept and warned: only exact duplicate rows go
     assert q.excluded == {"missing_rep": 1, "unparseable_created": 1, "closed_without_close_date": 1,
-                          "unparseable_amount": 1, "negative_amount": 1, "duplicate_row": 1, "duplicate_id": 1}
+                          "unparseable_amount": 1, "negative_amount": 1, "duplicate_row": 1}
     assert q.repaired == {"missing_amount_set_to_0": 1}
-    assert deals["deal_id"].tolist() == ["1", "6", "8"]
-    assert deals["amount"].tolist() == [100.0, 0.0, 40.0]
+    assert deals["deal_id"].tolist() == ["1", "1", "6", "8"]
+    assert deals["amount"].tolist() == [100.0, 120.0, 0.0, 40.0]
     assert "row 5" in q.examples["unparseable_created"] and "not a date" in q.examples["unparseable_created"]
     tab = q.table
     assert list(tab.columns) == ["reason", "rows", "action", "description", "example"]
     assert tab["rows"].sum() == q.n_excluded + 1
     s = q.summary()
-    assert "10 read, 3 loaded, 7 excluded" in str(s) and "<table" in s._repr_html_()
-    assert "excluded 7 of 10" in str(rec[0].message)
+    assert "10 read, 4 loaded, 6 excluded" in str(s) and "<table" in s._repr_html_()
+    assert "excluded 6 of 10" in str(rec[0].message)
+    assert "1 deals share an id with an earlier deal but differ in content" in str(rec[0].message)
 
 
 def test_malformed_rows_are_counted(tmp_path):

@@ -41,6 +41,7 @@ True
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import re
 import warnings
@@ -54,7 +55,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from salesgoals.io import _parse
+from salesgoals.io import _detect, _parse
 from salesgoals.io import _vendors as V
 from salesgoals._schema import (
     ACTIVITY_COLUMNS,
@@ -77,6 +78,8 @@ from salesgoals.errors import (
 
 __all__ = ["load_activities", "load_deals", "load_roster", "write_csv", "DataQualityReport"]
 
+_log = logging.getLogger("salesgoals")
+
 #: Why a row was excluded, in the order the checks run (one reason per row).
 EXCLUSION_REASONS: dict[str, str] = {
     "malformed_row": "row has the wrong number of fields",
@@ -98,11 +101,6 @@ EXCLUSION_REASONS: dict[str, str] = {
 _NON_ACTIVITIES = frozenset({"leadstatuschange", "opportunitystatuschange", "statuschange", "created",
                              "leadmerge", "customactivity"})  # fmt: skip
 
-#: Flag columns that say whether a deal is closed (vendor API names and labels).
-_CLOSED_FLAGS = {
-    "salesforce": ["IsClosed", "Closed", "Is Closed"],
-    "hubspot": ["Is Deal Closed?", "hs_is_closed", "Is Closed"],
-}
 #: Separate time-of-day columns that complete a date column.
 _TIME_COLUMNS = {"pipedrive": ["Activity - Due time", "Due time"], "zoho": [], "generic": ["time"]}
 #: Salesforce tasks often leave Type blank and put it in the subject ("Email: Proposal").
@@ -133,6 +131,10 @@ class DataQualityReport(dict):
         Layout detected (or given) for each input.
     columns : list of dict
         For each input, the canonical column -> export header mapping used.
+    column_origin : list of dict
+        For each input, the canonical column -> where its mapping came from: the
+        layout whose names resolved it (``"HubSpot"``), ``"generic words"``
+        (header words and values) or ``"columns="``.
     input_rows, loaded_rows : int
         Data rows read and rows in the result.
     excluded : dict
@@ -141,6 +143,10 @@ class DataQualityReport(dict):
         One example per reason: ``"'file.csv' row 12: 'value'"``.
     repaired : dict
         Values repaired but kept (for example missing amounts set to 0).
+    flagged : dict
+        Rows kept as they are but flagged, by reason: ``close_before_create``,
+        ``after_export`` (dated after ``as_of`` or well after the last created
+        deal), ``far_outlier`` (years away from the bulk of the dates).
     furniture : dict
         Non-data lines dropped: ``title_rows``, ``footer_rows``, ``blank_rows``.
     notes : list of str
@@ -151,11 +157,13 @@ class DataQualityReport(dict):
     sources: list[str] = field(default_factory=list)
     crm: list[str] = field(default_factory=list)
     columns: list[dict[str, str]] = field(default_factory=list)
+    column_origin: list[dict[str, str]] = field(default_factory=list)
     input_rows: int = 0
     loaded_rows: int = 0
     excluded: dict[str, int] = field(default_factory=dict)
     examples: dict[str, str] = field(default_factory=dict)
     repaired: dict[str, int] = field(default_factory=dict)
+    flagged: dict[str, int] = field(default_factory=dict)
     furniture: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -227,84 +235,57 @@ def _known_headers() -> frozenset[str]:
 
 
 _KNOWN = _known_headers()
-_PIPEDRIVE_PREFIX = re.compile(r"^\s*(deal|activity|person|organization|organisation|lead|product)\s+-\s+", re.I)
-_DNM = re.compile(r"^\s*\(do not modify\)", re.I)
-
 
 def _header_keys(headers: list[str]) -> dict[str, str]:
-    """Normalised key -> header (first occurrence), skipping Dynamics checksum columns."""
-    keys: dict[str, str] = {}
-    for h in headers:
-        if re.match(r"^\s*\(do not modify\)\s*(row checksum|modified on)", h, re.I):
-            continue
-        keys.setdefault(V.norm_header(h), h)
-    return keys
+    """Normalised key -> header (exact keys, then keys without sync / entity prefixes)."""
+    return _detect.header_keys(headers)
 
 
-def _detect_vendor(headers: list[str], table: Mapping[str, Mapping[str, list[str]]]) -> str:
-    keys = set(_header_keys(headers))
-    generic = {V.norm_header(a) for aliases in table["generic"].values() for a in aliases}
-    scores = {}
-    for v in V.VENDORS[:-1]:
-        own = {V.norm_header(a) for aliases in table[v].values() for a in aliases} - generic
-        own |= set(V.SIGNATURES[v])
-        score = float(len(keys & own))
-        if v == "pipedrive":
-            score += 2 * sum(bool(_PIPEDRIVE_PREFIX.match(h)) for h in headers)
-        if v == "close":
-            score += 2 * sum(h.strip() == "_type" for h in headers)
-        if v == "dynamics":
-            score += 3 * sum(bool(_DNM.match(h)) for h in headers)
-        scores[v] = score
-    best = max(scores.values())
-    if best < 1:
-        return "generic"
-    return next(v for v in V.VENDORS if scores.get(v) == best)
-
-
-def _resolve(headers: list[str], table, crm: str, columns: Mapping[str, str] | None, canon: Sequence[str],
-             name: str, loader: str) -> tuple[str, dict[str, str]]:
-    """Pick the vendor and map canonical columns to headers."""
+def _resolve(src: _parse.Source, table, crm: str, columns: Mapping[str, str] | None, canon: Sequence[str],
+             loader: str, words: V.FieldWords | None = None,
+             required: Sequence[str] = ()) -> _detect.Resolution:
+    """Pick the layout and map canonical columns to headers (``columns=`` wins)."""
     if crm not in ("auto", *V.VENDORS):
         raise ValueError(f"{loader}: crm must be one of 'auto', {', '.join(map(repr, V.VENDORS))}; got {crm!r}.")
-    vendor = _detect_vendor(headers, table) if crm == "auto" else crm
-    keys = _header_keys(headers)
-    mapping: dict[str, str] = {}
-    used: set[str] = set()
-    for spec in (table[vendor], table["generic"]):
-        for c in canon:
-            if c in mapping:
-                continue
-            for alias in spec.get(c, []):
-                h = keys.get(V.norm_header(alias))
-                if h is not None and h not in used:
-                    mapping[c] = h
-                    used.add(h)
-                    break
+    headers, name = src.headers, src.name
+    if words is None:  # the roster: one generic table
+        res = _detect.Resolution(vendor="generic")
+        res.mapping = _detect._alias_mapping(_header_keys(headers), [table["generic"]], canon)
+        res.origin = {c: V.VENDOR_LABELS["generic"] for c in res.mapping}
+    else:
+        res = _detect.resolve_layout(headers, table, words, crm, canon, required, src.sample)
     if columns:
-        if not isinstance(columns, Mapping):
-            raise TypeError(f"{loader}: columns must be a dict like {{'rep': 'Owner Name'}}; got {type(columns).__name__}.")
-        unknown = [k for k in columns if k not in canon]
-        if unknown:
+        _apply_columns(res, columns, headers, canon, name, loader)
+    return res
+
+
+def _apply_columns(res: _detect.Resolution, columns, headers, canon, name, loader) -> None:
+    if not isinstance(columns, Mapping):
+        raise TypeError(f"{loader}: columns must be a dict like {{'rep': 'Owner Name'}}; got {type(columns).__name__}.")
+    unknown = [k for k in columns if k not in canon]
+    if unknown:
+        raise SchemaError(
+            f"{loader}: columns= has unknown canonical name(s) {format_values(unknown)}. "
+            f"Valid names: {', '.join(canon)}."
+        )
+    keys = _header_keys(headers)
+    mapping = res.mapping
+    for c, h in columns.items():
+        if h is None:
+            mapping.pop(c, None)
+            res.origin[c] = "columns="
+            continue
+        hit = h if h in headers else keys.get(V.norm_header(h))
+        if hit is None:
             raise SchemaError(
-                f"{loader}: columns= has unknown canonical name(s) {format_values(unknown)}. "
-                f"Valid names: {', '.join(canon)}."
+                f"{loader}: columns={{{c!r}: {h!r}}} but {name} has no column {h!r}. "
+                f"Found: {', '.join(headers[:40])}{' ...' if len(headers) > 40 else ''}."
             )
-        for c, h in columns.items():
-            if h is None:
-                mapping.pop(c, None)
-                continue
-            hit = h if h in headers else keys.get(V.norm_header(h))
-            if hit is None:
-                raise SchemaError(
-                    f"{loader}: columns={{{c!r}: {h!r}}} but {name} has no column {h!r}. "
-                    f"Found: {', '.join(headers[:40])}{' ...' if len(headers) > 40 else ''}."
-                )
-            for k, v in list(mapping.items()):
-                if v == hit and k != c:
-                    del mapping[k]
-            mapping[c] = hit
-    return vendor, mapping
+        for k, v in list(mapping.items()):
+            if v == hit and k != c:
+                del mapping[k]
+        mapping[c] = hit
+        res.origin[c] = "columns="
 
 
 def _missing_error(loader, name, vendor, missing, table, headers, extra=""):
@@ -339,6 +320,7 @@ class _Rows:
         self.codes = {r: i + 1 for i, r in enumerate(EXCLUSION_REASONS)}
         self.examples: dict[str, str] = {}
         self.repaired: dict[str, int] = {}
+        self.flagged: dict[str, int] = {}
 
     def exclude(self, mask: np.ndarray, reason: str, values: Any = None) -> None:
         m = np.asarray(mask, dtype=bool) & (self.reason == 0)
@@ -359,6 +341,13 @@ class _Rows:
                 i = int(np.flatnonzero(m)[0])
                 v = "" if values is None else f": {_item(values, i)!r}"
                 self.examples[what] = f"{self.name} row {i + 1}{v}"
+
+    def flag(self, mask: np.ndarray, what: str) -> None:
+        """Count rows kept but flagged (suspect dates), with a first example."""
+        m = np.asarray(mask, dtype=bool) & (self.reason == 0)
+        if m.any():
+            self.flagged[what] = self.flagged.get(what, 0) + int(m.sum())
+            self.examples.setdefault(what, f"{self.name} row {int(np.flatnonzero(m)[0]) + 1}")
 
     @property
     def keep(self) -> np.ndarray:
@@ -468,6 +457,7 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
     starts = np.cumsum([0] + [r["rows"].n for r in reports])  # first global row of each input
     codes = reports[0]["rows"].codes
     keep = reason == 0
+    kept_dups = 0
     # duplicates are judged among rows that survived the other checks
     kept = out if keep.all() else out.loc[keep]
     if len(kept) and key_cols and kept[key_cols[-1]].notna().any():
@@ -485,7 +475,11 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
             dup_key = cand.duplicated(list(key_cols), keep="first").to_numpy() & ~dup_row
             pos = idx[np.flatnonzero(shared)]
             reason[pos[dup_row]] = codes["duplicate_row"]
-            reason[pos[dup_key]] = codes[dup_reason]
+            if dup_reason == "duplicate_id" and loader == "load_deals":  # same id, other content: kept, warned
+                kept_dups = int(dup_key.sum())
+            else:
+                reason[pos[dup_key]] = codes[dup_reason]
+    _exclude_unkeyed_duplicates(out, reports, reason, keep, canon, key_cols, codes)
     names = {v: k for k, v in codes.items()}
     excluded: dict[str, int] = {}
     examples: dict[str, str] = {}
@@ -504,13 +498,20 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
         report.sources.append(rep["name"])
         report.crm.append(rep["vendor"])
         report.columns.append(rep["mapping"])
+        report.column_origin.append(rep.get("origin", {}))
         report.notes.extend(rep["notes"])
         for k, v in rep["furniture"].items():
             report.furniture[k] = report.furniture.get(k, 0) + v
         for k, v in rep["rows"].repaired.items():
             report.repaired[k] = report.repaired.get(k, 0) + v
             examples.setdefault(k, rep["rows"].examples.get(k, ""))
+        for k, v in rep["rows"].flagged.items():
+            report.flagged[k] = report.flagged.get(k, 0) + v
+            examples.setdefault(k, rep["rows"].examples.get(k, ""))
     report.input_rows = int(reason.size)
+    if kept_dups:
+        report.notes.append(f"ASSUMED: {kept_dups:,} deals share an id with an earlier deal but differ in content; "
+                            "all kept (check the export: a deal exported twice after an edit counts twice)")  # fmt: skip
     report.excluded = excluded
     report.examples = examples
     keep = reason == 0
@@ -525,6 +526,7 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
     if report.loaded_rows + report.n_excluded != report.input_rows:  # pragma: no cover - invariant
         raise RuntimeError("row accounting does not balance; please report this bug")
     result.attrs["quality"] = report
+    _log.info("%s: %s", loader, "; ".join(n for n in report.notes if ": layout " in n))
     if report.input_rows and not report.loaded_rows:
         raise DataQualityError(
             f"{loader}: all {report.input_rows:,} rows of {', '.join(report.sources)} were excluded "
@@ -533,6 +535,21 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
         )
     _warn(loader, report)
     return result
+
+
+def _exclude_unkeyed_duplicates(out: pd.DataFrame, reports: list[dict], reason: np.ndarray, keep: np.ndarray,
+                                canon: Sequence[str], key_cols: Sequence[str] | None, codes: dict[str, int]) -> None:
+    """Exact duplicate rows of deal inputs without an id column (their made-up ids differ row by row)."""
+    starts = np.cumsum([0] + [r["rows"].n for r in reports])
+    for rep, a, b in zip(reports, starts[:-1], starts[1:]):
+        if rep.get("has_id", True) or not key_cols:
+            continue
+        alive = np.flatnonzero(reason[a:b] == 0) + a
+        if alive.size < 2:
+            continue
+        body = [c for c in canon if c not in key_cols]
+        dup = out.iloc[alive][body].duplicated(keep="first").to_numpy()
+        reason[alive[dup]] = codes["duplicate_row"]
 
 
 def _common_categories(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
@@ -591,6 +608,7 @@ def _warn(loader: str, report: DataQualityReport) -> None:
         parts.append(f"repaired {_counts_text(report.repaired)}")
     amb = [n for n in report.notes if "AMBIGUOUS" in n]
     parts += amb
+    parts += [n.replace("ASSUMED: ", "", 1) for n in report.notes if n.startswith("ASSUMED: ")]
     if parts:
         warnings.warn(
             f"{loader}: {'; '.join(parts)}. See df.attrs['quality'].summary() for examples.",
@@ -599,8 +617,8 @@ def _warn(loader: str, report: DataQualityReport) -> None:
         )
 
 
-def _source_notes(src: _parse.Source, vendor: str) -> list[str]:
-    notes = [f"{src.name}: layout {V.VENDOR_LABELS[vendor]}"]
+def _source_notes(src: _parse.Source, vendor: str, res: _detect.Resolution | None = None) -> list[str]:
+    notes = [f"{src.name}: " + (res.describe() if res is not None else f"layout {V.VENDOR_LABELS[vendor]}")]
     if src.kind == "csv":
         notes[0] += f", encoding {src.encoding}, delimiter {src.delimiter!r}"
     return notes + [f"{src.name}: {n}" for n in src.notes]
@@ -773,7 +791,9 @@ def load_activities(
     frames, reports = [], []
     for src_obj, forced in zip(sources, types):
         src = _open(src_obj, loader, encoding, sep, sheet_name)
-        vendor, mapping = _resolve(src.headers, V.ACTIVITY_ALIASES, crm, columns, ACTIVITY_COLUMNS, src.name, loader)
+        res = _resolve(src, V.ACTIVITY_ALIASES, crm, columns, ACTIVITY_COLUMNS, loader, V.ACTIVITY_WORDS,
+                       ACTIVITY_REQUIRED)
+        vendor, mapping = res.vendor, res.mapping
         hint = _type_hint(src.headers)
         missing = [c for c in ACTIVITY_REQUIRED if c not in mapping]
         if "activity_type" in missing and (forced or hint or _find(src.headers, _SUBJECT_COLUMNS)):
@@ -796,12 +816,12 @@ def load_activities(
             if col is not None:  # few distinct values: let the reader dictionary-encode them
                 hints[col] = pa.dictionary(pa.int32(), pa.string())
         table, rows = _read(src, [*mapping.values(), *extra_cols], _reader_types(src, hints))
-        notes = _source_notes(src, vendor)
+        notes = _source_notes(src, vendor, res)
         frame = _activities_frame(table, mapping, vendor, rows, src.name, loader, dayfirst, date_format,
                                   forced, hint, tmap, time_col, subj_col, fallback_col, notes)  # fmt: skip
         frames.append(frame)
         reports.append({"name": src.name, "vendor": vendor, "mapping": dict(mapping), "rows": rows,
-                        "notes": notes, "furniture": dict(src.furniture)})  # fmt: skip
+                        "notes": notes, "furniture": dict(src.furniture), "origin": dict(res.origin)})  # fmt: skip
     return _finish(loader, frames, reports, ACTIVITY_COLUMNS, ["activity_type", "activity_id"], "duplicate_id")
 
 
@@ -814,6 +834,7 @@ def _type_hint(headers: list[str]) -> str | None:
 
 
 def _canon_type(v: str | None, tmap: Mapping[str, str]) -> str | None:
+    """Type of a source value: ``type_map`` > a spelling of a known type > the value itself in snake_case, singular."""
     if v is None or not str(v).strip():
         return None
     k = V.norm_value(v)
@@ -821,7 +842,19 @@ def _canon_type(v: str | None, tmap: Mapping[str, str]) -> str | None:
         return tmap[k]
     if k in V.TYPE_VALUES:
         return V.TYPE_VALUES[k]
-    return _slug(v)
+    if k.endswith("s") and k[:-1] in V.TYPE_VALUES:
+        return V.TYPE_VALUES[k[:-1]]
+    slug = _slug(v)
+    if len(slug) > 3 and slug.endswith("s") and not slug.endswith(("ss", "us", "is")):
+        slug = slug[:-1]  # 'Demos' and 'demo' are one type
+    return slug
+
+
+def _note_types(raw: Mapping[str | None, int], tmap, name: str, col: str, notes: list[str]) -> None:
+    """Say what each source type value became, with its rows (the quality report's ``types`` line)."""
+    parts = [f"{v!r} -> {_canon_type(v, tmap) or '(blank: filled)'} ({k:,})" for v, k in
+             sorted(raw.items(), key=lambda kv: (-kv[1], str(kv[0])))]  # fmt: skip
+    notes.append(f"{name}: activity types from {col!r} (source value -> type (rows)): " + ", ".join(parts))
 
 
 def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date_format, forced, hint, tmap,
@@ -899,7 +932,9 @@ def _coded_columns(table, mapping, n, name, forced, hint, tmap, subj_col, fallba
         atype = counts = None
         if "activity_type" in mapping:
             # raw column: the mapping trims and treats blanks per distinct value, no per-row cleaning
-            atype, counts = _parse.categorize(_araw(table, mapping["activity_type"]), lambda v: _canon_type(v, tmap))
+            atype, counts, raw = _parse.categorize_counting(_araw(table, mapping["activity_type"]),
+                                                            lambda v: _canon_type(v, tmap))  # fmt: skip
+            _note_types(raw, tmap, name, mapping["activity_type"], notes)
         if atype is None or counts[-1]:
             filled = _fill_types(table, mapping, atype, n, subj_col, hint, tmap, name, notes)
             atype, counts = _parse.categorize(filled)
@@ -1051,6 +1086,9 @@ def load_deals(
     dayfirst: bool | None = None,
     date_format: str | None = None,
     stage_map: Mapping[str, str] | None = None,
+    status: Literal["won"] | None = None,
+    missing_close: str = "exclude",
+    as_of: Any = None,
     amount_in_cents: bool | None = None,
     encoding: str | None = None,
     sep: str | None = None,
@@ -1133,39 +1171,118 @@ def load_deals(
     '2024-03-28'
     """
     loader = "load_deals"
-    smap = _check_stage_map(stage_map, loader)
+    opts = _DealOptions(dayfirst=dayfirst, date_format=date_format, smap=_check_stage_map(stage_map, loader),
+                        all_won=_check_status(status, loader), missing_close=_check_missing_close(missing_close, loader),
+                        as_of=None if as_of is None else np.datetime64(pd.Timestamp(as_of), "us"),
+                        no_amount=bool(columns) and "amount" in columns and columns["amount"] is None)  # fmt: skip
     frames, reports = [], []
     for src_obj in _as_sources(source):
         src = _open(src_obj, loader, encoding, sep, sheet_name)
-        vendor, mapping = _resolve(src.headers, V.DEAL_ALIASES, crm, columns, DEAL_COLUMNS, src.name, loader)
-        used = set(mapping.values())
-        # every close-date candidate (Pipedrive won time / lost time, Close date_won / date_lost)
-        close_cols = [mapping["closed"]] if "closed" in mapping else []
-        if not (columns and "closed" in columns):
-            for a in V.DEAL_ALIASES[vendor].get("closed", []):
-                h = _find(src.headers, [a], used | set(close_cols))
-                if h is not None:
-                    close_cols.append(h)
-        flag_col = _find(src.headers, _CLOSED_FLAGS.get(vendor, []), used | set(close_cols))
-        missing = [c for c in ("rep", "created") if c not in mapping]
-        if not any(c in mapping for c in ("status", "stage")):
-            missing.append("stage")
-        if missing:
-            raise _missing_error(loader, src.name, vendor, missing, V.DEAL_ALIASES, src.headers)
-        fmt_col = _find(src.headers, ["value_formatted"], used) if vendor == "close" else None
-        won_col = None if columns and "amount" in columns else _find(src.headers, V.WON_AMOUNT.get(vendor, []), used)
-        table, rows = _read(src, [*mapping.values(), *close_cols[1:],
-                                  *[c for c in (flag_col, fmt_col, won_col) if c]])  # fmt: skip
-        notes = _source_notes(src, vendor)
+        res = _resolve(src, V.DEAL_ALIASES, crm, columns, DEAL_COLUMNS, loader, V.DEAL_WORDS,
+                       ("rep", "created", "stage", "amount"))
+        cols = _deal_columns(src, res, columns, opts, loader)
+        table, rows = _read(src, cols.to_read())
+        notes = _source_notes(src, res.vendor, res)
         cents = amount_in_cents
         if cents is None:
-            cents = vendor == "close" and "amount" in mapping and _close_value_in_cents(table, mapping["amount"], fmt_col)
-        frame = _deals_frame(table, mapping, vendor, rows, src.name, loader, dayfirst, date_format, smap,
-                             close_cols, flag_col, cents, notes, won_col)  # fmt: skip
+            cents = res.vendor == "close" and "amount" in res.mapping and _close_value_in_cents(
+                table, res.mapping["amount"], cols.fmt_col)  # fmt: skip
+        frame = _deals_frame(table, res.mapping, res.vendor, rows, src.name, loader, opts, cols, cents, notes)
         frames.append(frame)
-        reports.append({"name": src.name, "vendor": vendor, "mapping": dict(mapping), "rows": rows,
-                        "notes": notes, "furniture": dict(src.furniture)})  # fmt: skip
+        reports.append({"name": src.name, "vendor": res.vendor, "mapping": dict(res.mapping), "rows": rows,
+                        "notes": notes, "furniture": dict(src.furniture), "origin": dict(res.origin),
+                        "has_id": "deal_id" in res.mapping})  # fmt: skip
     return _finish(loader, frames, reports, DEAL_COLUMNS, ["deal_id"], "duplicate_id")
+
+
+@dataclass
+class _DealOptions:
+    dayfirst: bool | None
+    date_format: str | None
+    smap: dict[str, str]
+    all_won: bool
+    missing_close: str
+    as_of: np.datetime64 | None
+    no_amount: bool
+
+
+@dataclass
+class _DealColumns:
+    """Headers a deals file is read from beyond the mapping."""
+
+    mapping: dict[str, str]
+    close_cols: list[str]
+    flag_col: str | None = None
+    fmt_col: str | None = None
+    won_col: str | None = None
+    fill_close_col: str | None = None
+
+    def to_read(self) -> list[str]:
+        extra = [self.flag_col, self.fmt_col, self.won_col, self.fill_close_col]
+        return list(dict.fromkeys([*self.mapping.values(), *self.close_cols[1:], *[c for c in extra if c]]))
+
+
+def _deal_columns(src: _parse.Source, res: _detect.Resolution, columns, opts: _DealOptions, loader: str) -> _DealColumns:
+    """Close-date candidates, closed flag and helper columns; the errors for what is missing."""
+    vendor, mapping, headers = res.vendor, res.mapping, src.headers
+    used = set(mapping.values())
+    # every close-date candidate (Pipedrive won time / lost time, Close date_won / date_lost)
+    close_cols = [mapping["closed"]] if "closed" in mapping else []
+    if not (columns and "closed" in columns):
+        for a in V.DEAL_ALIASES[vendor].get("closed", []):
+            h = _find(headers, [a], used | set(close_cols))
+            if h is not None:
+                close_cols.append(h)
+    cols = _DealColumns(mapping, close_cols)
+    cols.flag_col = _find(headers, _closed_flag_names(vendor), used | set(close_cols))
+    missing = [c for c in ("rep", "created") if c not in mapping]
+    if not opts.all_won and not any(c in mapping for c in ("status", "stage")):
+        missing.append("stage")
+    if missing:
+        extra = ", or status='won' (CLI --all-won) if every deal in the file is won" if "stage" in missing else ""
+        raise _missing_error(loader, src.name, vendor, missing, V.DEAL_ALIASES, headers, extra)
+    if "amount" not in mapping and not opts.no_amount:
+        raise _no_amount_error(src, res, loader)
+    cols.fmt_col = _find(headers, ["value_formatted"], used) if vendor == "close" else None
+    if not (columns and "amount" in columns):
+        cols.won_col = _find(headers, V.WON_AMOUNT.get(vendor, []), used)
+    if opts.missing_close not in ("exclude", "created"):
+        cols.fill_close_col = _find(headers, [opts.missing_close])
+        if cols.fill_close_col is None:
+            raise SchemaError(f"{loader}: missing_close={opts.missing_close!r} but {src.name} has no such column. "
+                              f"Found: {', '.join(headers[:40])}.")  # fmt: skip
+    return cols
+
+
+def _no_amount_error(src: _parse.Source, res: _detect.Resolution, loader: str) -> SchemaError:
+    """No amount column: name the columns that hold numbers or money, and the two ways out."""
+    kind = V.DEAL_WORDS["amount"][0]
+    taken = set(res.mapping.values())
+    cands = [h for h in src.headers if h not in taken and _detect.values_fit(src.sample(h), kind, h)
+             and not re.search(r"(^|[^a-z])id$", h.lower())]  # fmt: skip
+    found = (f"Columns holding numbers or money: {format_values(cands, 8)}. " if cands
+             else "No column holds numbers or money. ")  # fmt: skip
+    example = f"columns={{'amount': {cands[0]!r}}}" if cands else "columns={'amount': '<header>'}"
+    return SchemaError(
+        f"{loader}: no amount column recognised in {src.name} (looked for amount, value, revenue, deal size, "
+        f"price ...). {found}Pass {example} (CLI --columns amount=<header>), or columns={{'amount': None}} "
+        "(CLI --columns amount=) if the export has no deal values: revenue outcomes are then unavailable, not 0."
+    )
+
+
+def _check_status(status: str | None, loader: str) -> bool:
+    if status is None:
+        return False
+    if str(status).lower() != "won":
+        raise ValueError(f"{loader}: status must be None or 'won' (every deal in the file is won); got {status!r}.")
+    return True
+
+
+def _check_missing_close(missing_close: str, loader: str) -> str:
+    if not isinstance(missing_close, str) or not missing_close.strip():
+        raise ValueError(f"{loader}: missing_close must be 'exclude', 'created' or a column name; "
+                         f"got {missing_close!r}.")  # fmt: skip
+    return missing_close
 
 
 def _close_value_in_cents(table: pa.Table, value_col: str, fmt_col: str | None) -> bool:
@@ -1183,6 +1300,12 @@ def _close_value_in_cents(table: pa.Table, value_col: str, fmt_col: str | None) 
     return bool(np.median(v[ok] / f[ok]) > 10)
 
 
+def _closed_flag_names(vendor: str) -> list[str]:
+    """Closed-flag headers to look for: the layout's own first, then every other layout's."""
+    names = [*V.CLOSED_FLAGS.get(vendor, []), *V.CLOSED_FLAGS["generic"]]
+    return list(dict.fromkeys(names + [a for v in V.CLOSED_FLAGS for a in V.CLOSED_FLAGS[v]]))
+
+
 def _check_stage_map(stage_map, loader) -> dict[str, str]:
     if stage_map is None:
         return {}
@@ -1196,92 +1319,17 @@ def _check_stage_map(stage_map, loader) -> dict[str, str]:
     return {V.norm_value(k): str(v).lower() for k, v in stage_map.items()}
 
 
-def _deals_frame(table, mapping, vendor, rows, name, loader, dayfirst, date_format, smap, close_cols, flag_col,
-                 cents, notes, won_col=None) -> pd.DataFrame:
+def _deals_frame(table: pa.Table, mapping: Mapping[str, str], vendor: str, rows: _Rows, name: str, loader: str,
+                 opts: _DealOptions, cols: _DealColumns, cents: bool, notes: list[str]) -> pd.DataFrame:
     n = table.num_rows
     rep = _text(table, mapping.get("rep"), n)
     rows.exclude(rep.isna().to_numpy(), "missing_rep")
-    created = _dates(table, mapping["created"], name, loader, rows, dayfirst, date_format, notes, required=True,
-                     missing_reason="missing_created", bad_reason="unparseable_created")  # fmt: skip
-
-    # ---- status
-    stage = _text(table, mapping.get("stage"), n)
-    status = pd.Series(np.full(n, np.nan, dtype=object))
-    closed_flag = None
-    if flag_col is not None:
-        t, known = _parse.parse_bool(table.column(flag_col))
-        closed_flag = np.where(known, t, np.nan)
-    if "status" in mapping:
-        h = mapping["status"]
-        raw = _text(table, h, n)
-        key = V.norm_header(h)
-        if key in ("iswon", "won", "isclosedwon", "hsisclosedwon"):
-            t, known = _parse.parse_bool(table.column(h))
-            won_flag = np.where(known, t, np.nan)
-            st = np.where(won_flag == 1, "won", None).astype(object)
-            if closed_flag is not None:
-                st = np.where((won_flag == 0) & (closed_flag == 1), "lost", st)
-                st = np.where((won_flag == 0) & (closed_flag == 0), "open", st)
-            status = pd.Series(st).where(pd.notna(pd.Series(st)), np.nan)
-        else:
-            status = _map_vocab(raw, lambda v: smap.get(V.norm_value(v), V.STATUS_VALUES.get(V.norm_value(v))))
-    elif closed_flag is not None:
-        status = pd.Series(np.where(closed_flag == 0, "open", None)).where(lambda s: s.notna(), np.nan)
-    from_stage = _map_vocab(stage, lambda v: smap.get(V.norm_value(v), V.STAGE_STATUS.get(V.norm_value(v))))
-    if closed_flag is not None:  # the vendor says the deal is closed: an 'open' stage name cannot overrule
-        from_stage = from_stage.where(~((closed_flag == 1) & (from_stage == "open")), np.nan)
-    status = status.where(status.notna(), from_stage)
-    unknown = status.isna() & stage.notna() & pd.Series(rows.keep)
-    if unknown.any():
-        vals = stage[unknown]
-        counts = vals.value_counts(sort=True)
-        first_rows = np.flatnonzero(unknown.to_numpy())
-        example = ", ".join(f"{k!r}: 'won'|'lost'|'open'" for k in counts.index[:4])
-        raise DataQualityError(
-            f"{loader}: {int(unknown.sum()):,} deals in {name} have stage names that are not a default won/lost/"
-            f"open stage of {V.VENDOR_LABELS[vendor]}: "
-            f"{', '.join(f'{k!r} ({v:,} rows)' for k, v in counts.head(8).items())}"
-            f"{' ...' if len(counts) > 8 else ''} (first: {format_rows(first_rows[:3], vals.iloc[:3].tolist())}). "
-            f"Say which outcome each stage means with stage_map={{{example}}}."
-        )
-    rows.exclude(status.isna().to_numpy(), "missing_status")
-
-    # ---- close date: first readable candidate; only for won / lost deals
-    closed = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
-    for h in close_cols:
-        sub_rows = _Rows(n, name)
-        v = _dates(table, h, name, loader, sub_rows, dayfirst, date_format, notes, required=False)
-        closed = np.where(np.isnat(closed), v, closed)
-    is_closed = status.isin(["won", "lost"]).to_numpy()
-    rows.exclude(is_closed & np.isnat(closed), "closed_without_close_date", stage)
-    closed = np.where(is_closed, closed, np.datetime64("NaT")).astype("datetime64[us]")
-
-    # ---- amount and currency
-    amount = np.zeros(n)
-    currency = _text(table, mapping.get("currency"), n)
-    if "amount" in mapping:
-        h = mapping["amount"]
-        amount, bad, cur_text, info = _parse.parse_amounts(table.column(h), column=h, source=name, loader=loader)
-        raw = table.column(h) if bad.any() else None
-        rows.exclude(bad, "unparseable_amount", raw)
-        if cents:
-            amount = amount / 100.0
-            notes.append(f"{name}: amounts in {h!r} are in cents (divided by 100; amount_in_cents=False to keep)")
-        if info.decimal == ",":
-            notes.append(f"{name}: amounts in {h!r} use a decimal comma")
-        if cur_text is not None:
-            currency = currency.where(currency.notna(), cur_text)
-        if won_col is not None:
-            booked, _b, _c, _i = _parse.parse_amounts(table.column(won_col), column=won_col, source=name, loader=loader)
-            use = (status == "won").to_numpy() & np.isfinite(booked)
-            amount = np.where(use, booked, amount)
-            notes.append(f"{name}: won deals take their amount from {won_col!r}, the others from {h!r}")
-        rows.exclude(amount < 0, "negative_amount", table.column(h))
-        blank = np.isnan(amount)
-        rows.repair(blank, "missing_amount_set_to_0")
-        amount = np.where(np.isnan(amount), 0.0, amount)
-    else:
-        notes.append(f"{name}: no amount column; amounts set to 0")
+    created = _dates(table, mapping["created"], name, loader, rows, opts.dayfirst, opts.date_format, notes,
+                     required=True, missing_reason="missing_created", bad_reason="unparseable_created")  # fmt: skip
+    status, stage = _deal_status(table, mapping, vendor, rows, name, loader, opts, cols.flag_col, notes)
+    closed = _close_dates(table, cols, status, created, rows, name, loader, opts, notes)
+    amount, currency = _deal_amounts(table, mapping, status, rows, name, loader, cents, cols.won_col, notes)
+    _date_sanity(created, closed, rows, name, opts.as_of, notes)
 
     deal_id = _text(table, mapping.get("deal_id"), n)
     if "deal_id" not in mapping:
@@ -1289,8 +1337,8 @@ def _deals_frame(table, mapping, vendor, rows, name, loader, dayfirst, date_form
         numbers = pc.cast(pa.array(np.arange(1, n + 1)), pa.large_string())
         ids = pc.binary_join_element_wise(pa.scalar(base, pa.large_string()), numbers, pa.scalar(":", pa.large_string()))
         deal_id = _parse.to_str_series(pa.chunked_array([ids]))
-        notes.append(f"{name}: no deal id column; ids made from file name and row number")
-
+        notes.append(f"{name}: no deal id column; ids made from file name and row number (exact duplicate rows "
+                     "are still found and excluded)")  # fmt: skip
     return pd.DataFrame(
         {
             "deal_id": deal_id.astype("str"),
@@ -1305,6 +1353,180 @@ def _deals_frame(table, mapping, vendor, rows, name, loader, dayfirst, date_form
             "pipeline": _text(table, mapping.get("pipeline"), n).astype("str"),
         }
     )
+
+
+def _deal_status(table, mapping, vendor, rows: _Rows, name, loader, opts: _DealOptions, flag_col,
+                 notes) -> tuple[pd.Series, pd.Series]:
+    """Won / lost / open of every deal: boolean flags > status column > stage name (``stage_map`` first)."""
+    n = table.num_rows
+    stage = _text(table, mapping.get("stage"), n)
+    if opts.all_won:
+        notes.append(f"{name}: every deal taken as won (status='won')")
+        return pd.Series(np.full(n, "won", dtype=object)), stage
+    smap = opts.smap
+    status = pd.Series(np.full(n, np.nan, dtype=object))
+    closed_flag = None
+    if flag_col is not None:
+        t, known = _parse.parse_bool(table.column(flag_col))
+        closed_flag = np.where(known, t, np.nan)
+    if "status" in mapping:
+        h = mapping["status"]
+        if V.norm_header(h) in _WON_FLAGS:
+            t, known = _parse.parse_bool(table.column(h))
+            won_flag = np.where(known, t, np.nan)
+            st = np.where(won_flag == 1, "won", None).astype(object)
+            if closed_flag is not None:
+                st = np.where((won_flag == 0) & (closed_flag == 1), "lost", st)
+                st = np.where((won_flag == 0) & (closed_flag == 0), "open", st)
+            status = pd.Series(st).where(pd.notna(pd.Series(st)), np.nan)
+        else:
+            status = _map_vocab(_text(table, h, n),
+                                lambda v: smap.get(V.norm_value(v), V.STATUS_VALUES.get(V.norm_value(v))))
+    elif closed_flag is not None:
+        status = pd.Series(np.where(closed_flag == 0, "open", None)).where(lambda s: s.notna(), np.nan)
+    from_stage = _map_vocab(stage, lambda v: smap.get(V.norm_value(v), V.STAGE_STATUS.get(V.norm_value(v))))
+    if closed_flag is not None:  # the vendor says the deal is closed: an 'open' stage name cannot overrule
+        from_stage = from_stage.where(~((closed_flag == 1) & (from_stage == "open")), np.nan)
+    status = status.where(status.notna(), from_stage)
+    unknown = status.isna() & stage.notna() & pd.Series(rows.keep)
+    if unknown.any():
+        status = _unknown_stages(status, stage, unknown, smap, name, loader, vendor, notes)
+    rows.exclude(status.isna().to_numpy(), "missing_status")
+    return status, stage
+
+
+#: Won-flag headers (normalised): a true / false column, not a status vocabulary.
+_WON_FLAGS = frozenset({"iswon", "won", "isclosedwon", "hsisclosedwon", "closedwon", "wonflag"})
+
+
+def _unknown_stages(status, stage, unknown, smap, name, loader, vendor, notes) -> pd.Series:
+    """Stages that are neither won nor lost by name: open when a won stage is recognisable, else one error."""
+    counts = stage[unknown].value_counts(sort=True)
+    if (status == "won").any():
+        listed = ", ".join(f"{k!r} ({v:,} rows)" for k, v in counts.items())
+        notes.append(
+            f"ASSUMED: {name}: {int(unknown.sum()):,} deals have stages not recognised as won or lost, taken as "
+            f"open: {listed}. If one means won or lost, pass stage_map={{{counts.index[0]!r}: 'lost', ...}} "
+            f"(CLI --stage-map '{counts.index[0]}=lost')"
+        )
+        return status.where(~unknown, "open")
+    every = stage.value_counts(sort=True)
+    full = {k: smap.get(V.norm_value(k), V.STAGE_STATUS.get(V.norm_value(k))) for k in every.index}
+    spec = ", ".join(f"{k!r}: {v!r}" if v else f"{k!r}: 'won'|'lost'|'open'" for k, v in full.items())
+    first_rows = np.flatnonzero(unknown.to_numpy())
+    raise DataQualityError(
+        f"{loader}: no stage in {name} is recognisable as won (layout {V.VENDOR_LABELS[vendor]}), so won, lost "
+        f"and open cannot be told apart. Stage values: "
+        f"{', '.join(f'{k!r} ({v:,} rows)' for k, v in every.items())} "
+        f"(first unrecognised: {format_rows(first_rows[:3], stage[unknown].iloc[:3].tolist())}). "
+        f"Say which outcome each stage means with stage_map={{{spec}}} (CLI --stage-map 'Stage=won,...'), "
+        "or status='won' (CLI --all-won) if every deal in the file is won."
+    )
+
+
+def _close_dates(table, cols: _DealColumns, status: pd.Series, created: np.ndarray, rows: _Rows, name, loader,
+                 opts: _DealOptions, notes) -> np.ndarray:
+    """Close date of won / lost deals (first readable candidate); the ``missing_close`` policy for the rest."""
+    n = table.num_rows
+    closed = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    for h in cols.close_cols:
+        v = _dates(table, h, name, loader, _Rows(n, name), opts.dayfirst, opts.date_format, notes, required=False)
+        closed = np.where(np.isnat(closed), v, closed)
+    is_closed = status.isin(["won", "lost"]).to_numpy()
+    missing = is_closed & np.isnat(closed) & rows.keep
+    won = (status == "won").to_numpy() & rows.keep
+    if missing.any() and opts.missing_close != "exclude":
+        if opts.missing_close == "created":
+            fill, what = created, "created date"
+        else:
+            h = cols.fill_close_col
+            fill = _dates(table, h, name, loader, _Rows(n, name), opts.dayfirst, opts.date_format, notes,
+                          required=False)  # fmt: skip
+            what = repr(h)
+        rows.repair(missing & ~np.isnat(fill), "close_date_filled_from_" + _slug(what))
+        closed = np.where(missing, fill, closed)
+        missing = is_closed & np.isnat(closed) & rows.keep
+    k_won = int((missing & won).sum())
+    if k_won:
+        notes.append(
+            f"ASSUMED: {name}: {k_won:,} of {int(won.sum()):,} won deals ({k_won / max(int(won.sum()), 1):.0%}) "
+            "have no close date and were excluded; pass missing_close='created' (CLI --missing-close created) or "
+            "a column such as missing_close='Modified Time' to keep them"
+        )
+    rows.exclude(is_closed & np.isnat(closed), "closed_without_close_date", _text(table, cols.mapping.get("stage"), n))
+    return np.where(is_closed, closed, np.datetime64("NaT")).astype("datetime64[us]")
+
+
+def _deal_amounts(table, mapping, status, rows: _Rows, name, loader, cents, won_col, notes):
+    """Amount and currency; NaN amounts everywhere when the user said the export has none."""
+    n = table.num_rows
+    currency = _text(table, mapping.get("currency"), n)
+    if "amount" not in mapping:
+        notes.append(f"{name}: no amount column (columns={{'amount': None}}): amounts are missing (NaN) and "
+                     "revenue outcomes unavailable")  # fmt: skip
+        return np.full(n, np.nan), currency
+    h = mapping["amount"]
+    amount, bad, cur_text, info = _parse.parse_amounts(table.column(h), column=h, source=name, loader=loader)
+    rows.exclude(bad, "unparseable_amount", table.column(h) if bad.any() else None)
+    if cents:
+        amount = amount / 100.0
+        notes.append(f"{name}: amounts in {h!r} are in cents (divided by 100; amount_in_cents=False to keep)")
+    if info.decimal == ",":
+        notes.append(f"{name}: amounts in {h!r} use a decimal comma")
+    if cur_text is not None:
+        currency = currency.where(currency.notna(), cur_text)
+    if won_col is not None:
+        booked, _b, _c, _i = _parse.parse_amounts(table.column(won_col), column=won_col, source=name, loader=loader)
+        use = (status == "won").to_numpy() & np.isfinite(booked)
+        amount = np.where(use, booked, amount)
+        notes.append(f"{name}: won deals take their amount from {won_col!r}, the others from {h!r}")
+    rows.exclude(amount < 0, "negative_amount", table.column(h))
+    rows.repair(np.isnan(amount), "missing_amount_set_to_0")
+    return np.where(np.isnan(amount), 0.0, amount), currency
+
+
+#: Without ``as_of=``, a date this long after the 99th percentile of a file's dates is "after the export".
+AFTER_EXPORT_GRACE = np.timedelta64(31 * 86_400_000_000, "us")
+#: A date further than this from the bulk of a file's dates (its 1st-99th percentile span) is an outlier.
+OUTLIER_YEARS = 2.0
+
+
+def _date_sanity(created: np.ndarray, closed: np.ndarray, rows: _Rows, name: str, as_of, notes) -> np.ndarray:
+    """Flag close-before-create, dates after the export and far outliers (kept; counted and warned).
+
+    The export date is ``as_of`` when given; otherwise a date more than
+    :data:`AFTER_EXPORT_GRACE` after the 99th percentile of the file's dates
+    is taken to lie after the export (one deal dated months after all the
+    others), since the bulk of a file ends near its export date.
+    Returns the per-deal flag text (``''`` when the dates are fine); the
+    counts go to the notes and so to the warning and ``rows.flagged``.
+    """
+    keep = rows.keep
+    flag = np.full(created.shape[0], "", dtype=object)
+    both = keep & ~np.isnat(created) & ~np.isnat(closed)
+    before = both & (closed < created)
+    dates = np.concatenate([created[keep & ~np.isnat(created)], closed[keep & ~np.isnat(closed)]])
+    if dates.size == 0:
+        return flag
+    lo, hi = np.percentile(dates.astype("int64"), [1, 99])
+    ref = as_of if as_of is not None else np.datetime64(int(hi), "us") + AFTER_EXPORT_GRACE
+    after = keep & ((created > ref) | (~np.isnat(closed) & (closed > ref)))
+    span = np.timedelta64(int(OUTLIER_YEARS * 365.25 * 86_400e6), "us")
+    lo_t, hi_t = np.datetime64(int(lo), "us") - span, np.datetime64(int(hi), "us") + span
+    far = keep & (((created < lo_t) | (created > hi_t)) | (~np.isnat(closed) & ((closed < lo_t) | (closed > hi_t))))
+    parts = []
+    for mask, label, text in ((before, "close_before_create", "closed before they were created"),
+                              (after, "after_export", f"dated after the export ({str(ref)[:10]}{'' if as_of is not None else ', estimated; pass as_of='})"),
+                              (far & ~after, "far_outlier", f"dated more than {OUTLIER_YEARS:g} years from the bulk of "
+                                                           f"the dates ({str(lo_t)[:10]} .. {str(hi_t)[:10]})")):  # fmt: skip
+        k = int(mask.sum())
+        if k:
+            flag[mask] = np.where(flag[mask] == "", label, flag[mask] + ";" + label)
+            parts.append(f"{k:,} {text}")
+            rows.flag(mask, label)
+    if parts:
+        notes.append(f"ASSUMED: {name}: deals kept with their dates flagged in 'date_flag': " + "; ".join(parts))
+    return flag
 
 
 # ======================================================================= roster
@@ -1359,7 +1581,8 @@ def load_roster(
     frames, reports = [], []
     for src_obj in _as_sources(source):
         src = _open(src_obj, loader, encoding, sep, sheet_name)
-        _, mapping = _resolve(src.headers, table_aliases, "generic", columns, ROSTER_COLUMNS, src.name, loader)
+        res = _resolve(src, table_aliases, "generic", columns, ROSTER_COLUMNS, loader)
+        mapping = res.mapping
         if "rep" not in mapping:
             raise _missing_error(loader, src.name, "generic", ["rep"], table_aliases, src.headers)
         table, rows = _read(src, list(mapping.values()))
@@ -1375,7 +1598,7 @@ def load_roster(
                              required=False) if c in mapping else np.full(n, np.datetime64("NaT"), "datetime64[us]")  # fmt: skip
         frames.append(pd.DataFrame(data)[list(ROSTER_COLUMNS)])
         reports.append({"name": src.name, "vendor": "generic", "mapping": dict(mapping), "rows": rows,
-                        "notes": notes, "furniture": dict(src.furniture)})  # fmt: skip
+                        "notes": notes, "furniture": dict(src.furniture), "origin": dict(res.origin)})  # fmt: skip
     return _finish(loader, frames, reports, ROSTER_COLUMNS, ["rep"], "duplicate_rep")
 
 

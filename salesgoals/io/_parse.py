@@ -115,6 +115,17 @@ class Source:
         body = rows[self.title_rows + 1 : -1] if len(rows) > self.title_rows + 2 else rows[self.title_rows + 1 :]
         return [r[j].strip() for r in body if len(r) == len(self.headers) and r[j].strip()]
 
+    def sample(self, column: str, k: int = SAMPLE_SIZE) -> pa.Array | None:
+        """Up to ``k`` values of ``column`` from the start of the input, for judging what it holds."""
+        if column not in self.headers:
+            return None
+        if self.kind == "csv":
+            vals = self.peek_values(column)[:k]
+            return pa.array(vals, type=pa.large_string()) if self._peek is not None else None
+        if self._table is not None:
+            return self._table.column(column).slice(0, k).combine_chunks()
+        return None
+
     def read(self, columns: list[str], types: dict[str, pa.DataType] | None = None) -> pa.Table:
         """Read ``columns`` (a subset of :attr:`headers`), drop furniture, return a table.
 
@@ -676,7 +687,29 @@ def categorize(
     >>> cat.tolist(), list(cat.categories), counts.tolist()
     (['b', 'a', nan, 'b'], ['a', 'b'], [1, 2, 1])
     """
+    return _categorize_parts(*dictionary_parts(col), fn, drop_unused)
+
+
+def categorize_counting(col: pa.ChunkedArray | pa.Array, fn=None) -> tuple[pd.Categorical, np.ndarray, dict]:
+    """:func:`categorize`, plus the rows per distinct raw value (``None`` for nulls): what each source value became.
+
+    Examples
+    --------
+    >>> cat, counts, raw = categorize_counting(pa.array(["Call", "CALL", "demo"]), lambda v: v.lower())
+    >>> list(cat.categories), raw
+    (['call', 'demo'], {'Call': 1, 'CALL': 1, 'demo': 1})
+    """
     values, parts, nulls = dictionary_parts(col)
+    per_value = np.zeros(len(values) + 1, dtype=np.int64)
+    for _, local, idx in parts:  # one integer count per chunk: no string per row
+        c = np.bincount(idx, minlength=len(local) + 1)
+        np.add.at(per_value, np.append(local, len(values)), c[: len(local) + 1])
+    raw = {v: int(k) for v, k in zip([*values, None], per_value) if k}
+    cat, counts = _categorize_parts(values, parts, nulls, fn, True)
+    return cat, counts, raw
+
+
+def _categorize_parts(values, parts, nulls, fn, drop_unused) -> tuple[pd.Categorical, np.ndarray | None]:
     labels = [as_label(v) for v in (values if fn is None else map(fn, values))]
     null_label = as_label(fn(None)) if fn is not None and nulls else None  # nulls map through fn too
     cats = sorted({v for v in (*labels, null_label) if v is not None})

@@ -47,6 +47,11 @@ __all__ = [
     "WIDE_PIPELINE_SUFFIX",
     "DEFAULT_PIPELINES",
     "HISTORY_STAGE_STATUS",
+    "CLOSED_FLAGS",
+    "HEADER_PREFIXES",
+    "ENTITY_PREFIX",
+    "DEAL_WORDS",
+    "ACTIVITY_WORDS",
 ]
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -408,18 +413,22 @@ FALSE_VALUES = frozenset({"0", "false", "no", "n", "f", ""})
 
 # ------------------------------------------------------------------ activities
 #: Activity type spellings -> canonical type (normalised keys).
+#: Only spellings of one behaviour are merged (case, plural, vendor codes such as
+#: ``LINKED_IN``, Salesforce ``Event`` = a meeting on the calendar); distinct
+#: behaviours (demo, lunch, site visit, deadline, letter) keep their own name,
+#: and merging them is the user's call through ``type_map=``.
 TYPE_VALUES: dict[str, str] = {}
 for _canon, _names in {
-    "call": ["call", "calls", "phone call", "phonecall", "phone", "outbound call", "inbound call", "log a call",
-             "logged call", "cold call", "dial", "Outbound", "Inbound", "Missed", "CALL"],
-    "email": ["email", "emails", "e-mail", "email sent", "sent email", "mail", "incoming_email", "forwarded_email",
-              "EMAIL", "Email Message", "List Email", "Send Letter"],
-    "meeting": ["meeting", "meetings", "appointment", "event", "demo", "call and meeting", "video call",
-                "video meeting", "lunch", "visit", "site visit", "onsite", "MEETING"],
-    "linkedin": ["linkedin", "linked in", "linked_in", "linkedin message", "inmail", "social", "LINKED_IN"],
-    "task": ["task", "todo", "to-do", "to do", "deadline", "follow up", "follow-up", "other", "TODO"],
-    "note": ["note", "notes", "comment"],
-    "sms": ["sms", "text", "text message", "whatsapp"],
+    "call": ["call", "calls", "phone call", "phone calls", "phonecall", "phone", "outbound call", "inbound call",
+             "log a call", "logged call", "cold call", "dial", "Outbound", "Inbound", "Missed", "CALL"],
+    "email": ["email", "emails", "e-mail", "e-mails", "email sent", "sent email", "incoming_email", "forwarded_email",
+              "EMAIL", "Email Message", "List Email"],
+    "meeting": ["meeting", "meetings", "appointment", "appointments", "event", "events", "call and meeting",
+                "MEETING"],
+    "linkedin": ["linkedin", "linked in", "linked_in", "linkedin message", "linkedin messages", "LINKED_IN"],
+    "task": ["task", "tasks", "todo", "to-do", "to do", "TODO"],
+    "note": ["note", "notes"],
+    "sms": ["sms", "text message", "text messages"],
 }.items():
     for _n in _names:
         TYPE_VALUES[norm_value(_n)] = _canon
@@ -566,3 +575,65 @@ HISTORY_STAGE_STATUS: dict[str, str] = {
                                   "Verloren": "lost"}.items()
 }
 # =============================================================== end stage history (issue 15)
+# ------------------------------------------------------------------ closed flags
+#: Flag columns that say whether a deal is closed (vendor API names, report
+#: labels and warehouse-sync spellings such as ``is_closed``); ``True`` with a
+#: ``False`` won flag means lost.
+CLOSED_FLAGS: dict[str, list[str]] = {
+    "salesforce": ["IsClosed", "Closed", "Is Closed"],
+    "hubspot": ["Is Deal Closed?", "hs_is_closed", "Is Closed"],
+    "generic": ["is_closed", "closed_flag", "is closed"],
+}
+
+# ------------------------------------------------------------------ generic header words
+#: Prefixes that warehouse syncs and entity-qualified exports put before a
+#: field's own name (normalised): Fivetran / Airbyte HubSpot ``property_*``.
+HEADER_PREFIXES: tuple[str, ...] = ("properties", "property")
+#: ``"<Entity> - <Field>"`` headers (Pipedrive) and ``Deal - `` style prefixes.
+ENTITY_PREFIX = re.compile(
+    r"^\s*(deal|deals|activity|activities|opportunity|person|organization|organisation|lead|product)\s+-\s+", re.I
+)
+
+#: Words that name each canonical field in headers nobody wrote an alias for
+#: (``sales_agent``, ``engage_date``, ``close_value``, ``dealowner``).  Each
+#: entry is a word (matched as a token, or inside a run-together header when
+#: it has 4+ letters) or a tuple of words that must all be present; earlier
+#: entries win.  ``kind`` says which values the column must hold: ``date``
+#: (parses as dates), ``amount`` (numbers or currency text), ``few`` (few
+#: distinct text values), ``text`` (anything).
+FieldWords = dict[str, tuple[str, tuple[object, ...], tuple[str, ...]]]
+DEAL_WORDS: FieldWords = {
+    # field: (kind, words, words that rule a header out)
+    "deal_id": ("text", (("opportunity", "id"), ("deal", "id"), ("opp", "id"), ("record", "id"), "id"),
+                ("owner", "account", "company", "user", "agent", "contact", "pipeline", "stage")),
+    "rep": ("text", ("owner", "agent", "rep", "salesrep", "seller", "salesperson", ("account", "executive"), "ae",
+                     "assigned", "user", "employee", "sdr", "bdr"),
+            ("created", "modified", "updated", "manager", "team", "email")),
+    "created": ("date", ("created", "create", "creation", "engage", "engaged", "opened", "added", "start", "open"),
+                ("modified", "updated", "last", "by")),
+    "closed": ("date", ("closed", "close", "closing", "won", ("expected", "close"), "expiration", "expiry", "end"),
+               ("created", "modified", "updated", "last", "lost")),
+    "amount": ("amount", ("amount", "value", "revenue", ("deal", "size"), "price", "arr", "acv", "tcv", "mrr",
+                          "bookings", "total"),
+               ("probability", "currency", "id", "count", "number", "percent", "expected", "weighted", "forecast")),
+    "stage": ("few", ("stage", "status", "outcome", "result", "state", "phase"), ("date", "time", "id", "change")),
+    "account": ("text", ("account", "company", "organization", "organisation", "customer", "client"),
+                ("executive", "owner", "manager", "id")),
+    "currency": ("few", ("currency",), ()),
+    "pipeline": ("few", ("pipeline",), ("id",)),
+}
+ACTIVITY_WORDS: FieldWords = {
+    "activity_id": ("text", (("activity", "id"), ("task", "id"), ("event", "id"), ("engagement", "id"),
+                             ("record", "id"), "id"),
+                    ("owner", "deal", "opportunity", "account", "company", "what", "who", "user", "contact")),
+    "rep": DEAL_WORDS["rep"],
+    "timestamp": ("date", ("timestamp", "datetime", "date", "time", "at", "on", "when", "start", "due", "completed",
+                           "logged", "created"), ("modified", "updated", "last", "reminder", "end")),
+    "activity_type": ("few", ("type", "kind", "channel", "subtype", "category", "medium", "engagement", "activity"),
+                      ("date", "time", "id", "record")),
+    "deal_id": ("text", (("deal", "id"), ("opportunity", "id"), ("opp", "id"), ("what", "id"), "deal", "opportunity"),
+                ("stage", "amount", "owner", "name", "title")),
+    "account": DEAL_WORDS["account"],
+    "outcome": ("few", ("outcome", "result", "disposition", "status"), ("date", "time", "id")),
+    "duration_min": ("amount", ("duration", "length", "seconds", "minutes"), ()),
+}

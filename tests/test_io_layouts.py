@@ -1,0 +1,238 @@
+"""Real-world layouts load unmapped, and nothing is merged, zeroed or dropped silently (issue 11).
+
+Every fixture is written here, in the header spellings of exports this
+project did not write: warehouse syncs of CRM objects (Fivetran / Airbyte
+style ``owner_id``, ``property_*``), snake_case script exports and public
+sample datasets' spellings.  The expected counts are worked out by hand from
+the rows below, not taken from the loader's output.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from salesgoals.errors import DataQualityError, DataQualityWarning, SchemaError
+from salesgoals.io import load_activities, load_deals
+
+
+def put(tmp_path, name: str, text: str):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def quiet(fn, *args, **kw):
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        out = fn(*args, **kw)
+    return out, [str(w.message) for w in rec if issubclass(w.category, DataQualityWarning)]
+
+
+def balanced(df) -> None:
+    q = df.attrs["quality"]
+    assert q.loaded_rows + q.n_excluded == q.input_rows == q.loaded_rows + sum(q.excluded.values())
+    assert len(df) == q.loaded_rows
+
+
+# ------------------------------------------------------------------ activity layouts
+ACTIVITY_FIXTURES = {
+    # HubSpot UI export of activities: was detected as Salesforce and failed on the rep
+    "hubspot_activity_labels": (
+        "Activity date,Activity assigned to,Activity type\n"
+        "2024-03-04 09:00,Ana Lee,Call\n2024-03-04 10:00,Ana Lee,CALL\n2024-03-05 11:00,Ben Ode,Email\n"
+        "2024-03-06 12:00,Ben Ode,Meeting\n",
+        {"call": 2, "email": 1, "meeting": 1},
+    ),
+    # Salesforce Task object synced to a warehouse (snake_case API names)
+    "salesforce_task_sync": (
+        "id,owner_id,activity_date,task_subtype,call_disposition,what_id\n"
+        "00T1,0051,2024-03-04,Call,Connected,0061\n00T2,0051,2024-03-04,Email,,0061\n"
+        "00T3,0052,2024-03-05,Call,Left voicemail,\n00T4,0052,2024-03-06,Task,,0062\n",
+        {"call": 2, "email": 1, "task": 1},
+    ),
+    # generic: a script's export with words nobody aliased
+    "generic_snake": (
+        "sales_agent,engagement_at,channel,activity_outcome\n"
+        "Ana,2024-03-04 09:00,phone calls,connected\nAna,2024-03-04 09:30,demo,held\n"
+        "Ben,2024-03-05 10:00,demos,held\nBen,2024-03-05 11:00,Phone call,no answer\n",
+        {"call": 2, "demo": 2},
+    ),
+    "generic_camel": (
+        "userName;loggedOn;activityKind\nAna;04.03.2024;LinkedIn message\nBen;05.03.2024;email\n"
+        "Ben;06.03.2024;Emails\n",
+        {"linkedin": 1, "email": 2},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVITY_FIXTURES))
+def test_activity_layouts_load_unmapped(tmp_path, name):
+    text, counts = ACTIVITY_FIXTURES[name]
+    acts, _ = quiet(load_activities, put(tmp_path, f"{name}.csv", text))
+    balanced(acts)
+    assert acts["activity_type"].astype(str).value_counts().to_dict() == counts
+    q = acts.attrs["quality"]
+    assert {"rep", "timestamp"} <= set(q.columns[0]) and q.column_origin[0]["rep"]
+    assert any(": layout " in n for n in q.notes)
+
+
+# ------------------------------------------------------------------ deal layouts
+DEAL_FIXTURES = {
+    # Salesforce Opportunity synced to a warehouse: booleans win over the (Spanish) stage names
+    "salesforce_opportunity_sync": (
+        "id,owner_id,created_date,close_date,stage_name,is_won,is_closed,amount\n"
+        "0061,0051,2024-01-02,2024-02-01,Cerrada ganada,true,true,100\n"
+        "0062,0051,2024-01-03,2024-02-02,Cerrada perdida,false,true,50\n"
+        "0063,0052,2024-01-04,2024-03-01,Negociación,false,false,70\n"
+        "0064,0052,2024-01-05,2024-02-03,Cerrada ganada,true,true,30.5\n",
+        (2, 130.5, 4),
+    ),
+    # HubSpot deals synced by Fivetran / Airbyte: every property prefixed
+    "hubspot_property_sync": (
+        "deal_id,property_hubspot_owner_id,property_createdate,property_closedate,property_dealstage,property_amount\n"
+        "9001,11,2024-01-02T10:00:00Z,2024-02-01T00:00:00Z,closedwon,1000\n"
+        "9002,11,2024-01-03T10:00:00Z,2024-02-03T00:00:00Z,closedlost,400\n"
+        "9003,12,2024-01-04T10:00:00Z,,appointmentscheduled,300\n",
+        (1, 1000.0, 3),
+    ),
+    # the issue's public sample spelling (sales_agent, engage_date, close_value) with a custom open stage
+    "generic_sales_pipeline": (
+        "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n"
+        "A1,Moses Frase,GTX Plus,Acme,Won,2024-01-02,2024-02-01,1054\n"
+        "A2,Moses Frase,GTX Plus,Acme,Lost,2024-01-03,2024-02-05,0\n"
+        "A3,Darcel Schlecht,MG Special,Bolt,Engaging,2024-01-04,,\n"
+        "A4,Darcel Schlecht,GTX Pro,Bolt,Won,2024-01-05,2024-03-01,4514\n",
+        (2, 5568.0, 4),
+    ),
+    # snake_case script export without ids
+    "generic_run_together": (
+        "dealowner,value,dealstage,created_at_date,expiration_date\n"
+        "ana,10,closedwon,2024-01-02,2024-03-01\nben,20,closedlost,2024-01-03,2024-03-02\n"
+        "ben,35,closedwon,2024-01-04,2024-03-03\n",
+        (2, 45.0, 3),
+    ),
+    "generic_semicolon_words": (
+        "Seller;Opened On;Closed On;Deal Size;Outcome\n"
+        "Ana;02/01/2024;15/02/2024;€ 1.200,00;won\nBen;03/01/2024;;€ 800,00;open\n"
+        "Ben;04/01/2024;20/02/2024;€ 300,00;lost\n",
+        (1, 1200.0, 3),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEAL_FIXTURES))
+def test_deal_layouts_load_unmapped(tmp_path, name):
+    text, (n_won, won_total, n_rows) = DEAL_FIXTURES[name]
+    deals, _ = quiet(load_deals, put(tmp_path, f"{name}.csv", text))
+    balanced(deals)
+    assert len(deals) == n_rows
+    won = deals["status"] == "won"
+    assert int(won.sum()) == n_won
+    assert deals.loc[won, "amount"].sum() == pytest.approx(won_total)
+
+
+def test_open_stage_warning_lists_the_stages_taken_as_open(tmp_path):
+    text, _ = DEAL_FIXTURES["generic_sales_pipeline"]
+    deals, msgs = quiet(load_deals, put(tmp_path, "d.csv", text))
+    assert deals.loc[deals["stage"] == "Engaging", "status"].tolist() == ["open"]
+    assert any("taken as open: 'Engaging' (1 rows)" in m for m in msgs)
+
+
+def test_no_won_stage_is_one_error_with_every_stage_and_the_full_stage_map(tmp_path):
+    text = "rep,created,stage,amount\nA,2024-01-02,Signed,1\nA,2024-01-03,Closed Lost,2\nB,2024-01-04,Talking,3\n"
+    with pytest.raises(DataQualityError, match=r"'Signed' \(1 rows\).*'Closed Lost' \(1 rows\).*"
+                       r"stage_map=\{'Signed': 'won'\|'lost'\|'open', 'Closed Lost': 'lost'"):
+        load_deals(put(tmp_path, "d.csv", text))
+
+
+# ------------------------------------------------------------------ silent losses (issue 11, cases 2-7)
+def test_demo_is_not_merged_into_meeting_and_the_report_says_what_each_value_became():
+    df = pd.DataFrame({"rep": ["a"] * 4, "timestamp": pd.date_range("2024-01-01", periods=4, freq="h"),
+                       "activity_type": ["demo", "Meeting", "demo", "calls"]})  # fmt: skip
+    acts, _ = quiet(load_activities, df)
+    assert acts["activity_type"].astype(str).tolist() == ["demo", "meeting", "demo", "call"]
+    line = next(n for n in acts.attrs["quality"].notes if "activity types from" in n)
+    assert "'demo' -> demo (2)" in line and "'Meeting' -> meeting (1)" in line
+    merged, _ = quiet(load_activities, df, type_map={"demo": "meeting"})
+    assert merged["activity_type"].astype(str).tolist() == ["meeting", "meeting", "meeting", "call"]
+
+
+def test_unrecognised_amount_column_is_an_error_naming_it_not_zero_revenue(tmp_path):
+    text = "deal_id,rep,created,closed,stage,contract_sum\n1,Ana,2024-01-02,2024-02-01,Closed Won,1500\n"
+    p = put(tmp_path, "d.csv", text)
+    with pytest.raises(SchemaError, match=r"no amount column.*'contract_sum'.*columns=\{'amount': 'contract_sum'\}"):
+        load_deals(p)
+    deals, msgs = quiet(load_deals, p, columns={"amount": None})
+    assert deals["amount"].isna().all()  # unavailable, not 0
+    assert any("revenue outcomes unavailable" in n for n in deals.attrs["quality"].notes)
+    ok, _ = quiet(load_deals, p, columns={"amount": "contract_sum"})
+    assert ok["amount"].tolist() == [1500.0]
+
+
+def test_exact_duplicate_deals_without_ids_are_excluded_and_warned(tmp_path):
+    row = "Ana,2024-01-02,2024-02-01,Closed Won,100\n"
+    text = "rep,created,closed,stage,amount\n" + row * 3 + "Ben,2024-01-03,2024-02-01,Closed Lost,50\n"
+    deals, msgs = quiet(load_deals, put(tmp_path, "d.csv", text))
+    balanced(deals)
+    assert len(deals) == 2 and deals["amount"].sum() == 150.0
+    assert deals.attrs["quality"].excluded == {"duplicate_row": 2}
+    assert any("2 duplicate row" in m for m in msgs)
+
+
+def test_won_deals_without_close_date_are_warned_with_their_share_or_kept(tmp_path):
+    text = ("rep,created,closed,modified,stage,amount\nAna,2024-01-02,2024-02-01,2024-02-01,Closed Won,100\n"
+            "Ana,2024-01-03,,2024-02-09,Closed Won,40\nBen,2024-01-04,,2024-02-10,Closed Won,60\n"
+            "Ben,2024-01-05,2024-02-03,2024-02-03,Closed Lost,10\n")  # fmt: skip
+    p = put(tmp_path, "d.csv", text)
+    deals, msgs = quiet(load_deals, p)
+    balanced(deals)
+    assert deals.attrs["quality"].excluded == {"closed_without_close_date": 2}
+    assert any("2 of 3 won deals (67%) have no close date" in m for m in msgs)
+    kept, _ = quiet(load_deals, p, missing_close="created")
+    assert len(kept) == 4 and kept["closed"].iloc[1] == pd.Timestamp("2024-01-03")
+    by_col, _ = quiet(load_deals, p, missing_close="modified")
+    assert by_col["closed"].iloc[2] == pd.Timestamp("2024-02-10")
+
+
+def test_suspect_dates_are_counted_flagged_and_warned(tmp_path):
+    body = "".join(f"R{i % 3},2024-0{1 + i % 6}-1{i % 9},2024-0{2 + i % 6}-2{i % 8},Closed Lost,{i}\n" for i in range(30))
+    text = ("rep,created,closed,stage,amount\n" + body + "Ana,2024-03-10,2024-03-01,Closed Won,5\n"
+            "Ben,2024-02-01,2024-12-20,Closed Lost,7\n")  # fmt: skip
+    deals, msgs = quiet(load_deals, put(tmp_path, "d.csv", text))
+    assert len(deals) == 32  # kept
+    q = deals.attrs["quality"]
+    assert q.flagged["close_before_create"] == 1 and q.flagged["after_export"] == 1
+    assert any("1 closed before they were created" in m and "1 dated after the export" in m for m in msgs)
+    as_of, _ = quiet(load_deals, put(tmp_path, "d.csv", text), as_of="2025-01-31")
+    assert "after_export" not in as_of.attrs["quality"].flagged
+
+
+def test_closed_won_only_file_loads_with_status_won(tmp_path):
+    text = "Opportunity Owner,Created Date,Close Date,Amount\nAna,2024-01-02,2024-02-01,100\nBen,2024-01-03,2024-02-05,80\n"
+    p = put(tmp_path, "wins.csv", text)
+    with pytest.raises(SchemaError, match=r"status='won'"):
+        load_deals(p)
+    deals, _ = quiet(load_deals, p, status="won")
+    assert deals["status"].tolist() == ["won", "won"] and deals["amount"].sum() == 180.0
+
+
+def test_booleans_win_over_stage_names(tmp_path):
+    text = "owner_id,created_date,close_date,stage_name,is_won,is_closed,amount\n" \
+           "u1,2024-01-02,2024-02-01,Closed Lost,true,true,10\nu1,2024-01-03,2024-02-01,Closed Won,false,true,20\n"
+    deals, _ = quiet(load_deals, put(tmp_path, "d.csv", text))
+    assert deals["status"].tolist() == ["won", "lost"]
+
+
+def test_value_checks_keep_a_numeric_column_out_of_the_dates():
+    # 'close_value' holds numbers: it must not be read as the close date, even as Excel serial days
+    df = pd.DataFrame({"agent": ["a", "b"], "engage_date": ["2024-01-02", "2024-01-03"],
+                       "close_value": ["45000", "46000"], "deal_stage": ["Won", "Lost"],
+                       "close_date": ["2024-02-01", "2024-02-03"]})  # fmt: skip
+    deals, _ = quiet(load_deals, df)
+    q = deals.attrs["quality"]
+    assert q.columns[0]["closed"] == "close_date" and q.columns[0]["amount"] == "close_value"
+    assert np.allclose(deals["amount"], [45000, 46000])
