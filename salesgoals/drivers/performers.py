@@ -263,6 +263,10 @@ def compare_performers(
 
     compare = _compare(out, acts, has_quality)
     stages = _stages(out, total_act, conv if has_quality else total_act, created, won, closed, revenue, per)
+    if not acts:  # a deals-only panel: activity stages are not measured, so they cannot leak
+        unmeasured = ("activities_per_period", "conversation_rate", "deals_per_conversation")
+        compare = compare[~compare["metric"].isin(unmeasured)].reset_index(drop=True)
+        stages = stages[~stages["stage"].isin(unmeasured)].reset_index(drop=True)
     worst = stages.sort_values(["rep", "gap", "stage"], kind="mergesort").groupby("rep", sort=False).head(1)
     leaks = worst.rename(columns={"stage": "leak_stage"}).reset_index(drop=True)
     leaks["leak_stage"] = leaks["leak_stage"].where(leaks["gap"] < 0, "none").astype(object)

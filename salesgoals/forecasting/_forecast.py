@@ -226,6 +226,20 @@ def _group_values(frame: pd.DataFrame, level: str, what: str) -> np.ndarray:
     )
 
 
+def _require_revenue(target: str, panel, deals, func: str) -> None:
+    """Revenue targets need amounts: deals loaded without them (columns={'amount': None}) are not 0 revenue."""
+    if target not in ("won_revenue", "pipeline_created"):
+        return
+    no_panel_revenue = panel is not None and panel.attrs.get("revenue_available") is False
+    no_deal_amounts = deals is not None and len(deals) and pd.to_numeric(deals["amount"], errors="coerce").isna().all()
+    if no_panel_revenue or no_deal_amounts:
+        raise InsufficientDataError(
+            f"{func}: target={target!r} needs deal amounts, but the deals were loaded without an amount column "
+            "(columns={'amount': None}), so revenue is unavailable, not zero. Forecast target='deals_won', or "
+            "load the deals with their amount column (columns={'amount': '<header>'})."
+        )
+
+
 def _read_input(data, *, target: str, freq, deals, func: str):
     """Validate the first argument; return ``(panel or None, deals or None, freq)``."""
     if not isinstance(data, pd.DataFrame):
@@ -250,6 +264,7 @@ def _read_input(data, *, target: str, freq, deals, func: str):
                 f"{func}: deals= is only used with a panel; the first argument already is "
                 "the deals."
             )
+        _require_revenue(target, None, data, func)
         return None, data, check_freq("M" if freq is None else freq, func=func)
     panel = data
     if target not in panel.columns:
@@ -271,6 +286,7 @@ def _read_input(data, *, target: str, freq, deals, func: str):
                 f"{func}: deals= is missing {', '.join(map(repr, missing))}; "
                 f"found {', '.join(map(str, deals.columns))}. Load it with load_deals()."
             )
+    _require_revenue(target, panel, deals, func)
     return panel, deals, check_freq(pfreq, func=func)
 
 
@@ -1224,8 +1240,8 @@ def _resolve_methods(method, data: _Data, func: str) -> list[str]:
             why = {
                 "pipeline": "it needs the deals (pass deals=, or pass the deals as the "
                 "first argument)",
-                "activity": "it needs a panel built from activities and salesgoals.drivers "
-                "(fit_drivers)",
+                "activity": "it needs a panel built from activities (this one has no activity columns: "
+                "build_panel(activities, deals)) and salesgoals.drivers (fit_drivers)",
             }.get(m, "")
             raise ValueError(f"{func}: method {m!r} is not available here: {why}.")
     return wanted

@@ -112,7 +112,7 @@ def _activity_type_order(types: Sequence[str]) -> list[str]:
 
 
 def build_panel(
-    activities: pd.DataFrame,
+    activities: pd.DataFrame | None,
     deals: pd.DataFrame | None = None,
     *,
     freq: Freq = "W",
@@ -124,7 +124,9 @@ def build_panel(
 
     Parameters
     ----------
-    activities : pandas.DataFrame or dask.dataframe.DataFrame
+    activities : pandas.DataFrame or dask.dataframe.DataFrame or None
+        ``None`` for a deals-only panel (outcome columns only, no activity
+        columns: many teams have no activity export).
         Canonical activities from :func:`salesgoals.load_activities` (needs
         ``rep``, ``timestamp``, ``activity_type``; ``outcome`` enables the
         quality metrics).  A Dask DataFrame is aggregated partition by
@@ -132,7 +134,10 @@ def build_panel(
         larger than memory use :func:`salesgoals.panel.scale.panel_from_parquet`.
     deals : pandas.DataFrame, optional
         Canonical deals from :func:`salesgoals.load_deals`.  Without deals the
-        outcome columns are zero.
+        outcome columns are zero.  Deals whose amounts are all missing (an
+        export without amounts, ``columns={'amount': None}``) give NaN
+        ``pipeline_created`` and ``won_revenue``: revenue is unavailable, not
+        zero (``panel.attrs['revenue_available']`` is False).
     freq : {"W", "M", "Q"}, default="W"
         Monday-based weeks, calendar months or calendar quarters.
     roster : pandas.DataFrame, optional
@@ -200,6 +205,10 @@ def build_panel(
     True
     """
     freq = check_freq(freq)
+    if activities is None:  # deals only: outcome columns, no activity columns
+        if deals is None:
+            raise ValueError("build_panel: pass activities, deals or both; got neither.")
+        activities = _no_activities()
     if _is_dask(activities):
         _require_columns(list(activities.columns), ACTIVITY_REQUIRED, "activities", "load_activities")
         reduction = Reduction.for_columns(activities.columns, freq=freq)
@@ -212,6 +221,44 @@ def build_panel(
     if counts is None:
         counts = reduction.on_dask(activities, progress=False)
     return _assemble(counts, reduction, deals, roster=roster, start=start, end=end, stacklevel=3)
+
+
+#: Deal dates more than this many days past the 99th percentile (or before the 1st) of a panel's deal dates do
+#: not stretch the window: one deal dated months after the others must not move the panel's end, the goal
+#: horizon or the backtest origins (they are counted in ``attrs['excluded']`` as after / before the window).
+BULK_GRACE_DAYS = 31
+_DAYS_PER_PERIOD = {"W": 7, "M": 30.44, "Q": 91.3}
+
+
+def _grace_periods(freq: str) -> int:
+    return int(np.ceil(BULK_GRACE_DAYS / _DAYS_PER_PERIOD.get(str(freq)[0], 7)))
+
+
+def bulk_end(ords: np.ndarray, freq: str) -> int:
+    """Last period of a set of deal-date periods, ignoring isolated dates beyond the bulk.
+
+    Examples
+    --------
+    >>> bulk_end(np.array([*range(100), 130]), "W")  # one date 30 weeks after the rest
+    99
+    >>> bulk_end(np.arange(100), "W")
+    99
+    """
+    cap = int(np.ceil(np.percentile(ords, 99))) + _grace_periods(freq)
+    inside = ords[ords <= cap]
+    return int(inside.max()) if inside.size else int(ords.max())
+
+
+def bulk_start(ords: np.ndarray, freq: str) -> int:
+    """First period of a set of deal-date periods, ignoring isolated dates before the bulk."""
+    return -bulk_end(-np.asarray(ords), freq)
+
+
+def _no_activities() -> pd.DataFrame:
+    """An empty canonical activity log (a deals-only panel)."""
+    cat = pd.Categorical([], categories=pd.Index([], dtype="str"))
+    return pd.DataFrame({"rep": cat, "timestamp": pd.Series([], dtype="datetime64[us]"), "activity_type": cat,
+                         "outcome": cat})  # fmt: skip
 
 
 def _check_deals_roster(deals, roster):
@@ -248,6 +295,7 @@ class _Events:
     d_rep: np.ndarray
     status: np.ndarray
     amount: np.ndarray
+    revenue_available: bool
     c_ord: np.ndarray
     c_ok: np.ndarray
     k_ord: np.ndarray
@@ -273,8 +321,11 @@ def _events(counts: pd.DataFrame, deals: pd.DataFrame | None, freq: str, exclude
         k_start = period_start(_datetime_values(deals, "closed", "deals"), freq)
         d_rep = deals["rep"].to_numpy(dtype=object).astype(str)
         status = deals["status"].astype(str).str.lower().to_numpy()
-        amount = pd.to_numeric(deals["amount"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+        amount = pd.to_numeric(deals["amount"], errors="coerce")
+        revenue_available = bool(amount.notna().any())
+        amount = amount.fillna(0.0).to_numpy(dtype=float)
     else:
+        revenue_available = True
         c_start = k_start = np.array([], dtype="datetime64[D]")
         d_rep = np.array([], dtype=object)
         status = np.array([], dtype=object)
@@ -292,6 +343,7 @@ def _events(counts: pd.DataFrame, deals: pd.DataFrame | None, freq: str, exclude
         d_rep=d_rep,
         status=status,
         amount=amount,
+        revenue_available=revenue_available,
         c_ord=_period_ordinal(c_start, freq),
         c_ok=~np.isnat(c_start),
         k_ord=_period_ordinal(k_start, freq),
@@ -305,9 +357,8 @@ def _window(ev: _Events, start: object, end: object, freq: str) -> tuple[int, in
         lo = int(_period_ordinal(period_start(pd.DatetimeIndex([pd.Timestamp(start)]), freq), freq)[0])
     elif ev.a_ok.any():
         lo = int(ev.a_ord[ev.a_ok].min())
-    elif ev.c_ok.any() or ev.k_ok.any():
-        big = np.iinfo(np.int64).max
-        lo = int(min(ev.c_ord[ev.c_ok].min(initial=big), ev.k_ord[ev.k_ok].min(initial=big)))
+    elif ev.c_ok.any() or ev.k_ok.any():  # deals only: from where the bulk of the deals starts
+        lo = int(min(bulk_start(x[m], freq) for x, m in ((ev.c_ord, ev.c_ok), (ev.k_ord, ev.k_ok)) if m.any()))
     else:
         raise DataQualityError(
             "build_panel: there are no activities and no deals with a usable date, so there is no period to "
@@ -316,8 +367,10 @@ def _window(ev: _Events, start: object, end: object, freq: str) -> tuple[int, in
     if end is not None:
         hi = int(_period_ordinal(period_start(pd.DatetimeIndex([pd.Timestamp(end)]), freq), freq)[0])
     else:
-        pairs = ((ev.a_ord, ev.a_ok), (ev.c_ord, ev.c_ok), (ev.k_ord, ev.k_ok))
-        hi = int(max(x[m].max() for x, m in pairs if m.any()))
+        # deal dates count from where their bulk ends: one outlier deal must not stretch the window
+        ends = [int(ev.a_ord[ev.a_ok].max())] if ev.a_ok.any() else []
+        ends += [bulk_end(x[m], freq) for x, m in ((ev.c_ord, ev.c_ok), (ev.k_ord, ev.k_ok)) if m.any()]
+        hi = int(max(ends))
     if hi < lo:
         raise DataQualityError(f"build_panel: the window is empty (start {start!r} is after end {end!r}).")
     return lo, hi
@@ -523,6 +576,10 @@ def _assemble(
     cube = _Cube(_rep_spans(ev, roster, lo, hi, freq, excluded), lo, hi, excluded)
     types, act, qual = _count_activities(ev, cube, reduction)
     panel = _panel_rows(cube, types, act, qual, _count_deals(ev, cube), freq)
+    panel.attrs["revenue_available"] = ev.revenue_available
+    if not ev.revenue_available:  # an export without amounts: revenue unavailable, not 0
+        panel["pipeline_created"] = np.nan
+        panel["won_revenue"] = np.nan
     # Deals created before the activity window are normal (the deal export reaches further back
     # than the activity export): they are tallied in attrs but not warned about.
     noisy = {k: v for k, v in excluded.items() if k != "deals_created_before_window"}
