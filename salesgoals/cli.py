@@ -21,8 +21,9 @@ from typing import get_args
 import pandas as pd
 
 from salesgoals._version import __version__
-from salesgoals.errors import SalesgoalsError
+from salesgoals.errors import SalesgoalsError, SchemaError
 from salesgoals._typing import CRM, FREQS, TIERS, Outcome
+from salesgoals.io._options import add_load_arguments, load_options
 
 __all__ = ["main"]
 
@@ -133,8 +134,9 @@ _OUTCOMES = list(get_args(Outcome))
 def _add_input_args(p: argparse.ArgumentParser, *, deals_required: bool = True) -> None:
     """Options every data-reading subcommand shares."""
     g = p.add_argument_group("input exports")
-    g.add_argument("--activities", "-a", nargs="+", required=True, metavar="FILE", type=input_file,
-                   help="activity export(s): CSV, TSV, XLSX or Parquet; several files are combined")  # fmt: skip
+    g.add_argument("--activities", "-a", nargs="+", metavar="FILE", type=input_file,
+                   help="activity export(s): CSV, TSV, XLSX or Parquet; several files are combined "
+                        "(optional where only deals are needed: panel, forecast, drivers --performers)")  # fmt: skip
     g.add_argument("--deals", "-d", nargs="+", required=deals_required, metavar="FILE", type=input_file,
                    help="deal / opportunity export(s)")  # fmt: skip
     g.add_argument("--roster", "-r", metavar="FILE", type=input_file, help="roster: rep, team, manager, region, start, end")
@@ -143,6 +145,7 @@ def _add_input_args(p: argparse.ArgumentParser, *, deals_required: bool = True) 
     g.add_argument("--dayfirst", choices=["auto", "yes", "no"], default="auto",
                    help="day/month order of ambiguous dates such as 03/04/2024 (default: detect from the data)")  # fmt: skip
     g.add_argument("--freq", choices=FREQS, default="W", help="panel grain: weeks, months or quarters")
+    add_load_arguments(g)
     add_verbosity_args(p)
 
 
@@ -205,14 +208,22 @@ def fit_table(frame: pd.DataFrame, *, width: int = 120, max_text: int = 28) -> t
     return out[keep], [c for c in out.columns if c not in keep]
 
 
-def _load_inputs(args: argparse.Namespace):
-    """Load activities, deals and roster named on the command line."""
+def _load_inputs(args: argparse.Namespace, *, need_activities: str | None = None):
+    """Load activities, deals and roster named on the command line (loader options from flags and --config)."""
     from salesgoals import io
 
-    dayfirst = {"auto": None, "yes": True, "no": False}[args.dayfirst]
-    acts = io.load_activities(_one_or_many(args.activities), crm=args.crm, dayfirst=dayfirst)
-    deals = io.load_deals(_one_or_many(args.deals), crm=args.crm, dayfirst=dayfirst) if args.deals else None
-    roster = io.load_roster(args.roster, dayfirst=dayfirst) if args.roster else None
+    opts = load_options(args)
+    args.options = opts
+    if need_activities and not args.activities:
+        raise SchemaError(f"salesgoals {args.command}: {need_activities} needs an activity export: pass -a FILE.")
+    if not args.activities and not args.deals:
+        raise SchemaError(f"salesgoals {args.command}: pass an activity export (-a FILE), a deals export "
+                          "(-d FILE) or both.")  # fmt: skip
+    users = opts["users"]
+    acts = io.load_activities(_one_or_many(args.activities), users=users, **opts["activities"]) if args.activities \
+        else None  # fmt: skip
+    deals = io.load_deals(_one_or_many(args.deals), users=users, **opts["deals"]) if args.deals else None
+    roster = io.load_roster(args.roster, **opts["roster"]) if args.roster else None
     return acts, deals, roster
 
 
@@ -351,7 +362,7 @@ def _recommendation(args: argparse.Namespace):
 
     from salesgoals.recommend import recommend
 
-    acts, deals, roster = _load_inputs(args)
+    acts, deals, roster = _load_inputs(args, need_activities="setting activity goals")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the notes are part of the summary
         return recommend(acts, deals, roster, freq=args.freq, horizon=args.horizon, outcome=args.outcome,
@@ -510,8 +521,9 @@ def _add_track(sub) -> None:
 def _run_track(args: argparse.Namespace) -> int:
     from salesgoals.tracking import track
 
-    acts, deals, roster = _load_inputs(args)
-    res = track((acts, deals), args.goals, as_of=args.as_of, period=args.period, tier=args.tier, roster=roster)
+    acts, deals, roster = _load_inputs(args, need_activities="tracking activity goals")
+    res = track((acts, deals), args.goals, as_of=args.as_of, period=args.period, tier=args.tier, roster=roster,
+                holidays=args.options["holidays"])  # fmt: skip
     frame = {"rep": res.table, "team": res.team, "manager": res.managers}[args.view]
     print(res.summary(), file=sys.stderr if args.out else sys.stdout)
     _write_or_print(frame, args.out)
@@ -558,7 +570,7 @@ def _run_drivers(args: argparse.Namespace) -> int:
     from salesgoals.panel import build_panel
     from salesgoals.drivers.performers import compare_performers
 
-    acts, deals, roster = _load_inputs(args)
+    acts, deals, roster = _load_inputs(args, need_activities=None if args.performers else "fitting drivers")
     panel = build_panel(acts, deals, freq=args.freq, roster=roster)
     stream = sys.stderr if args.out else sys.stdout
     if args.performers:

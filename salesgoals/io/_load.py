@@ -682,6 +682,7 @@ def load_activities(
     date_format: str | None = None,
     activity_type: str | Sequence[str | None] | None = None,
     type_map: Mapping[str, str] | None = None,
+    users: Any = None,
     encoding: str | None = None,
     sep: str | None = None,
     sheet_name: str | int = 0,
@@ -710,7 +711,15 @@ def load_activities(
         Activity type of every row (or one per input) when the export has no
         type column, e.g. ``"call"``.  Overrides the type column when given.
     type_map : dict, optional
-        Extra type spellings -> canonical type, e.g. ``{"Discovery": "meeting"}``.
+        Merge types on purpose: source value -> type, e.g. ``{"Demo": "meeting"}``.
+        Without it every activity type is kept as the source names it
+        (normalised for case, plural and vendor codes: ``CALL``, ``calls``,
+        ``Phone call`` are ``call``; ``demo`` stays ``demo``); the quality
+        report lists each source value -> type with its rows.
+    users : path or DataFrame, optional
+        Owner id -> name table (a Salesforce ``User`` export, HubSpot
+        owners) for exports whose owner column holds ids (``OwnerId``,
+        ``hubspot_owner_id``); ids not in it are kept as they are.
     encoding, sep : str, optional
         Text encoding and delimiter; detected by default (UTF-8, UTF-8 BOM,
         cp1252; comma, semicolon, tab, pipe).
@@ -822,7 +831,8 @@ def load_activities(
         frames.append(frame)
         reports.append({"name": src.name, "vendor": vendor, "mapping": dict(mapping), "rows": rows,
                         "notes": notes, "furniture": dict(src.furniture), "origin": dict(res.origin)})  # fmt: skip
-    return _finish(loader, frames, reports, ACTIVITY_COLUMNS, ["activity_type", "activity_id"], "duplicate_id")
+    out = _finish(loader, frames, reports, ACTIVITY_COLUMNS, ["activity_type", "activity_id"], "duplicate_id")
+    return _apply_users(out, users, loader)
 
 
 def _type_hint(headers: list[str]) -> str | None:
@@ -1089,6 +1099,7 @@ def load_deals(
     status: Literal["won"] | None = None,
     missing_close: str = "exclude",
     as_of: Any = None,
+    users: Any = None,
     amount_in_cents: bool | None = None,
     encoding: str | None = None,
     sep: str | None = None,
@@ -1116,7 +1127,26 @@ def load_deals(
         strftime format of the date columns.
     stage_map : dict, optional
         Custom stage names -> ``"won"``, ``"lost"`` or ``"open"``,
-        e.g. ``{"Signed": "won", "Churned": "lost"}``.
+        e.g. ``{"Signed": "won", "Churned": "lost"}``.  Without it, when some
+        stage is recognisably won, stages that are neither won nor lost by
+        name are taken as open (warned, listing them); when none is, one
+        error lists every stage with its rows and the ``stage_map`` to write.
+        Boolean won / closed columns (``IsWon``, ``is_closed``) win over
+        stage names.
+    status : {"won"}, optional
+        ``"won"``: every deal in the file is won (a closed-won-only export
+        with no stage column).
+    missing_close : str, default="exclude"
+        Won or lost deals without a close date: ``"exclude"`` them (warned
+        with the share of wins affected), take the ``"created"`` date, or
+        name a column to take it from (e.g. ``"Modified Time"``).
+    as_of : date-like, optional
+        Export date: deals dated after it are flagged (by default, dates
+        well after the bulk of the file's dates).  Suspect dates (closed
+        before created, after the export, years from the bulk) are kept,
+        counted in ``report.flagged`` and warned.
+    users : path or DataFrame, optional
+        Owner id -> name table, as in :func:`load_activities`.
     amount_in_cents : bool, optional
         Divide amounts by 100.  Default: for Close exports, True (Close's
         ``value`` field is in cents) unless a ``value_formatted`` column shows
@@ -1135,7 +1165,9 @@ def load_deals(
         * ``closed`` : datetime64 — when it was won or lost; NaT while open
           (an open deal's expected close date is not kept).
         * ``status`` : str — ``won``, ``lost`` or ``open``.
-        * ``amount`` : float — deal value (0 where the export left it blank).
+        * ``amount`` : float — deal value (0 where the export left it blank,
+          counted as repaired); NaN everywhere for an export without amounts
+          (``columns={"amount": None}``): revenue is then unavailable, not 0.
         * ``stage`` : str — stage name as exported (missing if none).
         * ``account`` : str — company / account (missing if none).
         * ``currency`` : str — currency code from a currency column or from
@@ -1147,7 +1179,8 @@ def load_deals(
     Raises
     ------
     SchemaError
-        No rep, created-date or amount column, or a bad ``columns=`` entry.
+        No rep, created-date or amount column (the error names the columns
+        holding numbers or money), or a bad ``columns=`` entry.
     DataQualityError
         Stage names that are neither a known default nor in ``stage_map``.
     DateParseError, AmountParseError, FileFormatError
@@ -1192,7 +1225,8 @@ def load_deals(
         reports.append({"name": src.name, "vendor": res.vendor, "mapping": dict(res.mapping), "rows": rows,
                         "notes": notes, "furniture": dict(src.furniture), "origin": dict(res.origin),
                         "has_id": "deal_id" in res.mapping})  # fmt: skip
-    return _finish(loader, frames, reports, DEAL_COLUMNS, ["deal_id"], "duplicate_id")
+    out = _finish(loader, frames, reports, DEAL_COLUMNS, ["deal_id"], "duplicate_id")
+    return _apply_users(out, users, loader)
 
 
 @dataclass
@@ -1527,6 +1561,57 @@ def _date_sanity(created: np.ndarray, closed: np.ndarray, rows: _Rows, name: str
     if parts:
         notes.append(f"ASSUMED: {name}: deals kept with their dates flagged in 'date_flag': " + "; ".join(parts))
     return flag
+
+
+# ======================================================================= owner ids -> names
+_USER_ID = ["Id", "User ID", "UserId", "user_id", "owner_id", "OwnerId", "hubspot_owner_id", "Owner ID", "id"]
+_USER_NAME = ["Name", "Full Name", "full_name", "user_name", "User Name", "owner_name", "Owner Name", "name"]
+_USER_FIRST = ["FirstName", "First Name", "first_name", "firstName"]
+_USER_LAST = ["LastName", "Last Name", "last_name", "lastName"]
+
+
+def read_users(source: Any, loader: str = "load_users") -> dict[str, str]:
+    """Owner id -> display name from a user table (Salesforce ``User.csv``, HubSpot owners export)."""
+    src = _open(source, loader, None, None, 0)
+    idc = _find(src.headers, _USER_ID)
+    name = _find(src.headers, _USER_NAME, {idc})
+    first, last = _find(src.headers, _USER_FIRST), _find(src.headers, _USER_LAST)
+    if idc is None or (name is None and first is None and last is None):
+        raise SchemaError(f"{loader}: users={src.name} needs an id column (Id, user_id, owner_id ...) and a name "
+                          f"(Name, or FirstName + LastName). Found: {', '.join(src.headers[:30])}.")  # fmt: skip
+    table, _ = _read(src, [c for c in (idc, name, first, last) if c])
+    n = table.num_rows
+    ids = _text(table, idc, n)
+    if name is not None:
+        names = _text(table, name, n)
+    else:
+        names = (_text(table, first, n).fillna("") + " " + _text(table, last, n).fillna("")).str.strip()
+    ok = ids.notna() & names.notna() & (names != "")
+    return dict(zip(ids[ok].astype(str), names[ok].astype(str)))
+
+
+def _apply_users(frame: pd.DataFrame, users: Any, loader: str) -> pd.DataFrame:
+    """Replace owner ids in ``rep`` by names; ids the table does not know are kept and counted."""
+    if users is None:
+        return frame
+    table = users if isinstance(users, Mapping) else read_users(users, loader)
+    rep = frame["rep"]
+    values = rep.cat.categories if isinstance(rep.dtype, pd.CategoricalDtype) else pd.Index(rep.dropna().unique())
+    lookup = {v: table.get(str(v), str(v)) for v in values}
+    unknown = [v for v in values if str(v) not in table]
+    if isinstance(rep.dtype, pd.CategoricalDtype):
+        codes, cats = rep.cat.codes.to_numpy(), [lookup[v] for v in rep.cat.categories]
+        uniq = sorted(set(cats))
+        pos = {c: i for i, c in enumerate(uniq)}
+        remap = np.array([pos[c] for c in cats] + [-1], dtype=codes.dtype)
+        frame["rep"] = _parse.from_codes(remap[codes], uniq, drop_unused=False)[0]
+    else:
+        frame["rep"] = rep.map(lookup).astype(rep.dtype)
+    q = frame.attrs["quality"]
+    q.notes.append(f"owner ids mapped to names from the users table ({len(values) - len(unknown):,} of "
+                   f"{len(values):,} ids known" + (f"; unknown kept as ids: {format_values(unknown, 5)}" if unknown
+                                                   else "") + ")")  # fmt: skip
+    return frame
 
 
 # ======================================================================= roster

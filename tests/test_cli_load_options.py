@@ -1,0 +1,82 @@
+"""The CLI can pass what the loaders' errors tell users to pass (issue 11, case 8), and works without activities."""
+
+from __future__ import annotations
+
+import pytest
+
+from salesgoals.cli import main
+
+DEALS = (
+    "opportunity_id,agent_code,deal_stage,engage_on,closing,contract_sum\n"
+    "A1,u1,Signed,2024-01-02,2024-02-01,100\nA2,u1,Dead,2024-01-09,2024-02-05,50\n"
+    "A3,u2,Engaging,2024-01-16,,70\nA4,u2,Signed,2024-01-23,2024-03-01,30\n"
+)
+USERS = "Id,FirstName,LastName\nu1,Ana,Lee\nu2,Ben,Ode\n"
+
+
+@pytest.fixture
+def files(tmp_path):
+    d = tmp_path / "deals.csv"
+    d.write_text(DEALS)
+    u = tmp_path / "User.csv"
+    u.write_text(USERS)
+    return tmp_path, d, u
+
+
+def test_without_flags_the_error_names_the_fix(files, capsys):
+    _, d, _ = files
+    assert main(["panel", "-d", str(d)]) == 2
+    err = capsys.readouterr().err
+    assert "no amount column" in err and "'contract_sum'" in err and "--columns amount=" in err
+
+
+def test_flags_load_the_file_deals_only(files, capsys):
+    tmp, d, u = files
+    out = tmp / "panel.csv"
+    code = main(["panel", "-d", str(d), "--columns", "amount=contract_sum,rep=agent_code",
+                 "--stage-map", "Signed=won,Dead=lost,Engaging=open", "--users", str(u), "-o", str(out)])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    text = out.read_text()
+    assert "Ana Lee" in text and "Ben Ode" in text and "u1" not in text
+    import pandas as pd
+
+    panel = pd.read_csv(out)
+    assert panel["won_revenue"].sum() == 130.0 and panel["deals_won"].sum() == 2
+    assert "call" not in panel.columns  # deals only: no activity columns
+
+
+def test_config_file_holds_the_same_options_and_flags_win(files, capsys):
+    tmp, d, u = files
+    cfg = tmp / "salesgoals.toml"
+    cfg.write_text(f'users = "{u}"\nholidays = ["2024-12-25"]\nfiscal_year_start = 4\n[columns]\namount = "contract_sum"\n'
+                   'rep = "agent_code"\n[stage_map]\nSigned = "won"\nDead = "lost"\nEngaging = "open"\n')
+    out = tmp / "p.csv"
+    assert main(["panel", "-d", str(d), "--config", str(cfg), "-o", str(out)]) == 0, capsys.readouterr().err
+    assert "Ana Lee" in out.read_text()
+    out2 = tmp / "p2.csv"
+    assert main(["panel", "-d", str(d), "--config", str(cfg), "--stage-map", "Signed=lost", "-o", str(out2)]) == 0
+    import pandas as pd
+
+    assert pd.read_csv(out2)["deals_won"].sum() == 0  # the flag's Signed=lost replaced the file's Signed=won
+    bad = tmp / "bad.toml"
+    bad.write_text("colums = {}\n")
+    assert main(["panel", "-d", str(d), "--config", str(bad)]) == 2
+    assert "unknown key(s) colums" in capsys.readouterr().err
+
+
+def test_all_won_and_missing_close_flags(tmp_path, capsys):
+    p = tmp_path / "wins.csv"
+    p.write_text("owner,created,closed,amount\nAna,2024-01-02,2024-02-01,10\nBen,2024-01-03,,20\n")
+    out = tmp_path / "p.csv"
+    with pytest.warns(UserWarning, match="1 close date filled from created date"):
+        code = main(["panel", "-d", str(p), "--all-won", "--missing-close", "created", "-o", str(out)])
+    assert code == 0, capsys.readouterr().err
+    import pandas as pd
+
+    assert pd.read_csv(out)["won_revenue"].sum() == 30.0
+
+
+def test_activity_goals_need_activities_one_line(files, capsys):
+    _, d, _ = files
+    assert main(["recommend", "-d", str(d), "--columns", "amount=contract_sum"]) == 2
+    assert "needs an activity export: pass -a FILE" in capsys.readouterr().err
