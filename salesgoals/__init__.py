@@ -36,7 +36,7 @@ from salesgoals.goals import (
     plan_for_target,
     project_targets,
 )
-from salesgoals.io import load_activities, load_deals, load_roster, load_stage_history, write_csv
+from salesgoals.io import Inspection, inspect, load_activities, load_deals, load_roster, load_stage_history, write_csv
 from salesgoals.outcomes import AdvanceRates, add_advance_metrics, advance_goals, advance_rates, classify_advances
 from salesgoals.panel import build_panel, panel_summary, scale
 from salesgoals.recommend import Recommendation, recommend
@@ -52,6 +52,8 @@ __all__ = [
     "load_roster",
     "load_stage_history",
     "write_csv",
+    "inspect",
+    "Inspection",
     "build_panel",
     "classify_advances",
     "advance_rates",

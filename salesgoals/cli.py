@@ -23,7 +23,7 @@ import pandas as pd
 from salesgoals._version import __version__
 from salesgoals.errors import SalesgoalsError, SchemaError
 from salesgoals._typing import CRM, FREQS, TIERS, Outcome
-from salesgoals.io._options import add_load_arguments, load_options
+from salesgoals.io import add_load_arguments, load_options
 
 __all__ = ["main"]
 
@@ -277,6 +277,38 @@ def _run_panel(args: argparse.Namespace) -> int:
     panel = build_panel(acts, deals, freq=args.freq, roster=roster)
     _show_panel(panel, args)
     return 0
+
+
+# ------------------------------------------------------------------ inspect
+def _add_inspect(sub) -> None:
+    p = sub.add_parser(
+        "inspect",
+        help="what loading an export would do: layout, mapping, stage/type values, dates, rows, how to change it",
+        description="Show the detected layout, the header used for each field (and the alternatives), every stage "
+        "or activity-type value and what it maps to, how dates were read, row counts, and the exact --columns / "
+        "--stage-map / --type-map flags (and Python arguments) to change any of it.",
+        epilog="Example: salesgoals inspect data/samples/zoho_deals.csv",
+    )
+    p.add_argument("file", help="one export: CSV, TSV, XLSX or Parquet")
+    p.add_argument("--kind", choices=["auto", "deals", "activities"], default="auto", help="what the file holds")
+    g = p.add_argument_group("loader options (to see their effect)")
+    g.add_argument("--crm", default="auto", help="export layout (default: detect)")
+    g.add_argument("--dayfirst", choices=["auto", "yes", "no"], default="auto", help="day/month order of dates")
+    add_load_arguments(g)
+    p.set_defaults(func=_run_inspect)
+
+
+def _run_inspect(args: argparse.Namespace) -> int:
+    from salesgoals.io import inspect
+
+    opts = load_options(args)
+    probe = inspect(args.file, kind="auto" if args.kind == "auto" else args.kind)
+    kw = dict(opts["deals"] if probe.kind == "deals" else opts["activities"], users=opts["users"])
+    kw = {k: v for k, v in kw.items() if v is not None and not (k == "crm" and v == "auto")
+          and not (k == "missing_close" and v == "exclude")}  # fmt: skip
+    res = inspect(args.file, kind=probe.kind, **kw) if kw else probe
+    print(res.summary())
+    return 0 if not res.error else 2
 
 
 # ------------------------------------------------------------------ panel-files (salesgoals.panel.scale)
@@ -662,7 +694,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 #: Subcommands in pipeline order; each ``_add_*`` registers one.
-_SUBCOMMANDS = [_add_panel, _add_recommend]
+_SUBCOMMANDS = [_add_inspect, _add_panel, _add_recommend]
 
 _SUBCOMMANDS += [_add_forecast, _add_track]
 _SUBCOMMANDS.append(_add_accounts)  # issue 15: account objectives

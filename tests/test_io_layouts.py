@@ -236,3 +236,37 @@ def test_value_checks_keep_a_numeric_column_out_of_the_dates():
     q = deals.attrs["quality"]
     assert q.columns[0]["closed"] == "close_date" and q.columns[0]["amount"] == "close_value"
     assert np.allclose(deals["amount"], [45000, 46000])
+
+
+# ------------------------------------------------------------------ inspect
+def test_inspect_shows_layout_mapping_values_and_how_to_change_them(tmp_path, capsys):
+    import salesgoals as sg
+    from salesgoals.cli import main
+
+    text, _ = DEAL_FIXTURES["generic_sales_pipeline"]
+    p = put(tmp_path, "pipeline.csv", text)
+    res = sg.inspect(p)
+    assert res.kind == "deals" and not res.error
+    m = res.mapping.set_index("field")
+    assert m.loc["rep", "header"] == "sales_agent" and m.loc["created", "header"] == "engage_date"
+    assert m.loc["rep", "from"] == "generic words"
+    assert dict(zip(res.values["value"], res.values["maps_to"])) == {"Won": "won", "Lost": "lost", "Engaging": "open"}
+    assert res.rows["read"] == 4 and res.rows["loaded"] == 4
+    assert "stage_map={'Won': 'won'" in res.python and "--stage-map 'Won=won" in res.cli
+    assert "'created': 'engage_date'" in res.python and "created=engage_date" in res.cli
+    text_out = str(res.summary())
+    assert "taken as open: 'Engaging'" in text_out and "dates in 'engage_date' read as" in text_out
+
+    acts, _ = ACTIVITY_FIXTURES["generic_snake"]
+    a = sg.inspect(put(tmp_path, "log.csv", acts))
+    assert a.kind == "activities"
+    assert dict(zip(a.values["value"], a.values["rows"])) == {"phone calls": 1, "demo": 1, "demos": 1,
+                                                              "Phone call": 1}  # fmt: skip
+    assert dict(zip(a.values["value"], a.values["maps_to"]))["demos"] == "demo"
+
+    bad = put(tmp_path, "bad.csv", "rep,created,closed,stage,amount\nA,2024-01-02,2024-02-01,Signed,1\n")
+    assert main(["inspect", str(bad)]) == 2
+    out = capsys.readouterr().out
+    assert "DOES NOT LOAD AS IT IS" in out and "'Signed' (1 rows)" in out
+    assert main(["inspect", str(bad), "--stage-map", "Signed=won"]) == 0
+    assert "Signed     1     won" in capsys.readouterr().out
