@@ -289,10 +289,10 @@ def _add_inspect(sub) -> None:
         "--stage-map / --type-map flags (and Python arguments) to change any of it.",
         epilog="Example: salesgoals inspect data/samples/zoho_deals.csv",
     )
-    p.add_argument("file", help="one export: CSV, TSV, XLSX or Parquet")
+    p.add_argument("file", type=input_file, help="one export: CSV, TSV, XLSX or Parquet")
     p.add_argument("--kind", choices=["auto", "deals", "activities"], default="auto", help="what the file holds")
     g = p.add_argument_group("loader options (to see their effect)")
-    g.add_argument("--crm", default="auto", help="export layout (default: detect)")
+    g.add_argument("--crm", default="auto", choices=get_args(CRM), metavar="CRM", help="export layout (default: detect)")
     g.add_argument("--dayfirst", choices=["auto", "yes", "no"], default="auto", help="day/month order of dates")
     add_load_arguments(g)
     p.set_defaults(func=_run_inspect)
