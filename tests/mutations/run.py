@@ -1,0 +1,122 @@
+"""Apply each curated mutation to a temporary copy of the repository and run the tests that should catch it.
+
+Usage (from the repository root; not part of the default suite)::
+
+    python tests/mutations/run.py                 # every mutation
+    python tests/mutations/run.py --only few_rep_bootstrap_min conformal_lookahead
+    python tests/mutations/run.py --check         # only report stale patterns (fast)
+
+A mutation is *caught* when its tests fail, *survived* when they pass, *stale* when its pattern no longer
+occurs exactly once in its file (the code moved on: update the pattern), *timeout* when the tests ran
+longer than ``--timeout`` seconds (counted as caught: the mutation made the tests hang or crawl).  The
+results go to ``tests/mutations/results.csv`` and a summary line with the mutation score
+(caught / (caught + survived)).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mutations import MUTATIONS  # noqa: E402
+
+COPY = ["salesgoals", "tests", "data", "notebooks", "pyproject.toml", "README.md", "ci", ".ci"]
+
+
+def _status(src: str, pattern: str) -> str:
+    n = src.count(pattern)
+    return "ok" if n == 1 else ("stale: pattern not found" if n == 0 else f"stale: pattern found {n} times")
+
+
+def _copy_repo(dest: Path) -> None:
+    for name in COPY:
+        p = ROOT / name
+        if p.is_dir():
+            shutil.copytree(p, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis"))
+        elif p.exists():
+            shutil.copy2(p, dest / name)
+
+
+def _run_one(work: Path, m: dict, timeout: float, workers: str) -> tuple[str, float, str]:
+    path = work / m["file"]
+    original = path.read_text(encoding="utf-8")
+    status = _status(original, m["pattern"])
+    if status != "ok":
+        return status, 0.0, ""
+    path.write_text(original.replace(m["pattern"], m["replacement"]), encoding="utf-8")
+    tests = [t for t in m["tests"] if (work / t).exists()]
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", "-o", "addopts=",
+           "-W", "ignore::DeprecationWarning", *(["-n", workers] if workers != "0" else []), *tests]
+    env = dict(os.environ, PYTHONPATH=str(work), PYTHONHASHSEED="0")
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        code, out = proc.returncode, proc.stdout
+    except subprocess.TimeoutExpired:
+        code, out = -1, ""
+    finally:
+        path.write_text(original, encoding="utf-8")
+    secs = time.perf_counter() - t0
+    if code == -1:
+        return "timeout", secs, ""
+    if code in (2, 3, 4):  # interrupted / internal / usage error: the mutation broke the import (caught, say so)
+        return "caught (error)", secs, _first_failure(out)
+    return ("caught" if code == 1 else "survived" if code == 0 else f"no tests ({code})"), secs, _first_failure(out)
+
+
+def _first_failure(out: str) -> str:
+    for line in out.splitlines():
+        if line.startswith(("FAILED", "ERROR")):
+            return line[:200]
+    return ""
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="+", help="ids of the mutations to run")
+    ap.add_argument("--check", action="store_true", help="only check that every pattern still exists once")
+    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per mutation (default 900)")
+    ap.add_argument("-n", "--workers", default="2", help="pytest-xdist workers per run (0: none; default 2)")
+    ap.add_argument("--out", default=str(ROOT / "tests" / "mutations" / "results.csv"))
+    args = ap.parse_args(argv)
+    chosen = [m for m in MUTATIONS if not args.only or m["id"] in args.only]
+    if args.check:
+        stale = [(m["id"], s) for m in chosen if (s := _status((ROOT / m["file"]).read_text(), m["pattern"])) != "ok"]
+        for mid, s in stale:
+            print(f"{mid}: {s}")
+        print(f"{len(chosen) - len(stale)} of {len(chosen)} patterns found exactly once")
+        return 1 if stale else 0
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="sg-mut-") as tmp:
+        work = Path(tmp)
+        _copy_repo(work)
+        for m in chosen:
+            status, secs, first = _run_one(work, m, args.timeout, args.workers)
+            rows.append({"id": m["id"], "file": m["file"], "status": status, "seconds": round(secs, 1),
+                         "first_failure": first, "why": m["why"]})  # fmt: skip
+            print(f"{status:16s} {secs:7.1f}s  {m['id']}  {first}", flush=True)
+    if not args.only:
+        with open(args.out, "w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+    caught = sum(r["status"].startswith(("caught", "timeout")) for r in rows)
+    survived = [r["id"] for r in rows if r["status"] == "survived"]
+    stale = [r["id"] for r in rows if r["status"].startswith("stale")]
+    scored = caught + len(survived)
+    print(f"mutation score: {caught}/{scored} caught ({caught / max(scored, 1):.0%}); survived: {survived or 'none'}; "
+          f"stale: {stale or 'none'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
