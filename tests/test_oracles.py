@@ -1,0 +1,80 @@
+"""Independent oracles for promises that circular tests could not break.
+
+* Few reps: the pairs bootstrap over reps exists to WIDEN clustered errors that are too optimistic with
+  few clusters.  Oracle: the same fit without the bootstrap; the reported errors may never be smaller, and
+  on a 14-rep panel at least one must be larger (the reason the bootstrap runs).
+* Win rates: the beta-binomial shrinkage must pull a rep with one closed (won) deal toward the team rate,
+  and leave a rep with hundreds of deals near its own rate; checked against the closed-form posterior mean
+  with the prior strength computed here by the method of moments, independently of the library.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import salesgoals as sg
+from salesgoals.drivers._funnel import shrink_rate
+from salesgoals.errors import UnreliableEstimateWarning
+
+
+@pytest.fixture(scope="module")
+def few_rep_panel():
+    return sg.simulate.make_crm_data(n_reps=14, n_weeks=36, seed=11).panel()
+
+
+def test_few_rep_bootstrap_only_widens_the_errors(few_rep_panel):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnreliableEstimateWarning)
+        plain = sg.fit_drivers(few_rep_panel, lags=1, diagnostics=False, n_boot=0).effects.set_index("activity")
+        boot = sg.fit_drivers(few_rep_panel, lags=1, diagnostics=False, n_boot=99, seed=3).effects.set_index("activity")
+    se0, se1 = plain["std_error"], boot.loc[plain.index, "std_error"]
+    assert (se1 >= se0 * (1 - 1e-12)).all(), (se0, se1)
+    assert (se1 > se0 * 1.001).any(), "with 14 reps the bootstrap should widen at least one interval"
+    np.testing.assert_allclose(boot.loc[plain.index, "effect"], plain["effect"], rtol=1e-12)  # errors only
+
+
+def _moments_posterior(won, closed):
+    p = won.sum() / closed.sum()
+    raw = won / closed
+    var_obs = np.average((raw - p) ** 2, weights=closed)
+    tau2 = max(var_obs - p * (1 - p) * len(closed) / closed.sum(), 0.0)
+    m = np.clip(p * (1 - p) / tau2 - 1, 1.0, 1e6) if tau2 > 0 else 1e6
+    return (won + m * p) / (closed + m), p
+
+
+def test_win_rate_shrinkage_pulls_small_samples_to_the_team():
+    won = np.array([1.0, 0.0, 30.0, 45.0, 60.0, 12.0])
+    closed = np.array([1.0, 2.0, 100.0, 100.0, 150.0, 60.0])
+    post, p, _ = shrink_rate(won, closed)
+    expected, team = _moments_posterior(won, closed)
+    assert p == pytest.approx(team)
+    np.testing.assert_allclose(post, expected, rtol=1e-9)
+    assert team < post[0] < 1.0 and abs(post[0] - team) < 0.5 * abs(1.0 - team)  # 1 of 1 is not a 100 % rep
+    assert 0.0 < post[1] < team
+    assert abs(post[4] - 0.4) < abs(team - 0.4)  # a rep with 150 deals stays nearer its own 40 %
+
+
+def test_goals_follow_the_season_of_the_goal_horizon():
+    """Oracle for the seasonal adjustment: the seasonal / flat baseline ratio equals, by hand, the team's
+    activity in the horizon's weeks a year earlier over its activity in the baseline weeks a year earlier.
+
+    Strong season (amplitude 0.5); tolerance 25 % on the ratio: the hand ratio rests on one past year of
+    20 reps, whose weekly noise moves it by about 10 % (ratios 0.42-1.26 measured, agreement within 16 %).
+    """
+    sim = sg.simulate.make_crm_data(n_reps=20, n_weeks=120, seed=5, season_amplitude=0.5)
+    panel = sim.panel()
+    periods = panel["period"].drop_duplicates().sort_values().tolist()
+    team = panel.groupby("period", observed=True)[["call", "email", "meeting"]].sum()
+    for i in (70, 83, 96):  # horizons in low, falling and high season
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnreliableEstimateWarning)
+            kw = dict(as_of=periods[i], horizon="Q")
+            seasonal = sg.personal_best_goals(panel, **kw).table.set_index(["rep", "activity"])
+            flat = sg.personal_best_goals(panel, seasonal=False, **kw).table.set_index(["rep", "activity"])
+        ratio = (seasonal["baseline"] / flat["baseline"]).groupby("activity").median()
+        hand = team.iloc[i + 1 - 52 : i + 14 - 52].mean() / team.iloc[i - 12 - 52 : i + 1 - 52].mean()
+        for act in ("call", "email", "meeting"):
+            assert abs(np.log(ratio[act] / hand[act])) < np.log(1.25), (periods[i], act, ratio[act], hand[act])
