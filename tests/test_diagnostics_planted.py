@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy import stats
 
 import salesgoals as sg
 from salesgoals.drivers import _diagnostics
@@ -65,6 +66,10 @@ def test_placebo_passes_the_same_permutation_without_the_plant(balanced_panel, m
     # the decision is the interval's: passed exactly when it covers zero
     covers = (placebo["ci_low"] <= 0) & (placebo["ci_high"] >= 0)
     assert (placebo["passed"] == covers).all()
+    # ... at the Bonferroni level over the activities checked (no correction: a false alarm in ~1 fit of 5)
+    k, n_reps = len(placebo), balanced_panel["rep"].nunique()
+    half_width = (placebo["ci_high"] - placebo["effect"]) / placebo["std_error"]
+    np.testing.assert_allclose(half_width, stats.t.ppf(1 - 0.05 / (2 * k), n_reps - 1), rtol=1e-9)
 
 
 @pytest.mark.slow
