@@ -157,8 +157,8 @@ MUTATIONS: list[dict] = [
          why="decimal comma treated as a thousands separator: 12,50 EUR becomes 1250",
          tests=IO),
     dict(id="closed_without_date_kept", file="salesgoals/io/_load.py",
-         pattern='rows.exclude(is_closed & np.isnat(closed), "closed_without_close_date", stage)',
-         replacement='rows.exclude(is_closed & np.isnat(closed) & False, "closed_without_close_date", stage)',
+         pattern='rows.exclude(is_closed & np.isnat(closed), "closed_without_close_date",',
+         replacement='rows.exclude(is_closed & np.isnat(closed) & False, "closed_without_close_date",',
          why="closed deals without a close date silently kept (counted in no period)",
          tests=IO),
     # ------------------------------------------------------------- panel
