@@ -32,7 +32,7 @@ from salesgoals._schema import QUALITY_METRICS
 from salesgoals.errors import SchemaError
 from salesgoals.panel import period_start
 
-__all__ = ["EVENT_WINDOW", "link_roles", "sourcing_panel", "event_time_profile"]
+__all__ = ["EVENT_WINDOW", "link_roles", "sourced_deals", "sourcing_panel", "event_time_profile"]
 
 #: Days before and after each deal creation in the event-time profile.
 EVENT_WINDOW = 14
@@ -97,6 +97,25 @@ def link_roles(activity_log: pd.DataFrame, deals: pd.DataFrame) -> tuple[np.ndar
     progressing = np.zeros(len(activity_log), dtype=bool)
     progressing[linked] = ts[linked] >= created[pos[linked]]
     return progressing, float(linked.mean()) if len(linked) else 0.0
+
+
+def sourced_deals(activity_log: pd.DataFrame, deals: pd.DataFrame, progressing: np.ndarray | None) -> np.ndarray | None:
+    """Per deal: True when an activity sourced it; None when the data cannot say.
+
+    From deal links (a sourcing activity, logged before creation, names the
+    deal) when there are any; else from a ``lead_source`` column of the deals
+    whose values are ``"outbound"`` (sourced) and ``"inbound"``.
+    """
+    if progressing is not None and "deal_id" in activity_log.columns:
+        src = activity_log["deal_id"].loc[~progressing]
+        ids = pd.unique(src.dropna().astype(str).to_numpy())
+        if ids.size:
+            return deals["deal_id"].astype(str).isin(ids).to_numpy()
+    if "lead_source" in deals.columns:
+        lead = deals["lead_source"].astype(str).str.strip().str.lower()
+        if lead.isin(["outbound", "inbound"]).mean() > 0.5:
+            return (lead == "outbound").to_numpy()
+    return None
 
 
 def sourcing_panel(panel: pd.DataFrame, activity_log: pd.DataFrame, keep: np.ndarray, columns: list[str],

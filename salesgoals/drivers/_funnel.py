@@ -221,3 +221,32 @@ def combine_effects(fit, activities: list[str], quality_of: dict[str, str], funn
         out["std_error"][j] = float(np.sqrt(max(g @ V @ g, 0.0) + effect**2 * rel_var))
         out["created"][j] = created
     return out
+
+
+def sourced_funnel(funnel: pd.DataFrame, deals: pd.DataFrame, sourced: np.ndarray) -> pd.DataFrame:
+    """A copy of ``funnel`` whose conversion is that of activity-sourced deals (team rates, every rep).
+
+    ``sourced`` marks the rows of ``deals`` that an activity sourced.  Win
+    rate = won / closed sourced deals; deal size = mean amount of the won
+    ones; created size = mean amount of all of them.  The attrs carry their
+    sample sizes and size dispersion, so :func:`conversion_rel_var` adds their
+    uncertainty to the effect's interval.
+    """
+    d = deals.loc[sourced]
+    status = d["status"].astype(str).str.lower().to_numpy()
+    amount = pd.to_numeric(d["amount"], errors="coerce").to_numpy(dtype=float)
+    won, closed = status == "won", np.isin(status, ("won", "lost"))
+    n_won, n_closed = int(won.sum()), int(closed.sum())
+    out = funnel.copy()
+    p = n_won / n_closed if n_closed else float(out["win_rate"].mean())
+    won_amt, all_amt = amount[won & np.isfinite(amount)], amount[np.isfinite(amount)]
+    size = float(won_amt.mean()) if won_amt.size else float(out["deal_size"].mean())
+    csize = float(all_amt.mean()) if all_amt.size else float(out["created_deal_size"].mean())
+    out["win_rate"], out["deal_size"], out["created_deal_size"] = p, size, csize
+    out.attrs = {
+        "team_win_rate": float(p), "n_closed": float(n_closed), "n_won": float(n_won), "n_created": float(len(d)),
+        "size_cv2": float(won_amt.var(ddof=1) / size**2) if won_amt.size > 1 and size > 0 else 0.0,
+        "created_size_cv2": float(all_amt.var(ddof=1) / csize**2) if all_amt.size > 1 and csize > 0 else 0.0,
+        "sourced": True,
+    }  # fmt: skip
+    return out

@@ -28,9 +28,9 @@ from salesgoals._deprecate import renamed_attribute, renamed_kwargs
 from salesgoals._typing import Outcome
 from salesgoals.drivers._estimator import _check_panel, _fit_lags, _prepare, _select_lag, _with_season_scaling
 from salesgoals.drivers._pooling import pool_rep_effects, rep_slopes
-from salesgoals.drivers._events import event_time_profile, link_roles, sourcing_panel
+from salesgoals.drivers._events import event_time_profile, link_roles, sourced_deals, sourcing_panel
 from salesgoals.drivers._verdicts import FOLLOWS_RESULTS, SAME_WEEK_ONLY, driver_verdicts, join_flags, same_week_only
-from salesgoals.drivers._funnel import combine_effects, conversion, funnel_table, quality_rate_name
+from salesgoals.drivers._funnel import combine_effects, conversion, funnel_table, quality_rate_name, sourced_funnel
 from salesgoals.drivers._result import DriverDiagnostics, DriverResult
 from salesgoals.errors import NotFittedError, SchemaError, UnreliableEstimateWarning
 
@@ -308,7 +308,8 @@ class DriverModel(BaseEstimator):
         funnel = funnel_table(prep.frame)
         funnel = funnel.loc[funnel["rep"].isin(fit.rep_fe.index.astype(str))].reset_index(drop=True)
         funnel.attrs = funnel_table(prep.frame.loc[fit.keep]).attrs
-        comb = combine_effects(fit, acts, quality_of, funnel, self.outcome, carry)
+        carry_funnel = _carry_funnel(funnel, events, carry, self.outcome, notes)
+        comb = combine_effects(fit, acts, quality_of, carry_funnel, self.outcome, carry)
         effect, se = comb["effect"], comb["std_error"]
         dof = max(n_reps - 1, 1)
         crit = float(stats.t.ppf(0.5 + self.interval / 2, dof))
@@ -360,7 +361,7 @@ class DriverModel(BaseEstimator):
             }
         )
         profile = _lag_profile(fit, acts, quality_of, funnel)
-        rep_effects, heterogeneity = _rep_effects_table(fit, acts, quality_of, funnel, comb, p_value,
+        rep_effects, heterogeneity = _rep_effects_table(fit, acts, quality_of, carry_funnel, comb, p_value,
                                                         self.outcome if carry else y_col, crit, 1 - self.interval)
 
         # ----------------------------------------------------- diagnostics
@@ -517,6 +518,8 @@ class _EventInfo:
     timing: pd.DataFrame = field(default_factory=pd.DataFrame)
     linked: bool = False
     notes: list[str] = field(default_factory=list)
+    deals: pd.DataFrame | None = None
+    sourced: np.ndarray | None = None  # per deal: created by an activity (links or lead source)
 
     @property
     def has_log(self) -> bool:
@@ -541,6 +544,8 @@ def _use_events(panel: pd.DataFrame, acts: list[str], activity_log: pd.DataFrame
             "activity (logged before its deal was created, or on no deal)."
         )  # fmt: skip
     info.profile, info.timing = event_time_profile(log, deals, acts, alpha=alpha)
+    info.deals = deals
+    info.sourced = sourced_deals(activity_log, deals, progressing if info.linked else None)
     return panel, info
 
 
@@ -629,3 +634,26 @@ def _rep_effects_table(fit, acts, quality_of, funnel, comb, p_value, outcome, cr
     rep_effects["reps_differ"] = np.tile(differ, G)
     rep_effects["flags"] = np.where(rep_effects["reps_differ"], "", "reps_not_distinguishable")
     return rep_effects, het
+
+
+def _carry_funnel(funnel: pd.DataFrame, events: _EventInfo, carry: bool, outcome: str, notes: list[str]):
+    """The conversion an extra activity's deals get: that of activity-sourced deals where the data tell them apart."""
+    if not carry:
+        return funnel
+    if events.sourced is not None and events.sourced.any():
+        out = sourced_funnel(funnel, events.deals, events.sourced)
+        a = out.attrs
+        notes.append(
+            f"{outcome}: extra deals from activity are carried at the rates of activity-sourced deals "
+            f"({int(events.sourced.sum()):,} deals; win rate {a['team_win_rate']:.1%} of {int(a['n_closed']):,} closed, "
+            f"against {funnel.attrs.get('team_win_rate', float('nan')):.1%} for all deals), their uncertainty "
+            "included in the intervals."
+        )  # fmt: skip
+        return out
+    notes.append(
+        f"{outcome}: ASSUMPTION - extra deals from activity win as often and are as large as each rep's average "
+        "deal. Deals that activities source often win less often than inbound ones; then these effects are "
+        "overstated. Pass the activity log with deal links (or deals with a lead_source of inbound/outbound) to "
+        "estimate the rates of sourced deals."
+    )
+    return funnel
