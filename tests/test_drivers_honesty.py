@@ -220,3 +220,16 @@ def test_lead_source_alone_gives_the_sourced_rates():
     sim = make_events("baseline", seed=3, links=False, n_reps=30, n_periods=80)
     res = _fit(sim, log=True, outcome="deals_won", diagnostics=False)
     assert any("activity-sourced deals" in n for n in res.diagnostics.notes)
+
+
+# ------------------------------------------------------------------ lags from the data
+def test_lag_length_from_observed_creation_delays():
+    """Meetings source deals up to five weeks later: linked delays choose the lags, not an AIC floor."""
+    sim = make_events("baseline", seed=5, n_reps=30, n_periods=80)
+    res = _fit(sim, log=True, diagnostics=False)
+    delays = res.diagnostics.creation_delays
+    assert delays["share"].sum() == pytest.approx(1.0) and delays["lag"].max() >= 4
+    L = int(res.effects["n_lags"].iloc[0])
+    covered = delays.loc[delays["lag"] <= L, "share"].sum()
+    assert covered >= 0.95 and delays.loc[delays["lag"] <= L - 1, "share"].sum() < 0.95
+    assert any("from the data" in n for n in res.diagnostics.notes)

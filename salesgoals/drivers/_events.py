@@ -32,7 +32,7 @@ from salesgoals._schema import QUALITY_METRICS
 from salesgoals.errors import SchemaError
 from salesgoals.panel import period_start
 
-__all__ = ["EVENT_WINDOW", "link_roles", "sourced_deals", "sourcing_panel", "event_time_profile"]
+__all__ = ["EVENT_WINDOW", "creation_delays", "link_roles", "sourced_deals", "sourcing_panel", "event_time_profile"]
 
 #: Days before and after each deal creation in the event-time profile.
 EVENT_WINDOW = 14
@@ -116,6 +116,27 @@ def sourced_deals(activity_log: pd.DataFrame, deals: pd.DataFrame, progressing: 
         if lead.isin(["outbound", "inbound"]).mean() > 0.5:
             return (lead == "outbound").to_numpy()
     return None
+
+
+def creation_delays(sourcing_log: pd.DataFrame, deals: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """``lag, n_deals, share``: periods from a sourcing activity to its deal's creation (first activity per deal)."""
+    ids = pd.Index(deals["deal_id"].astype(str).to_numpy(dtype=object))
+    pos = codes_in(sourcing_log["deal_id"].astype(object).where(sourcing_log["deal_id"].notna(), None).astype(str),
+                   ids)  # fmt: skip
+    pos = np.where(sourcing_log["deal_id"].notna().to_numpy(), pos, -1)
+    ok = pos >= 0
+    if not ok.any():
+        return pd.DataFrame({"lag": pd.Series([], dtype=np.int64), "n_deals": pd.Series([], dtype=np.int64),
+                             "share": pd.Series([], dtype=float)})  # fmt: skip
+    act = _days(period_start(sourcing_log["timestamp"].to_numpy()[ok], freq))
+    made = _days(period_start(deals["created"].to_numpy()[pos[ok]], freq))
+    first = pd.Series(act).groupby(pos[ok]).min()  # the earliest sourcing activity of each deal
+    made = pd.Series(made).groupby(pos[ok]).first()
+    step = {"W": 7.0, "M": 30.44, "Q": 91.3}[freq]
+    lag = np.maximum(np.rint((made - first).to_numpy() / step), 0).astype(np.int64)
+    counts = np.bincount(lag)
+    return pd.DataFrame({"lag": np.arange(counts.size, dtype=np.int64), "n_deals": counts.astype(np.int64),
+                         "share": counts / counts.sum()})  # fmt: skip
 
 
 def sourcing_panel(panel: pd.DataFrame, activity_log: pd.DataFrame, keep: np.ndarray, columns: list[str],

@@ -28,7 +28,7 @@ from salesgoals._deprecate import renamed_attribute, renamed_kwargs
 from salesgoals._typing import Outcome
 from salesgoals.drivers._estimator import _check_panel, _fit_lags, _prepare, _select_lag, _with_season_scaling
 from salesgoals.drivers._pooling import pool_rep_effects, rep_slopes
-from salesgoals.drivers._events import event_time_profile, link_roles, sourced_deals, sourcing_panel
+from salesgoals.drivers._events import creation_delays, event_time_profile, link_roles, sourced_deals, sourcing_panel
 from salesgoals.drivers._verdicts import FOLLOWS_RESULTS, SAME_WEEK_ONLY, driver_verdicts, join_flags, same_week_only
 from salesgoals.drivers._funnel import combine_effects, conversion, funnel_table, quality_rate_name, sourced_funnel
 from salesgoals.drivers._result import DriverDiagnostics, DriverResult
@@ -300,7 +300,10 @@ class DriverModel(BaseEstimator):
                          "many weeks; choosing fewer would cut it off).")  # fmt: skip
         else:
             max_lag = cap_lag(prep, int(self.max_lag) if self.max_lag is not None else DEFAULT_MAX_LAG[freq], notes)
-            L, lag_table = _select_lag(prep, regressors, y, max_lag, self.lag_criterion, MIN_LAG[freq])
+            if len(events.delays) and y_col == _FUNNEL_BASE:
+                L = _lag_from_delays(events.delays, max_lag, notes)
+            else:
+                L, lag_table = _select_lag(prep, regressors, y, max_lag, self.lag_criterion, MIN_LAG[freq])
         fit = _fit_lags(prep, regressors, y, L, keep_demeaned=True)  # the per-rep slopes need the demeaned data
         n_reps = fit.n_reps
 
@@ -380,7 +383,7 @@ class DriverModel(BaseEstimator):
             diag.pooled = pooled_check(prep, regressors, acts, rates, y, L, fit)
             diag.holdout = holdout_check(prep, regressors, y, L, self.holdout_share)
         fit.demeaned_y = fit.demeaned_X = fit.design = None  # large: only the diagnostics needed them
-        diag.event_time, diag.timing = events.profile, events.timing
+        diag.event_time, diag.timing, diag.creation_delays = events.profile, events.timing, events.delays
         effects, self._consequences = _with_verdicts(effects, fit, acts, quality_of, funnel, diag.leads, events, dof,
                                                      1 - self.interval, freq)
         warn_no_driver(effects, messages, linked=events.linked, has_log=events.has_log)
@@ -520,6 +523,7 @@ class _EventInfo:
     notes: list[str] = field(default_factory=list)
     deals: pd.DataFrame | None = None
     sourced: np.ndarray | None = None  # per deal: created by an activity (links or lead source)
+    delays: pd.DataFrame = field(default_factory=pd.DataFrame)  # lag (periods) -> share of linked creations
 
     @property
     def has_log(self) -> bool:
@@ -546,6 +550,8 @@ def _use_events(panel: pd.DataFrame, acts: list[str], activity_log: pd.DataFrame
     info.profile, info.timing = event_time_profile(log, deals, acts, alpha=alpha)
     info.deals = deals
     info.sourced = sourced_deals(activity_log, deals, progressing if info.linked else None)
+    if info.linked:
+        info.delays = creation_delays(activity_log.loc[~progressing], deals, freq)
     return panel, info
 
 
@@ -657,3 +663,19 @@ def _carry_funnel(funnel: pd.DataFrame, events: _EventInfo, carry: bool, outcome
         "estimate the rates of sourced deals."
     )
     return funnel
+
+
+#: Share of linked deals whose creation delay the chosen lag length must cover.
+DELAY_COVERAGE = 0.95
+
+
+def _lag_from_delays(delays: pd.DataFrame, max_lag: int, notes: list[str]) -> int:
+    """Lag length from the observed delays between sourcing activities and their deals' creation."""
+    cum = delays["share"].cumsum().to_numpy()
+    L = int(delays["lag"].to_numpy()[min(np.searchsorted(cum, DELAY_COVERAGE - 1e-12), len(cum) - 1)])
+    chosen = min(L, max_lag)
+    notes.append(
+        f"lags 0..{chosen} from the data: {DELAY_COVERAGE:.0%} of deals linked to a sourcing activity are created "
+        f"within {L} period(s) of it (diagnostics.creation_delays)" + (f", capped at {max_lag}." if L > max_lag else ".")
+    )
+    return chosen

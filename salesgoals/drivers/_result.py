@@ -62,6 +62,10 @@ class DriverDiagnostics:
         after_per_deal, difference, std_error, p_value, follows``: activities
         per deal in the 7 days before and after creation; ``follows`` when
         clearly more come after (the activity responds to results).
+    creation_delays : pandas.DataFrame
+        Only with deal links: ``lag, n_deals, share``: periods between a
+        deal's first sourcing activity and its creation.  The lag length is
+        chosen to cover 95% of them (capped at ``max_lag``) instead of by AIC.
     heterogeneity : pandas.DataFrame
         ``activity, q_stat, df, p_value, tau, tau_upper, p_value_adj, reps_differ``: do
         reps differ in what an activity does for them?  Cochran's Q of the
@@ -82,11 +86,13 @@ class DriverDiagnostics:
     event_time: pd.DataFrame = field(default_factory=pd.DataFrame)
     timing: pd.DataFrame = field(default_factory=pd.DataFrame)
     heterogeneity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    creation_delays: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> Summary:
         """All checks as one printable :class:`Summary`."""
         tables = {}
-        for name in ("checks", "placebo", "leads", "timing", "heterogeneity", "pooled", "holdout", "lag_selection"):
+        for name in ("checks", "placebo", "leads", "timing", "heterogeneity", "creation_delays", "pooled", "holdout",
+                     "lag_selection"):
             t = getattr(self, name)
             if len(t):
                 tables[name.replace("_", " ")] = t
