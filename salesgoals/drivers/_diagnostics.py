@@ -150,10 +150,10 @@ def warn_no_driver(effects: pd.DataFrame, messages: list[str], *, linked: bool =
             f"{row['activity']} is AMBIGUOUS, not a driver: {' and '.join(why)}, which is what an activity logged "
             f"because a deal was created looks like (a proposal for every new opportunity). To settle it, {settle}."
         )
-    if len(effects) and not effects["is_driver"].any():
+    if len(effects) and not (effects["is_driver"] & (effects["flags"] == "")).any():
         messages.append(
-            "No activity passes the driver test (positive effect, Holm-adjusted p below the level, no reverse-causality "
-            "flag): the data cannot say which activities drive results; treat every effect as unknown."
+            "No activity passes the driver test free of a reverse-causality flag (positive effect, Holm-adjusted p "
+            "below the level): the data cannot say which activities drive results; treat every effect as unknown."
         )
 
 

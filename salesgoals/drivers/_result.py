@@ -105,7 +105,8 @@ class DriverDiagnostics:
 
 def verdict_facts(effects: pd.DataFrame, interval: float) -> dict[str, str]:
     """Plain words: which activities are drivers, which are ambiguous and why, which cannot be told from zero."""
-    drivers = effects.loc[effects["is_driver"], "activity"].tolist()
+    clean = effects["is_driver"] & (effects["flags"] == "")
+    drivers = effects.loc[clean, "activity"].tolist()
     flagged = effects.loc[effects["flags"] != ""]
     why = {"same_week_only": "moves with results in the same period only",
            "follows_results": "logged mostly after deals are created"}  # fmt: skip
@@ -149,8 +150,9 @@ class DriverResult:
         * ``p_value_adj`` : float — ``p_value`` adjusted for testing every
           activity of the fit (Holm step-down: family-wise error control).
         * ``significant`` : bool — ``p_value < 1 - interval`` (one test alone; use ``is_driver``).
-        * ``is_driver`` : bool — the verdict: positive effect, ``p_value_adj <
-          1 - interval``, and no flag.  Only drivers should become priorities.
+        * ``is_driver`` : bool — passes the control: positive effect and
+          ``p_value_adj < 1 - interval``.  Only drivers WITHOUT a flag should
+          become priorities (a flagged driver is ambiguous).
         * ``flags`` : str — ``;``-joined reverse-causality flags,
           ``same_week_only`` (association in the same period only) and
           ``follows_results`` (logged mostly after deals are created, or a

@@ -11,14 +11,16 @@ is uniformly more powerful than Bonferroni, and needs no independence
 assumption the way Benjamini-Hochberg's FDR control does.  FWER rather than FDR
 because a single false driver becomes a goal for every rep.
 
-An activity is a driver when
+``is_driver`` (the published contract: passes the control) is True when
 
-* its Holm-adjusted p-value is below ``1 - level``,
+* its Holm-adjusted p-value is below ``1 - level``, and
 * its effect is positive (an activity that lowers the outcome is never a
-  goal), and
-* no reverse-causality flag is raised (see below); a flagged activity is
-  *ambiguous*: the data cannot separate "it creates deals" from "it is logged
-  because a deal was created".
+  goal).
+
+A driver with a reverse-causality flag (see below) is *ambiguous*: the data
+cannot separate "it creates deals" from "it is logged because a deal was
+created".  Priorities need ``is_driver`` AND no flag; the summary lists only
+those as drivers and names the flagged ones as ambiguous.
 
 Flags (``effects["flags"]``, ``;``-joined)
 ----------------------------------------
@@ -99,5 +101,5 @@ def driver_verdicts(effects: pd.DataFrame, *, alpha: float, flags: np.ndarray) -
     effects["flags"] = pd.Series(np.asarray(flags, dtype=object), index=effects.index, dtype=object)
     passes = (effects["p_value_adj"] < alpha).to_numpy()
     positive = (effects["effect"] > 0).to_numpy()
-    effects["is_driver"] = passes & positive & (effects["flags"] == "").to_numpy()
+    effects["is_driver"] = passes & positive  # the statistical verdict; flags say whether it can be trusted
     return effects
