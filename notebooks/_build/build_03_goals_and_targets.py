@@ -194,6 +194,19 @@ bt.summary(per_week=True)"""
 print(rec.summary())
 rec.table.head(6)"""
     ),
+    new_markdown_cell(
+        """## 9. Seller, team and leader goals side by side, and the manager's report
+
+`rec.levels(target=...)` adds up the sellers' goals per team (with the joint interval of the team's total and the
+gap to a top-down target) and sets leader goals (1:1s, coaching time, ride-alongs) from logged coaching, or from the
+stated convention when none is logged. `sg.report(rec, "report.html", target=...)` writes all of it as one
+self-contained HTML file - a team page and a page per seller for the 1:1 (`salesgoals report ... --out report.html`
+on the command line; `--xlsx` adds a workbook)."""
+    ),
+    new_code_cell(
+        """levels = rec.levels(target=round(1.1 * current, -3))
+print(levels.summary())"""
+    ),
     new_markdown_cell("""## Versions"""),
     new_code_cell(
         """import sklearn

@@ -63,7 +63,7 @@ class GoalLevels:
             lines.append(f"Top-down target {r['target']:,.0f}: current behaviour projects {r['revenue']:,.0f} "
                          f"(gap {r['gap']:,.0f}); at stretch {total.loc['stretch', 'revenue']:,.0f}.")  # fmt: skip
         return Summary("Goals at three levels", lines, [
-            ("Team revenue", self.revenue), ("Team activity goals (focus activities)", self.teams),
+            ("Team revenue", self.revenue), ("Team activity goals (focus activities)", self.teams.round(3)),
             ("Leader goals", self.leaders[["manager", "n_sellers", "goal", "per_week", "total", "basis"]]),
         ])  # fmt: skip
 
