@@ -208,13 +208,13 @@ def main() -> None:
     args.seeds = list(range(1000, 1000 + args.seeds))
     args.noise = list(range(1000, 1000 + args.noise_seeds))
     rows = []
-    for name in args.rows.split(","):
+    for name in filter(None, args.rows.split(",")):  # --rows "" only rewrites the markdown table
         t0 = time.perf_counter()
         rows.append({"row": name, **JOBS[name](args)})
         rows[-1]["seconds"] = round(time.perf_counter() - t0, 1)
         print(rows[-1], flush=True)
     path = HERE / "drivers_honesty.csv"
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=["row"] if not rows else None)
     if path.exists():  # keep the rows not rerun, in the table's order
         old = pd.read_csv(path)
         table = pd.concat([old.loc[~old["row"].isin(table["row"])], table], ignore_index=True)
@@ -226,7 +226,7 @@ def main() -> None:
         ok = "yes" if str(r["passed"]) == "True" else "NO"
         naive_text = "" if pd.isna(r["naive"]) else r["naive"]
         lines.append(f"| {r['scenario']} | {r['criterion']} | {r['measured']} | {ok} | {naive_text} | {nf} | "
-                     f"{r['n_seeds']} |")
+                     f"{int(r['n_seeds'])} |")
     (HERE / "drivers_honesty.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
