@@ -8,6 +8,7 @@ vocabulary (header spellings, stage names, closed/won flags) lives in
 entered each stage (Salesforce OpportunityHistory, HubSpot "Date entered").
 """
 
+from salesgoals.io import _vendors as vendors  # the one vendor vocabulary, shared with the sample writers
 from salesgoals.io._inspect import Inspection, inspect
 from salesgoals.io._load import CRM, DataQualityReport, load_activities, load_deals, load_roster, read_users, write_csv
 from salesgoals.io._options import add_load_arguments, load_options, read_config

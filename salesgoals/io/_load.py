@@ -454,32 +454,70 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
     """Concatenate per-file results, drop duplicates across files, attach and warn the report."""
     out = pd.concat(_common_categories(frames), ignore_index=True) if len(frames) > 1 else frames[0]
     reason = np.concatenate([r["rows"].reason for r in reports]) if len(reports) > 1 else reports[0]["rows"].reason
-    starts = np.cumsum([0] + [r["rows"].n for r in reports])  # first global row of each input
     codes = reports[0]["rows"].codes
+    kept_dups = _mark_duplicates(out, reason, codes, canon, key_cols, dup_reason, loader)
+    _exclude_unkeyed_duplicates(out, reports, reason, reason == 0, canon, key_cols, codes)
+    report = _merged_report(loader, reports, reason, codes)
+    if kept_dups:
+        report.notes.append(f"ASSUMED: {kept_dups:,} deals share an id with an earlier deal but differ in content; "
+                            "all kept (check the export: a deal exported twice after an edit counts twice)")  # fmt: skip
     keep = reason == 0
-    kept_dups = 0
-    # duplicates are judged among rows that survived the other checks
+    if keep.all():
+        result = out
+    else:
+        result = out.loc[keep].reset_index(drop=True)
+        for col in result.columns:  # a value only excluded rows had is not a category of the result
+            if isinstance(result[col].dtype, pd.CategoricalDtype):
+                result[col] = _parse.drop_unused_categories(result[col])
+    report.loaded_rows = len(result)
+    if report.loaded_rows + report.n_excluded != report.input_rows:  # pragma: no cover - invariant
+        raise RuntimeError("row accounting does not balance; please report this bug")
+    result.attrs["quality"] = report
+    _log.info("%s: %s", loader, "; ".join(n for n in report.notes if ": layout " in n))
+    if report.input_rows and not report.loaded_rows:
+        raise DataQualityError(
+            f"{loader}: all {report.input_rows:,} rows of {', '.join(report.sources)} were excluded "
+            f"({_counts_text(report.excluded)}); first: {next(iter(report.examples.values()), '')}. "
+            "Check the column mapping (report.columns) or pass columns={...}."
+        )
+    _warn(loader, report)
+    return result
+
+
+def _mark_duplicates(out: pd.DataFrame, reason: np.ndarray, codes: dict[str, int], canon: Sequence[str],
+                     key_cols: Sequence[str] | None, dup_reason: str, loader: str) -> int:
+    """Mark exact duplicate rows (and, for activities and rosters, repeated ids) among the rows still kept.
+
+    Returns the number of deals that share an id with an earlier deal but differ in content (kept).
+    """
+    keep = reason == 0
     kept = out if keep.all() else out.loc[keep]
-    if len(kept) and key_cols and kept[key_cols[-1]].notna().any():
-        # Exact duplicate rows can only be told from repeated activities when the export has ids, so
-        # duplicates are looked for among rows that share a key: a row equal to an earlier one is a
-        # duplicate row, a row with an earlier row's key but other values a duplicate id (first kept).
-        shared = np.zeros(len(kept), bool)
-        if _may_repeat(kept[key_cols[-1]]):
-            has_key = kept[key_cols[-1]].notna().to_numpy()
-            shared[has_key] = kept.loc[has_key, list(key_cols)].duplicated(keep=False).to_numpy()
-        if shared.any():
-            idx = np.flatnonzero(keep)  # global row of each kept row
-            cand = kept.loc[shared]
-            dup_row = cand.duplicated(list(canon), keep="first").to_numpy()
-            dup_key = cand.duplicated(list(key_cols), keep="first").to_numpy() & ~dup_row
-            pos = idx[np.flatnonzero(shared)]
-            reason[pos[dup_row]] = codes["duplicate_row"]
-            if dup_reason == "duplicate_id" and loader == "load_deals":  # same id, other content: kept, warned
-                kept_dups = int(dup_key.sum())
-            else:
-                reason[pos[dup_key]] = codes[dup_reason]
-    _exclude_unkeyed_duplicates(out, reports, reason, keep, canon, key_cols, codes)
+    if not (len(kept) and key_cols and kept[key_cols[-1]].notna().any()):
+        return 0
+    # Exact duplicate rows can only be told from repeated activities when the export has ids, so
+    # duplicates are looked for among rows that share a key: a row equal to an earlier one is a
+    # duplicate row, a row with an earlier row's key but other values a duplicate id (first kept).
+    shared = np.zeros(len(kept), bool)
+    if _may_repeat(kept[key_cols[-1]]):
+        has_key = kept[key_cols[-1]].notna().to_numpy()
+        shared[has_key] = kept.loc[has_key, list(key_cols)].duplicated(keep=False).to_numpy()
+    if not shared.any():
+        return 0
+    idx = np.flatnonzero(keep)  # global row of each kept row
+    cand = kept.loc[shared]
+    dup_row = cand.duplicated(list(canon), keep="first").to_numpy()
+    dup_key = cand.duplicated(list(key_cols), keep="first").to_numpy() & ~dup_row
+    pos = idx[np.flatnonzero(shared)]
+    reason[pos[dup_row]] = codes["duplicate_row"]
+    if dup_reason == "duplicate_id" and loader == "load_deals":  # same id, other content: kept, warned
+        return int(dup_key.sum())
+    reason[pos[dup_key]] = codes[dup_reason]
+    return 0
+
+
+def _merged_report(loader: str, reports: list[dict], reason: np.ndarray, codes: dict[str, int]) -> DataQualityReport:
+    """One report for every input: sources, mappings, notes, and rows by reason with a first example each."""
+    starts = np.cumsum([0] + [r["rows"].n for r in reports])  # first global row of each input
     names = {v: k for k, v in codes.items()}
     excluded: dict[str, int] = {}
     examples: dict[str, str] = {}
@@ -502,39 +540,14 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
         report.notes.extend(rep["notes"])
         for k, v in rep["furniture"].items():
             report.furniture[k] = report.furniture.get(k, 0) + v
-        for k, v in rep["rows"].repaired.items():
-            report.repaired[k] = report.repaired.get(k, 0) + v
-            examples.setdefault(k, rep["rows"].examples.get(k, ""))
-        for k, v in rep["rows"].flagged.items():
-            report.flagged[k] = report.flagged.get(k, 0) + v
-            examples.setdefault(k, rep["rows"].examples.get(k, ""))
+        for target, part in ((report.repaired, rep["rows"].repaired), (report.flagged, rep["rows"].flagged)):
+            for k, v in part.items():
+                target[k] = target.get(k, 0) + v
+                examples.setdefault(k, rep["rows"].examples.get(k, ""))
     report.input_rows = int(reason.size)
-    if kept_dups:
-        report.notes.append(f"ASSUMED: {kept_dups:,} deals share an id with an earlier deal but differ in content; "
-                            "all kept (check the export: a deal exported twice after an edit counts twice)")  # fmt: skip
     report.excluded = excluded
     report.examples = examples
-    keep = reason == 0
-    if keep.all():
-        result = out
-    else:
-        result = out.loc[keep].reset_index(drop=True)
-        for col in result.columns:  # a value only excluded rows had is not a category of the result
-            if isinstance(result[col].dtype, pd.CategoricalDtype):
-                result[col] = _parse.drop_unused_categories(result[col])
-    report.loaded_rows = len(result)
-    if report.loaded_rows + report.n_excluded != report.input_rows:  # pragma: no cover - invariant
-        raise RuntimeError("row accounting does not balance; please report this bug")
-    result.attrs["quality"] = report
-    _log.info("%s: %s", loader, "; ".join(n for n in report.notes if ": layout " in n))
-    if report.input_rows and not report.loaded_rows:
-        raise DataQualityError(
-            f"{loader}: all {report.input_rows:,} rows of {', '.join(report.sources)} were excluded "
-            f"({_counts_text(excluded)}); first: {next(iter(examples.values()), '')}. "
-            "Check the column mapping (report.columns) or pass columns={...}."
-        )
-    _warn(loader, report)
-    return result
+    return report
 
 
 def _exclude_unkeyed_duplicates(out: pd.DataFrame, reports: list[dict], reason: np.ndarray, keep: np.ndarray,

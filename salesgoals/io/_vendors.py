@@ -52,6 +52,12 @@ __all__ = [
     "ENTITY_PREFIX",
     "DEAL_WORDS",
     "ACTIVITY_WORDS",
+    "SALESFORCE_PROBABILITY",
+    "CLOSED_STAGES",
+    "SALESFORCE_STAGES_ES",
+    "HUBSPOT_STAGES",
+    "HUBSPOT_CLOSED",
+    "PIPEDRIVE_STAGES",
 ]
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -372,6 +378,53 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "generic": (),
 }
 
+# ------------------------------------------------------------------ default stage picklists
+# Read by the deal loader (STAGE_STATUS below) and by the sample writers in
+# salesgoals.simulate.exports, so both speak one vocabulary.
+#: Salesforce's standard StageName picklist and the default probability (%) of each stage.
+SALESFORCE_PROBABILITY: dict[str, int] = {
+    "Prospecting": 10,
+    "Qualification": 10,
+    "Needs Analysis": 20,
+    "Value Proposition": 50,
+    "Id. Decision Makers": 60,
+    "Perception Analysis": 70,
+    "Proposal/Price Quote": 75,
+    "Negotiation/Review": 90,
+    "Closed Won": 100,
+    "Closed Lost": 0,
+}
+#: The closed stages of Salesforce, Zoho and HubSpot labels, by status.
+CLOSED_STAGES: dict[str, str] = {"won": "Closed Won", "lost": "Closed Lost"}
+#: Stages of a Spanish-language Salesforce org (custom picklist values seen in real backups).
+SALESFORCE_STAGES_ES: dict[str, str] = {
+    "Prospecting": "Prospección",
+    "Qualification": "Calificación",
+    "Needs Analysis": "Análisis de necesidades",
+    "Proposal/Price Quote": "Propuesta/Presupuesto",
+    "Negotiation/Review": "Negociación",
+    "Closed Won": "Cerrada ganada",
+    "Closed Lost": "Cerrada perdida",
+}
+#: Canonical open stage -> HubSpot default "Sales Pipeline" stage (label, internal id).
+HUBSPOT_STAGES: dict[str, tuple[str, str]] = {
+    "Prospecting": ("Appointment Scheduled", "appointmentscheduled"),
+    "Qualification": ("Qualified To Buy", "qualifiedtobuy"),
+    "Needs Analysis": ("Presentation Scheduled", "presentationscheduled"),
+    "Proposal/Price Quote": ("Decision Maker Bought-In", "decisionmakerboughtin"),
+    "Negotiation/Review": ("Contract Sent", "contractsent"),
+}
+#: HubSpot's closed stages (label, internal id), by status.
+HUBSPOT_CLOSED: dict[str, tuple[str, str]] = {"won": ("Closed Won", "closedwon"), "lost": ("Closed Lost", "closedlost")}
+#: Canonical open stage -> Pipedrive default pipeline stage.
+PIPEDRIVE_STAGES: dict[str, str] = {
+    "Prospecting": "Qualified",
+    "Qualification": "Qualified",
+    "Needs Analysis": "Contact Made",
+    "Proposal/Price Quote": "Proposal Made",
+    "Negotiation/Review": "Negotiations Started",
+}
+
 # ------------------------------------------------------------------ deal status
 #: Stage names that decide won / lost / open (normalised keys).  Custom stages
 #: go through ``stage_map=``.
@@ -398,6 +451,10 @@ STAGE_STATUS: dict[str, str] = {}
 for _status, _names in (("open", _OPEN), ("lost", _LOST), ("won", _WON)):
     for _n in _names:
         STAGE_STATUS[norm_value(_n)] = _status
+for _en, _es in SALESFORCE_STAGES_ES.items():  # the same stages in a Spanish-language org
+    STAGE_STATUS[norm_value(_es)] = STAGE_STATUS[norm_value(_en)]
+for _label, _api in (*HUBSPOT_STAGES.values(), *HUBSPOT_CLOSED.values()):
+    STAGE_STATUS.setdefault(norm_value(_label), STAGE_STATUS.get(norm_value(_api), "open"))
 
 #: Values of explicit status columns (Pipedrive ``Deal - Status``, Dynamics ``Status``,
 #: Close ``status_type``, generic ``status``).

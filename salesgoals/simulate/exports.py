@@ -43,6 +43,15 @@ import pandas as pd
 
 from salesgoals._schema import ACTIVITY_REQUIRED, DEAL_REQUIRED
 from salesgoals.errors import SchemaError
+from salesgoals.io import vendors as _vocabulary
+
+# Stage vocabulary: one table shared with the loaders (salesgoals.io._vendors).
+SALESFORCE_PROBABILITY = _vocabulary.SALESFORCE_PROBABILITY
+SALESFORCE_STAGES_ES = _vocabulary.SALESFORCE_STAGES_ES
+HUBSPOT_STAGES = _vocabulary.HUBSPOT_STAGES
+HUBSPOT_CLOSED = _vocabulary.HUBSPOT_CLOSED
+PIPEDRIVE_STAGES = _vocabulary.PIPEDRIVE_STAGES
+CLOSED_STAGES = _vocabulary.CLOSED_STAGES
 
 __all__ = [
     "to_hubspot",
@@ -86,16 +95,6 @@ HUBSPOT_MEETING_OUTCOMES: dict[str, str] = {
     "rescheduled": "RESCHEDULED",
     "scheduled": "SCHEDULED",
 }
-#: Canonical open stage -> HubSpot default "Sales Pipeline" stage (label, internal id).
-HUBSPOT_STAGES: dict[str, tuple[str, str]] = {
-    "Prospecting": ("Appointment Scheduled", "appointmentscheduled"),
-    "Qualification": ("Qualified To Buy", "qualifiedtobuy"),
-    "Needs Analysis": ("Presentation Scheduled", "presentationscheduled"),
-    "Proposal/Price Quote": ("Decision Maker Bought-In", "decisionmakerboughtin"),
-    "Negotiation/Review": ("Contract Sent", "contractsent"),
-}
-_HUBSPOT_CLOSED = {"won": ("Closed Won", "closedwon"), "lost": ("Closed Lost", "closedlost")}
-
 #: Canonical call outcome -> Salesforce "Call Result" (CallDisposition, free text; common values).
 SALESFORCE_CALL_RESULTS: dict[str, str] = {
     "connected": "Connected",
@@ -113,28 +112,6 @@ SALESFORCE_MEETING_STATUS: dict[str, str] = {
     "scheduled": "Not Started",
 }
 _SALESFORCE_TYPES = {"call": "Call", "email": "Email", "meeting": "Meeting", "linkedin": "LinkedIn"}
-#: Default probability (%) of Salesforce's standard stage picklist.
-SALESFORCE_PROBABILITY: dict[str, int] = {
-    "Prospecting": 10,
-    "Qualification": 10,
-    "Needs Analysis": 20,
-    "Value Proposition": 50,
-    "Id. Decision Makers": 60,
-    "Perception Analysis": 70,
-    "Proposal/Price Quote": 75,
-    "Negotiation/Review": 90,
-    "Closed Won": 100,
-    "Closed Lost": 0,
-}
-
-#: Canonical open stage -> Pipedrive default pipeline stage.
-PIPEDRIVE_STAGES: dict[str, str] = {
-    "Prospecting": "Qualified",
-    "Qualification": "Qualified",
-    "Needs Analysis": "Contact Made",
-    "Proposal/Price Quote": "Proposal Made",
-    "Negotiation/Review": "Negotiations Started",
-}
 _PIPEDRIVE_TYPES = {"call": "Call", "email": "Email", "meeting": "Meeting", "linkedin": "LinkedIn"}
 
 HubSpotKind = Literal["deals", "calls", "meetings", "emails", "tasks"]
@@ -509,7 +486,7 @@ def _hubspot_deals(frame, *, stage_ids, export_date) -> pd.DataFrame:
     open_stage = open_stage.fillna(fallback)
     stage = np.select(
         [status == "won", status == "lost"],
-        [_HUBSPOT_CLOSED["won"][j], _HUBSPOT_CLOSED["lost"][j]],
+        [HUBSPOT_CLOSED["won"][j], HUBSPOT_CLOSED["lost"][j]],
         open_stage,
     )
     return pd.DataFrame(
@@ -592,7 +569,7 @@ def to_salesforce_report(
         )
         stage_in = _text(_col(deals, "stage"))
         stage = np.select(
-            [status == "won", status == "lost"], ["Closed Won", "Closed Lost"], stage_in
+            [status == "won", status == "lost"], [CLOSED_STAGES["won"], CLOSED_STAGES["lost"]], stage_in
         )
         stage = pd.Series(stage, dtype=object)
         close = _expected_close(deals, export_date)
@@ -667,16 +644,6 @@ def to_salesforce_report(
 # ----------------------------------------------------------------- Salesforce backup (API names)
 #: Salesforce's empty lookup in backup files: a reference field that points nowhere.
 SALESFORCE_NULL_ID = "000000000000000AAA"
-#: Open stages of a Spanish-language org (custom picklist values seen in real backups).
-SALESFORCE_STAGES_ES: dict[str, str] = {
-    "Prospecting": "Prospección",
-    "Qualification": "Calificación",
-    "Needs Analysis": "Análisis de necesidades",
-    "Proposal/Price Quote": "Propuesta/Presupuesto",
-    "Negotiation/Review": "Negociación",
-    "Closed Won": "Cerrada ganada",
-    "Closed Lost": "Cerrada perdida",
-}
 
 
 def _owner_ids(reps: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
@@ -790,7 +757,7 @@ def _sf_backup_opportunities(deals: pd.DataFrame, language: str) -> pd.DataFrame
     status = _status(deals)
     stage_in = _text(_col(deals, "stage"))
     stage = pd.Series(
-        np.select([status == "won", status == "lost"], ["Closed Won", "Closed Lost"], stage_in)
+        np.select([status == "won", status == "lost"], [CLOSED_STAGES["won"], CLOSED_STAGES["lost"]], stage_in)
     )
     prob = stage.map(SALESFORCE_PROBABILITY).fillna(50).astype(int).astype(str)
     if language == "es":
@@ -1064,7 +1031,7 @@ def to_zoho(frame: pd.DataFrame, *, kind: Literal["deals", "calls"]) -> pd.DataF
         status = _status(deals)
         stage_in = _text(_col(deals, "stage"))
         stage = pd.Series(
-            np.select([status == "won", status == "lost"], ["Closed Won", "Closed Lost"], stage_in)
+            np.select([status == "won", status == "lost"], [CLOSED_STAGES["won"], CLOSED_STAGES["lost"]], stage_in)
         )
         prob = (
             stage.map(SALESFORCE_PROBABILITY).fillna(50).astype(int).astype(str)
@@ -1562,13 +1529,13 @@ def to_hubspot_stage_dates(
     base = to_hubspot(deals, kind="deals", export_date=export_date)
     hist = _check(stage_history, ["deal_id", "stage", "entered"], "stage_history", "to_hubspot_stage_dates")
     labels = {k: v[0] for k, v in HUBSPOT_STAGES.items()}
-    labels.update({"Closed Won": "Closed Won", "Closed Lost": "Closed Lost"})
+    labels.update({CLOSED_STAGES[k]: HUBSPOT_CLOSED[k][0] for k in ("won", "lost")})
     h = hist.assign(label=hist["stage"].map(labels).fillna(hist["stage"]),
                     entered=pd.to_datetime(hist["entered"]))  # fmt: skip
     h = h.sort_values(["deal_id", "entered"], kind="mergesort")
     h["exited"] = h.groupby("deal_id")["entered"].shift(-1)
     first = h.drop_duplicates(["deal_id", "label"])
-    order = [*[v[0] for v in HUBSPOT_STAGES.values()], "Closed Won", "Closed Lost"]
+    order = [*[v[0] for v in HUBSPOT_STAGES.values()], HUBSPOT_CLOSED["won"][0], HUBSPOT_CLOSED["lost"][0]]
     ids = _numeric_ids(deals["deal_id"], 9_100_000_000)
     key = pd.Series(ids.to_numpy(), index=deals["deal_id"].to_numpy())
     out = base.copy()
