@@ -64,6 +64,12 @@ SCENARIOS: tuple[str, ...] = ("current", *TIERS)
 MAX_EFFORT = 3.0
 #: Effort grid step of :func:`plan_for_target`.
 EFFORT_STEP = 0.05
+#: Reps per random stream of the funnel simulation.  Fixed: the numbers depend
+#: on the seed and on this, not on how many reps are simulated at once; a team of
+#: up to this many reps draws from ``default_rng(seed)`` alone.
+STREAM_REPS = 256
+#: Rough memory of one block of reps simulated together (bytes).
+BLOCK_BYTES = 256 * 2**20
 
 
 # ------------------------------------------------------------- simulation core
@@ -137,14 +143,38 @@ class _Draws:
     cand_value: np.ndarray  # amount of the won deal
     n_lost: np.ndarray  # S x R lost deals at the largest rate
     H: int
+    counts: np.ndarray | None = None  # candidates per cell when cand_cell is sorted (one group)
 
 
-def _simulate(plan: GoalPlan, levels_max: np.ndarray, H: int, n_sims: int, seed: int) -> _Draws:
-    """Draw base rates, effects and candidate won deals up to the largest scenario rate."""
-    rng = np.random.default_rng(seed)
-    rs = plan.rep_stats
-    reps, metrics, levels, dpu, focus = _focus_matrices(plan)
-    R, S = len(reps), int(n_sims)
+def _group_rng(seed: int, group: int) -> np.random.Generator:
+    """Random stream of the ``group``-th run of :data:`STREAM_REPS` reps.
+
+    Group 0 is ``default_rng(seed)`` itself, so a team of up to STREAM_REPS reps
+    draws exactly the numbers it drew before the simulation was streamed.
+    """
+    if group == 0:
+        return np.random.default_rng(seed)
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(group,)))
+
+
+def _draw_group(
+    plan: GoalPlan,
+    fm: tuple,
+    sl: slice,
+    levels_max: np.ndarray,
+    H: int,
+    n_sims: int,
+    rng: np.random.Generator,
+    fac: np.ndarray | None,
+) -> tuple[_Draws, np.ndarray]:
+    """Draw base rates, effects and candidate won deals of the reps ``sl`` (one stream group).
+
+    ``fac`` (S x M effect multipliers, shared by all reps) is drawn by group 0
+    in its stream, right after the base rates, and passed to the others.
+    """
+    rs = plan.rep_stats.iloc[sl]
+    reps, metrics, levels, dpu, focus = fm
+    R, S = len(rs), int(n_sims)
     shape = rs["deals_rate_shape"].to_numpy(float)
     rate_p = rs["deals_rate_periods"].to_numpy(float)
     season = rs["season_factor"].to_numpy(float) if "season_factor" in rs.columns else np.ones(R)
@@ -152,10 +182,11 @@ def _simulate(plan: GoalPlan, levels_max: np.ndarray, H: int, n_sims: int, seed:
         rng.gamma(np.maximum(shape, 1e-9)[None, :], 1.0 / rate_p[None, :], size=(S, R))
         * season[None, :]
     )
-    fac = _effect_factors(plan, metrics, S, rng)
-    delta_unit = dpu[None, :, :] * fac[:, None, :] * focus[None, :, :]
-    extra_max = (delta_unit * np.maximum(levels_max - levels["baseline"], 0.0)[None]).sum(axis=2)
-    mu_max = np.maximum(base + extra_max, 0.0)
+    if fac is None:
+        fac = _effect_factors(plan, metrics, S, rng)
+    delta_unit = dpu[None, sl, :] * fac[:, None, :] * focus[None, sl, :]
+    room = np.maximum(levels_max[sl] - levels["baseline"][sl], 0.0)
+    mu_max = np.maximum(base + (delta_unit * room[None]).sum(axis=2), 0.0)
     a = rs["win_alpha"].to_numpy(float)
     b = rs["win_beta"].to_numpy(float)
     wr = rng.beta(np.maximum(a, 1e-6)[None, :], np.maximum(b, 1e-6)[None, :], size=(S, R))
@@ -170,13 +201,83 @@ def _simulate(plan: GoalPlan, levels_max: np.ndarray, H: int, n_sims: int, seed:
         sigma / np.sqrt(size_n) * rng.standard_normal((S, R)) - sigma**2 / (2 * size_n)
     )
     flat = n_won.ravel()
-    cell = np.repeat(np.arange(flat.size, dtype=np.int64), flat)
-    cr = cell % R
-    u = rng.random(cell.size) * mu_max.ravel()[cell]
-    amount = size_draw.ravel()[cell] * np.exp(
-        sigma[cr] * rng.standard_normal(cell.size) - sigma[cr] ** 2 / 2
+    cell = np.repeat(np.arange(flat.size, dtype=np.int64), flat)  # sorted: repeat, not gather
+    u = rng.random(cell.size) * np.repeat(mu_max.ravel(), flat)
+    sig = np.repeat(np.broadcast_to(sigma, (S, R)).ravel(), flat)
+    amount = np.repeat(size_draw.ravel(), flat) * np.exp(
+        sig * rng.standard_normal(cell.size) - sig**2 / 2
     )
-    return _Draws(base, delta_unit, mu_max, cell, u, amount, n_lost, H)
+    return _Draws(base, delta_unit, mu_max, cell, u, amount, n_lost, H, flat), fac
+
+
+def _merge(parts: list[_Draws]) -> _Draws:
+    """One :class:`_Draws` for consecutive stream groups (reps side by side).
+
+    Candidate deals keep their order within each (draw, rep) cell, so sums per
+    cell are the same as in the groups apart.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    widths = [p.base.shape[1] for p in parts]
+    offsets = np.cumsum([0, *widths[:-1]])
+    R = int(sum(widths))
+    cells = [
+        (p.cand_cell // w) * R + (p.cand_cell % w) + o for p, w, o in zip(parts, widths, offsets)
+    ]
+    return _Draws(
+        np.concatenate([p.base for p in parts], axis=1),
+        np.concatenate([p.delta_unit for p in parts], axis=1),
+        np.concatenate([p.mu_max for p in parts], axis=1),
+        np.concatenate(cells),
+        np.concatenate([p.cand_u for p in parts]),
+        np.concatenate([p.cand_value for p in parts]),
+        np.concatenate([p.n_lost for p in parts], axis=1),
+        parts[0].H,
+    )
+
+
+def _rep_blocks(plan: GoalPlan, H: int, n_sims: int, n_metrics: int) -> list[list[int]]:
+    """Stream groups simulated together: consecutive groups while under :data:`BLOCK_BYTES`.
+
+    The memory of a block is about n_sims x reps x (8 bytes x (2 x metrics + 8)
+    + 48 bytes x expected won deals per rep); the grouping changes memory and
+    speed, never the numbers (each group draws from its own stream).
+    """
+    rs = plan.rep_stats
+    n = len(rs)
+    rate = (rs["deals_rate_shape"] / rs["deals_rate_periods"]).to_numpy(float)
+    a, b = rs["win_alpha"].to_numpy(float), rs["win_beta"].to_numpy(float)
+    won = H * np.nan_to_num(rate * a / np.where(a + b > 0, a + b, 1.0), nan=0.0, posinf=0.0)
+    per_rep = n_sims * (8.0 * (2 * n_metrics + 8) + 48.0 * 2.0 * np.maximum(won, 0.5))
+    blocks: list[list[int]] = [[]]
+    used = 0.0
+    for g in range((n + STREAM_REPS - 1) // STREAM_REPS):  # loop over groups of reps
+        cost = float(per_rep[g * STREAM_REPS : (g + 1) * STREAM_REPS].sum())
+        if blocks[-1] and used + cost > BLOCK_BYTES:
+            blocks.append([])
+            used = 0.0
+        blocks[-1].append(g)
+        used += cost
+    return blocks
+
+
+def _simulate_blocks(plan: GoalPlan, levels_max: np.ndarray, H: int, n_sims: int, seed: int):
+    """Yield ``(slice of reps, draws)`` block by block; memory bounded by :data:`BLOCK_BYTES`."""
+    fm = _focus_matrices(plan)
+    n = len(fm[0])
+    fac = None
+    for groups in _rep_blocks(plan, H, n_sims, len(fm[1])):
+        parts = []
+        for g in groups:
+            sl = slice(g * STREAM_REPS, min((g + 1) * STREAM_REPS, n))
+            d, fac = _draw_group(plan, fm, sl, levels_max, H, n_sims, _group_rng(seed, g), fac)
+            parts.append(d)
+        yield slice(groups[0] * STREAM_REPS, min((groups[-1] + 1) * STREAM_REPS, n)), _merge(parts)
+
+
+def _simulate(plan: GoalPlan, levels_max: np.ndarray, H: int, n_sims: int, seed: int) -> _Draws:
+    """Every rep's draws at once (the same numbers as the blocks of :func:`_simulate_blocks`)."""
+    return _merge([d for _, d in _simulate_blocks(plan, levels_max, H, n_sims, seed)])
 
 
 def _scenario_totals(d: _Draws, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -186,7 +287,8 @@ def _scenario_totals(d: _Draws, rate: np.ndarray) -> tuple[np.ndarray, np.ndarra
     share of the lost deals kept at this rate (only its mean is reported).
     """
     S, R = rate.shape
-    keep = d.cand_u < rate.ravel()[d.cand_cell]
+    at = rate.ravel()
+    keep = d.cand_u < (at[d.cand_cell] if d.counts is None else np.repeat(at, d.counts))
     idx = d.cand_cell[keep]
     won = np.bincount(idx, minlength=S * R).reshape(S, R).astype(float)
     revenue = np.bincount(idx, weights=d.cand_value[keep], minlength=S * R).reshape(S, R)
@@ -199,6 +301,56 @@ def _cents(x: np.ndarray) -> np.ndarray:
     return np.round(
         np.nan_to_num(np.asarray(x, dtype=float), nan=0.0, posinf=0.0, neginf=0.0) * 100
     ).astype(np.int64)
+
+
+
+def _lift(delta_unit: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """Extra deals per period (S x R): sum over metrics of per-unit effect x units above baseline.
+
+    Summed metric by metric so every (draw, rep) adds in the same order whatever
+    the number of reps in the block (numpy's own reductions may regroup terms
+    by array shape, changing the last bit).
+    """
+    room = np.maximum(room, 0.0)
+    out = np.zeros(delta_unit.shape[:2])
+    for j in range(delta_unit.shape[2]):  # loop over the few metrics
+        out += delta_unit[:, :, j] * room[None, :, j]
+    return out
+
+
+def _col_mean(x: np.ndarray) -> np.ndarray:
+    """Mean of each column, adding draw after draw (the same bits whatever the block's width;
+    numpy switches to pairwise sums for a single column)."""
+    return np.cumsum(x, axis=0)[-1] / x.shape[0]
+
+
+def _project_blocks(
+    plan: GoalPlan, H: int, n_sims: int, seed: int, interval: float
+) -> tuple[pd.Index, dict[str, np.ndarray], dict[str, dict[str, np.ndarray]]]:
+    """Revenue draws (S x R per scenario) and per-rep statistics, simulated block by block."""
+    reps, metrics, levels, dpu, focus = _focus_matrices(plan)
+    top = np.maximum.reduce([levels[t] for t in TIERS])
+    q = [(1 - interval) / 2, (1 + interval) / 2]
+    R = len(reps)
+    draws = {scn: np.empty((n_sims, R)) for scn in SCENARIOS}
+    cols = ("deals_created", "deals_won", "revenue", "revenue_low", "revenue_high")
+    stats = {scn: {c: np.empty(R) for c in (*cols, "p_beats_current")} for scn in SCENARIOS}
+    for sl, d in _simulate_blocks(plan, top, H, n_sims, seed):  # bounded memory per block
+        cur_rev = None
+        for scn in SCENARIOS:  # four scenarios
+            lv = levels["baseline"][sl] if scn == "current" else levels[scn][sl]
+            rate = np.maximum(d.base + _lift(d.delta_unit, lv - levels["baseline"][sl]), 0.0)
+            created, won, rev = _scenario_totals(d, np.minimum(rate, d.mu_max))
+            if scn == "current":
+                cur_rev = rev
+            draws[scn][:, sl] = rev
+            lo, hi = np.quantile(rev, q, axis=0)
+            out = stats[scn]
+            out["deals_created"][sl], out["deals_won"][sl] = _col_mean(created), _col_mean(won)
+            out["revenue"][sl] = _cents(_col_mean(rev)) / 100
+            out["revenue_low"][sl], out["revenue_high"][sl] = np.round(lo, 2), np.round(hi, 2)
+            out["p_beats_current"][sl] = (rev > cur_rev).mean(axis=0)
+    return reps, draws, stats
 
 
 # ------------------------------------------------------------------ projection
@@ -372,30 +524,11 @@ def project_targets(
     if int(n_sims) < 10:
         raise ValueError(f"project_targets: n_sims must be at least 10; got {n_sims}.")
     H = plan.horizon if horizon is None else horizon_periods(horizon, plan.freq)
-    reps, metrics, levels, dpu, focus = _focus_matrices(plan)
-    top = np.maximum.reduce([levels[t] for t in TIERS])
-    d = _simulate(plan, top, H, int(n_sims), int(seed))
-    q = [(1 - interval) / 2, (1 + interval) / 2]
-    frames, draws = [], {}
-    cur_rev = None
-    for scn in SCENARIOS:  # four scenarios
-        lv = levels["baseline"] if scn == "current" else levels[scn]
-        rate = np.maximum(
-            d.base + (d.delta_unit * np.maximum(lv - levels["baseline"], 0.0)[None]).sum(axis=2),
-            0.0,
-        )
-        created, won, rev = _scenario_totals(d, np.minimum(rate, d.mu_max))
-        if scn == "current":
-            cur_rev = rev
-        draws[scn] = rev
-        lo, hi = np.quantile(rev, q, axis=0)
-        frames.append(pd.DataFrame({
-            "rep": reps.to_numpy().astype(str), "scenario": scn,
-            "deals_created": created.mean(axis=0), "deals_won": won.mean(axis=0),
-            "revenue": _cents(rev.mean(axis=0)) / 100,
-            "revenue_low": np.round(lo, 2), "revenue_high": np.round(hi, 2),
-            "p_beats_current": (rev > cur_rev).mean(axis=0),
-        }))  # fmt: skip
+    reps, draws, stats = _project_blocks(plan, H, int(n_sims), int(seed), interval)
+    frames = [
+        pd.DataFrame({"rep": reps.to_numpy().astype(str), "scenario": scn, **stats[scn]})
+        for scn in SCENARIOS
+    ]
     table = pd.concat(frames, ignore_index=True)
     attrs = plan.rep_stats[
         [c for c in ("rep", "team", "manager", "region") if c in plan.rep_stats.columns]
