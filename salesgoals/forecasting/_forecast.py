@@ -86,6 +86,7 @@ from salesgoals._typing import Freq, Target
 from salesgoals.drivers import fit_drivers
 from salesgoals.errors import InsufficientDataError, SchemaError, UnreliableEstimateWarning
 from salesgoals.forecasting._hierarchy import pool_sparse_reps, reconcile
+from salesgoals.panel import group_panel, is_activity_source, panel_for
 from salesgoals.plotting import plot_backtest, plot_forecast
 
 __all__ = [
@@ -151,6 +152,9 @@ MAX_RELATIVE_WIDTH = 6.0
 MIN_DEALS_FOR_RANGE = 3
 #: Monte Carlo draws of the pipeline method's model intervals.
 N_SIMS = 1000
+#: Fewest groups (teams at level="total") for which a group-level forecast runs
+#: on the group x period panel instead of the rep panel (see ``_model_unit``).
+MIN_MODEL_GROUPS = 30
 ALL_GROUP = "(all)"
 
 
@@ -357,11 +361,36 @@ def _cut_deals(d: dict, cutoff: np.datetime64) -> dict:
     return d
 
 
+def _model_unit(panel: pd.DataFrame, level: str) -> str | None:
+    """Roster column whose groups stand in for the reps of a group-level forecast, or None.
+
+    The series and the activity model then run on the group x period panel
+    (:func:`salesgoals.panel.group_panel`), once per group instead of once per
+    rep.  Only with at least :data:`MIN_MODEL_GROUPS` groups: with fewer the
+    driver model has too few units, and the rep panel is small anyway.
+    ``level="total"`` uses the teams.
+    """
+    by = "team" if level == "total" else level
+    if level == "rep" or by not in panel.columns:
+        return None
+    return by if panel[by].nunique() >= MIN_MODEL_GROUPS else None
+
+
+def _panel_from_lake(data, deals, roster, freq):
+    """Activity files (path, glob, list) or a Dask DataFrame: their panel (``panel_for``); else as given."""
+    if not is_activity_source(data):
+        return data
+    return panel_for(data, deals, roster=roster, freq=freq or "W")
+
+
 def _y_from_panel(panel, target: str, level: str, cutoff_ord: int, as_of, func: str):
     """Target per period x group from the panel rows up to the origin: ``(first, y, groups, panel_cut)``."""
     ords = panel["period"].array.asi8
     p = panel.loc[ords <= cutoff_ord]
-    ords = ords[ords <= cutoff_ord]
+    unit = _model_unit(p, level)
+    if unit is not None:  # aggregate first: the cost no longer grows with the number of reps
+        p = group_panel(p, unit)
+    ords = p["period"].array.asi8
     if not len(p):
         raise InsufficientDataError(f"{func}: no panel period ends on or before as_of={as_of!r}.")
     grp = p["rep"].astype(str).to_numpy(dtype=object) if level == "rep" else _group_values(p, level, "panel")
@@ -1268,9 +1297,11 @@ def forecast(
 
     Parameters
     ----------
-    panel_or_deals : pandas.DataFrame
+    panel_or_deals : pandas.DataFrame, path, glob or Dask DataFrame
         A panel from :func:`salesgoals.build_panel` (its ``freq`` is used), or
-        canonical deals from :func:`salesgoals.load_deals`.
+        canonical deals from :func:`salesgoals.load_deals`; activity files
+        (``"lake/**/*.parquet"``) or a Dask DataFrame of activities are built
+        into the panel first (:func:`salesgoals.panel.panel_for`, with ``deals``).
     target : {"won_revenue", "deals_won"}, default="won_revenue"
         What to forecast.
     level : str, default="team"
@@ -1362,6 +1393,7 @@ def forecast(
     >>> bool((res.table["lower"] <= res.table["forecast"]).all())
     True
     """
+    panel_or_deals = _panel_from_lake(panel_or_deals, deals, roster, freq)
     data = _prepare(
         panel_or_deals,
         target=target,
@@ -1668,6 +1700,7 @@ def backtest_forecast(
     >>> sorted(bt.table.columns)[:3]
     ['bias', 'coverage', 'mae']
     """
+    panel_or_deals = _panel_from_lake(panel_or_deals, deals, roster, freq)
     data = _prepare(
         panel_or_deals,
         target=target,
