@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tracemalloc
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import salesgoals as sg
@@ -21,24 +23,43 @@ def plan(sim_panel):
     return sg.personal_best_goals(sim_panel, drivers)
 
 
-def _project(plan, monkeypatch, *, stream_reps, block_bytes, n_sims=300):
+def _project(plan, monkeypatch, *, stream_reps, n_sims=300):
     monkeypatch.setattr(targets, "STREAM_REPS", stream_reps)
-    monkeypatch.setattr(targets, "BLOCK_BYTES", block_bytes)
     return sg.project_targets(plan, n_sims=n_sims, seed=3)
 
 
-def test_results_do_not_depend_on_the_block_size(plan, monkeypatch):
-    """Random streams belong to fixed groups of reps: blocks of 1, 2 or all groups agree exactly."""
-    sizes = (1, 3e6, 1e15)  # one group per block, a few groups, all reps at once
-    runs, n_blocks = [], []
-    for b in sizes:
-        runs.append(_project(plan, monkeypatch, stream_reps=7, block_bytes=b))
-        n_blocks.append(len(targets._rep_blocks(plan, plan.horizon, 300, 4)))
-    assert n_blocks[0] == 6 and 1 < n_blocks[1] < 6 and n_blocks[2] == 1  # 36 reps / 7
-    for run in runs[1:]:
-        assert run.table.equals(runs[0].table)
-        for scn in SCENARIOS:
-            assert np.array_equal(run.draws[scn], runs[0].draws[scn])
+def test_groups_one_at_a_time_equal_all_reps_at_once(plan, monkeypatch):
+    """Streaming changes memory, not numbers: the projection simulated group by group gives
+    exactly what the whole team's merged draws give (the path plan_for_target takes)."""
+    proj = _project(plan, monkeypatch, stream_reps=7)  # 36 reps: groups of 7, the last of 1
+    fm = targets._focus_matrices(plan)
+    levels = fm[2]
+    top = np.maximum.reduce([levels[t] for t in ("clear", "stretch", "extraordinary")])
+    whole = targets._simulate(plan, top, plan.horizon, 300, 3)
+    assert whole.base.shape == (300, 36) and whole.counts is None  # six groups merged
+    for scn in SCENARIOS:
+        lv = levels["baseline"] if scn == "current" else levels[scn]
+        rate = np.maximum(whole.base + targets._lift(whole.delta_unit, lv - levels["baseline"]), 0.0)
+        _, won, rev = targets._scenario_totals(whole, np.minimum(rate, whole.mu_max))
+        np.testing.assert_array_equal(proj.draws[scn], rev)
+        got = proj.table[proj.table["scenario"] == scn].set_index("rep")["deals_won"]
+        want = pd.Series(targets._col_mean(won), index=fm[0])
+        np.testing.assert_array_equal(got.reindex(fm[0]).to_numpy(), want.to_numpy())
+
+
+def test_rep_results_do_not_depend_on_the_reps_after_it(plan, monkeypatch):
+    """A group's numbers come from its own stream: dropping later groups leaves the first ones alone."""
+    full = _project(plan, monkeypatch, stream_reps=10)
+    keep = plan.rep_stats["rep"].iloc[:20]
+    first = dataclasses.replace(
+        plan,
+        rep_stats=plan.rep_stats.iloc[:20].reset_index(drop=True),
+        table=plan.table[plan.table["rep"].isin(keep)].reset_index(drop=True),
+        moments=plan.moments[plan.moments["rep"].isin(keep)].reset_index(drop=True),
+    )
+    part = sg.project_targets(first, n_sims=300, seed=3)
+    for scn in SCENARIOS:
+        np.testing.assert_array_equal(part.draws[scn], full.draws[scn][:, :20])
 
 
 def test_one_stream_group_is_the_unstreamed_simulation(plan, monkeypatch):
@@ -46,7 +67,7 @@ def test_one_stream_group_is_the_unstreamed_simulation(plan, monkeypatch):
 
     Re-derives the first rep's won-deal count of the first draw by hand from that stream.
     """
-    proj = _project(plan, monkeypatch, stream_reps=10_000, block_bytes=1)
+    proj = _project(plan, monkeypatch, stream_reps=10_000)
     rs = plan.rep_stats
     S, R = 300, len(rs)
     baseline = targets._focus_matrices(plan)[2]["baseline"]
@@ -74,9 +95,8 @@ def test_groups_draw_from_different_streams(plan, monkeypatch):
 def test_memory_does_not_grow_with_reps_times_draws(plan, monkeypatch):
     """The simulation's temporaries are bounded by the block, not by all reps x draws."""
 
-    def peak(block_bytes):
-        monkeypatch.setattr(targets, "STREAM_REPS", 4)
-        monkeypatch.setattr(targets, "BLOCK_BYTES", block_bytes)
+    def peak(stream_reps):
+        monkeypatch.setattr(targets, "STREAM_REPS", stream_reps)
         tracemalloc.start()
         sg.project_targets(plan, n_sims=2000, seed=1)
         _, top = tracemalloc.get_traced_memory()
@@ -84,5 +104,5 @@ def test_memory_does_not_grow_with_reps_times_draws(plan, monkeypatch):
         return top
 
     kept = 2000 * len(plan.rep_stats) * 8 * len(SCENARIOS)  # the returned draws
-    small, whole = peak(1), peak(1e15)
+    small, whole = peak(4), peak(10_000)
     assert small - kept < 0.25 * (whole - kept)

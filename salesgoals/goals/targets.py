@@ -64,12 +64,10 @@ SCENARIOS: tuple[str, ...] = ("current", *TIERS)
 MAX_EFFORT = 3.0
 #: Effort grid step of :func:`plan_for_target`.
 EFFORT_STEP = 0.05
-#: Reps per random stream of the funnel simulation.  Fixed: the numbers depend
-#: on the seed and on this, not on how many reps are simulated at once; a team of
-#: up to this many reps draws from ``default_rng(seed)`` alone.
+#: Reps simulated together, each group from its own random stream: memory is
+#: bounded by n_sims x STREAM_REPS, and a team of up to this many reps draws
+#: from ``default_rng(seed)`` alone, exactly as before the simulation was streamed.
 STREAM_REPS = 256
-#: Rough memory of one block of reps simulated together (bytes).
-BLOCK_BYTES = 256 * 2**20
 
 
 # ------------------------------------------------------------- simulation core
@@ -236,47 +234,24 @@ def _merge(parts: list[_Draws]) -> _Draws:
     )
 
 
-def _rep_blocks(plan: GoalPlan, H: int, n_sims: int, n_metrics: int) -> list[list[int]]:
-    """Stream groups simulated together: consecutive groups while under :data:`BLOCK_BYTES`.
-
-    The memory of a block is about n_sims x reps x (8 bytes x (2 x metrics + 8)
-    + 48 bytes x expected won deals per rep); the grouping changes memory and
-    speed, never the numbers (each group draws from its own stream).
-    """
-    rs = plan.rep_stats
-    n = len(rs)
-    rate = (rs["deals_rate_shape"] / rs["deals_rate_periods"]).to_numpy(float)
-    a, b = rs["win_alpha"].to_numpy(float), rs["win_beta"].to_numpy(float)
-    won = H * np.nan_to_num(rate * a / np.where(a + b > 0, a + b, 1.0), nan=0.0, posinf=0.0)
-    per_rep = n_sims * (8.0 * (2 * n_metrics + 8) + 48.0 * 2.0 * np.maximum(won, 0.5))
-    blocks: list[list[int]] = [[]]
-    used = 0.0
-    for g in range((n + STREAM_REPS - 1) // STREAM_REPS):  # loop over groups of reps
-        cost = float(per_rep[g * STREAM_REPS : (g + 1) * STREAM_REPS].sum())
-        if blocks[-1] and used + cost > BLOCK_BYTES:
-            blocks.append([])
-            used = 0.0
-        blocks[-1].append(g)
-        used += cost
-    return blocks
-
-
 def _simulate_blocks(plan: GoalPlan, levels_max: np.ndarray, H: int, n_sims: int, seed: int):
-    """Yield ``(slice of reps, draws)`` block by block; memory bounded by :data:`BLOCK_BYTES`."""
+    """Yield ``(slice of reps, draws)`` one group of :data:`STREAM_REPS` reps at a time.
+
+    Memory is bounded by n_sims x STREAM_REPS (never all reps x draws); each
+    group draws from its own stream, so a rep's numbers do not depend on how
+    the others are processed.
+    """
     fm = _focus_matrices(plan)
     n = len(fm[0])
     fac = None
-    for groups in _rep_blocks(plan, H, n_sims, len(fm[1])):
-        parts = []
-        for g in groups:
-            sl = slice(g * STREAM_REPS, min((g + 1) * STREAM_REPS, n))
-            d, fac = _draw_group(plan, fm, sl, levels_max, H, n_sims, _group_rng(seed, g), fac)
-            parts.append(d)
-        yield slice(groups[0] * STREAM_REPS, min((groups[-1] + 1) * STREAM_REPS, n)), _merge(parts)
+    for g in range(-(-n // STREAM_REPS)):  # loop over groups of reps
+        sl = slice(g * STREAM_REPS, min((g + 1) * STREAM_REPS, n))
+        d, fac = _draw_group(plan, fm, sl, levels_max, H, n_sims, _group_rng(seed, g), fac)
+        yield sl, d
 
 
 def _simulate(plan: GoalPlan, levels_max: np.ndarray, H: int, n_sims: int, seed: int) -> _Draws:
-    """Every rep's draws at once (the same numbers as the blocks of :func:`_simulate_blocks`)."""
+    """Every rep's draws at once (the same numbers as the groups of :func:`_simulate_blocks`)."""
     return _merge([d for _, d in _simulate_blocks(plan, levels_max, H, n_sims, seed)])
 
 
@@ -335,7 +310,7 @@ def _project_blocks(
     draws = {scn: np.empty((n_sims, R)) for scn in SCENARIOS}
     cols = ("deals_created", "deals_won", "revenue", "revenue_low", "revenue_high")
     stats = {scn: {c: np.empty(R) for c in (*cols, "p_beats_current")} for scn in SCENARIOS}
-    for sl, d in _simulate_blocks(plan, top, H, n_sims, seed):  # bounded memory per block
+    for sl, d in _simulate_blocks(plan, top, H, n_sims, seed):  # bounded memory per group
         cur_rev = None
         for scn in SCENARIOS:  # four scenarios
             lv = levels["baseline"][sl] if scn == "current" else levels[scn][sl]
