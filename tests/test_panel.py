@@ -93,7 +93,8 @@ def test_events_outside_span_are_counted_and_warned():
     deals = _deals([["d1", "ann", "2024-01-02", "2024-02-20", "won", 100.0]])
     with pytest.warns(DataQualityWarning, match="activities outside rep span") as rec:
         panel = sg.build_panel(acts, deals, roster=roster)
-    assert len(rec) == 1
+    # one data-quality warning; other libraries' warnings caught by the same recorder do not count
+    assert sum(issubclass(w.category, DataQualityWarning) for w in rec) == 1
     ex = panel.attrs["excluded"]
     assert ex["activities_outside_rep_span"] == 1
     assert ex["deals_closed_outside_rep_span"] == 1
