@@ -13,6 +13,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -106,6 +107,17 @@ def input_file(text: str) -> str:
     return text
 
 
+def input_files(text: str) -> str:
+    """``type=`` for activity files: a file as :func:`input_file`, or a glob (``'lake/**/*.parquet'``) matching one."""
+    import glob
+
+    if any(ch in text for ch in "*?[") and not os.path.exists(text):
+        if not any(os.path.isfile(f) for f in glob.iglob(text, recursive=True)):
+            raise argparse.ArgumentTypeError(f"no file matches {text!r}")
+        return text
+    return input_file(text)
+
+
 def output_file(text: str) -> str:
     """``type=`` for a file to write: its folder must exist and be writable; it must not be a folder."""
     import os
@@ -134,9 +146,10 @@ _OUTCOMES = list(get_args(Outcome))
 def _add_input_args(p: argparse.ArgumentParser, *, deals_required: bool = True) -> None:
     """Options every data-reading subcommand shares."""
     g = p.add_argument_group("input exports")
-    g.add_argument("--activities", "-a", nargs="+", metavar="FILE", type=input_file,
-                   help="activity export(s): CSV, TSV, XLSX or Parquet; several files are combined "
-                        "(optional where only deals are needed: panel, forecast, drivers --performers)")  # fmt: skip
+    g.add_argument("--activities", "-a", nargs="+", metavar="FILE", type=input_files,
+                   help="activity export(s): CSV, TSV, XLSX or Parquet, or a glob such as 'lake/**/*.parquet'; "
+                        "several files are combined (optional where only deals are needed: panel, forecast, "
+                        "drivers --performers)")  # fmt: skip
     g.add_argument("--deals", "-d", nargs="+", required=deals_required, metavar="FILE", type=input_file,
                    help="deal / opportunity export(s)")  # fmt: skip
     g.add_argument("--roster", "-r", metavar="FILE", type=input_file, help="roster: rep, team, manager, region, start, end")
@@ -145,6 +158,9 @@ def _add_input_args(p: argparse.ArgumentParser, *, deals_required: bool = True) 
     g.add_argument("--dayfirst", choices=["auto", "yes", "no"], default="auto",
                    help="day/month order of ambiguous dates such as 03/04/2024 (default: detect from the data)")  # fmt: skip
     g.add_argument("--freq", choices=FREQS, default="W", help="panel grain: weeks, months or quarters")
+    g.add_argument("--engine", choices=["auto", "memory", "duckdb", "dask"], default="auto",
+                   help="how the panel is built: auto (default: files of 256 MB or more out of core with DuckDB), "
+                   "memory, duckdb or dask")  # fmt: skip
     add_load_arguments(g)
     add_verbosity_args(p)
 
@@ -155,7 +171,8 @@ def add_verbosity_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--quiet", "-q", action="store_true",
                    help="print nothing but errors (files are still written)")  # fmt: skip
     g.add_argument("--verbose", "-v", action="store_true",
-                   help="print every note and the full table (default: summary, fitted table, one line per warning)")  # fmt: skip
+                   help="print every note and the full table, and end with one line: activities read, reps, periods, "
+                   "time and peak memory (default: summary, fitted table, one line per warning)")  # fmt: skip
 
 
 def _verbosity(args: argparse.Namespace) -> int:
@@ -209,7 +226,11 @@ def fit_table(frame: pd.DataFrame, *, width: int = 120, max_text: int = 28) -> t
 
 
 def _load_inputs(args: argparse.Namespace, *, need_activities: str | None = None):
-    """Load activities, deals and roster named on the command line (loader options from flags and --config)."""
+    """Load activities, deals and roster named on the command line (loader options from flags and --config).
+
+    Activity files that ``--engine`` (or their size) sends out of core stay a
+    list of files: the library aggregates them without loading them whole.
+    """
     from salesgoals import io
 
     opts = load_options(args)
@@ -220,11 +241,37 @@ def _load_inputs(args: argparse.Namespace, *, need_activities: str | None = None
         raise SchemaError(f"salesgoals {args.command}: pass an activity export (-a FILE), a deals export "
                           "(-d FILE) or both.")  # fmt: skip
     users = opts["users"]
-    acts = io.load_activities(_one_or_many(args.activities), users=users, **opts["activities"]) if args.activities \
-        else None  # fmt: skip
+    acts = _activities(args, io, users, opts["activities"]) if args.activities else None
     deals = io.load_deals(_one_or_many(args.deals), users=users, **opts["deals"]) if args.deals else None
     roster = io.load_roster(args.roster, **opts["roster"]) if args.roster else None
     return acts, deals, roster
+
+
+def _activities(args: argparse.Namespace, io, users, options: dict):
+    """The activity log loaded in memory, or the list of files when they go out of core (by size or ``--engine``)."""
+    from salesgoals.panel import activity_files, choose_engine
+
+    named = list(args.activities)
+    if any(any(ch in a for ch in "*?[") and not os.path.exists(a) for a in named):
+        named = activity_files(named)  # globs: the files they match
+    if all(os.path.isfile(a) for a in named) and choose_engine(named, args.engine) != "memory":
+        return named
+    return io.load_activities(_one_or_many(named), users=users, **options)
+
+
+#: The current run's :class:`salesgoals._progress.StepLog` (for ``--verbose``).
+_RUN: dict = {}
+
+
+def _note_panel(panel: pd.DataFrame) -> None:
+    """Record the activities, reps and periods of the panel a command built (``--verbose``)."""
+    from salesgoals.panel import activity_columns
+
+    log = _RUN.get("log")
+    if log is not None and len(panel):
+        acts = activity_columns(panel)
+        log.note(activities_read=int(panel[acts].to_numpy().sum()) if acts else 0,
+                 reps=panel["rep"].nunique(), periods=panel["period"].nunique())  # fmt: skip
 
 
 def _one_or_many(paths: Sequence[str]):
@@ -271,10 +318,11 @@ def _add_panel(sub) -> None:
 
 
 def _run_panel(args: argparse.Namespace) -> int:
-    from salesgoals.panel import build_panel
+    from salesgoals.panel import panel_for
 
     acts, deals, roster = _load_inputs(args)
-    panel = build_panel(acts, deals, freq=args.freq, roster=roster)
+    panel = panel_for(acts, deals, freq=args.freq, roster=roster, engine=args.engine)
+    _note_panel(panel)
     _show_panel(panel, args)
     return 0
 
@@ -397,9 +445,11 @@ def _recommendation(args: argparse.Namespace):
     acts, deals, roster = _load_inputs(args, need_activities="setting activity goals")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the notes are part of the summary
-        return recommend(acts, deals, roster, freq=args.freq, horizon=args.horizon, outcome=args.outcome,
-                         n_sims=args.sims, seed=args.seed, backtest=not args.no_backtest,
-                         currency=getattr(args, "currency", ""))  # fmt: skip
+        rec = recommend(acts, deals, roster, freq=args.freq, horizon=args.horizon, outcome=args.outcome,
+                        n_sims=args.sims, seed=args.seed, backtest=not args.no_backtest,
+                        currency=getattr(args, "currency", ""), engine=args.engine)  # fmt: skip
+    _note_panel(rec.panel)
+    return rec
 
 
 #: Goal columns printed by ``recommend`` (the rest is in the file).
@@ -502,13 +552,15 @@ def _add_forecast(sub) -> None:
 def _run_forecast(args: argparse.Namespace) -> int:
     import warnings
 
+    from salesgoals._progress import step
     from salesgoals.forecasting import backtest_forecast, forecast
-    from salesgoals.panel import build_panel
+    from salesgoals.panel import panel_for
 
     acts, deals, roster = _load_inputs(args)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # panel data-quality notes; forecast notes are printed below
-        panel = build_panel(acts, deals, freq=args.freq, roster=roster)
+        panel = panel_for(acts, deals, freq=args.freq, roster=roster, engine=args.engine)
+    _note_panel(panel)
     kw = dict(target=args.target, level=args.level, horizon=args.horizon, as_of=args.as_of,
               interval=args.interval, deals=deals)  # fmt: skip
     if args.backtest:
@@ -518,7 +570,8 @@ def _run_forecast(args: argparse.Namespace) -> int:
             _write_or_print(res.table, args.out)
         return 0
     method = args.method.split(",") if "," in args.method else args.method
-    res = forecast(panel, method=method, **kw)
+    with step("forecast"):
+        res = forecast(panel, method=method, **kw)
     print(res.summary() if not args.out else "\n".join(res.summary().lines), file=sys.stderr if args.out else sys.stdout)
     if args.out:
         _write_or_print(res.table.assign(period=res.table["period"].astype(str)), args.out)
@@ -599,11 +652,11 @@ def _run_drivers(args: argparse.Namespace) -> int:
 
     from salesgoals.drivers import fit_drivers
     from salesgoals.errors import UnreliableEstimateWarning
-    from salesgoals.panel import build_panel
+    from salesgoals.panel import panel_for
     from salesgoals.drivers.performers import compare_performers
 
     acts, deals, roster = _load_inputs(args, need_activities=None if args.performers else "fitting drivers")
-    panel = build_panel(acts, deals, freq=args.freq, roster=roster)
+    panel = panel_for(acts, deals, freq=args.freq, roster=roster, engine=args.engine)
     stream = sys.stderr if args.out else sys.stdout
     if args.performers:
         comp = compare_performers(panel, deals)
@@ -714,10 +767,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from salesgoals._progress import StepLog, set_progress
+
+    set_progress(False if getattr(args, "quiet", False) else None)
+    _RUN["log"] = StepLog()
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _plain_warning(args)  # one plain line per warning, none with --quiet
-            return int(args.func(args) or 0)
+            code = int(args.func(args) or 0)
+        if _verbosity(args) > 1:
+            print(_RUN["log"].line(), file=sys.stderr)
+        return code
     except (SalesgoalsError, ValueError, OSError) as exc:  # the user's input or files; --debug shows where
         if args.debug:
             raise

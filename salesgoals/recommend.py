@@ -16,13 +16,14 @@ import numpy as np
 import pandas as pd
 
 from salesgoals._deprecate import renamed_kwargs
+from salesgoals._progress import step
 from salesgoals._summary import Summary
 from salesgoals._typing import TIERS
 from salesgoals.errors import InsufficientDataError, SalesgoalsError, UnreliableEstimateWarning
 from salesgoals.drivers import fit_drivers
 from salesgoals.goals import GoalPlan, TargetProjection, backtest_goals, personal_best_goals, project_targets
 from salesgoals.io import write_csv
-from salesgoals.panel import build_panel
+from salesgoals.panel import panel_for
 
 __all__ = ["recommend", "Recommendation", "RECOMMENDATION_COLUMNS"]
 
@@ -144,6 +145,7 @@ def recommend(
     drivers: Any = "fit",
     backtest: bool = True,
     currency: str = "",
+    engine: str = "auto",
 ) -> Recommendation:
     """Run the whole chain: panel, drivers, personal-best goals, projected revenue.
 
@@ -151,7 +153,10 @@ def recommend(
     ----------
     activities, deals : pandas.DataFrame
         Canonical frames from :func:`salesgoals.load_activities` /
-        :func:`salesgoals.load_deals` (or the simulator).
+        :func:`salesgoals.load_deals` (or the simulator).  ``activities`` may
+        also be a ready panel, a Dask DataFrame, or Parquet/CSV files (a path,
+        directory or glob such as ``"lake/**/*.parquet"``): see
+        :func:`salesgoals.panel.panel_for`.
     roster : pandas.DataFrame, optional
         From :func:`salesgoals.load_roster`: teams (peers for shrinkage), managers, regions.
     freq : {"W", "M", "Q"}, default="W"
@@ -177,6 +182,9 @@ def recommend(
         Also run :func:`salesgoals.backtest_goals` (same settings, no driver
         refit) so the summary can show how honest the stated odds were on this
         team's own history; skipped with a note when the history is too short.
+    engine : {"auto", "memory", "duckdb", "dask"}, default="auto"
+        How the panel is built (:func:`salesgoals.panel.panel_for`): by size,
+        or on request; the goals are the same whichever path builds it.
 
     Returns
     -------
@@ -219,14 +227,16 @@ def recommend(
     True
     """
     notes: list[str] = []
-    panel = build_panel(activities, deals, freq=freq, roster=roster)
+    with step("panel"):
+        panel = panel_for(activities, deals, freq=freq, roster=roster, engine=engine)
     if not (isinstance(drivers, str) and drivers == "fit"):
         return _finish(panel, drivers, notes, as_of, horizon, interval, n_sims, seed, backtest, currency)
     drivers = None
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UnreliableEstimateWarning)
-            drivers = fit_drivers(panel, outcome=outcome)
+            with step("drivers"):
+                drivers = fit_drivers(panel, outcome=outcome)
         for w in caught:
             if issubclass(w.category, UnreliableEstimateWarning):
                 notes.append(str(w.message))
@@ -243,7 +253,8 @@ def recommend(
 
 
 def _finish(panel, drivers, notes, as_of, horizon, interval, n_sims, seed, backtest, currency="") -> Recommendation:
-    plan = personal_best_goals(panel, drivers, as_of=as_of, horizon=horizon, currency=currency)
+    with step("goals"):
+        plan = personal_best_goals(panel, drivers, as_of=as_of, horizon=horizon, currency=currency)
     if plan.excluded_reps:
         more = " ..." if len(plan.excluded_reps) > 5 else ""
         notes.append(
@@ -255,14 +266,10 @@ def _finish(panel, drivers, notes, as_of, horizon, interval, n_sims, seed, backt
     bt = None
     if backtest:
         try:
-            bt = backtest_goals(
-                panel,
-                drivers,
-                horizon=plan.horizon,
-                interval=interval,
-                n_sims=min(int(n_sims), 500),
-                seed=seed,
-            )
+            with step("backtest goals"):
+                bt = backtest_goals(
+                    panel, drivers, horizon=plan.horizon, interval=interval, n_sims=min(int(n_sims), 500), seed=seed
+                )
         except InsufficientDataError as exc:
             notes.append(f"no backtest of the stated odds: {exc}")
     return Recommendation(table, plan, proj, drivers, panel, notes, bt)

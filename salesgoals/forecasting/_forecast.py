@@ -86,7 +86,7 @@ from salesgoals._typing import Freq, Target
 from salesgoals.drivers import fit_drivers
 from salesgoals.errors import InsufficientDataError, SchemaError, UnreliableEstimateWarning
 from salesgoals.forecasting._hierarchy import pool_sparse_reps, reconcile
-from salesgoals.panel import group_panel
+from salesgoals.panel import group_panel, is_activity_source, panel_for
 from salesgoals.plotting import plot_backtest, plot_forecast
 
 __all__ = [
@@ -374,6 +374,13 @@ def _model_unit(panel: pd.DataFrame, level: str) -> str | None:
     if level == "rep" or by not in panel.columns:
         return None
     return by if panel[by].nunique() >= MIN_MODEL_GROUPS else None
+
+
+def _panel_from_lake(data, deals, roster, freq):
+    """Activity files (path, glob, list) or a Dask DataFrame: their panel (``panel_for``); else as given."""
+    if not is_activity_source(data):
+        return data
+    return panel_for(data, deals, roster=roster, freq=freq or "W")
 
 
 def _y_from_panel(panel, target: str, level: str, cutoff_ord: int, as_of, func: str):
@@ -1290,9 +1297,11 @@ def forecast(
 
     Parameters
     ----------
-    panel_or_deals : pandas.DataFrame
+    panel_or_deals : pandas.DataFrame, path, glob or Dask DataFrame
         A panel from :func:`salesgoals.build_panel` (its ``freq`` is used), or
-        canonical deals from :func:`salesgoals.load_deals`.
+        canonical deals from :func:`salesgoals.load_deals`; activity files
+        (``"lake/**/*.parquet"``) or a Dask DataFrame of activities are built
+        into the panel first (:func:`salesgoals.panel.panel_for`, with ``deals``).
     target : {"won_revenue", "deals_won"}, default="won_revenue"
         What to forecast.
     level : str, default="team"
@@ -1384,6 +1393,7 @@ def forecast(
     >>> bool((res.table["lower"] <= res.table["forecast"]).all())
     True
     """
+    panel_or_deals = _panel_from_lake(panel_or_deals, deals, roster, freq)
     data = _prepare(
         panel_or_deals,
         target=target,
@@ -1690,6 +1700,7 @@ def backtest_forecast(
     >>> sorted(bt.table.columns)[:3]
     ['bias', 'coverage', 'mae']
     """
+    panel_or_deals = _panel_from_lake(panel_or_deals, deals, roster, freq)
     data = _prepare(
         panel_or_deals,
         target=target,

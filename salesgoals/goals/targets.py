@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from salesgoals._deprecate import renamed_attribute, renamed_kwargs
+from salesgoals._progress import bar
 from salesgoals._summary import Summary
 from salesgoals._typing import TIERS
 from salesgoals.errors import DataQualityError
@@ -310,7 +311,9 @@ def _project_blocks(
     draws = {scn: np.empty((n_sims, R)) for scn in SCENARIOS}
     cols = ("deals_created", "deals_won", "revenue", "revenue_low", "revenue_high")
     stats = {scn: {c: np.empty(R) for c in (*cols, "p_beats_current")} for scn in SCENARIOS}
+    progress = bar(-(-R // STREAM_REPS), "project targets", "group")
     for sl, d in _simulate_blocks(plan, top, H, n_sims, seed):  # bounded memory per group
+        progress.update(1)
         cur_rev = None
         for scn in SCENARIOS:  # four scenarios
             lv = levels["baseline"][sl] if scn == "current" else levels[scn][sl]
@@ -325,6 +328,7 @@ def _project_blocks(
             out["revenue"][sl] = _cents(_col_mean(rev)) / 100
             out["revenue_low"][sl], out["revenue_high"][sl] = np.round(lo, 2), np.round(hi, 2)
             out["p_beats_current"][sl] = (rev > cur_rev).mean(axis=0)
+    progress.close()
     return reps, draws, stats
 
 

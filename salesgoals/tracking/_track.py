@@ -51,6 +51,7 @@ from salesgoals._summary import Summary
 from salesgoals._typing import FREQS, STATUSES, TIERS, Freq, Tier
 from salesgoals.errors import DataQualityError, SchemaError, UnreliableEstimateWarning
 from salesgoals.goals import cascade, prob_at_least
+from salesgoals.panel import is_activity_source, panel_for
 from salesgoals.plotting import plot_pacing, plot_status_heatmap
 from salesgoals.tracking._misses import (
     CATCH_UP_MIN_ODDS,
@@ -149,6 +150,15 @@ def _read_goals(goals: Any, func: str) -> tuple[pd.DataFrame, str]:
         pd.to_numeric(t["baseline"], errors="coerce").fillna(t["goal_clear"]).astype(float)
     )
     return t, freq
+
+
+def _panel_from_lake(data: Any, period: str, roster: pd.DataFrame | None) -> Any:
+    """Activity files or a Dask DataFrame, alone or paired with deals: their panel at ``period``."""
+    if is_activity_source(data):
+        return panel_for(data, None, freq=period, roster=roster)
+    if isinstance(data, (tuple, list)) and len(data) == 2 and is_activity_source(data[0]):
+        return panel_for(data[0], data[1], freq=period, roster=roster)
+    return data
 
 
 def _split_inputs(data: Any, func: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -523,7 +533,9 @@ def track(
         or a panel (:func:`salesgoals.build_panel`, same grain as ``period``):
         a panel holds whole-period counts, so its last period counts up to the
         export date, which should then be ``as_of`` (the default is the end of
-        its last period).
+        its last period).  Activity files (a path or glob such as
+        ``"lake/**/*.parquet"``) or a Dask DataFrame, alone or paired with the
+        deals, are built into that panel first (:func:`salesgoals.panel.panel_for`).
     goals : GoalPlan, DataFrame or path
         From :func:`salesgoals.personal_best_goals` or its CSV (needs ``rep,
         activity, goal_clear, goal_stretch, goal_extraordinary``; uses
@@ -595,6 +607,7 @@ def track(
         raise ValueError(
             f"track: tier must be one of 'clear', 'stretch', 'extraordinary'; got {tier!r}."
         )
+    panel_or_exports = _panel_from_lake(panel_or_exports, period, roster)
     acts, deals = _split_inputs(panel_or_exports, "track")
     g, goal_freq = _read_goals(goals, "track")
     g, n_leaders = _goal_rows(acts, g, roster, priorities_only)
