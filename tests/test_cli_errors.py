@@ -32,6 +32,8 @@ _BAD = {
     cli.goal_horizon: [("out of range", "0"), ("unknown choice", "decade")],
     cli.day: [("malformed date", "2025-13-45")],
     cli.input_file: [("unreadable path", "/nonexistent_dir/x.csv"), ("unreadable path", "/")],
+    cli.input_files: [("unreadable path", "/nonexistent_dir/x.csv"), ("unreadable path", "/"),
+                      ("unreadable path", "/nonexistent_dir/**/*.parquet")],
     cli.output_file: [("unwritable path", "/nonexistent_dir/x.csv"), ("unwritable path", "/tmp")],
     cli.amount: [("out of range", "-5"), ("not a number", "lots")],
 }
