@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from _notebook import notebook, versions_cells, write
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 OUT = Path(__file__).resolve().parent.parent / "01_quickstart.ipynb"
 
@@ -124,31 +124,11 @@ print(f"{len(acts_c):,} activities, {len(deals_c):,} deals -> {len(monthly):,} r
 ax = sg.plotting.plot_panel(monthly, column="won_revenue", by="team")"""
     ),
     new_code_cell("""pd.read_csv(SAMPLES / "truth.csv")"""),
-    new_markdown_cell("""## Versions"""),
-    new_code_cell(
-        """import sklearn
-import statsmodels
-
-print("salesgoals", sg.__version__)
-print("pandas", pd.__version__)
-print("statsmodels", statsmodels.__version__)
-print("scikit-learn", sklearn.__version__)"""
-    ),
+    *versions_cells(),
 ]
 
-for i, cell in enumerate(cells):  # stable ids: rebuilding gives the same file
-    cell["id"] = f"quickstart-{i:02d}"
-nb = new_notebook(cells=cells)
-nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-nb.metadata["language_info"] = {"name": "python"}
-
-
-def main() -> None:
-    """Validate and write the notebook (without outputs)."""
-    nbformat.validate(nb)
-    nbformat.write(nb, OUT)
-    print(f"wrote {OUT}")
+NB = notebook(cells, id_prefix="quickstart")
 
 
 if __name__ == "__main__":
-    main()
+    write(NB, OUT)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from _notebook import notebook, versions_cells, write
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 OUT = Path(__file__).resolve().parent.parent / "02_what_drives_results.ipynb"
 
@@ -188,17 +188,11 @@ comp.plot(ax=axes[0])
 comp.plot(ax=axes[1], kind="leaks")
 plt.tight_layout()"""
     ),
-    new_markdown_cell("""## Versions"""),
-    new_code_cell(
-        """import sklearn
-import statsmodels
-
-print(f"salesgoals {sg.__version__}, pandas {pd.__version__}, statsmodels {statsmodels.__version__}, "
-      f"scikit-learn {sklearn.__version__}")"""
-    ),
+    *versions_cells(),
 ]
 
-nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                                         "language_info": {"name": "python"}})
-nbformat.write(nb, OUT)
-print(f"wrote {OUT}")
+NB = notebook(cells, id_prefix="nb02")
+
+
+if __name__ == "__main__":
+    write(NB, OUT)

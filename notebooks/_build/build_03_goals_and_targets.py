@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from _notebook import notebook, versions_cells, write
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 OUT = Path(__file__).resolve().parent.parent / "03_goals_and_targets.ipynb"
 
@@ -207,30 +207,11 @@ on the command line; `--xlsx` adds a workbook)."""
         """levels = rec.levels(target=round(1.1 * current, -3))
 print(levels.summary())"""
     ),
-    new_markdown_cell("""## Versions"""),
-    new_code_cell(
-        """import sklearn
-import statsmodels
-
-print("salesgoals", sg.__version__)
-print("pandas", pd.__version__)
-print("statsmodels", statsmodels.__version__)
-print("scikit-learn", sklearn.__version__)"""
-    ),
+    *versions_cells(),
 ]
 
-nb = new_notebook(cells=cells)
-for i, cell in enumerate(nb.cells):  # stable ids: rebuilding gives the same file byte for byte
-    cell["id"] = f"nb03-{i:02d}"
-nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-nb.metadata["language_info"] = {"name": "python"}
-
-
-def main() -> None:
-    nbformat.validate(nb)
-    nbformat.write(nb, OUT)
-    print(f"wrote {OUT}")
+NB = notebook(cells, id_prefix="nb03")
 
 
 if __name__ == "__main__":
-    main()
+    write(NB, OUT)

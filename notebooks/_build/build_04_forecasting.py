@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from _notebook import notebook, versions_cells, write
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 OUT = Path(__file__).resolve().parent.parent / "04_forecasting.ipynb"
 
@@ -134,19 +134,11 @@ The same front door forecasts counts (`target="deals_won"`) at any level of the 
     reps = sg.forecast(weekly, deals=deals, target="deals_won", level="rep", horizon=4, method="pipeline")
 reps.table.groupby("group")[["forecast", "upper"]].sum().sort_values("forecast", ascending=False).head(8).round(1)"""
     ),
-    new_markdown_cell("## Versions"),
-    new_code_cell(
-        """import sklearn
-import statsmodels
-
-print("salesgoals", sg.__version__, "| pandas", pd.__version__, "| statsmodels", statsmodels.__version__,
-      "| scikit-learn", sklearn.__version__)"""
-    ),
+    *versions_cells(),
 ]
 
-nb = new_notebook(
-    cells=cells,
-    metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-)
-nbformat.write(nb, OUT)
-print(f"wrote {OUT}")
+NB = notebook(cells, id_prefix="nb04")
+
+
+if __name__ == "__main__":
+    write(NB, OUT)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from _notebook import notebook, versions_cells, write
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 OUT = Path(__file__).resolve().parent.parent / "05_weekly_tracking.ipynb"
 
@@ -131,19 +131,11 @@ sessions per team member per week for the three tiers (or the rows you put in th
 coaching log, so no leader rows appear:"""
     ),
     new_code_cell("""progress.table["level"].value_counts()"""),
-    new_markdown_cell("## Versions"),
-    new_code_cell(
-        """import sklearn
-import statsmodels
-
-print("salesgoals", sg.__version__, "| pandas", pd.__version__, "| statsmodels", statsmodels.__version__,
-      "| scikit-learn", sklearn.__version__)"""
-    ),
+    *versions_cells(),
 ]
 
-nb = new_notebook(
-    cells=cells,
-    metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-)
-nbformat.write(nb, OUT)
-print(f"wrote {OUT}")
+NB = notebook(cells, id_prefix="nb05")
+
+
+if __name__ == "__main__":
+    write(NB, OUT)

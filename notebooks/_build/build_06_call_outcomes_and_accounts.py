@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from _notebook import notebook, versions_cells, write
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 OUT = Path(__file__).resolve().parent.parent / "06_call_outcomes_and_accounts.ipynb"
 
@@ -211,18 +211,11 @@ print(f"targets reached {reached:.0%}; mean odds given {promised:.0%}")
 assert abs(reached - promised) < 0.12
 progress["status"].value_counts()"""
     ),
-    new_markdown_cell("## Versions"),
-    new_code_cell(
-        """import sklearn
-import statsmodels
-
-print("salesgoals", sg.__version__, "| pandas", pd.__version__, "| statsmodels", statsmodels.__version__,
-      "| scikit-learn", sklearn.__version__)"""
-    ),
+    *versions_cells(),
 ]
 
-nb = new_notebook(
-    cells=cells,
-    metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-)
-nbformat.write(nb, OUT)
+NB = notebook(cells, id_prefix="nb06")
+
+
+if __name__ == "__main__":
+    write(NB, OUT)
