@@ -39,6 +39,9 @@ DEAL_COLUMNS: tuple[str, ...] = (
     "pipeline",
 )
 DEAL_REQUIRED: tuple[str, ...] = ("deal_id", "rep", "created", "closed", "status", "amount")
+#: Columns of :func:`salesgoals.load_deals` output: the canonical ones plus each deal's date issue
+#: (missing when its dates are fine).  Deal frames built otherwise need not carry it.
+LOADED_DEAL_COLUMNS: tuple[str, ...] = (*DEAL_COLUMNS, "date_issue")
 
 #: Columns of a tidy roster frame.  ``rep`` is required; the others default to
 #: ``"(unassigned)"`` (text) or NaT (dates: open-ended span).

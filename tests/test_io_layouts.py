@@ -211,6 +211,30 @@ def test_suspect_dates_are_counted_flagged_and_warned(tmp_path):
     assert "after_export" not in as_of.attrs["quality"].flagged
 
 
+def test_a_duplicated_deal_with_a_bad_date_is_flagged_once_not_once_per_copy(tmp_path):
+    # the date checks run on the de-duplicated deals: counting them before made one deal two issues
+    body = "".join(f"R{i % 3},2024-0{1 + i % 6}-1{i % 9},2024-0{2 + i % 6}-2{i % 8},Closed Lost,{i}\n" for i in range(30))
+    bad = "Ana,2024-03-10,2024-03-01,Closed Won,5\n"
+    deals, msgs = quiet(load_deals, put(tmp_path, "d.csv", "rep,created,closed,stage,amount\n" + body + bad * 3))
+    balanced(deals)
+    q = deals.attrs["quality"]
+    assert q.excluded == {"duplicate_row": 2} and q.flagged == {"close_before_create": 1}
+    assert any("1 closed before they were created" in m for m in msgs)
+    assert deals["date_issue"].notna().sum() == 1 and deals["date_issue"].iloc[-1] == "close_before_create"
+
+
+def test_each_suspect_deal_carries_its_issue_in_date_issue(tmp_path):
+    body = "".join(f"R{i % 3},2024-0{1 + i % 6}-1{i % 9},2024-0{2 + i % 6}-2{i % 8},Closed Lost,{i}\n" for i in range(30))
+    text = ("rep,created,closed,stage,amount\n" + body + "Ana,2024-03-10,2024-03-01,Closed Won,5\n"
+            "Ben,2024-02-01,2031-06-20,Closed Lost,7\nCy,1999-02-01,2024-03-01,Closed Won,9\n"
+            "Cy,2024-05-01,,Negotiation/Review,3\n")  # fmt: skip
+    deals, _ = quiet(load_deals, put(tmp_path, "d.csv", text))
+    assert len(deals) == 34 and deals["date_issue"].iloc[:30].isna().all()
+    assert deals["date_issue"].iloc[30:].tolist()[:3] == ["close_before_create", "after_export", "far_outlier"]
+    assert pd.isna(deals["date_issue"].iloc[33])
+    assert deals.attrs["quality"].flagged == {"close_before_create": 1, "after_export": 1, "far_outlier": 1}
+
+
 def test_closed_won_only_file_loads_with_status_won(tmp_path):
     text = "Opportunity Owner,Created Date,Close Date,Amount\nAna,2024-01-02,2024-02-01,100\nBen,2024-01-03,2024-02-05,80\n"
     p = put(tmp_path, "wins.csv", text)

@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from salesgoals._schema import ACTIVITY_COLUMNS, DEAL_COLUMNS
-from salesgoals.errors import SalesgoalsError
+from salesgoals._schema import ACTIVITY_COLUMNS, DEAL_COLUMNS, LOADED_DEAL_COLUMNS
+from salesgoals.errors import DataQualityWarning, SalesgoalsError
 from salesgoals.io import load_activities, load_deals
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -176,7 +176,7 @@ def test_messy_deal_exports_load_or_raise_named_errors(tmp_path_factory, data):
     df = load_or_named_error(load_deals, path)
     if df is None:
         return
-    check_accounting(df, len(rows), DEAL_COLUMNS)
+    check_accounting(df, len(rows), LOADED_DEAL_COLUMNS)
     assert set(df["status"]) <= {"won", "lost", "open"}
     assert np.isfinite(df["amount"]).all() and (df["amount"] >= 0).all()
     closed = df["status"].isin(["won", "lost"])
@@ -218,3 +218,68 @@ def test_render_helper_round_trips(tmp_path, encoding):
     df = load_activities(p)
     assert df["rep"].tolist() == ["Ana Lee", "Ben Ode"]
     assert df.attrs["quality"].furniture["title_rows"] == 3
+
+
+AS_OF = pd.Timestamp("2025-01-15")
+
+
+@SETTINGS
+@given(
+    n=st.integers(1, 20),
+    dup_every=st.integers(1, 5),
+    kind=st.lists(st.sampled_from(["ok", "before", "after"]), min_size=20, max_size=20),
+    stages=st.lists(st.sampled_from(["Closed Won", "Closed Lost", "Negotiation/Review"]), min_size=20, max_size=20),
+    with_id=st.booleans(),
+    shuffle=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_deal_duplicates_and_date_sanity_are_counted_once_per_deal(n, dup_every, kind, stages, with_id, shuffle,
+                                                                    seed):  # fmt: skip
+    # exact duplicate rows are excluded (with or without an id column); suspect dates are flagged on the
+    # deals that remain, once per deal; loaded + excluded = input; every loaded value is the exported one
+    rng = np.random.default_rng(seed)
+    kind, stage = np.array(kind[:n]), np.array(stages[:n])
+    created = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
+    closed = created + pd.to_timedelta(rng.integers(1, 60, n), unit="D")
+    closed = closed.where(kind != "before", created - pd.Timedelta(days=3))
+    closed = closed.where(kind != "after", AS_OF + pd.to_timedelta(rng.integers(1, 90, n), unit="D"))
+    base = pd.DataFrame({
+        "Opportunity Owner": rng.choice(["Ana", "Ben", "Cy"], n),
+        "Created Date": created.strftime("%Y-%m-%d"),
+        "Close Date": closed.strftime("%Y-%m-%d"),
+        "Stage": stage,
+        "Amount": rng.integers(1, 1000, n).astype(str),
+    })  # fmt: skip
+    if with_id:
+        base.insert(0, "Opportunity ID", [f"006{i:04d}" for i in range(n)])
+    copies = base.iloc[::dup_every]
+    frame = pd.concat([base, copies], ignore_index=True)
+    order = rng.permutation(len(frame)) if shuffle else np.arange(len(frame))
+    frame = frame.iloc[order].reset_index(drop=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        df = load_deals(frame, as_of=AS_OF)
+    check_accounting(df, len(frame), LOADED_DEAL_COLUMNS)
+    q = df.attrs["quality"]
+    assert q.excluded == ({"duplicate_row": len(copies)} if len(copies) else {})
+    # the hand count, on the de-duplicated deals (the first copy of each row, in input order)
+    first = frame.loc[~frame.duplicated()]
+    src = np.concatenate([np.arange(n), np.arange(0, n, dup_every)])[order][first.index]  # base row of each deal
+    is_closed = stage[src] != "Negotiation/Review"
+    want = {"close_before_create": int((is_closed & (kind[src] == "before")).sum()),
+            "after_export": int((is_closed & (kind[src] == "after")).sum())}  # fmt: skip
+    assert q.flagged == {k: v for k, v in want.items() if v}
+    expect_issue = np.where(is_closed & (kind[src] == "before"), "close_before_create",
+                            np.where(is_closed & (kind[src] == "after"), "after_export", None))  # fmt: skip
+    assert [None if pd.isna(v) else v for v in df["date_issue"]] == list(expect_issue)
+    # parsed values
+    assert len(df) == n
+    assert df["rep"].tolist() == first["Opportunity Owner"].tolist()
+    assert (df["created"] == pd.to_datetime(first["Created Date"]).to_numpy()).all()
+    want_closed = pd.to_datetime(first["Close Date"]).where(is_closed)
+    assert df["closed"].isna().tolist() == want_closed.isna().tolist()
+    assert (df["closed"].dropna().to_numpy() == want_closed.dropna().to_numpy()).all()
+    assert df["status"].tolist() == [{"Closed Won": "won", "Closed Lost": "lost"}.get(s, "open") for s in first["Stage"]]
+    assert df["amount"].tolist() == first["Amount"].astype(float).tolist()
+    if with_id:
+        assert df["deal_id"].tolist() == first["Opportunity ID"].tolist()

@@ -95,7 +95,8 @@ def load_sample(name: str, **kwargs: Any) -> pd.DataFrame:
           ``duration_min`` (float).
         * ``deals``: ``deal_id``, ``rep``, ``created``, ``closed`` (datetime64,
           NaT when open), ``status`` (won/lost/open), ``amount`` (float),
-          ``stage``, ``account``, ``currency``, ``pipeline``.
+          ``stage``, ``account``, ``currency``, ``pipeline``, ``date_issue``
+          (missing: simulated dates are sane).
         * ``roster``: ``rep``, ``team``, ``manager``, ``region``, ``start``,
           ``end`` (datetime64; NaT = still active).
         * ``truth``: index ``activity``; columns ``deals_created``,

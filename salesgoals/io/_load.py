@@ -450,13 +450,19 @@ def _exclude_dates(rows: _Rows, raw: pa.ChunkedArray, values: np.ndarray, bad: n
 
 
 def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon: Sequence[str],
-            key_cols: Sequence[str] | None, dup_reason: str) -> pd.DataFrame:
-    """Concatenate per-file results, drop duplicates across files, attach and warn the report."""
+            key_cols: Sequence[str] | None, dup_reason: str, after_dedup=None) -> pd.DataFrame:
+    """Concatenate per-file results, drop duplicates across files, attach and warn the report.
+
+    ``after_dedup(out, reason, reports)`` runs once the duplicates are marked, so
+    what it counts (the deals' date issues) is counted once per deal, not once per copy.
+    """
     out = pd.concat(_common_categories(frames), ignore_index=True) if len(frames) > 1 else frames[0]
     reason = np.concatenate([r["rows"].reason for r in reports]) if len(reports) > 1 else reports[0]["rows"].reason
     codes = reports[0]["rows"].codes
     kept_dups = _mark_duplicates(out, reason, codes, canon, key_cols, dup_reason, loader)
     _exclude_unkeyed_duplicates(out, reports, reason, reason == 0, canon, key_cols, codes)
+    if after_dedup is not None:
+        after_dedup(out, reason, reports)
     report = _merged_report(loader, reports, reason, codes)
     if kept_dups:
         report.notes.append(f"ASSUMED: {kept_dups:,} deals share an id with an earlier deal but differ in content; "
@@ -1186,6 +1192,14 @@ def load_deals(
         * ``currency`` : str — currency code from a currency column or from
           the amount text (``€`` -> ``EUR``); missing if unknown.
         * ``pipeline`` : str — pipeline / record type (missing if none).
+        * ``date_issue`` : str — why the deal's dates are suspect, missing
+          when they are fine: ``close_before_create``, ``after_export``
+          (after ``as_of``, or well after the bulk of the file's dates) or
+          ``far_outlier`` (years from the bulk), several joined by ``;``.
+          Such deals are kept; each is counted once (after duplicates are
+          excluded) in ``report.flagged`` and warned.  The panel window and
+          the forecasts' origins follow the bulk of the dates, so one such
+          deal does not move them.
 
         ``df.attrs["quality"]`` is the :class:`DataQualityReport`.
 
@@ -1238,7 +1252,8 @@ def load_deals(
         reports.append({"name": src.name, "vendor": res.vendor, "mapping": dict(res.mapping), "rows": rows,
                         "notes": notes, "furniture": dict(src.furniture), "origin": dict(res.origin),
                         "has_id": "deal_id" in res.mapping})  # fmt: skip
-    out = _finish(loader, frames, reports, DEAL_COLUMNS, ["deal_id"], "duplicate_id")
+    out = _finish(loader, frames, reports, DEAL_COLUMNS, ["deal_id"], "duplicate_id",
+                  after_dedup=lambda out, reason, reps: _flag_date_issues(out, reason, reps, opts.as_of))
     return _apply_users(out, users, loader)
 
 
@@ -1376,7 +1391,6 @@ def _deals_frame(table: pa.Table, mapping: Mapping[str, str], vendor: str, rows:
     status, stage = _deal_status(table, mapping, vendor, rows, name, loader, opts, cols.flag_col, notes)
     closed = _close_dates(table, cols, status, created, rows, name, loader, opts, notes)
     amount, currency = _deal_amounts(table, mapping, status, rows, name, loader, cents, cols.won_col, notes)
-    _date_sanity(created, closed, rows, name, opts.as_of, notes)
 
     deal_id = _text(table, mapping.get("deal_id"), n)
     if "deal_id" not in mapping:
@@ -1538,42 +1552,62 @@ AFTER_EXPORT_GRACE = np.timedelta64(31 * 86_400_000_000, "us")
 OUTLIER_YEARS = 2.0
 
 
-def _date_sanity(created: np.ndarray, closed: np.ndarray, rows: _Rows, name: str, as_of, notes) -> np.ndarray:
-    """Flag close-before-create, dates after the export and far outliers (kept; counted and warned).
+def _flag_date_issues(out: pd.DataFrame, reason: np.ndarray, reports: list[dict], as_of) -> None:
+    """Add the ``date_issue`` column: date sanity of the deals left after de-duplication, file by file.
+
+    Runs after the duplicates are excluded, so a deal exported twice with a bad
+    date is counted once.  Excluded rows get no flag (they are not loaded).
+    """
+    starts = np.cumsum([0] + [r["rows"].n for r in reports])
+    created = out["created"].to_numpy(dtype="datetime64[us]")
+    closed = out["closed"].to_numpy(dtype="datetime64[us]")
+    issue = np.full(len(out), None, dtype=object)
+    for rep, a, b in zip(reports, starts[:-1], starts[1:]):
+        issue[a:b] = _date_sanity(created[a:b], closed[a:b], reason[a:b] == 0, rep["rows"], rep["name"], as_of,
+                                  rep["notes"])  # fmt: skip
+    out["date_issue"] = pd.Series(issue, index=out.index, dtype="str")
+
+
+def _date_sanity(created: np.ndarray, closed: np.ndarray, keep: np.ndarray, rows: _Rows, name: str, as_of,
+                 notes: list[str]) -> np.ndarray:
+    """Flag close-before-create, dates after the export and far outliers among the kept deals (counted, warned).
 
     The export date is ``as_of`` when given; otherwise a date more than
     :data:`AFTER_EXPORT_GRACE` after the 99th percentile of the file's dates
     is taken to lie after the export (one deal dated months after all the
     others), since the bulk of a file ends near its export date.
-    Returns the per-deal flag text (``''`` when the dates are fine); the
-    counts go to the notes and so to the warning and ``rows.flagged``.
+    Returns each deal's issues joined by ``;`` (None when its dates are fine);
+    the counts go to ``rows.flagged`` and the notes, so to the warning.
     """
-    keep = rows.keep
-    flag = np.full(created.shape[0], "", dtype=object)
-    both = keep & ~np.isnat(created) & ~np.isnat(closed)
-    before = both & (closed < created)
     dates = np.concatenate([created[keep & ~np.isnat(created)], closed[keep & ~np.isnat(closed)]])
     if dates.size == 0:
-        return flag
+        return np.full(created.shape[0], None, dtype=object)
     lo, hi = np.percentile(dates.astype("int64"), [1, 99])
     ref = as_of if as_of is not None else np.datetime64(int(hi), "us") + AFTER_EXPORT_GRACE
-    after = keep & ((created > ref) | (~np.isnat(closed) & (closed > ref)))
     span = np.timedelta64(int(OUTLIER_YEARS * 365.25 * 86_400e6), "us")
     lo_t, hi_t = np.datetime64(int(lo), "us") - span, np.datetime64(int(hi), "us") + span
-    far = keep & (((created < lo_t) | (created > hi_t)) | (~np.isnat(closed) & ((closed < lo_t) | (closed > hi_t))))
-    parts = []
-    for mask, label, text in ((before, "close_before_create", "closed before they were created"),
-                              (after, "after_export", f"dated after the export ({str(ref)[:10]}{'' if as_of is not None else ', estimated; pass as_of='})"),
-                              (far & ~after, "far_outlier", f"dated more than {OUTLIER_YEARS:g} years from the bulk of "
-                                                           f"the dates ({str(lo_t)[:10]} .. {str(hi_t)[:10]})")):  # fmt: skip
-        k = int(mask.sum())
-        if k:
-            flag[mask] = np.where(flag[mask] == "", label, flag[mask] + ";" + label)
-            parts.append(f"{k:,} {text}")
+    has_close = ~np.isnat(closed)
+    after = keep & ((created > ref) | (has_close & (closed > ref)))
+    far = keep & ((created < lo_t) | (created > hi_t) | (has_close & ((closed < lo_t) | (closed > hi_t)))) & ~after
+    checks = (
+        (keep & has_close & (closed < created), "close_before_create", "closed before they were created"),
+        (after, "after_export",
+         f"dated after the export ({str(ref)[:10]}{'' if as_of is not None else ', estimated; pass as_of='})"),
+        (far, "far_outlier",
+         f"dated more than {OUTLIER_YEARS:g} years from the bulk of the dates ({str(lo_t)[:10]} .. {str(hi_t)[:10]})"),
+    )  # fmt: skip
+    parts, bits = [], np.zeros(created.shape[0], dtype=np.int8)
+    for k, (mask, label, text) in enumerate(checks):
+        n = int(mask.sum())
+        if n:
+            bits |= mask.astype(np.int8) << k
+            parts.append(f"{n:,} {text}")
             rows.flag(mask, label)
     if parts:
-        notes.append(f"ASSUMED: {name}: deals kept with their dates flagged in 'date_flag': " + "; ".join(parts))
-    return flag
+        notes.append(f"ASSUMED: {name}: deals kept with their dates flagged in 'date_issue': " + "; ".join(parts))
+    # every combination of the three issues, looked up by its bits
+    labels = [";".join(c[1] for j, c in enumerate(checks) if b >> j & 1) or None for b in range(2 ** len(checks))]
+    return np.array(labels, dtype=object)[bits]
 
 
 # ======================================================================= owner ids -> names
