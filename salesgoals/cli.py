@@ -423,6 +423,9 @@ def _add_recommend(sub) -> None:
     p.add_argument("--sims", type=positive_int, default=2000, help="Monte Carlo draws (default 2000)")
     p.add_argument("--no-backtest", action="store_true",
                    help="skip the backtest of the stated odds on this history (faster)")  # fmt: skip
+    p.add_argument("--stage-history", dest="stage_history", metavar="FILE", type=input_file,
+                   help="deal stage history (Salesforce OpportunityHistory, HubSpot 'Date entered' deals, ...): "
+                   "adds advance-rate quality goals per rep and interaction type")  # fmt: skip
     p.add_argument("-o", "--out", type=output_file, help="write the goal recommendations CSV here (default: print the table)")
     p.set_defaults(func=_run_recommend)
 
@@ -443,11 +446,17 @@ def _recommendation(args: argparse.Namespace):
     from salesgoals.recommend import recommend
 
     acts, deals, roster = _load_inputs(args, need_activities="setting activity goals")
+    history = None
+    if getattr(args, "stage_history", None):
+        from salesgoals.io import load_stage_history
+
+        history = load_stage_history(args.stage_history)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the notes are part of the summary
         rec = recommend(acts, deals, roster, freq=args.freq, horizon=args.horizon, outcome=args.outcome,
                         n_sims=args.sims, seed=args.seed, backtest=not args.no_backtest,
-                        currency=getattr(args, "currency", ""), engine=args.engine)  # fmt: skip
+                        currency=getattr(args, "currency", ""), engine=args.engine,
+                        stage_history=history)  # fmt: skip
     _note_panel(rec.panel)
     return rec
 

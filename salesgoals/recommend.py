@@ -64,6 +64,9 @@ class Recommendation:
         What was done about problems in the data.
     backtest : GoalBacktest or None
         Calibration of the stated odds on this history (``recommend(backtest=True)``).
+    quality : pandas.DataFrame or None
+        With ``stage_history=``: the advance-rate goals behind the quality rows
+        (:func:`salesgoals.outcomes.advance_goal_tiers`), else None.
     """
 
     table: pd.DataFrame
@@ -73,6 +76,7 @@ class Recommendation:
     panel: pd.DataFrame
     notes: list[str]
     backtest: Any = None
+    quality: Any = None
 
     def __repr__(self) -> str:
         return (
@@ -146,6 +150,7 @@ def recommend(
     backtest: bool = True,
     currency: str = "",
     engine: str = "auto",
+    stage_history: pd.DataFrame | None = None,
 ) -> Recommendation:
     """Run the whole chain: panel, drivers, personal-best goals, projected revenue.
 
@@ -185,6 +190,16 @@ def recommend(
     engine : {"auto", "memory", "duckdb", "dask"}, default="auto"
         How the panel is built (:func:`salesgoals.panel.panel_for`): by size,
         or on request; the goals are the same whichever path builds it.
+    stage_history : pandas.DataFrame, optional
+        :func:`salesgoals.load_stage_history` output (or a raw ``deal_id, stage,
+        entered`` table).  With it, every interaction of ``activities`` linked
+        to a deal is classified (:func:`salesgoals.classify_advances`) and each
+        rep gets quality goals next to the volume goals: one row per interaction
+        type, ``activity = "<type>_advance_rate"``, ``kind = "quality"``, rates
+        in the level and goal columns, advancing interactions in the totals,
+        odds from :func:`salesgoals.outcomes.advance_goal_tiers`; their weekly
+        pace is added to ``.goals.landmarks`` and the rows themselves are in
+        ``.quality``.  Without it the table is the volume goals alone.
 
     Returns
     -------
@@ -214,7 +229,9 @@ def recommend(
         * ``why`` : str — the goal in plain words (recent level, best sustained, value, flags).
 
         Money columns are whole currency units (int); ``.landmarks`` has the weekly pace of
-        every goal (see :attr:`salesgoals.goals.GoalPlan.landmarks`).
+        every goal (see :attr:`salesgoals.goals.GoalPlan.landmarks`).  Quality rows
+        (``stage_history=``) follow each rep's volume rows, with ``priority`` 0,
+        ``effect`` and ``leverage`` 0 and the flag ``advance_rate``.
 
     Examples
     --------
@@ -230,7 +247,8 @@ def recommend(
     with step("panel"):
         panel = panel_for(activities, deals, freq=freq, roster=roster, engine=engine)
     if not (isinstance(drivers, str) and drivers == "fit"):
-        return _finish(panel, drivers, notes, as_of, horizon, interval, n_sims, seed, backtest, currency)
+        rec = _finish(panel, drivers, notes, as_of, horizon, interval, n_sims, seed, backtest, currency)
+        return _with_quality(rec, activities, deals, stage_history)
     drivers = None
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -249,7 +267,79 @@ def recommend(
             UnreliableEstimateWarning,
             stacklevel=3,  # past the renamed_kwargs wrapper, to the caller
         )
-    return _finish(panel, drivers, notes, as_of, horizon, interval, n_sims, seed, backtest, currency)
+    rec = _finish(panel, drivers, notes, as_of, horizon, interval, n_sims, seed, backtest, currency)
+    return _with_quality(rec, activities, deals, stage_history)
+
+
+def _with_quality(rec: Recommendation, activities, deals, stage_history) -> Recommendation:
+    """Append the advance-rate goals (stage history given) to each rep's rows; else return ``rec`` unchanged."""
+    if stage_history is None:
+        return rec
+    from salesgoals.outcomes import advance_goal_tiers, advance_landmarks, classify_advances
+
+    if not isinstance(activities, pd.DataFrame) or not isinstance(deals, pd.DataFrame):
+        raise TypeError("recommend: stage_history= needs the activities and deals as DataFrames (loaded with "
+                        "salesgoals.load_activities / load_deals), not file paths.")  # fmt: skip
+    plan = rec.goals
+    acts, known_deals, history = _known_by(activities, deals, stage_history, plan.as_of.end_time)
+    adv = classify_advances(acts, known_deals, history, data_end=plan.as_of.end_time)
+    tiers = advance_goal_tiers(adv, as_of=plan.as_of, horizon=plan.horizon, reps=list(rec.table["rep"].unique()))
+    if tiers.empty:
+        rec.notes.append("stage history given, but no rep has 20 judged interactions linked to deals (deal_id, or "
+                         "an account with one open deal): no quality goals.")  # fmt: skip
+        rec.quality = tiers
+        return rec
+    rows = _quality_rows(tiers, rec.table)
+    table = pd.concat([rec.table, rows], ignore_index=True)
+    order = pd.Index(rec.table["rep"].unique()).get_indexer(table["rep"])
+    table = table.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+    plan.landmarks = pd.concat([plan.landmarks, advance_landmarks(tiers, as_of=plan.as_of, horizon=plan.horizon)],
+                               ignore_index=True)  # fmt: skip
+    rec.table, rec.quality = table, tiers
+    return rec
+
+
+def _known_by(activities, deals, stage_history, end):
+    """What was known at the end of the last period of history: later interactions, stages and closes left out."""
+    end = pd.Timestamp(end)
+    acts = activities.loc[(pd.to_datetime(activities["timestamp"]) <= end).to_numpy()]
+    closed = pd.to_datetime(deals["closed"])
+    later = (closed > end).to_numpy()
+    known = deals.assign(status=deals["status"].where(~later, "open"), closed=closed.where(~later))
+    known = known.loc[(pd.to_datetime(deals["created"]) <= end).to_numpy()]
+    history = stage_history
+    if "entered" in stage_history.columns:
+        history = stage_history.loc[(pd.to_datetime(stage_history["entered"]) <= end).to_numpy()]
+    return acts, known, history
+
+
+def _quality_rows(tiers: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Quality goals as rows of the recommendations table: rep-level columns copied from the rep's rows."""
+    rep_cols = ["team", "manager", "region", *[c for c in table.columns if c.startswith("projected_revenue_")],
+                "revenue_low", "revenue_high", "period_start", "period_end"]  # fmt: skip
+    per_rep = table.drop_duplicates("rep").set_index("rep")[rep_cols]
+    t = tiers.loc[tiers["rep"].isin(per_rep.index)].reset_index(drop=True)
+    out = per_rep.reindex(t["rep"]).reset_index()
+    out["activity"], out["kind"], out["priority"] = t["activity"], "quality", 0
+    out["n_periods"] = t["n_periods"].to_numpy()
+    for c in ("recent", "baseline", "personal_best", *[f"goal_{x}" for x in TIERS]):
+        out[c] = t[c].to_numpy(float).round(3)
+    out["personal_best_period"] = t["personal_best_period"].astype(str).to_numpy()
+    for x in TIERS:
+        out[f"goal_{x}_total"] = t[f"goal_{x}_total"].to_numpy(np.int64)
+        out[f"p_{x}"] = t[f"p_{x}"].to_numpy(float).round(_ROUND["prob"])
+    out["effect"], out["leverage"] = 0.0, 0.0
+    proxy = t["method"].str.contains("proxy").to_numpy()
+    out["flags"] = np.where(proxy, "advance_rate;proxy", "advance_rate")
+    pct = lambda v: (100 * v).round().astype(int).astype(str) + "%"  # noqa: E731 - local formatter
+    kind = t["activity_type"].astype(str)
+    out["why"] = ("advance rate of " + kind + "s: " + pct(t["baseline"]) + " of " + t["n"].astype(str)
+                  + " judged advanced a deal (90% interval " + pct(t["ci_low"]) + "-" + pct(t["ci_high"])
+                  + "), recent " + pct(t["recent"]) + "; peers' upper quartile "
+                  + pct(t["peer_rate"]) + "; clear " + pct(t["goal_clear"]) + ", stretch " + pct(t["goal_stretch"])
+                  + ", extraordinary " + pct(t["goal_extraordinary"]) + " of about " + t["expected_n"].astype(str)
+                  + " " + kind + "s in the period").to_numpy()  # fmt: skip
+    return out[list(RECOMMENDATION_COLUMNS)]
 
 
 def _finish(panel, drivers, notes, as_of, horizon, interval, n_sims, seed, backtest, currency="") -> Recommendation:

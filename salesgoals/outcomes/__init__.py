@@ -10,7 +10,8 @@ with intervals, :func:`add_advance_metrics` puts ``meeting_advanced``,
 """
 
 from salesgoals.outcomes._classify import ADVANCE_COLUMNS, ADVANCE_VALUES, classify_advances
+from salesgoals.outcomes._quality_goals import advance_goal_tiers, advance_landmarks
 from salesgoals.outcomes._rates import AdvanceRates, add_advance_metrics, advance_goals, advance_rates, wilson_interval
 
 __all__ = ["classify_advances", "advance_rates", "AdvanceRates", "add_advance_metrics", "advance_goals",
-           "wilson_interval", "ADVANCE_COLUMNS", "ADVANCE_VALUES"]
+           "wilson_interval", "advance_goal_tiers", "advance_landmarks", "ADVANCE_COLUMNS", "ADVANCE_VALUES"]

@@ -247,7 +247,7 @@ def advance_goals(advances: pd.DataFrame, *, types: Sequence[str] | None = None,
     res["metric"] = res["activity_type"] + "_advance_rate"
     res["kind"] = "quality"
     plural = res["activity_type"].map(lambda t: t + ("es" if t.endswith("h") else "s"))
-    same = (res["target_rate"] - res["advance_rate"]).abs() < 0.005
+    same = (100 * res["target_rate"]).round().eq((100 * res["advance_rate"]).round())
     res["goal"] = np.where(
         same,
         "keep the advance rate of " + plural + " at " + (100 * res["advance_rate"]).round().astype(int).astype(str)
