@@ -21,7 +21,7 @@ from salesgoals import _requirements  # noqa: F401, I001 - first: refuses an uns
 # The public surface, in pipeline order: load -> panel -> drivers -> goals -> targets -> forecast / track.
 from salesgoals import datasets, errors, plotting, simulate
 from salesgoals._version import __version__
-from salesgoals.accounts import AccountObjectives, account_objectives, account_progress, account_report_section
+from salesgoals.accounts import AccountObjectives, account_objectives, account_progress, account_report_section, account_review
 from salesgoals.drivers import DriverModel, DriverResult, PerformerComparison, compare_performers, fit_drivers
 from salesgoals.forecasting import BacktestResult, ForecastResult, backtest_forecast, forecast
 from salesgoals.goals import (
@@ -95,6 +95,7 @@ __all__ = [
     "AccountObjectives",
     "account_progress",
     "account_report_section",
+    "account_review",
     "plotting",
     "datasets",
 ]

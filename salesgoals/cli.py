@@ -446,6 +446,7 @@ def _recommendation(args: argparse.Namespace):
     from salesgoals.recommend import recommend
 
     acts, deals, roster = _load_inputs(args, need_activities="setting activity goals")
+    args.deals_frame = deals  # the report's key-account page reads them too
     history = None
     if getattr(args, "stage_history", None):
         from salesgoals.io import load_stage_history
@@ -505,6 +506,12 @@ def _add_report(sub) -> None:
     p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the revenue simulation (default 0)")
     p.add_argument("--sims", type=positive_int, default=2000, help="Monte Carlo draws (default 2000)")
     p.add_argument("--no-backtest", action="store_true", help="skip the backtest of the stated odds (faster)")
+    p.add_argument("--key-accounts", dest="key_accounts", action="store_true",
+                   help="add a key-account page and sheets: each account's objective (next milestone, target with "
+                   "odds), from the deals export")  # fmt: skip
+    p.add_argument("--accounts", dest="accounts_table", metavar="FILE", type=input_file,
+                   help="accounts table for the key-account page (account plus industry, size_band or employees, "
+                   "owner); implies --key-accounts")  # fmt: skip
     p.set_defaults(func=_run_report)
 
 
@@ -523,7 +530,14 @@ def _run_report(args: argparse.Namespace) -> int:
     from salesgoals.report import report
 
     rec = _recommendation(args)
-    res = report(rec, args.out, target=args.target, currency=args.currency, xlsx=args.xlsx, title=args.title)
+    objectives = None
+    if args.key_accounts or args.accounts_table:
+        from salesgoals.accounts import account_objectives
+
+        table = _read_accounts(args.accounts_table) if args.accounts_table else None
+        objectives = account_objectives(args.deals_frame, table)
+    res = report(rec, args.out, target=args.target, currency=args.currency, xlsx=args.xlsx, title=args.title,
+                 accounts=objectives)
     if _verbosity(args) > 1:
         print_wrapped(rec.summary())
     _say(args, f"wrote the report ({len(res.sellers) + 1} pages: team + {len(res.sellers)} sellers) to {args.out}"
@@ -609,7 +623,28 @@ def _add_track(sub) -> None:
                    help="goal tier the status refers to (default clear)")  # fmt: skip
     p.add_argument("--view", choices=["rep", "team", "manager"], default="rep", help="rows written/printed")
     p.add_argument("-o", "--out", type=output_file, help="write the progress table to this CSV")
+    _add_account_plan_args(p)
+    p.add_argument("--accounts-out", dest="accounts_out", type=output_file,
+                   help="write the account progress table to this CSV (with --account-plan)")  # fmt: skip
     p.set_defaults(func=_run_track)
+
+
+def _add_account_plan_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--account-plan", dest="account_plan", metavar="FILE", type=input_file,
+                   help="account objectives CSV (from `salesgoals accounts --out`): adds each account's progress "
+                   "against its objective (won so far vs target, pace, odds still, status)")  # fmt: skip
+    p.add_argument("--plan-date", dest="plan_date", type=day,
+                   help="day the account plan was made (default: its plan_date column)")  # fmt: skip
+
+
+def _account_plan(args: argparse.Namespace) -> pd.DataFrame | None:
+    """The account objectives CSV named by --account-plan (with --plan-date written in), or None."""
+    if not getattr(args, "account_plan", None):
+        return None
+    plan = pd.read_csv(args.account_plan, dtype={"account": str, "owner": str}, keep_default_na=False)
+    if args.plan_date:
+        plan["plan_date"] = args.plan_date
+    return plan
 
 
 def _run_track(args: argparse.Namespace) -> int:
@@ -621,6 +656,16 @@ def _run_track(args: argparse.Namespace) -> int:
     frame = {"rep": res.table, "team": res.team, "manager": res.managers}[args.view]
     print(res.summary(), file=sys.stderr if args.out else sys.stdout)
     _write_or_print(frame, args.out)
+    plan = _account_plan(args)
+    if plan is not None:
+        from salesgoals.accounts import account_review
+
+        if deals is None:
+            raise SchemaError("salesgoals track: --account-plan needs the deals export: pass -d FILE.")
+        review = account_review(plan, deals, as_of=pd.Timestamp(res.as_of) + pd.Timedelta(days=1))
+        print(review, file=sys.stderr if args.out else sys.stdout)
+        if args.accounts_out:
+            _write_or_print(review.table, args.accounts_out)
     return 0
 
 
@@ -706,7 +751,8 @@ def _add_accounts(sub) -> None:
                    help="activity export(s), for last activity")  # fmt: skip
     p.add_argument("--crm", default="auto", choices=get_args(CRM), metavar="CRM", help="export layout (default auto)")
     p.add_argument("--as-of", dest="as_of", type=day, help="plan date (default: the day after the latest deal date)")
-    p.add_argument("-o", "--out", type=output_file, help="write the objectives table to this CSV")
+    p.add_argument("-o", "--out", type=output_file,
+                   help="write the objectives table to this CSV (with a plan_date column, for track --account-plan)")
     p.set_defaults(func=_run_accounts)
 
 
@@ -719,7 +765,8 @@ def _run_accounts(args: argparse.Namespace) -> int:
     accounts = _read_accounts(args.accounts) if args.accounts else None
     res = account_objectives(deals, accounts, activities=acts, as_of=args.as_of)
     print(res.summary(), file=sys.stderr if args.out else sys.stdout)
-    _write_or_print(res.table, args.out)
+    # the plan date goes into the file, so `track --account-plan` knows when the year started
+    _write_or_print(res.table.assign(plan_date=str(res.as_of.date())) if args.out else res.table, args.out)
     return 0
 
 

@@ -141,7 +141,10 @@ def test_cli_accounts_writes_the_objectives(tmp_path, capsys):
     sg.write_csv(sim.accounts.rename(columns={"size_band": "Size Band"}), accounts_csv)
     assert main(["accounts", "-d", str(deals_csv), "--accounts", str(accounts_csv), "--out", str(out)]) == 0
     got = pd.read_csv(out)
-    assert got.columns.tolist() == list(sg.accounts.OBJECTIVE_COLUMNS)
+    assert got.columns.tolist() == [*sg.accounts.OBJECTIVE_COLUMNS, "plan_date"]  # plan_date: for track
+    assert got["plan_date"].nunique() == 1
+    assert pd.Timestamp(got["plan_date"].iloc[0]) == pd.to_datetime(sim.deals[["created", "closed"]].stack()).max() \
+        + pd.Timedelta(days=1)  # fmt: skip
     assert set(got["account"]) == set(sim.deals["account"]) and got["size_band"].notna().all()
     assert "Account objectives" in capsys.readouterr().err
     bad = tmp_path / "bad.csv"

@@ -9,7 +9,7 @@ report.
 """
 
 from salesgoals.accounts._objectives import OBJECTIVE_COLUMNS, AccountObjectives, account_objectives
-from salesgoals.accounts._progress import PROGRESS_COLUMNS, account_progress, account_report_section
+from salesgoals.accounts._progress import PROGRESS_COLUMNS, account_progress, account_report_section, account_review
 
-__all__ = ["account_objectives", "AccountObjectives", "account_progress", "account_report_section",
+__all__ = ["account_objectives", "AccountObjectives", "account_progress", "account_report_section", "account_review",
            "OBJECTIVE_COLUMNS", "PROGRESS_COLUMNS"]

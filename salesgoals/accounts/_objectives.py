@@ -93,6 +93,7 @@ class AccountObjectives:
     def plot(self, ax=None, *, top: int = 15):
         """Current annual revenue, target and peer potential of the largest opportunities; returns the Axes."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import FuncFormatter
 
         t = self.table.head(top).iloc[::-1]
         if ax is None:
@@ -103,7 +104,8 @@ class AccountObjectives:
         ax.scatter(t["target_revenue"], y, marker="|", s=200, color="k", label="target", zorder=3)
         ax.set_yticks(y, t["account"])
         ax.set_xlabel("won revenue per year")
-        ax.legend(loc="lower right", fontsize="small")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:,.0f}"))
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize="small", frameon=False)
         return ax
 
     def __repr__(self) -> str:

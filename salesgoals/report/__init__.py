@@ -25,7 +25,8 @@ import pandas as pd
 
 from salesgoals._summary import Summary
 from salesgoals.report._html import render_html, slug
-from salesgoals.report._views import VIEW_NAMES, build_views
+from salesgoals.accounts import account_report_section
+from salesgoals.report._views import VIEW_NAMES, account_views, build_views
 
 __all__ = ["report", "ManagerReport", "VIEW_NAMES", "slug"]
 
@@ -87,6 +88,7 @@ def report(
     currency: str = "$",
     xlsx: str | os.PathLike | None = None,
     title: str | None = None,
+    accounts: Any = None,
 ) -> ManagerReport:
     """Make the manager's report from a recommendation: one HTML file, and optionally a workbook.
 
@@ -105,6 +107,11 @@ def report(
         Also write the views to this workbook, one sheet per view.
     title : str, optional
         Title of the report (default: "Sales goals and 1:1 notes").
+    accounts : AccountObjectives or dict, optional
+        Adds a key-account page (after the team page) and the sheets ``Account
+        objectives`` (and ``Account progress``): an
+        :func:`salesgoals.account_objectives` result, or the section of
+        :func:`salesgoals.account_report_section` (which can carry progress).
 
     Returns
     -------
@@ -121,8 +128,13 @@ def report(
     if not all(hasattr(rec, a) for a in ("table", "goals", "projection", "panel")):
         raise TypeError(f"report: rec must be a Recommendation from salesgoals.recommend(); got {type(rec).__name__}.")
     views = build_views(rec, target=target, currency=str(currency))
+    section = None
+    if accounts is not None:
+        section = accounts if isinstance(accounts, dict) else account_report_section(accounts)
+        views.update(account_views(section))
     levels = rec.levels(target=target)
-    html = render_html(rec, views, levels, currency=str(currency), title=title or "Sales goals and 1:1 notes")
+    html = render_html(rec, views, levels, currency=str(currency), title=title or "Sales goals and 1:1 notes",
+                       accounts=section)
     res = ManagerReport(html=html, views=views, sellers=list(rec.table["rep"].unique()))
     if out is not None:
         res.write(out)

@@ -74,7 +74,8 @@ def _odds(p) -> str:
 
 def _team_page(rec, views, levels, cur: str) -> str:
     t, rev = rec.table, levels.revenue
-    tot = rev[rev["team"] == "(all)"].set_index("scenario")
+    # without a roster the one team is itself called "(all)": the total is the last row of each scenario
+    tot = rev[rev["team"] == "(all)"].drop_duplicates("scenario", keep="last").set_index("scenario")
     cur_row, st = tot.loc["current"], tot.loc["stretch"]
     facts = [("Sellers with goals", f"{t['rep'].nunique()}"),
              ("Expected won revenue", _money(cur_row["revenue"], cur)),
@@ -230,11 +231,38 @@ def _seller_page(rec, rep: str, views, cur: str) -> str:
 </section>"""
 
 
-def render_html(rec, views, levels, *, currency: str, title: str) -> str:
-    """The whole report as one HTML string."""
+def _accounts_page(section: dict, views, cur: str) -> str:
+    """The key-account page: the section's lines, its figure, the objectives and (when given) the progress."""
+    lines = "".join(f"<li>{_e(x)}</li>" for x in section["text"])
+    fig = _img(pl.png(section["figure"]), "Key accounts: last 12 months, target and peer potential")
+    obj = views["Account objectives"]
+    money = {"Last 12 months", "Target", "Peer potential", "Won so far", "Still needed", "Open pipeline"}
+    shown = obj.assign(**{c: obj[c].map(lambda x: _money(x, cur)) for c in obj.columns if c in money},
+                       **{c: obj[c].map(_odds) for c in obj.columns if "odds" in c.lower()})  # fmt: skip
+    out = [f"<h3>Objectives: the largest opportunities</h3>{_table(shown.astype(str).map(_e), set())}"]
+    if "Account progress" in views:
+        pr = views["Account progress"]
+        pr = pr.assign(**{c: pr[c].map(lambda x: _money(x, cur)) for c in pr.columns if c in money},
+                       **{c: pr[c].map(_odds) for c in pr.columns if "odds" in c.lower()},
+                       **{c: pr[c].map(lambda x: f"{float(x):.0%}") for c in ("Attainment", "Year gone")},
+                       Pace=pr["Pace"].map(lambda x: "-" if pd.isna(x) else f"{float(x):.2f}"),
+                       **{"Milestone done": pr["Milestone done"].map({True: "yes", False: "no"})})  # fmt: skip
+        out.append(f"<h3>Progress against the objectives</h3>{_table(pr.astype(str).map(_e), set())}")
+    return f"""<section class="page" id="accounts">
+<a class="back" href="#team">&larr; team</a>
+<h2>{_e(section["title"])}</h2><ul class="why">{lines}</ul>
+{fig}{''.join(out)}
+</section>"""
+
+
+def render_html(rec, views, levels, *, currency: str, title: str, accounts: dict | None = None) -> str:
+    """The whole report as one HTML string (with a key-account page when ``accounts`` is given)."""
     reps = list(rec.table["rep"].unique())
-    nav = "<a href='#team'><b>Team</b></a>\n" + "\n".join(f"<a href='#{slug(r)}'>{_e(r)}</a>" for r in reps)
+    nav = "<a href='#team'><b>Team</b></a>\n" + ("<a href='#accounts'><b>Key accounts</b></a>\n" if accounts else "") \
+        + "\n".join(f"<a href='#{slug(r)}'>{_e(r)}</a>" for r in reps)  # fmt: skip
     pages = [_team_page(rec, views, levels, currency), *(_seller_page(rec, r, views, currency) for r in reps)]
+    if accounts:
+        pages.insert(1, _accounts_page(accounts, views, currency))
     from salesgoals._version import __version__
 
     return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"

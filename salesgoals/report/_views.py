@@ -115,3 +115,21 @@ def build_views(rec, *, target=None, currency: str = "$") -> dict[str, pd.DataFr
         "Funnel vs top performers": top_performer_funnel(rec.panel, list(rec.table["rep"].unique())),
         "Calibration": cal,
     }  # fmt: skip
+
+
+_ACCOUNT_WORDS = {
+    "account": "Account", "owner": "Owner", "annual_revenue": "Last 12 months", "target_revenue": "Target",
+    "odds": "Odds", "odds_low": "Odds low", "odds_high": "Odds high", "milestone": "Next milestone",
+    "peer_potential": "Peer potential", "won_since": "Won so far", "attainment": "Attainment",
+    "elapsed": "Year gone", "pace": "Pace", "status": "Status", "milestone_done": "Milestone done",
+    "open_pipeline": "Open pipeline", "needed": "Still needed", "odds_still": "Odds still",
+}  # fmt: skip
+
+
+def account_views(section: dict) -> dict[str, pd.DataFrame]:
+    """The key-account tables of :func:`salesgoals.account_report_section` as report views (sheets)."""
+    out = {"Account objectives": section["tables"]["objectives"].rename(columns=_ACCOUNT_WORDS)}
+    if "progress" in section["tables"]:
+        prog = section["tables"]["progress"].drop(columns=["milestone"], errors="ignore")
+        out["Account progress"] = prog.rename(columns=_ACCOUNT_WORDS)
+    return out
