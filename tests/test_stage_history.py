@@ -179,3 +179,37 @@ def test_several_files_and_duplicates_across_them(sim, tmp_path):
     assert q.input_rows == 60 and q.excluded == {"duplicate_row": 10} and len(h) == 50
     # sorted by deal, then date
     assert h.sort_values(["deal_id", "entered"], kind="mergesort").index.equals(pd.RangeIndex(len(h)))
+
+
+def test_report_describes_every_exclusion_in_words(tmp_path):
+    """The quality report's table gives each stage-history reason in plain words, never the raw key."""
+    from salesgoals.io._stage_history import STAGE_HISTORY_REASONS
+
+    raw = pd.DataFrame({
+        "deal_id": ["D1", "D1", "D1", "", "D2", "D2", "D2", "D3"],
+        "stage": ["Qualification", "Proposal", "Proposal", "Proposal", "Qualification", "", "Proposal", "Proposal"],
+        "entered": ["2025-01-02", "2025-01-09", "2025-01-09", "2025-01-10", "2025-01-03", "2025-01-04", "soon",
+                    ""],
+    })  # fmt: skip
+    path = tmp_path / "history.csv"
+    raw.to_csv(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        hist = sg.load_stage_history(path)
+    table = hist.attrs["quality"].table
+    assert {"missing_deal_id", "missing_stage", "unparseable_entered", "missing_entered", "duplicate_row"} <= set(
+        table["reason"])  # fmt: skip
+    assert (table["description"] != table["reason"]).all()
+    want = table["reason"].map(STAGE_HISTORY_REASONS)
+    assert (table["description"] == want).all()
+
+
+def test_unlinked_interactions_are_described_in_words(sim):
+    acts = sim.deal_activities.copy()
+    acts.loc[acts.index[:5], "deal_id"] = "NOT-A-DEAL"
+    acts.loc[acts.index[5:9], ["deal_id", "account"]] = None
+    adv = sg.classify_advances(acts, sim.deals, sim.stage_history)
+    t = adv.attrs["unlinked_table"]
+    assert t.set_index("reason")["rows"].to_dict() == adv.attrs["unlinked"]
+    assert t.set_index("reason").loc["unknown_deal", "rows"] == 5 and t.set_index("reason").loc["no_deal", "rows"] >= 4
+    assert (t["description"] != t["reason"]).all() and t["description"].str.contains(" ").all()

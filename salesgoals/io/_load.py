@@ -98,6 +98,10 @@ EXCLUSION_REASONS: dict[str, str] = {
     "duplicate_rep": "rep already listed in an earlier row (first kept)",
 }
 
+#: Loader-specific words for reasons of other loaders (``load_stage_history`` registers its own), read
+#: first by :attr:`DataQualityReport.table`.
+LOADER_REASONS: dict[str, dict[str, str]] = {}
+
 _NON_ACTIVITIES = frozenset({"leadstatuschange", "opportunitystatuschange", "statuschange", "created",
                              "leadmerge", "customactivity"})  # fmt: skip
 
@@ -189,7 +193,7 @@ class DataQualityReport(dict):
     def table(self) -> pd.DataFrame:
         """Excluded and repaired rows by reason: columns ``reason``, ``rows``, ``action``, ``description``, ``example``."""
         recs = [
-            {"reason": k, "rows": int(v), "action": "excluded", "description": EXCLUSION_REASONS.get(k, k),
+            {"reason": k, "rows": int(v), "action": "excluded", "description": _reason_words(self.loader, k),
              "example": self.examples.get(k, "")}
             for k, v in self.excluded.items()
         ] + [
@@ -1802,6 +1806,11 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike, *, float_format: str
     risky_h = [("'" + h) if h.startswith(_FORMULA_START) else h for h in header]
     safe.columns = risky_h
     safe.to_csv(path, index=False, lineterminator="\n", encoding="utf-8", na_rep="")
+
+
+def _reason_words(loader: str, reason: str) -> str:
+    """Plain words for an exclusion reason: the loader's own, the shared ones, else the key in words."""
+    return LOADER_REASONS.get(loader, {}).get(reason) or EXCLUSION_REASONS.get(reason) or reason.replace("_", " ")
 
 
 def _report_from_dict(fields: dict) -> DataQualityReport:

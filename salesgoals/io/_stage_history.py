@@ -59,7 +59,7 @@ import pyarrow as pa
 from salesgoals.errors import DataQualityError, DataQualityWarning, SchemaError, format_values
 from salesgoals.io import _parse
 from salesgoals.io import _vendors as V
-from salesgoals.io._load import DataQualityReport
+from salesgoals.io._load import LOADER_REASONS, DataQualityReport
 
 __all__ = ["load_stage_history", "STAGE_HISTORY_COLUMNS", "STAGE_HISTORY_REASONS"]
 
@@ -79,6 +79,7 @@ STAGE_HISTORY_REASONS: dict[str, str] = {
     "duplicate_row": "same deal, stage and date as an earlier row",
     "no_stage_change": "same stage as the deal's previous row (an amount or date edit, not a stage entered)",
 }
+LOADER_REASONS[_LOADER] = STAGE_HISTORY_REASONS  # the quality report's table describes them in these words
 
 _HIST = V.STAGE_HISTORY_ALIASES
 _WIDE = [re.compile(p, re.I) for p in V.WIDE_ENTERED_PATTERNS]

@@ -9,9 +9,12 @@ with intervals, :func:`add_advance_metrics` puts ``meeting_advanced``,
 :func:`advance_goals` proposes quality goals next to the volume goals.
 """
 
-from salesgoals.outcomes._classify import ADVANCE_COLUMNS, ADVANCE_VALUES, classify_advances
+from salesgoals.outcomes._classify import (
+    ADVANCE_COLUMNS, ADVANCE_VALUES, UNLINKED_REASONS, classify_advances, unlinked_table,
+)
 from salesgoals.outcomes._quality_goals import advance_goal_tiers, advance_landmarks
 from salesgoals.outcomes._rates import AdvanceRates, add_advance_metrics, advance_goals, advance_rates, wilson_interval
 
 __all__ = ["classify_advances", "advance_rates", "AdvanceRates", "add_advance_metrics", "advance_goals",
-           "wilson_interval", "advance_goal_tiers", "advance_landmarks", "ADVANCE_COLUMNS", "ADVANCE_VALUES"]
+           "wilson_interval", "advance_goal_tiers", "advance_landmarks", "unlinked_table", "ADVANCE_COLUMNS",
+           "ADVANCE_VALUES", "UNLINKED_REASONS"]

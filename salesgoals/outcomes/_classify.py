@@ -35,13 +35,20 @@ import pandas as pd
 
 from salesgoals.errors import SchemaError
 
-__all__ = ["classify_advances", "ADVANCE_COLUMNS", "ADVANCE_VALUES"]
+__all__ = ["classify_advances", "unlinked_table", "ADVANCE_COLUMNS", "ADVANCE_VALUES", "UNLINKED_REASONS"]
 
 #: Columns of :func:`classify_advances`' result.
 ADVANCE_COLUMNS: tuple[str, ...] = (
     "activity_id", "rep", "timestamp", "activity_type", "deal_id", "account", "linked_by", "stage_before",
     "advance", "advanced_by", "method",
 )  # fmt: skip
+#: Why an interaction was left out of :func:`classify_advances` (``attrs["unlinked"]``), in words.
+UNLINKED_REASONS: dict[str, str] = {
+    "no_deal": "no deal id and no account: it cannot be tied to a deal",
+    "unknown_deal": "deal id not in the deals export",
+    "account_ambiguous": "account only, and the account had no open deal or several at the time",
+    "after_close": "logged after its deal had closed: it cannot advance it",
+}
 #: Values of the ``advance`` column.
 ADVANCE_VALUES: tuple[str, ...] = ("advanced", "stalled", "lost", "pending")
 
@@ -101,7 +108,9 @@ def classify_advances(
         * ``method`` (str): ``stage_history`` or ``proxy``.
 
         ``attrs["unlinked"]`` counts the interactions left out, by reason
-        (``no_deal``, ``unknown_deal``, ``account_ambiguous``, ``after_close``).
+        (``no_deal``, ``unknown_deal``, ``account_ambiguous``, ``after_close``);
+        ``attrs["unlinked_table"]`` is the same as a table: ``reason, rows,
+        description`` (the words of :data:`UNLINKED_REASONS`).
 
     Examples
     --------
@@ -136,9 +145,21 @@ def classify_advances(
     out.loc[pending, "advance"] = "pending"
     out = out.sort_values(["timestamp", "deal_id"], kind="mergesort").reset_index(drop=True)
     out = out[list(ADVANCE_COLUMNS)]
-    out.attrs = {"unlinked": unlinked, "window_days": int(window_days), "credit": credit,
-                 "data_end": str(end.date())}  # fmt: skip
+    out.attrs = {"unlinked": unlinked, "unlinked_table": unlinked_table(unlinked), "window_days": int(window_days),
+                 "credit": credit, "data_end": str(end.date())}  # fmt: skip
     return out
+
+
+def unlinked_table(unlinked: dict[str, int]) -> pd.DataFrame:
+    """The interactions left out by :func:`classify_advances`, by reason: ``reason, rows, description``.
+
+    Examples
+    --------
+    >>> unlinked_table({"no_deal": 3, "after_close": 0})["description"].tolist()
+    ['no deal id and no account: it cannot be tied to a deal', 'logged after its deal had closed: it cannot advance it']
+    """
+    return pd.DataFrame({"reason": list(unlinked), "rows": [int(v) for v in unlinked.values()],
+                         "description": [UNLINKED_REASONS.get(k, k.replace("_", " ")) for k in unlinked]})  # fmt: skip
 
 
 def _require(frame, cols, what) -> None:
