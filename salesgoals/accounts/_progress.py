@@ -255,10 +255,10 @@ def account_review(objectives, deals: pd.DataFrame, *, as_of: str | pd.Timestamp
     Examples
     --------
     >>> import salesgoals as sg
-    >>> sim = sg.simulate.make_crm_data(n_reps=4, n_weeks=120, seed=3, n_accounts=30)
-    >>> plan = sg.account_objectives(sim.deals[sim.deals["created"] < "2025-06-01"], sim.accounts,
-    ...                              as_of="2025-06-01")
-    >>> rev = sg.account_review(plan, sim.deals, as_of="2025-09-01")
+    >>> sim = sg.simulate.make_crm_data(n_reps=4, n_weeks=156, seed=3, n_accounts=30)
+    >>> plan = sg.account_objectives(sim.deals[sim.deals["created"] < "2026-01-01"], sim.accounts,
+    ...                              as_of="2026-01-01")
+    >>> rev = sg.account_review(plan, sim.deals, as_of="2026-04-01")
     >>> rev.title
     'Key accounts: progress against objectives'
     >>> bool(rev.table["odds_still"].between(0, 1).all())
