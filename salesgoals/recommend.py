@@ -23,6 +23,7 @@ from salesgoals.errors import InsufficientDataError, SalesgoalsError, Unreliable
 from salesgoals.drivers import fit_drivers
 from salesgoals.goals import GoalPlan, TargetProjection, backtest_goals, personal_best_goals, project_targets
 from salesgoals.io import write_csv
+from salesgoals.outcomes import advance_goal_tiers, advance_landmarks, classify_advances
 from salesgoals.panel import panel_for
 
 __all__ = ["recommend", "Recommendation", "RECOMMENDATION_COLUMNS"]
@@ -275,8 +276,6 @@ def _with_quality(rec: Recommendation, activities, deals, stage_history) -> Reco
     """Append the advance-rate goals (stage history given) to each rep's rows; else return ``rec`` unchanged."""
     if stage_history is None:
         return rec
-    from salesgoals.outcomes import advance_goal_tiers, advance_landmarks, classify_advances
-
     if not isinstance(activities, pd.DataFrame) or not isinstance(deals, pd.DataFrame):
         raise TypeError("recommend: stage_history= needs the activities and deals as DataFrames (loaded with "
                         "salesgoals.load_activities / load_deals), not file paths.")  # fmt: skip
