@@ -26,9 +26,10 @@ The naive proxy (a later interaction on the deal within 14 days) is shown to
 fail: every type lands near 0.85 (bias > 0.3) and it cannot order reps
 (correlation < 0.5 for calls).
 
-The 90 % Wilson intervals cover the true cell rate in 80-87 % of cells: the
-intervals carry binomial noise only, not the small misclassification bias;
-reported, not asserted.
+Plain 90 % Wilson intervals cover the true cell rate in 80-87 % of cells: they
+carry binomial noise only, not the misattributed credits nor the clustering
+within deals.  ``advance_rates`` now widens them for both (design effect,
+Imbens-Manski over the ambiguous credits); their coverage is asserted below.
 """
 
 from __future__ import annotations
@@ -79,3 +80,24 @@ def test_naive_proxy_fails(study):
     assert bias > 0.3
     calls = naive[naive["activity_type"] == "call"]
     assert np.corrcoef(calls["advance_rate"], calls["advance_rate_true"])[0, 1] < 0.5
+
+
+def test_intervals_cover_near_nominal(study):
+    """The 90 % intervals own up to clustering and ambiguous credit: they cover about as stated.
+
+    Plain Wilson intervals covered 62-86 % per type in the 10-seed study; these
+    cover 87-98 % there (tests/reference/outcomes_accounts_study.py).  Per seed
+    here, 60 cells: a 90 % interval's coverage has s.d. ~0.04, so >= 0.75 fails
+    a correct interval about once in a thousand seeds; the plain Wilson
+    interval is shown to fall short of the new one on the same cells.
+    """
+    _, adv, est, _ = study
+    cover = ((est["ci_low"] <= est["advance_rate_true"]) & (est["advance_rate_true"] <= est["ci_high"])).mean()
+    assert cover >= 0.75, cover
+    lo, hi = sg.outcomes.wilson_interval(est["advanced"].to_numpy(), est["n"].to_numpy(), 0.9)
+    plain = ((lo <= est["advance_rate_true"]) & (est["advance_rate_true"] <= hi)).mean()
+    assert plain < cover, (plain, cover)
+    assert (est["design_effect"] >= 1).all() and (est["credit_out"] >= 0).all()
+    # with the widening switched off only the design effect remains: narrower
+    off = sg.advance_rates(adv, credit_hours=0).table
+    assert ((off["ci_high"] - off["ci_low"]).to_numpy() <= (est["ci_high"] - est["ci_low"]).to_numpy() + 1e-12).all()
