@@ -38,7 +38,7 @@ def _book() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_history_potential_and_milestones_by_construction():
     deals, accounts = _book()
-    obj = sg.account_objectives(deals, accounts, as_of=AS_OF, history_start="2022-01-01")
+    obj = sg.account_objectives(deals, accounts, as_of=AS_OF, history_start="2022-01-01", calibrate=False)
     t = obj.table.set_index("account")
     assert t.loc["C", "annual_revenue"] == 310.0 and t.loc["C", "revenue_prior_year"] == 100.0
     assert t.loc["F", "products"] == "Core" and t.loc["F", "open_pipeline"] == 70.0 and t.loc["F", "open_deals"] == 1
@@ -152,3 +152,25 @@ def test_cli_accounts_writes_the_objectives(tmp_path, capsys):
     assert main(["accounts", "-d", str(deals_csv), "--accounts", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "needs an 'account' column" in err[0]
+
+
+def test_odds_calibrated_on_last_years_plan():
+    """With three years of history the odds are shifted per segment so last year's plan would have been honest."""
+    sim = sg.simulate.make_crm_data(n_reps=6, n_weeks=208, seed=12, n_accounts=90)
+    raw = sg.account_objectives(sim.deals, sim.accounts, calibrate=False)
+    cal = sg.account_objectives(sim.deals, sim.accounts)
+    c = cal.calibration.set_index("segment")
+    assert set(c.index) == {"first deal", "growth"} and (c["accounts"] > 10).all()
+    # the shift makes last year's mean stated odds equal its (Jeffreys-shrunk) share reached
+    shrunk = (c["realised"] * c["accounts"] + 0.5) / (c["accounts"] + 1)
+    np.testing.assert_allclose(c["stated_after"], shrunk, atol=1e-6)
+    assert (np.sign(c["shift"]) == np.sign(shrunk - c["stated"])).all()
+    # this year's odds: the raw ones moved by the segment's shift, same order within a segment
+    seg = np.where(raw.table["required_growth"].isna(), "first deal", "growth")
+    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    moved = logit(cal.table["odds"].to_numpy()) - logit(raw.table["odds"].to_numpy())
+    np.testing.assert_allclose(moved, c["shift"].reindex(seg).to_numpy(), atol=1e-6)
+    assert "calibrated on last year" in str(cal.summary())
+    short = sg.simulate.make_crm_data(n_reps=4, n_weeks=120, seed=12, n_accounts=40)  # two 12-month windows
+    few = sg.account_objectives(short.deals, short.accounts)
+    assert few.calibration.empty and "not calibrated" in str(few.summary())

@@ -71,10 +71,13 @@ class AccountObjectives:
         ``account, year, won_revenue``: year 0 = the last 12 months, 1 = the
         12 before, ... (only the windows the data cover).
     as_of : pandas.Timestamp
+    calibration : pandas.DataFrame
+        How the odds were calibrated on last year (see :func:`account_objectives`); empty when not.
     """
 
-    def __init__(self, table, history, as_of, params):
+    def __init__(self, table, history, as_of, params, calibration=None):
         self.table, self.history, self.as_of, self.params = table, history, as_of, params
+        self.calibration = calibration if calibration is not None else _empty_calibration()
 
     def summary(self) -> Summary:
         """Totals and the ten largest opportunities."""
@@ -84,6 +87,10 @@ class AccountObjectives:
             f"annual revenue {t['annual_revenue'].sum():,.0f}; targets {t['target_revenue'].sum():,.0f}; "
             f"headroom to peer potential {t['headroom'].sum():,.0f}",
             f"open pipeline {t['open_pipeline'].sum():,.0f} in {int(t['open_deals'].sum()):,} deals",
+            "odds calibrated on last year's plan: " + "; ".join(
+                f"{r.segment} stated {r.stated:.0%} vs reached {r.realised:.0%} ({r.accounts} accounts)"
+                for r in self.calibration.itertuples()) if len(self.calibration) else
+            "odds not calibrated (less than three years of history)",
         ]
         cols = ["account", "owner", "annual_revenue", "peer_potential", "target_revenue", "odds", "milestone"]
         top = t[cols].head(10).copy()
@@ -126,6 +133,7 @@ def account_objectives(
     neighbours: int = 30,
     history_start: str | pd.Timestamp | None = None,
     product_col: str = "product",
+    calibrate: bool = True,
 ) -> AccountObjectives:
     """Suggest an objective for every account: next milestone, financial target and its odds.
 
@@ -166,10 +174,21 @@ def account_objectives(
         there is no account-year to compare with, the odds are 0.5 with a wide
         interval and an :class:`~salesgoals.errors.UnreliableEstimateWarning` says so.
     product_col : str, default="product"
+    calibrate : bool, default=True
+        Calibrate the odds on the last year: the same plan made a year earlier
+        (with what was known then) is checked against what happened, per
+        segment (first deal / growth); each segment's odds are shifted on the
+        logit scale so last year's stated odds would have matched last year's
+        share reached (shrunk: Jeffreys).  Needs three 12-month windows of
+        history; otherwise the odds stay raw and ``.calibration`` is empty.
 
     Returns
     -------
     AccountObjectives
+        ``.calibration``: one row per segment: ``segment``, ``accounts``
+        (last year's plan), ``stated`` (its mean raw odds), ``realised`` (share
+        that reached the target), ``shift`` (logit shift applied this year),
+        ``stated_after`` (last year's odds after the shift).
 
     Raises
     ------
@@ -201,12 +220,83 @@ def account_objectives(
     base, peers_by = _peer_groups(base, accounts, min_peers)
     base = _potential(base, d, quantile, product_share, product_col)
     base = _targets(base, hist, interval, neighbours)
+    calibration = _empty_calibration()
+    if calibrate and years_used >= 3:
+        past = _known_at(deals, as_of - pd.Timedelta(days=365))
+        prev = account_objectives(past, accounts, as_of=as_of - pd.Timedelta(days=365), years=years_used - 1,
+                                  quantile=quantile, product_share=product_share, min_peers=min_peers,
+                                  interval=interval, neighbours=neighbours, history_start=history_start,
+                                  product_col=product_col, calibrate=False)  # fmt: skip
+        calibration = _calibration(prev.table, d, as_of)
+        base = _apply_calibration(base, calibration)
     base["milestone"] = _milestones(base)
     table = base.sort_values(["headroom", "annual_revenue", "account"], ascending=[False, False, True],
                              kind="mergesort").reset_index(drop=True)  # fmt: skip
-    params = dict(years=years, years_used=years_used, quantile=quantile, product_share=product_share, min_peers=min_peers, interval=interval,
+    params = dict(calibrated=bool(len(calibration)), years=years, years_used=years_used, quantile=quantile, product_share=product_share, min_peers=min_peers, interval=interval,
                   peers_by=peers_by, deals_without_account=n_unassigned)  # fmt: skip
-    return AccountObjectives(table[list(OBJECTIVE_COLUMNS)], hist, as_of, params)
+    return AccountObjectives(table[list(OBJECTIVE_COLUMNS)], hist, as_of, params, calibration)
+
+
+_SEGMENTS = ("first deal", "growth")
+
+
+def _empty_calibration() -> pd.DataFrame:
+    return pd.DataFrame(columns=["segment", "accounts", "stated", "realised", "shift", "stated_after"])
+
+
+def _known_at(deals: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
+    """The deals as an export on ``day`` would have shown them: later deals out, later closes still open."""
+    created, closed = pd.to_datetime(deals["created"]), pd.to_datetime(deals["closed"])
+    later = (closed >= day).to_numpy()
+    out = deals.assign(status=deals["status"].where(~later, "open"), closed=closed.where(~later))
+    return out.loc[(created < day).to_numpy()]
+
+
+def _segment(t: pd.DataFrame) -> np.ndarray:
+    return np.where(t["required_growth"].isna(), "first deal", "growth")
+
+
+def _calibration(prev: pd.DataFrame, d: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Last year's plan against last year: stated vs realised per segment, and the logit shift that matches them."""
+    start = as_of - pd.Timedelta(days=365)
+    won = d.loc[(d["status"] == "won") & (d["closed"] >= start) & (d["closed"] < as_of)]
+    got = won.groupby("account")["amount"].sum().reindex(prev["account"], fill_value=0.0).to_numpy()
+    reached = got >= prev["target_revenue"].to_numpy() - 1e-9
+    seg = _segment(prev)
+    rows = []
+    for name in _SEGMENTS:  # two segments
+        m = seg == name
+        if not m.any():
+            continue
+        odds = prev["odds"].to_numpy()[m]
+        realised = (reached[m].sum() + 0.5) / (m.sum() + 1.0)  # Jeffreys: a small segment is not taken literally
+        shift = _logit_shift(odds, realised)
+        rows.append(dict(segment=name, accounts=int(m.sum()), stated=float(odds.mean()),
+                         realised=float(reached[m].mean()), shift=shift,
+                         stated_after=float(_shifted(odds, shift).mean())))  # fmt: skip
+    return pd.DataFrame(rows, columns=_empty_calibration().columns)
+
+
+def _shifted(p: np.ndarray, shift: float) -> np.ndarray:
+    q = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return 1.0 / (1.0 + np.exp(-(np.log(q / (1 - q)) + shift)))
+
+
+def _logit_shift(odds: np.ndarray, target: float) -> float:
+    """The shift ``s`` with ``mean(expit(logit(odds) + s)) == target`` (bisection; the mean rises with s)."""
+    lo, hi = -6.0, 6.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if _shifted(odds, mid).mean() < target else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def _apply_calibration(base: pd.DataFrame, cal: pd.DataFrame) -> pd.DataFrame:
+    base = base.copy()
+    shift = pd.Series(_segment(base)).map(cal.set_index("segment")["shift"]).fillna(0.0).to_numpy()
+    for c in ("odds", "odds_low", "odds_high"):
+        base[c] = np.where(shift != 0, _shifted(base[c].to_numpy(), shift), base[c].to_numpy())
+    return base
 
 
 # ------------------------------------------------------------------ steps
