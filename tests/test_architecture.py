@@ -65,7 +65,6 @@ LONG_REASON = "# long:"
 LONG_ALLOWLIST: dict[str, str] = {
     "salesgoals.drivers._model.DriverModel._fit": "issue 12 (honest drivers) splits it",
     "salesgoals.forecasting._forecast._pipeline": "issue 14 (forecasts & tracking) splits it",
-    "salesgoals.goals.targets.plan_for_target": "issue 16 (enterprise scale) splits it",
     "salesgoals.drivers.performers.compare_performers": "issue 12 (honest drivers) splits it",
     "salesgoals.io._parse._detect_formats": "issue 11 (real exports) splits it",
 }

@@ -628,6 +628,13 @@ def plan_for_target(
     TargetPlan
         ``.groups`` and ``.activities`` (columns documented on :class:`TargetPlan`).
 
+    Notes
+    -----
+    The simulation runs :data:`STREAM_REPS` reps at a time (as in
+    :func:`project_targets`), and a group's revenue draws at each effort are
+    kept only until its last rep has been simulated, so memory grows with
+    ``n_sims`` x efforts x the groups open at once, not with reps x draws.
+
     Examples
     --------
     >>> import salesgoals as sg
@@ -640,20 +647,42 @@ def plan_for_target(
     if not 0 < prob < 1:
         raise ValueError(f"plan_for_target: prob must be between 0 and 1; got {prob}.")
     reps, metrics, levels, dpu, focus = _focus_matrices(plan)
+    keys = _target_keys(plan, reps, by)
+    targets = _targets_by_group(target, sorted(set(keys)), by)
+    room = np.maximum(levels["personal_best"] - levels["baseline"], 0.0)
+    grid = np.round(np.arange(0.0, MAX_EFFORT + 1e-9, EFFORT_STEP), 10)
+    rows = {}
+    for g, tot in _group_totals_by_effort(plan, keys, targets, room, grid, int(n_sims), int(seed)):
+        rows[g] = _group_outcome(g, tot, targets[g], float(prob), grid, int((keys == g).sum()))
+    g_rows = [rows[g] for g in sorted(rows)]
+    a_rows = []
+    for row in g_rows:  # loop over groups: their reps' focus activities at the group's effort
+        e = row["effort"] if np.isfinite(row["effort"]) else MAX_EFFORT
+        a_rows += _required_levels(row["group"], np.nonzero(keys == row["group"])[0], e, reps, metrics, levels,
+                                   room, focus)  # fmt: skip
+    acts = pd.DataFrame(a_rows, columns=["group", "rep", "activity", "baseline", "personal_best", "required",
+                                         "above_personal_best", "feasible"])  # fmt: skip
+    return TargetPlan(pd.DataFrame(g_rows), acts, float(prob), by, plan.horizon, plan.freq)
+
+
+def _target_keys(plan: GoalPlan, reps: pd.Index, by: str | None) -> np.ndarray:
+    """The group of each rep (in the order of ``reps``): ``"(all)"``, the rep, or its roster value."""
     rs = plan.rep_stats.set_index("rep").reindex(reps)
     if by is None:
-        keys = np.full(len(reps), "(all)", dtype=object)
-    elif by == "rep":
-        keys = reps.to_numpy().astype(object)
-    elif by in rs.columns:
-        keys = rs[by].astype(str).to_numpy()
-    else:
-        raise ValueError(
-            "plan_for_target: by must be None, 'rep' or a roster column "
-            f"({', '.join(c for c in ('team', 'manager', 'region') if c in rs.columns)}); "
-            f"got {by!r}."
-        )
-    groups = sorted(set(keys))
+        return np.full(len(reps), "(all)", dtype=object)
+    if by == "rep":
+        return reps.to_numpy().astype(object)
+    if by in rs.columns:
+        return rs[by].astype(str).to_numpy()
+    raise ValueError(
+        "plan_for_target: by must be None, 'rep' or a roster column "
+        f"({', '.join(c for c in ('team', 'manager', 'region') if c in rs.columns)}); "
+        f"got {by!r}."
+    )
+
+
+def _targets_by_group(target: Any, groups: list[str], by: str | None) -> dict[str, float]:
+    """``{group: target}`` for the groups that have one; checked finite and non-negative."""
     if isinstance(target, Mapping):
         unknown = sorted(set(map(str, target)) - set(groups))
         if unknown:
@@ -666,74 +695,97 @@ def plan_for_target(
         targets = {g: float(target) for g in groups}
     if any(not np.isfinite(v) or v < 0 for v in targets.values()):
         raise ValueError("plan_for_target: targets must be finite, non-negative revenue amounts.")
+    return targets
 
-    room = np.maximum(levels["personal_best"] - levels["baseline"], 0.0)
-    d = _simulate(
-        plan, levels["baseline"] + MAX_EFFORT * room, plan.horizon, int(n_sims), int(seed)
-    )
+
+#: Draws x reps x effort levels of revenue held at once by :func:`plan_for_target` (8 bytes each).
+EFFORT_CELLS = 8_000_000
+
+
+def _group_totals_by_effort(plan, keys, targets, room, grid, n_sims: int, seed: int):
+    """Yield ``(group, revenue draws x effort levels)`` for each group with a target, once its last rep is simulated.
+
+    The simulation is streamed by stream groups of reps (:func:`_simulate_blocks`)
+    and, within one, by runs of draws, so memory holds one run's revenue per
+    rep and effort plus the totals of the groups still open (n_sims x efforts
+    each), never all reps x draws.  Within a stream group the sums are taken in
+    the same order as over all reps at once, so up to STREAM_REPS reps the
+    numbers are those of the unstreamed computation.
+    """
+    levels = _focus_matrices(plan)[2]
+    wanted = np.array([k in targets for k in keys])
+    last = {k: i for i, k in enumerate(keys) if k in targets}  # position of each group's last rep
+    open_: dict[str, np.ndarray] = {}
+    for sl, d in _simulate_blocks(plan, levels["baseline"] + MAX_EFFORT * room, plan.horizon, n_sims, seed):
+        local = keys[sl]
+        here = [k for k in dict.fromkeys(local[wanted[sl]])]  # groups in this stream group, in rep order
+        step = max(1, EFFORT_CELLS // (d.base.shape[1] * grid.size))
+        for s0 in range(0, n_sims, step):  # loop over runs of draws
+            rev = _effort_revenue(d, room[sl], grid, s0, min(s0 + step, n_sims))
+            for k in here:  # loop over the groups present
+                part = rev[:, local == k, :].sum(axis=1)
+                tot = open_.setdefault(k, np.zeros((n_sims, grid.size)))
+                tot[s0 : s0 + len(part)] += part
+        for k in here:
+            if last[k] < sl.stop:
+                yield k, open_.pop(k)
+
+
+def _effort_revenue(d: _Draws, room: np.ndarray, grid: np.ndarray, s0: int, s1: int) -> np.ndarray:
+    """Won revenue of draws ``s0:s1`` of one stream group at each effort of ``grid`` ((s1-s0) x reps x efforts).
+
+    A candidate deal is won at the first effort whose deal rate reaches its
+    position ``u``: base + effort x slope >= u.
+    """
     S, R = d.base.shape
-    slope = (d.delta_unit * room[None]).sum(axis=2)  # extra deals per period at effort 1
-    grid = np.round(np.arange(0.0, MAX_EFFORT + 1e-9, EFFORT_STEP), 10)
     G = grid.size
-    base_c = d.base.ravel()[d.cand_cell]
-    slope_c = slope.ravel()[d.cand_cell]
+    bounds = np.concatenate([[0], np.cumsum(d.counts)])[[s0 * R, s1 * R]]
+    c = slice(int(bounds[0]), int(bounds[1]))
+    cell = d.cand_cell[c] - s0 * R
+    slope = (d.delta_unit[s0:s1] * room[None]).sum(axis=2)  # extra deals per period at effort 1
+    base_c = d.base[s0:s1].ravel()[cell]
+    slope_c = slope.ravel()[cell]
+    u = d.cand_u[c]
     with np.errstate(divide="ignore", invalid="ignore"):
-        t_need = np.where(
-            d.cand_u < base_c, 0.0, np.where(slope_c > 0, (d.cand_u - base_c) / slope_c, np.inf)
-        )
-    gi = np.searchsorted(
-        grid, t_need - 1e-12, side="left"
-    )  # first grid point that includes the deal
+        t_need = np.where(u < base_c, 0.0, np.where(slope_c > 0, (u - base_c) / slope_c, np.inf))
+    gi = np.searchsorted(grid, t_need - 1e-12, side="left")  # first grid point that includes the deal
     ok = gi < G
-    rev = np.bincount((d.cand_cell * G + gi)[ok], weights=d.cand_value[ok], minlength=S * R * G)
-    rev = rev.reshape(S, R, G).cumsum(axis=2)  # revenue at each effort level
-    q = [0.1, 0.9]
-    g_rows, a_rows = [], []
-    for g in groups:  # loop over groups
-        if g not in targets:
-            continue
-        m = keys == g
-        tot = rev[:, m, :].sum(axis=1)  # S x G
-        p_reach = (tot >= targets[g]).mean(axis=0)
-        p_reach = np.maximum.accumulate(p_reach)
-        hit = np.nonzero(p_reach >= prob)[0]
-        effort = float(grid[hit[0]]) if hit.size else float("inf")
-        cur = tot[:, 0]
-        i_pb = int(np.searchsorted(grid, 1.0 - 1e-12))
-        g_rows.append({
-            "group": g, "target": targets[g], "prob": float(prob), "n_reps": int(m.sum()),
-            "projected_current": float(np.round(cur.mean(), 2)),
-            "projected_low": float(np.round(np.quantile(cur, q[0]), 2)),
-            "projected_high": float(np.round(np.quantile(cur, q[1]), 2)),
-            "gap": float(np.round(targets[g] - cur.mean(), 2)), "p_current": float(p_reach[0]),
-            "effort": effort, "p_at_personal_best": float(p_reach[i_pb]),
-            "feasible": bool(effort <= 1.0 + 1e-9), "reachable": bool(np.isfinite(effort)),
-        })  # fmt: skip
-        e = effort if np.isfinite(effort) else MAX_EFFORT
-        for r in np.nonzero(m)[0]:  # rows of this group's reps (few per group)
-            for j in np.nonzero(focus[r])[0]:
-                req = levels["baseline"][r, j] + e * room[r, j]
-                pb = levels["personal_best"][r, j]
-                a_rows.append({
-                    "group": g, "rep": str(reps[r]), "activity": metrics[j],
-                    "baseline": float(levels["baseline"][r, j]), "personal_best": float(pb),
-                    "required": float(req), "above_personal_best": float(req - pb),
-                    "feasible": bool(req <= levels["personal_best"][r, j] + 1e-9),
-                })  # fmt: skip
-    acts = pd.DataFrame(
-        a_rows,
-        columns=[
-            "group",
-            "rep",
-            "activity",
-            "baseline",
-            "personal_best",
-            "required",
-            "above_personal_best",
-            "feasible",
-        ],
-    )
-    return TargetPlan(pd.DataFrame(g_rows), acts, float(prob), by, plan.horizon, plan.freq)
+    rev = np.bincount((cell * G + gi)[ok], weights=d.cand_value[c][ok], minlength=(s1 - s0) * R * G)
+    return np.cumsum(rev.reshape(s1 - s0, R, G), axis=2, out=rev.reshape(s1 - s0, R, G))
+
+
+def _group_outcome(g: str, tot: np.ndarray, target: float, prob: float, grid: np.ndarray, n_reps: int) -> dict:
+    """One row of :attr:`TargetPlan.groups` from the group's revenue draws at each effort (draws x efforts)."""
+    p_reach = np.maximum.accumulate((tot >= target).mean(axis=0))
+    hit = np.nonzero(p_reach >= prob)[0]
+    effort = float(grid[hit[0]]) if hit.size else float("inf")
+    cur = tot[:, 0]
+    i_pb = int(np.searchsorted(grid, 1.0 - 1e-12))
+    return {
+        "group": g, "target": target, "prob": prob, "n_reps": n_reps,
+        "projected_current": float(np.round(cur.mean(), 2)),
+        "projected_low": float(np.round(np.quantile(cur, 0.1), 2)),
+        "projected_high": float(np.round(np.quantile(cur, 0.9), 2)),
+        "gap": float(np.round(target - cur.mean(), 2)), "p_current": float(p_reach[0]),
+        "effort": effort, "p_at_personal_best": float(p_reach[i_pb]),
+        "feasible": bool(effort <= 1.0 + 1e-9), "reachable": bool(np.isfinite(effort)),
+    }  # fmt: skip
+
+
+def _required_levels(g, rows, effort, reps, metrics, levels, room, focus) -> list[dict]:
+    """Rows of :attr:`TargetPlan.activities` for one group's reps at ``effort``."""
+    out = []
+    for r in rows:  # rows of this group's reps (few per group)
+        for j in np.nonzero(focus[r])[0]:
+            req = levels["baseline"][r, j] + effort * room[r, j]
+            pb = levels["personal_best"][r, j]
+            out.append({
+                "group": g, "rep": str(reps[r]), "activity": metrics[j],
+                "baseline": float(levels["baseline"][r, j]), "personal_best": float(pb),
+                "required": float(req), "above_personal_best": float(req - pb),
+                "feasible": bool(req <= levels["personal_best"][r, j] + 1e-9),
+            })  # fmt: skip
+    return out
 
 
 # ----------------------------------------------------------------------- cascade
