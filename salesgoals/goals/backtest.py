@@ -40,7 +40,7 @@ from salesgoals.goals._personal_best import (
     horizon_periods,
     personal_best_goals,
 )
-from salesgoals.goals.targets import project_targets
+from salesgoals.goals.targets import _current_revenue
 from salesgoals.plotting import plot_calibration
 
 __all__ = ["backtest_goals", "GoalBacktest", "CALIBRATION_TOLERANCE"]
@@ -258,8 +258,7 @@ def _score_origin(t: pd.DataFrame, future: pd.DataFrame, H: int, origin: str):
 
 def _revenue_check(plan, fut, H, origin, *, interval, n_sims, seed):
     """Realised won revenue against the projected interval, for reps observed over the whole horizon."""
-    proj = project_targets(plan, interval=interval, n_sims=n_sims, seed=seed)
-    cur = proj.table[proj.table["scenario"] == "current"]
+    cur = _current_revenue(plan, interval=interval, n_sims=n_sims, seed=seed)  # project_targets' current rows
     n_obs = fut.groupby("rep", observed=True)["period"].nunique()
     realised = fut.groupby("rep", observed=True)["won_revenue"].sum()
     n_obs.index, realised.index = n_obs.index.astype(str), realised.index.astype(str)

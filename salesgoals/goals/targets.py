@@ -32,6 +32,7 @@ equals revenue closed per horizon).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -300,28 +301,43 @@ def _col_mean(x: np.ndarray) -> np.ndarray:
     return np.cumsum(x, axis=0)[-1] / x.shape[0]
 
 
+#: Draws x reps up to which :attr:`TargetProjection.draws` keeps every rep's revenue draws
+#: (4 scenarios x 8 bytes each: 128 MB at the limit); above it only the roll-up groups' sums are kept.
+KEEP_DRAWS_CELLS = 4_000_000
+
+
 def _project_blocks(
-    plan: GoalPlan, H: int, n_sims: int, seed: int, interval: float
-) -> tuple[pd.Index, dict[str, np.ndarray], dict[str, dict[str, np.ndarray]]]:
-    """Revenue draws (S x R per scenario) and per-rep statistics, simulated block by block."""
+    plan: GoalPlan, H: int, n_sims: int, seed: int, interval: float, scenarios: Sequence[str] = SCENARIOS
+) -> tuple[pd.Index, dict[str, np.ndarray] | None, dict[str, dict[str, np.ndarray]], dict]:
+    """Per-rep statistics, per-rep revenue draws (S x R per scenario, None past :data:`KEEP_DRAWS_CELLS`)
+    and the roll-up groups' summed draws, simulated one stream group of reps at a time.
+
+    ``scenarios`` (``"current"`` first) limits the work to the scenarios asked for;
+    the draws are the same whichever are asked.
+    """
     reps, metrics, levels, dpu, focus = _focus_matrices(plan)
     top = np.maximum.reduce([levels[t] for t in TIERS])
     q = [(1 - interval) / 2, (1 + interval) / 2]
     R = len(reps)
-    draws = {scn: np.empty((n_sims, R)) for scn in SCENARIOS}
+    draws = {scn: np.empty((n_sims, R)) for scn in scenarios} if n_sims * R <= KEEP_DRAWS_CELLS else None
+    codes = _rollup_codes(plan)
+    sums = {by: {scn: np.zeros((n_sims, len(g))) for scn in scenarios} for by, (_, g) in codes.items()}
     cols = ("deals_created", "deals_won", "revenue", "revenue_low", "revenue_high")
-    stats = {scn: {c: np.empty(R) for c in (*cols, "p_beats_current")} for scn in SCENARIOS}
+    stats = {scn: {c: np.empty(R) for c in (*cols, "p_beats_current")} for scn in scenarios}
     progress = bar(-(-R // STREAM_REPS), "project targets", "group")
     for sl, d in _simulate_blocks(plan, top, H, n_sims, seed):  # bounded memory per group
         progress.update(1)
         cur_rev = None
-        for scn in SCENARIOS:  # four scenarios
-            lv = levels["baseline"][sl] if scn == "current" else levels[scn][sl]
-            rate = np.maximum(d.base + _lift(d.delta_unit, lv - levels["baseline"][sl]), 0.0)
+        for scn in scenarios:  # up to four scenarios
+            if scn == "current":  # at the baseline: no lift
+                rate = np.maximum(d.base, 0.0)
+            else:
+                rate = np.maximum(d.base + _lift(d.delta_unit, levels[scn][sl] - levels["baseline"][sl]), 0.0)
             created, won, rev = _scenario_totals(d, np.minimum(rate, d.mu_max))
-            if scn == "current":
-                cur_rev = rev
-            draws[scn][:, sl] = rev
+            cur_rev = rev if scn == "current" else cur_rev
+            if draws is not None:
+                draws[scn][:, sl] = rev
+            _add_group_sums(sums, codes, scn, rev, sl)
             lo, hi = np.quantile(rev, q, axis=0)
             out = stats[scn]
             out["deals_created"][sl], out["deals_won"][sl] = _col_mean(created), _col_mean(won)
@@ -329,7 +345,32 @@ def _project_blocks(
             out["revenue_low"][sl], out["revenue_high"][sl] = np.round(lo, 2), np.round(hi, 2)
             out["p_beats_current"][sl] = (rev > cur_rev).mean(axis=0)
     progress.close()
-    return reps, draws, stats
+    return reps, draws, stats, {by: (codes[by][1], sums[by]) for by in codes}
+
+
+def _rollup_codes(plan: GoalPlan) -> dict[str | None, tuple[np.ndarray, list[str]]]:
+    """For every roll-up (``None`` = all reps, and the roster columns): each rep's group number and the groups."""
+    rs = plan.rep_stats
+    out: dict[str | None, tuple[np.ndarray, list[str]]] = {None: (np.zeros(len(rs), dtype=np.int64), ["(all)"])}
+    for by in ("team", "manager", "region"):
+        if by in rs.columns:
+            keys = rs[by].astype(str).to_numpy()
+            groups = sorted(set(keys))
+            out[by] = (pd.Index(groups).get_indexer(keys), groups)
+    return out
+
+
+def _add_group_sums(sums: dict, codes: dict, scn: str, rev: np.ndarray, sl: slice) -> None:
+    """Add one stream group's revenue draws (S x reps) to the summed draws of every roll-up group.
+
+    Summed as :meth:`TargetProjection.rollup` summed all reps' columns, so up to
+    STREAM_REPS reps the group totals are the same to the last bit.
+    """
+    for by, (code, _) in codes.items():  # loop over the few roll-ups
+        local = code[sl]
+        acc = sums[by][scn]
+        for g in np.unique(local):  # loop over the groups present in this stream group
+            acc[:, g] += rev[:, local == g].sum(axis=1)
 
 
 # ------------------------------------------------------------------ projection
@@ -341,25 +382,32 @@ class TargetProjection:
     ----------
     table : pandas.DataFrame
         One row per rep x scenario (documented in :func:`project_targets`).
-    draws : dict
+    draws : dict or None
         ``{scenario: ndarray (n_sims x n_reps)}`` of simulated revenue, columns
         in the order of ``reps``; sum columns to get any group's joint draws.
+        ``None`` when n_sims x reps exceeds :data:`KEEP_DRAWS_CELLS` (memory
+        stays bounded at enterprise scale): the roll-ups use ``group_draws``.
     reps : pandas.DataFrame
         ``rep, team, manager, region`` in the order of the draw columns.
     interval : float
         Coverage of the prediction intervals (``level`` is its deprecated alias).
     horizon : int
         Periods projected.
+    group_draws : dict, optional
+        ``{by: (groups, {scenario: ndarray (n_sims x n_groups)})}`` for
+        ``by`` = ``None`` (all reps), ``"team"``, ``"manager"``, ``"region"``:
+        the summed revenue draws of every roll-up group (what :meth:`rollup` reads).
     """
 
     table: pd.DataFrame
-    draws: dict[str, np.ndarray]
+    draws: dict[str, np.ndarray] | None
     reps: pd.DataFrame
     interval: float
     horizon: int
     freq: str
     seed: int
     n_sims: int
+    group_draws: dict | None = None
 
     def __repr__(self) -> str:
         return (
@@ -403,7 +451,7 @@ class TargetProjection:
             cents = _cents(sub["revenue"].to_numpy())
             for g in [*groups, *(["(all)"] if by is not None else [])]:
                 m = np.ones(len(keys), bool) if g == "(all)" else keys == g
-                tot = self.draws[scn][:, m].sum(axis=1)
+                tot = self._joint_draws(scn, None if g == "(all)" else by, g, m)
                 lo, hi = np.quantile(tot, q)
                 rows.append({
                     "group": g, "scenario": scn, "n_reps": int(m.sum()),
@@ -417,6 +465,13 @@ class TargetProjection:
         out["_s"] = out["scenario"].map({s: i for i, s in enumerate(SCENARIOS)})
         out = out.sort_values(["_g", "group", "_s"], kind="mergesort").drop(columns=["_g", "_s"])
         return out.reset_index(drop=True)
+
+    def _joint_draws(self, scn: str, by: str | None, g: str, m: np.ndarray) -> np.ndarray:
+        """Summed revenue draws of group ``g`` (its reps are ``m``): stored sums, else the reps' columns."""
+        if self.group_draws is not None and by in self.group_draws:
+            groups, sums = self.group_draws[by]
+            return sums[scn][:, bisect.bisect_left(groups, g)]  # groups are sorted
+        return self.draws[scn][:, m].sum(axis=1)
 
     def summary(self) -> Summary:
         """Team totals per scenario with their prediction intervals."""
@@ -498,12 +553,9 @@ def project_targets(
             "so the goal tiers carry no "
             "projected lift; pass drivers to personal_best_goals(panel, drivers) instead."
         )
-    if not 0 < interval < 1:
-        raise ValueError(f"project_targets: interval must be between 0 and 1; got {interval}.")
-    if int(n_sims) < 10:
-        raise ValueError(f"project_targets: n_sims must be at least 10; got {n_sims}.")
+    _check_sims(interval, n_sims)
     H = plan.horizon if horizon is None else horizon_periods(horizon, plan.freq)
-    reps, draws, stats = _project_blocks(plan, H, int(n_sims), int(seed), interval)
+    reps, draws, stats, group_draws = _project_blocks(plan, H, int(n_sims), int(seed), interval)
     frames = [
         pd.DataFrame({"rep": reps.to_numpy().astype(str), "scenario": scn, **stats[scn]})
         for scn in SCENARIOS
@@ -535,7 +587,29 @@ def project_targets(
         plan.freq,
         int(seed),
         int(n_sims),
+        group_draws,
     )
+
+
+def _check_sims(interval: float, n_sims: int) -> None:
+    if not 0 < interval < 1:
+        raise ValueError(f"project_targets: interval must be between 0 and 1; got {interval}.")
+    if int(n_sims) < 10:
+        raise ValueError(f"project_targets: n_sims must be at least 10; got {n_sims}.")
+
+
+def _current_revenue(plan: GoalPlan, *, interval: float, n_sims: int, seed: int) -> pd.DataFrame:
+    """``rep, revenue, revenue_low, revenue_high`` at current behaviour, sorted by rep.
+
+    The ``current`` rows of :func:`project_targets` (same draws, same numbers),
+    without simulating the tiers: what the goal backtest checks.
+    """
+    _check_sims(interval, n_sims)
+    reps, _, stats, _ = _project_blocks(plan, plan.horizon, int(n_sims), int(seed), interval, ("current",))
+    cols = ("revenue", "revenue_low", "revenue_high")
+    out = pd.DataFrame({"rep": reps.to_numpy().astype(str),
+                        **{c: np.nan_to_num(stats["current"][c], nan=0.0, posinf=0.0, neginf=0.0) for c in cols}})
+    return out.sort_values("rep", kind="mergesort").reset_index(drop=True)
 
 
 # ------------------------------------------------------------------ inverse plan
