@@ -164,11 +164,12 @@ def _steps(folder: Path) -> list[dict]:
     glob = str(folder / "activities" / "*.parquet")
 
     def run(name, fn):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         state[name] = fn()
-        rows.append({"step": name, "seconds": round(time.perf_counter() - t0, 1), "peak_gb": round(peak_gb(), 2)})
-        print(f"  {name:<22} {rows[-1]['seconds']:>7.1f} s   peak {rows[-1]['peak_gb']:.2f} GB",
-              file=sys.stderr, flush=True)  # fmt: skip
+        rows.append({"step": name, "seconds": round(time.perf_counter() - t0, 1),
+                     "cpu": round(time.process_time() - c0, 1), "peak_gb": round(peak_gb(), 2)})  # fmt: skip
+        print(f"  {name:<22} {rows[-1]['seconds']:>7.1f} s  cpu {rows[-1]['cpu']:>7.1f} s  "
+              f"peak {rows[-1]['peak_gb']:.2f} GB", file=sys.stderr, flush=True)  # fmt: skip
         return state[name]
 
     deals = run("load_deals", lambda: sg.load_deals(folder / "deals.parquet"))
@@ -176,7 +177,9 @@ def _steps(folder: Path) -> list[dict]:
     panel = run("panel_for (duckdb)", lambda: panel_for(glob, deals, roster=roster, engine="duckdb", progress=False))
     drivers = run("fit_drivers", lambda: sg.fit_drivers(panel, outcome="deals_created"))
     plan = run("personal_best_goals", lambda: sg.personal_best_goals(panel, drivers))
-    run("project_targets", lambda: sg.project_targets(plan, n_sims=2000))
+    proj = run("project_targets", lambda: sg.project_targets(plan, n_sims=2000))
+    now = proj.rollup(None).set_index("scenario").loc["current", "revenue"]
+    run("plan_for_target", lambda: sg.plan_for_target(plan, 1.1 * now, n_sims=2000))
     run("backtest_goals", lambda: sg.backtest_goals(panel, drivers, horizon=plan.horizon, n_sims=500))
     run("forecast total W h=4",
         lambda: sg.forecast(panel, deals=deals, level="total", freq="W", horizon=4))  # fmt: skip
@@ -188,17 +191,18 @@ def _cli(folder: Path, command: str, out: Path) -> dict:
     glob = str(folder / "activities" / "*.parquet")
     args = [sys.executable, "-m", "salesgoals", command, "--activities", glob,
             "--deals", str(folder / "deals.parquet"), "--roster", str(folder / "roster.csv"),
-            "--out", str(out), "--verbose", "--quiet"]  # fmt: skip
+            "--out", str(out), "--verbose"]  # fmt: skip (no bars: stderr is not a terminal here)
     if command == "forecast":
         args += ["--level", "total", "--horizon", "4"]
-    t0 = time.perf_counter()
+    t0, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(args, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    wall = time.perf_counter() - t0
+    wall, after = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if proc.returncode:
         raise SystemExit(f"salesgoals {command} failed:\n{proc.stderr[-3000:]}")
     summary = [x for x in proc.stderr.splitlines() if "peak memory" in x][-1]
-    return {"step": f"CLI {command}", "seconds": round(wall, 1),
-            "peak_gb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2, 2),
+    return {"step": f"CLI {command}", "seconds": round(wall, 1), "cpu": round(cpu, 1),
+            "peak_gb": float(summary.rsplit("peak memory", 1)[1].split("GB")[0]),  # the CLI's own (--verbose)
             "summary": summary}  # fmt: skip
 
 
@@ -219,7 +223,7 @@ def _slice(folder: Path) -> list[dict]:
         t0 = time.perf_counter()
         panels[engine] = panel_for(files, deals, roster=roster, engine=engine, progress=False)
         out.append({"step": f"slice panel_for {engine}", "seconds": round(time.perf_counter() - t0, 1),
-                    "peak_gb": round(peak_gb(), 2)})  # fmt: skip
+                    "cpu": None, "peak_gb": round(peak_gb(), 2)})  # fmt: skip
     reps = set(panels["memory"]["rep"])
     pd.testing.assert_frame_equal(
         panels["duckdb"].reset_index(drop=True), panels["memory"].reset_index(drop=True)
@@ -254,6 +258,7 @@ def main(argv=None) -> int:
     else:
         meta = generate(args.reps, folder)
         meta_path.write_text(json.dumps(meta))
+    print(f"load average before the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores)")
     print(f"lake: {meta['reps']:,} reps x {N_WEEKS} weeks, {meta['activity_rows']:,} activity rows in "
           f"{meta['files']} Parquet files, {meta['deals']:,} deals ({time.perf_counter() - t0:.0f} s)")  # fmt: skip
     rows = []
@@ -265,9 +270,11 @@ def main(argv=None) -> int:
             rows.append(_cli(folder, command, folder / f"{command}.csv"))
     if "slice" in phases and meta["files"] >= 2:
         rows += _child("slice", folder)
-    print(f"\n| step | time | peak memory |\n|---|---|---|")
+    print(f"\nload average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores)")
+    print("\n| step | wall | CPU | peak memory |\n|---|---|---|---|")
     for r in rows:
-        print(f"| {r['step']} | {r['seconds']:.1f} s | {r['peak_gb']:.2f} GB |")
+        cpu = f"{r['cpu']:.1f} s" if r.get("cpu") is not None else ""
+        print(f"| {r['step']} | {r['seconds']:.1f} s | {cpu} | {r['peak_gb']:.2f} GB |")
     for r in rows:
         if r.get("summary"):
             print(f"{r['step']}: {r['summary']}")
