@@ -65,3 +65,30 @@ def test_total_activity_forecast_runs_on_the_team_panel(many_teams, monkeypatch)
     assert seen and set(seen) == {30}
     f = res.table["forecast"].to_numpy()
     assert len(f) == 4 and np.isfinite(f).all() and (f >= 0).all()
+
+
+def test_total_forecast_pools_teams_past_the_cap(many_teams, monkeypatch):
+    """Past MAX_MODEL_GROUPS teams the total-level model runs on that many blocks of teams: its cost
+    stops growing with the reps, and the series methods still give the same totals."""
+    sim, _, panel = many_teams
+    kw = dict(deals=sim.deals, level="total", horizon=4, method=["seasonal_naive", "ets"])
+    seen = []
+    real = _forecast.fit_drivers
+
+    def spy(p, **k):
+        seen.append(p["rep"].nunique())
+        return real(p, **k)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sg.errors.UnreliableEstimateWarning)
+        whole = sg.forecast(panel, **kw).table
+        monkeypatch.setattr(_forecast, "MIN_MODEL_GROUPS", 5)
+        monkeypatch.setattr(_forecast, "MAX_MODEL_GROUPS", 7)
+        pooled = sg.forecast(panel, **kw).table
+        monkeypatch.setattr(_forecast, "fit_drivers", spy)
+        res = sg.forecast(panel, deals=sim.deals, level="total", horizon=4, method="activity")
+    pd.testing.assert_frame_equal(pooled, whole, check_exact=False, rtol=1e-9)
+    assert seen and set(seen) == {7}  # 30 teams in 7 blocks
+    assert np.isfinite(res.table["forecast"]).all()
+    blocks = _forecast._pool_units(panel, "team")["team"]
+    assert blocks.nunique() == 7 and panel.groupby(blocks.to_numpy())["team"].nunique().sum() == 30

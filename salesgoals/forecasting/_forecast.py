@@ -155,6 +155,8 @@ N_SIMS = 1000
 #: Fewest groups (teams at level="total") for which a group-level forecast runs
 #: on the group x period panel instead of the rep panel (see ``_model_unit``).
 MIN_MODEL_GROUPS = 30
+#: Most groups a total-level forecast models: more teams are pooled into this many blocks (``_pool_units``).
+MAX_MODEL_GROUPS = 100
 ALL_GROUP = "(all)"
 
 
@@ -376,6 +378,23 @@ def _model_unit(panel: pd.DataFrame, level: str) -> str | None:
     return by if panel[by].nunique() >= MIN_MODEL_GROUPS else None
 
 
+def _pool_units(panel: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """For a total-level forecast: more than :data:`MAX_MODEL_GROUPS` groups pooled into that many blocks.
+
+    The total is the same sum whatever the blocks, and the activity model has
+    MAX_MODEL_GROUPS units to learn from, so its cost stops growing with the
+    number of teams (10,000 reps in teams of 10 = 1,000 teams).  Blocks are
+    runs of consecutive group names (sorted), so the pooling is deterministic.
+    """
+    keys = panel[unit].astype(object).where(panel[unit].notna(), "(unassigned)").astype(str)
+    names = np.sort(keys.unique())
+    if len(names) <= MAX_MODEL_GROUPS:
+        return panel
+    block = np.arange(len(names)) * MAX_MODEL_GROUPS // len(names)
+    label = pd.Series([f"{unit}s {i + 1:03d} of {MAX_MODEL_GROUPS}" for i in block], index=names)
+    return panel.assign(**{unit: label.reindex(keys).to_numpy()})
+
+
 def _panel_from_lake(data, deals, roster, freq):
     """Activity files (path, glob, list) or a Dask DataFrame: their panel (``panel_for``); else as given."""
     if not is_activity_source(data):
@@ -389,7 +408,7 @@ def _y_from_panel(panel, target: str, level: str, cutoff_ord: int, as_of, func: 
     p = panel.loc[ords <= cutoff_ord]
     unit = _model_unit(p, level)
     if unit is not None:  # aggregate first: the cost no longer grows with the number of reps
-        p = group_panel(p, unit)
+        p = group_panel(_pool_units(p, unit) if level == "total" else p, unit)
     ords = p["period"].array.asi8
     if not len(p):
         raise InsufficientDataError(f"{func}: no panel period ends on or before as_of={as_of!r}.")
