@@ -559,47 +559,53 @@ def to_salesforce_report(
     >>> bool(r["Amount"].str.startswith("$").all())
     True
     """
-    if kind == "opportunities":
-        deals = _check(frame, DEAL_REQUIRED, "deals", "to_salesforce_report")
-        status = _status(deals)
-        export_date = (
-            pd.Timestamp(export_date)
-            if export_date is not None
-            else _export_date(deals, ("created", "closed"))
-        )
-        stage_in = _text(_col(deals, "stage"))
-        stage = np.select(
-            [status == "won", status == "lost"], [CLOSED_STAGES["won"], CLOSED_STAGES["lost"]], stage_in
-        )
-        stage = pd.Series(stage, dtype=object)
-        close = _expected_close(deals, export_date)
-        created = pd.to_datetime(deals["created"])
-        end = pd.to_datetime(deals["closed"]).where(status != "open", export_date)
-        age = (end.dt.normalize() - created.dt.normalize()).dt.days
-        prob = stage.map(SALESFORCE_PROBABILITY).fillna(50).astype(int).astype(str)
-        fiscal = "Q" + close.dt.quarter.astype("string") + "-" + close.dt.year.astype("string")
-        return pd.DataFrame(
-            {
-                "Opportunity Owner": _text(deals["rep"]),
-                "Account Name": _text(_col(deals, "account")),
-                "Opportunity Name": _deal_names(deals),
-                "Opportunity ID": _salesforce_id(deals["deal_id"], "006"),
-                "Stage": stage,
-                "Fiscal Period": fiscal.astype(object),
-                "Amount": _fmt_money(deals["amount"], symbol="$"),
-                "Probability (%)": prob.astype(object),
-                "Age": age.astype("Int64").astype("string").fillna("").astype(object),
-                "Close Date": _fmt_dates(close, "us"),
-                "Created Date": _fmt_dates(created, "us"),
-                "Type": "New Business",
-                "Lead Source": "Outbound",
-            }
-        )
-    if kind != "activities":
+    if kind not in ("opportunities", "activities"):
         raise ValueError(
             f"to_salesforce_report: kind must be 'opportunities' or 'activities'; got {kind!r}."
         )
-    acts = _check(frame, ACTIVITY_REQUIRED, "activities", "to_salesforce_report")
+    if kind == "opportunities":
+        deals = _check(frame, DEAL_REQUIRED, "deals", "to_salesforce_report")
+        if export_date is None:
+            export_date = _export_date(deals, ("created", "closed"))
+        return _sf_report_opportunities(deals, pd.Timestamp(export_date))
+    return _sf_report_activities(_check(frame, ACTIVITY_REQUIRED, "activities", "to_salesforce_report"))
+
+
+def _sf_report_opportunities(deals: pd.DataFrame, export_date: pd.Timestamp) -> pd.DataFrame:
+    """The opportunity report's rows: closed deals in the closed stages, open ones aged to ``export_date``."""
+    status = _status(deals)
+    stage_in = _text(_col(deals, "stage"))
+    stage = np.select(
+        [status == "won", status == "lost"], [CLOSED_STAGES["won"], CLOSED_STAGES["lost"]], stage_in
+    )
+    stage = pd.Series(stage, dtype=object)
+    close = _expected_close(deals, export_date)
+    created = pd.to_datetime(deals["created"])
+    end = pd.to_datetime(deals["closed"]).where(status != "open", export_date)
+    age = (end.dt.normalize() - created.dt.normalize()).dt.days
+    prob = stage.map(SALESFORCE_PROBABILITY).fillna(50).astype(int).astype(str)
+    fiscal = "Q" + close.dt.quarter.astype("string") + "-" + close.dt.year.astype("string")
+    return pd.DataFrame(
+        {
+            "Opportunity Owner": _text(deals["rep"]),
+            "Account Name": _text(_col(deals, "account")),
+            "Opportunity Name": _deal_names(deals),
+            "Opportunity ID": _salesforce_id(deals["deal_id"], "006"),
+            "Stage": stage,
+            "Fiscal Period": fiscal.astype(object),
+            "Amount": _fmt_money(deals["amount"], symbol="$"),
+            "Probability (%)": prob.astype(object),
+            "Age": age.astype("Int64").astype("string").fillna("").astype(object),
+            "Close Date": _fmt_dates(close, "us"),
+            "Created Date": _fmt_dates(created, "us"),
+            "Type": "New Business",
+            "Lead Source": "Outbound",
+        }
+    )
+
+
+def _sf_report_activities(acts: pd.DataFrame) -> pd.DataFrame:
+    """The "Tasks and Events" report's rows: meetings are events, the rest tasks; call results for calls only."""
     atype = _text(acts["activity_type"])
     outcome = _text(_col(acts, "outcome"))
     company = _text(_col(acts, "account"))
@@ -890,48 +896,58 @@ def to_pipedrive(
     >>> bool(a["Activity - Due date"].str.fullmatch(r"\d{2}\.\d{2}\.\d{4}").all())
     True
     """
+    if kind not in ("deals", "activities"):
+        raise ValueError(f"to_pipedrive: kind must be 'deals' or 'activities'; got {kind!r}.")
     if kind == "deals":
         deals = _check(frame, DEAL_REQUIRED, "deals", "to_pipedrive")
-        status = _status(deals)
-        cur = (
-            _text(_col(deals, "currency"))
-            if currency is None
-            else pd.Series(currency, index=deals.index)
-        )
-        symbol = {"EUR": "€", "USD": "$", "GBP": "£"}
-        value = _fmt_money(deals["amount"], thousands=".", decimal=",")
-        sym = cur.map(symbol).fillna(cur)
-        value = (sym + " " + value.astype("string")).where(value != "", "").astype(object)
-        created = pd.to_datetime(deals["created"])
-        closed = pd.to_datetime(deals["closed"])
-        closed_txt = _fmt_dates(closed, "dmy_dot", time="hm")
-        expected = _expected_close(deals, _export_date(deals, ("created", "closed")))
-        stage_in = _text(_col(deals, "stage"))
-        # won/lost deals keep the last open stage they reached; the status column tells the result
-        stage = stage_in.map(PIPEDRIVE_STAGES)
-        last_open = pd.Series(np.where(status == "won", "Negotiations Started", "Contact Made"))
-        stage = stage.fillna(last_open).astype(object)
-        return pd.DataFrame(
-            {
-                "Deal - ID": _numeric_ids(deals["deal_id"], 0),
-                "Deal - Title": _deal_names(deals),
-                "Deal - Value": value,
-                "Deal - Currency": cur.astype(object),
-                "Deal - Owner": _text(deals["rep"]),
-                "Deal - Pipeline": _text(_col(deals, "pipeline")).replace("", "Pipeline"),
-                "Deal - Stage": stage,
-                "Deal - Status": pd.Series(status, dtype=object),
-                "Deal - Deal created": _fmt_dates(created, "dmy_dot", time="hm"),
-                "Deal - Expected close date": _fmt_dates(expected, "dmy_dot"),
-                "Deal - Won time": closed_txt.where(status == "won", ""),
-                "Deal - Lost time": closed_txt.where(status == "lost", ""),
-                "Deal - Deal closed on": closed_txt,
-                "Deal - Organization": _text(_col(deals, "account")),
-            }
-        )
-    if kind != "activities":
-        raise ValueError(f"to_pipedrive: kind must be 'deals' or 'activities'; got {kind!r}.")
+        return _pipedrive_deals(deals, currency)
     acts = _check(frame, ACTIVITY_REQUIRED, "activities", "to_pipedrive")
+    return _pipedrive_activities(acts)
+
+
+def _pipedrive_deals(deals: pd.DataFrame, currency: str | None) -> pd.DataFrame:
+    """Pipedrive's deal rows: money with the currency's symbol, a closed deal keeps the last open stage it reached."""
+    status = _status(deals)
+    cur = (
+        _text(_col(deals, "currency"))
+        if currency is None
+        else pd.Series(currency, index=deals.index)
+    )
+    symbol = {"EUR": "€", "USD": "$", "GBP": "£"}
+    value = _fmt_money(deals["amount"], thousands=".", decimal=",")
+    sym = cur.map(symbol).fillna(cur)
+    value = (sym + " " + value.astype("string")).where(value != "", "").astype(object)
+    created = pd.to_datetime(deals["created"])
+    closed = pd.to_datetime(deals["closed"])
+    closed_txt = _fmt_dates(closed, "dmy_dot", time="hm")
+    expected = _expected_close(deals, _export_date(deals, ("created", "closed")))
+    stage_in = _text(_col(deals, "stage"))
+    # won/lost deals keep the last open stage they reached; the status column tells the result
+    stage = stage_in.map(PIPEDRIVE_STAGES)
+    last_open = pd.Series(np.where(status == "won", "Negotiations Started", "Contact Made"))
+    stage = stage.fillna(last_open).astype(object)
+    return pd.DataFrame(
+        {
+            "Deal - ID": _numeric_ids(deals["deal_id"], 0),
+            "Deal - Title": _deal_names(deals),
+            "Deal - Value": value,
+            "Deal - Currency": cur.astype(object),
+            "Deal - Owner": _text(deals["rep"]),
+            "Deal - Pipeline": _text(_col(deals, "pipeline")).replace("", "Pipeline"),
+            "Deal - Stage": stage,
+            "Deal - Status": pd.Series(status, dtype=object),
+            "Deal - Deal created": _fmt_dates(created, "dmy_dot", time="hm"),
+            "Deal - Expected close date": _fmt_dates(expected, "dmy_dot"),
+            "Deal - Won time": closed_txt.where(status == "won", ""),
+            "Deal - Lost time": closed_txt.where(status == "lost", ""),
+            "Deal - Deal closed on": closed_txt,
+            "Deal - Organization": _text(_col(deals, "account")),
+        }
+    )
+
+
+def _pipedrive_activities(acts: pd.DataFrame) -> pd.DataFrame:
+    """Pipedrive's activity rows: a logged activity is Done, a meeting that did not take place Undone."""
     atype = _text(acts["activity_type"])
     ts = pd.to_datetime(acts["timestamp"])
     ptype = atype.map(_PIPEDRIVE_TYPES).fillna(atype.str.title()).astype(object)
@@ -1026,36 +1042,46 @@ def to_zoho(frame: pd.DataFrame, *, kind: Literal["deals", "calls"]) -> pd.DataF
     >>> bool(starts.str.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}").all())
     True
     """
+    if kind not in ("deals", "calls"):
+        raise ValueError(f"to_zoho: kind must be 'deals' or 'calls'; got {kind!r}.")
     if kind == "deals":
         deals = _check(frame, DEAL_REQUIRED, "deals", "to_zoho")
-        status = _status(deals)
-        stage_in = _text(_col(deals, "stage"))
-        stage = pd.Series(
-            np.select([status == "won", status == "lost"], [CLOSED_STAGES["won"], CLOSED_STAGES["lost"]], stage_in)
-        )
-        prob = (
-            stage.map(SALESFORCE_PROBABILITY).fillna(50).astype(int).astype(str)
-        )  # same default picklist
-        close = _expected_close(deals, _export_date(deals, ("created", "closed")))
-        return pd.DataFrame(
-            {
-                "Record Id": "zcrm_"
-                + _numeric_ids(deals["deal_id"], 4_876_000_000_000_000).astype("string"),
-                "Deal Owner": _text(deals["rep"]),
-                "Deal Name": _deal_names(deals),
-                "Account Name": _text(_col(deals, "account")),
-                "Stage": stage.astype(object),
-                "Amount": _fmt_number(deals["amount"]),
-                "Probability (%)": prob.astype(object),
-                "Closing Date": _dmy_slash(close, time=False),
-                "Type": "New Business",
-                "Lead Source": "Cold Call",
-                "Created Time": _dmy_slash(deals["created"], time=True),
-            }
-        ).astype({"Record Id": object})
-    if kind != "calls":
-        raise ValueError(f"to_zoho: kind must be 'deals' or 'calls'; got {kind!r}.")
+        return _zoho_deals(deals)
     acts = _check(frame, ACTIVITY_REQUIRED, "activities", "to_zoho")
+    return _zoho_calls(acts)
+
+
+def _zoho_deals(deals: pd.DataFrame) -> pd.DataFrame:
+    """Zoho's Deals module rows: closed deals in the closed stages, day-first dates."""
+    status = _status(deals)
+    stage_in = _text(_col(deals, "stage"))
+    stage = pd.Series(
+        np.select([status == "won", status == "lost"], [CLOSED_STAGES["won"], CLOSED_STAGES["lost"]], stage_in)
+    )
+    prob = (
+        stage.map(SALESFORCE_PROBABILITY).fillna(50).astype(int).astype(str)
+    )  # same default picklist
+    close = _expected_close(deals, _export_date(deals, ("created", "closed")))
+    return pd.DataFrame(
+        {
+            "Record Id": "zcrm_"
+            + _numeric_ids(deals["deal_id"], 4_876_000_000_000_000).astype("string"),
+            "Deal Owner": _text(deals["rep"]),
+            "Deal Name": _deal_names(deals),
+            "Account Name": _text(_col(deals, "account")),
+            "Stage": stage.astype(object),
+            "Amount": _fmt_number(deals["amount"]),
+            "Probability (%)": prob.astype(object),
+            "Closing Date": _dmy_slash(close, time=False),
+            "Type": "New Business",
+            "Lead Source": "Cold Call",
+            "Created Time": _dmy_slash(deals["created"], time=True),
+        }
+    ).astype({"Record Id": object})
+
+
+def _zoho_calls(acts: pd.DataFrame) -> pd.DataFrame:
+    """Zoho's Calls module rows: the call rows only, with ``mm:ss`` durations and telephony call statuses."""
     acts = acts.loc[(_text(acts["activity_type"]) == "call").to_numpy()].reset_index(drop=True)
     secs = pd.to_numeric(_col(acts, "duration_min"), errors="coerce").mul(60).round()
     s_int = secs.fillna(0).astype(np.int64)
@@ -1131,39 +1157,49 @@ def to_dynamics(
     >>> list(to_dynamics(sim.deals, kind="opportunities").columns[:2])
     ['(Do Not Modify) Opportunity', '(Do Not Modify) Row Checksum']
     """
-    if kind == "opportunities":
-        deals = _check(frame, DEAL_REQUIRED, "deals", "to_dynamics")
-        status = _status(deals)
-        closed = pd.to_datetime(deals["closed"])
-        created = pd.to_datetime(deals["created"])
-        est_close = _expected_close(deals, _export_date(deals, ("created", "closed")))
-        money = _fmt_money(deals["amount"], symbol="$")
-        guid = _guid(deals["deal_id"], 3)
-        return pd.DataFrame(
-            {
-                "(Do Not Modify) Opportunity": guid,
-                "(Do Not Modify) Row Checksum": ("chk" + guid.astype("string").str[-12:]).astype(
-                    object
-                ),
-                "(Do Not Modify) Modified On": _fmt_dates(
-                    closed.where(closed.notna(), created), "us", time="us12"
-                ),
-                "Topic": _deal_names(deals),
-                "Potential Customer": _text(_col(deals, "account")),
-                "Status": pd.Series(np.char.capitalize(status.astype(str)), dtype=object),
-                "Est. Revenue": money,
-                "Actual Revenue": money.where(status == "won", ""),
-                "Est. Close Date": _fmt_dates(est_close, "us"),
-                "Actual Close Date": _fmt_dates(closed, "us"),
-                "Owner": _text(deals["rep"]),
-                "Created On": _fmt_dates(created, "us", time="us12"),
-            }
-        )
-    if kind != "phonecalls":
+    if kind not in ("opportunities", "phonecalls"):
         raise ValueError(
             f"to_dynamics: kind must be 'opportunities' or 'phonecalls'; got {kind!r}."
         )
+    if kind == "opportunities":
+        deals = _check(frame, DEAL_REQUIRED, "deals", "to_dynamics")
+        return _dynamics_opportunities(deals)
     acts = _check(frame, ACTIVITY_REQUIRED, "activities", "to_dynamics")
+    return _dynamics_phonecalls(acts)
+
+
+def _dynamics_opportunities(deals: pd.DataFrame) -> pd.DataFrame:
+    """Dynamics' opportunity view: the hidden record columns, then Actual Revenue on won deals only."""
+    status = _status(deals)
+    closed = pd.to_datetime(deals["closed"])
+    created = pd.to_datetime(deals["created"])
+    est_close = _expected_close(deals, _export_date(deals, ("created", "closed")))
+    money = _fmt_money(deals["amount"], symbol="$")
+    guid = _guid(deals["deal_id"], 3)
+    return pd.DataFrame(
+        {
+            "(Do Not Modify) Opportunity": guid,
+            "(Do Not Modify) Row Checksum": ("chk" + guid.astype("string").str[-12:]).astype(
+                object
+            ),
+            "(Do Not Modify) Modified On": _fmt_dates(
+                closed.where(closed.notna(), created), "us", time="us12"
+            ),
+            "Topic": _deal_names(deals),
+            "Potential Customer": _text(_col(deals, "account")),
+            "Status": pd.Series(np.char.capitalize(status.astype(str)), dtype=object),
+            "Est. Revenue": money,
+            "Actual Revenue": money.where(status == "won", ""),
+            "Est. Close Date": _fmt_dates(est_close, "us"),
+            "Actual Close Date": _fmt_dates(closed, "us"),
+            "Owner": _text(deals["rep"]),
+            "Created On": _fmt_dates(created, "us", time="us12"),
+        }
+    )
+
+
+def _dynamics_phonecalls(acts: pd.DataFrame) -> pd.DataFrame:
+    """Dynamics' phone-call view: the call rows only, durations in whole minutes."""
     acts = acts.loc[(_text(acts["activity_type"]) == "call").to_numpy()].reset_index(drop=True)
     ts = pd.to_datetime(acts["timestamp"])
     mins = pd.to_numeric(_col(acts, "duration_min"), errors="coerce").round()
