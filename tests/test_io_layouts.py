@@ -183,6 +183,33 @@ def test_exact_duplicate_deals_without_ids_are_excluded_and_warned(tmp_path):
     assert any("2 duplicate row" in m for m in msgs)
 
 
+def test_exact_duplicate_activities_without_ids_are_excluded_and_warned_rows_that_differ_kept(tmp_path):
+    head = "Activity assigned to,Activity date,Activity type,Call outcome,Call duration\n"
+    row = "Ana,2024-03-04 09:00,Call,Connected,00:05:00\n"
+    differ = ("Ben,2024-03-04 09:00,Call,Connected,00:05:00\n"  # another rep
+              "Ana,2024-03-04 09:01,Call,Connected,00:05:00\n"  # another minute
+              "Ana,2024-03-04 09:00,Email,Connected,00:05:00\n"  # another type
+              "Ana,2024-03-04 09:00,Call,No answer,00:05:00\n"  # another outcome
+              "Ana,2024-03-04 09:00,Call,Connected,00:06:00\n")  # another duration
+    acts, msgs = quiet(load_activities, put(tmp_path, "a.csv", head + row * 3 + differ))
+    balanced(acts)
+    assert len(acts) == 6 and acts.attrs["quality"].excluded == {"duplicate_row": 2}
+    assert any("excluded 2 of 8 rows (2 duplicate row)" in m and "identical in every loaded column" in m
+               for m in msgs)  # fmt: skip
+    # the same export twice: every row of the second copy is a duplicate of the first
+    twice, _ = quiet(load_activities, [put(tmp_path, "b.csv", head + differ), put(tmp_path, "c.csv", head + differ)])
+    balanced(twice)
+    assert len(twice) == 5 and twice.attrs["quality"].excluded == {"duplicate_row": 5}
+    # with ids, identical content under two ids is two activities
+    ids = "Record ID," + head.replace("\n", "") + "\n" + "1," + row + "2," + row
+    both, _ = quiet(load_activities, put(tmp_path, "d.csv", ids))
+    assert len(both) == 2 and not both.attrs["quality"].excluded
+    # dates without a time of day (a Salesforce task report): two calls of one rep on one day look alike, kept
+    daily, msgs = quiet(load_activities, put(tmp_path, "e.csv", "Assigned,Date,Type\n" + "Ana,3/14/2024,Call\n" * 2))
+    assert len(daily) == 2 and not daily.attrs["quality"].excluded and not msgs
+    assert any("1 rows identical to an earlier one are kept" in n for n in daily.attrs["quality"].notes)
+
+
 def test_won_deals_without_close_date_are_warned_with_their_share_or_kept(tmp_path):
     text = ("rep,created,closed,modified,stage,amount\nAna,2024-01-02,2024-02-01,2024-02-01,Closed Won,100\n"
             "Ana,2024-01-03,,2024-02-09,Closed Won,40\nBen,2024-01-04,,2024-02-10,Closed Won,60\n"

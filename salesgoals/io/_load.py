@@ -575,6 +575,90 @@ def _exclude_unkeyed_duplicates(out: pd.DataFrame, reports: list[dict], reason: 
         reason[alive[dup]] = codes["duplicate_row"]
 
 
+def _exclude_unkeyed_activity_duplicates(out: pd.DataFrame, reason: np.ndarray, reports: list[dict]) -> None:
+    """Exclude activities without an id that equal an earlier one in every loaded column (``duplicate_row``).
+
+    Without an id, an activity exported twice and two activities alike look
+    the same.  When the times carry a time of day, identical rows (same rep,
+    time, type, outcome, duration, deal and account) are taken as one
+    activity exported twice: the later copies are excluded, counted and
+    warned; rows that differ in any loaded column are kept.  When the export
+    has dates only (a Salesforce task report), two calls of one rep on one day
+    are expected to look alike, so identical rows are kept and counted in a note.
+    """
+    alive = (reason == 0) & out["activity_id"].isna().to_numpy()
+    if int(alive.sum()) < 2:
+        return
+    rows = np.flatnonzero(alive)
+    stamps = pd.DatetimeIndex(out["timestamp"])
+    ts = stamps.asi8[rows]
+    dup = _identical_rows(out, rows, ts)
+    per_day = 86_400 * {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[stamps.unit]
+    if not (ts % per_day).any():  # dates without a time of day
+        reports[-1]["notes"].append(
+            f"no activity id column and dates without a time of day: {dup.size:,} rows identical to an earlier one "
+            "are kept (two activities of one rep on one day look alike)")  # fmt: skip
+        return
+    if not dup.size:
+        return
+    reason[dup] = reports[0]["rows"].codes["duplicate_row"]
+    reports[-1]["notes"].append(
+        f"ASSUMED: {dup.size:,} activities without an id are identical in every loaded column to an earlier one "
+        "(same rep, time, type, outcome, duration, deal and account), taken as exported twice and excluded; "
+        "rows that differ in any of these columns are kept. If the export has a record id column, name it "
+        "(columns={'activity_id': '<header>'}) to tell repeated activities apart"
+    )
+
+
+def _identical_rows(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """Positions (among ``rows``) of rows equal in every loaded column to an earlier one.
+
+    Cheap on millions of rows: a hash of the parsed columns is sorted to find
+    the few repeated hashes; only the rows carrying one are compared column by
+    column (a hash collision only adds a candidate).
+    """
+    h = _row_hash(out, rows, ts)
+    srt = np.sort(h)
+    repeated = srt[1:][srt[1:] == srt[:-1]]
+    if not repeated.size:
+        return np.array([], dtype=np.int64)
+    size = 1 << 22  # bucket filter: rows whose hash may repeat
+    hit = np.zeros(size, dtype=bool)
+    hit[(repeated & np.uint64(size - 1)).astype(np.int64)] = True
+    cand = rows[hit[(h & np.uint64(size - 1)).astype(np.int64)]]
+    dup = out.iloc[cand][list(ACTIVITY_COLUMNS)].duplicated(keep="first").to_numpy()
+    return cand[dup]
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _row_hash(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row's loaded values (columns missing everywhere are skipped)."""
+    h = ts.view(np.uint64).copy()
+    with np.errstate(over="ignore"):
+        for col in ACTIVITY_COLUMNS:
+            s = out[col]
+            if col in ("timestamp", "activity_id"):
+                continue
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                if len(s.cat.categories) < 2 and not s.hasnans:
+                    continue
+                v = s.cat.codes.to_numpy()[rows].astype(np.uint64)
+            elif col == "duration_min":
+                d = s.to_numpy(dtype=float)[rows]
+                if np.isnan(d).all():
+                    continue
+                v = np.nan_to_num(d, nan=-1.0).view(np.uint64)
+            else:
+                if s.isna().all():
+                    continue
+                v = pd.util.hash_array(s.to_numpy(dtype=object)[rows])
+            h = (h ^ v) * _MIX
+            h ^= h >> np.uint64(29)
+    return h
+
+
 def _common_categories(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
     """Put each categorical column of the frames on the sorted union of its categories, so they stack."""
     out = [f.copy(deep=False) for f in frames]
@@ -854,7 +938,8 @@ def load_activities(
         frames.append(frame)
         reports.append({"name": src.name, "vendor": vendor, "mapping": dict(mapping), "rows": rows,
                         "notes": notes, "furniture": dict(src.furniture), "origin": dict(res.origin)})  # fmt: skip
-    out = _finish(loader, frames, reports, ACTIVITY_COLUMNS, ["activity_type", "activity_id"], "duplicate_id")
+    out = _finish(loader, frames, reports, ACTIVITY_COLUMNS, ["activity_type", "activity_id"], "duplicate_id",
+                  after_dedup=_exclude_unkeyed_activity_duplicates)
     return _apply_users(out, users, loader)
 
 
@@ -913,9 +998,6 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     if coded["non_activities"]:
         non_act = np.array([v in _NON_ACTIVITIES for v in atype.categories] + [False])[atype.codes]
         rows.exclude(non_act, "not_an_activity", atype)
-    if "activity_id" not in mapping:
-        notes.append(f"{name}: no activity id column, so identical rows are kept (a repeated activity and a "
-                     "duplicated row look the same)")
     columns = {**coded, **plain["columns"]}
     # the arrays are fresh; a copy would double the peak memory of a big log
     return pd.DataFrame({c: columns[c] for c in ACTIVITY_COLUMNS}, copy=False)
