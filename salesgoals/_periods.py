@@ -13,11 +13,15 @@ import pandas as pd
 from salesgoals._schema import FREQ_ALIASES
 from salesgoals._typing import FREQS, Freq
 
-__all__ = ["Freq", "FREQS", "check_freq", "ordinals", "pandas_ordinals", "is_panel", "to_day"]
+__all__ = ["Freq", "FREQS", "check_freq", "ordinals", "pandas_ordinals", "is_panel", "to_day", "bulk_days",
+           "BULK_GRACE_DAYS"]
 
 #: Spellings :func:`check_freq` accepts besides ``W``, ``M`` and ``Q`` (pandas aliases of the same grains).
 _ALIASES = ("W-SUN", "W-MON", "Q-DEC")
 _NS_PER_DAY = 86_400 * 10**9
+#: Dates more than this many days past the 99th percentile (or before the 1st) of a set of dates lie outside its
+#: bulk: one deal dated months or years away from the others must not move a window, a horizon or an origin.
+BULK_GRACE_DAYS = 31
 
 
 def check_freq(freq: str, *, func: str = "build_panel") -> str:
@@ -96,3 +100,24 @@ def to_day(values) -> np.ndarray:
     if getattr(s.dt, "tz", None) is not None:
         s = s.dt.tz_localize(None)
     return s.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+
+
+def bulk_days(days: np.ndarray) -> tuple[np.datetime64, np.datetime64]:
+    """First and last of a set of days, ignoring isolated days outside the bulk (NaT ignored).
+
+    A day more than :data:`BULK_GRACE_DAYS` before the 1st percentile or
+    after the 99th is an outlier (a deal typed as 2031 or 1999): it does not
+    move the span.
+
+    Examples
+    --------
+    >>> days = np.array([*np.arange("2024-01-01", "2024-12-31", dtype="datetime64[D]"), "2031-06-01", "1999-01-01"],
+    ...                 dtype="datetime64[D]")
+    >>> [str(d) for d in bulk_days(days)]
+    ['2024-01-01', '2024-12-30']
+    """
+    d = np.asarray(days, dtype="datetime64[D]")
+    d = d[~np.isnat(d)].view(np.int64)
+    lo, hi = np.percentile(d, [1, 99])
+    inside = d[(d >= lo - BULK_GRACE_DAYS) & (d <= hi + BULK_GRACE_DAYS)]
+    return np.datetime64(int(inside.min()), "D"), np.datetime64(int(inside.max()), "D")

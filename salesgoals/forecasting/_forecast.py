@@ -76,7 +76,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from salesgoals._periods import check_freq
+from salesgoals._periods import bulk_days, check_freq
 from salesgoals._periods import is_panel as _is_panel
 from salesgoals._periods import pandas_ordinals as _ordinals
 from salesgoals._periods import to_day as _to_day
@@ -344,8 +344,8 @@ def _cutoff(panel, d: dict | None, as_of, freq: str) -> tuple[int, np.datetime64
         cutoff_ord = int(panel["period"].max().ordinal) if panel is not None else np.iinfo(np.int64).max
         if d is not None:
             # the export date is about the last event: a period it ends inside is not complete yet
-            days = np.concatenate([d["created"], d["closed"]])
-            last_day = np.max(days[~np.isnat(days)])
+            # ... of the bulk of the deals: one deal dated years ahead must not move the origin
+            last_day = bulk_days(np.concatenate([d["created"], d["closed"]]))[1]
             cutoff_ord = min(cutoff_ord, _last_complete_ordinal(last_day, freq))
         return cutoff_ord, _end_day(cutoff_ord, freq)
     day = np.datetime64(pd.Timestamp(as_of).normalize().date(), "D")
@@ -430,9 +430,9 @@ def _y_from_deals(d: dict, freq: str, cutoff_ord: int):
     gi = pd.Index(groups).get_indexer(d["group"])
     c_ord = _ordinals(d["created"], freq)
     k_ord = _ordinals(d["closed"], freq)
-    first = int(c_ord.min())
+    first = int(_ordinals(np.array([bulk_days(d["created"])[0]]), freq)[0])  # one deal dated 1999 starts nothing
     n_per = cutoff_ord - first + 1
-    won = d["status"] == 1
+    won = (d["status"] == 1) & (k_ord >= first)
     y = np.zeros((n_per, len(groups)))
     np.add.at(y, (k_ord[won] - first, gi[won]), d["value"][won])
     start = np.full(len(groups), n_per)
