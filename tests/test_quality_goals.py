@@ -113,3 +113,33 @@ def test_cli_recommend_stage_history(company, tmp_path, capsys):
     assert set(t.loc[~q, "activity"]) >= {"call", "email", "meeting"}  # the volume goals are still there
     assert t.loc[q, ["p_clear", "p_stretch", "p_extraordinary"]].stack().between(0, 1).all()
     # (without --stage-history the file is the volume goals alone: tests/test_main_job.py, byte for byte)
+
+
+def test_recent_rate_is_not_flattered_by_the_data_end(pair, company):
+    """Near the end an advance shows at once and a stall only after the window: those interactions are left out.
+
+    The simulator's rates do not drift, so the recent rate matches the whole-history rate on average (s.d. of
+    the mean difference over these 24 rows ~0.02); counting the last fortnight's advances without its stalls
+    put it 0.2-0.4 higher.
+    """
+    q = pair[1].quality
+    assert abs((q["recent"] - q["baseline"]).mean()) <= 0.06
+    sim, acts = company
+    adv = sg.classify_advances(acts, sim.deals, sim.stage_history)
+    tail = adv[adv["timestamp"] > pd.Timestamp(adv.attrs["data_end"]) - pd.Timedelta(days=14)]
+    judged = tail[tail["advance"] != "pending"]
+    overall = (adv["advance"] == "advanced").sum() / (adv["advance"] != "pending").sum()
+    assert (tail["advance"] == "stalled").sum() == 0  # the trap: there the judged ones are advances and losses
+    assert (judged["advance"] == "advanced").mean() > overall + 0.2
+
+
+def test_seller_page_shows_the_call_outcome_goals(pair):
+    from salesgoals.report._html import _advance_goals
+
+    plain, with_q = pair
+    rep = with_q.quality["rep"].iloc[0]
+    html = _advance_goals(with_q.table[with_q.table["rep"] == rep])
+    assert "Call outcomes" in html and html.count("<tr>") == 1 + (with_q.quality["rep"] == rep).sum()
+    row = with_q.quality[with_q.quality["rep"] == rep].iloc[0]
+    assert f"{row['goal_stretch']:.0%} / {row['goal_stretch_total']:,}" in html
+    assert _advance_goals(plain.table[plain.table["rep"] == rep]) == ""

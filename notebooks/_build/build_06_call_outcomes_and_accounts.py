@@ -167,6 +167,23 @@ assert (quality["target_rate"] >= quality["current_rate"]).all()
 quality[["rep", "activity_type", "n", "current_rate", "target_rate", "goal"]].head(8).round(3)"""
     ),
     new_markdown_cell(
+        """`recommend` puts them in the goal recommendations themselves when it gets the stage history: one row per
+rep and interaction type after the rep's volume goals, with the same columns (three tiers, the odds of each for
+the goal period if nothing changes, the advancing interactions they mean, a weekly pace in the landmarks). The
+recommendations CSV without a stage history is unchanged."""
+    ),
+    new_code_cell(
+        """logged = pd.concat([sim.activities, sim.deal_activities.drop(columns="true_advance")], ignore_index=True)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # the notes are in rec.notes
+    rec = sg.recommend(logged, sim.deals, sim.roster, stage_history=sim.stage_history, drivers=None,
+                       backtest=False, n_sims=300)
+rows = rec.table[rec.table["activity"].str.endswith("_advance_rate")]
+assert (rows["goal_clear"] <= rows["goal_stretch"]).all() and (rows["p_clear"] >= rows["p_extraordinary"]).all()
+one = rec.table[rec.table["rep"] == rows["rep"].iloc[0]]
+one[["activity", "kind", "recent", "goal_clear", "p_clear", "goal_stretch", "p_stretch", "goal_stretch_total"]]"""
+    ),
+    new_markdown_cell(
         """## 5. An objective for every account
 
 `sg.account_objectives` reads the deal history per account (won revenue per 12 months, products, open pipeline,
@@ -210,6 +227,17 @@ reached, promised = (progress["attainment"] >= 1).mean(), last_year.table["odds"
 print(f"targets reached {reached:.0%}; mean odds given {promised:.0%}")
 assert abs(reached - promised) < 0.12
 progress["status"].value_counts()"""
+    ),
+    new_markdown_cell(
+        """Half-way through the year, the review says where each account stands: won so far against its target, the
+pace, and the odds it still has to reach it at its usual pace (won deals a year and their sizes, shrunk toward
+its peers). With three years of history before the plan, `account_objectives` also calibrates its odds on the
+year before (`plan.calibration`); this company has two, so the odds here are the raw ones."""
+    ),
+    new_code_cell(
+        """review = sg.account_review(last_year, sim.deals, as_of=plan_day + pd.Timedelta(days=182), top=5)
+assert review.table["odds_still"].between(0, 1).all()
+print(review)"""
     ),
     *versions_cells(),
 ]

@@ -54,7 +54,10 @@ def advance_goal_tiers(advances: pd.DataFrame, *, as_of: pd.Period, horizon: int
     pandas.DataFrame
         One row per rep x type with at least ``min_n`` judged interactions:
         ``rep``, ``activity`` (``<type>_advance_rate``), ``activity_type``,
-        ``n`` (judged interactions), ``n_periods`` (periods with any),
+        ``n`` (judged interactions whose window ended inside the data: the
+        last ``window_days`` before the end are left out of every rate, since
+        there an advance shows at once and a stall only later),
+        ``n_periods`` (periods with any),
         ``recent`` (rate over the last ``horizon`` periods; the overall rate
         when they hold none), ``baseline`` (rate over all history),
         ``personal_best`` (best rate over ``horizon`` consecutive periods with
@@ -62,8 +65,8 @@ def advance_goal_tiers(advances: pd.DataFrame, *, as_of: pd.Period, horizon: int
         ``personal_best_period`` (its periods), ``ci_low``, ``ci_high``,
         ``peer_rate``, ``goal_<tier>`` (rates), ``goal_<tier>_total``
         (advancing interactions at ``expected_n``), ``p_<tier>`` (odds),
-        ``expected_n`` (judged interactions expected in the goal period:
-        the last ``horizon`` periods' count, at least 1), ``method`` and ``goal``
+        ``expected_n`` (interactions expected in the goal period: the last
+        ``horizon`` periods' count, at least 1), ``method`` and ``goal``
         (the stretch goal in words).
 
     Examples
@@ -78,13 +81,11 @@ def advance_goal_tiers(advances: pd.DataFrame, *, as_of: pd.Period, horizon: int
     True
     """
     freq = as_of.freqstr
-    adv = advances.loc[advances["advance"].isin(_JUDGED)]
-    period = adv["timestamp"].dt.to_period(freq)
-    adv = adv.loc[(period <= as_of).to_numpy()]
-    period = period.loc[adv.index]
     if reps is not None:
-        keep = adv["rep"].astype(str).isin([str(r) for r in reps]).to_numpy()
-        adv, period = adv.loc[keep], period.loc[keep]
+        advances = advances.loc[advances["rep"].astype(str).isin([str(r) for r in reps]).to_numpy()]
+    seen = advances.loc[(advances["timestamp"].dt.to_period(freq) <= as_of).to_numpy()]
+    adv = seen.loc[seen["advance"].isin(_JUDGED).to_numpy() & _window_complete(seen)]
+    period = adv["timestamp"].dt.to_period(freq)
     goals = advance_goals(adv, min_n=min_n, interval=interval, quantile=0.75)
     if goals.empty:
         return pd.DataFrame(columns=_COLUMNS)
@@ -95,6 +96,8 @@ def advance_goal_tiers(advances: pd.DataFrame, *, as_of: pd.Period, horizon: int
     stretch = np.maximum.reduce([clear, goals["target_rate"].to_numpy(), cur + 0.5 * (hi - cur)])
     extra = np.maximum.reduce([stretch, np.minimum(np.maximum(cur, top), hi + 0.15), hi])
     runs = _period_runs(adv, period, as_of, horizon, min_n)
+    runs = runs.drop(columns="expected_n").merge(_expected(seen, as_of, horizon), on=["rep", "activity_type"],
+                                                 how="left")  # fmt: skip
     t = goals.merge(runs, on=["rep", "activity_type"], how="left")
     t["recent"] = t["recent"].fillna(t["current_rate"])
     t["personal_best"] = np.fmax(t["personal_best"].to_numpy(float), np.nan_to_num(t["current_rate"].to_numpy()))
@@ -120,6 +123,27 @@ _COLUMNS = (
     "personal_best_period", "ci_low", "ci_high", "peer_rate", *[f"goal_{x}" for x in TIERS],
     *[f"goal_{x}_total" for x in TIERS], *[f"p_{x}" for x in TIERS], "expected_n", "method", "goal",
 )  # fmt: skip
+
+
+def _window_complete(adv: pd.DataFrame) -> np.ndarray:
+    """Interactions whose whole window lies inside the data.
+
+    Near the end of the data an advance is seen at once but a stall only after
+    ``window_days``, so counting the advanced ones there (and not yet the
+    stalled ones) would make the recent rate look far better than it is.
+    """
+    end = adv.attrs.get("data_end")
+    if end is None or not len(adv):
+        return np.ones(len(adv), dtype=bool)
+    days = pd.Timedelta(days=int(adv.attrs.get("window_days", 14)))
+    return (adv["timestamp"] + days <= pd.Timestamp(end)).to_numpy()
+
+
+def _expected(seen: pd.DataFrame, as_of: pd.Period, horizon: int) -> pd.DataFrame:
+    """Interactions of each rep and type in the last ``horizon`` periods, judged or not (the volume to expect)."""
+    last = seen.loc[(seen["timestamp"].dt.to_period(as_of.freqstr) > as_of - horizon).to_numpy()]
+    n = last.groupby([last["rep"].astype(str), last["activity_type"].astype(str)]).size()
+    return n.rename("expected_n").rename_axis(["rep", "activity_type"]).reset_index()
 
 
 def _period_runs(adv: pd.DataFrame, period: pd.Series, as_of: pd.Period, horizon: int, min_n: int) -> pd.DataFrame:

@@ -225,7 +225,7 @@ def _seller_page(rec, rep: str, views, cur: str) -> str:
 <a class="back" href="#team">&larr; team</a>
 <h2>{_e(rep)}</h2><p class="sub">Team {_e(info['team'])}, manager {_e(info['manager'])}; goals for {_e(_span(rec))}</p>
 {note}<h3>Goals for the period</h3>{_table(goals, set(goals.columns[2:]))}
-<h3>Why these goals</h3><ul class="why">{why}</ul>
+<h3>Why these goals</h3><ul class="why">{why}</ul>{_advance_goals(t)}
 <h3>Landmarks: done by the end of each week to stay on pace</h3>{_table(wide, set(wide.columns[1:]))}
 {trend}{fun_img}
 </section>"""
@@ -253,6 +253,24 @@ def _accounts_page(section: dict, views, cur: str) -> str:
 <h2>{_e(section["title"])}</h2><ul class="why">{lines}</ul>
 {fig}{''.join(out)}
 </section>"""
+
+
+def _advance_goals(t: pd.DataFrame) -> str:
+    """The seller's call-outcome goals (advance-rate rows of ``recommend(stage_history=...)``), or nothing."""
+    q = t[t["flags"].str.contains("advance_rate", regex=False)]
+    if q.empty:
+        return ""
+    kind = q["activity"].str.replace("_advance_rate", "", regex=False)
+    pct = lambda v: f"{float(v):.0%}"  # noqa: E731 - local formatter
+    table = pd.DataFrame({
+        "Interaction": kind.map(lambda k: _e(activity_label(k).capitalize())),
+        "Advance rate now": q["baseline"].map(pct), "Recent": q["recent"].map(pct),
+        **{f"{x.capitalize()}: rate / advancing / odds": [
+            f"{pct(g)} / {n:,} / {_odds(p)}" for g, n, p in zip(q[f"goal_{x}"], q[f"goal_{x}_total"], q[f"p_{x}"])]
+           for x in TIERS},
+    })  # fmt: skip
+    return ("<h3>Call outcomes: share of interactions that advance a deal</h3>"
+            + _table(table, set(table.columns[1:])))  # fmt: skip
 
 
 def render_html(rec, views, levels, *, currency: str, title: str, accounts: dict | None = None) -> str:
