@@ -21,10 +21,21 @@ from typing import get_args
 
 import pandas as pd
 
-from salesgoals._version import __version__
-from salesgoals.errors import SalesgoalsError, SchemaError
+from salesgoals import io
+from salesgoals._progress import StepLog, set_progress, step
 from salesgoals._typing import CRM, FREQS, TIERS, Outcome
-from salesgoals.io import add_load_arguments, load_options
+from salesgoals._version import __version__
+from salesgoals.accounts import account_objectives, account_review
+from salesgoals.drivers import fit_drivers
+from salesgoals.drivers.performers import compare_performers
+from salesgoals.errors import SalesgoalsError, SchemaError, UnreliableEstimateWarning
+from salesgoals.forecasting import backtest_forecast, forecast
+from salesgoals.io import add_load_arguments, inspect, load_options, load_stage_history, write_csv
+from salesgoals.panel import activity_columns, activity_files, choose_engine, panel_for, panel_summary
+from salesgoals.panel.scale import panel_from_parquet
+from salesgoals.recommend import recommend
+from salesgoals.report import report
+from salesgoals.tracking import track
 
 __all__ = ["main"]
 
@@ -231,8 +242,6 @@ def _load_inputs(args: argparse.Namespace, *, need_activities: str | None = None
     Activity files that ``--engine`` (or their size) sends out of core stay a
     list of files: the library aggregates them without loading them whole.
     """
-    from salesgoals import io
-
     opts = load_options(args)
     args.options = opts
     if need_activities and not args.activities:
@@ -249,8 +258,6 @@ def _load_inputs(args: argparse.Namespace, *, need_activities: str | None = None
 
 def _activities(args: argparse.Namespace, io, users, options: dict):
     """The activity log loaded in memory, or the list of files when they go out of core (by size or ``--engine``)."""
-    from salesgoals.panel import activity_files, choose_engine
-
     named = list(args.activities)
     if any(any(ch in a for ch in "*?[") and not os.path.exists(a) for a in named):
         named = activity_files(named)  # globs: the files they match
@@ -265,8 +272,6 @@ _RUN: dict = {}
 
 def _note_panel(panel: pd.DataFrame) -> None:
     """Record the activities, reps and periods of the panel a command built (``--verbose``)."""
-    from salesgoals.panel import activity_columns
-
     log = _RUN.get("log")
     if log is not None and len(panel):
         acts = activity_columns(panel)
@@ -281,8 +286,6 @@ def _one_or_many(paths: Sequence[str]):
 def _write_or_print(frame: pd.DataFrame, out: str | None, *, max_rows: int = 30) -> None:
     """Write a spreadsheet-safe CSV to ``out``, or print the table."""
     if out:
-        from salesgoals.io import write_csv
-
         write_csv(frame, out)
         print(f"wrote {len(frame):,} rows to {out}", file=sys.stderr)
     else:
@@ -292,8 +295,6 @@ def _write_or_print(frame: pd.DataFrame, out: str | None, *, max_rows: int = 30)
 
 def _show_panel(panel: pd.DataFrame, args: argparse.Namespace) -> None:
     """Write the panel to ``args.out``, or print its size and a per-rep summary."""
-    from salesgoals.panel import panel_summary
-
     if args.out:
         _write_or_print(panel.assign(period=panel["period"].astype(str)), args.out)
         return
@@ -318,8 +319,6 @@ def _add_panel(sub) -> None:
 
 
 def _run_panel(args: argparse.Namespace) -> int:
-    from salesgoals.panel import panel_for
-
     acts, deals, roster = _load_inputs(args)
     panel = panel_for(acts, deals, freq=args.freq, roster=roster, engine=args.engine)
     _note_panel(panel)
@@ -347,8 +346,6 @@ def _add_inspect(sub) -> None:
 
 
 def _run_inspect(args: argparse.Namespace) -> int:
-    from salesgoals.io import inspect
-
     opts = load_options(args)
     probe = inspect(args.file, kind="auto" if args.kind == "auto" else args.kind)
     kw = dict(opts["deals"] if probe.kind == "deals" else opts["activities"], users=opts["users"])
@@ -384,10 +381,6 @@ def _add_panel_files(sub) -> None:
 
 
 def _run_panel_files(args: argparse.Namespace) -> int:
-    from salesgoals import io
-    from salesgoals.errors import SchemaError
-    from salesgoals.panel.scale import panel_from_parquet
-
     columns = {}
     for item in args.column:
         canon, sep, src = item.partition("=")
@@ -441,16 +434,10 @@ def _run_recommend(args: argparse.Namespace) -> int:
 
 def _recommendation(args: argparse.Namespace):
     """Load the exports and run :func:`salesgoals.recommend` (shared by ``recommend`` and ``report``)."""
-    import warnings
-
-    from salesgoals.recommend import recommend
-
     acts, deals, roster = _load_inputs(args, need_activities="setting activity goals")
     args.deals_frame = deals  # the report's key-account page reads them too
     history = None
     if getattr(args, "stage_history", None):
-        from salesgoals.io import load_stage_history
-
         history = load_stage_history(args.stage_history)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the notes are part of the summary
@@ -527,13 +514,9 @@ def amount(text: str) -> float:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from salesgoals.report import report
-
     rec = _recommendation(args)
     objectives = None
     if args.key_accounts or args.accounts_table:
-        from salesgoals.accounts import account_objectives
-
         table = _read_accounts(args.accounts_table) if args.accounts_table else None
         objectives = account_objectives(args.deals_frame, table)
     res = report(rec, args.out, target=args.target, currency=args.currency, xlsx=args.xlsx, title=args.title,
@@ -573,12 +556,6 @@ def _add_forecast(sub) -> None:
 
 
 def _run_forecast(args: argparse.Namespace) -> int:
-    import warnings
-
-    from salesgoals._progress import step
-    from salesgoals.forecasting import backtest_forecast, forecast
-    from salesgoals.panel import panel_for
-
     acts, deals, roster = _load_inputs(args)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # panel data-quality notes; forecast notes are printed below
@@ -648,8 +625,6 @@ def _account_plan(args: argparse.Namespace) -> pd.DataFrame | None:
 
 
 def _run_track(args: argparse.Namespace) -> int:
-    from salesgoals.tracking import track
-
     acts, deals, roster = _load_inputs(args, need_activities="tracking activity goals")
     res = track((acts, deals), args.goals, as_of=args.as_of, period=args.period, tier=args.tier, roster=roster,
                 holidays=args.options["holidays"])  # fmt: skip
@@ -658,8 +633,6 @@ def _run_track(args: argparse.Namespace) -> int:
     _write_or_print(frame, args.out)
     plan = _account_plan(args)
     if plan is not None:
-        from salesgoals.accounts import account_review
-
         if deals is None:
             raise SchemaError("salesgoals track: --account-plan needs the deals export: pass -d FILE.")
         review = account_review(plan, deals, as_of=pd.Timestamp(res.as_of) + pd.Timedelta(days=1))
@@ -702,13 +675,6 @@ def _add_drivers(sub) -> None:
 
 
 def _run_drivers(args: argparse.Namespace) -> int:
-    import warnings
-
-    from salesgoals.drivers import fit_drivers
-    from salesgoals.errors import UnreliableEstimateWarning
-    from salesgoals.panel import panel_for
-    from salesgoals.drivers.performers import compare_performers
-
     acts, deals, roster = _load_inputs(args, need_activities=None if args.performers else "fitting drivers")
     panel = panel_for(acts, deals, freq=args.freq, roster=roster, engine=args.engine)
     stream = sys.stderr if args.out else sys.stdout
@@ -757,9 +723,6 @@ def _add_accounts(sub) -> None:
 
 
 def _run_accounts(args: argparse.Namespace) -> int:
-    from salesgoals import io
-    from salesgoals.accounts import account_objectives
-
     deals = io.load_deals(_one_or_many(args.deals), crm=args.crm)
     acts = io.load_activities(_one_or_many(args.activities), crm=args.crm) if args.activities else None
     accounts = _read_accounts(args.accounts) if args.accounts else None
@@ -772,8 +735,6 @@ def _run_accounts(args: argparse.Namespace) -> int:
 
 def _read_accounts(path: str) -> pd.DataFrame:
     """An accounts table is plain: CSV / XLSX / Parquet with an ``account`` column (read as text)."""
-    from salesgoals.errors import SchemaError
-
     lower = path.lower()
     if lower.endswith((".xlsx", ".xls")):
         frame = pd.read_excel(path, dtype=str)
@@ -823,8 +784,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from salesgoals._progress import StepLog, set_progress
-
     set_progress(False if getattr(args, "quiet", False) else None)
     _RUN["log"] = StepLog()
     try:

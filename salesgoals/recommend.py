@@ -21,7 +21,14 @@ from salesgoals._summary import Summary
 from salesgoals._typing import TIERS
 from salesgoals.errors import InsufficientDataError, SalesgoalsError, UnreliableEstimateWarning
 from salesgoals.drivers import fit_drivers
-from salesgoals.goals import GoalPlan, TargetProjection, backtest_goals, personal_best_goals, project_targets
+from salesgoals.goals import (
+    GoalPlan,
+    TargetProjection,
+    backtest_goals,
+    goal_levels,
+    personal_best_goals,
+    project_targets,
+)
 from salesgoals.io import write_csv
 from salesgoals.outcomes import advance_goal_tiers, advance_landmarks, classify_advances
 from salesgoals.panel import panel_for
@@ -125,8 +132,6 @@ class Recommendation:
 
     def levels(self, *, target: Any = None):
         """Seller, team and leader goals side by side (see :func:`salesgoals.goals.goal_levels`)."""
-        from salesgoals.goals import goal_levels
-
         return goal_levels(self.goals, self.projection, panel=self.panel, target=target)
 
     def plot(self, rep: str | None = None, *, ax=None):

@@ -27,6 +27,7 @@ from salesgoals._summary import Summary
 from salesgoals.report._html import render_html, slug
 from salesgoals.accounts import account_report_section
 from salesgoals.report._views import VIEW_NAMES, account_views, build_views
+from salesgoals.report._xlsx import write_workbook  # openpyxl itself is imported only when writing
 
 __all__ = ["report", "ManagerReport", "VIEW_NAMES", "slug"]
 
@@ -65,8 +66,6 @@ class ManagerReport:
 
     def to_excel(self, path: str | os.PathLike) -> Path:
         """Write the views to a workbook, one sheet per view (needs ``openpyxl``: ``pip install salesgoals[report]``)."""
-        from salesgoals.report._xlsx import write_workbook
-
         self.xlsx_path = write_workbook(self.views, path)
         return self.xlsx_path
 

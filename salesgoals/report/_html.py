@@ -8,6 +8,7 @@ import re
 import pandas as pd
 
 from salesgoals._typing import TIERS
+from salesgoals._version import __version__
 from salesgoals._words import activity_label, fmt_number
 from salesgoals.report import _plots as pl
 
@@ -281,8 +282,6 @@ def render_html(rec, views, levels, *, currency: str, title: str, accounts: dict
     pages = [_team_page(rec, views, levels, currency), *(_seller_page(rec, r, views, currency) for r in reps)]
     if accounts:
         pages.insert(1, _accounts_page(accounts, views, currency))
-    from salesgoals._version import __version__
-
     return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{_e(title)}</title>"
             f"<style>{_CSS}</style></head><body>\n<header><h1>{_e(title)}</h1><p>Goals for {_e(_span(rec))}; "
