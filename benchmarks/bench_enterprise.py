@@ -215,8 +215,9 @@ def _slice(folder: Path) -> list[dict]:
 
     warnings.simplefilter("ignore")
     files = sorted(str(p) for p in (folder / "activities").glob("*.parquet"))[:2]
+    roster = sg.load_roster(folder / "roster.csv").iloc[: 2 * REPS_PER_FILE]  # the reps of the first two files
     deals = sg.load_deals(folder / "deals.parquet")
-    roster = sg.load_roster(folder / "roster.csv")
+    deals = deals[deals["rep"].isin(roster["rep"])].reset_index(drop=True)
     out = []
     panels = {}
     for engine in ("memory", "duckdb"):
