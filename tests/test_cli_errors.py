@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from salesgoals import cli
+from salesgoals.errors import SchemaError
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
@@ -170,3 +171,29 @@ def test_panel_files_with_a_bad_column_mapping_is_one_line(capsys):
 def test_debug_still_shows_the_traceback():
     with pytest.raises(ValueError):
         cli.main(["--debug", "panel", "-a", str(ROOT / "README.md")])
+
+
+# ---------------------------------------------------------------- errors raised past the argument types
+# The argument types stop most bad input before the library runs; these reach the library (or the disk) and
+# must still end as one line and exit 2: an OSError while writing, and messages that contain line breaks.
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full to make the disk 'full'")
+def test_disk_full_while_writing_is_one_line(capsys):
+    # /dev/full passes output_file's checks (its folder exists and is writable) and fails on write with ENOSPC:
+    # the OSError comes from the writer after the work is done, not from the argument check
+    _one_line_exit_2(["panel", "-a", ACTS, "-o", "/dev/full"], capsys, "No space left on device")
+
+
+def test_a_multi_line_library_message_is_joined_on_one_line(monkeypatch, capsys):
+    from salesgoals import io
+
+    def fail(*args, **kwargs):
+        raise SchemaError("load_activities: column 'rep' is empty\nin rows 2-9 of 'acts.csv'.\n\nFix the export.")
+
+    monkeypatch.setattr(io, "load_activities", fail)
+    line = _one_line_exit_2(["panel", "-a", ACTS], capsys, "column 'rep' is empty", "rows 2-9", "Fix the export.")
+    assert "\n" not in line
+
+
+def test_an_argument_with_a_line_break_is_reported_on_one_line(capsys):
+    # float() accepts surrounding whitespace, so '\n1.5' reaches the range check, whose message quotes the text
+    _one_line_exit_2(["forecast", "-a", ACTS, "-d", DEALS, "--interval", "\n1.5"], capsys, "between 0 and 1")

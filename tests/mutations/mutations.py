@@ -15,9 +15,9 @@ from __future__ import annotations
 DRIVERS = ["tests/test_oracles.py", "tests/test_diagnostics_planted.py", "tests/test_drivers.py"]
 DRIVERS_FULL = DRIVERS + ["tests/test_drivers_recovery.py"]
 GOALS = ["tests/test_oracles.py", "tests/test_goals.py", "tests/test_backtest_goals.py"]
-TARGETS = ["tests/test_targets.py", "tests/test_cascade.py"]
-FORECAST = ["tests/test_forecast.py"]
-IO = ["tests/test_compat.py", "tests/test_io.py", "tests/test_io_properties.py"]
+TARGETS = ["tests/test_targets_oracle.py", "tests/test_targets.py", "tests/test_cascade.py"]
+FORECAST = ["tests/test_forecast_oracles.py", "tests/test_forecast.py"]
+IO = ["tests/test_io_values.py", "tests/test_compat.py", "tests/test_io.py", "tests/test_io_properties.py"]
 PANEL = ["tests/test_cli_oracle.py", "tests/test_panel.py"]
 CLI = ["tests/test_cli_errors.py", "tests/test_cli.py"]
 
@@ -108,8 +108,8 @@ MUTATIONS: list[dict] = [
          why="every created deal counted as won (win rate forgotten)",
          tests=TARGETS + GOALS),
     dict(id="targets_lognormal_bias", file="salesgoals/goals/targets.py",
-         pattern="sigma[cr] * rng.standard_normal(cell.size) - sigma[cr] ** 2 / 2",
-         replacement="sigma[cr] * rng.standard_normal(cell.size)",
+         pattern="sig * rng.standard_normal(cell.size) - sig**2 / 2",
+         replacement="sig * rng.standard_normal(cell.size)",
          why="log-normal deal sizes without the -sigma^2/2 mean correction: revenue inflated",
          tests=TARGETS),
     # ------------------------------------------------------------- forecast

@@ -5,6 +5,7 @@ Usage (from the repository root; not part of the default suite)::
     python tests/mutations/run.py                 # every mutation
     python tests/mutations/run.py --only few_rep_bootstrap_min conformal_lookahead
     python tests/mutations/run.py --check         # only report stale patterns (fast)
+    python tests/mutations/run.py --only ID ... --update   # rerun some, merge them into results.csv
 
 A mutation is *caught* when its tests fail, *survived* when they pass, *stale* when its pattern no longer
 occurs exactly once in its file (the code moved on: update the pattern), *timeout* when the tests ran
@@ -80,12 +81,29 @@ def _first_failure(out: str) -> str:
     return ""
 
 
+def _write(path: str, rows: list[dict]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _merged(path: str, rows: list[dict]) -> list[dict]:
+    """The stored results with ``rows`` replacing the runs of the same ids, in the order of MUTATIONS."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        old = {r["id"]: r for r in csv.DictReader(fh)}
+    old.update({r["id"]: r for r in rows})
+    return [old[m["id"]] for m in MUTATIONS if m["id"] in old]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="+", help="ids of the mutations to run")
     ap.add_argument("--check", action="store_true", help="only check that every pattern still exists once")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per mutation (default 900)")
     ap.add_argument("-n", "--workers", default="0", help="pytest-xdist workers per run (default 0: none)")
+    ap.add_argument("--update", action="store_true",
+                    help="with --only: replace those mutations' rows in --out and score the whole table")
     ap.add_argument("--out", default=str(ROOT / "tests" / "mutations" / "results.csv"))
     args = ap.parse_args(argv)
     chosen = [m for m in MUTATIONS if not args.only or m["id"] in args.only]
@@ -105,10 +123,10 @@ def main(argv=None) -> int:
                          "first_failure": first, "why": m["why"]})  # fmt: skip
             print(f"{status:16s} {secs:7.1f}s  {m['id']}  {first}", flush=True)
     if not args.only:
-        with open(args.out, "w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
+        _write(args.out, rows)
+    elif args.update:
+        rows = _merged(args.out, rows)
+        _write(args.out, rows)
     caught = sum(r["status"].startswith("caught") for r in rows)
     survived = [r["id"] for r in rows if r["status"] == "survived"]
     stale = [r["id"] for r in rows if r["status"].startswith("stale")]
