@@ -37,11 +37,9 @@ def test_deals_only_panel_has_outcomes_and_no_activity_columns(sim, deals_panel)
 
 
 def test_forecast_backtest_and_review_run_on_deals_only_and_say_so(sim, deals_panel):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = sg.forecast(deals_panel, deals=sim.deals, level="total", horizon=4)
-        bt = sg.backtest_forecast(deals_panel, deals=sim.deals, level="total", horizon=4)
-        review = sg.quarterly_review(sim.deals, panel=deals_panel, annual_target=1e6)
+    res = sg.forecast(deals_panel, deals=sim.deals, level="total", horizon=4)
+    bt = sg.backtest_forecast(deals_panel, deals=sim.deals, level="total", horizon=4)
+    review = sg.quarterly_review(sim.deals, panel=deals_panel, annual_target=1e6)
     assert res.method != "activity" and "activity" not in set(bt.table["method"])
     assert "no activity columns (deals only)" in str(res.summary())
     assert review is not None
@@ -69,9 +67,7 @@ def test_revenue_unavailable_is_nan_not_zero_and_revenue_forecasts_refuse(sim):
     assert p["deals_won"].sum() == (deals["status"] == "won").sum() - p.attrs["excluded"].get("deals_closed_before_window", 0)
     with pytest.raises(InsufficientDataError, match="revenue is unavailable, not zero"):
         sg.forecast(p, level="total", horizon=4)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ok = sg.forecast(p, level="total", horizon=4, target="deals_won")
+    ok = sg.forecast(p, level="total", horizon=4, target="deals_won")
     assert np.isfinite(ok.table["forecast"]).all()
 
 

@@ -87,7 +87,9 @@ def test_matches_pyfixest_coefficients_and_clustered_se(small_panel):
     res = _fit(small_panel, lags=2, season_scaling=False)
     df, names = _lagged_frame(small_panel, ACTS + QUAL, 2)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pyfixest's own pandas deprecation notices
+        # pyfixest's own deprecation notices (pandas' inplace keyword inside pyfixest, its fixef_tol argument)
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="pyfixest")
+        warnings.filterwarnings("ignore", message="The `demeaner_backend`", category=DeprecationWarning)
         # pyfixest demeans iteratively; a tight fixef_tol makes its answer exact enough to compare at 1e-8
         m = pf.feols("y ~ " + " + ".join(names) + " | rep + period_s", data=df, vcov={"CRV1": "rep"},
                      fixef_tol=1e-13)  # fmt: skip

@@ -279,9 +279,7 @@ def test_rep_with_no_activities_gets_flagged_finite_goals():
 def test_single_period_of_data():
     sim = sg.simulate.make_crm_data(n_reps=6, n_weeks=20, seed=1)
     acts = sim.activities[sim.activities["timestamp"] < sim.start + pd.Timedelta(days=7)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        panel = sg.build_panel(acts, None)
+    panel = sg.build_panel(acts, None)
     t = sg.personal_best_goals(panel).table
     assert np.isfinite(t.select_dtypes("number").to_numpy(float)).all()
     assert t["flags"].str.contains("short_history").all()

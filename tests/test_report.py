@@ -26,9 +26,7 @@ SAMPLES = ROOT / "data" / "samples"
 @pytest.fixture(scope="module")
 def rec():
     sim = sg.simulate.make_crm_data(n_reps=10, n_weeks=70, seed=3)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return sg.recommend(sim.activities, sim.deals, sim.roster, n_sims=200, backtest=False, currency="$")
+    return sg.recommend(sim.activities, sim.deals, sim.roster, n_sims=200, backtest=False, currency="$")
 
 
 @pytest.fixture(scope="module")

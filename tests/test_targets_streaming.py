@@ -12,13 +12,16 @@ import pytest
 
 import salesgoals as sg
 from salesgoals.goals import targets
+from salesgoals.errors import UnreliableEstimateWarning
 from salesgoals.goals.targets import SCENARIOS
 
 
 @pytest.fixture(scope="module")
 def plan(sim_panel):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        # expected: the simulator's follow-up emails are ambiguous and flagged by the leads check
+        warnings.filterwarnings("ignore", message=r"fit_drivers: (\w+ is AMBIGUOUS|Leads check)",
+                                category=UnreliableEstimateWarning)
         drivers = sg.fit_drivers(sim_panel, outcome="deals_created")
     return sg.personal_best_goals(sim_panel, drivers)
 
