@@ -139,12 +139,19 @@ def test_plan_for_target(plan, proj):
     assert "Plan for target" in str(impossible.summary())
 
 
-def test_plan_reaches_target_with_stated_probability(plan):
+def _stretch_target(proj, factor: float) -> float:
+    """A team target ``factor`` x the current projection: above what current behaviour brings on any seed
+    (a fixed amount such as 2.4e6 was tuned to one simulation: already met, effort 0, on others)."""
+    return float(factor * proj.rollup(None).set_index("scenario").loc["current", "revenue"])
+
+
+def test_plan_reaches_target_with_stated_probability(plan, proj):
     """The effort found does not hinge on the seed: Monte Carlo error is small next to the grid."""
-    res = sg.plan_for_target(plan, 2.4e6, prob=0.8, n_sims=2000, seed=1)
+    target = _stretch_target(proj, 1.25)
+    res = sg.plan_for_target(plan, target, prob=0.8, n_sims=2000, seed=1)
     e = res.groups.iloc[0]["effort"]
     assert 0 < e < 3
-    check = sg.plan_for_target(plan, 2.4e6, prob=0.8, n_sims=2000, seed=99).groups.iloc[0]
+    check = sg.plan_for_target(plan, target, prob=0.8, n_sims=2000, seed=99).groups.iloc[0]
     assert abs(check["effort"] - e) <= 0.15
 
 
@@ -198,11 +205,11 @@ def test_plan_per_rep_quota(plan, proj):
     assert (acts == g.loc[acts.index, "feasible"]).all()
 
 
-def test_required_effort_reaches_the_target_with_the_stated_probability(plan):
+def test_required_effort_reaches_the_target_with_the_stated_probability(plan, proj):
     """Re-simulate (fresh seed) with every focus activity at the required level: P(reach) ~ prob."""
     import dataclasses
 
-    target, prob = 2.3e6, 0.8
+    target, prob = _stretch_target(proj, 1.2), 0.8
     res = sg.plan_for_target(plan, target, prob=prob, n_sims=2000, seed=1)
     e = res.groups.iloc[0]["effort"]
     assert 0 < e < 3
