@@ -82,6 +82,17 @@ they were active but logged nothing)."""
 print(panel.shape, "activity columns:", panel.attrs["activity_columns"])
 panel.head()"""
     ),
+    new_code_cell(
+        """# the panel's headline totals against a hand count of the loaded frames (pandas, not the panel's code)
+hand = activities["activity_type"].value_counts()
+assert all(panel[kind].sum() == hand.get(kind, 0) for kind in panel.attrs["activity_columns"])
+excluded = panel.attrs["excluded"]  # deals dated before the first activity week are outside the panel
+won = deals[deals["status"] == "won"]
+assert "deals_closed_before_window" not in excluded  # every won deal closed inside the panel's weeks
+assert panel["deals_won"].sum() == len(won) and abs(panel["won_revenue"].sum() - won["amount"].sum()) < 0.01
+assert panel["deals_created"].sum() == len(deals) - excluded.get("deals_created_before_window", 0)
+assert (panel["rep"].nunique(), panel["period"].nunique()) == (12, 52)  # the sample: 12 reps x 52 weeks"""
+    ),
     new_markdown_cell(
         """## 4. Per-rep summary
 
@@ -122,6 +133,14 @@ roster = sg.load_roster(SAMPLES / "roster.csv")
 monthly = sg.build_panel(acts_c, deals_c, roster=roster, freq="M")
 print(f"{len(acts_c):,} activities, {len(deals_c):,} deals -> {len(monthly):,} rep-months")
 ax = sg.plotting.plot_panel(monthly, column="won_revenue", by="team")"""
+    ),
+    new_code_cell(
+        """# the same hand check on the canonical pair, month by month (won deals dated by their close month)
+won_c = deals_c[deals_c["status"] == "won"]
+by_month = won_c.groupby(won_c["closed"].dt.to_period("M"))["amount"].sum()
+in_panel = monthly.groupby("period")["won_revenue"].sum()
+assert (in_panel - by_month.reindex(in_panel.index, fill_value=0.0)).abs().max() < 0.01
+assert monthly["rep"].nunique() == roster["rep"].nunique() == 30  # the sample: 30 reps"""
     ),
     new_code_cell("""pd.read_csv(SAMPLES / "truth.csv")"""),
     *versions_cells(),

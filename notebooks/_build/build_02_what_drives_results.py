@@ -114,6 +114,14 @@ res.summary()"""
 check.join(naive_table["naive_effect"])"""
     ),
     new_code_cell(
+        """# headline claims against the simulation's truth (truth.csv), not against the model's own numbers
+assert ((check["ci_low"] <= check["true_effect"]) & (check["true_effect"] <= check["ci_high"])).all()
+assert check["true_effect"].idxmax() == "meeting" and check.loc["meeting", "ci_low"] > 0  # the real driver found
+assert check.loc["linkedin", "ci_low"] <= 0 <= check.loc["linkedin", "ci_high"]  # truth: no effect at all
+# the naive regression misleads: LinkedIn 'significant' although its true effect is zero, meetings not
+assert naive_table.loc["linkedin", "ci_low"] > 0 and naive_table.loc["meeting", "ci_low"] < 0"""
+    ),
+    new_code_cell(
         """fig, axes = plt.subplots(1, 2, figsize=(12, 3.5))
 res.plot(ax=axes[0])
 axes[0].scatter(truth.loc[res.effects["activity"], "won_revenue"], range(len(res.effects))[::-1],
@@ -143,6 +151,12 @@ Quality matters too: `quality_effect` is what a *connected* call or a *held* mee
     new_code_cell("""res.diagnostics.leads"""),
     new_code_cell("""res.diagnostics.pooled"""),
     new_code_cell("""res.diagnostics.holdout"""),
+    new_code_cell(
+        """# the checks say what the simulation planted: no timing artefact, and email follows deals (follow-ups)
+assert res.diagnostics.placebo["passed"].all()
+flagged = set(res.diagnostics.leads.query("flagged")["activity"])
+assert "email" in flagged and not flagged & {"meeting", "linkedin"}"""
+    ),
     new_markdown_cell(
         """## 6. Why estimate on deals created: the direct revenue model
 
@@ -157,6 +171,12 @@ pd.DataFrame({
     "funnel_half_width": res.effects.set_index("activity").eval("(ci_high - ci_low) / 2"),
     "direct_half_width": direct.effects.set_index("activity").eval("(ci_high - ci_low) / 2"),
 })"""
+    ),
+    new_code_cell(
+        """# the funnel model's intervals are narrower for every activity, and still cover the truth (checked above)
+funnel_width = res.effects.set_index("activity").eval("ci_high - ci_low")
+direct_width = direct.effects.set_index("activity").eval("ci_high - ci_low").reindex(funnel_width.index)
+assert (funnel_width < direct_width).all()"""
     ),
     new_markdown_cell(
         """## 7. Per-rep effects and the funnel

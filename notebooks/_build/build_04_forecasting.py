@@ -66,6 +66,19 @@ nominal 0.80 and `relative_width` (mean range width / mean period) says whether 
         """bt = sg.backtest_forecast(weekly, deals=deals, level="team", horizon=4)
 bt.summary()"""
     ),
+    new_code_cell(
+        """# the backtest scores each forecast against its own week: won revenue by team and close week, by hand
+team_of = roster.set_index("rep")["team"]
+won = deals[deals["status"] == "won"].assign(team=lambda d: d["rep"].map(team_of), week=lambda d: d["closed"].dt.to_period("W"))
+hand = won.groupby(["team", "week"])["amount"].sum()
+scored = bt.errors.drop_duplicates(["group", "period"])
+want = hand.reindex(pd.MultiIndex.from_arrays([scored["group"], scored["period"]]), fill_value=0.0).to_numpy()
+assert (abs(scored["actual"].to_numpy() - want) < 0.01).all()
+# the headline: every method's 80 % range covers 70-90 % of the weeks, and the pipeline beats the naive benchmark
+t = bt.table.set_index("method")
+assert (t["coverage"] - 0.8).abs().max() <= 0.10, t["coverage"]
+assert t.loc["pipeline", "mase"] < t.loc["seasonal_naive", "mase"]"""
+    ),
     new_code_cell("""bt.plot();"""),
     new_markdown_cell(
         """The seasonal-naive benchmark (same week last year) is the worst, as it should be on lumpy weekly revenue: a

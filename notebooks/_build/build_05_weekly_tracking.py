@@ -69,6 +69,14 @@ table too."""
 progress.summary()"""
     ),
     new_code_cell(
+        """# the headline number, by hand: each rep's activities logged from Monday 8 December through Wednesday 10th
+week = activities[(activities["timestamp"] >= "2025-12-08") & (activities["timestamp"] < "2025-12-11")]
+hand = week.groupby(["rep", "activity_type"], observed=True).size()
+rows = progress.table[progress.table["activity"].isin(activities["activity_type"].unique())]
+want = hand.reindex(pd.MultiIndex.from_arrays([rows["rep"], rows["activity"]]), fill_value=0).to_numpy()
+assert len(rows) > 0 and (rows["actual"].to_numpy() == want).all()"""
+    ),
+    new_code_cell(
         """cols = ["rep", "activity", "goal", "actual", "expected", "projected", "p_meet", "p_stretch", "status", "reason"]
 progress.table[progress.table["status"].isin(["at_risk", "behind"])][cols].round(2)"""
     ),
