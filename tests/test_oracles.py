@@ -86,3 +86,27 @@ def test_goals_follow_the_season_of_the_goal_horizon():
                 assert np.sign(np.log(ratio[act])) == np.sign(np.log(hand[act])), (periods[i], act, ratio[act])
                 assert abs(np.log(ratio[act])) > np.log(1.1), (periods[i], act, ratio[act], hand[act])
     assert checked >= 3
+
+
+def test_goals_win_rate_is_shrunk_toward_the_team():
+    """Goals' win rate: each rep's lies between their own raw rate and the team's (a Beta prior toward the team);
+    a rep with no closed deal gets the team's rate, and one lucky win does not make a 100 % closer."""
+    sim = sg.simulate.make_crm_data(n_reps=8, n_weeks=30, seed=5)
+    panel = sg.build_panel(sim.activities, sim.deals, roster=sim.roster, freq="W")
+    reps = sorted(panel["rep"].unique())
+    no_close, one_win = reps[0], reps[1]
+    panel.loc[panel["rep"] == no_close, ["deals_won", "deals_lost"]] = 0
+    lucky = panel["rep"] == one_win
+    panel.loc[lucky, ["deals_won", "deals_lost"]] = 0
+    panel.loc[panel.index[lucky][-1], "deals_won"] = 1
+    stats = sg.personal_best_goals(panel, lookback=30).rep_stats.set_index("rep")
+    assert (stats["n_periods"] == panel.groupby("rep").size().reindex(stats.index)).all()  # look-back = all weeks
+    won, lost = panel.groupby("rep")[["deals_won", "deals_lost"]].sum().reindex(stats.index).T.to_numpy()
+    team = won.sum() / (won + lost).sum()  # by hand, from the panel
+    rate = (stats["win_alpha"] / (stats["win_alpha"] + stats["win_beta"])).to_numpy()
+    raw = np.divide(won, won + lost, out=np.full(len(won), team), where=won + lost > 0)
+    tol = 1e-12
+    assert ((rate >= np.minimum(raw, team) - tol) & (rate <= np.maximum(raw, team) + tol)).all(), (rate, raw, team)
+    by_rep = dict(zip(stats.index, rate))
+    assert by_rep[no_close] == pytest.approx(team)  # nothing closed: the team's rate
+    assert team < by_rep[one_win] < 0.5  # one win of one: above the team, far from 100 %
