@@ -11,9 +11,15 @@ import salesgoals as sg
 from salesgoals.goals.backtest import CALIBRATION_TOLERANCE
 from salesgoals.errors import InsufficientDataError
 
-#: Allowed gap between the interval level and the realised revenue coverage: with ~150
-#: rep-horizons the binomial s.e. of a coverage near 0.8 is ~0.033, so 0.10 is 3 s.e.
-COVERAGE_TOLERANCE = 0.10
+#: Realised coverage of the 80 % revenue intervals allowed, from the seed study
+#: (tests/reference/goal_odds_seed_rates.py, seeds 100-111): mean 0.844, s.d. 0.036 over seeds - the intervals
+#: over-cover by about 4 points (conservative).  mean -+ 2.58 s.d.: designed failure rate 1 % under the truth.
+#: On the disjoint seeds 0-11 the old bound (0.8 +- 0.10) failed seed 10 (0.901); these bounds pass 12 of 12.
+COVERAGE_BOUNDS = (0.75, 0.94)
+#: Tolerances on the independent simulator (event-level, not the model the goals assume), from the same study
+#: on its seeds 100-111: per tier gap mean -0.004..0.012 and s.d. 0.021-0.034 over goal periods, s.d.
+#: 0.017-0.020 per week; |mean| + 3.14 s.d. = 1 % over the 6 checks.  Seeds 0-11: 12 of 12 pass.
+INDEPENDENT_TOLERANCE = {"goal_period": 0.11, "week": 0.065}
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +28,13 @@ def bt(sim_panel):
 
 
 def test_stated_odds_are_honest_over_goal_periods(bt):
-    """Issue 13 target: each tier within 8 points over goal periods at 40 reps x 104 weeks (project sim)."""
+    """Issue 13 target: each tier within 8 points over goal periods at 40 reps x 104 weeks (project sim).
+
+    Measured failure rate (tests/reference/goal_odds_seed_rates.py): 1 of 24 seeds (seed 103: stretch +11.6,
+    extraordinary +10.1 points), about 4 %, above the 1 % this suite designs for: realised shares exceed the stated
+    stretch/extraordinary odds by 3-4 points on average (seeds 100-111), a bias of the goals' odds, not noise.
+    The bar is the product requirement, so it is kept, not widened to hide the bias.
+    """
     cal = bt.calibration
     assert cal["tier"].tolist() == ["clear", "stretch", "extraordinary"]
     print(cal.to_string())  # the figures go in the report (pytest -s)
@@ -41,8 +53,8 @@ def test_stated_odds_are_honest_on_the_independent_simulator():
     panel = make_events("baseline", seed=0, n_reps=40, n_periods=104).panel()
     ind = sg.backtest_goals(panel, n_origins=4, n_sims=100, seed=0)
     print(ind.calibration.to_string())
-    assert (ind.calibration["difference"].abs() <= CALIBRATION_TOLERANCE).all(), ind.calibration
-    assert (ind.calibration_week["difference"].abs() <= CALIBRATION_TOLERANCE).all(), ind.calibration_week
+    assert (ind.calibration["difference"].abs() <= INDEPENDENT_TOLERANCE["goal_period"]).all(), ind.calibration
+    assert (ind.calibration_week["difference"].abs() <= INDEPENDENT_TOLERANCE["week"]).all(), ind.calibration_week
     assert ind.calibration["n_goals"].min() > 500
 
 
@@ -64,7 +76,7 @@ def test_weekly_odds_are_honest_too(bt):
 
 def test_revenue_intervals_cover(bt):
     print(bt.coverage.to_string())
-    assert abs(bt.revenue_coverage - bt.interval) <= COVERAGE_TOLERANCE
+    assert bt.interval == 0.8 and COVERAGE_BOUNDS[0] <= bt.revenue_coverage <= COVERAGE_BOUNDS[1]
     assert len(bt.revenue) > 100
 
 
