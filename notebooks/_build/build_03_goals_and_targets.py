@@ -89,7 +89,7 @@ email is flagged `follows_results` and not made a priority."""
 plan.summary()"""
     ),
     new_code_cell(
-        """# the two traps of the simulation (truth.csv): no goal effort goes to LinkedIn (no effect) or email (follows deals)
+        """# the simulation's two traps (truth.csv): no goal effort on LinkedIn (no effect) or email (follows deals)
 truth = pd.read_csv(SAMPLES / "truth.csv").set_index("activity")["deals_created"]
 assert truth["linkedin"] == 0
 by_activity = plan.table.groupby("activity")

@@ -69,7 +69,8 @@ bt.summary()"""
     new_code_cell(
         """# the backtest scores each forecast against its own week: won revenue by team and close week, by hand
 team_of = roster.set_index("rep")["team"]
-won = deals[deals["status"] == "won"].assign(team=lambda d: d["rep"].map(team_of), week=lambda d: d["closed"].dt.to_period("W"))
+won = deals[deals["status"] == "won"]
+won = won.assign(team=won["rep"].map(team_of), week=won["closed"].dt.to_period("W"))
 hand = won.groupby(["team", "week"])["amount"].sum()
 scored = bt.errors.drop_duplicates(["group", "period"])
 want = hand.reindex(pd.MultiIndex.from_arrays([scored["group"], scored["period"]]), fill_value=0.0).to_numpy()
