@@ -75,50 +75,15 @@ def _odds(p) -> str:
 
 def _team_page(rec, views, levels, cur: str) -> str:
     t, rev = rec.table, levels.revenue
-    # without a roster the one team is itself called "(all)": the total is the last row of each scenario
-    tot = rev[rev["team"] == "(all)"].drop_duplicates("scenario", keep="last").set_index("scenario")
-    cur_row, st = tot.loc["current"], tot.loc["stretch"]
-    facts = [("Sellers with goals", f"{t['rep'].nunique()}"),
-             ("Expected won revenue", _money(cur_row["revenue"], cur)),
-             (f"Range ({rec.projection.interval:.0%})", f"{_money(cur_row['revenue_low'], cur)} - "
-                                                         f"{_money(cur_row['revenue_high'], cur)}"),
-             ("If all reach stretch", _money(st["revenue"], cur))]  # fmt: skip
-    if cur_row["target"] > 0:
-        gap = cur_row["gap"]
-        facts.append(("Target", _money(cur_row["target"], cur)))
-        facts.append(("Gap at current pace" if gap > 0 else "Ahead of target", _money(abs(gap), cur)))
-    fact_html = "".join(f"<div class='fact'>{_e(k)}<b>{_e(v)}</b></div>" for k, v in facts)
     drivers = views["Drivers"]
     drv = "".join(f"<li>{_e(w)}.</li>" for w in drivers.sort_values("Supported as a driver", ascending=False,
                                                                     kind="mergesort")["In words"])  # fmt: skip
-    by_team = rev[(rev["team"] != "(all)") & rev["scenario"].isin(["current", "stretch"])]
-    team_tab = pd.DataFrame({
-        "Team": by_team["team"].map(_e), "Scenario": by_team["scenario"].map(lambda s: _e(pl._SCENARIO_WORDS[s])),
-        "Sellers": by_team["n_reps"], "Expected": by_team["revenue"].map(lambda v: _money(v, cur)),
-        "Range": [f"{_money(a, cur)} - {_money(b, cur)}" for a, b in zip(by_team["revenue_low"], by_team["revenue_high"])],
-        "Target": by_team["target"].map(lambda v: _money(v, cur) if v else "-"),
-        "Gap": by_team["gap"].map(lambda v: _money(v, cur) if v else "-"),
-    })  # fmt: skip
-    if not (by_team["target"] > 0).any():
-        team_tab = team_tab.drop(columns=["Target", "Gap"])
-    act = levels.teams[levels.teams["team"] == "(all)"]
-    act_tab = pd.DataFrame({
-        "Activity": act["activity"].map(lambda a: _e(activity_label(a).capitalize())),
-        "Sellers with this focus": act["n_sellers"],
-        "Expected this period": [f"{e:,} ({lo:,} - {hi:,})" for e, lo, hi in
-                                 zip(act["expected"], act["expected_low"], act["expected_high"])],
-        **{f"{x.capitalize()} total (odds)": [f"{g:,} ({_odds(p)})" for g, p in zip(act[f"goal_{x}_total"],
-                                                                                     act[f"p_{x}"])] for x in TIERS},
-    })  # fmt: skip
+    team_tab = _teams_revenue_table(rev, cur)
+    act_tab = _team_activity_table(levels.teams)
     lead_tab, lead_note = _leader_table(levels.leaders)
     glance = _glance(t)
-    cal = ""
-    if rec.backtest is not None:
-        c = rec.backtest.calibration.set_index("tier")
-        cal = ("<h3>How honest are the odds?</h3><p>Goals set the same way at past dates, checked against the "
-               "period that followed: " + ", ".join(f"{k} goals stated {c.loc[k, 'stated']:.0%}, reached "
-                                                    f"{c.loc[k, 'realised']:.0%}" for k in TIERS)
-               + f" ({int(c['n_goals'].iloc[0]):,} goals per tier).</p>")  # fmt: skip
+    fact_html = _team_facts(rec, rev, cur)
+    cal = _odds_check(rec.backtest)
     return f"""<section class="page" id="team">
 <h2>Team</h2><p class="sub">Goals for {_e(_span(rec))}; {t['rep'].nunique()} sellers.</p>
 <div class="facts">{fact_html}</div>
@@ -135,6 +100,62 @@ seller at stretch at once; the expected total and its range sit in between.</p>
 {_img(pl.seller_revenue_figure(t, currency=cur), "Sellers: revenue at current pace and at stretch")}
 <h3>Sellers at a glance</h3>{glance}{cal}
 </section>"""
+
+
+def _team_facts(rec, rev: pd.DataFrame, cur: str) -> str:
+    """The headline boxes: sellers, expected revenue and its range, revenue at stretch, target and gap."""
+    # without a roster the one team is itself called "(all)": the total is the last row of each scenario
+    tot = rev[rev["team"] == "(all)"].drop_duplicates("scenario", keep="last").set_index("scenario")
+    cur_row, st = tot.loc["current"], tot.loc["stretch"]
+    facts = [("Sellers with goals", f"{rec.table['rep'].nunique()}"),
+             ("Expected won revenue", _money(cur_row["revenue"], cur)),
+             (f"Range ({rec.projection.interval:.0%})", f"{_money(cur_row['revenue_low'], cur)} - "
+                                                         f"{_money(cur_row['revenue_high'], cur)}"),
+             ("If all reach stretch", _money(st["revenue"], cur))]  # fmt: skip
+    if cur_row["target"] > 0:
+        gap = cur_row["gap"]
+        facts.append(("Target", _money(cur_row["target"], cur)))
+        facts.append(("Gap at current pace" if gap > 0 else "Ahead of target", _money(abs(gap), cur)))
+    return "".join(f"<div class='fact'>{_e(k)}<b>{_e(v)}</b></div>" for k, v in facts)
+
+
+def _teams_revenue_table(rev: pd.DataFrame, cur: str) -> pd.DataFrame:
+    """Won revenue per team at current pace and at stretch (target and gap columns only when a target was set)."""
+    by_team = rev[(rev["team"] != "(all)") & rev["scenario"].isin(["current", "stretch"])]
+    team_tab = pd.DataFrame({
+        "Team": by_team["team"].map(_e), "Scenario": by_team["scenario"].map(lambda s: _e(pl._SCENARIO_WORDS[s])),
+        "Sellers": by_team["n_reps"], "Expected": by_team["revenue"].map(lambda v: _money(v, cur)),
+        "Range": [f"{_money(a, cur)} - {_money(b, cur)}" for a, b in zip(by_team["revenue_low"], by_team["revenue_high"])],
+        "Target": by_team["target"].map(lambda v: _money(v, cur) if v else "-"),
+        "Gap": by_team["gap"].map(lambda v: _money(v, cur) if v else "-"),
+    })  # fmt: skip
+    if not (by_team["target"] > 0).any():
+        return team_tab.drop(columns=["Target", "Gap"])
+    return team_tab
+
+
+def _team_activity_table(teams: pd.DataFrame) -> pd.DataFrame:
+    """The whole team's activity goals: the sum of the sellers' focus goals per activity, with odds."""
+    act = teams[teams["team"] == "(all)"]
+    return pd.DataFrame({
+        "Activity": act["activity"].map(lambda a: _e(activity_label(a).capitalize())),
+        "Sellers with this focus": act["n_sellers"],
+        "Expected this period": [f"{e:,} ({lo:,} - {hi:,})" for e, lo, hi in
+                                 zip(act["expected"], act["expected_low"], act["expected_high"])],
+        **{f"{x.capitalize()} total (odds)": [f"{g:,} ({_odds(p)})" for g, p in zip(act[f"goal_{x}_total"],
+                                                                                     act[f"p_{x}"])] for x in TIERS},
+    })  # fmt: skip
+
+
+def _odds_check(backtest) -> str:
+    """The paragraph comparing stated and realised odds per tier (empty without a backtest)."""
+    if backtest is None:
+        return ""
+    c = backtest.calibration.set_index("tier")
+    return ("<h3>How honest are the odds?</h3><p>Goals set the same way at past dates, checked against the "
+            "period that followed: " + ", ".join(f"{k} goals stated {c.loc[k, 'stated']:.0%}, reached "
+                                                 f"{c.loc[k, 'realised']:.0%}" for k in TIERS)
+            + f" ({int(c['n_goals'].iloc[0]):,} goals per tier).</p>")  # fmt: skip
 
 
 _LEADER_WORDS = {"one_on_ones": "1:1s", "coaching_hours": "Coaching hours", "ride_alongs": "Ride-alongs"}
