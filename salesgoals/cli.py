@@ -443,10 +443,15 @@ def _recommendation(args: argparse.Namespace):
         warnings.simplefilter("ignore")  # the notes are part of the summary
         rec = recommend(acts, deals, roster, freq=args.freq, horizon=args.horizon, outcome=args.outcome,
                         n_sims=args.sims, seed=args.seed, backtest=not args.no_backtest,
-                        currency=getattr(args, "currency", ""), engine=args.engine,
+                        currency=_currency(args, ""), engine=args.engine,
                         stage_history=history)  # fmt: skip
     _note_panel(rec.panel)
     return rec
+
+
+def _currency(args: argparse.Namespace, default: str) -> str:
+    """Money symbol: ``--currency``, else the config's ``currency``, else ``default``."""
+    return getattr(args, "currency", None) or args.options.get("currency") or default
 
 
 #: Goal columns printed by ``recommend`` (the rest is in the file).
@@ -486,7 +491,8 @@ def _add_report(sub) -> None:
     p.add_argument("--out", "-o", required=True, type=output_file, help="write the HTML report here")
     p.add_argument("--xlsx", type=output_file, help="also write the report's tables to this workbook (needs openpyxl)")
     p.add_argument("--target", type=amount, help="top-down revenue target for the goal period (team total)")
-    p.add_argument("--currency", default="$", help="currency symbol shown in the report (default $)")
+    p.add_argument("--currency", default=None,
+                   help="currency symbol shown in the report (default: the config's currency, else $)")  # fmt: skip
     p.add_argument("--title", default=None, help="report title")
     p.add_argument("--horizon", default="Q", type=goal_horizon, help="goal period: W, M, Q (default) or Y")
     p.add_argument("--outcome", default="deals_created", choices=_OUTCOMES, help="driver-model outcome")
@@ -519,7 +525,7 @@ def _run_report(args: argparse.Namespace) -> int:
     if args.key_accounts or args.accounts_table:
         table = _read_accounts(args.accounts_table) if args.accounts_table else None
         objectives = account_objectives(args.deals_frame, table)
-    res = report(rec, args.out, target=args.target, currency=args.currency, xlsx=args.xlsx, title=args.title,
+    res = report(rec, args.out, target=args.target, currency=_currency(args, "$"), xlsx=args.xlsx, title=args.title,
                  accounts=objectives)
     if _verbosity(args) > 1:
         print_wrapped(rec.summary())
@@ -627,7 +633,7 @@ def _account_plan(args: argparse.Namespace) -> pd.DataFrame | None:
 def _run_track(args: argparse.Namespace) -> int:
     acts, deals, roster = _load_inputs(args, need_activities="tracking activity goals")
     res = track((acts, deals), args.goals, as_of=args.as_of, period=args.period, tier=args.tier, roster=roster,
-                holidays=args.options["holidays"])  # fmt: skip
+                holidays=args.options["holidays"], fiscal_year_start=args.options["fiscal_year_start"])  # fmt: skip
     frame = {"rep": res.table, "team": res.team, "manager": res.managers}[args.view]
     print(res.summary(), file=sys.stderr if args.out else sys.stdout)
     _write_or_print(frame, args.out)

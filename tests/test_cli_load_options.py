@@ -81,3 +81,51 @@ def test_activity_goals_need_activities_one_line(files, capsys):
     _, d, _ = files
     assert main(["recommend", "-d", str(d), "--columns", "amount=contract_sum"]) == 2
     assert "needs an activity export: pass -a FILE" in capsys.readouterr().err
+
+
+def test_config_fiscal_year_start_and_holidays_set_the_tracked_quarter_and_its_working_days(tmp_path, capsys):
+    import numpy as np
+    import pandas as pd
+
+    import salesgoals as sg
+    from salesgoals.io import write_csv
+
+    sim = sg.simulate.make_crm_data(n_reps=3, n_weeks=30, seed=0)
+    acts, deals, goals = tmp_path / "acts.csv", tmp_path / "deals.csv", tmp_path / "goals.csv"
+    write_csv(sim.activities, acts)
+    write_csv(sim.deals, deals)
+    pd.DataFrame({"rep": sim.roster["rep"], "activity": "call", "goal_clear": 100.0, "goal_stretch": 120.0,
+                  "goal_extraordinary": 150.0}).to_csv(goals, index=False)  # fmt: skip
+    holidays = ["2024-04-01", "2024-05-27"]
+    cfg = tmp_path / "salesgoals.toml"
+    cfg.write_text(f"fiscal_year_start = 3\nholidays = {holidays!r}\n".replace("'", '"'))
+
+    def tracked(*extra):
+        out = tmp_path / "progress.csv"
+        code = main(["track", "-a", str(acts), "-d", str(deals), "--goals", str(goals), "--as-of", "2024-05-15", "--period", "Q",
+                     "-o", str(out), *extra])  # fmt: skip
+        assert code == 0, capsys.readouterr().err
+        return pd.read_csv(out).iloc[0]
+
+    calendar, fiscal = tracked(), tracked("--config", str(cfg))
+    # calendar Q2 (April-June, every weekday) against the fiscal quarter March-May without the two holidays
+    assert calendar["working_days"] == np.busday_count("2024-04-01", "2024-07-01")
+    assert fiscal["working_days"] == np.busday_count("2024-03-01", "2024-06-01", holidays=holidays)
+    assert fiscal["elapsed_days"] == np.busday_count("2024-03-01", "2024-05-16", holidays=holidays)
+    assert calendar["period"] == "2024Q2" and fiscal["period"] != calendar["period"]
+
+
+def test_config_currency_is_the_money_symbol_of_recommend_and_report(tmp_path):
+    import argparse
+
+    from salesgoals.cli import _currency
+    from salesgoals.io import currency_symbol, load_options
+
+    cfg = tmp_path / "salesgoals.toml"
+    cfg.write_text('currency = "EUR"\n')
+    opts = load_options(argparse.Namespace(config=str(cfg)))
+    assert opts["currency"] == "€"
+    assert _currency(argparse.Namespace(currency=None, options=opts), "$") == "€"  # report: config over the default
+    assert _currency(argparse.Namespace(currency="£", options=opts), "$") == "£"  # the flag wins
+    assert _currency(argparse.Namespace(options=load_options(argparse.Namespace())), "") == ""  # recommend: none
+    assert currency_symbol("chf") == "CHF "

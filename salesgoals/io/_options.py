@@ -10,9 +10,9 @@ a config-file spelling, so the CLI stays a thin layer::
     # salesgoals.toml (every key optional; command-line flags win)
     crm = "auto"
     dayfirst = "auto"           # or "yes" / "no"
-    fiscal_year_start = 4       # first month of the fiscal year
-    holidays = ["2025-12-25"]
-    currency = "EUR"
+    fiscal_year_start = 4       # first month of the fiscal year (track --period Q: fiscal quarters)
+    holidays = ["2025-12-25"]   # not working days (track's landmarks)
+    currency = "EUR"            # money in recommend / report ("EUR" -> "€"; report --currency wins)
     users = "User.csv"          # owner id -> name table (Salesforce User export, HubSpot owners)
     [columns]                   # canonical name = export header; "deals.rep" / "activities.rep" for one file
     rep = "sales_agent"
@@ -36,7 +36,26 @@ from typing import Any
 from salesgoals._schema import ACTIVITY_COLUMNS, DEAL_COLUMNS
 from salesgoals.errors import SchemaError
 
-__all__ = ["add_load_arguments", "load_options", "read_config", "parse_pairs"]
+__all__ = ["add_load_arguments", "load_options", "read_config", "parse_pairs", "currency_symbol"]
+
+#: Symbols of the common ISO currency codes (others are shown as the code and a space, "CHF 1,200").
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥", "KRW": "₩", "BRL": "R$"}
+
+
+def currency_symbol(code: str | None) -> str | None:
+    """How money is written for a ``currency`` setting: ISO code -> symbol; a symbol is kept.
+
+    Examples
+    --------
+    >>> currency_symbol("eur"), currency_symbol("CHF"), currency_symbol("$"), currency_symbol(None)
+    ('€', 'CHF ', '$', None)
+    """
+    if code is None or not str(code).strip():
+        return None
+    text = str(code).strip()
+    if text.isalpha() and len(text) == 3:
+        return _SYMBOLS.get(text.upper(), text.upper() + " ")
+    return text
 
 _ENTITY = {"deals": "deals", "deal": "deals", "activities": "activities", "activity": "activities"}
 
@@ -77,7 +96,11 @@ def add_load_arguments(g: argparse._ArgumentGroup) -> None:
     g.add_argument("--missing-close", dest="missing_close", metavar="POLICY",
                    help="won/lost deals without a close date: exclude (default), created, or a column name")
     g.add_argument("--users", metavar="FILE", help="owner id -> name table (Salesforce User export, HubSpot owners)")
-    g.add_argument("--config", metavar="FILE", help="salesgoals.toml holding any of these options")  # fmt: skip
+    g.add_argument("--config", metavar="FILE",
+                   help="salesgoals.toml holding any of these options, plus: currency (money in recommend and "
+                        "report), holidays (working days of track's landmarks), fiscal_year_start (the quarter "
+                        "track --period Q follows); panels, forecasts, drivers and inspect use calendar periods "
+                        "and every day, so they do not read those three")  # fmt: skip
 
 
 def read_config(path: str | os.PathLike | None) -> dict[str, Any]:
@@ -150,5 +173,5 @@ def load_options(args: argparse.Namespace) -> dict[str, Any]:
         "users": getattr(args, "users", None) or cfg.get("users"),
         "holidays": list(cfg.get("holidays", []) or []),
         "fiscal_year_start": int(cfg.get("fiscal_year_start", 1)),
-        "currency": cfg.get("currency"),
+        "currency": currency_symbol(cfg.get("currency")),
     }  # fmt: skip

@@ -191,8 +191,18 @@ def _split_inputs(data: Any, func: str) -> tuple[pd.DataFrame, pd.DataFrame | No
 
 
 
-def _period_bounds(day: np.datetime64, period: str) -> tuple[np.datetime64, np.datetime64]:
-    p = pd.Period(pd.Timestamp(day), freq=FREQ_ALIASES[period])
+def _period_freq(period: str, fiscal_year_start: int = 1) -> str:
+    """Pandas frequency of a tracked period; quarters follow the fiscal year (``Q-MAR`` for an April start)."""
+    if period != "Q" or int(fiscal_year_start) == 1:
+        return FREQ_ALIASES[period]
+    if not 1 <= int(fiscal_year_start) <= 12:
+        raise ValueError(f"track: fiscal_year_start must be a month 1-12; got {fiscal_year_start!r}.")
+    months = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+    return f"Q-{months[(int(fiscal_year_start) - 2) % 12]}"
+
+
+def _period_bounds(day: np.datetime64, period: str, fiscal_year_start: int = 1) -> tuple[np.datetime64, np.datetime64]:
+    p = pd.Period(pd.Timestamp(day), freq=_period_freq(period, fiscal_year_start))
     return np.datetime64(p.start_time.date(), "D"), np.datetime64(p.end_time.date(), "D")
 
 
@@ -522,6 +532,7 @@ def track(
     roster: pd.DataFrame | None = None,
     holidays: Sequence[Any] = (),
     priorities_only: bool = True,
+    fiscal_year_start: int = 1,
 ) -> TrackResult:
     """Progress of each rep against their goals in the period containing ``as_of``.
 
@@ -553,6 +564,10 @@ def track(
         Non-working days (the landmark counts working days Monday-Friday).
     priorities_only : bool, default=True
         Track only the focus goals (``priority`` > 0).
+    fiscal_year_start : int, default=1
+        Month (1-12) the fiscal year starts: with ``period="Q"`` the tracked
+        quarter is the fiscal quarter containing ``as_of`` (from the activity
+        log; a quarterly panel has calendar quarters).
 
     Returns
     -------
@@ -614,7 +629,10 @@ def track(
     hol = _holidays(holidays)
     _check_panel_grain(acts, period)
     day = _as_of_day(acts, as_of)
-    lo, hi = _period_bounds(day, period)
+    if _is_panel(acts) and period == "Q" and (int(fiscal_year_start) - 1) % 3:
+        raise ValueError("track: a quarterly panel has calendar quarters; to track fiscal quarters starting in "
+                         f"month {fiscal_year_start}, pass the activity log instead of the panel.")  # fmt: skip
+    lo, hi = _period_bounds(day, period, fiscal_year_start)
     N = _busdays(lo, hi, hol)
     n_e = _busdays(lo, min(day, hi), hol)
     scale = 1.0 if goal_freq == period else N / _STD_DAYS.get(goal_freq, 5.0)
@@ -629,7 +647,7 @@ def track(
         .fillna(0.0)
         .to_numpy(dtype=float)
     )
-    t["period"] = str(pd.Period(pd.Timestamp(lo), freq=FREQ_ALIASES[period]))
+    t["period"] = str(pd.Period(pd.Timestamp(lo), freq=_period_freq(period, fiscal_year_start)))
     t["as_of"] = pd.Timestamp(day)
     t["priority"] = pd.to_numeric(t["priority"], errors="coerce").fillna(0).astype(int)
     t["reason"] = _reason(t, pd.Timestamp(day).day_name()[:3])
