@@ -150,6 +150,10 @@ def test_no_won_stage_is_one_error_with_every_stage_and_the_full_stage_map(tmp_p
 
 
 # ------------------------------------------------------------------ silent losses (issue 11, cases 2-7)
+# Each test below was run against the code before issue 11 (d7452fd) and fails there for the loss it
+# guards against: demo merged into meeting; no error for an unrecognised amount (revenue zeroed);
+# duplicate deals and duplicate activities loaded twice; won deals without a close date dropped with
+# no warning; suspect dates accepted with no warning.
 def test_demo_is_not_merged_into_meeting_and_the_report_says_what_each_value_became():
     df = pd.DataFrame({"rep": ["a"] * 4, "timestamp": pd.date_range("2024-01-01", periods=4, freq="h"),
                        "activity_type": ["demo", "Meeting", "demo", "calls"]})  # fmt: skip
@@ -231,9 +235,9 @@ def test_suspect_dates_are_counted_flagged_and_warned(tmp_path):
             "Ben,2024-02-01,2024-12-20,Closed Lost,7\n")  # fmt: skip
     deals, msgs = quiet(load_deals, put(tmp_path, "d.csv", text))
     assert len(deals) == 32  # kept
+    assert any("1 closed before they were created" in m and "1 dated after the export" in m for m in msgs)
     q = deals.attrs["quality"]
     assert q.flagged["close_before_create"] == 1 and q.flagged["after_export"] == 1
-    assert any("1 closed before they were created" in m and "1 dated after the export" in m for m in msgs)
     as_of, _ = quiet(load_deals, put(tmp_path, "d.csv", text), as_of="2025-01-31")
     assert "after_export" not in as_of.attrs["quality"].flagged
 
@@ -244,9 +248,9 @@ def test_a_duplicated_deal_with_a_bad_date_is_flagged_once_not_once_per_copy(tmp
     bad = "Ana,2024-03-10,2024-03-01,Closed Won,5\n"
     deals, msgs = quiet(load_deals, put(tmp_path, "d.csv", "rep,created,closed,stage,amount\n" + body + bad * 3))
     balanced(deals)
+    assert any("1 closed before they were created" in m for m in msgs)
     q = deals.attrs["quality"]
     assert q.excluded == {"duplicate_row": 2} and q.flagged == {"close_before_create": 1}
-    assert any("1 closed before they were created" in m for m in msgs)
     assert deals["date_issue"].notna().sum() == 1 and deals["date_issue"].iloc[-1] == "close_before_create"
 
 
