@@ -66,7 +66,6 @@ LONG_ALLOWLIST: dict[str, str] = {
     "salesgoals.drivers._model.DriverModel._fit": "issue 12 (honest drivers) splits it",
     "salesgoals.forecasting._forecast._pipeline": "issue 14 (forecasts & tracking) splits it",
     "salesgoals.drivers.performers.compare_performers": "issue 12 (honest drivers) splits it",
-    "salesgoals.io._parse._detect_formats": "issue 11 (real exports) splits it",
 }
 
 

@@ -871,6 +871,39 @@ def parse_dates(col: pa.ChunkedArray, *, column: str, source: str, dayfirst: boo
         No format fits the column, more than half of its values fail, or the
         data contradict an explicit ``dayfirst``.
     """
+    typed = _typed_dates(col, column, source)
+    if typed is not None:
+        return typed
+    # the format is decided on a sample of the raw text (trimmed in Python: 400 values)
+    n = len(col)
+    raw = col if pa.types.is_string(col.type) or pa.types.is_large_string(col.type) else clean_text(col)
+    if isinstance(raw, pa.Array):
+        raw = pa.chunked_array([raw])
+    sample, t = _date_sample(raw)
+    if not sample:
+        return np.full(n, np.datetime64("NaT"), dtype="datetime64[us]"), np.zeros(n, bool), DateInfo(column, [])
+    if date_format is not None:
+        formats, info = [date_format], DateInfo(column, [date_format], dayfirst)
+    elif all(_SERIAL_RE.match(x) for x in sample):
+        return _serial_text_dates(raw if t is None else t, column, source, cleaned=t is not None)
+    else:
+        formats, info = _detect_formats(sample, column, source, dayfirst)
+    if t is None and len(formats) == 1 and formats[0] in _ISO_CAST and raw.null_count == 0:
+        try:  # fast path for clean ISO columns: one all-or-nothing C++ cast of the raw text
+            return _ts_numpy(pc.cast(raw, pa.timestamp("us"))), np.zeros(n, bool), info
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    t = clean_text(raw) if t is None else t
+    blank = t.is_null().to_numpy(zero_copy_only=False)
+    out = _apply_formats(t, formats)
+    bad = ~blank & np.isnat(out)
+    info.n_bad = int(bad.sum())
+    _check_bad_share(info.n_bad, int((~blank).sum()), bad, t, formats, column, source, loader)
+    return out, bad, info
+
+
+def _typed_dates(col, column: str, source: str) -> tuple[np.ndarray, np.ndarray, DateInfo] | None:
+    """Values of a column that is already typed (timestamps, dates, numbers); None for text."""
     n = len(col)
     if pa.types.is_timestamp(col.type):
         c = col
@@ -884,55 +917,43 @@ def parse_dates(col: pa.ChunkedArray, *, column: str, source: str, dayfirst: boo
     if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
         num = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
         return _numeric_dates(num, column, source)
+    return None
 
-    # the format is decided on a sample of the raw text (trimmed in Python: 400 values)
-    raw = col if pa.types.is_string(col.type) or pa.types.is_large_string(col.type) else clean_text(col)
-    if isinstance(raw, pa.Array):
-        raw = pa.chunked_array([raw])
+
+def _date_sample(raw: pa.ChunkedArray) -> tuple[list[str], pa.ChunkedArray | None]:
+    """The values the format is decided on: a spread of rows, else the non-blank ones (then also the cleaned text)."""
+    n = len(raw)
     picked = raw.take(pa.array(_sample_idx(n))).to_pylist() if n else []
     sample = [v.strip() for v in picked if v is not None and v.strip()]
-    t = None
-    if not sample:  # the head and the spread are blank: look at the non-blank values themselves
-        t = clean_text(raw)
-        nonblank = np.flatnonzero(~t.is_null().to_numpy(zero_copy_only=False))
-        if nonblank.size == 0:
-            return np.full(n, np.datetime64("NaT"), dtype="datetime64[us]"), np.zeros(n, bool), DateInfo(column, [])
-        sample = t.take(pa.array(nonblank[_sample_idx(nonblank.size)])).to_pylist()
+    if sample:
+        return sample, None
+    t = clean_text(raw)  # the head and the spread are blank: look at the non-blank values themselves
+    nonblank = np.flatnonzero(~t.is_null().to_numpy(zero_copy_only=False))
+    if nonblank.size == 0:
+        return [], t
+    return t.take(pa.array(nonblank[_sample_idx(nonblank.size)])).to_pylist(), t
 
-    if date_format is not None:
-        formats, info = [date_format], DateInfo(column, [date_format], dayfirst)
-    elif all(_SERIAL_RE.match(x) for x in sample):
-        t = clean_text(raw) if t is None else t
-        num = pd.to_numeric(to_str_series(t), errors="coerce").to_numpy(dtype=float)
-        blank = t.is_null().to_numpy(zero_copy_only=False)
-        v, bad, info = _numeric_dates(num, column, source)
-        bad |= ~blank & np.isnan(num)
-        return v, bad, info
-    else:
-        formats, info = _detect_formats(sample, column, source, dayfirst)
 
-    if t is None and len(formats) == 1 and formats[0] in _ISO_CAST and raw.null_count == 0:
-        try:  # fast path for clean ISO columns: one all-or-nothing C++ cast of the raw text
-            return _ts_numpy(pc.cast(raw, pa.timestamp("us"))), np.zeros(n, bool), info
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
-    t = clean_text(raw) if t is None else t
+def _serial_text_dates(raw, column: str, source: str, *, cleaned: bool) -> tuple[np.ndarray, np.ndarray, DateInfo]:
+    """Dates written as numbers in text (Excel serials, epoch seconds or milliseconds)."""
+    t = raw if cleaned else clean_text(raw)
+    num = pd.to_numeric(to_str_series(t), errors="coerce").to_numpy(dtype=float)
     blank = t.is_null().to_numpy(zero_copy_only=False)
-    nonblank = np.flatnonzero(~blank)
-    out = _apply_formats(t, formats)
-    bad = ~blank & np.isnat(out)
-    info.n_bad = int(bad.sum())
-    n_vals = int(nonblank.size)
-    if info.n_bad and info.n_bad * 2 > n_vals:
+    v, bad, info = _numeric_dates(num, column, source)
+    return v, bad | (~blank & np.isnan(num)), info
+
+
+def _check_bad_share(n_bad: int, n_vals: int, bad: np.ndarray, t, formats, column, source, loader) -> None:
+    """More than half of a column's values unreadable in the detected format: not a date column, an error."""
+    if n_bad and n_bad * 2 > n_vals:
         rows = np.flatnonzero(bad)
         shown = t.take(pa.array(rows[:5])).to_pylist()
         raise DateParseError(
-            f"{loader}: {info.n_bad:,} of {n_vals:,} values in column {column!r} of {source} are not dates in the "
+            f"{loader}: {n_bad:,} of {n_vals:,} values in column {column!r} of {source} are not dates in the "
             f"detected format {' / '.join(formats)!r} ({format_rows(rows[:5], shown)}). "
             "Check that the column holds dates, or pass date_format='...' (e.g. '%d/%m/%Y %H:%M') or "
             f"columns={{...}} to use another column."
         )
-    return out, bad, info
 
 
 def _numeric_dates(num: np.ndarray, column: str, source: str) -> tuple[np.ndarray, np.ndarray, DateInfo]:
@@ -961,6 +982,7 @@ def _numeric_dates(num: np.ndarray, column: str, source: str) -> tuple[np.ndarra
 
 
 def _detect_formats(sample: list[str], column: str, source: str, dayfirst: bool | None) -> tuple[list[str], DateInfo]:
+    """The date format(s) of a column, decided on a sample of its values."""
     iso = [x for x in sample if _ISO_RE.match(x)]
     nums = [m for x in sample if (m := _NUM_RE.match(x))]
     info = DateInfo(column, [])
@@ -968,49 +990,57 @@ def _detect_formats(sample: list[str], column: str, source: str, dayfirst: bool 
         sep = _ISO_RE.match(iso[0]).group(1)
         bases = [f"%Y{sep}%m{sep}%d"]
     elif nums:
-        first = [int(m.group(1)) for m in nums]
-        second = [int(m.group(3)) for m in nums]
-        sep = Counter(m.group(2) for m in nums).most_common(1)[0][0]
-        yr = "%Y" if len(nums[0].group(4)) == 4 else "%y"
-        # a value is evidence only if exactly one of its first two fields can be a day above 12;
-        # '32/13/2024' is simply not a date.  A few stray values (<= 10 % of the evidence) are
-        # outvoted and end up as unparseable rows, counted in the report.
-        n_day = sum(1 for a, b in zip(first, second) if 12 < a <= 31 and b <= 12)
-        n_month = sum(1 for a, b in zip(first, second) if 12 < b <= 31 and a <= 12)
-        minority = min(n_day, n_month)
-        if minority and minority <= 0.1 * (n_day + n_month):
-            n_day, n_month = (n_day, 0) if n_day > n_month else (0, n_month)
-        day_first_evidence = n_day > 0
-        month_first_evidence = n_month > 0
-        if day_first_evidence and month_first_evidence:
-            ex_d = next(m.group(0) for m in nums if 12 < int(m.group(1)) <= 31 and int(m.group(3)) <= 12)
-            ex_m = next(m.group(0) for m in nums if 12 < int(m.group(3)) <= 31 and int(m.group(1)) <= 12)
-            raise DateParseError(
-                f"column {column!r} of {source} mixes day-first and month-first dates (e.g. {ex_d!r} and "
-                f"{ex_m!r}), so no single format fits. Export the dates in one format (ISO yyyy-mm-dd is safest) "
-                "or pass date_format='...'."
-            )
-        if day_first_evidence:
-            df = True
-        elif month_first_evidence:
-            df = False
-        else:
-            info.ambiguous = True
-            df = bool(dayfirst) if dayfirst is not None else (sep == ".")
-        if dayfirst is not None and not info.ambiguous and dayfirst != df:
-            ex = next(m.group(0) for m in nums if 12 < int(m.group(1 if df else 3)) <= 31)
-            raise DateParseError(
-                f"column {column!r} of {source}: dayfirst={dayfirst} was passed, but values such as {ex!r} can "
-                f"only be {'day' if df else 'month'}-first. Drop dayfirst= to let the data decide, or pass "
-                "date_format='...'."
-            )
-        info.dayfirst = df
-        bases = [f"%d{sep}%m{sep}{yr}" if df else f"%m{sep}%d{sep}{yr}"]
+        bases = [_numeric_date_base(nums, column, source, dayfirst, info)]
     else:
         bases = list(_TEXT_MONTH_DATES)
-    candidates = [b + t for b in bases for t in _TIME_PARTS]
-    arr = pa.array(sample, type=pa.large_string())
-    remaining = arr
+    info.formats = _formats_reading(sample, [b + t for b in bases for t in _TIME_PARTS], iso, column, source)
+    return info.formats, info
+
+
+def _numeric_date_base(nums: list[re.Match], column: str, source: str, dayfirst: bool | None, info: DateInfo) -> str:
+    """Day-first or month-first for numeric dates (``03/04/2024``): decided by the data, else ``dayfirst``.
+
+    Sets ``info.dayfirst`` and ``info.ambiguous``; returns the date part of the format.
+    """
+    first = [int(m.group(1)) for m in nums]
+    second = [int(m.group(3)) for m in nums]
+    sep = Counter(m.group(2) for m in nums).most_common(1)[0][0]
+    yr = "%Y" if len(nums[0].group(4)) == 4 else "%y"
+    # a value is evidence only if exactly one of its first two fields can be a day above 12;
+    # '32/13/2024' is simply not a date.  A few stray values (<= 10 % of the evidence) are
+    # outvoted and end up as unparseable rows, counted in the report.
+    n_day = sum(1 for a, b in zip(first, second) if 12 < a <= 31 and b <= 12)
+    n_month = sum(1 for a, b in zip(first, second) if 12 < b <= 31 and a <= 12)
+    minority = min(n_day, n_month)
+    if minority and minority <= 0.1 * (n_day + n_month):
+        n_day, n_month = (n_day, 0) if n_day > n_month else (0, n_month)
+    if n_day and n_month:
+        ex_d = next(m.group(0) for m in nums if 12 < int(m.group(1)) <= 31 and int(m.group(3)) <= 12)
+        ex_m = next(m.group(0) for m in nums if 12 < int(m.group(3)) <= 31 and int(m.group(1)) <= 12)
+        raise DateParseError(
+            f"column {column!r} of {source} mixes day-first and month-first dates (e.g. {ex_d!r} and "
+            f"{ex_m!r}), so no single format fits. Export the dates in one format (ISO yyyy-mm-dd is safest) "
+            "or pass date_format='...'."
+        )
+    if n_day or n_month:
+        df = n_day > 0
+    else:
+        info.ambiguous = True
+        df = bool(dayfirst) if dayfirst is not None else (sep == ".")
+    if dayfirst is not None and not info.ambiguous and dayfirst != df:
+        ex = next(m.group(0) for m in nums if 12 < int(m.group(1 if df else 3)) <= 31)
+        raise DateParseError(
+            f"column {column!r} of {source}: dayfirst={dayfirst} was passed, but values such as {ex!r} can "
+            f"only be {'day' if df else 'month'}-first. Drop dayfirst= to let the data decide, or pass "
+            "date_format='...'."
+        )
+    info.dayfirst = df
+    return f"%d{sep}%m{sep}{yr}" if df else f"%m{sep}%d{sep}{yr}"
+
+
+def _formats_reading(sample: list[str], candidates: list[str], iso: list[str], column: str, source: str) -> list[str]:
+    """Up to three candidate formats, best first, that together read the sample (ISO 8601 as the last resort)."""
+    remaining = pa.array(sample, type=pa.large_string())
     chosen: list[str] = []
     for _ in range(3):
         scores = []
@@ -1029,19 +1059,16 @@ def _detect_formats(sample: list[str], column: str, source: str, dayfirst: bool 
         if len(remaining) == 0:
             break
     if not chosen:
-        # last resort: ISO 8601 with fractions or offsets (handled by pandas)
-        if iso:
-            chosen = ["ISO8601"]
-        else:
-            raise DateParseError(
-                f"column {column!r} of {source} does not hold dates in a known format (first values: "
-                f"{format_values(sample, 3)}). Expected ISO (2024-03-31), m/d/Y, d/m/Y, d.m.Y (with or without "
-                "a time) or Excel serial numbers. Pass date_format='...' (strftime codes) or columns={...}."
-            )
-    elif iso and len(remaining) and "ISO8601" not in chosen:
+        if iso:  # last resort: ISO 8601 with fractions or offsets (handled by pandas)
+            return ["ISO8601"]
+        raise DateParseError(
+            f"column {column!r} of {source} does not hold dates in a known format (first values: "
+            f"{format_values(sample, 3)}). Expected ISO (2024-03-31), m/d/Y, d/m/Y, d.m.Y (with or without "
+            "a time) or Excel serial numbers. Pass date_format='...' (strftime codes) or columns={...}."
+        )
+    if iso and len(remaining) and "ISO8601" not in chosen:
         chosen.append("ISO8601")
-    info.formats = chosen
-    return chosen, info
+    return chosen
 
 
 def _strptime(arr, fmt: str):
@@ -1128,42 +1155,11 @@ def parse_amounts(col: pa.ChunkedArray, *, column: str, source: str, loader: str
     blank = t.is_null().to_numpy(zero_copy_only=False)
     if blank.all():
         return np.full(n, np.nan), np.zeros(n, bool), None, info
-
-    def match(arr, pattern) -> np.ndarray:
-        return pc.fill_null(pc.match_substring_regex(arr, pattern), False).to_numpy(zero_copy_only=False)
-
-    cur = None
-    if match(t, r"[^\d\s,.\-+()'’]").any():
-        code = pc.struct_field(pc.extract_regex(t, _CODE_RE), "code")
-        found = pc.if_else(pc.equal(code, ""), pa.scalar(None, code.type), code)
-        for k in sorted(_SYMBOLS, key=len, reverse=True):  # a dozen symbols, each one vectorised pass
-            hit = pc.fill_null(pc.match_substring(t, k), False)
-            found = pc.if_else(pc.and_(hit, found.is_null()), pa.scalar(_SYMBOLS[k], found.type), found)
-        if found.null_count < len(found):
-            info.currency_from_text = True
-            cur = pd.Series(to_str_series(pa.chunked_array([found])).to_numpy(dtype=object))
-    neg = match(t, r"^\s*[^\d(]*\(.*\)\s*$") | match(t, r"\d\s*-$")
+    cur = _currency_in_text(t)
+    info.currency_from_text = cur is not None
+    neg = _matches(t, r"^\s*[^\d(]*\(.*\)\s*$") | _matches(t, r"\d\s*-$")
     core = pc.replace_substring_regex(pc.replace_substring_regex(t, r"[^\d,.\-]", ""), r"-$", "")
-    if decimal is None:
-        comma_dec = match(core, r"^-?\d{1,3}(\.\d{3})+,\d*$|^-?\d*,\d{1,2}$|^-?\d+,\d{4,}$|^-?\d{1,3}(\.\d{3}){2,}$")
-        dot_dec = match(core, r"^-?\d{1,3}(,\d{3})+\.\d*$|^-?\d*\.\d{1,2}$|^-?\d+\.\d{4,}$|^-?\d{1,3}(,\d{3}){2,}$")
-        nc, nd = int(comma_dec.sum()), int(dot_dec.sum())
-        if nc and nd:
-            ex_c = t[int(np.flatnonzero(comma_dec)[0])].as_py()
-            ex_d = t[int(np.flatnonzero(dot_dec)[0])].as_py()
-            raise AmountParseError(
-                f"{loader}: column {column!r} of {source} mixes decimal commas and decimal points "
-                f"(e.g. {ex_c!r} and {ex_d!r}), so the amounts cannot be read safely. Export amounts in one number "
-                "format, or pass a cleaned numeric column."
-            )
-        if nc:
-            info.decimal = ","
-        elif not nd and match(core, r"^-?\d{1,3}\.\d{3}$").any():
-            info.decimal = ","  # only '1.500'-style values: dots group thousands (European)
-        else:
-            info.decimal = "."
-    else:
-        info.decimal = decimal
+    info.decimal = decimal if decimal is not None else _decimal_mark(core, t, column, source, loader)
     if info.decimal == ",":
         num_text = pc.replace_substring(pc.replace_substring(core, ".", ""), ",", ".")
     else:
@@ -1185,6 +1181,44 @@ def parse_amounts(col: pa.ChunkedArray, *, column: str, source: str, loader: str
         )
     v = np.where(bad, np.nan, v)
     return v, bad, cur, info
+
+
+def _matches(arr, pattern: str) -> np.ndarray:
+    return pc.fill_null(pc.match_substring_regex(arr, pattern), False).to_numpy(zero_copy_only=False)
+
+
+def _currency_in_text(t: pa.Array) -> pd.Series | None:
+    """Currency code of each amount written with one (``€ 2.900``, ``1.234,5 EUR``); None when none has one."""
+    if not _matches(t, r"[^\d\s,.\-+()'’]").any():
+        return None
+    code = pc.struct_field(pc.extract_regex(t, _CODE_RE), "code")
+    found = pc.if_else(pc.equal(code, ""), pa.scalar(None, code.type), code)
+    for k in sorted(_SYMBOLS, key=len, reverse=True):  # a dozen symbols, each one vectorised pass
+        hit = pc.fill_null(pc.match_substring(t, k), False)
+        found = pc.if_else(pc.and_(hit, found.is_null()), pa.scalar(_SYMBOLS[k], found.type), found)
+    if found.null_count == len(found):
+        return None
+    return pd.Series(to_str_series(pa.chunked_array([found])).to_numpy(dtype=object))
+
+
+def _decimal_mark(core: pa.Array, t: pa.Array, column: str, source: str, loader: str) -> str:
+    """The column's one decimal separator, from the values that show it; mixing both is an error."""
+    comma_dec = _matches(core, r"^-?\d{1,3}(\.\d{3})+,\d*$|^-?\d*,\d{1,2}$|^-?\d+,\d{4,}$|^-?\d{1,3}(\.\d{3}){2,}$")
+    dot_dec = _matches(core, r"^-?\d{1,3}(,\d{3})+\.\d*$|^-?\d*\.\d{1,2}$|^-?\d+\.\d{4,}$|^-?\d{1,3}(,\d{3}){2,}$")
+    nc, nd = int(comma_dec.sum()), int(dot_dec.sum())
+    if nc and nd:
+        ex_c = t[int(np.flatnonzero(comma_dec)[0])].as_py()
+        ex_d = t[int(np.flatnonzero(dot_dec)[0])].as_py()
+        raise AmountParseError(
+            f"{loader}: column {column!r} of {source} mixes decimal commas and decimal points "
+            f"(e.g. {ex_c!r} and {ex_d!r}), so the amounts cannot be read safely. Export amounts in one number "
+            "format, or pass a cleaned numeric column."
+        )
+    if nc:
+        return ","
+    if not nd and _matches(core, r"^-?\d{1,3}\.\d{3}$").any():
+        return ","  # only '1.500'-style values: dots group thousands (European)
+    return "."
 
 
 # ------------------------------------------------------------------ durations
