@@ -725,12 +725,15 @@ def _add_accounts(sub) -> None:
     p.add_argument("--as-of", dest="as_of", type=day, help="plan date (default: the day after the latest deal date)")
     p.add_argument("-o", "--out", type=output_file,
                    help="write the objectives table to this CSV (with a plan_date column, for track --account-plan)")
+    add_load_arguments(p.add_argument_group("loader options (money stays in the deals' own currency column)"))
     p.set_defaults(func=_run_accounts)
 
 
 def _run_accounts(args: argparse.Namespace) -> int:
-    deals = io.load_deals(_one_or_many(args.deals), crm=args.crm)
-    acts = io.load_activities(_one_or_many(args.activities), crm=args.crm) if args.activities else None
+    opts = load_options(args)
+    deals = io.load_deals(_one_or_many(args.deals), users=opts["users"], **opts["deals"])
+    acts = io.load_activities(_one_or_many(args.activities), users=opts["users"],
+                              **opts["activities"]) if args.activities else None  # fmt: skip
     accounts = _read_accounts(args.accounts) if args.accounts else None
     res = account_objectives(deals, accounts, activities=acts, as_of=args.as_of)
     print(res.summary(), file=sys.stderr if args.out else sys.stdout)

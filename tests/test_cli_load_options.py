@@ -129,3 +129,15 @@ def test_config_currency_is_the_money_symbol_of_recommend_and_report(tmp_path):
     assert _currency(argparse.Namespace(currency="£", options=opts), "$") == "£"  # the flag wins
     assert _currency(argparse.Namespace(options=load_options(argparse.Namespace())), "") == ""  # recommend: none
     assert currency_symbol("chf") == "CHF "
+
+
+def test_accounts_takes_the_loader_options_too(files, capsys):
+    tmp, d, u = files
+    out = tmp / "objectives.csv"
+    code = main(["accounts", "-d", str(d), "--columns", "amount=contract_sum,rep=agent_code,account=opportunity_id",
+                 "--stage-map", "Signed=won,Dead=lost,Engaging=open", "--users", str(u), "-o", str(out)])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    import pandas as pd
+
+    table = pd.read_csv(out)
+    assert set(table["account"]) == {"A1", "A2", "A3", "A4"}  # read through --columns account=opportunity_id
