@@ -437,3 +437,39 @@ def test_impossible_calendar_dates_are_not_rolled_over(tmp_path):
     df, err, _ = load_recording(load_activities, p)
     assert err is None and df["activity_id"].tolist() == ["1", "3"]  # the impossible date is excluded, by name
     assert df.attrs["quality"].n_excluded == 1
+
+
+@SETTINGS
+@given(
+    n=st.integers(2, 60),
+    seed=st.integers(0, 2**16),
+    with_text=st.booleans(),
+    keep=st.floats(0.3, 1.0),
+)
+def test_identical_activity_rows_found_by_packing_equal_the_hash_path_and_pandas(n, seed, with_text, keep):
+    # the two fast searches for exact duplicate activities agree with pandas' duplicated on every row
+    import salesgoals.io._load as sio
+
+    rng = np.random.default_rng(seed)
+    out = pd.DataFrame({
+        "rep": pd.Categorical(rng.choice(["a", "b", None], n), categories=pd.Index(["a", "b"], dtype="str")),
+        "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 5, n), unit="min"),
+        "activity_type": pd.Categorical(rng.choice(["call", "email"], n), categories=pd.Index(["call", "email"], dtype="str")),
+        "activity_id": pd.Series([np.nan] * n, dtype="str"),
+        "deal_id": pd.Series(rng.choice(["d1", "d2"], n) if with_text else [np.nan] * n, dtype="str"),
+        "account": pd.Series([np.nan] * n, dtype="str"),
+        "outcome": pd.Categorical(rng.choice(["connected", None], n), categories=pd.Index(["connected"], dtype="str")),
+        "duration_min": np.where(rng.random(n) < 0.5, np.nan, rng.integers(0, 3, n)) if with_text else np.nan,
+    })  # fmt: skip
+    rows = np.flatnonzero(rng.random(n) < keep)
+    if rows.size < 2:
+        return
+    ts = pd.DatetimeIndex(out["timestamp"]).asi8[rows]
+    oracle = rows[out.iloc[rows][list(ACTIVITY_COLUMNS)].duplicated().to_numpy()]
+    assert sio._identical_rows(out, rows, ts).tolist() == oracle.tolist()
+    assert (sio._packed_key(out, rows, ts, 40) is None) == with_text
+    packed, sio._packed_key = sio._packed_key, lambda *a: None
+    try:
+        assert sio._identical_rows(out, rows, ts).tolist() == oracle.tolist()
+    finally:
+        sio._packed_key = packed

@@ -591,7 +591,7 @@ def _exclude_unkeyed_activity_duplicates(out: pd.DataFrame, reason: np.ndarray, 
         return
     rows = np.flatnonzero(alive)
     stamps = pd.DatetimeIndex(out["timestamp"])
-    ts = stamps.asi8[rows]
+    ts = stamps.asi8 if rows.size == len(out) else stamps.asi8[rows]
     dup = _identical_rows(out, rows, ts)
     per_day = 86_400 * {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[stamps.unit]
     if not (ts % per_day).any():  # dates without a time of day
@@ -611,12 +611,22 @@ def _exclude_unkeyed_activity_duplicates(out: pd.DataFrame, reason: np.ndarray, 
 
 
 def _identical_rows(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray) -> np.ndarray:
-    """Positions (among ``rows``) of rows equal in every loaded column to an earlier one.
+    """Rows (of ``rows``) equal in every loaded column to an earlier one.
 
-    Cheap on millions of rows: a hash of the parsed columns is sorted to find
-    the few repeated hashes; only the rows carrying one are compared column by
-    column (a hash collision only adds a candidate).
+    Cheap on millions of rows.  When the values fit (the usual rep, time, type
+    export), each row's values are packed exactly into one integer with its
+    position in the low bits, and one sort puts copies side by side, earliest
+    first.  Otherwise a hash of the parsed columns is sorted to find the few
+    repeated hashes; only the rows carrying one are compared column by column
+    (a hash collision only adds a candidate).
     """
+    pos_bits = max(int(rows.size - 1).bit_length(), 1)
+    key = _packed_key(out, rows, ts, 63 - pos_bits)
+    if key is not None:
+        srt = np.sort((key << np.int64(pos_bits)) | np.arange(rows.size, dtype=np.int64))
+        vals = srt >> np.int64(pos_bits)
+        later = (srt[1:] & np.int64((1 << pos_bits) - 1))[vals[1:] == vals[:-1]]
+        return np.sort(rows[later])
     h = _row_hash(out, rows, ts)
     srt = np.sort(h)
     repeated = srt[1:][srt[1:] == srt[:-1]]
@@ -628,6 +638,36 @@ def _identical_rows(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray) -> np.n
     cand = rows[hit[(h & np.uint64(size - 1)).astype(np.int64)]]
     dup = out.iloc[cand][list(ACTIVITY_COLUMNS)].duplicated(keep="first").to_numpy()
     return cand[dup]
+
+
+def _packed_key(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray, bits: int) -> np.ndarray | None:
+    """Each row's time and categorical codes packed exactly into ``bits`` bits; None when they do not fit.
+
+    Only for rows whose text and duration columns are missing everywhere (a
+    lean rep, time, type export): those columns cannot then tell rows apart.
+    """
+    for col in ("deal_id", "account", "duration_min"):
+        if out[col].notna().any():
+            return None
+    stamps = pd.DatetimeIndex(out["timestamp"])
+    per_s = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[stamps.unit]
+    rel = ts - ts.min()
+    for step in (60 * per_s, per_s, 1):  # the time's resolution: minutes, seconds, or finer
+        if not (rel % step).any():
+            break
+    rel = rel // step
+    key, room = rel, int(rel.max()) + 1
+    for col in ("rep", "activity_type", "outcome"):
+        s = out[col]
+        card = len(s.cat.categories) + 1
+        if card <= 1:
+            continue
+        room *= card
+        if room >= 1 << bits:
+            return None
+        codes = s.cat.codes.to_numpy()
+        key = key * card + ((codes if rows.size == codes.size else codes[rows]).astype(np.int64) + 1)
+    return key if room < 1 << bits else None
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
