@@ -623,9 +623,11 @@ def _identical_rows(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray) -> np.n
     pos_bits = max(int(rows.size - 1).bit_length(), 1)
     key = _packed_key(out, rows, ts, 63 - pos_bits)
     if key is not None:
-        srt = np.sort((key << np.int64(pos_bits)) | np.arange(rows.size, dtype=np.int64))
-        vals = srt >> np.int64(pos_bits)
-        later = (srt[1:] & np.int64((1 << pos_bits) - 1))[vals[1:] == vals[:-1]]
+        key <<= np.int64(pos_bits)
+        key |= np.arange(rows.size, dtype=np.int64)
+        key.sort()
+        same = (key[1:] >> np.int64(pos_bits)) == (key[:-1] >> np.int64(pos_bits))
+        later = key[1:][same] & np.int64((1 << pos_bits) - 1)
         return np.sort(rows[later])
     h = _row_hash(out, rows, ts)
     srt = np.sort(h)
@@ -651,12 +653,12 @@ def _packed_key(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray, bits: int) 
             return None
     stamps = pd.DatetimeIndex(out["timestamp"])
     per_s = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[stamps.unit]
-    rel = ts - ts.min()
+    key = ts - ts.min()  # the one new array: every step below works in place (no 100 MB temporaries)
     for step in (60 * per_s, per_s, 1):  # the time's resolution: minutes, seconds, or finer
-        if not (rel % step).any():
+        if step == 1 or not np.remainder(key, step, out=np.empty_like(key)).any():
             break
-    rel = rel // step
-    key, room = rel, int(rel.max()) + 1
+    key //= step
+    room = int(key.max()) + 1
     for col in ("rep", "activity_type", "outcome"):
         s = out[col]
         card = len(s.cat.categories) + 1
@@ -666,7 +668,9 @@ def _packed_key(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray, bits: int) 
         if room >= 1 << bits:
             return None
         codes = s.cat.codes.to_numpy()
-        key = key * card + ((codes if rows.size == codes.size else codes[rows]).astype(np.int64) + 1)
+        key *= card
+        key += codes if rows.size == codes.size else codes[rows]
+        key += 1
     return key if room < 1 << bits else None
 
 
