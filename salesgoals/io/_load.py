@@ -475,7 +475,7 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
     if keep.all():
         result = out
     else:
-        result = out.loc[keep].reset_index(drop=True)
+        result = _kept_rows(out, keep)
         for col in result.columns:  # a value only excluded rows had is not a category of the result
             if isinstance(result[col].dtype, pd.CategoricalDtype):
                 result[col] = _parse.drop_unused_categories(result[col])
@@ -492,6 +492,21 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
         )
     _warn(loader, report)
     return result
+
+
+def _kept_rows(out: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """The kept rows, column by column; a column missing everywhere is cut to length, not gathered.
+
+    A lean export's empty id, deal and account columns would otherwise cost a
+    full gather each (about a third of a second apiece on 12.5 million rows).
+    """
+    idx = np.flatnonzero(keep)
+    cols = {}
+    for col in out.columns:
+        s = out[col]
+        empty = s.cat.codes.max() < 0 if isinstance(s.dtype, pd.CategoricalDtype) else not s.notna().any()
+        cols[col] = (s.iloc[: idx.size] if empty else s.take(idx)).reset_index(drop=True)
+    return pd.DataFrame(cols)
 
 
 def _mark_duplicates(out: pd.DataFrame, reason: np.ndarray, codes: dict[str, int], canon: Sequence[str],
@@ -655,7 +670,7 @@ def _packed_key(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray, bits: int) 
     per_s = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[stamps.unit]
     key = ts - ts.min()  # the one new array: every step below works in place (no 100 MB temporaries)
     for step in (60 * per_s, per_s, 1):  # the time's resolution: minutes, seconds, or finer
-        if step == 1 or not np.remainder(key, step, out=np.empty_like(key)).any():
+        if step == 1 or _all_multiples(key, step):
             break
     key //= step
     room = int(key.max()) + 1
@@ -672,6 +687,11 @@ def _packed_key(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray, bits: int) 
         key += codes if rows.size == codes.size else codes[rows]
         key += 1
     return key if room < 1 << bits else None
+
+
+def _all_multiples(values: np.ndarray, step: int, block: int = 1 << 20) -> bool:
+    """Whether every value is a multiple of ``step``, checked block by block (small temporaries, early exit)."""
+    return not any((values[i : i + block] % step).any() for i in range(0, values.size, block))
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
