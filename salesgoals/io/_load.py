@@ -505,8 +505,8 @@ def _kept_rows(out: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     for col in out.columns:
         s = out[col]
         empty = s.cat.codes.max() < 0 if isinstance(s.dtype, pd.CategoricalDtype) else not s.notna().any()
-        cols[col] = (s.iloc[: idx.size] if empty else s.take(idx)).reset_index(drop=True)
-    return pd.DataFrame(cols)
+        cols[col] = s.array[: idx.size] if empty else s.array.take(idx)  # arrays: no index gathered
+    return pd.DataFrame(cols, copy=False)
 
 
 def _mark_duplicates(out: pd.DataFrame, reason: np.ndarray, codes: dict[str, int], canon: Sequence[str],
@@ -609,7 +609,7 @@ def _exclude_unkeyed_activity_duplicates(out: pd.DataFrame, reason: np.ndarray, 
     ts = stamps.asi8 if rows.size == len(out) else stamps.asi8[rows]
     dup = _identical_rows(out, rows, ts)
     per_day = 86_400 * {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[stamps.unit]
-    if not (ts % per_day).any():  # dates without a time of day
+    if _all_multiples(ts, per_day):  # dates without a time of day
         reports[-1]["notes"].append(
             f"no activity id column and dates without a time of day: {dup.size:,} rows identical to an earlier one "
             "are kept (two activities of one rep on one day look alike)")  # fmt: skip
@@ -641,7 +641,7 @@ def _identical_rows(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray) -> np.n
         key <<= np.int64(pos_bits)
         key |= np.arange(rows.size, dtype=np.int64)
         key.sort()
-        same = (key[1:] >> np.int64(pos_bits)) == (key[:-1] >> np.int64(pos_bits))
+        same = np.bitwise_xor(key[1:], key[:-1]) < np.int64(1 << pos_bits)  # same values, another position
         later = key[1:][same] & np.int64((1 << pos_bits) - 1)
         return np.sort(rows[later])
     h = _row_hash(out, rows, ts)
