@@ -639,7 +639,7 @@ def _identical_rows(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray) -> np.n
     key = _packed_key(out, rows, ts, 63 - pos_bits)
     if key is not None:
         key <<= np.int64(pos_bits)
-        key |= np.arange(rows.size, dtype=np.int64)
+        key |= rows if rows.size == len(out) else np.arange(rows.size, dtype=np.int64)  # every row: rows is 0..n-1
         key.sort()
         same = np.bitwise_xor(key[1:], key[:-1]) < np.int64(1 << pos_bits)  # same values, another position
         later = key[1:][same] & np.int64((1 << pos_bits) - 1)
