@@ -133,7 +133,11 @@ def test_rates_panel_metrics_and_goals_agree(sim):
     rates = sg.advance_rates(adv)
     t = rates.table
     assert (t["n"] == t["advanced"] + t["stalled"] + t["lost"]).all()
-    assert t["n"].sum() == int(adv["advance"].isin(["advanced", "stalled", "lost"]).sum())
+    complete = adv["timestamp"] + pd.Timedelta(days=14) <= pd.Timestamp(adv.attrs["data_end"])
+    assert t["n"].sum() == int((adv["advance"].isin(["advanced", "stalled", "lost"]) & complete).sum())
+    # the last fortnight is left out: there advances show at once and stalls only later (pending)
+    tail = adv[~complete]
+    assert (tail["advance"] == "stalled").sum() == 0 and (tail["advance"] == "advanced").any()
     assert ((t["ci_low"] <= t["advance_rate"]) & (t["advance_rate"] <= t["ci_high"])).all()
     panel = sg.add_advance_metrics(sim.panel(), adv)
     for k in ("call", "email", "meeting"):

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from salesgoals._typing import TIERS
-from salesgoals.outcomes._rates import advance_goals
+from salesgoals.outcomes._rates import advance_goals, window_complete
 
 __all__ = ["advance_goal_tiers", "advance_landmarks"]
 
@@ -84,7 +84,7 @@ def advance_goal_tiers(advances: pd.DataFrame, *, as_of: pd.Period, horizon: int
     if reps is not None:
         advances = advances.loc[advances["rep"].astype(str).isin([str(r) for r in reps]).to_numpy()]
     seen = advances.loc[(advances["timestamp"].dt.to_period(freq) <= as_of).to_numpy()]
-    adv = seen.loc[seen["advance"].isin(_JUDGED).to_numpy() & _window_complete(seen)]
+    adv = seen.loc[seen["advance"].isin(_JUDGED).to_numpy() & window_complete(seen)]
     period = adv["timestamp"].dt.to_period(freq)
     goals = advance_goals(adv, min_n=min_n, interval=interval, quantile=0.75)
     if goals.empty:
@@ -123,20 +123,6 @@ _COLUMNS = (
     "personal_best_period", "ci_low", "ci_high", "peer_rate", *[f"goal_{x}" for x in TIERS],
     *[f"goal_{x}_total" for x in TIERS], *[f"p_{x}" for x in TIERS], "expected_n", "method", "goal",
 )  # fmt: skip
-
-
-def _window_complete(adv: pd.DataFrame) -> np.ndarray:
-    """Interactions whose whole window lies inside the data.
-
-    Near the end of the data an advance is seen at once but a stall only after
-    ``window_days``, so counting the advanced ones there (and not yet the
-    stalled ones) would make the recent rate look far better than it is.
-    """
-    end = adv.attrs.get("data_end")
-    if end is None or not len(adv):
-        return np.ones(len(adv), dtype=bool)
-    days = pd.Timedelta(days=int(adv.attrs.get("window_days", 14)))
-    return (adv["timestamp"] + days <= pd.Timestamp(end)).to_numpy()
 
 
 def _expected(seen: pd.DataFrame, as_of: pd.Period, horizon: int) -> pd.DataFrame:
