@@ -143,3 +143,15 @@ def test_seller_page_shows_the_call_outcome_goals(pair):
     row = with_q.quality[with_q.quality["rep"] == rep].iloc[0]
     assert f"{row['goal_stretch']:.0%} / {row['goal_stretch_total']:,}" in html
     assert _advance_goals(plain.table[plain.table["rep"] == rep]) == ""
+
+
+def test_track_leaves_the_rate_goals_out(pair, company):
+    """A goals table with advance-rate rows tracks as the volume goals alone (a rate is not a count to pace)."""
+    sim, acts = company
+    plain, with_q = pair
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = sg.track((acts, sim.deals), with_q.table, priorities_only=False)
+        b = sg.track((acts, sim.deals), plain.table, priorities_only=False)
+    assert not a.table["activity"].str.endswith("_advance_rate").any()
+    pd.testing.assert_frame_equal(a.table, b.table)

@@ -714,6 +714,8 @@ def _check_panel_grain(acts: pd.DataFrame, period: str) -> None:
 
 def _goal_rows(acts, g: pd.DataFrame, roster, priorities_only: bool) -> tuple[pd.DataFrame, int]:
     """Goals tracked: the focus goals, the leaders' goals, ``team``/``manager`` from the roster."""
+    # advance-rate goals (recommend(stage_history=...)) are rates, not counts to pace: not tracked here
+    g = g.loc[~g["activity"].astype(str).str.endswith("_advance_rate").to_numpy()]
     if priorities_only:
         g = g.loc[pd.to_numeric(g["priority"], errors="coerce").fillna(0) > 0]
     g = g.assign(level="rep")
