@@ -428,8 +428,6 @@ def test_messy_deal_values_equal_what_was_written(tmp_path_factory, data):
     assert all(truth[k]["amount"] >= 0 and truth[k]["rep"] for k in df["deal_id"])  # nothing broken kept
 
 
-@pytest.mark.xfail(strict=True, reason="io: Arrow's strptime rolls an impossible date over (30/02/2024 -> 2024-03-01) "
-                                       "instead of excluding the row as unparseable; open, reported to issue 11")
 def test_impossible_calendar_dates_are_not_rolled_over(tmp_path):
     p = tmp_path / "acts.csv"
     p.write_text("rep,timestamp,activity_type,activity_id\nAna,05/01/2024,call,1\nAna,30/02/2024,call,2\n"

@@ -1102,7 +1102,39 @@ def _apply_formats(arr: pa.ChunkedArray, formats: list[str]) -> np.ndarray:
         sub = _strptime(arr.take(pa.array(todo)), f)
         res = res.copy() if not res.flags.writeable else res
         res[todo] = _ts_numpy(sub)
+    return _reject_rollovers(arr, res, formats)
+
+
+def _reject_rollovers(arr: pa.ChunkedArray, res: np.ndarray, formats: list[str]) -> np.ndarray:
+    """NaT for impossible dates that strptime rolled over (``30/02/2024`` read as 2024-03-01).
+
+    A rolled-over date lands on day 1-3 of the next month, so only those rows
+    are checked: written back in the column's format(s), their numbers must be
+    the text's (leading zeros and case aside).
+    """
+    fmts = [f for f in formats if f not in _ISO_CAST and f != "ISO8601" and not re.search(r"%[bBaAfz]", f)]
+    if not fmts:
+        return res
+    day = res.astype("datetime64[D]")
+    cand = np.flatnonzero(~np.isnat(res) & ((day - day.astype("datetime64[M]")).astype(np.int64) <= 2))
+    if cand.size == 0:
+        return res
+    text = _digits_only(arr.take(pa.array(cand)))
+    stamps = pa.array(res[cand], type=pa.timestamp("us"))
+    ok = np.zeros(cand.size, bool)
+    for f in fmts:
+        ok |= pc.fill_null(pc.equal(_digits_only(pc.strftime(stamps, format=f)), text), False).to_numpy(
+            zero_copy_only=False)  # fmt: skip
+    if ok.all():
+        return res
+    res = res.copy() if not res.flags.writeable else res
+    res[cand[~ok]] = np.datetime64("NaT")
     return res
+
+
+def _digits_only(text) -> pa.Array:
+    """The numbers of a date text without leading zeros, lower case: '05/01/2024 9:05 AM' == '5/1/2024 09:05 am'."""
+    return pc.utf8_lower(pc.replace_substring_regex(text, r"(^|[^0-9])0+([0-9])", r"\1\2"))
 
 
 def _ts_numpy(a) -> np.ndarray:
