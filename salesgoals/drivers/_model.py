@@ -259,15 +259,7 @@ class DriverModel(BaseEstimator):
         events = _EventInfo()
         if activity_log is not None and deals is not None:
             panel, events = _use_events(panel, acts, activity_log, deals, 1 - self.interval)
-        method = self.method
-        if method == "auto":
-            method = "funnel" if _FUNNEL_BASE in panel.columns else "direct"
-        if method == "funnel" and _FUNNEL_BASE not in panel.columns:
-            raise SchemaError("DriverModel: method='funnel' needs the column 'deals_created' in the panel.")
-        if self.outcome == _FUNNEL_BASE:
-            method = "funnel"  # direct and funnel are the same model for deals created; report it one way
-        y_col = _FUNNEL_BASE if method == "funnel" else self.outcome
-        carry = method == "funnel" and self.outcome != y_col
+        method, y_col, carry = self._resolve_method(panel)
         prep = _prepare(panel)
         freq = prep.freq if prep.freq in DEFAULT_MAX_LAG else "W"
         messages: list[str] = []  # warnings: the data cannot support a confident answer
@@ -284,104 +276,19 @@ class DriverModel(BaseEstimator):
         checks = support_checks(prep, acts, within, messages)
         del within
 
-        # ------------------------------------------------------- lag length
-        lag_table = pd.DataFrame({c: pd.Series([], dtype=float) for c in ("n_lags", "n_params", "rss", "aic", "bic")})
-        lag_table["chosen"] = pd.Series([], dtype=bool)
-        closed_outcome = method == "direct" and y_col in ("deals_won", "won_revenue")
-        if self.lags is not None:
-            L = int(self.lags)
-        elif closed_outcome:
-            # Deals close weeks after the activity that created them, so each lag carries a thin slice of the
-            # effect and a criterion cuts the lag short, losing most of it (measured on the simulator: AIC kept
-            # 0..2 of ~0..12 weeks and the meeting effect on revenue came out near zero, 1 in 8 intervals
-            # covering the truth).  All lags up to max_lag are kept: wide intervals, no truncation bias.
-            L = cap_lag(prep, int(self.max_lag) if self.max_lag is not None else DEFAULT_MAX_LAG_DIRECT[freq], notes)
-            notes.append(f"direct fit of {y_col}: all lags 0..{L} kept (a closed deal's effect is spread over "
-                         "many weeks; choosing fewer would cut it off).")  # fmt: skip
-        else:
-            max_lag = cap_lag(prep, int(self.max_lag) if self.max_lag is not None else DEFAULT_MAX_LAG[freq], notes)
-            if len(events.delays) and y_col == _FUNNEL_BASE:
-                L = _lag_from_delays(events.delays, max_lag, notes)
-            else:
-                L, lag_table = _select_lag(prep, regressors, y, max_lag, self.lag_criterion, MIN_LAG[freq])
+        L, lag_table = self._lag_length(prep, regressors, y, method, y_col, freq, events, notes)
         fit = _fit_lags(prep, regressors, y, L, keep_demeaned=True)  # the per-rep slopes need the demeaned data
-        n_reps = fit.n_reps
-
-        # ------------------------------------------ effects along the funnel
-        funnel = funnel_table(prep.frame)
-        funnel = funnel.loc[funnel["rep"].isin(fit.rep_fe.index.astype(str))].reset_index(drop=True)
-        funnel.attrs = funnel_table(prep.frame.loc[fit.keep]).attrs
-        carry_funnel = _carry_funnel(funnel, events, carry, self.outcome, notes)
-        comb = combine_effects(fit, acts, quality_of, carry_funnel, self.outcome, carry)
-        effect, se = comb["effect"], comb["std_error"]
-        dof = max(n_reps - 1, 1)
+        spec = _Spec(acts, regressors, quality_of, y_col, carry, method, L, freq)
+        effects, funnel, carry_funnel, comb, p_value = self._effects(prep, fit, spec, events, notes)
+        dof = max(fit.n_reps - 1, 1)
         crit = float(stats.t.ppf(0.5 + self.interval / 2, dof))
-        if n_reps < BOOTSTRAP_BELOW_REPS and self.n_boot:
-            boot = bootstrap_se(prep, acts, regressors, quality_of, y_col, L, self.outcome, carry, self.n_boot, self.seed)
-            if boot is not None:
-                se = np.maximum(se, boot)
-                notes.append(
-                    f"{n_reps} reps (< {BOOTSTRAP_BELOW_REPS}): standard errors are the larger of the clustered "
-                    f"and a {self.n_boot}-draw bootstrap over reps; intervals use t({dof})."
-                )
-        t = np.divide(np.abs(effect), se, out=np.zeros_like(effect), where=se > 0)
-        p_value = 2 * stats.t.sf(t, dof)
-
-        frame_k = prep.frame.loc[fit.keep]
-        mean_x = frame_k[acts].to_numpy(dtype=float).mean(axis=0)
-        mean_y = float(frame_k[self.outcome].mean()) if self.outcome in frame_k else 0.0
-        contribution = effect * mean_x
-        share = contribution / mean_y if mean_y > 0 else np.zeros_like(contribution)
-        effects = pd.DataFrame(
-            {
-                "activity": pd.Series(acts, dtype=object),
-                "effect": effect,
-                "std_error": se,
-                "ci_low": effect - crit * se,
-                "ci_high": effect + crit * se,
-                "p_value": p_value,
-                "significant": p_value < (1 - self.interval),
-                "n_lags": np.full(len(acts), L, dtype=np.int64),
-                "peak_lag": _peak_lags(fit, acts, quality_of, funnel),
-                "mean_per_period": mean_x,
-                "contribution": contribution,
-                "share": share,
-                "effect_on_created": comb["created"] if method == "funnel" else effect,
-                "quality_metric": pd.Series([quality_of.get(a, "") for a in acts], dtype=object),
-                "quality_effect": comb["quality_effect"],
-            }
-        )
-        effects = effects.sort_values(["contribution", "activity"], ascending=[False, True], kind="mergesort")
-        effects = effects.reset_index(drop=True)
-
-        lag_se = np.sqrt(np.clip(np.diag(fit.vcov), 0, None)).reshape(fit.coef.shape)
-        lag_rows = pd.DataFrame(
-            {
-                "activity": pd.Series(np.repeat(regressors, L + 1), dtype=object),
-                "lag": np.tile(np.arange(L + 1), len(regressors)).astype(np.int64),
-                "coef": fit.coef.ravel(),
-                "std_error": lag_se.ravel(),
-            }
-        )
         profile = _lag_profile(fit, acts, quality_of, funnel)
         rep_effects, heterogeneity = _rep_effects_table(fit, acts, quality_of, carry_funnel, comb, p_value,
                                                         self.outcome if carry else y_col, crit, 1 - self.interval)
 
-        # ----------------------------------------------------- diagnostics
         diag = DriverDiagnostics(lag_selection=lag_table, checks=checks, heterogeneity=heterogeneity)
         if self.diagnostics:
-            diag.placebo = placebo_check(prep, fit, acts, 1 - self.interval, self.seed)
-            failed = diag.placebo.loc[~diag.placebo["passed"], "placebo_of"].tolist()
-            if failed:
-                messages.append(
-                    f"Placebo check: a timing-shuffled copy of {', '.join(failed)} shows an effect; part of the "
-                    "effects may come from differences between reps or periods the model does not remove."
-                )
-            diag.leads = leads_check(prep, regressors, y, L)
-            _leads_messages(diag.leads, y_col, messages)
-            rates = {a: (m, float(funnel[quality_rate_name(m)].mean())) for a, m in quality_of.items()}
-            diag.pooled = pooled_check(prep, regressors, acts, rates, y, L, fit)
-            diag.holdout = holdout_check(prep, regressors, y, L, self.holdout_share)
+            self._run_checks(diag, prep, fit, spec, funnel, y, messages)
         fit.demeaned_y = fit.demeaned_X = fit.design = None  # large: only the diagnostics needed them
         diag.event_time, diag.timing, diag.creation_delays = events.profile, events.timing, events.delays
         effects, self._consequences = _with_verdicts(effects, fit, acts, quality_of, funnel, diag.leads, events, dof,
@@ -389,18 +296,110 @@ class DriverModel(BaseEstimator):
         warn_no_driver(effects, messages, linked=events.linked, has_log=events.has_log)
         diag.warnings, diag.notes = messages, notes
 
+        lag_rows = _lag_rows(fit, regressors, L)
         self.result_ = DriverResult(
             outcome=self.outcome, method=method, effects=effects, lags=lag_rows, lag_profile=profile,
             rep_effects=rep_effects,
-            funnel=funnel, diagnostics=diag, fit=fit, n_reps=n_reps, n_periods=fit.n_periods, n_obs=fit.n_obs,
+            funnel=funnel, diagnostics=diag, fit=fit, n_reps=fit.n_reps, n_periods=fit.n_periods, n_obs=fit.n_obs,
             interval=self.interval, freq=freq, activities=acts, regressors=regressors, estimated_outcome=y_col,
         )  # fmt: skip
         self.effects_ = effects
         self.coef_ = lag_rows
         self.n_lags_ = L
-        self.n_reps_ = n_reps
+        self.n_reps_ = fit.n_reps
         self.activities_ = acts
         return self
+
+    def _resolve_method(self, panel: pd.DataFrame) -> tuple[str, str, bool]:
+        """``(method, estimated outcome, carry along the funnel?)`` for the options and the panel's columns."""
+        method = self.method
+        if method == "auto":
+            method = "funnel" if _FUNNEL_BASE in panel.columns else "direct"
+        if method == "funnel" and _FUNNEL_BASE not in panel.columns:
+            raise SchemaError("DriverModel: method='funnel' needs the column 'deals_created' in the panel.")
+        if self.outcome == _FUNNEL_BASE:
+            method = "funnel"  # direct and funnel are the same model for deals created; report it one way
+        y_col = _FUNNEL_BASE if method == "funnel" else self.outcome
+        return method, y_col, method == "funnel" and self.outcome != y_col
+
+    def _lag_length(self, prep, regressors: list[str], y: np.ndarray, method: str, y_col: str, freq: str,
+                    events: _EventInfo, notes: list[str]) -> tuple[int, pd.DataFrame]:  # fmt: skip
+        """The lag length ``L`` (lags ``0..L``) and the table of candidates it was chosen from (empty if fixed)."""
+        lag_table = pd.DataFrame({c: pd.Series([], dtype=float) for c in ("n_lags", "n_params", "rss", "aic", "bic")})
+        lag_table["chosen"] = pd.Series([], dtype=bool)
+        if self.lags is not None:
+            return int(self.lags), lag_table
+        if method == "direct" and y_col in ("deals_won", "won_revenue"):
+            # Deals close weeks after the activity that created them, so each lag carries a thin slice of the
+            # effect and a criterion cuts the lag short, losing most of it (measured on the simulator: AIC kept
+            # 0..2 of ~0..12 weeks and the meeting effect on revenue came out near zero, 1 in 8 intervals
+            # covering the truth).  All lags up to max_lag are kept: wide intervals, no truncation bias.
+            L = cap_lag(prep, int(self.max_lag) if self.max_lag is not None else DEFAULT_MAX_LAG_DIRECT[freq], notes)
+            notes.append(f"direct fit of {y_col}: all lags 0..{L} kept (a closed deal's effect is spread over "
+                         "many weeks; choosing fewer would cut it off).")  # fmt: skip
+            return L, lag_table
+        max_lag = cap_lag(prep, int(self.max_lag) if self.max_lag is not None else DEFAULT_MAX_LAG[freq], notes)
+        if len(events.delays) and y_col == _FUNNEL_BASE:
+            return _lag_from_delays(events.delays, max_lag, notes), lag_table
+        return _select_lag(prep, regressors, y, max_lag, self.lag_criterion, MIN_LAG[freq])
+
+    def _effects(self, prep, fit, spec: _Spec, events: _EventInfo, notes: list[str]):
+        """Team effects per logged activity along the funnel: the effects table (before verdicts), the funnel,
+        the funnel the extra deals are carried at, the combined effects and the raw p-values."""
+        acts, quality_of = spec.acts, spec.quality_of
+        funnel = funnel_table(prep.frame)
+        funnel = funnel.loc[funnel["rep"].isin(fit.rep_fe.index.astype(str))].reset_index(drop=True)
+        funnel.attrs = funnel_table(prep.frame.loc[fit.keep]).attrs
+        carry_funnel = _carry_funnel(funnel, events, spec.carry, self.outcome, notes)
+        comb = combine_effects(fit, acts, quality_of, carry_funnel, self.outcome, spec.carry)
+        effect, se = comb["effect"], comb["std_error"]
+        dof = max(fit.n_reps - 1, 1)
+        crit = float(stats.t.ppf(0.5 + self.interval / 2, dof))
+        if fit.n_reps < BOOTSTRAP_BELOW_REPS and self.n_boot:
+            boot = bootstrap_se(prep, acts, spec.regressors, quality_of, spec.y_col, spec.n_lags, self.outcome,
+                                spec.carry, self.n_boot, self.seed)  # fmt: skip
+            if boot is not None:
+                se = np.maximum(se, boot)
+                notes.append(
+                    f"{fit.n_reps} reps (< {BOOTSTRAP_BELOW_REPS}): standard errors are the larger of the clustered "
+                    f"and a {self.n_boot}-draw bootstrap over reps; intervals use t({dof})."
+                )
+        t = np.divide(np.abs(effect), se, out=np.zeros_like(effect), where=se > 0)
+        p_value = 2 * stats.t.sf(t, dof)
+        frame_k = prep.frame.loc[fit.keep]
+        mean_x = frame_k[acts].to_numpy(dtype=float).mean(axis=0)
+        mean_y = float(frame_k[self.outcome].mean()) if self.outcome in frame_k else 0.0
+        contribution = effect * mean_x
+        effects = pd.DataFrame({
+            "activity": pd.Series(acts, dtype=object), "effect": effect, "std_error": se,
+            "ci_low": effect - crit * se, "ci_high": effect + crit * se, "p_value": p_value,
+            "significant": p_value < (1 - self.interval), "n_lags": np.full(len(acts), spec.n_lags, dtype=np.int64),
+            "peak_lag": _peak_lags(fit, acts, quality_of, funnel), "mean_per_period": mean_x,
+            "contribution": contribution,
+            "share": contribution / mean_y if mean_y > 0 else np.zeros_like(contribution),
+            "effect_on_created": comb["created"] if spec.method == "funnel" else effect,
+            "quality_metric": pd.Series([quality_of.get(a, "") for a in acts], dtype=object),
+            "quality_effect": comb["quality_effect"],
+        })  # fmt: skip
+        effects = effects.sort_values(["contribution", "activity"], ascending=[False, True], kind="mergesort")
+        return effects.reset_index(drop=True), funnel, carry_funnel, comb, p_value
+
+    def _run_checks(self, diag: DriverDiagnostics, prep, fit, spec: _Spec, funnel: pd.DataFrame, y: np.ndarray,
+                    messages: list[str]) -> None:  # fmt: skip
+        """Placebo, leads, pooled and hold-out checks into ``diag``, their failures into ``messages``."""
+        acts, regressors, L = spec.acts, spec.regressors, spec.n_lags
+        diag.placebo = placebo_check(prep, fit, acts, 1 - self.interval, self.seed)
+        failed = diag.placebo.loc[~diag.placebo["passed"], "placebo_of"].tolist()
+        if failed:
+            messages.append(
+                f"Placebo check: a timing-shuffled copy of {', '.join(failed)} shows an effect; part of the "
+                "effects may come from differences between reps or periods the model does not remove."
+            )
+        diag.leads = leads_check(prep, regressors, y, L)
+        _leads_messages(diag.leads, spec.y_col, messages)
+        rates = {a: (m, float(funnel[quality_rate_name(m)].mean())) for a, m in spec.quality_of.items()}
+        diag.pooled = pooled_check(prep, regressors, acts, rates, y, L, fit)
+        diag.holdout = holdout_check(prep, regressors, y, L, self.holdout_share)
 
     def predict(self, panel: pd.DataFrame) -> pd.Series:
         """Expected outcome per panel row (see :meth:`DriverResult.predict`).
@@ -413,6 +412,30 @@ class DriverModel(BaseEstimator):
         if not hasattr(self, "result_"):
             raise NotFittedError("This DriverModel is not fitted yet; call .fit(panel) first.")
         return self.result_.predict(panel)
+
+
+@dataclass
+class _Spec:
+    """What one fit estimates: activities, regressors (with quality metrics), outcome, funnel carry, lags."""
+
+    acts: list[str]
+    regressors: list[str]
+    quality_of: dict[str, str]
+    y_col: str
+    carry: bool
+    method: str
+    n_lags: int
+    freq: str
+
+
+def _lag_rows(fit, regressors: list[str], L: int) -> pd.DataFrame:
+    """One row per regressor and lag: coefficient and clustered standard error."""
+    lag_se = np.sqrt(np.clip(np.diag(fit.vcov), 0, None)).reshape(fit.coef.shape)
+    return pd.DataFrame({
+        "activity": pd.Series(np.repeat(regressors, L + 1), dtype=object),
+        "lag": np.tile(np.arange(L + 1), len(regressors)).astype(np.int64),
+        "coef": fit.coef.ravel(), "std_error": lag_se.ravel(),
+    })  # fmt: skip
 
 
 def _profile_weights(fit, activity: str, quality_of: dict[str, str], funnel: pd.DataFrame) -> np.ndarray:

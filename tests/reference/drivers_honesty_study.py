@@ -115,19 +115,34 @@ def row_next_week(seeds):
                 n_seeds=len(seeds))  # fmt: skip
 
 
+NOISE_DETAIL = HERE / "drivers_honesty_noise.csv"
+
+
 def row_noise(seeds, n_reps, n_periods):
-    any_driver, naive_any = [], []
+    any_driver, naive_any, detail = [], [], []
     for s in seeds:
         sim = make_events("noise", seed=s, n_reps=n_reps, n_periods=n_periods)
         e = fit(sim, log=False).effects  # the default call (diagnostics, bootstrap below 30 reps)
         any_driver.append(bool((e["is_driver"] & (e["flags"] == "")).any()))
         naive_any.append(bool((e["p_value"] < 0.05).any()))
+        detail.append(e[["activity", "effect", "std_error", "p_value", "p_value_adj", "is_driver", "flags"]].assign(
+            size=f"{n_reps}x{n_periods}", seed=s))
+    _store_noise_detail(pd.concat(detail, ignore_index=True))
     rate = np.mean(any_driver)
     se = np.sqrt(max(rate * (1 - rate), 0.05 * 0.95) / len(seeds))
     return dict(scenario=f"pure noise {n_reps} x {n_periods}", criterion="share of fits naming any driver <= 6%",
                 measured=f"{rate:.1%} (+/- {1.96 * se:.1%})", passed=rate <= 0.06,
                 naive=f"raw p < 0.05 on any activity: {np.mean(naive_any):.0%}", naive_fails=np.mean(naive_any) > 0.06,
                 n_seeds=len(seeds))  # fmt: skip
+
+
+def _store_noise_detail(new: pd.DataFrame) -> None:
+    """Per seed and activity p-values of a noise row (calibration: raw p should be uniform), other sizes kept."""
+    if NOISE_DETAIL.exists():
+        old = pd.read_csv(NOISE_DETAIL, keep_default_na=False)
+        new = pd.concat([old.loc[~old["size"].isin(new["size"])], new], ignore_index=True)
+    cols = ["size", "seed", "activity", "effect", "std_error", "p_value", "p_value_adj", "is_driver", "flags"]
+    write_csv(new[cols], NOISE_DETAIL)
 
 
 def row_two_groups(seeds):
