@@ -189,6 +189,34 @@ def compare_performers(
     >>> sorted(comp.stages["stage"].unique()) == sorted(sg.drivers.FUNNEL_STAGES)
     True
     """
+    sums, periods, perf = _rep_sums(panel, by, top, min_periods)
+    acts = activity_columns(panel)
+    out = _ranked_reps(sums, periods, perf, acts, top)
+    per = periods.to_numpy(dtype=float)
+    total_act = sums[acts].sum(axis=1).to_numpy(dtype=float)
+    conv, has_quality = _funnel_rates(out, sums, panel, acts, total_act, per)
+    created = sums["deals_created"].to_numpy(dtype=float)
+    won = sums["deals_won"].to_numpy(dtype=float)
+    closed = won + sums["deals_lost"].to_numpy(dtype=float)
+    revenue = sums["won_revenue"].to_numpy(dtype=float)
+    if deals is not None:
+        out = out.merge(_cycle_days(deals), how="left", on="rep")
+        med = float(out["cycle_days"].median()) if out["cycle_days"].notna().any() else 0.0
+        out["cycle_days"] = out["cycle_days"].fillna(med)
+        out["n_cycle"] = out["n_cycle"].fillna(0).astype(np.int64)
+
+    compare = _compare(out, acts, has_quality)
+    stages = _stages(out, total_act, conv if has_quality else total_act, created, won, closed, revenue, per)
+    if not acts:  # a deals-only panel: activity stages are not measured, so they cannot leak
+        unmeasured = ("activities_per_period", "conversation_rate", "deals_per_conversation")
+        compare = compare[~compare["metric"].isin(unmeasured)].reset_index(drop=True)
+        stages = stages[~stages["stage"].isin(unmeasured)].reset_index(drop=True)
+    return PerformerComparison(reps=out, compare=compare, stages=stages, leaks=_leaks(stages), by=by,
+                               top_share=top)  # fmt: skip
+
+
+def _rep_sums(panel: pd.DataFrame, by: str, top: float, min_periods: int):
+    """Validate the inputs; per-rep sums of the funnel columns, period counts and mean ``by`` (reps kept)."""
     if not isinstance(panel, pd.DataFrame):
         raise TypeError(f"compare_performers: panel must be a DataFrame from build_panel(); got {type(panel).__name__}.")
     if not 0 < top < 1:
@@ -211,8 +239,11 @@ def compare_performers(
         raise InsufficientDataError(
             f"compare_performers: {len(sums)} rep(s) with at least {min_periods} periods; need two or more to compare."
         )
-    perf = g[by].mean().loc[keep]
+    return sums, periods, g[by].mean().loc[keep]
 
+
+def _ranked_reps(sums: pd.DataFrame, periods: pd.Series, perf: pd.Series, acts: list[str], top: float) -> pd.DataFrame:
+    """One row per rep: top/rest group by ``perf`` (ties by name), activity per period and activity mix."""
     out = pd.DataFrame({"rep": sums.index.to_numpy(dtype=object), "periods": periods.to_numpy(dtype=np.int64)})
     n_top = max(1, int(round(top * len(out))))
     order = np.lexsort((out["rep"].to_numpy(dtype=str), -perf.to_numpy(dtype=float)))
@@ -227,7 +258,12 @@ def compare_performers(
     for a in acts:
         out[f"{a}_share"] = np.divide(sums[a].to_numpy(dtype=float), total_act, out=np.zeros(len(out)),
                                       where=total_act > 0)  # fmt: skip
+    return out
 
+
+def _funnel_rates(out: pd.DataFrame, sums: pd.DataFrame, panel: pd.DataFrame, acts: list[str], total_act: np.ndarray,
+                  per: np.ndarray) -> tuple[np.ndarray, bool]:  # fmt: skip
+    """Shrunk funnel rates per rep into ``out`` (in place); returns conversations per rep and whether measured."""
     conv = np.zeros(len(out))
     for metric, base, name in (("call_connected", "call", "connect_rate"), ("meeting_held", "meeting", "show_rate")):
         if metric in sums.columns and base in sums.columns:
@@ -239,7 +275,6 @@ def compare_performers(
     won = sums["deals_won"].to_numpy(dtype=float)
     closed = won + sums["deals_lost"].to_numpy(dtype=float)
     revenue = sums["won_revenue"].to_numpy(dtype=float)
-
     out["activities_per_period"] = total_act / per
     if has_quality:
         out["conversation_rate"], _, _ = shrink_rate(conv, total_act)
@@ -255,24 +290,16 @@ def compare_performers(
     out["deal_size"] = np.where(size > 0, size, team_size) if team_size > 0 else size
     out["deals_created_per_period"] = created / per
     out["won_revenue_per_period"] = revenue / per
-    if deals is not None:
-        out = out.merge(_cycle_days(deals), how="left", on="rep")
-        med = float(out["cycle_days"].median()) if out["cycle_days"].notna().any() else 0.0
-        out["cycle_days"] = out["cycle_days"].fillna(med)
-        out["n_cycle"] = out["n_cycle"].fillna(0).astype(np.int64)
+    return conv, has_quality
 
-    compare = _compare(out, acts, has_quality)
-    stages = _stages(out, total_act, conv if has_quality else total_act, created, won, closed, revenue, per)
-    if not acts:  # a deals-only panel: activity stages are not measured, so they cannot leak
-        unmeasured = ("activities_per_period", "conversation_rate", "deals_per_conversation")
-        compare = compare[~compare["metric"].isin(unmeasured)].reset_index(drop=True)
-        stages = stages[~stages["stage"].isin(unmeasured)].reset_index(drop=True)
+
+def _leaks(stages: pd.DataFrame) -> pd.DataFrame:
+    """Each rep's worst stage (largest negative gap to the top group), ``"none"`` when no stage is behind."""
     worst = stages.sort_values(["rep", "gap", "stage"], kind="mergesort").groupby("rep", sort=False).head(1)
     leaks = worst.rename(columns={"stage": "leak_stage"}).reset_index(drop=True)
     leaks["leak_stage"] = leaks["leak_stage"].where(leaks["gap"] < 0, "none").astype(object)
     leaks = leaks.sort_values(["upside_per_period", "rep"], ascending=[False, True], kind="mergesort")
-    return PerformerComparison(reps=out, compare=compare, stages=stages, leaks=leaks.reset_index(drop=True),
-                               by=by, top_share=top)  # fmt: skip
+    return leaks.reset_index(drop=True)
 
 
 def _cycle_days(deals: pd.DataFrame) -> pd.DataFrame:
