@@ -64,7 +64,12 @@ def _follows_results(drivers: Any, eff: pd.DataFrame) -> tuple[set[str], set[str
 
 
 def _rep_effect_matrix(drivers: Any, eff: pd.DataFrame, reps: pd.Index, metrics: list[str]) -> np.ndarray:
-    """Per-rep effects (R x M) from ``drivers.rep_effects`` (partially pooled); team effect where missing."""
+    """Per-rep effects (R x M) from ``drivers.rep_effects`` (partially pooled); team effect where missing.
+
+    Where the driver model cannot tell reps apart (``flags`` ``reps_not_distinguishable``) its rep rows
+    already carry the team effect (at the rep's own connect or show rate), with the team interval widened by
+    the spread the data cannot rule out, so leverage differs between reps only through their funnels then.
+    """
     out = np.full((len(reps), len(metrics)), np.nan)
     re = getattr(drivers, "rep_effects", None)
     if isinstance(re, pd.DataFrame) and {"rep", "activity", "effect"} <= set(re.columns):
