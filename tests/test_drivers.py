@@ -300,7 +300,7 @@ def test_duplicated_rows(small_panel):
 @pytest.mark.parametrize(
     ("kw", "match"),
     [({"lags": -1}, "lags must be"), ({"method": "magic"}, "method must be"), ({"interval": 1.5}, "interval must be"),
-     ({"lag_criterion": "cv"}, "lag_criterion"), ({"holdout_share": 0}, "holdout_share"), ({"n_boot": -1}, "n_boot")],
+     ({"lag_criterion": "hqic"}, "lag_criterion"), ({"holdout_share": 0}, "holdout_share"), ({"n_boot": -1}, "n_boot")],
 )  # fmt: skip
 def test_bad_options(small_panel, kw, match):
     with pytest.raises(ValueError, match=match):

@@ -276,3 +276,33 @@ def test_goal_leverage_uses_per_rep_effects_and_the_not_distinguishable_flag():
     np.testing.assert_allclose(t["goal"], t["effect"] * t["win_rate"] * t["deal_size"], rtol=1e-9)
     team = res.effects.set_index("activity").loc["meeting", "effect"]
     assert t["effect"].mean() == pytest.approx(team, rel=0.02) and t["effect"].std() < 0.1 * team
+
+
+def test_cross_validated_lag_errors_equal_a_direct_refit():
+    """The blocked CV errors (folds of whole reps, from per-fold cross-products) equal refitting the two-way
+    demeaned regression without each fold and predicting it; ``lag_criterion="cv"`` keeps the longest lags
+    whose paired excess error is within one standard error of the best."""
+    from salesgoals.drivers._estimator import (_history_mask, _prepare, _rep_folds, _select_lag, _stacked,
+                                               _subset_design, _two_way_demean)  # fmt: skip
+
+    sim = make_events("baseline", seed=6, n_reps=12, n_periods=30)
+    prep = _prepare(sim.panel())
+    acts = ["call", "meeting", "linkedin"]
+    y = prep.frame["deals_created"].to_numpy(dtype=float)
+    best, table = _select_lag(prep, acts, y, 3, "cv", 0)
+    keep = _history_mask(prep, 3)
+    design = _subset_design(prep, keep)
+    Z = _two_way_demean(design, _stacked(prep, y, acts, range(4), keep))
+    folds = _rep_folds(design)
+    assert len(folds) == 10 and folds[0][0] == 0 and folds[-1][1] == Z.shape[0]
+    L = 2
+    cols = [1 + k * 4 + j for k in range(3) for j in range(L + 1)]
+    sse = 0.0
+    for a, b in folds:
+        train = np.r_[0:a, b : Z.shape[0]]
+        coef = np.linalg.lstsq(Z[train][:, cols], Z[train, 0], rcond=None)[0]
+        sse += float(((Z[a:b, 0] - Z[a:b][:, cols] @ coef) ** 2).sum())
+    assert table.loc[L, "cv_mse"] == pytest.approx(sse / Z.shape[0], rel=1e-9)
+    excess = table["cv_mse"] - table["cv_mse"].min()
+    assert best == int(table.loc[excess <= table["cv_excess_se"].fillna(0), "n_lags"].max())
+    assert table["chosen"].sum() == 1 and table.loc[best, "chosen"]

@@ -551,7 +551,15 @@ def _select_lag(prep: _Prepared, acts: list[str], y: np.ndarray, max_lag: int,
     One demeaning of all ``K (max_lag + 1)`` columns; every candidate is then
     a solve on a sub-block of the same cross-product matrix.
 
-    Returns the chosen L and a table ``n_lags, n_params, rss, aic, bic, chosen``.
+    ``criterion="cv"``: blocked cross-validation, 10 folds of whole reps
+    (serial correlation within a rep stays inside a fold); each fold is
+    predicted by slopes fitted on the others, from per-fold cross-products
+    of the same demeaned matrix.  The choice is the longest L whose error
+    exceeds the best by at most one standard error of the fold-paired
+    difference (the same asymmetry as above), with no floor.
+
+    Returns the chosen L and a table ``n_lags, n_params, rss, aic, bic,
+    cv_mse, cv_excess_se, chosen``.
     """
     keep = _history_mask(prep, max_lag) & np.isfinite(y)
     K, W = len(acts), max_lag + 1
@@ -562,21 +570,61 @@ def _select_lag(prep: _Prepared, acts: list[str], y: np.ndarray, max_lag: int,
         )
     design = _subset_design(prep, keep)
     Z = _two_way_demean(design, _stacked(prep, y, acts, range(0, W), keep), overwrite=True)
-    cross = Z.T @ Z
+    folds = _rep_folds(design)
+    fold_cross = np.stack([Z[a:b].T @ Z[a:b] for a, b in folds])  # rows are grouped by rep: views, no copies
+    fold_rows = np.array([b - a for a, b in folds], dtype=float)
+    cross = fold_cross.sum(axis=0)
     yty, xty, gram = float(cross[0, 0]), cross[1:, 0], cross[1:, 1:]
     n = Z.shape[0]
     ctrl = np.arange(K * W, gram.shape[0])  # controls enter every candidate
-    rows = []
+    rows, fold_mse = [], []
     for L in range(0, max_lag + 1):
         idx = np.concatenate([*(np.arange(k * W, k * W + L + 1) for k in range(K)), ctrl])
         b = np.linalg.lstsq(gram[np.ix_(idx, idx)], xty[idx], rcond=None)[0]
         rss = max(yty - float(xty[idx] @ b), 1e-300)
         p = idx.size
         ll = n * np.log(rss / n)
+        fold_mse.append(_cv_fold_errors(fold_cross, idx + 1) / fold_rows)
         rows.append({"n_lags": L, "n_params": p, "rss": rss, "aic": ll + 2 * p, "bic": ll + p * np.log(n)})
     table = pd.DataFrame(rows)
+    fold_mse = np.array(fold_mse)  # (candidates, folds)
+    table["cv_mse"] = fold_mse @ fold_rows / fold_rows.sum()
+    ref = int(np.argmin(table["cv_mse"].to_numpy()))
+    diff = fold_mse - fold_mse[ref]  # paired by fold: the spread of reps between folds cancels
+    table["cv_excess_se"] = diff.std(axis=1, ddof=1) / np.sqrt(diff.shape[1]) if diff.shape[1] > 1 else np.nan
     eligible = table.loc[table["n_lags"] >= min(min_lag, max_lag)]
-    best = int(eligible.loc[eligible[criterion].idxmin(), "n_lags"])
+    if criterion == "cv":  # the longest lags whose out-of-sample error is within one s.e. of the best
+        excess = table["cv_mse"] - table["cv_mse"].iloc[ref]
+        best = int(table.loc[excess <= table["cv_excess_se"].fillna(0.0), "n_lags"].max())
+    else:
+        best = int(eligible.loc[eligible[criterion].idxmin(), "n_lags"])
     table["chosen"] = table["n_lags"] == best
     return best, table
 
+
+#: Folds of consecutive reps for the cross-validated lag choice.
+CV_FOLDS = 10
+
+
+def _rep_folds(design: _Design) -> list[tuple[int, int]]:
+    """Row ranges of ``CV_FOLDS`` blocks of whole reps (rows are grouped by rep), as equal in rows as reps allow."""
+    ends = np.r_[design.starts[1:], design.rep.size]
+    k = min(CV_FOLDS, design.n_reps)
+    cut = np.searchsorted(ends, np.linspace(0, design.rep.size, k + 1)[1:-1], side="left")
+    bounds = np.unique(np.r_[0, ends[np.minimum(cut, ends.size - 1)], design.rep.size])
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+
+
+def _cv_fold_errors(fold_cross: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Out-of-sample squared error per fold of the two-way demeaned regression on columns ``idx``.
+
+    Each fold (a block of whole reps) is predicted from the slopes fitted on the other folds, all from the
+    per-fold cross-products of ``[y, X]`` (no pass over the data).
+    """
+    total = fold_cross.sum(axis=0)
+    sse = np.empty(len(fold_cross))
+    for f, c in enumerate(fold_cross):
+        train = total - c
+        b = np.linalg.lstsq(train[np.ix_(idx, idx)], train[idx, 0], rcond=None)[0]
+        sse[f] = c[0, 0] - 2 * b @ c[idx, 0] + b @ c[np.ix_(idx, idx)] @ b
+    return sse

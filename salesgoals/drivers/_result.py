@@ -24,8 +24,10 @@ class DriverDiagnostics:
     Attributes
     ----------
     lag_selection : pandas.DataFrame
-        ``n_lags, n_params, rss, aic, bic, chosen``: the criteria of every
-        candidate lag length, all on the same rows (empty when ``lags`` was fixed).
+        ``n_lags, n_params, rss, aic, bic, cv_mse, cv_excess_se, chosen``: the criteria of every candidate lag
+        length (``cv_mse``: out-of-sample error over 10 folds of whole reps; ``cv_excess_se``: standard error of
+        its excess over the best, paired by fold), all on the same rows
+        (empty when ``lags`` was fixed or deal links gave the lag length).
     placebo : pandas.DataFrame
         ``activity, placebo_of, effect, std_error, ci_low, ci_high, p_value,
         passed``: a copy of the activity with its timing shuffled within each
