@@ -55,7 +55,9 @@ Keyword overrides: ``n_reps``, ``n_periods``, ``freq`` (``"W"`` or ``"M"``),
 held meeting, email), ``meeting_groups``, ``trigger`` (None, ``"same_week"``,
 ``"next_week"``), ``trigger_share``, ``win_inbound``, ``win_sourced``, ``size_inbound``,
 ``size_sourced``, ``progressing`` (dict activity -> follow-ups per deal over
-its life), ``lead_source`` (bool: add a ``lead_source`` column to deals).
+its life), ``lead_source`` (bool: add a ``lead_source`` column to deals), ``progress_win`` (dict
+activity -> win probability added per progressing activity of that type logged in a deal's first 14 days;
+default none: follow-ups move nothing).
 
 :class:`EventSim` attributes:
 
@@ -110,7 +112,8 @@ _DELAY = {"call": ("geom", 6.0), "email": ("geom", 4.0), "meeting": ("weeks", (0
 
 _BASE = dict(n_reps=50, n_periods=104, freq="W", sourcing=DEFAULT_SOURCING, meeting_groups=(1.0, 1.0), trigger=None,
              win_inbound=0.45, win_sourced=0.2, size_inbound=15000.0, size_sourced=9000.0,
-             progressing={"email": 1.5, "call": 0.8}, lead_source=True, inbound_rate=0.12, trigger_share=0.6)  # fmt: skip
+             progressing={"email": 1.5, "call": 0.8}, lead_source=True, inbound_rate=0.12, trigger_share=0.6,
+             progress_win={})  # fmt: skip
 _ZERO = {k: 0.0 for k in TYPES}
 SCENARIOS: dict[str, dict[str, Any]] = {
     "baseline": {},
@@ -163,6 +166,8 @@ def make_events(scenario: str = "baseline", *, seed: int = 0, links: bool = True
     extra = [_progressing(rng, deals, p, n_days)]
     if p["trigger"]:
         extra.append(_triggered(rng, deals, p["trigger"], p["trigger_share"], n_days))
+    if p["progress_win"]:  # its own stream, so the other draws are those of the same world without the effect
+        deals = _progress_wins(np.random.default_rng([seed, 1]), deals, extra[0], p)
     acts = pd.concat([acts, *extra], ignore_index=True)
     activities = _activity_frame(acts, reps, links)
     deal_frame = _deal_frame(deals, reps, p["lead_source"])
@@ -316,6 +321,23 @@ def _progressing(rng, deals: pd.DataFrame, p: dict, n_days: int) -> pd.DataFrame
         life = np.repeat(deals["cycle"].to_numpy(), n)
         parts.append(_on_deals(rng, deals, n, 1 + (rng.random(n.sum()) * life).astype(np.int64), typ, n_days))
     return pd.concat(parts, ignore_index=True)
+
+
+#: Days after creation in which progressing activity moves the win probability (``progress_win``).
+PROGRESS_WINDOW = 14
+
+
+def _progress_wins(rng, deals: pd.DataFrame, prog: pd.DataFrame, p: dict) -> pd.DataFrame:
+    """Redraw won/lost: each progressing activity of type ``a`` in a deal's first 14 days adds
+    ``progress_win[a]`` to the deal's win probability (the landmark truth of ``progressing_effects``)."""
+    deal = prog["deal"].to_numpy()
+    early = (prog["day"].to_numpy() - deals["day"].to_numpy()[deal]) < PROGRESS_WINDOW
+    lift = np.zeros(len(deals))
+    for typ, eff in p["progress_win"].items():
+        m = early & (prog["type"].to_numpy() == typ)
+        lift += eff * np.bincount(deal[m], minlength=len(deals))
+    base = np.where((deals["source"] == "inbound").to_numpy(), p["win_inbound"], p["win_sourced"])
+    return deals.assign(won=rng.random(len(deals)) < np.clip(base + lift, 0.0, 1.0))
 
 
 def _triggered(rng, deals: pd.DataFrame, trigger: str, share: float, n_days: int) -> pd.DataFrame:

@@ -103,11 +103,13 @@ from salesgoals.drivers._diagnostics import (
 from salesgoals.drivers._model import DEFAULT_MAX_LAG, DEFAULT_MAX_LAG_DIRECT, MIN_LAG, DriverModel, fit_drivers
 from salesgoals._summary import Summary
 from salesgoals.drivers._result import DriverDiagnostics, DriverResult
+from salesgoals.drivers._progressing import progressing_effects
 from salesgoals.drivers.performers import FUNNEL_STAGES, PerformerComparison, compare_performers
 
 __all__ = [
     "fit_drivers",
     "compare_performers",
+    "progressing_effects",
     "PerformerComparison",
     "FUNNEL_STAGES",
     "DriverModel",

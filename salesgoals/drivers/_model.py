@@ -28,6 +28,7 @@ from salesgoals._deprecate import renamed_attribute, renamed_kwargs
 from salesgoals._typing import Outcome
 from salesgoals.drivers._estimator import _check_panel, _fit_lags, _prepare, _select_lag, _with_season_scaling
 from salesgoals.drivers._pooling import pool_rep_effects, rep_slopes
+from salesgoals.drivers._progressing import PROGRESS_WINDOW_DAYS, progressing_effects
 from salesgoals.drivers._events import creation_delays, event_time_profile, link_roles, sourced_deals, sourcing_panel
 from salesgoals.drivers._verdicts import FOLLOWS_RESULTS, SAME_WEEK_ONLY, driver_verdicts, join_flags, same_week_only
 from salesgoals.drivers._funnel import combine_effects, conversion, funnel_table, quality_rate_name, sourced_funnel
@@ -300,6 +301,7 @@ class DriverModel(BaseEstimator):
             self._run_checks(diag, prep, fit, spec, funnel, y, messages)
         fit.demeaned_y = fit.demeaned_X = fit.design = None  # large: only the diagnostics needed them
         diag.event_time, diag.timing, diag.creation_delays = events.profile, events.timing, events.delays
+        diag.progressing = events.progressing
         effects, self._consequences = _with_verdicts(effects, fit, acts, quality_of, funnel, diag.leads, events, dof,
                                                      1 - self.interval, freq)
         warn_no_driver(effects, messages, linked=events.linked, has_log=events.has_log)
@@ -556,6 +558,7 @@ class _EventInfo:
     deals: pd.DataFrame | None = None
     sourced: np.ndarray | None = None  # per deal: created by an activity (links or lead source)
     delays: pd.DataFrame = field(default_factory=pd.DataFrame)  # lag (periods) -> share of linked creations
+    progressing: pd.DataFrame = field(default_factory=pd.DataFrame)  # what follow-ups do to their own deal
 
     @property
     def has_log(self) -> bool:
@@ -584,7 +587,25 @@ def _use_events(panel: pd.DataFrame, acts: list[str], activity_log: pd.DataFrame
     info.sourced = sourced_deals(activity_log, deals, progressing if info.linked else None)
     if info.linked:
         info.delays = creation_delays(activity_log.loc[~progressing], deals, freq)
+        info.progressing = progressing_effects(activity_log, deals, interval=1 - alpha)
+        info.notes.append(_progressing_note(info.progressing))
     return panel, info
+
+
+def _progressing_note(table: pd.DataFrame) -> str:
+    """Plain words on what activity logged on existing deals does to those deals (never to deals created)."""
+    head = (f"progressing activity (logged on a deal that already existed) is measured on that deal, not on deals "
+            f"created: per extra activity in a deal's first {PROGRESS_WINDOW_DAYS} days, within rep "
+            f"(diagnostics.progressing)")  # fmt: skip
+    if table.empty:
+        return head + ": too few linked deals to measure."
+    hits = [f"{r.activity} moves the win rate by {r.effect:+.1%} [{r.ci_low:+.1%}, {r.ci_high:+.1%}]"
+            for r in table.loc[table["is_driver"]].itertuples()]  # fmt: skip
+    pace = ("; time to close is shown but never a verdict: follow-ups paced over a deal's expected life predict "
+            "its closing without causing it")  # fmt: skip
+    if not hits:
+        return head + ": no activity type clearly moves the win rate (Holm across types)" + pace + "."
+    return head + ": " + "; ".join(hits) + " (an association: promising deals may attract follow-ups)" + pace + "."
 
 
 def _freq_letter(panel: pd.DataFrame) -> str:

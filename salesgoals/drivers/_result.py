@@ -68,6 +68,11 @@ class DriverDiagnostics:
         Only with deal links: ``lag, n_deals, share``: periods between a
         deal's first sourcing activity and its creation.  The lag length is
         chosen to cover 95% of them (capped at ``max_lag``) instead of by AIC.
+    progressing : pandas.DataFrame
+        Only with deal links: what activity logged on an existing deal does to
+        *that* deal (win rate, closing within 30 days after its first 14),
+        never counted as creating it; columns of
+        :func:`salesgoals.drivers.progressing_effects`.
     heterogeneity : pandas.DataFrame
         ``activity, q_stat, df, p_value, tau, tau_upper, p_value_adj, reps_differ``: do
         reps differ in what an activity does for them?  Cochran's Q of the
@@ -89,12 +94,13 @@ class DriverDiagnostics:
     timing: pd.DataFrame = field(default_factory=pd.DataFrame)
     heterogeneity: pd.DataFrame = field(default_factory=pd.DataFrame)
     creation_delays: pd.DataFrame = field(default_factory=pd.DataFrame)
+    progressing: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> Summary:
         """All checks as one printable :class:`Summary`."""
         tables = {}
-        for name in ("checks", "placebo", "leads", "timing", "heterogeneity", "creation_delays", "pooled", "holdout",
-                     "lag_selection"):
+        for name in ("checks", "placebo", "leads", "timing", "heterogeneity", "creation_delays", "progressing",
+                     "pooled", "holdout", "lag_selection"):
             t = getattr(self, name)
             if len(t):
                 tables[name.replace("_", " ")] = t
