@@ -66,23 +66,40 @@ def rep_slopes(fit, acts: list[str], quality_of: dict[str, str]) -> tuple[np.nda
         cols = [pos[a]] + ([pos[quality_of[a]]] if a in quality_of else [])
         C[:, j] = sum(Xd[:, i * W:(i + 1) * W] @ fit.coef[i] for i in cols)
     u = e + C.sum(axis=1)
-    pairs = [(i, j) for i in range(A) for j in range(i, A)]
-    xtx = np.zeros((G, A, A))
-    for i, j in pairs:  # A(A+1)/2 per-rep cross-products, one bincount each
-        xtx[:, i, j] = xtx[:, j, i] = np.bincount(rep, weights=C[:, i] * C[:, j], minlength=G)
-    xty = np.stack([np.bincount(rep, weights=C[:, j] * u, minlength=G) for j in range(A)], axis=1)
     n = np.bincount(rep, minlength=G).astype(float)
+    xtx = _per_rep_gram(fit.design, C, np.ones(e.size))
+    xty = np.stack([np.bincount(rep, weights=C[:, j] * u, minlength=G) for j in range(A)], axis=1)
     ridge = 1e-12 * np.maximum(np.einsum("gii->g", xtx), 1e-300)[:, None, None] * np.eye(A)
     inv = np.linalg.pinv(xtx + ridge)
     theta = np.einsum("gij,gj->gi", inv, xty)
     res = u - np.einsum("nj,nj->n", C, theta[rep])
-    meat = np.zeros((G, A, A))
-    for i, j in pairs:
-        meat[:, i, j] = meat[:, j, i] = np.bincount(rep, weights=res**2 * C[:, i] * C[:, j], minlength=G)
+    meat = _per_rep_gram(fit.design, C, res)
     scale = n / np.maximum(n - A, 1.0)
     var = np.einsum("gii->gi", inv @ meat @ inv) * scale[:, None]
     var[n <= A + 1] = np.inf
     return theta, var, n
+
+
+def _per_rep_gram(design, C: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Per-rep ``sum_t (w_t C_t)' (w_t C_t)`` as (G, A, A); rows must be grouped by rep.
+
+    When padding every rep to the longest history costs at most twice the rows (panels of whole years), the
+    rows go into a zero-padded (G, T, A) array and one batched matrix product does all reps; otherwise one
+    bincount per pair of columns.
+    """
+    G, A = design.n_reps, C.shape[1]
+    counts, starts = design.rep_counts, design.starts
+    T = int(counts.max()) if G else 0
+    WC = C * w[:, None]
+    if G * T <= 2 * C.shape[0]:
+        pad = np.zeros((G, T, A))
+        pad[design.rep, np.arange(C.shape[0]) - starts[design.rep]] = WC
+        return np.matmul(pad.transpose(0, 2, 1), pad)
+    out = np.zeros((G, A, A))
+    for i in range(A):
+        for j in range(i, A):
+            out[:, i, j] = out[:, j, i] = np.bincount(design.rep, weights=WC[:, i] * WC[:, j], minlength=G)
+    return out
 
 
 def pool_rep_effects(theta, var, team_rep, team_se, eligible, alpha: float):
