@@ -456,3 +456,75 @@ def test_quarterly_review_splits_a_revenue_miss_into_volume_and_deal_size(sim):
     np.testing.assert_allclose(t["volume_money"] + t["size_money"], t["expected"] - t["actual"], rtol=1e-9)
     assert (t["action"] == "suggest_adjusted_target").all() and (t["suggested_target"] < t["target"]).all()
     assert any("SUGGESTION" in line for line in rv.lines)
+
+
+def _calls(rep: str, days: list[str], per_day: list[int]) -> pd.DataFrame:
+    ts = np.repeat(pd.to_datetime(days), per_day) + pd.Timedelta(hours=10)
+    return pd.DataFrame({"rep": rep, "timestamp": ts, "activity_type": "call"})
+
+
+def test_a_goal_that_slips_is_shown_at_its_first_landmark():
+    # a four-week goal plan from Monday 2024-05-06: 50 calls a week, landmarks 50, 100, 150, 200 (clear tier)
+    weeks = pd.period_range("2024-05-06", periods=4, freq="W")
+    lm = pd.DataFrame({
+        "rep": np.repeat(["Slip", "Steady"], 4), "activity": "call", "tier": "clear", "week": np.tile(np.arange(1, 5), 2),
+        "period_start": np.tile([str(p.start_time.date()) for p in weeks], 2),
+        "period_end": np.tile([str(p.end_time.date()) for p in weeks], 2),
+        "cumulative": np.tile([50, 100, 150, 200], 2),
+    })  # fmt: skip
+    goals = pd.DataFrame({"rep": ["Slip", "Steady"], "activity": "call", "priority": 1, "baseline": 50.0,
+                          "goal_clear": 50.0, "goal_stretch": 60.0, "goal_extraordinary": 70.0})  # fmt: skip
+    wk1 = ["2024-05-06", "2024-05-07", "2024-05-08", "2024-05-09", "2024-05-10"]
+    wk2 = ["2024-05-13", "2024-05-14", "2024-05-15"]
+    acts = pd.concat([
+        _calls("Slip", wk1, [6] * 5), _calls("Slip", wk2, [10] * 3),  # 30 of 50 in week 1, then back on pace
+        _calls("Steady", wk1, [10] * 5), _calls("Steady", wk2, [10] * 3),  # 50 of 50, then on pace
+    ], ignore_index=True)  # fmt: skip
+    res = track(acts, goals, as_of="2024-05-15", landmarks=lm)
+    # the week-2 view alone cannot tell them apart: both are on this week's pace (30 of the 30 expected by Wednesday)
+    week = res.table.set_index("rep")
+    assert week.loc["Slip", "status"] == week.loc["Steady", "status"]
+    np.testing.assert_allclose(week["pace"], 1.0)
+    lmk = res.landmarks.set_index("rep")
+    assert lmk.loc["Slip", "landmark_status"] == "behind_landmark"
+    assert lmk.loc["Steady", "landmark_status"] == "on_pace"
+    assert lmk.loc["Slip", ["landmark_week", "landmark", "actual_at_landmark", "landmark_gap"]].tolist() == [1, 50, 30, -20]
+    assert lmk.loc["Slip", "to_date"] == 60 and lmk.loc["Steady", "to_date"] == 80
+    assert lmk.loc["Slip", "needed_by_next"] == 40 and lmk.loc["Steady", "needed_by_next"] == 20
+    # the odds of the 200 total follow: the rep who slipped has lower odds than the one on pace
+    assert lmk.loc["Slip", "p_goal"] < lmk.loc["Steady", "p_goal"]
+    assert "30 of 50 by the week-1 landmark (2024-05-12)" in lmk.loc["Slip", "reason"]
+    # the weekly review says so, and only for the rep who slipped
+    rv = weekly_review(acts, goals, as_of="2024-05-15", landmarks=lm)
+    text = str(rv)
+    assert "Behind the goal plan's landmarks" in text and "Slip / call: 30 of 50" in text
+    assert "Steady / call:" not in text
+    assert rv.landmarks["landmark_status"].tolist() == ["behind_landmark", "on_pace"]
+    # before the first landmark ends nothing has slipped yet
+    early = track(acts, goals, as_of="2024-05-08", landmarks=lm).landmarks
+    assert (early["landmark_status"] == "not_started").all()
+    # without landmarks the view is empty (and says nothing)
+    assert track(acts, goals, as_of="2024-05-15").landmarks.empty
+
+
+def test_landmarks_read_from_a_goal_plan(small):
+    panel = sg.build_panel(small.activities, small.deals, roster=small.roster)
+    plan = sg.personal_best_goals(panel, as_of=panel["period"].iloc[0] + 17, horizon=8)
+    first = plan.landmarks["period_end"].min()
+    day = pd.Timestamp(first) + pd.Timedelta(days=3)  # the Wednesday after the first landmark
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UnreliableEstimateWarning)
+        res = track(small.activities, plan, as_of=day, priorities_only=False)
+    lmk = res.landmarks
+    assert len(lmk) == len(res.table.loc[res.table["level"] == "rep"])
+    # the count at the first landmark is the activity log's, from the horizon's start to the landmark's end
+    a = small.activities
+    start = pd.Timestamp(plan.landmarks["period_start"].min())
+    inside = (a["timestamp"] >= start) & (a["timestamp"] < pd.Timestamp(first) + pd.Timedelta(days=1))
+    direct = a.loc[inside].groupby(["rep", "activity_type"]).size()
+    got = lmk.set_index(["rep", "activity"])["actual_at_landmark"]
+    shared = got.index.intersection(direct.index)
+    assert len(shared)
+    np.testing.assert_array_equal(got.loc[shared].to_numpy(), direct.loc[shared].to_numpy())
+    assert set(lmk["landmark_status"]) <= {"behind_landmark", "on_pace", "ahead"}
+    assert ((lmk["landmark_status"] == "behind_landmark") == (lmk["actual_at_landmark"] < lmk["landmark"])).all()

@@ -53,6 +53,7 @@ from salesgoals.errors import DataQualityError, SchemaError, UnreliableEstimateW
 from salesgoals.goals import cascade, prob_at_least
 from salesgoals.panel import is_activity_source, panel_for
 from salesgoals.plotting import plot_pacing, plot_status_heatmap
+from salesgoals.tracking._landmarks import LANDMARK_COLUMNS, landmark_progress, read_landmarks
 from salesgoals.tracking._misses import (
     CATCH_UP_MIN_ODDS,
     MISS_COLUMNS,
@@ -364,6 +365,17 @@ class TrackResult:
         personal_best_week, vs_personal_best, action, suggested_goal,
         suggested_odds, plan``; see :mod:`salesgoals.tracking._misses`.
         Empty when ``as_of`` is outside the data or the goals' horizon.
+    landmarks : pandas.DataFrame
+        With a goal plan's landmarks (a GoalPlan, or ``landmarks=``): one row
+        per rep goal, its progress from the horizon's start at the last
+        landmark passed and to date, so a goal that slipped in an earlier
+        week stays visible: ``rep, team, activity, tier, horizon_start,
+        landmark_week, landmark_end, landmark, actual_at_landmark,
+        landmark_gap, landmark_pace, to_date, next_week, next_landmark_end,
+        next_landmark, needed_by_next, goal_total, horizon_end, p_goal,
+        landmark_status`` (``behind_landmark``, ``on_pace``, ``ahead``,
+        ``not_started`` or ``unknown``), ``reason``; see
+        :mod:`salesgoals.tracking._landmarks`.  Empty without landmarks.
     team_misses : pandas.DataFrame
         The same per team goal behind its landmark: :attr:`team` columns plus
         the reps' ``volume_units, quality_units, volume_money,
@@ -381,6 +393,7 @@ class TrackResult:
     notes: list[str] = field(default_factory=list)
     misses: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=MISS_COLUMNS))
     team_misses: pd.DataFrame = field(default_factory=pd.DataFrame)
+    landmarks: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LANDMARK_COLUMNS))
 
     def summary(self) -> Summary:
         """Status counts and the goals most at risk."""
@@ -394,6 +407,8 @@ class TrackResult:
             "status: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
             *self.notes,
         ]
+        behind = self.landmarks.loc[self.landmarks["landmark_status"] == "behind_landmark"]
+        lines += [f"behind the goal plan's landmark: {r.rep} / {r.activity}: {r.reason}" for r in behind.itertuples()]
         risk = t[t["status"].isin(["at_risk", "behind"])].sort_values(
             ["p_meet", "rep"], kind="mergesort"
         )
@@ -533,6 +548,7 @@ def track(
     holidays: Sequence[Any] = (),
     priorities_only: bool = True,
     fiscal_year_start: int = 1,
+    landmarks: pd.DataFrame | None = None,
 ) -> TrackResult:
     """Progress of each rep against their goals in the period containing ``as_of``.
 
@@ -568,6 +584,11 @@ def track(
         Month (1-12) the fiscal year starts: with ``period="Q"`` the tracked
         quarter is the fiscal quarter containing ``as_of`` (from the activity
         log; a quarterly panel has calendar quarters).
+    landmarks : pandas.DataFrame, optional
+        The goal plan's landmarks (:attr:`salesgoals.goals.GoalPlan.landmarks`:
+        ``rep, activity, tier, week, period_start, period_end, cumulative``);
+        taken from ``goals`` when it is a GoalPlan.  Fills
+        :attr:`TrackResult.landmarks`.
 
     Returns
     -------
@@ -666,8 +687,38 @@ def track(
         hist = history_stats(acts, deals, lo, list(dict.fromkeys(metrics + bases)))
         misses = account_for_misses(t, hist, n_e=n_e, N=N, shrink=SHRINK_DAYS)
         t_misses = team_misses(t, hist, team, n_e=n_e, N=N)
+    lms = _landmark_view(t, goals, landmarks, acts, deals, day, tier, hol, goal_freq, refuse)
     t = t.sort_values(["level", "rep", "priority", "activity"], kind="mergesort").reset_index(drop=True)[TRACK_COLUMNS]
-    return TrackResult(t, team, managers, pd.Timestamp(day), period, tier, notes, misses, t_misses)
+    return TrackResult(t, team, managers, pd.Timestamp(day), period, tier, notes, misses, t_misses, lms)
+
+
+def _span_counts(acts, deals, lo, hi, metrics) -> pd.DataFrame:
+    """Counts over the days ``lo..hi``; from a panel, the whole periods inside them."""
+    if not _is_panel(acts):
+        return _counts(acts, deals, lo, hi, metrics)
+    start = acts["period"].dt.start_time.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    end = acts["period"].dt.end_time.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    rows = acts.loc[(start >= lo) & (end <= hi)]
+    cols = [m for m in metrics if m in rows.columns]
+    long = rows.melt(id_vars=["rep"], value_vars=cols, var_name="activity", value_name="actual")
+    long["rep"] = long["rep"].astype(str)
+    return long.groupby(["rep", "activity"], sort=True)["actual"].sum().reset_index()
+
+
+def _landmark_view(t, goals, landmarks, acts, deals, day, tier, hol, goal_freq, refuse) -> pd.DataFrame:
+    """:attr:`TrackResult.landmarks`: the rep goals against the goal plan's landmarks (empty without any)."""
+    lm = read_landmarks(goals, landmarks, "track")
+    if lm is None:
+        return pd.DataFrame(columns=LANDMARK_COLUMNS)
+    tools = dict(counts=_span_counts, busdays=_busdays, pace=_pace, std_days=_STD_DAYS.get(goal_freq, 5.0),
+                 ahead=AHEAD_PACE)  # fmt: skip
+    out = landmark_progress(t.loc[t["level"] == "rep"], lm, acts=acts, deals=deals, day=day, tier=tier, hol=hol,
+                            tools=tools)  # fmt: skip
+    if refuse and len(out):
+        bad = out["landmark_status"] == "behind_landmark"
+        out["landmark_status"] = out["landmark_status"].where(~bad, UNKNOWN)
+        out["reason"] = out["reason"].where(~bad, refuse + "; " + out["reason"])
+    return out[LANDMARK_COLUMNS]
 
 
 #: Columns of :attr:`TrackResult.table`, in order.
@@ -836,12 +887,16 @@ class Review:
         (:attr:`TrackResult.misses` for the weekly review,
         :attr:`TrackResult.team_misses` for the monthly one; empty for the
         quarterly review, whose table carries the revenue split).
+    landmarks : pandas.DataFrame
+        The weekly review's goals against the goal plan's landmarks
+        (:attr:`TrackResult.landmarks`; empty without landmarks).
     """
 
     table: pd.DataFrame
     title: str
     lines: list[str]
     misses: pd.DataFrame = field(default_factory=pd.DataFrame)
+    landmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> Summary:
         """Return the report as a printable summary."""
@@ -862,12 +917,13 @@ def weekly_review(
     tier: Tier = "clear",
     roster=None,
     holidays: Sequence[Any] = (),
+    landmarks: pd.DataFrame | None = None,
 ) -> Review:
     """Weekly one-to-one review per rep: last week against goal, this week's goals, the priorities.
 
     Parameters
     ----------
-    panel_or_exports, goals, tier, roster, holidays
+    panel_or_exports, goals, tier, roster, holidays, landmarks
         As in :func:`track`.
     as_of : date-like, optional
         A day in "this week" (default: the day of the last activity).
@@ -882,6 +938,8 @@ def weekly_review(
         ``this_week`` (str), ``goal_clear``, ``goal_stretch``,
         ``goal_extraordinary`` (this week's goals), ``this_week_actual``,
         ``this_week_expected`` (landmark), ``status``, ``reason``.
+        ``.landmarks``: the goals against the goal plan's landmarks
+        (:attr:`TrackResult.landmarks`); the report lists those that slipped.
 
     Examples
     --------
@@ -894,67 +952,44 @@ def weekly_review(
     '2024-03-04/2024-03-10'
     """
     day = _as_of_day(panel_or_exports, as_of)
-    this = track(
-        panel_or_exports, goals, as_of=day, period="W", tier=tier, roster=roster, holidays=holidays
-    )
-    last_end = _period_bounds(day - np.timedelta64(7, "D"), "W")[1]
-    last = track(
-        panel_or_exports,
-        goals,
-        as_of=last_end,
-        period="W",
-        tier=tier,
-        roster=roster,
-        holidays=holidays,
-    )
+    kw = dict(period="W", tier=tier, roster=roster, holidays=holidays)
+    this = track(panel_or_exports, goals, as_of=day, landmarks=landmarks, **kw)
+    last = track(panel_or_exports, goals, as_of=_period_bounds(day - np.timedelta64(7, "D"), "W")[1], **kw)
+    t = _weekly_table(this.table, last.table, goals)
+    lines = _weekly_lines(t, this, day, tier)
+    return Review(t.reset_index(drop=True), "Weekly review", lines, this.misses, this.landmarks)
+
+
+#: Columns of the weekly review's table, in order.
+WEEKLY_COLUMNS: list[str] = [
+    "rep", "team", "priority", "activity", "last_week", "last_week_actual", "last_week_goal",
+    "last_week_attainment", "last_week_met", "this_week", "goal_clear", "goal_stretch", "goal_extraordinary",
+    "this_week_actual", "this_week_expected", "status", "reason",
+]  # fmt: skip
+
+
+def _weekly_table(this: pd.DataFrame, last: pd.DataFrame, goals: Any) -> pd.DataFrame:
+    """This week's tracking joined with last week's result and this week's three goal tiers."""
     g, _ = _read_goals(goals, "weekly_review")
     key = ["rep", "activity"]
-    t = this.table.merge(
-        last.table[key + ["period", "actual", "goal"]].rename(
-            columns={"period": "last_week", "actual": "last_week_actual", "goal": "last_week_goal"}
-        ),
-        on=key,
-        how="left",
-    ).merge(g[key + ["goal_clear", "goal_stretch", "goal_extraordinary"]], on=key, how="left")
+    last = last[key + ["period", "actual", "goal"]].rename(
+        columns={"period": "last_week", "actual": "last_week_actual", "goal": "last_week_goal"}
+    )
+    t = this.merge(last, on=key, how="left").merge(
+        g[key + ["goal_clear", "goal_stretch", "goal_extraordinary"]], on=key, how="left"
+    )
     for c in ("goal_clear", "goal_stretch", "goal_extraordinary"):
         t[c] = t[c].fillna(t["goal"])
-    t["last_week_attainment"] = np.where(
-        t["last_week_goal"] > 0,
-        t["last_week_actual"] / t["last_week_goal"].where(t["last_week_goal"] > 0, 1),
-        1.0,
-    )
-    t["last_week_met"] = t["last_week_actual"] >= t["last_week_goal"]
-    t = t.rename(
-        columns={
-            "period": "this_week",
-            "actual": "this_week_actual",
-            "expected": "this_week_expected",
-        }
-    )
-    cols = [
-        "rep",
-        "team",
-        "priority",
-        "activity",
-        "last_week",
-        "last_week_actual",
-        "last_week_goal",
-        "last_week_attainment",
-        "last_week_met",
-        "this_week",
-        "goal_clear",
-        "goal_stretch",
-        "goal_extraordinary",
-        "this_week_actual",
-        "this_week_expected",
-        "status",
-        "reason",
-    ]
-    t = t[cols]
-    lines = [
-        f"Week {t['this_week'].iloc[0] if len(t) else '-'} (as of "
-        f"{pd.Timestamp(day).date()}), {tier} goals."
-    ]
+    lw_goal = t["last_week_goal"]
+    t["last_week_attainment"] = np.where(lw_goal > 0, t["last_week_actual"] / lw_goal.where(lw_goal > 0, 1), 1.0)
+    t["last_week_met"] = t["last_week_actual"] >= lw_goal
+    t = t.rename(columns={"period": "this_week", "actual": "this_week_actual", "expected": "this_week_expected"})
+    return t[WEEKLY_COLUMNS]
+
+
+def _weekly_lines(t: pd.DataFrame, this: TrackResult, day, tier: str) -> list[str]:
+    """The one-to-one report: per rep, last week and this week; then the misses and the slipped landmarks."""
+    lines = [f"Week {t['this_week'].iloc[0] if len(t) else '-'} (as of {pd.Timestamp(day).date()}), {tier} goals."]
     for rep, rows in t.groupby("rep", sort=True):  # one block per rep (report text only)
         lines.append(f"{rep}:")
         for r in rows.itertuples():
@@ -968,7 +1003,11 @@ def weekly_review(
     if len(this.misses):
         lines.append("Behind the landmark - why, and what to do:")
         lines += [f"  {r.rep} / {r.plan}" for r in this.misses.itertuples()]
-    return Review(t.reset_index(drop=True), "Weekly review", lines, this.misses)
+    slipped = this.landmarks.loc[this.landmarks["landmark_status"] == "behind_landmark"]
+    if len(slipped):
+        lines.append("Behind the goal plan's landmarks (counted from the horizon's start):")
+        lines += [f"  {r.rep} / {r.activity}: {r.reason}" for r in slipped.itertuples()]
+    return lines
 
 
 def _as_of_day(data: Any, as_of) -> np.datetime64:
