@@ -43,7 +43,12 @@ same method made at the previous origins (each of those forecasts also used
 only what was known at its own origin), per horizon, after dividing each error
 by the group's in-sample MASE scale so that big and small groups can be pooled
 (a group with no scale of its own, all zeros so far, borrows the other
-groups' median: see :func:`_pool_scales`).  The bounds stay on the data's
+groups' median: see :func:`_pool_scales`).  That is the ``additive`` scale;
+the errors can instead be pooled on the ``log`` scale (``log1p``: skewed,
+multiplicative ranges for revenue) or, for deals, as a negative-binomial
+``count`` predictive, and ``ranges="auto"`` picks the scale by the interval
+score of the earlier origins (:mod:`salesgoals.forecasting._ranges`).  The
+bounds stay on the data's
 scale: never below 0, whole deals for ``deals_won``, and never above
 :data:`MAX_UPPER_MULTIPLE` x the largest period the group has seen (capped,
 with a warning).  Series that start with periods before their first close
@@ -86,6 +91,7 @@ from salesgoals._typing import Freq, Target
 from salesgoals.drivers import fit_drivers
 from salesgoals.errors import InsufficientDataError, SchemaError, UnreliableEstimateWarning
 from salesgoals.forecasting._hierarchy import pool_sparse_reps, reconcile
+from salesgoals.forecasting._ranges import MIN_CALIBRATION_ERRORS, RANGES, available_ranges, ranged
 from salesgoals.panel import group_panel, is_activity_source, panel_for
 from salesgoals.plotting import plot_backtest, plot_forecast
 
@@ -98,6 +104,7 @@ __all__ = [
     "BENCHMARKS",
 ]
 
+Ranges = Literal["auto", "additive", "log", "count"]
 Method = Literal[
     "auto", "seasonal_naive", "trailing_mean", "drift", "ets", "pipeline", "activity", "combination"
 ]
@@ -122,9 +129,6 @@ N_CALIBRATION: dict[str, int] = {"W": 26, "M": 12, "Q": 6}
 MIN_HISTORY: dict[str, int] = {"W": 12, "M": 6, "Q": 4}
 #: Recent periods averaged for the revenue of deals not yet created (pipeline).
 NEW_BUSINESS_WINDOW: dict[str, int] = {"W": 26, "M": 6, "Q": 4}
-#: Pooled scaled errors below which the intervals are flagged as unreliable
-#: (an 80 % interval from fewer than 20 errors rests on 2 points per tail).
-MIN_CALIBRATION_ERRORS = 20
 #: Deal-age weeks with fewer deals at risk are pooled into one tail hazard.
 MIN_AT_RISK = 15
 #: Periods averaged by the trailing-mean benchmark (8 weeks, 3 months, 2 quarters).
@@ -1026,49 +1030,6 @@ def _actuals(data: _Data, origins: Sequence[int], H: int) -> np.ndarray:
     return A
 
 
-def _conformal(errors: np.ndarray, interval: float) -> tuple[float, float, int]:
-    """Lower and upper scaled-error quantiles with the finite-sample conformal correction.
-
-    With fewer than :data:`MIN_CALIBRATION_ERRORS` errors the empirical
-    quantiles cannot reach the nominal level (with 4 errors the widest
-    empirical interval, min to max, covers only 60 %), so a Student-t
-    prediction interval for one more error is used instead:
-    ``mean +- t(n-1) * sd * sqrt(1 + 1/n)``.
-    """
-    e = errors[np.isfinite(errors)]
-    n = e.size
-    if n < 2:
-        return np.nan, np.nan, n
-    a = (1 - interval) / 2
-    if n < MIN_CALIBRATION_ERRORS:
-        half = float(stats.t.ppf(1 - a, n - 1) * np.std(e, ddof=1) * np.sqrt(1 + 1 / n))
-        return float(e.mean()) - half, float(e.mean()) + half, n
-    # split-conformal order statistics: the k-th smallest and the k'-th smallest error
-    e = np.sort(e)
-    k_lo = max(math.floor((n + 1) * a), 1)
-    k_hi = min(math.ceil((n + 1) * (1 - a)), n)
-    return float(e[k_lo - 1]), float(e[k_hi - 1]), n
-
-
-def _intervals(F, A, S, origin_rows, eval_idx, interval, n_cal):
-    """Conformal bounds for the forecasts made at ``eval_idx`` from errors of earlier origins."""
-    n_o, G, H = F.shape
-    lower = np.full((len(eval_idx), G, H), np.nan)
-    upper = np.full((len(eval_idx), G, H), np.nan)
-    n_used = np.zeros((len(eval_idx), H), dtype=int)
-    E = (A - F) / S[:, :, None]
-    rows = np.asarray(origin_rows)
-    for k, i in enumerate(eval_idx):
-        t = rows[i]
-        for h in range(1, H + 1):
-            ok = (rows + h <= t) & (rows > t - n_cal - h)
-            qlo, qhi, n = _conformal(E[ok, :, h - 1].ravel(), interval)
-            n_used[k, h - 1] = n
-            lower[k, :, h - 1] = np.maximum(F[i, :, h - 1] + S[i] * qlo, 0.0)
-            upper[k, :, h - 1] = np.maximum(F[i, :, h - 1] + S[i] * qhi, 0.0)
-    return lower, upper, n_used
-
-
 # ====================================================================== results
 def _history_frame(data: _Data) -> pd.DataFrame:
     n, G = data.y.shape
@@ -1100,13 +1061,17 @@ class BacktestResult:
         ``bias`` (mean forecast - actual), ``coverage`` (share of actuals
         inside the interval), ``nominal``, ``mean_width`` (mean interval
         width), ``relative_width`` (``mean_width`` / the mean actual: the
-        interval-width check; above :data:`MAX_RELATIVE_WIDTH` it warns).
+        interval-width check; above :data:`MAX_RELATIVE_WIDTH` it warns),
+        ``ranges`` (the scale of the ranges: ``log``, or with
+        ``ranges="auto"`` the origins per scale, e.g. ``additive 20, log 6``;
+        absent with ``intervals="model"``).
         Every method is scored on the same forecasts, the rows of ``errors``.
     errors : pandas.DataFrame
         One row per origin, group, horizon and method: ``origin`` (period of
         the origin), ``group``, ``period``, ``horizon``, ``method``,
         ``forecast``, ``lower``, ``upper``, ``actual``, ``scale`` (the
-        group's MASE scale at the origin), ``covered``.
+        group's MASE scale at the origin), ``covered``, ``ranges`` (the
+        scale of that origin's range; conformal intervals only).
     """
 
     table: pd.DataFrame
@@ -1158,6 +1123,9 @@ class ForecastResult:
         coverage), with ``chosen`` marking the method reported.
     as_of : pandas.Timestamp
         End of the last complete period used (the forecast origin).
+    ranges : dict
+        Method -> the scale its conformal ranges are on (``additive``,
+        ``log`` or ``count``; see :func:`forecast`'s ``ranges``).
     hierarchy : pandas.DataFrame
         At ``level="rep"`` with teams known (a panel built with a roster, or
         ``roster=``): the reps' forecasts (sparse reps pooled toward their
@@ -1178,6 +1146,7 @@ class ForecastResult:
     notes: list[str] = field(default_factory=list)
     intervals: str = "conformal"
     hierarchy: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ranges: dict = field(default_factory=dict)
 
     def summary(self) -> Summary:
         """Totals per period over all groups and the method choice, as a printable summary."""
@@ -1310,6 +1279,7 @@ def forecast(
     roster: pd.DataFrame | None = None,
     drivers=None,
     planned_activity: pd.DataFrame | None = None,
+    ranges: Ranges = "auto",
     seed: int = 0,
 ) -> ForecastResult:
     """Forecast won revenue (or deals won) per group and period, with prediction intervals.
@@ -1358,6 +1328,15 @@ def forecast(
     planned_activity : pandas.DataFrame, optional
         ``rep`` plus activity columns: planned activity per period, used by the
         activity method instead of the recent average.
+    ranges : {"auto", "additive", "log", "count"}, default="auto"
+        Scale of the conformal ranges (see :mod:`salesgoals.forecasting._ranges`):
+        ``"additive"`` (errors in units of the group's MASE scale),
+        ``"log"`` (errors of ``log1p``: multiplicative, skewed-up ranges),
+        ``"count"`` (``deals_won`` only: a negative-binomial predictive with
+        its dispersion fitted to the past errors), or ``"auto"``: the scale
+        with the lowest interval score over the origins before ``as_of``
+        (:attr:`ForecastResult.ranges` and the notes say which).  The point
+        forecast is the same on every scale.  Ignored with ``intervals="model"``.
     seed : int, default=0
         Seed of the Monte Carlo of the pipeline method's model intervals.
 
@@ -1425,6 +1404,7 @@ def forecast(
     H = _check_horizon(horizon, data.freq)
     _check_interval(interval)
     _check_choice("intervals", intervals, ("conformal", "model"))
+    ranges_ = _check_ranges(ranges, target, "forecast")
     methods = _resolve_methods(method, data, "forecast")
     origins = _forecast_origins(data, H)
     model = (N_SIMS, float(interval), int(seed)) if intervals == "model" else None
@@ -1436,10 +1416,16 @@ def forecast(
     chosen, notes = _choose(method, methods, selection, len(origins) - 1)
     notes += _data_notes(data, P, methods)
     frames = []
+    used = {}
     for k in chosen:
-        lo, up, n_used = _intervals(P.F[k], A, P.S, origins, [len(origins) - 1], interval, N_CALIBRATION[data.freq])
+        lo, up, n_used, picks, scores = ranged(
+            P.F[k], A, P.S, origins, [len(origins) - 1], interval, N_CALIBRATION[data.freq], ranges=ranges_, target=target
+        )
         if model is not None:
             lo, up = P.B[k][0][-1:], P.B[k][1][-1:]
+        else:
+            used[k] = picks[0]
+            notes += _ranges_note(k, ranges, picks[0], scores)
         frames.append(_forecast_frame(data, P, k, lo[0], up[0], n_used[0] if model is None else None, interval))
     table = pd.concat(frames, ignore_index=True)
     notes += _range_warnings(table, data, "forecast")
@@ -1461,6 +1447,7 @@ def forecast(
         notes=notes,
         intervals=intervals,
         hierarchy=hierarchy,
+        ranges=used,
     )
 
 
@@ -1646,6 +1633,30 @@ def _range_warnings(table: pd.DataFrame, data: _Data, func: str) -> list[str]:
     return notes
 
 
+def _check_ranges(ranges, target: str, func: str) -> str:
+    """The range scale asked for; ``count`` only for whole deals."""
+    _check_choice("ranges", ranges, ("auto", *RANGES), func)
+    if ranges not in ("auto", *available_ranges(target)):
+        raise ValueError(
+            f"{func}: ranges={ranges!r} needs whole deals (target='deals_won'); for {target!r} use "
+            "'additive', 'log' or 'auto'."
+        )
+    return ranges
+
+
+def _ranges_note(method: str, asked: str, used: str, scores: dict) -> list[str]:
+    """Which range scale a forecast's bounds are on, and (``auto``) the backtest that picked it."""
+    if asked != "auto":
+        return [f"{method}: ranges on the {used} scale (asked for)."]
+    if not scores:
+        return [f"{method}: ranges on the {used} scale (no past range could be scored yet)."]
+    ranked = ", ".join(f"{k} {v:.2f}" for k, v in sorted(scores.items(), key=lambda kv: kv[1]))
+    return [
+        f"{method}: ranges on the {used} scale, picked by the backtest before the as-of date "
+        f"(mean interval score relative to the group's scale, lower is better: {ranked})."
+    ]
+
+
 def _check_horizon(horizon, freq) -> int:
     H = DEFAULT_HORIZON[freq] if horizon is None else horizon
     if not isinstance(H, (int, np.integer)) or isinstance(H, bool) or H < 1:
@@ -1676,6 +1687,7 @@ def backtest_forecast(
     intervals: Literal["conformal", "model"] = "conformal",
     deals: pd.DataFrame | None = None,
     roster: pd.DataFrame | None = None,
+    ranges: Ranges = "auto",
     seed: int = 0,
 ) -> BacktestResult:
     """Rolling-origin backtest: accuracy (MASE) and interval coverage per method.
@@ -1695,6 +1707,10 @@ def backtest_forecast(
         ``method="auto"`` would have picked from the errors known that day.
     n_origins : int, optional
         Evaluation origins (default: :data:`N_CALIBRATION` for the grain).
+    ranges : {"auto", "additive", "log", "count"}, default="auto"
+        As in :func:`forecast`; with ``"auto"`` the scale is picked at each
+        origin from the earlier origins only (``.errors["ranges"]`` says
+        which, ``.table["ranges"]`` counts them).
 
     Returns
     -------
@@ -1733,6 +1749,7 @@ def backtest_forecast(
     H = _check_horizon(horizon, data.freq)
     _check_interval(interval)
     _check_choice("intervals", intervals, ("conformal", "model"), "backtest_forecast")
+    ranges_ = _check_ranges(ranges, target, "backtest_forecast")
     with_auto = not isinstance(methods, str) and "auto" in methods
     if with_auto:
         methods = [m for m in methods if m != "auto"]
@@ -1745,9 +1762,11 @@ def backtest_forecast(
     if with_auto:
         picks = _auto_points(P, A, origins, H, cand, N_CALIBRATION[data.freq])
         methods, cand = [*methods, "auto"], [*cand, "auto"]
-    lower, upper, notes, n_capped = {}, {}, [], 0
+    lower, upper, notes, n_capped, used = {}, {}, [], 0, {}
     for k in cand:
-        lo, up, n_used = _intervals(P.F[k], A, P.S, origins, eval_idx, interval, N_CALIBRATION[data.freq])
+        lo, up, n_used, used[k], _ = ranged(
+            P.F[k], A, P.S, origins, eval_idx, interval, N_CALIBRATION[data.freq], ranges=ranges_, target=target
+        )
         if model is not None:
             lo, up = P.B[k][0][eval_idx], P.B[k][1][eval_idx]
         elif k in methods and n_used.min() < MIN_CALIBRATION_ERRORS:
@@ -1760,6 +1779,15 @@ def backtest_forecast(
     table = _metrics(Fe, A[eval_idx], P.S[eval_idx], cand, ok, lower=lower, upper=upper, nominal=float(interval))
     table = table.loc[table["method"].isin(methods)].reset_index(drop=True)
     errors = _errors_frame(data, origins, eval_idx, Fe, A, lower, upper, P.S, ok, methods)
+    if model is None:
+        errors["ranges"] = _ranges_column(errors, used, origins, eval_idx, data)
+        table.insert(len(table.columns), "ranges", [_ranges_label(used[k]) for k in table["method"]])
+        if ranges_ == "auto":
+            notes.append(
+                "ranges picked at each origin by the interval score of the earlier origins: "
+                + "; ".join(f"{k} {_ranges_label(used[k])}" for k in table["method"])
+                + "."
+            )
     notes += _backtest_notes(table, data, P, n_capped)
     if with_auto:
         counts = pd.Series([picks[i] for i in eval_idx]).value_counts()
@@ -1861,6 +1889,27 @@ def _errors_frame(data, origins, eval_idx, Fe, A, lower, upper, S, ok, methods) 
     errors = pd.concat(frames, ignore_index=True)
     errors["covered"] = (errors["actual"] >= errors["lower"]) & (errors["actual"] <= errors["upper"])
     return errors
+
+
+def _ranges_label(picks: list[str]) -> str:
+    """``log`` when one scale was used throughout, else e.g. ``log 20, additive 6`` (origins per scale)."""
+    counts = pd.Series(picks).value_counts(sort=True)
+    return str(counts.index[0]) if len(counts) == 1 else ", ".join(f"{k} {v}" for k, v in counts.items())
+
+
+def _ranges_column(errors: pd.DataFrame, used: dict, origins, eval_idx, data: _Data) -> np.ndarray:
+    """The range scale behind each row of :attr:`BacktestResult.errors` (it can change by origin)."""
+    key = pd.Series(
+        [p for k in used for p in used[k]],
+        index=pd.MultiIndex.from_arrays(
+            [
+                np.repeat(list(used), len(eval_idx)),
+                np.tile(_period(data.first + np.asarray(origins)[eval_idx], data.freq).astype(str), len(used)),
+            ]
+        ),
+    )
+    idx = pd.MultiIndex.from_arrays([errors["method"], errors["origin"].astype(str)])
+    return key.reindex(idx).to_numpy(dtype=object)
 
 
 def _backtest_notes(table: pd.DataFrame, data: _Data, P: _Points, n_capped: int) -> list[str]:
