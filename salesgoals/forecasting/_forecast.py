@@ -674,23 +674,33 @@ def _pipeline(data: _Data, o: int, H: int, mc: tuple[int, float, int] | None = N
     a bootstrap draw of one recent period's.
     """
     G = len(data.groups)
-    out = np.zeros((G, H))
     if data.d_created is None:
         return np.full((G, H), np.nan)
-    freq = data.freq
-    o_ord = data.first + o
-    E = _end_day(o_ord, freq)
-    created, closed, status, value, grp = (
-        data.d_created,
-        data.d_closed,
-        data.d_status,
-        data.d_value,
-        data.d_group,
-    )
-    known = created <= E
-    resolved = known & (status > 0) & (closed <= E)
+    E = _end_day(data.first + o, data.freq)
+    known = data.d_created <= E
+    resolved = known & (data.d_status > 0) & (data.d_closed <= E)
     open_ = known & ~resolved
-    # ---- competing-risks hazard by age week, from the deals known at E
+    hw, hl = _hazards(data, known, resolved, E)
+    P = _open_win_probs(data, open_, hw, hl, o, H, E)
+    value, grp = data.d_value[open_], data.d_group[open_]
+    out = np.zeros((G, H))
+    for h in range(H):
+        out[:, h] = np.bincount(grp, weights=P[:, h] * value, minlength=G)[:G]
+    Rc, active = _new_business(data, known, o, H, E)
+    out += (Rc * active[:, :, None]).sum(axis=0) / np.maximum(active.sum(axis=0), 1)[:, None]
+    if mc is None:
+        return out
+    lo, hi = _pipeline_draws(P, value, grp, Rc, active, G, mc)
+    return out, lo, hi
+
+
+def _hazards(data: _Data, known: np.ndarray, resolved: np.ndarray, E) -> tuple[np.ndarray, np.ndarray]:
+    """Competing-risks hazards (won, lost) by deal-age week, from the deals known at ``E``, with censoring.
+
+    Weeks with fewer than :data:`MIN_AT_RISK` deals at risk (and all after
+    the first such week) share one tail hazard.
+    """
+    created, closed, status = data.d_created, data.d_closed, data.d_status
     dur = ((np.where(resolved, closed, E) - created).astype(np.int64) // 7)[known]
     dur = np.maximum(dur, 0)
     res_k = resolved[known]
@@ -698,15 +708,12 @@ def _pipeline(data: _Data, o: int, H: int, mc: tuple[int, float, int] | None = N
     K = int(dur.max()) + 2 if dur.size else 2
     exposure = np.bincount(dur, minlength=K)[::-1].cumsum()[::-1]  # deals alive at start of week k
     # censored deals were not seen through their current week: remove that partial week
-    cens = np.bincount(dur[~res_k], minlength=K)
-    at_risk = exposure - cens
+    at_risk = exposure - np.bincount(dur[~res_k], minlength=K)
     w_ev = np.bincount(dur[won_k], minlength=K).astype(float)
     l_ev = np.bincount(dur[res_k & ~won_k], minlength=K).astype(float)
     thin = np.nonzero(at_risk < MIN_AT_RISK)[0]
-    cut = int(thin[0]) if thin.size else K
-    cut = max(cut, 1)
-    hw = np.zeros(K + 1)
-    hl = np.zeros(K + 1)
+    cut = max(int(thin[0]) if thin.size else K, 1)
+    hw, hl = np.zeros(K + 1), np.zeros(K + 1)
     ok = at_risk[:cut] > 0
     hw[:cut][ok] = w_ev[:cut][ok] / at_risk[:cut][ok]
     hl[:cut][ok] = l_ev[:cut][ok] / at_risk[:cut][ok]
@@ -714,66 +721,77 @@ def _pipeline(data: _Data, o: int, H: int, mc: tuple[int, float, int] | None = N
     if tail_risk > 0:
         hw[cut:] = w_ev[cut:].sum() / tail_risk
         hl[cut:] = l_ev[cut:].sum() / tail_risk
-    # ---- open deals: probability of closing won in each coming week
-    last_end = _end_day(o_ord + H, freq)
-    J = int((last_end - E).astype(np.int64) // 7) + 2
+    return hw, hl
+
+
+def _open_win_probs(data: _Data, open_: np.ndarray, hw, hl, o: int, H: int, E) -> np.ndarray:
+    """Probability that each open deal closes won in each horizon period: (n_open, H)."""
     P = np.zeros((int(open_.sum()), H))
-    if open_.any():
-        age = (E - created[open_]).astype(np.int64)
-        mid = age[:, None] + 7 * np.arange(1, J + 1)[None, :] - 3.5
-        k = np.minimum((mid // 7).astype(np.int64), K)
-        w, l_ = hw[k], hl[k]
-        surv = np.cumprod(np.clip(1 - w - l_, 0, 1), axis=1)
-        prev = np.hstack([np.ones((surv.shape[0], 1)), surv[:, :-1]])
-        p_win = prev * w  # (n_open, J)
-        week_day = E + (7 * np.arange(1, J + 1) - 3).astype("timedelta64[D]")
-        h_idx = _ordinals(week_day, freq) - o_ord  # 1..
-        for h in range(1, H + 1):
-            cols = h_idx == h
-            if cols.any():
-                P[:, h - 1] = p_win[:, cols].sum(axis=1)
-                pw = P[:, h - 1] * value[open_]
-                out[:, h - 1] += np.bincount(grp[open_], weights=pw, minlength=G)[:G]
-    # ---- deals not created yet: recent revenue won from deals created < h periods before
-    won = known & (status == 1) & (closed <= E)
-    if won.any():
-        W = NEW_BUSINESS_WINDOW[freq]
-        pc = _ordinals(closed[won], freq)
-        lag = pc - _ordinals(created[won], freq)
-        recent = (pc > o_ord - W) & (lag < H)
-        row = pc[recent] - (o_ord - W + 1)
-        R = np.zeros((W, G, H))
-        np.add.at(R, (row, grp[won][recent], lag[recent]), value[won][recent])
-        Rc = R.cumsum(axis=2)  # revenue with lag <= h-1
-        active = ~np.isnan(data.y[max(o - W + 1, 0) : o + 1])  # (<=W, G)
-        active = np.vstack([np.zeros((W - active.shape[0], G), dtype=bool), active])
-        n_act = np.maximum(active.sum(axis=0), 1)
-        out += (Rc * active[:, :, None]).sum(axis=0) / n_act[:, None]
-    else:
-        Rc = np.zeros((1, G, H))
-        active = np.ones((1, G), dtype=bool)
-    if mc is None:
-        return out
+    if not open_.any():
+        return P
+    o_ord = data.first + o
+    K = len(hw) - 1
+    J = int((_end_day(o_ord + H, data.freq) - E).astype(np.int64) // 7) + 2  # weeks to the horizon's end
+    age = (E - data.d_created[open_]).astype(np.int64)
+    mid = age[:, None] + 7 * np.arange(1, J + 1)[None, :] - 3.5
+    k = np.minimum((mid // 7).astype(np.int64), K)
+    surv = np.cumprod(np.clip(1 - hw[k] - hl[k], 0, 1), axis=1)
+    prev = np.hstack([np.ones((surv.shape[0], 1)), surv[:, :-1]])
+    p_win = prev * hw[k]  # (n_open, J): won in coming week j
+    week_day = E + (7 * np.arange(1, J + 1) - 3).astype("timedelta64[D]")
+    h_idx = _ordinals(week_day, data.freq) - o_ord  # period of each coming week: 1..
+    for h in range(1, H + 1):
+        cols = h_idx == h
+        if cols.any():
+            P[:, h - 1] = p_win[:, cols].sum(axis=1)
+    return P
+
+
+def _new_business(data: _Data, known: np.ndarray, o: int, H: int, E) -> tuple[np.ndarray, np.ndarray]:
+    """Revenue won within ``h`` periods by deals created after the origin, from the recent periods.
+
+    Returns ``(Rc, active)``: ``Rc`` (window, groups, H) the revenue each of the
+    last :data:`NEW_BUSINESS_WINDOW` periods won from deals created fewer than
+    ``h`` periods before its close; ``active`` (window, groups) the periods in
+    which the group was active (their mean is the forecast's new business).
+    """
+    G = len(data.groups)
+    won = known & (data.d_status == 1) & (data.d_closed <= E)
+    if not won.any():
+        return np.zeros((1, G, H)), np.ones((1, G), dtype=bool)
+    W = NEW_BUSINESS_WINDOW[data.freq]
+    o_ord = data.first + o
+    pc = _ordinals(data.d_closed[won], data.freq)
+    lag = pc - _ordinals(data.d_created[won], data.freq)
+    recent = (pc > o_ord - W) & (lag < H)
+    R = np.zeros((W, G, H))
+    np.add.at(R, (pc[recent] - (o_ord - W + 1), data.d_group[won][recent], lag[recent]), data.d_value[won][recent])
+    active = ~np.isnan(data.y[max(o - W + 1, 0) : o + 1])  # (<=W, G)
+    active = np.vstack([np.zeros((W - active.shape[0], G), dtype=bool), active])
+    return R.cumsum(axis=2), active  # revenue with lag <= h-1
+
+
+def _pipeline_draws(P, value, grp, Rc, active, G: int, mc: tuple[int, float, int]):
+    """Monte Carlo bounds of the pipeline: each open deal won in one period (or not), plus a recent period's new business."""
     n_sims, interval, seed = mc
+    H = Rc.shape[2]
     rng = np.random.default_rng(seed)
     draws = np.zeros((n_sims, G, H))
     if P.shape[0]:
         cum = np.cumsum(P, axis=1)
         u = rng.random((n_sims, P.shape[0]))
-        when = (u[:, :, None] > cum[None, :, :]).sum(
-            axis=2
-        )  # 0..H-1 = period won, H = not in horizon
+        when = (u[:, :, None] > cum[None, :, :]).sum(axis=2)  # 0..H-1 = period won, H = not in horizon
         onehot = np.zeros((P.shape[0], G))
-        onehot[np.arange(P.shape[0]), grp[open_]] = 1.0
+        onehot[np.arange(P.shape[0]), grp] = 1.0
         for h in range(H):
-            draws[:, :, h] = ((when == h) * value[open_]) @ onehot
+            draws[:, :, h] = ((when == h) * value) @ onehot
     rows = np.nonzero(active.any(axis=1))[0]
     if rows.size:
         pick = rows[rng.integers(0, rows.size, n_sims)]
         draws += Rc[pick] * active[pick][:, :, None]
     a = (1 - interval) / 2
     lo, hi = np.quantile(draws, [a, 1 - a], axis=0)
-    return out, lo, hi
+    return lo, hi
 
 
 def _activity(
