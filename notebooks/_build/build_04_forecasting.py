@@ -148,6 +148,24 @@ The same front door forecasts counts (`target="deals_won"`) at any level of the 
     reps = sg.forecast(weekly, deals=deals, target="deals_won", level="rep", horizon=4, method="pipeline")
 reps.table.groupby("group")[["forecast", "upper"]].sum().sort_values("forecast", ascending=False).head(8).round(1)"""
     ),
+    new_markdown_cell(
+        """### Ranges on the scale of the data
+
+Deals won by a rep in a week are small whole numbers. The additive range (past errors in units of each rep's
+scale, rounded out to whole deals) is wide for them; the `count` range (a negative-binomial predictive around the
+forecast, its dispersion fitted to the method's own past errors) is narrower and still covers at least 80 %.
+Revenue can be ranged on the `log` scale (multiplicative, skewed-up ranges). `ranges="auto"`, the default, picks
+the scale by the backtest before the as-of date and says which:"""
+    ),
+    new_code_cell(
+        """print(reps.ranges)
+print([n for n in reps.notes if "ranges on the" in n][0])
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    scales = {r: sg.backtest_forecast(weekly, deals=deals, target="deals_won", level="rep", horizon=4,
+                                      methods=["pipeline"], ranges=r) for r in ("additive", "count")}
+pd.DataFrame({r: b.table.iloc[0][["coverage", "relative_width"]] for r, b in scales.items()}).T"""
+    ),
     *versions_cells(),
 ]
 

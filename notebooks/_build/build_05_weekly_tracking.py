@@ -106,6 +106,22 @@ print("\\n".join(weekly.lines[:13]))"""
     ),
     new_code_cell("""weekly.table.head(6).round(2)"""),
     new_markdown_cell(
+        """### Against the goal plan's landmarks
+
+A goal that slipped last week does not start afresh on Monday. The goal plan (`rec.goals`) carries landmarks: what
+each rep must have done, counted from the start of the quarter, by the end of each week. With them, `track` and the
+weekly review keep that count: who is behind the last landmark passed, what the next one needs, and the odds of
+the quarter's total."""
+    ),
+    new_code_cell(
+        """weekly_lm = sg.weekly_review((activities, deals), goals, as_of="2025-12-10", roster=roster,
+                             landmarks=rec.goals.landmarks)
+lmk = weekly_lm.landmarks
+print(lmk["landmark_status"].value_counts().to_dict())
+lmk.loc[lmk["landmark_status"] == "behind_landmark",
+        ["rep", "activity", "landmark", "actual_at_landmark", "to_date", "next_landmark", "p_goal"]].head(8).round(2)"""
+    ),
+    new_markdown_cell(
         """## 4. Monthly team review
 
 Month-to-date against the goals scaled to the month's working days (23 in December 2025 before holidays;

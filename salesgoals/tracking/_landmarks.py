@@ -108,6 +108,8 @@ def landmark_progress(tracked: pd.DataFrame, lm: pd.DataFrame, *, acts, deals, d
     Columns: :data:`LANDMARK_COLUMNS`.
     """
     lm = lm.loc[lm["tier"].astype(str) == tier]
+    # advance-rate goals (recommend with stage history) pace advancing interactions, which track does not count
+    tracked = tracked.loc[~tracked["activity"].astype(str).str.endswith("_advance_rate")]
     goals = tracked[["rep", "team", "activity", "baseline"]].drop_duplicates(["rep", "activity"])
     t = _pick(lm, day).merge(goals, on=["rep", "activity"], how="inner").assign(tier=tier)
     if not len(t):
