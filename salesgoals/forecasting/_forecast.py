@@ -92,6 +92,7 @@ from salesgoals.drivers import fit_drivers
 from salesgoals.errors import InsufficientDataError, SchemaError, UnreliableEstimateWarning
 from salesgoals.forecasting._hierarchy import pool_sparse_reps, reconcile
 from salesgoals.forecasting._ranges import MIN_CALIBRATION_ERRORS, RANGES, available_ranges, ranged
+from salesgoals.forecasting._ranges import conformal as _conformal  # noqa: F401 - the split-conformal rule, tested here
 from salesgoals.panel import group_panel, is_activity_source, panel_for
 from salesgoals.plotting import plot_backtest, plot_forecast
 
