@@ -365,7 +365,7 @@ def test_track_refuses_to_call_anyone_at_risk_after_the_data_ends(small, goals):
     # the morning after an export is fine: noted, not refused
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnreliableEstimateWarning)
-        ok = track(small.activities, goals, as_of=last + pd.Timedelta(days=1 if last.dayofweek < 4 else 3))
+        ok = track(small.activities, goals, as_of=last + pd.Timedelta(days=1 if last.day_of_week < 4 else 3))
     assert "unknown" not in set(ok.table["status"])
 
 

@@ -117,6 +117,8 @@ check.join(naive_table["naive_effect"])"""
         """# headline claims against the simulation's truth (truth.csv), not against the model's own numbers
 assert ((check["ci_low"] <= check["true_effect"]) & (check["true_effect"] <= check["ci_high"])).all()
 assert check["true_effect"].idxmax() == "meeting" and check.loc["meeting", "ci_low"] > 0  # the real driver found
+verdict = res.effects.set_index("activity")
+assert verdict.loc["meeting", "is_driver"] and not verdict.loc[["call", "linkedin", "email"], "is_driver"].any()
 assert check.loc["linkedin", "ci_low"] <= 0 <= check.loc["linkedin", "ci_high"]  # truth: no effect at all
 # the naive regression misleads: LinkedIn 'significant' although its true effect is zero, meetings not
 assert naive_table.loc["linkedin", "ci_low"] > 0 and naive_table.loc["meeting", "ci_low"] < 0"""
@@ -131,8 +133,10 @@ sg.plotting.plot_lag_profile(res, ax=axes[1])
 plt.tight_layout()"""
     ),
     new_markdown_cell(
-        """Meetings and calls drive revenue; the LinkedIn effect is indistinguishable from zero (its interval covers
-zero), as it is in truth. The lag profile (right) shows the effect of a meeting spread over the following weeks.
+        """Meetings drive revenue: the one activity that passes the multiple-testing control (`is_driver`). Calls have a
+small true effect, but here their interval covers zero and their association is same-week only (`flags`), so the fit
+calls them ambiguous rather than a driver: linking activities to deals would settle it. The LinkedIn effect is
+indistinguishable from zero (its interval covers zero), as it is in truth. The lag profile (right) shows the effect of a meeting spread over the following weeks.
 Quality matters too: `quality_effect` is what a *connected* call or a *held* meeting adds over a logged one."""
     ),
     new_code_cell("""res.effects[["activity", "effect", "quality_metric", "quality_effect", "share"]]"""),

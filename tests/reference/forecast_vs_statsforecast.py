@@ -15,12 +15,12 @@ Series
   (leading zeros, a ramp, sparse reps, one huge deal), weekly by team and
   monthly total.
 
-Run (statsforecast is not in the ``test`` extra: it and fugue pin pandas < 3,
-which would downgrade the pandas the project runs on; its models run fine on
-pandas 3, so it is installed on the side without its dependencies)::
+Run (statsforecast is not in the ``test`` extra: 2.1.x pins pandas < 3, and
+2.0.3, which has no pandas cap, pins scipy < 1.16; either would downgrade what the
+project is tested on, see README). Run it from a side virtual environment::
 
-    pip install --no-deps --target /tmp/sf statsforecast==2.1.1 coreforecast utilsforecast fugue triad adagio
-    PYTHONPATH=.:/tmp/sf python tests/reference/forecast_vs_statsforecast.py
+    python -m venv /tmp/venv_sf && /tmp/venv_sf/bin/pip install -e ".[test]" statsforecast==2.0.3
+    /tmp/venv_sf/bin/python tests/reference/forecast_vs_statsforecast.py
 
 It writes ``tests/reference/forecast_vs_statsforecast.csv`` (one row per
 series and method) and prints the table reported in the README.
