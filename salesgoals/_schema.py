@@ -8,7 +8,10 @@ canonical side, and how to read the activity and quality columns of a panel.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+
+from salesgoals._typing import TIERS
 
 # ----------------------------------------------------------------- canonical inputs
 #: Columns of a tidy activity frame, in output order.  The first three are required.
@@ -112,3 +115,33 @@ def quality_columns(panel: pd.DataFrame) -> list[str]:
     if cols is not None and all(c in panel.columns for c in cols):
         return list(cols)
     return [c for c in QUALITY_METRICS if c in panel.columns]
+
+
+#: Columns of a goal plan's landmarks (:attr:`salesgoals.goals.GoalPlan.landmarks`), in order.
+LANDMARK_COLUMNS = ("rep", "activity", "tier", "week", "period_start", "period_end", "cumulative")
+
+
+def landmark_table(rep, activity, cumulative: dict, periods) -> pd.DataFrame:
+    """The landmarks table: one row per goal x tier x period, in the one row order every module uses.
+
+    ``rep`` and ``activity`` name the n goals; ``cumulative`` maps each tier to an
+    n x H array of what must be done by the end of each of the H ``periods``.
+    Rows are sorted by rep, activity, tier (clear, stretch, extraordinary) and week.
+    """
+    n, H = len(rep), len(periods)
+    starts = [str(p.start_time.date()) for p in periods]
+    ends = [str(p.end_time.date()) for p in periods]
+    frames = [
+        pd.DataFrame({
+            "rep": np.repeat(np.asarray(rep, dtype=object), H),
+            "activity": np.repeat(np.asarray(activity, dtype=object), H),
+            "tier": tier, "week": np.tile(np.arange(1, H + 1), n),
+            "period_start": np.tile(starts, n), "period_end": np.tile(ends, n),
+            "cumulative": np.asarray(cum).reshape(n * H).astype(np.int64),
+        })  # fmt: skip
+        for tier, cum in cumulative.items()
+    ]
+    out = pd.concat(frames, ignore_index=True)
+    order = out["tier"].map({t: i for i, t in enumerate(TIERS)})
+    return out.assign(_t=order).sort_values(["rep", "activity", "_t", "week"], kind="mergesort").drop(
+        columns="_t").reset_index(drop=True)  # fmt: skip

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesgoals._schema import landmark_table
 from salesgoals._typing import TIERS
 from salesgoals.goals._odds import level_with_odds, prob_at_least
 
@@ -158,21 +159,12 @@ def landmarks(totals, s_h, reps, metrics, periods) -> pd.DataFrame:
     """
     H, M = s_h.shape
     share = np.cumsum(s_h, axis=0) / np.maximum(s_h.sum(axis=0), 1e-12)  # H x M
-    frames = []
-    R = len(reps)
+    cumulative = {}
     for tier, total in totals.items():  # three tiers
         cum = np.round(total[:, :, None] * share.T[None, :, :])  # R x M x H
         cum[:, :, -1] = total
-        frames.append(pd.DataFrame({
-            "rep": np.repeat(np.asarray(reps, dtype=object), M * H),
-            "activity": np.tile(np.repeat(np.asarray(metrics, dtype=object), H), R),
-            "tier": tier,
-            "week": np.tile(np.arange(1, H + 1), R * M),
-            "period_start": np.tile([str(p.start_time.date()) for p in periods], R * M),
-            "period_end": np.tile([str(p.end_time.date()) for p in periods], R * M),
-            "cumulative": cum.ravel().astype(np.int64),
-        }))  # fmt: skip
-    out = pd.concat(frames, ignore_index=True)
-    order = out["tier"].map({t: i for i, t in enumerate(TIERS)})
-    return out.assign(_t=order).sort_values(["rep", "activity", "_t", "week"], kind="mergesort").drop(
-        columns="_t").reset_index(drop=True)  # fmt: skip
+        cumulative[tier] = cum.reshape(-1, H)
+    R = len(reps)
+    rep = np.repeat(np.asarray(reps, dtype=object), M)
+    activity = np.tile(np.asarray(metrics, dtype=object), R)
+    return landmark_table(rep, activity, cumulative, periods)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from salesgoals._schema import landmark_table
 from salesgoals._typing import TIERS
 from salesgoals.outcomes._rates import advance_goals, window_complete
 
@@ -171,21 +172,8 @@ def advance_landmarks(tiers: pd.DataFrame, *, as_of: pd.Period, horizon: int) ->
     period_start, period_end, cumulative`` (the last period's equals the tier's total).
     """
     periods = [as_of + i for i in range(1, horizon + 1)]
-    n, H = len(tiers), horizon
-    frames = []
-    share = np.arange(1, H + 1) / H
-    for tier in TIERS:
-        total = tiers[f"goal_{tier}_total"].to_numpy(dtype=float)
-        cum = np.round(total[:, None] * share[None, :])
-        frames.append(pd.DataFrame({
-            "rep": np.repeat(tiers["rep"].to_numpy(dtype=object), H),
-            "activity": np.repeat(tiers["activity"].to_numpy(dtype=object), H),
-            "tier": tier, "week": np.tile(np.arange(1, H + 1), n),
-            "period_start": np.tile([str(p.start_time.date()) for p in periods], n),
-            "period_end": np.tile([str(p.end_time.date()) for p in periods], n),
-            "cumulative": cum.ravel().astype(np.int64),
-        }))  # fmt: skip
-    out = pd.concat(frames, ignore_index=True)
-    order = out["tier"].map({t: i for i, t in enumerate(TIERS)})
-    return out.assign(_t=order).sort_values(["rep", "activity", "_t", "week"], kind="mergesort").drop(
-        columns="_t").reset_index(drop=True)  # fmt: skip
+    share = np.arange(1, horizon + 1) / horizon
+    cumulative = {
+        tier: np.round(tiers[f"goal_{tier}_total"].to_numpy(dtype=float)[:, None] * share[None, :]) for tier in TIERS
+    }
+    return landmark_table(tiers["rep"], tiers["activity"], cumulative, periods)
