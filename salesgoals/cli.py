@@ -632,7 +632,11 @@ def _account_plan(args: argparse.Namespace) -> pd.DataFrame | None:
 
 def _run_track(args: argparse.Namespace) -> int:
     acts, deals, roster = _load_inputs(args, need_activities="tracking activity goals")
-    res = track((acts, deals), args.goals, as_of=args.as_of, period=args.period, tier=args.tier, roster=roster,
+    data = (acts, deals)
+    if not isinstance(acts, pd.DataFrame):  # files that --engine (or their size) sends out of core: on that engine
+        data = panel_for(acts, deals, freq=args.period, roster=roster, engine=args.engine)
+        _note_panel(data)
+    res = track(data, args.goals, as_of=args.as_of, period=args.period, tier=args.tier, roster=roster,
                 holidays=args.options["holidays"], fiscal_year_start=args.options["fiscal_year_start"])  # fmt: skip
     frame = {"rep": res.table, "team": res.team, "manager": res.managers}[args.view]
     print(res.summary(), file=sys.stderr if args.out else sys.stdout)

@@ -126,3 +126,30 @@ def test_engines_agree_on_exact_duplicate_rows(tmp_path):
         memory = sg.panel.panel_for(glob, sim.deals, roster=sim.roster, engine="memory", progress=False)
     duckdb = sg.panel.panel_for(glob, sim.deals, roster=sim.roster, engine="duckdb", progress=False)
     pd.testing.assert_frame_equal(duckdb, memory)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "dask"])
+def test_cli_track_builds_the_panel_on_the_engine_asked(lake, tmp_path, monkeypatch, capsys, engine):
+    """`track --engine X` on files builds the panel on X (it used to let their size choose), same output."""
+    from salesgoals.cli import main
+    from salesgoals.panel import scale
+
+    sim, glob = lake
+    sim.deals.to_csv(tmp_path / "deals.csv", index=False)
+    sim.roster.to_csv(tmp_path / "roster.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sg.errors.UnreliableEstimateWarning)
+        rec = sg.recommend(sim.activities, sim.deals, sim.roster, n_sims=200, backtest=False)
+    rec.to_csv(tmp_path / "goals.csv")
+    calls = []
+    name = {"duckdb": "panel_from_parquet", "dask": "panel_from_dask"}[engine]
+    real = getattr(scale, name)
+    monkeypatch.setattr(scale, name, lambda *a, **k: calls.append(name) or real(*a, **k))
+    args = ["track", "-a", glob, "-d", str(tmp_path / "deals.csv"), "-r", str(tmp_path / "roster.csv"),
+            "--goals", str(tmp_path / "goals.csv"), "--as-of", "2024-06-30", "-q"]  # fmt: skip
+    assert main([*args, "--engine", "memory", "-o", str(tmp_path / "a.csv")]) == 0
+    assert calls == []
+    assert main([*args, "--engine", engine, "-o", str(tmp_path / "b.csv")]) == 0
+    assert calls == [name]  # the files are small: "auto" would have loaded them in memory
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    capsys.readouterr()
