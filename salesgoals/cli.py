@@ -182,8 +182,8 @@ def add_verbosity_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--quiet", "-q", action="store_true",
                    help="print nothing but errors (files are still written)")  # fmt: skip
     g.add_argument("--verbose", "-v", action="store_true",
-                   help="print every note and the full table, and end with one line: activities read, reps, periods, "
-                   "time and peak memory (default: summary, fitted table, one line per warning)")  # fmt: skip
+                   help="print every note and the full table (a long one: a roll-up and its first and last rows), and end "
+                   "with one line: activities read, reps, periods, time and peak memory (default: summary, fitted table, one line per warning)")  # fmt: skip
 
 
 def _verbosity(args: argparse.Namespace) -> int:
@@ -459,21 +459,47 @@ _GOAL_VIEW = ["rep", "activity", "priority", "recent", "goal_clear", "p_clear", 
               "goal_extraordinary", "p_extraordinary"]  # fmt: skip
 
 
+#: ``--verbose`` prints tables up to this many rows in full; a larger one (50,000 rows at 10,000 reps) prints
+#: its first and last :data:`VERBOSE_ENDS` rows after a roll-up by activity.
+VERBOSE_ROWS = 200
+VERBOSE_ENDS = 30
+
+
 def _show_goals(rec, args: argparse.Namespace) -> None:
-    """The summary and the focus goals, fitted to 120 columns (``--verbose``: every row)."""
+    """The summary and the focus goals, fitted to 120 columns (``--verbose``: every row, or a bounded view)."""
     level = _verbosity(args)
     if not level:
         return
     print_wrapped(rec.summary())
     rows = rec.table if level > 1 else rec.table[rec.table["priority"] > 0]
+    limit = 40 if level == 1 else None if len(rows) <= VERBOSE_ROWS else 2 * VERBOSE_ENDS
+    if level > 1 and limit:
+        print(f"\nGoals by activity ({len(rows):,} rows, {rows['rep'].nunique():,} reps; medians, rates a week):")
+        print(goal_rollup(rows).to_string(index=False))
     short = {"priority": "focus", "goal_clear": "clear", "goal_stretch": "stretch", "goal_extraordinary": "extra",
              "p_extraordinary": "p_extra"}  # fmt: skip
     table, left_out = fit_table(rows[_GOAL_VIEW].rename(columns=short))
-    print(f"\nFocus goals ({'all rows' if level > 1 else 'priority > 0'}; rates a week, odds for the period):")
-    with pd.option_context("display.max_rows", None if level > 1 else 40):
-        print(table.to_string(index=False, max_rows=None if level > 1 else 40))
+    which = "priority > 0" if level == 1 else "all rows" if not limit else f"first and last {VERBOSE_ENDS} rows"
+    print(f"\nFocus goals ({which}; rates a week, odds for the period):")
+    print(table.to_string(index=False, max_rows=limit))
     if left_out or not args.out:
         print("Every column (why, totals, revenue) is in the CSV: pass --out goals.csv.")
+
+
+def goal_rollup(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per activity of a goals table: reps, focus goals, and the median rate and goal of each tier.
+
+    Columns: ``activity``, ``reps``, ``focus`` (rows with priority > 0),
+    ``recent``, ``goal_clear``, ``goal_stretch``, ``goal_extraordinary``
+    (medians over reps), ``p_clear``, ``p_stretch``, ``p_extraordinary``
+    (medians of the stated odds); in the table's order of activities.
+    """
+    cols = ["recent", "goal_clear", "goal_stretch", "goal_extraordinary", "p_clear", "p_stretch", "p_extraordinary"]
+    g = table.groupby("activity", sort=False, observed=True)
+    out = g[cols].median().round(2)
+    out.insert(0, "focus", (table["priority"] > 0).groupby(table["activity"], sort=False, observed=True).sum())
+    out.insert(0, "reps", g["rep"].nunique())
+    return out.reset_index()
 
 
 # ------------------------------------------------------------------ report

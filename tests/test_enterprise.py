@@ -153,3 +153,34 @@ def test_cli_track_builds_the_panel_on_the_engine_asked(lake, tmp_path, monkeypa
     assert calls == [name]  # the files are small: "auto" would have loaded them in memory
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
     capsys.readouterr()
+
+
+def test_cli_recommend_verbose_prints_a_bounded_view_of_a_large_table(lake, tmp_path, monkeypatch, capsys):
+    """`recommend --verbose` on many reps: a roll-up by activity, the first and last rows, the run line."""
+    from salesgoals import cli
+
+    sim, glob = lake
+    sim.deals.to_csv(tmp_path / "deals.csv", index=False)
+    sim.roster.to_csv(tmp_path / "roster.csv", index=False)
+    args = ["recommend", "--activities", glob, "--deals", str(tmp_path / "deals.csv"), "--roster",
+            str(tmp_path / "roster.csv"), "--sims", "200", "--no-backtest", "--out", str(tmp_path / "g.csv")]  # fmt: skip
+    monkeypatch.setattr(cli, "VERBOSE_ROWS", 20)  # the fixture's table has about 10 reps x 6 activities
+    monkeypatch.setattr(cli, "VERBOSE_ENDS", 5)
+    assert cli.main([*args, "--verbose"]) == 0
+    out, err = capsys.readouterr()
+    goals = pd.read_csv(tmp_path / "g.csv")
+    assert len(goals) > 20
+    reps_out = [r for r in goals["rep"].unique() if r in out]
+    assert goals["rep"].iloc[0] in out and goals["rep"].iloc[-1] in out  # first and last rows
+    assert len(reps_out) < goals["rep"].nunique()  # the middle reps are not printed
+    assert "first and last 5 rows" in out
+    assert f"Goals by activity ({len(goals)} rows, {goals['rep'].nunique()} reps" in out
+    rollup = out.split("Goals by activity")[1].split("Focus goals")[0]
+    assert all(a in rollup for a in goals["activity"].unique())
+    shown = out.split("Focus goals")[1].splitlines()[1:]  # the column header, rows, "...", the closing line
+    assert len(shown) <= 2 * 5 + 3 < len(goals)
+    assert any("peak memory" in line for line in err.splitlines())  # the one-line run summary
+    rolled = cli.goal_rollup(goals)
+    assert rolled["reps"].tolist() == goals.groupby("activity", sort=False)["rep"].nunique().tolist()
+    assert rolled["focus"].sum() == int((goals["priority"] > 0).sum())
+    assert rolled.set_index("activity")["goal_clear"].to_dict() == goals.groupby("activity")["goal_clear"].median().round(2).to_dict()
