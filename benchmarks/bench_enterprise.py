@@ -78,13 +78,19 @@ def _chunk(k: int, n_reps: int, rng: np.random.Generator):
     prev = np.concatenate([counts[:, :1], counts[:, :-1]], axis=1)
     mu = 0.3 * skill[:, None] * season[None, :] + 0.08 * prev[:, :, 2] + 0.004 * prev[:, :, 0]
     n_deals = rng.poisson(mu)
-    # activity rows: one per count, a random second in the working week
+    # activity rows: one per count, at distinct random seconds of the working week within each (rep, week, type)
+    # cell, so no two true activities are alike (the loaders take identical id-less timed rows as one activity
+    # exported twice: salesgoals._duplicates.ACTIVITY_RULE); sorted draws from [0, S - n] plus their rank are a
+    # uniform random n-subset of [0, S)
     flat = counts.reshape(-1)
     cell = np.repeat(np.arange(flat.size, dtype=np.int64), flat)
     r, rest = np.divmod(cell, N_WEEKS * len(TYPES))
     w, t = np.divmod(rest, len(TYPES))
+    first_row = np.repeat(np.cumsum(flat) - flat, flat)
+    draw = rng.integers(0, 5 * 86400 - flat[cell] + 1)
+    draw = np.sort(cell * (5 * 86400) + draw) - cell * (5 * 86400)  # sorted within each cell (cells ascend)
     sec = (START.astype("datetime64[s]").astype(np.int64) + w * 7 * 86400
-           + rng.integers(0, 5 * 86400, cell.size))  # fmt: skip
+           + draw + np.arange(cell.size) - first_row)  # fmt: skip
     u = rng.random(cell.size)
     out = np.full(cell.size, -1, dtype=np.int32)
     out[t == 0] = np.where(u[t == 0] < 0.3, 0, np.where(u[t == 0] < 0.7, 1, 2))

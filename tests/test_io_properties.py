@@ -446,7 +446,7 @@ def test_impossible_calendar_dates_are_not_rolled_over(tmp_path):
 )
 def test_identical_activity_rows_found_by_packing_equal_the_hash_path_and_pandas(n, seed, with_text, keep):
     # the two fast searches for exact duplicate activities agree with pandas' duplicated on every row
-    import salesgoals.io._load as sio
+    import salesgoals._duplicates as sio
 
     rng = np.random.default_rng(seed)
     out = pd.DataFrame({
@@ -464,10 +464,10 @@ def test_identical_activity_rows_found_by_packing_equal_the_hash_path_and_pandas
         return
     ts = pd.DatetimeIndex(out["timestamp"]).asi8[rows]
     oracle = rows[out.iloc[rows][list(ACTIVITY_COLUMNS)].duplicated().to_numpy()]
-    assert sio._identical_rows(out, rows, ts).tolist() == oracle.tolist()
-    assert (sio._packed_key(out, rows, ts, 40) is None) == with_text
-    packed, sio._packed_key = sio._packed_key, lambda *a: None
+    assert sio.identical_rows(out, rows, ts).tolist() == oracle.tolist()
+    assert (sio.packed_key(out, rows, ts, 40) is None) == with_text
+    packed, sio.packed_key = sio.packed_key, lambda *a: None
     try:
-        assert sio._identical_rows(out, rows, ts).tolist() == oracle.tolist()
+        assert sio.identical_rows(out, rows, ts).tolist() == oracle.tolist()
     finally:
-        sio._packed_key = packed
+        sio.packed_key = packed

@@ -65,6 +65,7 @@ from salesgoals._schema import (
     ROSTER_COLUMNS,
     UNASSIGNED,
 )
+from salesgoals._duplicates import activity_duplicates, may_repeat
 from salesgoals._summary import Summary
 from salesgoals._typing import CRM
 from salesgoals.errors import (
@@ -523,7 +524,7 @@ def _mark_duplicates(out: pd.DataFrame, reason: np.ndarray, codes: dict[str, int
     # duplicates are looked for among rows that share a key: a row equal to an earlier one is a
     # duplicate row, a row with an earlier row's key but other values a duplicate id (first kept).
     shared = np.zeros(len(kept), bool)
-    if _may_repeat(kept[key_cols[-1]]):
+    if may_repeat(kept[key_cols[-1]]):
         has_key = kept[key_cols[-1]].notna().to_numpy()
         shared[has_key] = kept.loc[has_key, list(key_cols)].duplicated(keep=False).to_numpy()
     if not shared.any():
@@ -590,137 +591,26 @@ def _exclude_unkeyed_duplicates(out: pd.DataFrame, reports: list[dict], reason: 
         reason[alive[dup]] = codes["duplicate_row"]
 
 
-def _exclude_unkeyed_activity_duplicates(out: pd.DataFrame, reason: np.ndarray, reports: list[dict]) -> None:
-    """Exclude activities without an id that equal an earlier one in every loaded column (``duplicate_row``).
-
-    Without an id, an activity exported twice and two activities alike look
-    the same.  When the times carry a time of day, identical rows (same rep,
-    time, type, outcome, duration, deal and account) are taken as one
-    activity exported twice: the later copies are excluded, counted and
-    warned; rows that differ in any loaded column are kept.  When the export
-    has dates only (a Salesforce task report), two calls of one rep on one day
-    are expected to look alike, so identical rows are kept and counted in a note.
-    """
-    alive = (reason == 0) & out["activity_id"].isna().to_numpy()
-    if int(alive.sum()) < 2:
-        return
-    rows = np.flatnonzero(alive)
-    stamps = pd.DatetimeIndex(out["timestamp"])
-    ts = stamps.asi8 if rows.size == len(out) else stamps.asi8[rows]
-    dup = _identical_rows(out, rows, ts)
-    per_day = 86_400 * {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[stamps.unit]
-    if _all_multiples(ts, per_day):  # dates without a time of day
+def _exclude_activity_duplicates(out: pd.DataFrame, reason: np.ndarray, reports: list[dict]) -> None:
+    """Exclude the activities :data:`salesgoals._duplicates.ACTIVITY_RULE` calls duplicates, counted and noted."""
+    found = activity_duplicates(out, reason == 0)
+    codes = reports[0]["rows"].codes
+    reason[found.duplicate_row] = codes["duplicate_row"]
+    reason[found.duplicate_id] = codes["duplicate_id"]
+    if found.dates_only:
         reports[-1]["notes"].append(
-            f"no activity id column and dates without a time of day: {dup.size:,} rows identical to an earlier one "
-            "are kept (two activities of one rep on one day look alike)")  # fmt: skip
+            f"no activity id column and dates without a time of day: {found.alike_kept:,} rows identical to an "
+            "earlier one are kept (two activities of one rep on one day look alike)")  # fmt: skip
         return
-    if not dup.size:
+    unkeyed = int(out["activity_id"].iloc[found.duplicate_row].isna().sum()) if found.duplicate_row.size else 0
+    if not unkeyed:
         return
-    reason[dup] = reports[0]["rows"].codes["duplicate_row"]
     reports[-1]["notes"].append(
-        f"ASSUMED: {dup.size:,} activities without an id are identical in every loaded column to an earlier one "
+        f"ASSUMED: {unkeyed:,} activities without an id are identical in every loaded column to an earlier one "
         "(same rep, time, type, outcome, duration, deal and account), taken as exported twice and excluded; "
         "rows that differ in any of these columns are kept. If the export has a record id column, name it "
         "(columns={'activity_id': '<header>'}) to tell repeated activities apart"
     )
-
-
-def _identical_rows(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray) -> np.ndarray:
-    """Rows (of ``rows``) equal in every loaded column to an earlier one.
-
-    Cheap on millions of rows.  When the values fit (the usual rep, time, type
-    export), each row's values are packed exactly into one integer with its
-    position in the low bits, and one sort puts copies side by side, earliest
-    first.  Otherwise a hash of the parsed columns is sorted to find the few
-    repeated hashes; only the rows carrying one are compared column by column
-    (a hash collision only adds a candidate).
-    """
-    pos_bits = max(int(rows.size - 1).bit_length(), 1)
-    key = _packed_key(out, rows, ts, 63 - pos_bits)
-    if key is not None:
-        key <<= np.int64(pos_bits)
-        key |= rows if rows.size == len(out) else np.arange(rows.size, dtype=np.int64)  # every row: rows is 0..n-1
-        key.sort()
-        same = np.bitwise_xor(key[1:], key[:-1]) < np.int64(1 << pos_bits)  # same values, another position
-        later = key[1:][same] & np.int64((1 << pos_bits) - 1)
-        return np.sort(rows[later])
-    h = _row_hash(out, rows, ts)
-    srt = np.sort(h)
-    repeated = srt[1:][srt[1:] == srt[:-1]]
-    if not repeated.size:
-        return np.array([], dtype=np.int64)
-    size = 1 << 22  # bucket filter: rows whose hash may repeat
-    hit = np.zeros(size, dtype=bool)
-    hit[(repeated & np.uint64(size - 1)).astype(np.int64)] = True
-    cand = rows[hit[(h & np.uint64(size - 1)).astype(np.int64)]]
-    dup = out.iloc[cand][list(ACTIVITY_COLUMNS)].duplicated(keep="first").to_numpy()
-    return cand[dup]
-
-
-def _packed_key(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray, bits: int) -> np.ndarray | None:
-    """Each row's time and categorical codes packed exactly into ``bits`` bits; None when they do not fit.
-
-    Only for rows whose text and duration columns are missing everywhere (a
-    lean rep, time, type export): those columns cannot then tell rows apart.
-    """
-    for col in ("deal_id", "account", "duration_min"):
-        if out[col].notna().any():
-            return None
-    stamps = pd.DatetimeIndex(out["timestamp"])
-    per_s = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[stamps.unit]
-    key = ts - ts.min()  # the one new array: every step below works in place (no 100 MB temporaries)
-    for step in (60 * per_s, per_s, 1):  # the time's resolution: minutes, seconds, or finer
-        if step == 1 or _all_multiples(key, step):
-            break
-    key //= step
-    room = int(key.max()) + 1
-    for col in ("rep", "activity_type", "outcome"):
-        s = out[col]
-        card = len(s.cat.categories) + 1
-        if card <= 1:
-            continue
-        room *= card
-        if room >= 1 << bits:
-            return None
-        codes = s.cat.codes.to_numpy()
-        key *= card
-        key += codes if rows.size == codes.size else codes[rows]
-        key += 1
-    return key if room < 1 << bits else None
-
-
-def _all_multiples(values: np.ndarray, step: int, block: int = 1 << 20) -> bool:
-    """Whether every value is a multiple of ``step``, checked block by block (small temporaries, early exit)."""
-    return not any((values[i : i + block] % step).any() for i in range(0, values.size, block))
-
-
-_MIX = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _row_hash(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each row's loaded values (columns missing everywhere are skipped)."""
-    h = ts.view(np.uint64).copy()
-    with np.errstate(over="ignore"):
-        for col in ACTIVITY_COLUMNS:
-            s = out[col]
-            if col in ("timestamp", "activity_id"):
-                continue
-            if isinstance(s.dtype, pd.CategoricalDtype):
-                if len(s.cat.categories) < 2 and not s.hasnans:
-                    continue
-                v = s.cat.codes.to_numpy()[rows].astype(np.uint64)
-            elif col == "duration_min":
-                d = s.to_numpy(dtype=float)[rows]
-                if np.isnan(d).all():
-                    continue
-                v = np.nan_to_num(d, nan=-1.0).view(np.uint64)
-            else:
-                if s.isna().all():
-                    continue
-                v = pd.util.hash_array(s.to_numpy(dtype=object)[rows])
-            h = (h ^ v) * _MIX
-            h ^= h >> np.uint64(29)
-    return h
 
 
 def _common_categories(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
@@ -734,37 +624,6 @@ def _common_categories(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
         for f in out:
             f[col] = f[col].astype(dtype)
     return out
-
-
-def _may_repeat(ids: pd.Series) -> bool:
-    """False when the ids are provably unique by a cheap vectorised check.
-
-    Hashing ten million distinct strings costs seconds, so first try what is
-    cheap: ids in strictly increasing or decreasing order cannot repeat,
-    compared first as text (one Arrow pass, ~0.04 s on ten million ids), then,
-    for numeric ids (HubSpot Record ID, Pipedrive ID), as integers.  Only
-    otherwise does the caller run the full duplicate search.
-    """
-    arr = pa.array(ids.array) if not isinstance(ids.array, np.ndarray) else pa.array(ids.to_numpy(dtype=object))
-    arr = arr.drop_null() if arr.null_count else arr
-    if len(arr) < 2:
-        return False
-    if len(arr) < 200_000:
-        return True  # small: the exact search is fast anyway
-    head, tail = arr.slice(0, len(arr) - 1), arr.slice(1)
-    try:  # ids in strictly increasing or decreasing text order: one pass of Arrow comparisons
-        if pc.all(pc.less(head, tail)).as_py() or pc.all(pc.greater(head, tail)).as_py():
-            return False
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    try:  # numeric ids whose text is not ordered ('9' before '10')
-        ints = pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return True
-    if (ints[1:] > ints[:-1]).all() or (ints[1:] < ints[:-1]).all():  # monotonic: cannot repeat
-        return False
-    srt = np.sort(ints)
-    return bool((srt[1:] == srt[:-1]).any())
 
 
 def _counts_text(d: Mapping[str, int]) -> str:
@@ -1002,8 +861,8 @@ def load_activities(
         frames.append(frame)
         reports.append({"name": src.name, "vendor": vendor, "mapping": dict(mapping), "rows": rows,
                         "notes": notes, "furniture": dict(src.furniture), "origin": dict(res.origin)})  # fmt: skip
-    out = _finish(loader, frames, reports, ACTIVITY_COLUMNS, ["activity_type", "activity_id"], "duplicate_id",
-                  after_dedup=_exclude_unkeyed_activity_duplicates)
+    out = _finish(loader, frames, reports, ACTIVITY_COLUMNS, None, "duplicate_id",
+                  after_dedup=_exclude_activity_duplicates)
     return _apply_users(out, users, loader)
 
 

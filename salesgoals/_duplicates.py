@@ -1,0 +1,291 @@
+"""The duplicate-row rule of the loaders, in one place: when two rows are one record exported twice.
+
+Every path that reads activity rows applies this rule, so every engine counts
+the same activities: :func:`salesgoals.load_activities` (and the in-memory
+engine of :func:`salesgoals.panel.panel_for`, which loads with it) calls
+:func:`activity_duplicates`; the DuckDB engine
+(:mod:`salesgoals.panel.scale`) states the same rule in SQL.
+
+The rule for activities (:data:`ACTIVITY_RULE`):
+
+1. Rows are compared on every canonical column after loading
+   (:data:`salesgoals._schema.ACTIVITY_COLUMNS`: ``rep``, ``timestamp``,
+   ``activity_type``, ``activity_id``, ``deal_id``, ``account``,
+   ``outcome``, ``duration_min``), a missing value equal to a missing value.
+   Rows already excluded for another reason (no rep, no date ...) take no
+   part.  "Earlier" is input order (files in the order given, rows in file
+   order).
+2. Rows with an activity id: the first row of each ``(activity_type,
+   activity_id)`` is kept.  A later row equal to it in every column is
+   excluded as ``duplicate_row``; a later row with the same type and id but
+   other values as ``duplicate_id`` (one record exported twice, e.g. before
+   and after an edit).  Rows with different ids are never duplicates, however
+   alike: the CRM says they are two activities.
+3. Rows without an activity id, when their timestamps carry a time of day
+   (at least one of them is not at midnight): a row equal in every column to
+   an earlier one is excluded as ``duplicate_row``.  Without an id an
+   activity exported twice and two activities alike look the same; with a
+   time of day, the same rep logging the same type at the same minute (or
+   second) with the same outcome, duration, deal and account is far more
+   likely one activity exported twice, and double counting it would inflate
+   that rep's behaviour.
+4. Rows without an activity id whose timestamps are all at midnight (dates
+   only, e.g. a Salesforce task report): nothing is excluded.  Two calls of
+   one rep on one day are expected to look alike; the identical rows are
+   counted in the report's notes.
+
+Every exclusion is counted by reason in the data-quality report and warned
+once with its count.  Whether the timestamps carry a time of day (rule 3 or 4)
+is decided once over all the id-less rows of one load (all its files), on the
+loaded timestamps (wall-clock, naive).
+
+Deals (:func:`salesgoals.load_deals`) follow the same idea: with a deal id, a
+later row equal in every column to an earlier row of the same id is excluded
+(``duplicate_row``) and a later row with the same id but other values is kept
+and warned (a deal exported twice after an edit); without an id column, a row
+equal in every loaded column to an earlier row is excluded (``duplicate_row``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from salesgoals._schema import ACTIVITY_COLUMNS
+
+__all__ = ["ACTIVITY_KEY", "ACTIVITY_RULE", "ActivityDuplicates", "activity_duplicates", "dates_only",
+           "identical_rows", "may_repeat"]
+
+#: The columns that identify one activity record when the export has ids.
+ACTIVITY_KEY: tuple[str, str] = ("activity_type", "activity_id")
+
+#: The activity rule in one sentence (the loader's docstring and README quote it).
+ACTIVITY_RULE = (
+    "an activity row equal in every loaded column to an earlier row is one activity exported twice and is excluded "
+    "(duplicate_row); with an activity id, a later row with the same type and id but other values is excluded too "
+    "(duplicate_id, first kept); without an id, identical rows are excluded only when the timestamps carry a time of "
+    "day (an export with dates only keeps them: two calls of one rep on one day look alike)"
+)
+
+_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+
+
+@dataclass(frozen=True)
+class ActivityDuplicates:
+    """Which rows :data:`ACTIVITY_RULE` excludes.
+
+    Attributes
+    ----------
+    duplicate_row : numpy.ndarray
+        Positions (int64, ascending) of rows equal in every column to an earlier row.
+    duplicate_id : numpy.ndarray
+        Positions of rows with an earlier row's type and id but other values.
+    alike_kept : int
+        Id-less rows identical to an earlier one but kept (dates only, rule 4).
+    dates_only : bool
+        Whether the id-less rows' timestamps are all at midnight.
+    """
+
+    duplicate_row: np.ndarray
+    duplicate_id: np.ndarray
+    alike_kept: int = 0
+    dates_only: bool = False
+
+
+_NONE = np.array([], dtype=np.int64)
+
+
+def activity_duplicates(acts: pd.DataFrame, alive: np.ndarray) -> ActivityDuplicates:
+    """Apply :data:`ACTIVITY_RULE` to canonical activities.
+
+    Parameters
+    ----------
+    acts : pandas.DataFrame
+        Canonical activities (every column of ``ACTIVITY_COLUMNS``; ``rep``,
+        ``activity_type`` and ``outcome`` categorical, ``timestamp`` datetime64).
+    alive : numpy.ndarray of bool
+        Rows still kept (the others take no part).
+
+    Returns
+    -------
+    ActivityDuplicates
+        Positions to exclude by reason, and the id-less alike rows kept.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> acts = pd.DataFrame({
+    ...     "rep": pd.Categorical(["Ana", "Ana", "Ana"]),
+    ...     "timestamp": pd.to_datetime(["2024-03-04 09:00", "2024-03-04 09:00", "2024-03-04 09:01"]),
+    ...     "activity_type": pd.Categorical(["call"] * 3), "activity_id": [None] * 3, "deal_id": [None] * 3,
+    ...     "account": [None] * 3, "outcome": pd.Categorical([None] * 3), "duration_min": [5.0] * 3})
+    >>> activity_duplicates(acts, np.ones(3, bool)).duplicate_row.tolist()
+    [1]
+    """
+    dup_row, dup_id = _keyed_duplicates(acts, alive)
+    alone = alive & acts["activity_id"].isna().to_numpy()
+    if int(alone.sum()) < 2:
+        return ActivityDuplicates(dup_row, dup_id)
+    rows = np.flatnonzero(alone)
+    stamps = pd.DatetimeIndex(acts["timestamp"])
+    ts = stamps.asi8 if rows.size == len(acts) else stamps.asi8[rows]
+    same = identical_rows(acts, rows, ts)
+    if dates_only(ts, stamps.unit):
+        return ActivityDuplicates(dup_row, dup_id, alike_kept=int(same.size), dates_only=True)
+    return ActivityDuplicates(np.union1d(dup_row, same), dup_id)
+
+
+def _keyed_duplicates(acts: pd.DataFrame, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rule 2: later rows of an earlier row's (type, id), equal to it or not."""
+    ids = acts["activity_id"]
+    has_key = alive & ids.notna().to_numpy()
+    if not has_key.any() or not may_repeat(ids[has_key]):
+        return _NONE, _NONE
+    pos = np.flatnonzero(has_key)
+    kept = acts.iloc[pos]
+    shared = kept[list(ACTIVITY_KEY)].duplicated(keep=False).to_numpy()
+    if not shared.any():
+        return _NONE, _NONE
+    cand = kept.loc[shared]
+    dup_row = cand.duplicated(list(ACTIVITY_COLUMNS), keep="first").to_numpy()
+    dup_key = cand.duplicated(list(ACTIVITY_KEY), keep="first").to_numpy() & ~dup_row
+    at = pos[np.flatnonzero(shared)]
+    return at[dup_row], at[dup_key]
+
+
+def dates_only(ts: np.ndarray, unit: str) -> bool:
+    """Whether every timestamp (int64 in ``unit``) is at midnight: an export of dates without a time of day."""
+    return all_multiples(ts, 86_400 * _PER_SECOND[unit])
+
+
+def identical_rows(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """Rows (of ``rows``) equal in every loaded column to an earlier one.
+
+    Cheap on millions of rows.  When the values fit (the usual rep, time, type
+    export), each row's values are packed exactly into one integer with its
+    position in the low bits, and one sort puts copies side by side, earliest
+    first.  Otherwise a hash of the parsed columns is sorted to find the few
+    repeated hashes; only the rows carrying one are compared column by column
+    (a hash collision only adds a candidate).
+    """
+    pos_bits = max(int(rows.size - 1).bit_length(), 1)
+    key = packed_key(out, rows, ts, 63 - pos_bits)
+    if key is not None:
+        key <<= np.int64(pos_bits)
+        key |= rows if rows.size == len(out) else np.arange(rows.size, dtype=np.int64)  # every row: rows is 0..n-1
+        key.sort()
+        same = np.bitwise_xor(key[1:], key[:-1]) < np.int64(1 << pos_bits)  # same values, another position
+        later = key[1:][same] & np.int64((1 << pos_bits) - 1)
+        return np.sort(rows[later])
+    h = _row_hash(out, rows, ts)
+    srt = np.sort(h)
+    repeated = srt[1:][srt[1:] == srt[:-1]]
+    if not repeated.size:
+        return np.array([], dtype=np.int64)
+    size = 1 << 22  # bucket filter: rows whose hash may repeat
+    hit = np.zeros(size, dtype=bool)
+    hit[(repeated & np.uint64(size - 1)).astype(np.int64)] = True
+    cand = rows[hit[(h & np.uint64(size - 1)).astype(np.int64)]]
+    dup = out.iloc[cand][list(ACTIVITY_COLUMNS)].duplicated(keep="first").to_numpy()
+    return cand[dup]
+
+
+def packed_key(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray, bits: int) -> np.ndarray | None:
+    """Each row's time and categorical codes packed exactly into ``bits`` bits; None when they do not fit.
+
+    Only for rows whose text and duration columns are missing everywhere (a
+    lean rep, time, type export): those columns cannot then tell rows apart.
+    """
+    for col in ("deal_id", "account", "duration_min"):
+        if out[col].notna().any():
+            return None
+    stamps = pd.DatetimeIndex(out["timestamp"])
+    per_s = _PER_SECOND[stamps.unit]
+    key = ts - ts.min()  # the one new array: every step below works in place (no 100 MB temporaries)
+    for step in (60 * per_s, per_s, 1):  # the time's resolution: minutes, seconds, or finer
+        if step == 1 or all_multiples(key, step):
+            break
+    key //= step
+    room = int(key.max()) + 1
+    for col in ("rep", "activity_type", "outcome"):
+        s = out[col]
+        card = len(s.cat.categories) + 1
+        if card <= 1:
+            continue
+        room *= card
+        if room >= 1 << bits:
+            return None
+        codes = s.cat.codes.to_numpy()
+        key *= card
+        key += codes if rows.size == codes.size else codes[rows]
+        key += 1
+    return key if room < 1 << bits else None
+
+
+def all_multiples(values: np.ndarray, step: int, block: int = 1 << 20) -> bool:
+    """Whether every value is a multiple of ``step``, checked block by block (small temporaries, early exit)."""
+    return not any((values[i : i + block] % step).any() for i in range(0, values.size, block))
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _row_hash(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row's loaded values (columns missing everywhere are skipped)."""
+    h = ts.view(np.uint64).copy()
+    with np.errstate(over="ignore"):
+        for col in ACTIVITY_COLUMNS:
+            s = out[col]
+            if col in ("timestamp", "activity_id"):
+                continue
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                if len(s.cat.categories) < 2 and not s.hasnans:
+                    continue
+                v = s.cat.codes.to_numpy()[rows].astype(np.uint64)
+            elif col == "duration_min":
+                d = s.to_numpy(dtype=float)[rows]
+                if np.isnan(d).all():
+                    continue
+                v = np.nan_to_num(d, nan=-1.0).view(np.uint64)
+            else:
+                if s.isna().all():
+                    continue
+                v = pd.util.hash_array(s.to_numpy(dtype=object)[rows])
+            h = (h ^ v) * _MIX
+            h ^= h >> np.uint64(29)
+    return h
+
+
+def may_repeat(ids: pd.Series) -> bool:
+    """False when the ids are provably unique by a cheap vectorised check.
+
+    Hashing ten million distinct strings costs seconds, so first try what is
+    cheap: ids in strictly increasing or decreasing order cannot repeat,
+    compared first as text (one Arrow pass, ~0.04 s on ten million ids), then,
+    for numeric ids (HubSpot Record ID, Pipedrive ID), as integers.  Only
+    otherwise does the caller run the full duplicate search.
+    """
+    arr = pa.array(ids.array) if not isinstance(ids.array, np.ndarray) else pa.array(ids.to_numpy(dtype=object))
+    arr = arr.drop_null() if arr.null_count else arr
+    if len(arr) < 2:
+        return False
+    if len(arr) < 200_000:
+        return True  # small: the exact search is fast anyway
+    head, tail = arr.slice(0, len(arr) - 1), arr.slice(1)
+    try:  # ids in strictly increasing or decreasing text order: one pass of Arrow comparisons
+        if pc.all(pc.less(head, tail)).as_py() or pc.all(pc.greater(head, tail)).as_py():
+            return False
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    try:  # numeric ids whose text is not ordered ('9' before '10')
+        ints = pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return True
+    if (ints[1:] > ints[:-1]).all() or (ints[1:] < ints[:-1]).all():  # monotonic: cannot repeat
+        return False
+    srt = np.sort(ints)
+    return bool((srt[1:] == srt[:-1]).any())
