@@ -804,6 +804,19 @@ def load_activities(
     DataQualityWarning
         Once, with counts, when rows are excluded or dates are ambiguous.
 
+    Notes
+    -----
+    Duplicate rows (the rule of :mod:`salesgoals._duplicates`, which the
+    DuckDB engine of :func:`salesgoals.panel.panel_for` follows too): rows
+    are compared on every column above, a missing value equal to a missing
+    value, "earlier" meaning input order.  With an activity id, the first
+    row of each ``(activity_type, activity_id)`` is kept; a later identical
+    row is excluded as ``duplicate_row``, a later row with other values as
+    ``duplicate_id``.  Rows without an id that are identical to an earlier
+    one are excluded as ``duplicate_row`` when the timestamps carry a time of
+    day (one activity exported twice), and kept, counted in a note, when the
+    export has dates only (two calls of one rep on one day look alike).
+
     Examples
     --------
     >>> import pandas as pd
