@@ -15,11 +15,12 @@ Series
   (leading zeros, a ramp, sparse reps, one huge deal), weekly by team and
   monthly total.
 
-Run (statsforecast is not in the ``test`` extra: 2.1.x pins pandas < 3, and
-2.0.3, which has no pandas cap, pins scipy < 1.16; either would downgrade what the
-project is tested on, see README). Run it from a side virtual environment::
+The harness (series, fits, scores) is ``tests/test_vs_statsforecast.py``'s,
+whose test runs seed 7 in CI's lowest-versions leg.  Run (statsforecast is the
+``compare`` extra, not in ``test``: 2.1.x pins pandas < 3, and 2.0.3 pins
+scipy < 1.16; see README) from a side virtual environment::
 
-    python -m venv /tmp/venv_sf && /tmp/venv_sf/bin/pip install -e ".[test]" statsforecast==2.0.3
+    python -m venv /tmp/venv_sf && /tmp/venv_sf/bin/pip install -e ".[test,compare]"
     /tmp/venv_sf/bin/python tests/reference/forecast_vs_statsforecast.py
 
 It writes ``tests/reference/forecast_vs_statsforecast.csv`` (one row per
@@ -32,65 +33,17 @@ import sys
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 import salesgoals as sg
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+from test_vs_statsforecast import group_series, score, statsforecast_points  # noqa: E402
+
 OUT = HERE / "forecast_vs_statsforecast.csv"
 LEVEL = 80
 LIBRARY = ["auto", "seasonal_naive", "trailing_mean", "drift", "ets", "pipeline", "combination"]
-
-
-def _series(frame: pd.DataFrame, group_col: str, value: str, freq: str) -> dict[str, pd.Series]:
-    """Target per group and period, the way the library sees it (periods as the index)."""
-    out = {}
-    for g, part in frame.groupby(group_col, sort=True):
-        s = part.groupby("period")[value].sum().sort_index()
-        out[str(g)] = s.reindex(pd.period_range(s.index.min(), s.index.max(), freq=freq), fill_value=0.0)
-    return out
-
-
-def _statsforecast(errors: pd.DataFrame, series: dict[str, pd.Series], season: int) -> pd.DataFrame:
-    """AutoETS / AutoTheta forecasts and 80 % bounds at the library's origins and groups."""
-    from statsforecast.models import AutoETS, AutoTheta
-
-    keys = errors[["origin", "group"]].drop_duplicates()
-    H = int(errors["horizon"].max())
-    rows = []
-    for origin, group in keys.itertuples(index=False):
-        s = series[group]
-        hist = s.loc[: origin].to_numpy(dtype=float)
-        nz = np.flatnonzero(hist)
-        for name, model in (("AutoETS", AutoETS(season_length=season)), ("AutoTheta", AutoTheta(season_length=season))):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    p = model.fit(hist).predict(H, level=[LEVEL])
-                    f, lo, hi = p["mean"], p[f"lo-{LEVEL}"], p[f"hi-{LEVEL}"]
-                except Exception:  # noqa: BLE001 - a failed fit is scored as the last value (rare)
-                    f = lo = hi = np.full(H, hist[nz[-1]] if nz.size else 0.0)
-            for h in range(H):
-                rows.append((origin, group, h + 1, name, max(f[h], 0.0), max(lo[h], 0.0), hi[h]))
-    return pd.DataFrame(rows, columns=["origin", "group", "horizon", "method", "forecast", "lower", "upper"])
-
-
-def _score(errors: pd.DataFrame, sf: pd.DataFrame) -> pd.DataFrame:
-    base = errors.loc[errors["method"] == errors["method"].iloc[0], ["origin", "group", "horizon", "actual", "scale"]]
-    sf = sf.merge(base, on=["origin", "group", "horizon"], how="inner")
-    both = pd.concat([errors[sf.columns], sf], ignore_index=True)
-    both["ae"] = (both["forecast"] - both["actual"]).abs()
-    both["covered"] = (both["actual"] >= both["lower"]) & (both["actual"] <= both["upper"])
-    out = both.groupby("method", sort=False).agg(
-        n_forecasts=("ae", "size"),
-        mae=("ae", "mean"),
-        mase=("ae", lambda x: float(np.mean(x / both.loc[x.index, "scale"]))),
-        coverage=("covered", "mean"),
-        mean_width=("upper", lambda x: float(np.mean(x - both.loc[x.index, "lower"]))),
-    )
-    return out.reset_index()
 
 
 def run_case(name: str, data, *, freq: str, level: str, horizon: int, season: int, **kw) -> pd.DataFrame:
@@ -100,17 +53,19 @@ def run_case(name: str, data, *, freq: str, level: str, horizon: int, season: in
                                   horizon=horizon, methods=LIBRARY, **kw)
     if "period" in data.columns:
         frame = data.assign(_g=data[level] if level != "total" else "(all)")
-        series = _series(frame, "_g", "won_revenue", freq)
+        series = group_series(frame, "_g", "won_revenue", freq)
     else:
         won = data.loc[data["status"].eq("won")].assign(period=lambda d: d["closed"].dt.to_period(freq))
         roster = kw.get("roster")
         won["_g"] = "(all)" if level == "total" else won["rep"].map(roster.set_index("rep")[level])
-        series = _series(won, "_g", "amount", freq)
+        series = group_series(won, "_g", "amount", freq)
         first = data["created"].dt.to_period(freq).min()
         series = {g: s.reindex(pd.period_range(first, s.index.max(), freq=freq), fill_value=0.0)
                   for g, s in series.items()}
-    sf = _statsforecast(bt.errors, series, season)
-    table = _score(bt.errors, sf)
+    sf, failed = statsforecast_points(bt.errors, series, season)
+    if failed:
+        print(f"{name}: {failed} statsforecast fit(s) failed, scored as the last non-zero value")
+    table = score(bt.errors, sf)
     best = min(("seasonal_naive", "trailing_mean", "drift"), key=lambda k: table.set_index("method").loc[k, "mae"])
     table["vs_best_benchmark"] = table["mae"] / table.set_index("method").loc[best, "mae"]
     table.insert(0, "series", name)
