@@ -582,6 +582,9 @@ def _add_forecast(sub) -> None:
                    help="won_revenue (default) or deals_won")  # fmt: skip
     p.add_argument("--as-of", dest="as_of", type=day, help="forecast as of this date, using only data known then")
     p.add_argument("--interval", type=fraction, default=0.8, help="nominal interval coverage (default 0.8)")
+    p.add_argument("--ranges", default="auto", choices=["auto", "additive", "log", "count"],
+                   help="scale of the ranges: auto (default: the best-scoring on past origins), additive, log "
+                   "(multiplicative, skewed up) or count (deals_won only: whole deals)")  # fmt: skip
     p.add_argument("--backtest", action="store_true", help="print the backtest table instead of forecasting")
     p.add_argument("-o", "--out", type=output_file, help="write the forecast (or backtest) table to this CSV")
     p.set_defaults(func=_run_forecast)
@@ -594,7 +597,7 @@ def _run_forecast(args: argparse.Namespace) -> int:
         panel = panel_for(acts, deals, freq=args.freq, roster=roster, engine=args.engine)
     _note_panel(panel)
     kw = dict(target=args.target, level=args.level, horizon=args.horizon, as_of=args.as_of,
-              interval=args.interval, deals=deals)  # fmt: skip
+              interval=args.interval, ranges=args.ranges, deals=deals)  # fmt: skip
     if args.backtest:
         res = backtest_forecast(panel, methods=args.method if args.method != "auto" else "all", **kw)
         print(res.summary())

@@ -361,3 +361,37 @@ def test_auto_at_least_as_accurate_as_statsforecast_on_the_simulator(sim, sim_pa
     assert t.loc["auto", "mase"] <= min(ref.loc["AutoETS", "mase"], ref.loc["AutoTheta", "mase"])
     assert t.loc["auto", "vs_best_benchmark"] < 1.0
     assert abs(t.loc["auto", "coverage"] - 0.8) <= COVERAGE_TOL
+
+
+def test_cli_forecast_ranges_scale_matches_the_library(small, tmp_path, capsys):
+    """--ranges reaches forecast and backtest_forecast: the CLI's bounds are the library's on that scale."""
+    from salesgoals.cli import main
+
+    sim, _ = small
+    a, d, r = tmp_path / "a.csv", tmp_path / "d.csv", tmp_path / "r.csv"
+    sim.activities.to_csv(a, index=False)
+    sim.deals.to_csv(d, index=False)
+    sim.roster.to_csv(r, index=False)
+    base = ["forecast", "-a", str(a), "-d", str(d), "-r", str(r), "--freq", "W", "--level", "team",
+            "--horizon", "2", "--method", "trailing_mean"]  # fmt: skip
+    out = {}
+    for scale in ("additive", "log"):
+        out[scale] = tmp_path / f"fc_{scale}.csv"
+        assert main([*base, "--ranges", scale, "-o", str(out[scale])]) == 0
+    capsys.readouterr()
+    add, log = (pd.read_csv(out[s]) for s in ("additive", "log"))
+    np.testing.assert_array_equal(add["forecast"], log["forecast"])  # the point does not depend on the scale
+    assert not np.allclose(add["upper"], log["upper"])
+    panel = sg.build_panel(sg.load_activities(a), sg.load_deals(d), roster=sg.load_roster(r), freq="W")
+    lib = forecast(panel, deals=sg.load_deals(d), level="team", horizon=2, method="trailing_mean", ranges="log")
+    assert lib.ranges == {"trailing_mean": "log"}
+    np.testing.assert_allclose(log[["forecast", "lower", "upper"]], lib.table[["forecast", "lower", "upper"]],
+                               rtol=1e-9)  # fmt: skip
+    bt = tmp_path / "bt.csv"
+    assert main([*base, "--target", "deals_won", "--ranges", "count", "--backtest", "-o", str(bt)]) == 0
+    assert set(pd.read_csv(bt)["ranges"]) == {"count"}
+    # count ranges need whole deals: one line, exit 2, saying what to use instead
+    capsys.readouterr()
+    assert main([*base, "--ranges", "count"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "ranges='count' needs whole deals" in err[0] and "deals_won" in err[0]
