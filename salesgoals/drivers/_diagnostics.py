@@ -284,9 +284,12 @@ def pooled_check(prep, regressors, activities, quality_rates, y, L, fit) -> pd.D
     """
     # [y, lag columns] on the main fit's rows; with an intercept, OLS is the regression of the centred
     # columns, solved from their (small) cross-product matrix instead of a QR of the N x p design
-    Z = _stacked(replace(prep, controls=None), y, regressors, range(0, L + 1), fit.keep)
-    Z -= Z.mean(axis=0)
-    cross = Z.T @ Z
+    # (kept by a main fit with keep_demeaned, from the parts its demeaning removed: no pass over the data)
+    cross = fit.pooled_cross
+    if cross is None:
+        Z = _stacked(replace(prep, controls=None), y, regressors, range(0, L + 1), fit.keep)
+        Z -= Z.mean(axis=0)
+        cross = Z.T @ Z
     b = np.linalg.lstsq(cross[1:, 1:], cross[1:, 0], rcond=None)[0]
     pooled_sums = b.reshape(len(regressors), L + 1).sum(axis=1)
     pos = {name: i for i, name in enumerate(regressors)}
