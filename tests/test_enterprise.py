@@ -109,23 +109,96 @@ def test_progress_bars_only_when_asked_or_on_a_terminal(capsys):
     assert "loud step" in err and "blocks" in err and "3/3" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect (found by bench_enterprise at 10k reps): load_activities excludes exact-duplicate timed "
-    "rows without an id (duplicate_row), the DuckDB path of panel_for does not; one rule for both paths is open",
-)
+# ------------------------------------------------------- the duplicate-row rule on every engine
+def _duplicated_exports(seed: int = 3):
+    """Two exports of one log with the traps of the duplicate rule, and the deals and roster.
+
+    Rows copied exactly (within a file and across files), rows with an
+    earlier row's id but another outcome (exported again after an edit), and
+    rows alike in everything but one column (kept: two activities).
+    """
+    sim = sg.simulate.make_crm_data(n_reps=4, n_weeks=12, seed=seed)
+    acts = sim.activities
+    edited = acts.iloc[[5, 6]].copy()
+    edited["outcome"] = "voicemail"  # same id, other content: duplicate_id (the first row, in file order, is kept)
+    alike = acts.iloc[[7]].copy()
+    alike["activity_id"] = "another-id"  # another id: a second activity, however alike
+    alike2 = acts.iloc[[8]].copy()
+    alike2["duration_min"] = alike2["duration_min"].fillna(0) + 1  # same id: duplicate_id; without ids: kept
+    assert (acts["outcome"].iloc[[5, 6]] != "voicemail").all() and acts["activity_id"].is_unique
+    first = pd.concat([acts.iloc[:2000], acts.iloc[[0, 1, 1]], edited], ignore_index=True)
+    second = pd.concat([acts.iloc[2000:], acts.iloc[[3]], alike, alike2], ignore_index=True)
+    return sim, first, second
+
+
+def _lake(tmp_path, parts, fmt="parquet"):
+    for i, part in enumerate(parts):
+        if fmt == "parquet":
+            part.to_parquet(tmp_path / f"part-{i}.parquet")
+        else:
+            part.to_csv(tmp_path / f"part-{i}.csv", index=False)
+    return str(tmp_path / f"*.{fmt}")
+
+
+def _engines_agree(glob, sim, *, freq="W"):
+    """The panel of every engine on the files; asserts they equal the in-memory one; returns (panel, loaded)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", sg.errors.DataQualityWarning)
+        loaded = sg.load_activities(sg.panel.activity_files(glob))
+        memory = sg.panel.panel_for(glob, sim.deals, roster=sim.roster, freq=freq, engine="memory", progress=False)
+        duck = sg.panel.panel_for(glob, sim.deals, roster=sim.roster, freq=freq, engine="duckdb", progress=False)
+    pd.testing.assert_frame_equal(duck, memory)
+    want = {k: v for k, v in loaded.attrs["quality"].excluded.items() if k in ("duplicate_row", "duplicate_id")}
+    assert duck.attrs.get("duplicates", {}) == want  # the same rows excluded, counted by the same reasons
+    said = [str(w.message) for w in caught if "panel_from_parquet" in str(w.message)]
+    assert bool(said) == bool(want)
+    if want:
+        assert f"excluded {sum(want.values()):,} of {len(loaded) + sum(want.values()):,} activity rows" in said[0]
+    return duck, loaded
+
+
 def test_engines_agree_on_exact_duplicate_rows(tmp_path):
     """A Parquet lake with one activity exported twice: every engine must give the same panel."""
     sim = sg.simulate.make_crm_data(n_reps=4, n_weeks=12, seed=3)
     acts = sim.activities
     twice = pd.concat([acts, acts.iloc[[0]]], ignore_index=True)  # one timed activity repeated exactly
-    twice.to_parquet(tmp_path / "part-0.parquet")
-    glob = str(tmp_path / "*.parquet")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", sg.errors.DataQualityWarning)
-        memory = sg.panel.panel_for(glob, sim.deals, roster=sim.roster, engine="memory", progress=False)
-    duckdb = sg.panel.panel_for(glob, sim.deals, roster=sim.roster, engine="duckdb", progress=False)
-    pd.testing.assert_frame_equal(duckdb, memory)
+    glob = _lake(tmp_path, [twice])
+    panel, _ = _engines_agree(glob, sim)
+    assert panel.attrs["duplicates"] == {"duplicate_row": 1}
+    assert int(panel[list(sim.activities["activity_type"].cat.categories)].to_numpy().sum()) == len(acts)
+
+
+@pytest.mark.parametrize("fmt,freq", [("parquet", "W"), ("csv", "M")])
+def test_engines_agree_on_duplicates_with_ids(tmp_path, fmt, freq):
+    """Copies within and across files, a record exported again after an edit, alike rows with other ids."""
+    sim, first, second = _duplicated_exports()
+    panel, loaded = _engines_agree(_lake(tmp_path, [first, second], fmt), sim, freq=freq)
+    # copies: rows 0, 1, 1 in the first file and row 3 in the second; same id, other content: the two
+    # edited outcomes and the other duration; the row with another id is a second activity
+    assert panel.attrs["duplicates"] == {"duplicate_row": 4, "duplicate_id": 3}
+    assert len(loaded) == len(sim.activities) + 1
+
+
+def test_engines_agree_on_duplicates_without_ids_timed(tmp_path):
+    """No id column, times of day: exact copies are excluded, rows differing in one column kept."""
+    sim, first, second = _duplicated_exports()
+    parts = [p.drop(columns="activity_id").drop_duplicates(ignore_index=True).pipe(
+        lambda p: pd.concat([p, p.iloc[[0, 0, 10]]], ignore_index=True)) for p in (first, second)]  # fmt: skip
+    parts[1] = pd.concat([parts[1], parts[0].iloc[[20]]], ignore_index=True)  # a copy across files
+    panel, loaded = _engines_agree(_lake(tmp_path, parts), sim)
+    # three copies added per file, one across files, and two that the ids told apart before (row 3
+    # and the row with another id, both copies of first-file rows once the id is gone)
+    assert panel.attrs["duplicates"] == {"duplicate_row": 3 + 3 + 1 + 2}
+    assert len(loaded) == sum(map(len, parts)) - 9
+
+
+def test_engines_agree_on_alike_rows_of_a_dates_only_export(tmp_path):
+    """No id, dates without a time of day: alike rows are two activities (kept by every engine)."""
+    sim, first, second = _duplicated_exports()
+    parts = [p.drop(columns="activity_id").assign(timestamp=p["timestamp"].dt.normalize()) for p in (first, second)]
+    panel, loaded = _engines_agree(_lake(tmp_path, parts), sim)
+    assert "duplicates" not in panel.attrs
+    assert len(loaded) == len(parts[0]) + len(parts[1])
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "dask"])

@@ -389,19 +389,79 @@ class Reduction:
         ``columns`` maps canonical names (``rep``, ``timestamp``,
         ``activity_type``, ``outcome``) to the source's column names.
         """
-        col = {c: _quote(c) for c in ("rep", "timestamp", "activity_type", "outcome")}
-        col.update({k: _quote(v) for k, v in (columns or {}).items()})
+        col = _sql_columns(columns)
         rep = f"CAST({col['rep']} AS VARCHAR)"
         typ = f"CAST({col['activity_type']} AS VARCHAR)"
-        start = f"CAST(date_trunc('{_SQL_UNIT[self.freq]}', CAST({col['timestamp']} AS TIMESTAMP)) AS DATE)"
+        start = self._sql_start(col["timestamp"])
         select = [f"{rep} AS rep", f"{start} AS period_start", f"{typ} AS activity_type", f"count(*) AS {COUNT}"]
+        for name, cond in self._sql_metrics(typ, f"CAST({col['outcome']} AS VARCHAR)"):
+            select.append(f"count(*) FILTER (WHERE {cond}) AS {_quote(name)}")
+        return f"SELECT {', '.join(select)} FROM {relation} GROUP BY ALL"
+
+    def _sql_start(self, timestamp: str) -> str:
+        return f"CAST(date_trunc('{_SQL_UNIT[self.freq]}', CAST({timestamp} AS TIMESTAMP)) AS DATE)"
+
+    def _sql_metrics(self, typ: str, outcome: str) -> list[tuple[str, str]]:
+        """``(name, condition)`` of each quality metric, on the SQL expressions of type and outcome."""
+        out = []
         for name, (t, outs) in self.metrics.items():
             in_list = ", ".join(_literal(o) for o in outs)
-            select.append(
-                f"count(*) FILTER (WHERE {typ} = {_literal(t)} "
-                f"AND lower(CAST({col['outcome']} AS VARCHAR)) IN ({in_list})) AS {_quote(name)}"
-            )
-        return f"SELECT {', '.join(select)} FROM {relation} GROUP BY ALL"
+            out.append((name, f"{typ} = {_literal(t)} AND lower({outcome}) IN ({in_list})"))
+        return out
+
+    def sql_without_duplicates(self, relation: str, *, columns: dict[str, str], timed: bool,
+                               order: str | None = None) -> str:
+        """DuckDB SQL of the activity counts after the loaders' duplicate-row rule.
+
+        The rule is :data:`salesgoals._duplicates.ACTIVITY_RULE` (what
+        :func:`salesgoals.load_activities` excludes), stated in SQL:
+
+        * rows with an ``activity_id`` (when ``columns`` has one): one row per
+          ``(activity_type, activity_id)``, the first by ``order`` (an SQL
+          expression giving input order: file, then row); of the later rows,
+          those equal to an earlier row in every column count as
+          ``duplicate_row``, the others as ``duplicate_id``;
+        * rows without an id, when ``timed`` (some id-less timestamp has a time
+          of day): rows equal in every column (``rep``, ``timestamp``,
+          ``activity_type``, ``outcome``, ``deal_id``, ``account``,
+          ``duration_min``: those ``columns`` has) count once, the copies as
+          ``duplicate_row``; with dates only nothing is excluded;
+        * rows without a rep, type or timestamp take no part (they are counted
+          as they are and reported by the panel as not counted).
+
+        Compared to :meth:`sql`, the result has two more columns,
+        ``duplicate_row`` and ``duplicate_id``: rows excluded per cell.
+        """
+        col = _sql_columns(columns)
+        keyed = "activity_id" in columns
+        extras = [c for c in ("deal_id", "account", "duration_min") if c in columns]
+        body = [f"CAST({col['rep']} AS VARCHAR) AS rep", f"{self._sql_start(col['timestamp'])} AS period_start",
+                f"CAST({col['activity_type']} AS VARCHAR) AS activity_type",
+                f"CAST({col['outcome']} AS VARCHAR) AS outcome" if "outcome" in columns else "NULL AS outcome",
+                f"{col['timestamp']} AS ts", *(f"{col[c]} AS {_quote(c)}" for c in extras)]  # fmt: skip
+        if keyed:
+            body += [f"{col['activity_id']} AS activity_id", f"{order} AS input_order"]
+        whole = "rep IS NOT NULL AND activity_type IS NOT NULL AND period_start IS NOT NULL"  # takes part
+        plain_where = f" WHERE activity_id IS NULL OR NOT ({whole})" if keyed else ""
+        group = ", ".join(["rep", "period_start", "activity_type", "outcome", *map(_quote, extras)])
+        n = f"CASE WHEN {whole} THEN len(list_distinct(list(ts))) ELSE count(*) END" if timed else "count(*)"
+        parts = [f"SELECT {group}, {n} AS n, count(*) - {n} AS duplicate_row, 0 AS duplicate_id "
+                 f"FROM src{plain_where} GROUP BY {group}"]  # fmt: skip
+        if keyed:
+            first = "{'rep': rep, 'period_start': period_start, 'outcome': outcome}"
+            copies = (f"SELECT * EXCLUDE (input_order), count(*) AS copies, min(input_order) AS first_row FROM src "
+                      f"WHERE activity_id IS NOT NULL AND {whole} GROUP BY ALL")  # fmt: skip
+            ids = (f"SELECT activity_type, arg_min({first}, first_row) AS f, sum(copies) AS k, count(*) AS d "
+                   f"FROM ({copies}) GROUP BY activity_type, activity_id")  # fmt: skip
+            parts.append(f"SELECT f.rep, f.period_start, activity_type, f.outcome, {', '.join('NULL' for _ in extras)}"
+                         f"{', ' if extras else ''}1 AS n, k - d AS duplicate_row, d - 1 AS duplicate_id FROM ({ids})")
+        typ, outcome = "activity_type", "outcome"
+        select = ["rep", "period_start", "activity_type", f"CAST(sum(n) AS BIGINT) AS {COUNT}"]
+        select += [f"CAST(coalesce(sum(n) FILTER (WHERE {cond}), 0) AS BIGINT) AS {_quote(name)}"
+                   for name, cond in self._sql_metrics(typ, outcome)]  # fmt: skip
+        select += ["CAST(sum(duplicate_row) AS BIGINT) AS duplicate_row", "CAST(sum(duplicate_id) AS BIGINT) AS duplicate_id"]
+        return (f"WITH src AS (SELECT {', '.join(body)} FROM {relation}) SELECT {', '.join(select)} "
+                f"FROM ({' UNION ALL '.join(parts)}) GROUP BY rep, period_start, activity_type")
 
     # ------------------------------------------------------------ merging
     def combine(self, partials: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -538,6 +598,13 @@ def _is_sorted(keys: tuple[np.ndarray, ...]) -> bool:
             return False
         later |= d > 0
     return True
+
+
+def _sql_columns(columns: dict[str, str] | None) -> dict[str, str]:
+    """Quoted source column of each canonical activity column (its own name unless ``columns`` maps it)."""
+    col = {c: _quote(c) for c in ("rep", "timestamp", "activity_type", "outcome")}
+    col.update({k: _quote(v) for k, v in (columns or {}).items()})
+    return col
 
 
 def _quote(name: str) -> str:

@@ -57,6 +57,7 @@ import os
 import shutil
 import tempfile
 import threading
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
@@ -69,8 +70,8 @@ import pyarrow.parquet as pq
 from salesgoals._periods import check_freq
 from salesgoals._schema import ACTIVITY_REQUIRED, QUALITY_METRICS
 from salesgoals._typing import Freq
-from salesgoals.errors import DateParseError, FileFormatError, SchemaError
-from salesgoals.panel._aggregate import COUNT, KEYS, Reduction, _literal, _progress_bar, period_start
+from salesgoals.errors import DataQualityWarning, DateParseError, FileFormatError, SchemaError
+from salesgoals.panel._aggregate import COUNT, KEYS, Reduction, _literal, _progress_bar, _quote, period_start
 from salesgoals.panel._build import _assemble, _check_deals_roster, _is_dask, _require_columns
 
 __all__ = ["panel_from_parquet", "panel_from_dask", "panel_from_counts", "counts_sql"]
@@ -78,8 +79,10 @@ __all__ = ["panel_from_parquet", "panel_from_dask", "panel_from_counts", "counts
 _PARQUET_EXT = (".parquet", ".pq", ".parq")
 _CSV_EXT = (".csv", ".csv.gz", ".tsv", ".txt", ".csv.zst")
 _REMOTE = ("s3://", "s3a://", "gs://", "gcs://", "az://", "abfss://", "http://", "https://", "hf://")
-#: Canonical activity columns the reduction reads (``outcome`` is optional).
-_READ_COLUMNS = ("rep", "timestamp", "activity_type", "outcome")
+#: Canonical activity columns the reduction and the duplicate rule read (all but the first three optional).
+_READ_COLUMNS = ("rep", "timestamp", "activity_type", "outcome", "activity_id", "deal_id", "account", "duration_min")
+#: Reasons (``salesgoals._duplicates``) the DuckDB path excludes rows for, as the loader does.
+DUPLICATE_REASONS = ("duplicate_row", "duplicate_id")
 
 
 def panel_from_parquet(
@@ -102,8 +105,12 @@ def panel_from_parquet(
 
     The files are aggregated by DuckDB, streaming, to activity counts per
     (rep, period, activity type); the panel is then assembled exactly as
-    :func:`salesgoals.build_panel` does, so the result is identical to
-    ``build_panel(pandas.concat(all files), deals, ...)``.
+    :func:`salesgoals.build_panel` does.  Rows that
+    :func:`salesgoals.load_activities` would exclude as duplicates are
+    excluded by the same rule (see the Notes), so the result is identical to
+    ``build_panel(load_activities(files), deals, ...)`` on canonical files,
+    and to ``build_panel(pandas.concat(all files), deals, ...)`` when no row
+    is a duplicate.
 
     Parameters
     ----------
@@ -166,7 +173,10 @@ def panel_from_parquet(
     Warns
     -----
     DataQualityWarning
-        As :func:`build_panel`: once, with counts, for events not counted.
+        As :func:`build_panel`: once, with counts, for events not counted;
+        and once with the rows excluded as duplicates, by reason
+        (``duplicate_row``, ``duplicate_id``; also in
+        ``panel.attrs["duplicates"]``, present only when rows were excluded).
 
     See Also
     --------
@@ -175,8 +185,15 @@ def panel_from_parquet(
 
     Notes
     -----
-    Only ``rep``, ``timestamp``, ``activity_type`` and ``outcome`` are read
-    from the files.  Time-zone-aware Parquet timestamps count at their local
+    Only the canonical activity columns are read from the files (``rep``,
+    ``timestamp``, ``activity_type``, and when present ``outcome``,
+    ``activity_id``, ``deal_id``, ``account``, ``duration_min``).  The
+    duplicate rule of :func:`salesgoals.load_activities` applies, compared on
+    the values as stored: with an ``activity_id``, one row per activity type
+    and id is counted, the first in input order (files in the order given,
+    rows in file order); without one, a row equal in every column to another
+    is counted once when the timestamps carry a time of day, and every row is
+    counted when they are dates only.  Time-zone-aware Parquet timestamps count at their local
     wall time in the column's time zone (read from the first file's schema),
     as in :func:`build_panel`; CSV timestamps with a UTC offset count at UTC
     wall time.  Tz-naive timestamps, as the salesgoals loaders write them,
@@ -204,11 +221,30 @@ def panel_from_parquet(
     freq = check_freq(freq)
     files, fmt, label = _resolve(source, file_format)
     deals, roster = _check_deals_roster(deals, roster)
-    counts, reduction = _counts_duckdb(
+    counts, reduction, duplicates = _counts_duckdb(
         files, fmt, label, freq=freq, columns=columns, memory_limit=memory_limit, threads=threads,
         temp_directory=temp_directory, connection=connection, progress=progress,
     )  # fmt: skip
-    return _assemble(counts, reduction, deals, roster=roster, start=start, end=end, stacklevel=3)
+    if duplicates:
+        _warn_duplicates(duplicates, int(counts[COUNT].sum()), label)
+    panel = _assemble(counts, reduction, deals, roster=roster, start=start, end=end, stacklevel=3)
+    if duplicates:  # rows by reason, as load_activities' report counts them
+        panel.attrs["duplicates"] = duplicates
+    return panel
+
+
+def _warn_duplicates(duplicates: dict[str, int], kept: int, label: str) -> None:
+    """Say, with counts by reason, how many rows the duplicate rule excluded (as load_activities does)."""
+    n = sum(duplicates.values())
+    by = ", ".join(f"{v:,} {k}" for k, v in duplicates.items())
+    warnings.warn(
+        f"panel_from_parquet: excluded {n:,} of {n + kept:,} activity rows of {label!r} ({by}) by the duplicate "
+        "rule of load_activities: a row equal in every column to an earlier one (without an activity id: only when "
+        "the timestamps carry a time of day), and with an id, later rows of the same type and id. "
+        "See panel.attrs['duplicates'].",
+        DataQualityWarning,
+        stacklevel=3,
+    )
 
 
 def panel_from_dask(
@@ -301,8 +337,10 @@ def counts_sql(
 
     For logs that live in a warehouse: run this query there (or adapt it to
     the warehouse's dialect), fetch the result (at most reps x periods x
-    types rows) and pass it to :func:`panel_from_counts`.  It is the exact
-    query :func:`panel_from_parquet` runs on DuckDB.
+    types rows) and pass it to :func:`panel_from_counts`.  It is the query
+    :func:`panel_from_parquet` runs on DuckDB when no rows can be duplicates
+    (files of dates only without an id column); otherwise that function also
+    applies the loaders' duplicate rule.
 
     Parameters
     ----------
@@ -470,7 +508,7 @@ def _ext(path: str) -> str | None:
 
 
 def _counts_duckdb(files, fmt, label, *, freq, columns, memory_limit, threads, temp_directory, connection, progress):
-    """Run the reduction's SQL over the files with DuckDB; return (counts, reduction)."""
+    """Run the reduction's SQL over the files with DuckDB; return (counts, reduction, duplicates excluded)."""
     import duckdb  # optional: the "scale" extra
 
     listing = "[" + ", ".join(_literal(f) for f in files) + "]"
@@ -485,45 +523,15 @@ def _counts_duckdb(files, fmt, label, *, freq, columns, memory_limit, threads, t
     try:
         settings = {"memory_limit": memory_limit or ("2GB" if own else None), "temp_directory": tmp,
                     "threads": threads, "preserve_insertion_order": False if own else None}  # fmt: skip
-        for key, value in settings.items():
-            if value is not None:
-                text = _literal(os.fspath(value)) if isinstance(value, (str, os.PathLike)) else str(value).lower()
-                con.execute(f"SET {key} = {text}")
-        if own and any(f.startswith(("s3://", "s3a://")) for f in files):
-            try:
-                con.execute("INSTALL httpfs; LOAD httpfs; CREATE SECRET (TYPE s3, PROVIDER credential_chain)")
-            except duckdb.Error as exc:
-                raise FileFormatError(
-                    f"panel_from_parquet: cannot set up S3 access for {label!r} ({str(exc).splitlines()[0]}). "
-                    "Create the secret on a DuckDB connection yourself and pass it as connection=."
-                ) from exc
+        _set_up(con, settings, own, files, label)
         found = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
-        mapping = {c: c for c in _READ_COLUMNS if c in found}
-        for canon, src in (columns or {}).items():
-            if canon not in _READ_COLUMNS:
-                raise ValueError(
-                    f"panel_from_parquet: columns= keys must be among {', '.join(_READ_COLUMNS)}; got {canon!r}."
-                )
-            if src not in found:
-                raise SchemaError(
-                    f"panel_from_parquet: columns={{{canon!r}: {src!r}}} but {label!r} has no column {src!r}. "
-                    f"Found: {', '.join(found)}."
-                )
-            mapping[canon] = src
-        missing = [c for c in ACTIVITY_REQUIRED if c not in mapping]
-        if missing:
-            raise SchemaError(
-                f"panel_from_parquet: the activity files {label!r} have no column(s) "
-                f"{', '.join(map(repr, missing))}. Expected the canonical columns {', '.join(ACTIVITY_REQUIRED)} "
-                f"(and optionally outcome); found {', '.join(found)}. Pass columns={{{missing[0]!r}: "
-                "'<its name in the files>'}, or write the files from salesgoals.load_activities()."
-            )
+        mapping = _column_mapping(found, columns, label)
         # tz-aware timestamps count at their local wall time, as in build_panel (tz_localize(None))
         tz = _parquet_timezone(files[0], mapping["timestamp"]) if fmt == "parquet" else None
         con.execute(f"SET TimeZone = {_literal(tz or 'UTC')}")
         reduction = Reduction.for_columns(mapping, freq=freq)
-        sql = reduction.sql(relation, columns=mapping)
         try:
+            sql = _counts_query(con, reduction, relation, mapping, fmt=fmt, listing=listing)
             counts = _run_with_progress(con, sql, progress=progress, desc=f"aggregating {len(files)} file(s)")
         except duckdb.ConversionException as exc:
             raise DateParseError(
@@ -535,7 +543,77 @@ def _counts_duckdb(files, fmt, label, *, freq, columns, memory_limit, threads, t
         con.close()
         if own_tmp:
             shutil.rmtree(tmp, ignore_errors=True)
-    return reduction.normalize(counts), reduction
+    excluded = {k: int(counts.pop(k).sum()) for k in DUPLICATE_REASONS if k in counts.columns}
+    return reduction.normalize(counts), reduction, {k: v for k, v in excluded.items() if v}
+
+
+def _set_up(con, settings: dict, own: bool, files: list[str], label: str) -> None:
+    """Apply the connection settings given; on a connection of our own, S3 access for ``s3://`` files."""
+    import duckdb
+
+    for key, value in settings.items():
+        if value is not None:
+            text = _literal(os.fspath(value)) if isinstance(value, (str, os.PathLike)) else str(value).lower()
+            con.execute(f"SET {key} = {text}")
+    if own and any(f.startswith(("s3://", "s3a://")) for f in files):
+        try:
+            con.execute("INSTALL httpfs; LOAD httpfs; CREATE SECRET (TYPE s3, PROVIDER credential_chain)")
+        except duckdb.Error as exc:
+            raise FileFormatError(
+                f"panel_from_parquet: cannot set up S3 access for {label!r} ({str(exc).splitlines()[0]}). "
+                "Create the secret on a DuckDB connection yourself and pass it as connection=."
+            ) from exc
+
+
+def _column_mapping(found: list[str], columns: Mapping[str, str] | None, label: str) -> dict[str, str]:
+    """Canonical name -> column of the files, for the columns the reduction and the duplicate rule read."""
+    mapping = {c: c for c in _READ_COLUMNS if c in found}
+    for canon, src in (columns or {}).items():
+        if canon not in _READ_COLUMNS:
+            raise ValueError(f"panel_from_parquet: columns= keys must be among {', '.join(_READ_COLUMNS)}; got {canon!r}.")
+        if src not in found:
+            raise SchemaError(
+                f"panel_from_parquet: columns={{{canon!r}: {src!r}}} but {label!r} has no column {src!r}. "
+                f"Found: {', '.join(found)}."
+            )
+        mapping[canon] = src
+    missing = [c for c in ACTIVITY_REQUIRED if c not in mapping]
+    if missing:
+        raise SchemaError(
+            f"panel_from_parquet: the activity files {label!r} have no column(s) "
+            f"{', '.join(map(repr, missing))}. Expected the canonical columns {', '.join(ACTIVITY_REQUIRED)} "
+            f"(and optionally outcome); found {', '.join(found)}. Pass columns={{{missing[0]!r}: "
+            "'<its name in the files>'}, or write the files from salesgoals.load_activities()."
+        )
+    return mapping
+
+
+def _counts_query(con, reduction: Reduction, relation: str, mapping: dict[str, str], *, fmt: str, listing: str) -> str:
+    """The counts SQL under the loaders' duplicate-row rule (``salesgoals._duplicates.ACTIVITY_RULE``).
+
+    With an activity id column, rows are ordered as the loader reads them
+    (files in the order given, rows in file order) so the first of each id is
+    the one kept.  Without one, whether the timestamps carry a time of day is
+    checked first (one cheap query that stops at the first such row): an
+    export of dates only keeps alike rows, and then nothing is excluded.
+    """
+    q = {k: _quote(v) for k, v in mapping.items()}
+    keyed = "activity_id" in mapping
+    part = f"{q['rep']} IS NOT NULL AND {q['activity_type']} IS NOT NULL AND {q['timestamp']} IS NOT NULL"
+    plain = f"{q['activity_id']} IS NULL AND " if keyed else ""
+    probe = (f"SELECT 1 FROM {relation} WHERE {plain}{part} AND "
+             f"epoch_us(CAST({q['timestamp']} AS TIMESTAMP)) % 86400000000 <> 0 LIMIT 1")  # fmt: skip
+    timed = bool(con.execute(probe).fetchall())
+    if not keyed and not timed:
+        return reduction.sql(relation, columns=mapping)
+    order = None
+    if keyed and fmt == "parquet":
+        relation = relation[:-1] + ", filename = true, file_row_number = true)"
+        order = f"{{'file': coalesce(list_position({listing}, filename), 0), 'name': filename, 'row': file_row_number}}"
+    elif keyed:  # CSV has no row number column: rows numbered as read, in insertion order
+        con.execute("SET preserve_insertion_order = true")
+        order = "row_number() OVER ()"
+    return reduction.sql_without_duplicates(relation, columns=mapping, timed=timed, order=order)
 
 
 def _parquet_timezone(path: str, column: str) -> str | None:
