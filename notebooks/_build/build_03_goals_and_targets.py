@@ -19,7 +19,7 @@ cells = [
 **What you get.** For each rep, up to three *focus activities* (the behaviours the data supports as drivers for this
 team), each with three goals for the coming quarter - a weekly rate to hold, and the quarter's total:
 **clear** (the level the rep very likely reaches: 85-90 % odds for the quarter), **stretch** (at least the rep's
-personal best, the best 13-week level of the last year; odds stated, usually 20-50 %) and **extraordinary**
+personal best, the best 13-week level of the last year; odds stated, usually 5-30 %) and **extraordinary**
 (significantly beyond, about 10 % odds), each with the odds of reaching it, weekly landmarks to stay on pace and a
 plain-words `why`. Then the
 revenue those goals are expected to bring, per rep and rolled up to the team with prediction intervals; the

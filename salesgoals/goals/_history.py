@@ -17,7 +17,8 @@ import pandas as pd
 
 from salesgoals.errors import InsufficientDataError
 
-__all__ = ["History", "history_window", "season", "rep_levels", "autocorrelation", "SEASON_CLIP"]
+__all__ = ["History", "history_window", "season", "rep_levels", "autocorrelation", "expected_autocorrelation",
+           "debias_autocorrelation", "SEASON_CLIP"]
 
 #: Seasonal factors are clipped to this range (a week with almost no activity,
 #: such as the Christmas week, should not explode a rep's adjusted level).
@@ -163,7 +164,10 @@ def autocorrelation(X: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.nda
 
     Lag-1 and lag-2 correlations of the deviations from each rep's mean give
     ``phi = r2 / r1`` and ``share = r1 / phi``: the persistent share of the
-    variance and its decay per period (count noise does not persist).
+    variance and its decay per period (count noise does not persist).  Deviations
+    from a mean estimated on the same ~52 periods understate persistence (the
+    mean absorbs part of every streak): :func:`debias_autocorrelation` solves for
+    the correlations whose expected estimates are the ones observed.
     """
     M = X.shape[1]
     n = np.bincount(code, minlength=code.max() + 1).astype(float)
@@ -178,7 +182,63 @@ def autocorrelation(X: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.nda
         prod = np.zeros_like(dev)
         prod[lag:] = dev[lag:] * dev[:-lag]
         r.append(np.where(var > 0, prod[same].sum(axis=0) / np.where(var > 0, var, 1.0), 0.0))
-    r1, r2 = np.clip(r[0], 0.0, 0.99), np.clip(r[1], 0.0, 0.99)
+    r1, r2 = debias_autocorrelation(r[0], r[1], n[n > 0])
+    r1, r2 = np.clip(r1, 0.0, 0.99), np.clip(r2, 0.0, 0.99)
     phi = np.where(r1 > 1e-6, np.clip(r2 / np.maximum(r1, 1e-6), 0.0, 0.95), 0.0)
     share = np.where(phi > 0, np.clip(r1 / np.maximum(phi, 1e-6), 0.0, 1.0), r1)
     return share, phi
+
+
+def expected_autocorrelation(share, phi, lengths) -> tuple[np.ndarray, np.ndarray]:
+    """Expected pooled lag-1 and lag-2 correlations of deviations from each series' own mean.
+
+    For series of the given ``lengths`` whose true correlation at lag ``k >= 1`` is
+    ``share * phi**k`` (per metric): the exact expectation of the cross-products of demeaned
+    series, pooled over series as :func:`autocorrelation` pools them (ratio of the sums).
+    """
+    share, phi = np.atleast_1d(share).astype(float), np.atleast_1d(phi).astype(float)
+    lens, counts = np.unique(np.asarray(lengths, dtype=int), return_counts=True)
+    num = np.zeros((2, share.size))
+    den = np.zeros(share.size)
+    for n, w in zip(lens, counts):  # a few distinct history lengths
+        if n < 3:
+            continue
+        lag = np.abs(np.arange(n)[:, None] - np.arange(n)[None, :])
+        rho = np.where(lag[None] == 0, 1.0, share[:, None, None] * phi[:, None, None] ** lag[None])  # M x n x n
+        c = rho.mean(axis=2)  # covariance of each period with the series mean
+        v = rho.mean(axis=(1, 2))  # variance of the mean
+        centred = rho - c[:, :, None] - c[:, None, :] + v[:, None, None]
+        den += w * np.trace(centred, axis1=1, axis2=2)
+        for k in (1, 2):
+            num[k - 1] += w * np.trace(centred, offset=k, axis1=1, axis2=2)
+    den = np.maximum(den, 1e-12)
+    return num[0] / den, num[1] / den
+
+
+def debias_autocorrelation(r1, r2, lengths, *, iterations: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """The lag-1 and lag-2 correlations whose expected demeaned estimates equal the observed ``r1, r2``.
+
+    Fixed-point iteration on ``true <- true + (observed - expected(true))``, starting from the
+    observed values (the bias is a few points at 52 periods, so a few steps converge).  Series
+    too short to carry information (under 3 periods) are ignored; with none the observed
+    values are returned.
+
+    Examples
+    --------
+    >>> r1, r2 = expected_autocorrelation(0.8, 0.6, [52] * 40)
+    >>> t1, t2 = debias_autocorrelation(r1, r2, [52] * 40)
+    >>> round(float(t1[0]), 3), round(float(t2[0]), 3)
+    (0.48, 0.288)
+    """
+    r1, r2 = np.atleast_1d(r1).astype(float), np.atleast_1d(r2).astype(float)
+    if not np.any(np.asarray(lengths) >= 3):
+        return r1, r2
+    t1, t2 = r1.copy(), r2.copy()
+    for _ in range(iterations):  # fixed point, a few dozen cheap steps
+        a1, a2 = np.clip(t1, 1e-6, 0.99), np.clip(t2, 0.0, 0.99)
+        phi = np.clip(a2 / a1, 0.0, 0.95)
+        share = np.clip(a1 / np.maximum(phi, 1e-6), 0.0, 1.0)
+        share = np.where(phi > 0, share, a1)
+        e1, e2 = expected_autocorrelation(share, phi, lengths)
+        t1, t2 = t1 + (r1 - e1), t2 + (r2 - e2)
+    return np.where(r1 > 0, t1, r1), np.where(r2 > 0, t2, r2)

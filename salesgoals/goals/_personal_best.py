@@ -11,8 +11,9 @@ average per period) reaches it, from the rep's own predictive distribution:
   in ``flags`` (``falling_trend``, ``weak_season``, ``short_history``, ``variable_counts``);
 * **stretch** - the next level up: at least the rep's **personal best**, the best *sustained*
   level (best ``best_window``-period average of the last year, seasonally adjusted), with its
-  odds stated (usually 20-50 %).  A rep whose activity stopped or collapsed is flagged
-  ``inactive`` / ``declining`` and gets their recent reach instead of an old best;
+  odds stated (usually 5-30 %: a best run of a streaky year is hard to repeat).  A rep whose
+  activity stopped or collapsed is flagged ``inactive`` / ``declining`` and gets their recent
+  reach instead of an old best;
 * **extraordinary** - significantly beyond (design odds 10 %, at least 10 % above stretch).
 
 Weekly landmarks (:attr:`GoalPlan.landmarks`) say what the rep must have done by each period
@@ -23,7 +24,12 @@ The probability model
 A rep's count in a future period is negative binomial with the rep's trailing mean shrunk
 toward the peer mean by empirical Bayes, the rep's over-dispersion shrunk toward the team's,
 the team's seasonal pattern and the uncertainty of the level.  The period total adds the
-persistence of busy and quiet streaks (pooled autocorrelation).  ``backtest_goals`` (in
+persistence of busy and quiet streaks (pooled autocorrelation, corrected for the part each rep's
+own mean absorbs).  Streaks also make one quarter's variance and one quarter's mean look steadier
+than they are, so the rep's variance is corrected for them, the level is shrunk toward the peers
+by the uncertainty of the level actually used (mostly the year's, not one quarter's) and a change
+of level is judged against an ordinary rep of the peer group: each of the three, left out, made
+the stretch and extraordinary goals reached 2-4 points more often than stated.  ``backtest_goals`` (in
 :mod:`salesgoals.goals.backtest`) checks on held-out goal periods that stated odds match
 realised shares.
 
@@ -62,12 +68,16 @@ from salesgoals.goals._tiers import (
     EXTRAORDINARY_STEP,
     TIER_PROBABILITIES,
     landmarks,
-    mean_inflation,
+    level_variance_factor,
+    peer_dispersion,
     predictive,
     reversion_weight,
+    shift_variance_factor,
     shrink_to_peers,
+    streak_corrected_variance,
     tier_odds,
     tier_totals,
+    window_covariances,
 )
 from salesgoals.panel import activity_columns, quality_columns
 from salesgoals.plotting import plot_goal_tiers
@@ -430,19 +440,14 @@ def _settings(panel, freq, horizon, activities, tier_probabilities, baseline_win
 def _estimate(h, lv, row_s, s_h, cfg) -> dict:
     """Shrunk levels, the activity state (inactive / declining) and the predictive distribution."""
     share, phi = autocorrelation(lv["X"], h.code)
-    infl = mean_inflation(share, phi, cfg["baseline_window"])
+    lv = {**lv, "var_raw": streak_corrected_variance(lv["var_raw"], h.n_base, share, phi)}
+    cov = window_covariances(share, phi, h.n_look, h.n_base)
     c = reversion_weight(share, phi, cfg["baseline_window"], cfg["H"])[None, :]
-    # a change of level larger than streaks explain (|z| > LEVEL_SHIFT_Z) is the rep's new level: no reversion
-    n_old = np.maximum(h.n_look - h.n_base, 1)[:, None]
-    n_new = np.maximum(h.n_base, 1)[:, None]
-    se = np.sqrt(np.maximum(lv["var_raw"], lv["mean_raw"]) * infl[None, :] * (1 / n_new + 1 / n_old))
-    before = np.where(np.isfinite(lv["before"]), lv["before"], lv["mean_raw"])
-    shift = np.abs(lv["mean_raw"] - before) > LEVEL_SHIFT_Z * np.maximum(se, 1e-9)
-    c = np.where(shift, 1.0, c)
+    c = np.where(_level_shift(h, lv, cov, cfg), 1.0, c)
     year = (h.n_look >= 2 * cfg["baseline_window"])[:, None]  # a year level distinct from the recent one
     level = np.where(year, lv["overall"] + c * (lv["mean_raw"] - lv["overall"]), lv["mean_raw"])
     mean_s, disp, m_uncert = shrink_to_peers(level, lv["var_raw"], h.n_base, h.peer, min_hist=cfg["min_hist"],
-                                             inflation=infl)  # fmt: skip
+                                             level_factor=level_variance_factor(cov, c, year))  # fmt: skip
     s_bar = s_h.mean(axis=0)
     R = len(h.reps)
     s_base = np.zeros((R, row_s.shape[1]))
@@ -453,6 +458,26 @@ def _estimate(h, lv, row_s, s_h, cfg) -> dict:
     best = np.where((h.n_base >= cfg["min_hist"])[:, None], lv["best"], np.maximum(lv["best"], mean_s))
     pred = predictive(mean_s, disp, m_uncert, s_h, share, phi)
     return {"pred": pred, "state": state, "baseline": mean_s * s_bar[None, :], "best_h": best * s_bar[None, :]}
+
+
+def _level_shift(h, lv, cov, cfg) -> np.ndarray:
+    """Rep-activities whose recent level differs from the older look-back by more than streaks explain.
+
+    A change larger than ``LEVEL_SHIFT_Z`` standard errors (a new hire ramping up, a rep who
+    changed territory) is the rep's new level: the forecast keeps it instead of expecting
+    reversion.  The standard error is that of an ordinary rep of the peer group at the pooled
+    level (:func:`~salesgoals.goals._tiers.peer_dispersion`, streaks included): the rep's own
+    quarter variance rests on a handful of effective periods, and testing against it flagged
+    about one cold quarter in twenty as a change of level, whose recovery the odds then missed.
+    """
+    n_old = np.maximum(h.n_look - h.n_base, 0)[:, None]
+    n_new = np.maximum(h.n_base, 1)[:, None]
+    finite = np.isfinite(lv["before"])
+    before = np.where(finite, lv["before"], lv["mean_raw"])
+    pooled = np.where(finite, (n_new * lv["mean_raw"] + n_old * before) / np.maximum(n_new + n_old, 1), lv["mean_raw"])
+    disp = peer_dispersion(pooled, lv["var_raw"], h.n_base, h.peer, min_hist=cfg["min_hist"])
+    se = np.sqrt(np.maximum(pooled + disp * pooled**2, 1e-12) * shift_variance_factor(cov))
+    return finite & (np.abs(lv["mean_raw"] - before) > LEVEL_SHIFT_Z * np.maximum(se, 1e-9))
 
 
 def _set_goals(est, lv, cfg) -> dict:

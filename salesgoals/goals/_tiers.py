@@ -2,8 +2,12 @@
 
 Pieces of :func:`salesgoals.personal_best_goals`, each named for what it decides:
 
-* :func:`shrink_to_peers` - each rep's level shrunk toward their peers (empirical Bayes) and
-  the over-dispersion of their weekly counts;
+* :func:`streak_corrected_variance` - each rep's weekly variance with the part their own
+  quarter mean absorbed put back;
+* :func:`window_covariances`, :func:`level_variance_factor`, :func:`shift_variance_factor` -
+  how uncertain a rep's level is (and a change of level would be) when weeks are streaky;
+* :func:`shrink_to_peers` - each rep's level shrunk toward their peers (empirical Bayes, by the
+  uncertainty of the level actually used) and the over-dispersion of their weekly counts;
 * :func:`predictive` - mean and variance of each period's count and of the period *total*
   (season, persistent busy/quiet streaks, uncertainty of the level);
 * :func:`tier_totals` - the clear / stretch / extraordinary totals for the period;
@@ -22,7 +26,7 @@ from salesgoals.goals._odds import level_with_odds, prob_at_least
 
 __all__ = [
     "TIERS", "TIER_PROBABILITIES", "EXTRAORDINARY_STEP", "DISPERSION_PRIOR_PERIODS",
-    "mean_inflation", "reversion_weight", "shrink_to_peers", "predictive", "tier_totals", "tier_odds", "landmarks",
+    "mean_inflation", "streak_corrected_variance", "reversion_weight", "peer_dispersion", "window_covariances", "level_variance_factor", "shift_variance_factor", "shrink_to_peers", "predictive", "tier_totals", "tier_odds", "landmarks",
 ]  # fmt: skip
 
 #: Design odds of each tier for the period total.  ``clear`` is set at the largest total the
@@ -43,6 +47,23 @@ def mean_inflation(share, phi, n: int) -> np.ndarray:
     """Variance of a mean of ``n`` autocorrelated periods over the i.i.d. ``s^2 / n`` (per metric)."""
     k = np.arange(1, max(int(n), 1))
     return 1.0 + 2.0 * share * ((1 - k[:, None] / n) * phi[None, :] ** k[:, None]).sum(axis=0)
+
+
+def streak_corrected_variance(var_raw, n_base, share, phi) -> np.ndarray:
+    """Each rep's period variance with the part their own mean absorbed put back (R x M).
+
+    The sample variance of ``n`` autocorrelated periods around their own mean has expectation
+    ``variance * (n - infl_n) / (n - 1)``, with ``infl_n`` the :func:`mean_inflation` of the
+    window: a quarter of busy weeks reads as a quieter, steadier rep than they are.  Without the
+    correction the spread of the period total is understated and the stretch and extraordinary
+    goals are reached more often than stated.
+    """
+    n_base = np.asarray(n_base, dtype=float)
+    factor = np.ones((n_base.size, np.size(phi)))
+    for n in np.unique(n_base[n_base >= 3]).astype(int):  # a few distinct window lengths
+        infl = mean_inflation(share, phi, n)
+        factor[n_base == n] = (n - 1) / np.maximum(n - infl, 1.0)
+    return np.asarray(var_raw, dtype=float) * factor
 
 
 def reversion_weight(share, phi, n: int, H: int) -> np.ndarray:
@@ -66,18 +87,25 @@ def reversion_weight(share, phi, n: int, H: int) -> np.ndarray:
     return np.clip(share * a_h * a_n / np.maximum(share * b_n + (1 - share) / n, 1e-12), 0.0, 1.0)
 
 
-def shrink_to_peers(mean_raw, var_raw, n_base, peer, *, min_hist: int, inflation=1.0):
+def shrink_to_peers(mean_raw, var_raw, n_base, peer, *, min_hist: int, inflation=1.0, level_factor=None):
     """Empirical-Bayes level, over-dispersion and level uncertainty per rep (R x M each).
 
     The level is the rep's mean shrunk toward the peer mean with weight
-    ``tau^2 / (tau^2 + s^2 / n_eff)``, where ``n_eff = n / inflation`` counts the baseline
-    periods as fewer when busy and quiet streaks persist (:func:`mean_inflation`); without it
-    the level's uncertainty is understated and the clear goal is missed more often than stated.
+    ``tau^2 / (tau^2 + s^2 * f)``, where ``s^2 * f`` is the sampling variance of the rep's
+    level: ``f = inflation / n`` for the plain mean of the ``n`` baseline periods (``n`` counts
+    as fewer periods when busy and quiet streaks persist, :func:`mean_inflation`), or
+    ``level_factor`` (R x M, :func:`level_variance_factor`) for a level that blends the year
+    with the recent quarter.  Shrinking a year-long level as if it were one quarter's mean pulls
+    strong reps down and weak reps up more than the data says: the odds of strong reps' stretch
+    and extraordinary goals are then understated.
     Over-dispersion ``(var - mean) / mean^2`` is the rep's own shrunk toward the peer median
     with :data:`DISPERSION_PRIOR_PERIODS` pseudo-periods.
     """
     R, M = mean_raw.shape
-    nb = np.maximum(n_base, 1)[:, None] / np.broadcast_to(np.asarray(inflation, dtype=float), (M,))[None, :]
+    if level_factor is None:
+        level_factor = np.broadcast_to(np.asarray(inflation, dtype=float), (M,))[None, :] / np.maximum(n_base, 1)[:, None]
+    f = np.broadcast_to(np.asarray(level_factor, dtype=float), (R, M))
+    group_disp = peer_dispersion(mean_raw, var_raw, n_base, peer, min_hist=min_hist)
     peer_codes, peer_idx = np.unique(peer, return_inverse=True)
     long_hist = n_base >= min_hist
     mean_s, disp, m_uncert = np.empty((R, M)), np.empty((R, M)), np.empty((R, M))
@@ -87,13 +115,12 @@ def shrink_to_peers(mean_raw, var_raw, n_base, peer, *, min_hist: int, inflation
         if ref.sum() < 2:
             ref = long_hist if long_hist.sum() >= 2 else np.ones(R, dtype=bool)
         peer_mean = mean_raw[ref].mean(axis=0)
-        samp = np.maximum(var_raw[ref], mean_raw[ref]) / nb[ref]
+        samp = np.maximum(var_raw[ref], mean_raw[ref]) * f[ref]
         tau2 = np.maximum(mean_raw[ref].var(axis=0) - samp.mean(axis=0), 1e-9)
-        own_samp = np.maximum(var_raw[inside], np.maximum(mean_raw[inside], peer_mean)) / nb[inside]
+        own_samp = np.maximum(var_raw[inside], np.maximum(mean_raw[inside], peer_mean)) * f[inside]
         w = np.where(n_base[inside, None] > 0, tau2 / (tau2 + own_samp), 0.0)
         mean_s[inside] = w * mean_raw[inside] + (1 - w) * peer_mean
-        mr = mean_raw[ref]
-        phi_g = np.maximum(np.median(np.where(mr > 0, (var_raw[ref] - mr) / np.maximum(mr, 1e-9) ** 2, 0.0), 0), 0)
+        phi_g = group_disp[inside]
         mi = mean_raw[inside]
         own_phi = np.where(mi > 0, (var_raw[inside] - mi) / np.maximum(mi, 1e-9) ** 2, phi_g)
         k = n_base[inside, None]
@@ -101,6 +128,72 @@ def shrink_to_peers(mean_raw, var_raw, n_base, peer, *, min_hist: int, inflation
         # posterior variance of the rep's mean: w * s^2/n, or the between-rep variance with no history
         m_uncert[inside] = np.where(n_base[inside, None] > 0, w * own_samp, tau2)
     return np.maximum(mean_s, 0.0), disp, m_uncert
+
+
+def peer_dispersion(mean, var, n_base, peer, *, min_hist: int) -> np.ndarray:
+    """Median over-dispersion ``(var - mean) / mean^2`` of each rep's peer group (R x M).
+
+    Reps with at least ``min_hist`` baseline periods are the reference (all reps when a group
+    has fewer than two).  The yardstick of an ordinary rep of the group: one rep's own variance
+    over a quarter of streaky weeks rests on a handful of effective periods.
+    """
+    R, M = mean.shape
+    peer_codes, peer_idx = np.unique(peer, return_inverse=True)
+    long_hist = n_base >= min_hist
+    out = np.zeros((R, M))
+    for g in range(len(peer_codes)):  # loop over a few peer groups
+        inside = peer_idx == g
+        ref = inside & long_hist
+        if ref.sum() < 2:
+            ref = long_hist if long_hist.sum() >= 2 else np.ones(R, dtype=bool)
+        mr = mean[ref]
+        ratio = np.where(mr > 0, (var[ref] - mr) / np.maximum(mr, 1e-9) ** 2, 0.0)
+        out[inside] = np.maximum(np.median(ratio, axis=0), 0.0)
+    return out
+
+
+def window_covariances(share, phi, n_look, n_base) -> dict:
+    """Variances and covariances of a rep's window means, over one period's variance (R x M each).
+
+    With periods ``k`` apart correlated ``share * phi**k``: ``year`` (mean of the whole
+    look-back), ``recent`` (the last ``n_base`` periods), ``older`` (the periods before them),
+    ``year_recent`` and ``older_recent`` (their covariances).  A rep without periods in a
+    window gets 1 (the variance of a single period) for its terms.
+    """
+    n_look, n_base = np.asarray(n_look, dtype=int), np.asarray(n_base, dtype=int)
+    share, phi = np.atleast_1d(share).astype(float), np.atleast_1d(phi).astype(float)
+    keys = ("year", "recent", "older", "year_recent", "older_recent")
+    out = {k: np.ones((n_look.size, share.size)) for k in keys}
+    for L, B in set(zip(n_look.tolist(), n_base.tolist())):  # a few distinct (look-back, baseline) lengths
+        if B < 1:
+            continue
+        rows = (n_look == L) & (n_base == B)
+        L = max(L, B)
+        lag = np.abs(np.arange(L)[:, None] - np.arange(L)[None, :])
+        rho = np.where(lag[None] == 0, 1.0, share[:, None, None] * phi[:, None, None] ** lag[None])  # M x L x L
+        out["year"][rows] = rho.mean(axis=(1, 2))
+        out["recent"][rows] = rho[:, -B:, -B:].mean(axis=(1, 2))
+        out["year_recent"][rows] = rho[:, :, -B:].mean(axis=(1, 2))
+        if L > B:
+            out["older"][rows] = rho[:, :-B, :-B].mean(axis=(1, 2))
+            out["older_recent"][rows] = rho[:, :-B, -B:].mean(axis=(1, 2))
+    return out
+
+
+def level_variance_factor(cov: dict, c, year) -> np.ndarray:
+    """Sampling variance of each rep's level over one period's variance (R x M).
+
+    The level is ``(1 - c) * year mean + c * recent mean`` (``c`` from :func:`reversion_weight`)
+    where ``year`` is true, else the recent mean alone; ``cov`` from :func:`window_covariances`.
+    """
+    c = np.broadcast_to(np.asarray(c, dtype=float), cov["year"].shape)
+    blend = (1 - c) ** 2 * cov["year"] + 2 * c * (1 - c) * cov["year_recent"] + c**2 * cov["recent"]
+    return np.where(np.broadcast_to(np.asarray(year, dtype=bool), c.shape), blend, cov["recent"])
+
+
+def shift_variance_factor(cov: dict) -> np.ndarray:
+    """Variance of (recent mean - older mean) over one period's variance, for a rep with no change of level."""
+    return np.maximum(cov["recent"] + cov["older"] - 2 * cov["older_recent"], 1e-12)
 
 
 def predictive(mean_s, disp, m_uncert, s_h, share, phi) -> dict:
