@@ -126,8 +126,9 @@ def activity_duplicates(acts: pd.DataFrame, alive: np.ndarray) -> ActivityDuplic
     >>> activity_duplicates(acts, np.ones(3, bool)).duplicate_row.tolist()
     [1]
     """
-    dup_row, dup_id = _keyed_duplicates(acts, alive)
-    alone = alive & acts["activity_id"].isna().to_numpy()
+    no_id = acts["activity_id"].isna().to_numpy()
+    dup_row, dup_id = _keyed_duplicates(acts, alive & ~no_id)
+    alone = alive & no_id
     if int(alone.sum()) < 2:
         return ActivityDuplicates(dup_row, dup_id)
     rows = np.flatnonzero(alone)
@@ -139,10 +140,9 @@ def activity_duplicates(acts: pd.DataFrame, alive: np.ndarray) -> ActivityDuplic
     return ActivityDuplicates(np.union1d(dup_row, same), dup_id)
 
 
-def _keyed_duplicates(acts: pd.DataFrame, alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rule 2: later rows of an earlier row's (type, id), equal to it or not."""
+def _keyed_duplicates(acts: pd.DataFrame, has_key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rule 2: later rows (of the kept rows with an id, ``has_key``) of an earlier row's (type, id), equal or not."""
     ids = acts["activity_id"]
-    has_key = alive & ids.notna().to_numpy()
     if not has_key.any() or not may_repeat(ids[has_key]):
         return _NONE, _NONE
     pos = np.flatnonzero(has_key)
@@ -199,18 +199,22 @@ def packed_key(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray, bits: int) -
 
     Only for rows whose text and duration columns are missing everywhere (a
     lean rep, time, type export): those columns cannot then tell rows apart.
+    The time is counted in its resolution (minutes, seconds or finer) from the
+    earliest; each categorical column then takes ``code + 1`` (0: missing) in
+    the next digits.  Every step works in place on the one new array (no
+    100 MB temporaries on a log of ten million rows).
     """
     for col in ("deal_id", "account", "duration_min"):
         if out[col].notna().any():
             return None
-    stamps = pd.DatetimeIndex(out["timestamp"])
-    per_s = _PER_SECOND[stamps.unit]
-    key = ts - ts.min()  # the one new array: every step below works in place (no 100 MB temporaries)
+    per_s = _PER_SECOND[pd.DatetimeIndex(out["timestamp"]).unit]
+    key = ts - ts.min()
     for step in (60 * per_s, per_s, 1):  # the time's resolution: minutes, seconds, or finer
         if step == 1 or all_multiples(key, step):
             break
-    key //= step
-    room = int(key.max()) + 1
+    if step > 1:
+        key //= step
+    room, offset = int(key.max()) + 1, 0
     for col in ("rep", "activity_type", "outcome"):
         s = out[col]
         card = len(s.cat.categories) + 1
@@ -222,13 +226,31 @@ def packed_key(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray, bits: int) -
         codes = s.cat.codes.to_numpy()
         key *= card
         key += codes if rows.size == codes.size else codes[rows]
-        key += 1
+        offset = offset * card + 1  # the +1 of every column's code, added once at the end
+    key += offset
     return key if room < 1 << bits else None
 
 
 def all_multiples(values: np.ndarray, step: int, block: int = 1 << 20) -> bool:
-    """Whether every value is a multiple of ``step``, checked block by block (small temporaries, early exit)."""
-    return not any((values[i : i + block] % step).any() for i in range(0, values.size, block))
+    """Whether every value is a multiple of ``step``, checked block by block (small temporaries, early exit).
+
+    A floor division and a product per block: integer division by a scalar is
+    several times faster than ``%`` in numpy.
+
+    Examples
+    --------
+    >>> all_multiples(np.array([0, -120, 60]), 60), all_multiples(np.array([0, 61]), 60)
+    (True, False)
+    """
+    buf = np.empty(min(block, values.size), dtype=values.dtype)
+    for i in range(0, values.size, block):
+        part = values[i : i + block]
+        q = buf[: part.size]
+        np.floor_divide(part, step, out=q)
+        q *= step
+        if not np.array_equal(q, part):
+            return False
+    return True
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)

@@ -325,3 +325,16 @@ def test_inspect_shows_layout_mapping_values_and_how_to_change_them(tmp_path, ca
     assert "DOES NOT LOAD AS IT IS" in out and "'Signed' (1 rows)" in out
     assert main(["inspect", str(bad), "--stage-map", "Signed=won"]) == 0
     assert "Signed     1     won" in capsys.readouterr().out
+
+
+def test_lean_export_without_outcomes_marks_emails_sent_and_nothing_else(tmp_path):
+    # a rep, timestamp, type export: no outcome column, so an email was sent and every other outcome is unknown
+    text = ("rep,timestamp,type\nAna,2024-03-04 09:00,email\nAna,2024-03-04 09:05,call\nBen,2024-03-04 09:07,Emails\n"
+            ",2024-03-04 10:00,email\nBen,2024-03-04 10:02,Meeting\n")  # fmt: skip
+    acts, _ = quiet(load_activities, put(tmp_path, "lean.csv", text))
+    balanced(acts)
+    assert acts["activity_type"].tolist() == ["email", "call", "email", "meeting"]
+    assert acts["outcome"].tolist()[::2] == ["sent", "sent"] and acts["outcome"].iloc[[1, 3]].isna().all()
+    assert list(acts["outcome"].cat.categories) == ["sent"]
+    calls, _ = quiet(load_activities, put(tmp_path, "calls.csv", "rep,timestamp,type\nAna,2024-03-04 09:00,call\n"))
+    assert calls["outcome"].isna().all() and len(calls["outcome"].cat.categories) == 0

@@ -501,12 +501,12 @@ def _kept_rows(out: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     A lean export's empty id, deal and account columns would otherwise cost a
     full gather each (about a third of a second apiece on 12.5 million rows).
     """
-    idx = np.flatnonzero(keep)
+    n_keep = int(np.count_nonzero(keep))
     cols = {}
     for col in out.columns:
         s = out[col]
         empty = s.cat.codes.max() < 0 if isinstance(s.dtype, pd.CategoricalDtype) else not s.notna().any()
-        cols[col] = s.array[: idx.size] if empty else s.array.take(idx)  # arrays: no index gathered
+        cols[col] = s.array[:n_keep] if empty else s.array[keep]  # arrays, by mask: no index built or gathered
     return pd.DataFrame(cols, copy=False)
 
 
@@ -1039,6 +1039,9 @@ def _map_outcomes(types: pd.Categorical, columns: list[pa.ChunkedArray]) -> pd.C
     columns' dictionary indices, block by block of the Arrow chunks (the
     temporaries stay in cache), then looked up.
     """
+    if not columns:  # no outcome column (a lean export): an email was sent, other outcomes are unknown
+        lut = np.array([0 if t == "email" else -1 for t in types.categories] + [-1], dtype=np.int8)
+        return _parse.from_codes(lut[types.codes], ["sent"])[0]  # code -1 (no type) takes lut[-1]: missing
     encoded = [_parse.dictionary_parts(col) for col in columns]
     choices = [[None, *types.categories], *([None, *values] for values, _, _ in encoded)]  # 0: missing
     sizes = [len(c) for c in choices]
