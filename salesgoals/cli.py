@@ -23,6 +23,7 @@ import pandas as pd
 
 from salesgoals import io
 from salesgoals._progress import StepLog, set_progress, step
+from salesgoals._schema import DEAL_COLUMNS
 from salesgoals._typing import CRM, FREQS, TIERS, Outcome
 from salesgoals._version import __version__
 from salesgoals.accounts import account_objectives, account_review
@@ -372,7 +373,16 @@ def _add_panel_files(sub) -> None:
     p.add_argument("--roster", "-r", metavar="FILE", type=input_file, help="roster: rep, team, manager, region, start, end")
     p.add_argument("--freq", choices=FREQS, default="W", help="panel grain: weeks, months or quarters")
     p.add_argument("--column", action="append", default=[], metavar="CANONICAL=SOURCE",
-                   help="map a canonical column to the files' name, e.g. --column rep=owner_id (repeatable)")  # fmt: skip
+                   help="map a canonical column to the files' name, e.g. --column rep=owner_id (repeatable; "
+                        "the same as --columns activities.rep=owner_id)")  # fmt: skip
+    g = p.add_argument_group("loader options (the deals and roster exports are loaded as by 'salesgoals panel'; "
+                             "of the activity options, --columns applies to the files, --type-map cannot)")  # fmt: skip
+    g.add_argument("--crm", default="auto", choices=get_args(CRM), metavar="CRM",
+                   help="layout of the deals export: auto (default), salesforce, hubspot, pipedrive, zoho, dynamics, "
+                        "close, generic")  # fmt: skip
+    g.add_argument("--dayfirst", choices=["auto", "yes", "no"], default="auto",
+                   help="day/month order of ambiguous dates in the deals and roster (default: detect from the data)")  # fmt: skip
+    add_load_arguments(g)
     p.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit; above it DuckDB spills to disk")
     p.add_argument("--threads", type=positive_int, help="DuckDB threads (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -381,19 +391,37 @@ def _add_panel_files(sub) -> None:
 
 
 def _run_panel_files(args: argparse.Namespace) -> int:
-    columns = {}
-    for item in args.column:
-        canon, sep, src = item.partition("=")
-        if not sep or not canon or not src:
-            raise SchemaError(f"panel-files: --column takes CANONICAL=SOURCE (e.g. rep=owner_id); got {item!r}.")
-        columns[canon.strip()] = src.strip()
-    deals = io.load_deals(_one_or_many(args.deals)) if args.deals else None
-    roster = io.load_roster(args.roster) if args.roster else None
+    opts = load_options(args)
+    columns = _file_columns(args, opts["activities"])
+    deals = io.load_deals(_one_or_many(args.deals), users=opts["users"], **opts["deals"]) if args.deals else None
+    roster = io.load_roster(args.roster, **opts["roster"]) if args.roster else None
     panel = panel_from_parquet(_one_or_many(args.source), deals, freq=args.freq, roster=roster, columns=columns or None,
                                memory_limit=args.memory_limit, threads=args.threads,
                                progress=not args.no_progress)  # fmt: skip
     _show_panel(panel, args)
     return 0
+
+
+def _file_columns(args: argparse.Namespace, options: dict) -> dict[str, str]:
+    """The activity files' column mapping: ``--columns`` (and ``--config``) activity entries, then ``--column``."""
+    if options.get("type_map"):
+        raise SchemaError("panel-files: --type-map cannot be applied to activity files aggregated out of core "
+                          "(their activity_type values are counted as written); load them in memory with "
+                          "'salesgoals panel -a FILES --engine memory --type-map ...', or write the merged types "
+                          "into the files.")  # fmt: skip
+    # deal_id and account name deals columns too: the out-of-core reader does not read them from activities
+    columns = {k: v for k, v in (options.get("columns") or {}).items() if k == "rep" or k not in DEAL_COLUMNS}
+    for canon, src in columns.items():
+        if src is None:
+            raise SchemaError(f"panel-files: --columns {canon}= (the export has no such column) cannot be applied to "
+                              "activity files aggregated out of core: they are read as they are; prefix it deals. "
+                              "if it is meant for the deals export.")  # fmt: skip
+    for item in args.column:
+        canon, sep, src = item.partition("=")
+        if not sep or not canon or not src:
+            raise SchemaError(f"panel-files: --column takes CANONICAL=SOURCE (e.g. rep=owner_id); got {item!r}.")
+        columns[canon.strip()] = src.strip()
+    return columns
 
 
 # ------------------------------------------------------------------ recommend
