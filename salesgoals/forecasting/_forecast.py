@@ -90,7 +90,7 @@ from salesgoals._summary import Summary
 from salesgoals._typing import Freq, Target
 from salesgoals.drivers import fit_drivers
 from salesgoals.errors import InsufficientDataError, SchemaError, UnreliableEstimateWarning
-from salesgoals.forecasting._hierarchy import pool_sparse_reps, reconcile
+from salesgoals.forecasting._hierarchy import pool_sparse_reps, reconcile, rollup_members, rollup_sums
 from salesgoals.forecasting._ranges import MIN_CALIBRATION_ERRORS, RANGES, available_ranges, ranged
 from salesgoals.forecasting._ranges import conformal as _conformal  # noqa: F401 - the split-conformal rule, tested here
 from salesgoals.panel import group_panel, is_activity_source, panel_for
@@ -1149,7 +1149,12 @@ class ForecastResult:
         At ``level="rep"`` with teams known (a panel built with a roster, or
         ``roster=``): the reps' forecasts (sparse reps pooled toward their
         team) added up bottom-up to teams and the total, so the levels agree;
-        ``level, group, method, period, forecast, lower, upper``.  See
+        ``level, group, method, period, forecast, lower, upper``.  Team and
+        total ranges come from the roll-ups' own past errors (the reps' summed
+        forecasts against the team's and total's actual at earlier origins, on
+        the scale ``ranges`` picks), not from the reps' ranges, which do not
+        add up when reps share busy weeks; the notes say which (with
+        ``intervals="model"``: the reps' half-widths in quadrature).  See
         :mod:`salesgoals.forecasting._hierarchy`.  Empty otherwise.
     """
 
@@ -1448,7 +1453,9 @@ def forecast(
         frames.append(_forecast_frame(data, P, k, lo[0], up[0], n_used[0] if model is None else None, interval))
     table = pd.concat(frames, ignore_index=True)
     notes += _range_warnings(table, data, "forecast")
-    table, hierarchy = _rep_hierarchy(table, data, panel_or_deals, roster, notes)
+    calib = None if model is not None else dict(P=P, A=A, origins=origins, chosen=chosen, interval=interval,
+                                                ranges=ranges_)  # fmt: skip
+    table, hierarchy = _rep_hierarchy(table, data, panel_or_deals, roster, notes, calib)
     as_of_ts = pd.Timestamp(_end_day(data.first + data.y.shape[0] - 1, data.freq))
     table.insert(9, "as_of", as_of_ts)
     table = table.sort_values(["group", "method", "period"], kind="mergesort").reset_index(drop=True)
@@ -1478,8 +1485,14 @@ def _team_of(first: pd.DataFrame, roster: pd.DataFrame | None) -> dict[str, str]
     return dict(zip(src["rep"].astype(str), _group_values(src, "team", "roster")))
 
 
-def _rep_hierarchy(table, data: _Data, first, roster, notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rep level with teams known: sparse reps pooled toward their team, and the bottom-up hierarchy."""
+def _rep_hierarchy(table, data: _Data, first, roster, notes: list[str], calib: dict | None = None):
+    """Rep level with teams known: sparse reps pooled toward their team, and the bottom-up hierarchy.
+
+    ``calib`` (the points, actuals, origins, chosen methods, interval and
+    range scale; None with model intervals) calibrates the team and total
+    ranges on their own past errors (:func:`_rollup_ranges`).  Returns
+    ``(table, hierarchy)``.
+    """
     team_of = _team_of(first, roster) if data.level == "rep" else None
     if team_of is None:
         return table, pd.DataFrame(columns=["level", "group", "method", "period", "forecast", "lower", "upper"])
@@ -1491,7 +1504,86 @@ def _rep_hierarchy(table, data: _Data, first, roster, notes: list[str]) -> tuple
             f"{n_pooled} rep(s) with fewer than {MIN_DEALS_FOR_RANGE} won deals pooled toward their team's mean rep "
             "(flag pooled); .hierarchy adds the reps up to teams and the total."
         )
-    return table, reconcile(table, team_of)
+    hierarchy = reconcile(table, team_of)
+    if calib is not None:
+        hierarchy, picks = _rollup_ranges(hierarchy, data, team_of=team_of, **calib)
+        notes += _rollup_note(picks, min(len(calib["origins"]) - 1, N_CALIBRATION[data.freq]))
+    return table, hierarchy
+
+
+def _rollup_scales(y_r: np.ndarray, origins: Sequence[int], freq: str) -> np.ndarray:
+    """In-sample MASE scale of each roll-up's own history at each origin (from its active start), pooled."""
+    m = SEASON[freq]
+    S = np.full((len(origins), y_r.shape[1]), np.nan)
+    for i, o in enumerate(origins):
+        for r in range(y_r.shape[1]):
+            s = y_r[: o + 1, r]
+            s = s[~np.isnan(s)]
+            S[i, r] = _scale(s[_active_start(s) :], m) if s.size else np.nan
+    return _pool_scales(S)
+
+
+def _rollup_bounds(F_r, A_r, S_r, caps, origins, data: _Data, *, interval: float, ranges: str):
+    """Conformal bounds at the as-of origin of roll-ups from their own past errors: (lower, upper, ok, picks)."""
+    lo, up, _, picks, _ = ranged(F_r, A_r, S_r, origins, [len(origins) - 1], interval, N_CALIBRATION[data.freq],
+                                 ranges=ranges, target=data.target)  # fmt: skip
+    f = F_r[-1]
+    ok = np.isfinite(lo[0]) & np.isfinite(up[0]) & np.isfinite(f)
+    lo, up, _ = _bounded(lo[0], up[0], f, caps[:, None], data.target)
+    return lo, up, ok, picks
+
+
+def _rollup_ranges(hierarchy: pd.DataFrame, data: _Data, P: _Points, A: np.ndarray, origins: Sequence[int],
+                   chosen: list[str], *, interval: float, ranges: str, team_of: dict[str, str]):  # fmt: skip
+    """Team and total ranges calibrated on the roll-ups' own past errors, on the scale they pick.
+
+    The sum of the reps' forecasts at each earlier origin against the team's
+    (the total's) actual gives the roll-up's own errors, busy weeks shared by
+    the reps and all; its conformal range (additive, log or count, as for the
+    reps) replaces the quadrature sum of the reps' half-widths, which assumes
+    independent reps and under-covers when their weeks move together.  Teams
+    and the total are calibrated apart.  A roll-up with fewer than 2 past
+    errors keeps the quadrature range.  The past forecasts are the reps' own
+    (sparse reps not pooled: pooling moves only the as-of point, whose
+    reconciled sum is what the range is put around).  Returns
+    ``(hierarchy, picks)``: per method, the scales the calibrated roll-ups used.
+    """
+    rollups, M = rollup_members(data.groups, team_of)
+    y_r = rollup_sums(data.y.T[None], M)[0].T  # (n_periods, n_rollups)
+    A_r, S_r = rollup_sums(A, M), _rollup_scales(y_r, origins, data.freq)
+    top = np.nanmax(np.where(np.isfinite(y_r), y_r, 0.0), axis=0)
+    caps = np.where(top > 0, MAX_UPPER_MULTIPLE * top, np.inf)
+    H = A.shape[2]
+    periods = _period(data.last + 1 + np.arange(H), data.freq)
+    h = hierarchy.set_index(["level", "group", "method", "period"])
+    key = pd.MultiIndex.from_tuples([(lv, g, p) for lv, g in rollups for p in periods])
+    level = np.array([lv for lv, _ in rollups])
+    picks: dict[str, list[str]] = {}
+    for k in chosen:
+        F_r = rollup_sums(P.F[k], M)
+        F_r[-1] = h.xs(k, level="method")["forecast"].reindex(key).to_numpy().reshape(len(rollups), H)
+        for part in (level == "team", level == "total"):
+            lo, up, ok, pick = _rollup_bounds(F_r[:, part], A_r[:, part], S_r[:, part], caps[part], origins, data,
+                                              interval=interval, ranges=ranges)  # fmt: skip
+            names = [rollups[i] for i in np.flatnonzero(part)]
+            rows = [(lv, g, k, p) for (lv, g), row in zip(names, ok) for p, o in zip(periods, row) if o]
+            if rows:
+                at = pd.MultiIndex.from_tuples(rows)
+                h.loc[at, "lower"], h.loc[at, "upper"] = lo[ok], up[ok]
+                picks.setdefault(k, []).extend(pick)
+    return h.reset_index()[hierarchy.columns], picks
+
+
+def _rollup_note(picks: dict[str, list[str]], n_origins: int) -> list[str]:
+    """Where the team and total ranges of ``.hierarchy`` come from, in words."""
+    used = sorted({sc for v in picks.values() for sc in v})
+    if not used:
+        return [".hierarchy: team and total ranges add the reps' half-widths in quadrature (too few past errors "
+                "of the roll-ups to calibrate them; independent reps assumed, so they can be too narrow)."]
+    return [f".hierarchy: team and total ranges calibrated on the roll-ups' own past errors (the reps' summed "
+            f"forecasts against the team's and the total's actual, up to {n_origins} earlier origins), on the "
+            f"{' / '.join(used)} scale; the reps' ranges added in quadrature would assume reps whose weeks do not "
+            "move together."]
 
 
 def _forecast_origins(data: _Data, H: int) -> list[int]:
@@ -1589,8 +1681,8 @@ def _bounded(lo, up, f, caps, target: str) -> tuple[np.ndarray, np.ndarray, np.n
     lo, up = np.minimum(np.maximum(lo, 0.0), f), np.maximum(up, f)
     capped = up > caps
     up = np.where(capped, np.maximum(caps, f), up)
-    if target == "deals_won":
-        lo, up = np.floor(lo + 1e-9), np.ceil(up - 1e-9)
+    if target == "deals_won":  # whole deals (+ 0.0: no -0.0 from the ceiling of a bound at 0)
+        lo, up = np.floor(lo + 1e-9) + 0.0, np.ceil(up - 1e-9) + 0.0
     return lo, up, capped
 
 

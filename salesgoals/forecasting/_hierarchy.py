@@ -10,11 +10,18 @@ forecast as an average teammate; with two wins, 40 % their own); the flag
 
 :func:`reconcile` then adds the reps up, bottom-up: each team's forecast is
 the sum of its reps', the total the sum of the teams', so the three levels
-agree exactly.  The bounds of a team or the total are the summed forecast
-+- the root sum of squares of the reps' half-widths (lower and upper apart):
-the rule for independent errors, an approximation (reps of one team share
-busy weeks, which widens the truth; a team-level forecast calibrated on its
-own errors is the check).
+agree exactly.  :func:`reconcile` gives a team or the total the summed
+forecast +- the root sum of squares of the reps' half-widths (lower and upper
+apart): the rule for independent errors on an additive scale.  Reps of one
+team share busy and quiet weeks, and log or count ranges do not add in
+quadrature, so that range is only the fallback: :func:`salesgoals.forecast`
+calibrates each roll-up on its own past errors instead (:func:`rollup_sums`
+of the reps' forecasts and actuals at the earlier origins, then the same
+conformal ranges as any group), keeping the quadrature range only where a
+roll-up has fewer than 2 past errors.  On a fixture whose reps share team
+and company shocks (``tests/test_forecast_rollup.py``) the quadrature
+ranges covered 0.59 (teams) and 0.47 (total) of weeks at a nominal 0.80;
+the calibrated ones are within 0.08 of it.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["pool_sparse_reps", "reconcile"]
+__all__ = ["pool_sparse_reps", "reconcile", "rollup_members", "rollup_sums"]
 
 ALL = "(all)"
 
@@ -75,3 +82,28 @@ def reconcile(table: pd.DataFrame, team_of: dict[str, str]) -> pd.DataFrame:
     out.loc[rep_rows, "upper"] = t["upper"].to_numpy()
     cols = ["level", "group", "method", "period", "forecast", "lower", "upper"]
     return out[cols].reset_index(drop=True)
+
+
+def rollup_members(groups: list[str], team_of: dict[str, str]) -> tuple[list[tuple[str, str]], np.ndarray]:
+    """The roll-ups of a rep-level forecast - each team (sorted), then the total - and who is in each.
+
+    Returns ``(rollups, M)``: ``rollups`` a list of ``(level, group)`` pairs
+    (``("team", name)`` ..., ``("total", "(all)")``), ``M`` their 0/1
+    membership over ``groups`` (n_rollups x n_reps), teams as :func:`reconcile` assigns them.
+    """
+    team = pd.Series(list(groups), dtype=object).map(team_of).fillna("(unassigned)").to_numpy(dtype=object)
+    names = sorted(set(team))
+    M = np.vstack([*(team == t for t in names), np.ones(len(groups), dtype=bool)]).astype(float)
+    return [*(("team", t) for t in names), ("total", ALL)], M
+
+
+def rollup_sums(X: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """Sums over the member reps of an (n_origins, n_reps, H) array: (n_origins, n_rollups, H).
+
+    A rep without a value (not started yet, or gone) adds nothing; NaN where
+    no member has a value (a period not known yet, a team with no rep then).
+    """
+    known = np.isfinite(X)
+    total = np.einsum("ogh,rg->orh", np.where(known, X, 0.0), M)
+    has = np.einsum("ogh,rg->orh", known.astype(float), M) > 0
+    return np.where(has, total, np.nan)
