@@ -94,6 +94,7 @@ from salesgoals.forecasting._hierarchy import pool_sparse_reps, reconcile, rollu
 from salesgoals.forecasting._ranges import MIN_CALIBRATION_ERRORS, RANGES, available_ranges, ranged
 from salesgoals.forecasting._ranges import conformal as _conformal  # noqa: F401 - the split-conformal rule, tested here
 from salesgoals.panel import group_panel, is_activity_source, panel_for
+from salesgoals.forecasting import _benchmarks as _bench
 from salesgoals.plotting import plot_backtest, plot_forecast
 
 __all__ = [
@@ -924,33 +925,37 @@ def _benchmark_bounds(name: str, s: np.ndarray, f: np.ndarray, H: int, m: int, i
 
 
 def _group_points(data: _Data, i: int, o: int, H: int, out: dict, bounds: dict, state: dict) -> None:
-    """Per-group methods at origin ``i``: the benchmarks and ETS (fills ``out``/``bounds`` in place)."""
+    """Per-group methods at origin ``i``: the benchmarks and ETS (fills ``out``/``bounds`` in place).
+
+    The benchmarks and MASE scales are computed for every group at once
+    (:mod:`salesgoals.forecasting._benchmarks`, equal to the group-by-group
+    definitions above); only ETS, a fitted model, runs group by group.
+    """
     m = SEASON[data.freq]
-    w = TRAILING_WINDOW[data.freq]
     model = state["model"]
-    for j in np.nonzero(~np.isnan(data.y[o]))[0]:
-        s = _history(data, o, j)
-        state["scales"][i, j] = _scale(s, m)
-        state["trimmed"][i, j] = int(np.sum(~np.isnan(data.y[: o + 1, j]))) - len(s)
-        fits = {}
-        if "seasonal_naive" in out:
-            fits["seasonal_naive"] = _seasonal_naive(s, H, m)
-            state["sn_fallback"] += H if len(s) < m else int(np.sum(s[len(s) - m + (np.arange(H) % m)] <= 0))
-        if "trailing_mean" in out:
-            fits["trailing_mean"] = _trailing_mean(s, H, w)
-        if "drift" in out:
-            fits["drift"] = _drift(s, H)
-        for name, f in fits.items():
-            out[name][i, j] = f
-            if model:
-                bounds[name][0][i, j], bounds[name][1][i, j] = _benchmark_bounds(name, s, f, H, m, model[1])
-        if "ets" in out:
+    cols = np.nonzero(~np.isnan(data.y[o]))[0]
+    if not cols.size:
+        return
+    hist = _bench.histories(data.y[: o + 1], cols, MIN_ACTIVE_NONZERO)
+    state["scales"][i, cols] = _bench.mase_scales(hist, m)
+    state["trimmed"][i, cols] = hist.trimmed
+    names = [k for k in ("seasonal_naive", "trailing_mean", "drift") if k in out]
+    fits, fallback = _bench.benchmark_forecasts(hist, H, m, TRAILING_WINDOW[data.freq], names)
+    state["sn_fallback"] += fallback
+    for name, f in fits.items():
+        out[name][i, cols] = f
+    if model:
+        for name, (lo, hi) in _bench.benchmark_bounds(hist, fits, H, m, model[1]).items():
+            bounds[name][0][i, cols], bounds[name][1][i, cols] = lo, hi
+    if "ets" in out:
+        z = float(stats.norm.ppf(0.5 + model[1] / 2)) if model else 0.0
+        for g, j in enumerate(cols):  # a model fit per group (cached between re-estimations)
+            s = hist.column(g)
             info: dict = {}
-            key = (j, len(data.y[: o + 1, j]) - len(s))  # refit when the active span starts anew
+            key = (j, o + 1 - len(s))  # refit when the active span starts anew
             f = _ets(s, H, data.freq, state["ets_cache"], key, o, info if model else None)
             out["ets"][i, j] = f
             if model:
-                z = float(stats.norm.ppf(0.5 + model[1] / 2))
                 bounds["ets"][0][i, j], bounds["ets"][1][i, j] = f - z * info["sd"], f + z * info["sd"]
 
 
