@@ -147,11 +147,14 @@ def _engines_agree(glob, sim, *, freq="W"):
         loaded = sg.load_activities(sg.panel.activity_files(glob))
         memory = sg.panel.panel_for(glob, sim.deals, roster=sim.roster, freq=freq, engine="memory", progress=False)
         duck = sg.panel.panel_for(glob, sim.deals, roster=sim.roster, freq=freq, engine="duckdb", progress=False)
+        dask = sg.panel.panel_for(glob, sim.deals, roster=sim.roster, freq=freq, engine="dask", progress=False)
     pd.testing.assert_frame_equal(duck, memory)
+    pd.testing.assert_frame_equal(dask, memory)
+    assert dask.attrs.get("duplicates", {}) == duck.attrs.get("duplicates", {})
     want = {k: v for k, v in loaded.attrs["quality"].excluded.items() if k in ("duplicate_row", "duplicate_id")}
     assert duck.attrs.get("duplicates", {}) == want  # the same rows excluded, counted by the same reasons
     said = [str(w.message) for w in caught if "panel_from_parquet" in str(w.message)]
-    assert bool(said) == bool(want)
+    assert bool(said) == bool(want) == any("panel_for: excluded" in str(w.message) for w in caught)
     if want:
         assert f"excluded {sum(want.values()):,} of {len(loaded) + sum(want.values()):,} activity rows" in said[0]
     return duck, loaded

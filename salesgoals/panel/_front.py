@@ -180,9 +180,19 @@ def panel_for(
 
         return panel_from_parquet(activity_files(activities), deals, freq=freq, roster=roster, progress=progress)
     if how == "dask":
-        from salesgoals.panel.scale import panel_from_dask
+        from salesgoals.panel.scale import dask_without_duplicates, panel_from_dask, warn_duplicates
 
-        return panel_from_dask(_as_dask(activities), deals, freq=freq, roster=roster, progress=progress)
+        if _is_dask(activities):  # rows already loaded: counted as they are, as build_panel counts a DataFrame
+            return panel_from_dask(activities, deals, freq=freq, roster=roster, progress=progress)
+        # files: the rows load_activities would keep (its duplicate rule), as the other engines count
+        rows, duplicates = dask_without_duplicates(_as_dask(activities))
+        if duplicates:
+            warn_duplicates(duplicates, os.fspath(activities) if is_activity_source(activities) and not
+                            isinstance(activities, (list, tuple)) else "the activity files", "panel_for")  # fmt: skip
+        panel = panel_from_dask(rows, deals, freq=freq, roster=roster, progress=progress)
+        if duplicates:
+            panel.attrs["duplicates"] = duplicates
+        return panel
     from salesgoals.panel._build import build_panel
 
     if _is_dask(activities):
@@ -203,4 +213,5 @@ def _as_dask(activities: Any):
     files = activity_files(activities)
     if all(f.lower().endswith((".parquet", ".pq", ".parq")) for f in files):
         return dd.read_parquet(files)
-    return dd.read_csv(files)
+    text = ("rep", "activity_type", "activity_id", "deal_id", "account", "outcome")  # never guessed from a sample
+    return dd.read_csv(files, dtype=dict.fromkeys(text, "str"))

@@ -67,6 +67,7 @@ import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from salesgoals._duplicates import ACTIVITY_RULE
 from salesgoals._periods import check_freq
 from salesgoals._schema import ACTIVITY_REQUIRED, QUALITY_METRICS
 from salesgoals._typing import Freq
@@ -226,22 +227,20 @@ def panel_from_parquet(
         temp_directory=temp_directory, connection=connection, progress=progress,
     )  # fmt: skip
     if duplicates:
-        _warn_duplicates(duplicates, int(counts[COUNT].sum()), label)
+        warn_duplicates(duplicates, label, "panel_from_parquet", total=int(counts[COUNT].sum()) + sum(duplicates.values()))
     panel = _assemble(counts, reduction, deals, roster=roster, start=start, end=end, stacklevel=3)
     if duplicates:  # rows by reason, as load_activities' report counts them
         panel.attrs["duplicates"] = duplicates
     return panel
 
 
-def _warn_duplicates(duplicates: dict[str, int], kept: int, label: str) -> None:
+def warn_duplicates(duplicates: dict[str, int], label: str, func: str, *, total: int | None = None) -> None:
     """Say, with counts by reason, how many rows the duplicate rule excluded (as load_activities does)."""
     n = sum(duplicates.values())
     by = ", ".join(f"{v:,} {k}" for k, v in duplicates.items())
     warnings.warn(
-        f"panel_from_parquet: excluded {n:,} of {n + kept:,} activity rows of {label!r} ({by}) by the duplicate "
-        "rule of load_activities: a row equal in every column to an earlier one (without an activity id: only when "
-        "the timestamps carry a time of day), and with an id, later rows of the same type and id. "
-        "See panel.attrs['duplicates'].",
+        f"{func}: excluded {n:,}{f' of {total:,}' if total is not None else ''} activity rows of {label!r} ({by}) "
+        f"by the duplicate rule of load_activities: {ACTIVITY_RULE}. See panel.attrs['duplicates'].",
         DataQualityWarning,
         stacklevel=3,
     )
@@ -677,3 +676,54 @@ def _run_with_progress(con, sql: str, *, progress: bool, desc: str) -> pd.DataFr
         raise box["error"]  # type: ignore[misc]
     return box["result"]  # type: ignore[return-value]
 
+
+def dask_without_duplicates(ddf):
+    """The rows of a Dask DataFrame of activity files that load_activities keeps under its duplicate rule.
+
+    The same rule as :func:`panel_from_parquet` (``salesgoals._duplicates``):
+    with an ``activity_id``, the first row of each (type, id) in input order
+    (partitions in order, rows in partition order); without one, one row of
+    each set of rows equal in every column when the timestamps carry a time of
+    day.  Rows without a rep, type or timestamp pass through.  Returns the
+    rows and the rows excluded by reason.  The first row of each id is found
+    by its position, and those positions (one per id) are brought to the
+    client: fine for tens of millions of ids; beyond, use DuckDB.
+    """
+    import dask.dataframe as dd
+
+    cols = [c for c in _READ_COLUMNS if c in ddf.columns]
+    ddf = ddf[cols]
+    if not pd.api.types.is_datetime64_any_dtype(ddf["timestamp"].dtype):  # CSV: text, parsed as build_panel does
+        ddf = ddf.assign(timestamp=dd.to_datetime(ddf["timestamp"]))
+    keyed = "activity_id" in cols
+    part = ~ddf["rep"].isna() & ~ddf["activity_type"].isna() & ~ddf["timestamp"].isna()
+    plain = part & ddf["activity_id"].isna() if keyed else part
+    ts = ddf["timestamp"]
+    timed = bool((ts != ts.dt.normalize())[plain].any().compute())
+    pieces, excluded = [ddf[~part]], {}
+    if timed:
+        rows = ddf[plain]
+        kept = rows.drop_duplicates()
+        n_rows, n_kept = dd.compute(rows.shape[0], kept.shape[0])
+        pieces.append(kept)
+        excluded["duplicate_row"] = int(n_rows - n_kept)
+    else:
+        pieces.append(ddf[plain])
+    if keyed:
+        ordered = ddf.map_partitions(_with_input_order, meta={**ddf.dtypes.to_dict(), "input_order": "int64"})
+        rows = ordered[part & ~ordered["activity_id"].isna()]
+        key = ["activity_type", "activity_id"]
+        first = rows.groupby(key, observed=True, dropna=True)["input_order"].min().rename("input_order")
+        kept = rows[rows["input_order"].isin(first.compute().to_numpy())].drop(columns="input_order")
+        n_rows, n_distinct, n_kept = dd.compute(rows.shape[0], rows.drop(columns="input_order").drop_duplicates().shape[0],
+                                                kept.shape[0])
+        pieces.append(kept)
+        excluded["duplicate_row"] = excluded.get("duplicate_row", 0) + int(n_rows - n_distinct)
+        excluded["duplicate_id"] = int(n_distinct - n_kept)
+    return dd.concat(pieces), {k: v for k, v in excluded.items() if v}
+
+
+def _with_input_order(frame: pd.DataFrame, partition_info=None) -> pd.DataFrame:
+    """The partition with each row's input position (partition number, then row)."""
+    number = partition_info["number"] if partition_info else 0
+    return frame.assign(input_order=(np.int64(number) << 40) + np.arange(len(frame), dtype=np.int64))
