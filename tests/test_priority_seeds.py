@@ -61,7 +61,8 @@ def seed_panel(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 def model_drivers(panel: pd.DataFrame):
     """The driver model as the goals use it (the leads check's warning on follow-up emails is expected)."""
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=UnreliableEstimateWarning)
+        warnings.filterwarnings("ignore", message=r"fit_drivers: (Leads check|Placebo check|\w+ is AMBIGUOUS)",
+                                category=UnreliableEstimateWarning)
         return sg.fit_drivers(panel, outcome="deals_created")
 
 

@@ -34,7 +34,6 @@ with `sg.recommend` as of the end of November 2025, exactly the goals CSV `sales
     ),
     new_code_cell(
         """from pathlib import Path
-import warnings
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -50,9 +49,7 @@ pd.set_option("display.max_colwidth", 120)"""
         """activities = sg.load_activities(SAMPLES / "canonical_activities.csv.gz")
 deals = sg.load_deals(SAMPLES / "canonical_deals.csv")
 roster = sg.load_roster(SAMPLES / "roster.csv")
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # driver-model notes are in rec.summary()
-    rec = sg.recommend(activities, deals, roster, as_of="2025-11-30", n_sims=500, seed=0)
+rec = sg.recommend(activities, deals, roster, as_of="2025-11-30", n_sims=500, seed=0)
 goals = rec.table
 goals[goals["priority"] > 0][["rep", "activity", "priority", "baseline", "goal_clear", "goal_stretch",
                               "goal_extraordinary", "p_clear", "p_stretch"]].head(6)"""

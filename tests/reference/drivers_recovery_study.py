@@ -14,14 +14,13 @@ Run::
 from __future__ import annotations
 
 import argparse
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 import salesgoals as sg
-from salesgoals.errors import UnreliableEstimateWarning
+from _expected import expected_warnings
 
 HERE = Path(__file__).resolve().parent
 OUTCOMES = ("deals_created", "deals_won", "won_revenue")
@@ -42,8 +41,7 @@ def run(seeds: list[int], n_reps: int = 40, n_weeks: int = 104) -> pd.DataFrame:
             for outcome in OUTCOMES:
                 if variant == "direct" and outcome == "deals_created":
                     continue
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", UnreliableEstimateWarning)
+                with expected_warnings("fit_drivers"):  # the model's verdict notes, kept in its effects table
                     res = sg.fit_drivers(panel, outcome=outcome, diagnostics=False, n_boot=0, **kw)
                 eff = res.effects.set_index("activity")
                 for act, row in eff.iterrows():

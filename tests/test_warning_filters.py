@@ -1,0 +1,73 @@
+"""No blanket warning filters where readers copy code from: notebook builders and the reference studies.
+
+A filter that ignores warnings must name both the category and the message it expects
+(``warnings.filterwarnings("ignore", message=..., category=...)``), so a new warning (a pandas
+deprecation, a data-quality note nobody expected) still shows.  ``simplefilter("ignore", ...)`` cannot name
+a message, so it is not allowed here at all.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILDERS = sorted((ROOT / "notebooks" / "_build").glob("build_*.py"))
+REFERENCE = sorted((ROOT / "tests" / "reference").glob("*.py"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def blanket_filters(source: str) -> list[str]:
+    """``filename:line`` of every ignore filter in ``source`` that does not name a category and a message."""
+    bad = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        name = node.func.attr
+        if name not in ("simplefilter", "filterwarnings") or not node.args:
+            continue
+        action = node.args[0]
+        if not (isinstance(action, ast.Constant) and action.value == "ignore"):
+            continue
+        kw = {k.arg for k in node.keywords}
+        has_message = len(node.args) >= 2 or "message" in kw
+        has_category = len(node.args) >= 3 or "category" in kw
+        if name == "simplefilter" or not (has_message and has_category):
+            bad.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return bad
+
+
+def _notebook_code(path: Path) -> str:
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "code" and not c.source.lstrip().startswith("%"))
+
+
+@pytest.mark.parametrize("path", BUILDERS + REFERENCE, ids=lambda p: p.name)
+def test_no_blanket_warning_filters_in_builders_and_studies(path: Path):
+    # a builder's cells are strings: the notebooks it writes are checked below
+    bad = blanket_filters(path.read_text(encoding="utf-8"))
+    assert not bad, f"{path.name}: name the category and the message of the expected warnings: {bad}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_blanket_warning_filters_in_notebooks(path: Path):
+    bad = blanket_filters(_notebook_code(path))
+    assert not bad, f"{path.name}: {bad}"
+
+
+def test_the_check_finds_blanket_filters():
+    found = blanket_filters(
+        "import warnings\n"
+        "warnings.simplefilter('ignore')\n"
+        "warnings.simplefilter('ignore', UserWarning)\n"
+        "warnings.filterwarnings('ignore', category=UserWarning)\n"
+        "warnings.filterwarnings('ignore', message='x: ')\n"
+        "warnings.filterwarnings('ignore', message='x: ', category=UserWarning)\n"
+        "warnings.filterwarnings('ignore', 'x: ', UserWarning)\n"
+        "warnings.simplefilter('error')\n"
+    )
+    assert [f.split(":")[0] for f in found] == ["line 2", "line 3", "line 4", "line 5"]
