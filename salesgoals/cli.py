@@ -87,6 +87,20 @@ def fraction(text: str) -> float:
     return value
 
 
+def memory_size(text: str) -> str:
+    """``type=`` for a DuckDB memory limit: a size such as 2GB, 512MB, 1.5GiB, or a share of RAM such as 80%.
+
+    DuckDB reads a bare unit letter ("2G") as bytes and then fails out of memory, and "-1GB" as no limit:
+    both are refused here.
+    """
+    import re
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB|%)\s*", text, flags=re.IGNORECASE)
+    if not m or float(m.group(1)) <= 0 or (m.group(2) == "%" and float(m.group(1)) > 100):
+        raise argparse.ArgumentTypeError(f"expected a memory size such as 2GB, 512MB or 80%, got {text!r}")
+    return text.strip()
+
+
 def goal_horizon(text: str) -> str | int:
     """``type=`` for a goal horizon: W, M, Q, Y or a whole number of periods >= 1."""
     if text.upper() in ("W", "M", "Q", "Y"):
@@ -383,7 +397,7 @@ def _add_panel_files(sub) -> None:
     g.add_argument("--dayfirst", choices=["auto", "yes", "no"], default="auto",
                    help="day/month order of ambiguous dates in the deals and roster (default: detect from the data)")  # fmt: skip
     add_load_arguments(g)
-    p.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit; above it DuckDB spills to disk")
+    p.add_argument("--memory-limit", default="2GB", type=memory_size, help="DuckDB memory limit; above it DuckDB spills to disk")
     p.add_argument("--threads", type=positive_int, help="DuckDB threads (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("-o", "--out", type=output_file, help="write the panel to this CSV (default: print a per-rep summary)")
