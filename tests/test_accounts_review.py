@@ -96,9 +96,7 @@ def test_cli_track_with_account_plan(book, tmp_path, capsys):
 def test_report_account_page(book, tmp_path):
     sim, plan, day = book
     small = sg.simulate.make_crm_data(n_reps=2, n_weeks=40, seed=41)  # the page does not need the same team
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        rec = sg.recommend(small.activities, small.deals, small.roster, n_sims=100, backtest=False, drivers=None)
+    rec = sg.recommend(small.activities, small.deals, small.roster, n_sims=100, backtest=False, drivers=None)
     prog = sg.account_progress(plan, sim.deals, as_of=day + pd.Timedelta(days=182))
     section = sg.account_report_section(plan, prog, top=8)
     res = sg.report(rec, tmp_path / "r.html", accounts=section, xlsx=tmp_path / "r.xlsx")

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import salesgoals as sg
-from salesgoals.errors import DataQualityWarning
+from salesgoals.errors import DataQualityWarning, UnreliableEstimateWarning
 from salesgoals.io import load_deals, write_csv
 
 
@@ -32,7 +32,10 @@ def _load(path):
 def _timeline(sim, deals):
     """Everything whose dates an outlier could move."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the models' own reliability warnings are not under test
+        # the models' own reliability notes on a 5-rep team are not under test here
+        warnings.filterwarnings("ignore", message=r"(forecast|backtest_forecast): ", category=UnreliableEstimateWarning)
+        # the planted deal closed after the export's window: left out of the panel, as the test checks
+        warnings.filterwarnings("ignore", message=r"build_panel: 1 deals closed after window", category=DataQualityWarning)
         panel = sg.build_panel(sim.activities, deals, roster=sim.roster)
         plan = sg.personal_best_goals(panel)
         goals_bt = sg.backtest_goals(panel, n_origins=2, n_sims=50)
