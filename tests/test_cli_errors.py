@@ -119,7 +119,7 @@ _FREE_BAD = {
 }
 _ANY_TEXT = {"--title", "--currency"}  # any text is a valid title or currency label
 _FREE_NEEDS = {  # valid required arguments of each subcommand (with deals, so --missing-close applies)
-    "inspect": [DEALS], "panel": ["-a", ACTS, "-d", DEALS], "panel-files": [ACTS],
+    "inspect": [DEALS], "panel": ["-a", ACTS, "-d", DEALS], "panel-files": [ACTS, "-d", DEALS, "--no-progress"],
     "drivers": ["-a", ACTS, "-d", DEALS], "recommend": ["-a", ACTS, "-d", DEALS],
     "report": ["-a", ACTS, "-d", DEALS, "-o", "{tmp}/r.html"], "forecast": ["-a", ACTS, "-d", DEALS, "-r", ROSTER],
     "track": ["-a", ACTS, "-d", DEALS, "-g", DEALS], "accounts": ["-d", DEALS],
