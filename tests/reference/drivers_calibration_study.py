@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -48,10 +47,10 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+from _expected import expected_warnings  # noqa: E402
 from independent_sim import make_events  # noqa: E402
 
 import salesgoals as sg  # noqa: E402
-from salesgoals.errors import UnreliableEstimateWarning  # noqa: E402
 from salesgoals.io import write_csv  # noqa: E402
 
 #: world -> (grain, true lag length used by ``true_lags``)
@@ -77,8 +76,7 @@ def run(worlds: dict[str, list[int]], variants: list[str], outcome: str = "deals
             panel, log, truth = world(name, seed)
             for v in variants:
                 kw = VARIANTS[v] if VARIANTS[v] is not None else {"lags": WORLDS[name][1]}
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", UnreliableEstimateWarning)
+                with expected_warnings("fit_drivers"):  # the model's verdict notes, kept in its effects table
                     res = sg.fit_drivers(panel, outcome=outcome, diagnostics=False, n_boot=0, **log, **kw)
                 for act, r in res.effects.set_index("activity").iterrows():
                     rows.append({"world": name, "grain": WORLDS[name][0], "seed": seed, "variant": v, "activity": act,
