@@ -24,9 +24,12 @@ class DriverDiagnostics:
     Attributes
     ----------
     lag_selection : pandas.DataFrame
-        ``n_lags, n_params, rss, aic, bic, cv_mse, cv_excess_se, chosen``: the criteria of every candidate lag
-        length (``cv_mse``: out-of-sample error over 10 folds of whole reps; ``cv_excess_se``: standard error of
-        its excess over the best, paired by fold), all on the same rows
+        ``n_lags, n_params, rss, aic, bic, cv_mse, cv_excess_se, tail_f, tail_p, tail_share_upper, tail_lead,
+        chosen``: the criteria of every candidate lag length (``cv_mse``: out-of-sample error over 10 folds of
+        whole reps; ``cv_excess_se``: standard error of its excess over the best, paired by fold; ``tail_f``,
+        ``tail_p``: the rep-clustered F test that the effects summed over the later lags are all zero, in the
+        model with every lag; ``tail_share_upper``: how much of the leading activity ``tail_lead``'s summed
+        effect may lie beyond this lag length, the upper end of a 95% interval), all on the same rows
         (empty when ``lags`` was fixed or deal links gave the lag length).
     placebo : pandas.DataFrame
         ``activity, placebo_of, effect, std_error, ci_low, ci_high, p_value,
@@ -127,6 +130,25 @@ def verdict_facts(effects: pd.DataFrame, interval: float) -> dict[str, str]:
         out["not shown to matter"] = (f"{', '.join(rest)} (effect not distinguishable from zero, or negative, after "
                                       f"adjusting for testing {len(effects)} activities at {interval:.0%})")  # fmt: skip
     return out
+
+
+def lag_profile_words(profile: pd.DataFrame, effects: pd.DataFrame, top: int = 3) -> str:
+    """When the effect of one activity arrives, in words: its cumulative share by lag, for up to ``top`` drivers
+    (by contribution; the activities with the largest contribution when none is a driver)."""
+    if not len(profile) or not len(effects):
+        return ""
+    chosen = effects.loc[effects["is_driver"], "activity"].tolist()[:top] or effects["activity"].tolist()[:1]
+    parts = []
+    for act in chosen:
+        eff = profile.loc[profile["activity"] == act, "effect"].to_numpy(dtype=float)
+        total = eff.sum()
+        if eff.size < 2 or not np.isfinite(total) or total <= 0:
+            continue
+        cum = np.cumsum(eff) / total
+        parts.append(f"{act} " + ", ".join(f"{c:.0%}" for c in cum) + f" by lag 0..{eff.size - 1}")
+    if not parts:
+        return ""
+    return "cumulative share of the summed effect by lag: " + "; ".join(parts)
 
 
 # =============================================================================
@@ -323,6 +345,9 @@ class DriverResult:
             "effect": f"change in {self.outcome} per period-sum from ONE extra activity, summed over lags",
             **verdict_facts(self.effects, self.interval),
         }
+        profile = lag_profile_words(self.lag_profile, self.effects)
+        if profile:
+            facts["lag profile"] = profile
         notes = list(self.diagnostics.warnings)
         extra = list(self.diagnostics.notes)
         hold = self.diagnostics.holdout
