@@ -66,8 +66,8 @@ def one_seed(name: str, seed: int) -> list[dict]:
     panel, truth = world(name, seed)
     rows = []
     for rule, kw in RULES.items():
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=UnreliableEstimateWarning)
+        with warnings.catch_warnings(record=True):  # recorded, not shown: the fit's own list is read below
+            warnings.filterwarnings("always", category=UnreliableEstimateWarning)
             res = sg.fit_drivers(panel, outcome="deals_created", diagnostics=False, n_boot=0, max_lag=8, **kw)
         unsettled = any("cannot settle how long effects last" in m for m in res.diagnostics.warnings)
         eff = res.effects.set_index("activity")
