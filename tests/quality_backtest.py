@@ -53,7 +53,8 @@ def backtest(sim, *, horizon: int = 13, n_origins: int = 4, min_n: int = 20) -> 
             need = np.ceil(t[f"goal_{tier}"].to_numpy(float) * t["n_judged"].to_numpy(float) - 1e-9)
             rows.append(pd.DataFrame({
                 "origin": str(origin), "rep": t["rep"], "activity_type": t["activity_type"], "tier": tier,
-                "goal": t[f"goal_{tier}"], "stated": t[f"p_{tier}"], "expected_n": t["expected_n"],
+                "goal": t[f"goal_{tier}"], "stated": t[f"p_{tier}"], "expected_n": t["expected_n"], "n_hist": t["n"],
+                "baseline": t["baseline"], "design_effect": t.get("design_effect", 1.0),
                 "n_judged": t["n_judged"], "n_advanced": t["n_advanced"], "need": need.astype(np.int64),
                 "met": (t["n_advanced"].to_numpy() >= need).astype(np.int64),
             }))  # fmt: skip

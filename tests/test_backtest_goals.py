@@ -30,10 +30,16 @@ def bt(sim_panel):
 def test_stated_odds_are_honest_over_goal_periods(bt):
     """Issue 13 target: each tier within 8 points over goal periods at 40 reps x 104 weeks (project sim).
 
-    Measured failure rate (tests/reference/goal_odds_seed_rates.py): 1 of 24 seeds (seed 103: stretch +11.6,
-    extraordinary +10.1 points), about 4 %, above the 1 % this suite designs for: realised shares exceed the stated
-    stretch/extraordinary odds by 3-4 points on average (seeds 100-111), a bias of the goals' odds, not noise.
-    The bar is the product requirement, so it is kept, not widened to hide the bias.
+    Round 2 measured realised shares 3-4 points above the stated stretch/extraordinary odds (seeds 100-111). Round 3
+    fixed the cause in the odds model (streaks: debiased autocorrelation, the variance a quarter's own mean absorbs,
+    shrinkage by the uncertainty of the level actually used, a change-of-level test against an ordinary rep).  Goal
+    periods, realised - stated (clear / stretch / extraordinary), 40 seeds each:
+    seeds 0-39 before +0.00/+0.02/+0.03, after +0.00/+0.01/+0.01; seeds 100-139 before +0.01/+0.03/+0.03,
+    after +0.02/+0.02/+0.02.  The 8-point bar fails 2 of 80 seeds before and after (seeds 103 and 104, whose simulated
+    activity runs 4-8 % higher in the second year by chance, a drift no stationary model foresees): ~2.5 % per seed
+    against the 1 % this suite designs for, because the gap's seed-to-seed s.d. (0.02-0.03, mostly the team's
+    seasonal factors every rep of a seed shares) leaves little room under 8 points.  The bar is the product
+    requirement, so it is kept, not widened.
     """
     cal = bt.calibration
     assert cal["tier"].tolist() == ["clear", "stretch", "extraordinary"]
