@@ -57,7 +57,7 @@ import pyarrow.compute as pc
 
 from salesgoals._schema import ACTIVITY_COLUMNS
 
-__all__ = ["ACTIVITY_KEY", "ACTIVITY_RULE", "ActivityDuplicates", "activity_duplicates", "dates_only",
+__all__ = ["ACTIVITY_KEY", "ACTIVITY_RULE", "ActivityDuplicates", "activity_duplicates", "all_missing", "dates_only",
            "identical_rows", "may_repeat"]
 
 #: The columns that identify one activity record when the export has ids.
@@ -126,14 +126,17 @@ def activity_duplicates(acts: pd.DataFrame, alive: np.ndarray) -> ActivityDuplic
     >>> activity_duplicates(acts, np.ones(3, bool)).duplicate_row.tolist()
     [1]
     """
-    no_id = acts["activity_id"].isna().to_numpy()
-    dup_row, dup_id = _keyed_duplicates(acts, alive & ~no_id)
-    alone = alive & no_id
-    if int(alone.sum()) < 2:
+    if all_missing(acts["activity_id"]):  # an export without ids (no pass over the rows)
+        dup_row, dup_id, alone = _NONE, _NONE, alive
+    else:
+        no_id = acts["activity_id"].isna().to_numpy()
+        dup_row, dup_id = _keyed_duplicates(acts, alive & ~no_id)
+        alone = alive & no_id
+    if np.count_nonzero(alone) < 2:
         return ActivityDuplicates(dup_row, dup_id)
-    rows = np.flatnonzero(alone)
+    rows = None if alone.all() else np.flatnonzero(alone)  # None: every row (no 100 MB index built)
     stamps = pd.DatetimeIndex(acts["timestamp"])
-    ts = stamps.asi8 if rows.size == len(acts) else stamps.asi8[rows]
+    ts = stamps.asi8 if rows is None else stamps.asi8[rows]
     same = identical_rows(acts, rows, ts)
     if dates_only(ts, stamps.unit):
         return ActivityDuplicates(dup_row, dup_id, alike_kept=int(same.size), dates_only=True)
@@ -162,8 +165,8 @@ def dates_only(ts: np.ndarray, unit: str) -> bool:
     return all_multiples(ts, 86_400 * _PER_SECOND[unit])
 
 
-def identical_rows(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray) -> np.ndarray:
-    """Rows (of ``rows``) equal in every loaded column to an earlier one.
+def identical_rows(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray) -> np.ndarray:
+    """Rows (of ``rows``; None: every row) equal in every loaded column to an earlier one, ascending.
 
     Cheap on millions of rows.  When the values fit (the usual rep, time, type
     export), each row's values are packed exactly into one integer with its
@@ -172,15 +175,12 @@ def identical_rows(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray) -> np.nd
     repeated hashes; only the rows carrying one are compared column by column
     (a hash collision only adds a candidate).
     """
-    pos_bits = max(int(rows.size - 1).bit_length(), 1)
+    pos_bits = max(int(ts.size - 1).bit_length(), 1)
     key = packed_key(out, rows, ts, 63 - pos_bits)
     if key is not None:
-        key <<= np.int64(pos_bits)
-        key |= rows if rows.size == len(out) else np.arange(rows.size, dtype=np.int64)  # every row: rows is 0..n-1
-        key.sort()
-        same = np.bitwise_xor(key[1:], key[:-1]) < np.int64(1 << pos_bits)  # same values, another position
-        later = key[1:][same] & np.int64((1 << pos_bits) - 1)
-        return np.sort(rows[later])
+        later = _later_copies(key, pos_bits)
+        return later if rows is None else rows[later]
+    rows = np.arange(len(out)) if rows is None else rows
     h = _row_hash(out, rows, ts)
     srt = np.sort(h)
     repeated = srt[1:][srt[1:] == srt[:-1]]
@@ -194,7 +194,28 @@ def identical_rows(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray) -> np.nd
     return cand[dup]
 
 
-def packed_key(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray, bits: int) -> np.ndarray | None:
+_BLOCK = 1 << 20  # rows per block of the passes below: their temporaries stay small (no 100 MB page faults)
+
+
+def _later_copies(key: np.ndarray, pos_bits: int) -> np.ndarray:
+    """Positions (ascending) of the keys equal to an earlier key; ``key`` (values, not yet shifted) is reused."""
+    for i in range(0, key.size, _BLOCK):  # each key's position in its low bits: copies sort earliest first
+        part = key[i : i + _BLOCK]
+        part <<= np.int64(pos_bits)
+        part |= np.arange(i, i + part.size, dtype=np.int64)
+    key.sort()
+    low = np.int64((1 << pos_bits) - 1)
+    found = []
+    for i in range(0, key.size - 1, _BLOCK):
+        part = key[i : i + _BLOCK + 1]  # one key of overlap: each pair of neighbours is seen once
+        same = np.bitwise_xor(part[1:], part[:-1]) <= low  # same values, another position
+        found.append(part[1:][same] & low)
+    later = np.concatenate(found) if found else np.array([], dtype=np.int64)
+    later.sort()
+    return later
+
+
+def packed_key(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray, bits: int) -> np.ndarray | None:
     """Each row's time and categorical codes packed exactly into ``bits`` bits; None when they do not fit.
 
     Only for rows whose text and duration columns are missing everywhere (a
@@ -202,11 +223,10 @@ def packed_key(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray, bits: int) -
     The time is counted in its resolution (minutes, seconds or finer) from the
     earliest; each categorical column then takes ``code + 1`` (0: missing) in
     the next digits.  Every step works in place on the one new array (no
-    100 MB temporaries on a log of ten million rows).
+    100 MB temporaries on a log of ten million rows).  ``rows`` None: every row.
     """
-    for col in ("deal_id", "account", "duration_min"):
-        if out[col].notna().any():
-            return None
+    if not all(all_missing(out[col]) for col in ("deal_id", "account", "duration_min")):
+        return None
     per_s = _PER_SECOND[pd.DatetimeIndex(out["timestamp"]).unit]
     key = ts - ts.min()
     for step in (60 * per_s, per_s, 1):  # the time's resolution: minutes, seconds, or finer
@@ -216,19 +236,37 @@ def packed_key(out: pd.DataFrame, rows: np.ndarray, ts: np.ndarray, bits: int) -
         key //= step
     room, offset = int(key.max()) + 1, 0
     for col in ("rep", "activity_type", "outcome"):
-        s = out[col]
-        card = len(s.cat.categories) + 1
+        cat = out[col].array
+        card = len(cat.categories) + 1
         if card <= 1:
             continue
         room *= card
         if room >= 1 << bits:
             return None
-        codes = s.cat.codes.to_numpy()
+        codes = cat.codes  # a view: no copy
         key *= card
-        key += codes if rows.size == codes.size else codes[rows]
+        key += codes if rows is None else codes[rows]
         offset = offset * card + 1  # the +1 of every column's code, added once at the end
     key += offset
     return key if room < 1 << bits else None
+
+
+def all_missing(values: pd.Series) -> bool:
+    """Whether every value is missing; free for Arrow-backed text (Arrow keeps the null count).
+
+    Examples
+    --------
+    >>> all_missing(pd.Series([None, None], dtype="str")), all_missing(pd.Series([np.nan, 1.0]))
+    (True, False)
+    """
+    arr = values.array
+    if not len(arr):
+        return True
+    if isinstance(arr, pd.Categorical):
+        return int(arr.codes[0]) < 0 and int(arr.codes.max()) < 0
+    if hasattr(arr, "__arrow_array__"):
+        return arr.__arrow_array__().null_count == len(arr)
+    return pd.isna(arr[0]) and not values.notna().any()  # a first value settles most columns at once
 
 
 def all_multiples(values: np.ndarray, step: int, block: int = 1 << 20) -> bool:

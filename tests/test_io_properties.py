@@ -466,6 +466,8 @@ def test_identical_activity_rows_found_by_packing_equal_the_hash_path_and_pandas
     oracle = rows[out.iloc[rows][list(ACTIVITY_COLUMNS)].duplicated().to_numpy()]
     assert sio.identical_rows(out, rows, ts).tolist() == oracle.tolist()
     assert (sio.packed_key(out, rows, ts, 40) is None) == with_text
+    every = out[list(ACTIVITY_COLUMNS)].duplicated().to_numpy()  # rows=None: every row, no index built
+    assert sio.identical_rows(out, None, pd.DatetimeIndex(out["timestamp"]).asi8).tolist() == np.flatnonzero(every).tolist()
     packed, sio.packed_key = sio.packed_key, lambda *a: None
     try:
         assert sio.identical_rows(out, rows, ts).tolist() == oracle.tolist()

@@ -65,7 +65,7 @@ from salesgoals._schema import (
     ROSTER_COLUMNS,
     UNASSIGNED,
 )
-from salesgoals._duplicates import activity_duplicates, may_repeat
+from salesgoals._duplicates import activity_duplicates, all_missing, may_repeat
 from salesgoals._summary import Summary
 from salesgoals._typing import CRM
 from salesgoals.errors import (
@@ -333,7 +333,7 @@ class _Rows:
             return
         self.reason[m] = self.codes[reason]
         if reason not in self.examples:
-            i = int(np.flatnonzero(m)[0])
+            i = int(np.argmax(m))  # the first row (no index of every row built)
             v = "" if values is None else f": {_item(values, i)!r}"
             self.examples[reason] = f"{self.name} row {i + 1}{v}"
 
@@ -343,7 +343,7 @@ class _Rows:
         if k:
             self.repaired[what] = self.repaired.get(what, 0) + k
             if what not in self.examples:
-                i = int(np.flatnonzero(m)[0])
+                i = int(np.argmax(m))
                 v = "" if values is None else f": {_item(values, i)!r}"
                 self.examples[what] = f"{self.name} row {i + 1}{v}"
 
@@ -352,7 +352,7 @@ class _Rows:
         m = np.asarray(mask, dtype=bool) & (self.reason == 0)
         if m.any():
             self.flagged[what] = self.flagged.get(what, 0) + int(m.sum())
-            self.examples.setdefault(what, f"{self.name} row {int(np.flatnonzero(m)[0]) + 1}")
+            self.examples.setdefault(what, f"{self.name} row {int(np.argmax(m)) + 1}")
 
     @property
     def keep(self) -> np.ndarray:
@@ -505,7 +505,7 @@ def _kept_rows(out: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     cols = {}
     for col in out.columns:
         s = out[col]
-        empty = s.cat.codes.max() < 0 if isinstance(s.dtype, pd.CategoricalDtype) else not s.notna().any()
+        empty = all_missing(s)
         cols[col] = s.array[:n_keep] if empty else s.array[keep]  # arrays, by mask: no index built or gathered
     return pd.DataFrame(cols, copy=False)
 
@@ -553,7 +553,7 @@ def _merged_report(loader: str, reports: list[dict], reason: np.ndarray, codes: 
         excluded[r] = int(counts[code])
         ex = next((rep["rows"].examples[r] for rep in reports if r in rep["rows"].examples), None)
         if ex is None:
-            first = int(np.flatnonzero(reason == code)[0])
+            first = int(np.argmax(reason == code))
             k = int(np.searchsorted(starts, first, side="right") - 1)
             ex = f"{reports[k]['name']} row {first - starts[k] + 1}"
         examples[r] = ex
