@@ -167,8 +167,8 @@ MUTATIONS: list[dict] = [
          why="calls and connected calls both made priorities: the same effort counted twice",
          tests=PRIORITIES),
     dict(id="quality_odds_off_by_one", file="salesgoals/outcomes/_quality_goals.py",
-         pattern='t[f"p_{tier}"] = stats.betabinom.sf(need - 1, m, a, b)',
-         replacement='t[f"p_{tier}"] = stats.betabinom.sf(need, m, a, b)',
+         pattern="return stats.betabinom.sf(need_eff - 1, n_eff, np.asarray(a)[:, None], np.asarray(b)[:, None])",
+         replacement="return stats.betabinom.sf(need_eff, n_eff, np.asarray(a)[:, None], np.asarray(b)[:, None])",
          why="sf(k) is P(X > k): the odds of MORE than the goal's advances, not of reaching it",
          tests=QUALITY),
     # ------------------------------------------------------------- io
