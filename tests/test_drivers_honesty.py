@@ -346,3 +346,29 @@ def test_progressing_effects_without_links_is_empty():
     sim = make_events("baseline", seed=4, n_reps=6, n_periods=20, links=False)
     out = progressing_effects(sim.activities, sim.deals)
     assert out.empty and "p_value_adj" in out.columns
+
+
+def test_between_team_test_is_one_way_anova_and_ignores_a_common_variance_factor():
+    """Equal variances: ``group_test`` is the one-way ANOVA F (scipy's ``f_oneway``); scaling every variance
+    by one factor (per-rep errors misstated alike, which inflates Cochran's Q) leaves it unchanged."""
+    from salesgoals.drivers._pooling import group_test
+
+    rng = np.random.default_rng(5)
+    groups = np.repeat(["a", "b", "c"], [7, 9, 8])
+    d = rng.normal(0, 1, groups.size) + np.where(groups == "b", 0.8, 0.0)
+    f, df1, df2, p = group_test(d, np.ones(d.size), groups)
+    ref = stats.f_oneway(*(d[groups == g] for g in "abc"))
+    assert (df1, df2) == (2, 21)
+    assert f == pytest.approx(ref.statistic, rel=1e-12) and p == pytest.approx(ref.pvalue, rel=1e-12)
+    assert group_test(d, np.full(d.size, 3.7), groups)[0] == pytest.approx(f, rel=1e-12)
+    assert np.isnan(group_test(d, np.ones(d.size), np.array(["a"] * d.size))[0])  # one team: not tested
+
+
+def test_heterogeneity_table_carries_the_between_team_test():
+    """Teams 0/2 hold the x0.5 reps, 1/3 the x1.5 reps: the team test is reported for every tested activity."""
+    sim = make_events("two_groups", seed=3)
+    het = _fit(sim, log=False, diagnostics=False).diagnostics.heterogeneity.set_index("activity")
+    tested = het["p_value"].notna()
+    assert tested["meeting"]
+    assert het.loc[tested, ["team_f_stat", "team_p_value", "team_p_value_adj"]].notna().all().all()
+    assert het.loc[~tested, "team_p_value"].isna().all() and not het.loc[~tested, "differ_by_team"].any()

@@ -318,7 +318,8 @@ class DriverModel(BaseEstimator):
         crit = float(stats.t.ppf(0.5 + self.interval / 2, dof))
         profile = _lag_profile(fit, acts, quality_of, funnel)
         rep_effects, heterogeneity = _rep_effects_table(fit, acts, quality_of, carry_funnel, comb, p_value,
-                                                        self.outcome if carry else y_col, crit, 1 - self.interval)
+                                                        self.outcome if carry else y_col, crit, 1 - self.interval,
+                                                        teams=_rep_teams(prep.frame, carry_funnel))
 
         diag = DriverDiagnostics(lag_selection=lag_table, checks=checks, heterogeneity=heterogeneity)
         if self.diagnostics:
@@ -696,7 +697,15 @@ def _leads_messages(leads: pd.DataFrame, y_col: str, messages: list[str]) -> Non
             )
 
 
-def _rep_effects_table(fit, acts, quality_of, funnel, comb, p_value, outcome, crit, alpha):
+def _rep_teams(frame: pd.DataFrame, funnel: pd.DataFrame) -> np.ndarray | None:
+    """Each funnel rep's team (its last one) for the between-team test; None without a ``team`` column."""
+    if "team" not in frame.columns:
+        return None
+    team = frame.groupby(frame["rep"].astype(str), sort=False)["team"].last()
+    return team.reindex(funnel["rep"].astype(str)).to_numpy(dtype=object)
+
+
+def _rep_effects_table(fit, acts, quality_of, funnel, comb, p_value, outcome, crit, alpha, *, teams=None):
     """Partially pooled per-rep effects (see ``drivers/_pooling.py``) and the heterogeneity tests."""
     G, A = len(funnel), len(acts)
     conv = conversion(outcome, funnel)
@@ -705,7 +714,8 @@ def _rep_effects_table(fit, acts, quality_of, funnel, comb, p_value, outcome, cr
     order = pd.Index(fit.rep_fe.index.astype(str)).get_indexer(funnel["rep"].astype(str))
     theta, var, _ = rep_slopes(fit, acts, quality_of)
     theta, var = theta[order], var[order]
-    effect, se, raw, shrink, het = pool_rep_effects(theta, var, team_rep, team_se, p_value < alpha, alpha)
+    effect, se, raw, shrink, het = pool_rep_effects(theta, var, team_rep, team_se, p_value < alpha, alpha,
+                                                    groups=teams)
     het.insert(0, "activity", pd.Series(acts, dtype=object))
     differ = het["reps_differ"].to_numpy()
     rep_effects = pd.DataFrame({

@@ -77,12 +77,16 @@ class DriverDiagnostics:
         never counted as creating it; columns of
         :func:`salesgoals.drivers.progressing_effects`.
     heterogeneity : pandas.DataFrame
-        ``activity, q_stat, df, p_value, tau, tau_upper, p_value_adj, reps_differ``: do
+        ``activity, q_stat, df, p_value, tau, tau_upper, p_value_adj, reps_differ,
+        team_f_stat, team_p_value, team_p_value_adj, differ_by_team``: do
         reps differ in what an activity does for them?  Cochran's Q of the
         per-rep slopes against the team effect (chi-square(G-1)), Holm-adjusted
         across activities; ``tau`` is the estimated spread (standard
-        deviation) of rep effects on the estimated outcome.  NaN where the team
-        effect is not clear (not tested).
+        deviation) of rep effects on the estimated outcome.  ``team_*``: do
+        the effects differ between the panel's teams (F test of the
+        between-team part of Q over its within-team part, Holm-adjusted; NaN
+        without a ``team`` column or with fewer than two teams).  NaN where the
+        team effect is not clear (not tested).
     """
 
     lag_selection: pd.DataFrame = field(default_factory=pd.DataFrame)
