@@ -129,3 +129,36 @@ def test_summary_shows_the_lag_profile_of_the_drivers():
     shares = ", ".join(f"{c:.0%}" for c in np.cumsum(prof) / prof.sum())
     assert "cumulative share of the summed effect by lag" in text
     assert f"meeting {shares} by lag 0..4" in text and shares.endswith("100%")
+
+
+def test_fast_paths_equal_the_direct_computations():
+    """The speed paths of the fit give the numbers of the plain computations (to rounding): the lag matrix built
+    from sliding windows equals a gather per lag and series (leads, controls, gaps, unbalanced reps); the pooled
+    check's cross-products, rebuilt from the demeaning's removed parts, equal those of the raw centred data; the
+    lag combination equals the lag matrix times the coefficients."""
+    from salesgoals.drivers._estimator import _fit_lags, _lag_combination, _with_season_scaling
+
+    sim = sg.simulate.make_crm_data(n_reps=12, n_weeks=50, seed=3)
+    panel = sim.panel()
+    panel = panel.drop(panel.sample(frac=0.1, random_state=2).index)  # gaps and unbalanced histories
+    prep = _prepare(panel)
+    acts = ["call", "meeting", "email"]
+    y = prep.frame["deals_created"].to_numpy(dtype=float)
+    extra = {"x": np.arange(y.size, dtype=float)}
+    for pr in (prep, _with_season_scaling(prep, y)):
+        for lead, L in ((0, 0), (0, 3), (1, 2)):
+            keep = _history_mask(pr, L, lead)
+            idx = np.flatnonzero(keep)
+            V = np.column_stack([pr.frame[a].to_numpy(dtype=float) for a in acts] + [extra["x"]])
+            cols = [y[idx]] + [V[idx - lag, k] for k in range(V.shape[1]) for lag in range(-lead, L + 1)]
+            if pr.controls is not None:
+                cols.append(pr.controls[idx, 0])
+            fast = _stacked(pr, y, acts, range(-lead, L + 1), keep, extra)
+            np.testing.assert_array_equal(fast, np.column_stack(cols))
+    pr = _with_season_scaling(prep, y)
+    fit = _fit_lags(pr, acts, y, 2, keep_demeaned=True)
+    Z = _stacked(pr, y, acts, range(3), fit.keep)[:, : 1 + 3 * len(acts)]
+    Z -= Z.mean(axis=0)
+    np.testing.assert_allclose(fit.pooled_cross, Z.T @ Z, rtol=1e-10, atol=1e-9 * np.abs(Z.T @ Z).max())
+    direct = _stacked(pr, None, acts, range(3), fit.keep)[:, : 3 * len(acts)] @ fit.coef.ravel()
+    np.testing.assert_allclose(_lag_combination(pr, acts, range(3), fit.keep, fit.coef), direct, rtol=1e-12, atol=1e-12)

@@ -100,10 +100,11 @@ def summarise(raw: pd.DataFrame) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=24)
+    parser.add_argument("--worlds", default="independent,house", help="comma-separated: independent, house")
     parser.add_argument("--out", default=str(HERE / "drivers_lag.csv"))
     args = parser.parse_args()
     seeds = range(FIRST_SEED, FIRST_SEED + args.seeds)
-    raw = pd.DataFrame([r for w in ("independent", "house") for s in seeds for r in one_seed(w, s)])
+    raw = pd.DataFrame([r for w in args.worlds.split(",") for s in seeds for r in one_seed(w, s)])
     table = summarise(raw)
     with pd.option_context("display.width", 250, "display.max_columns", 20):
         print(table.round(3).to_string(index=False))
