@@ -125,3 +125,23 @@ def test_ranges_contract_and_bad_input():
         forecast(deals, level="rep", freq="W", target="won_revenue", method="trailing_mean", ranges="count")
     with pytest.raises(ValueError, match="ranges must be one of"):
         backtest_forecast(deals, level="rep", freq="W", methods=["ets"], ranges="sqrt")
+
+
+def test_auto_ranges_at_an_origin_use_nothing_after_it():
+    """No look-ahead: what happens after an origin cannot change that origin's forecast, range or scale choice.
+
+    For a run of cutoffs, revenue closed after the cutoff is multiplied by 30 (a shock no earlier origin could
+    know of); every row of an origin up to the cutoff must come out exactly as before.
+    """
+    deals = _skewed(2)
+    before = _bt(deals, "won_revenue", "auto").errors
+    ends = before["origin"].map(lambda p: p.end_time)
+    cols = ["origin", "group", "period", "forecast", "lower", "upper", "ranges"]
+    for cutoff in ends.drop_duplicates().sort_values().iloc[4:24:2]:
+        later = deals["closed"] > cutoff
+        shocked = deals.assign(amount=deals["amount"].where(~later, deals["amount"] * 30))
+        after = _bt(shocked, "won_revenue", "auto").errors
+        assert (after["actual"] != before["actual"]).any()  # the shock reached the backtest
+        early = (ends <= cutoff).to_numpy()
+        where = f"origins to {cutoff:%Y-%m-%d}"
+        pd.testing.assert_frame_equal(after.loc[early, cols], before.loc[early, cols], obj=where)
