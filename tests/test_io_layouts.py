@@ -149,6 +149,23 @@ def test_no_won_stage_is_one_error_with_every_stage_and_the_full_stage_map(tmp_p
         load_deals(put(tmp_path, "d.csv", text))
 
 
+
+def test_no_won_stage_error_names_the_layout_detected_and_the_header_of_each_field(tmp_path):
+    # A generic file (the public sample's spelling): three fields resolve by Salesforce's API names
+    # (opportunity_id, close_date, deal_stage), three only by generic words.  Round 3's error said
+    # "(layout Salesforce)", as if only Salesforce's stage names had been tried and every column were
+    # Salesforce's; it must say what was detected, field by field, and that every vendor's names were tried.
+    text = ("opportunity_id,sales_agent,deal_stage,engage_date,close_date,close_value\n"
+            "1,Ann,Signed,2024-01-02,2024-02-01,100\n2,Bob,Talking,2024-01-03,,0\n")  # fmt: skip
+    with pytest.raises(DataQualityError) as err:
+        load_deals(put(tmp_path, "d.csv", text))
+    msg = str(err.value)
+    assert "(layout Salesforce)" not in msg
+    assert "by any vendor's stage names" in msg
+    for field_header in ("rep <- 'sales_agent' (generic words)", "created <- 'engage_date' (generic words)",
+                         "amount <- 'close_value' (generic words)", "stage <- 'deal_stage'"):
+        assert field_header in msg, (field_header, msg)
+
 # ------------------------------------------------------------------ silent losses (issue 11, cases 2-7)
 # Each test below was run against the code before issue 11 (d7452fd) and fails there for the loss it
 # guards against: demo merged into meeting; no error for an unrecognised amount (revenue zeroed);

@@ -1272,7 +1272,7 @@ def load_deals(
         if cents is None:
             cents = res.vendor == "close" and "amount" in res.mapping and _close_value_in_cents(
                 table, res.mapping["amount"], cols.fmt_col)  # fmt: skip
-        frame = _deals_frame(table, res.mapping, res.vendor, rows, src.name, loader, opts, cols, cents, notes)
+        frame = _deals_frame(table, res.mapping, res.describe(), rows, src.name, loader, opts, cols, cents, notes)
         frames.append(frame)
         reports.append({"name": src.name, "vendor": res.vendor, "mapping": dict(res.mapping), "rows": rows,
                         "notes": notes, "furniture": dict(src.furniture), "origin": dict(res.origin),
@@ -1406,14 +1406,15 @@ def _check_stage_map(stage_map, loader) -> dict[str, str]:
     return {V.norm_value(k): str(v).lower() for k, v in stage_map.items()}
 
 
-def _deals_frame(table: pa.Table, mapping: Mapping[str, str], vendor: str, rows: _Rows, name: str, loader: str,
+def _deals_frame(table: pa.Table, mapping: Mapping[str, str], layout: str, rows: _Rows, name: str, loader: str,
                  opts: _DealOptions, cols: _DealColumns, cents: bool, notes: list[str]) -> pd.DataFrame:
+    """The canonical deals of one file; ``layout`` is the detection's one line (for error messages)."""
     n = table.num_rows
     rep = _text(table, mapping.get("rep"), n)
     rows.exclude(rep.isna().to_numpy(), "missing_rep")
     created = _dates(table, mapping["created"], name, loader, rows, opts.dayfirst, opts.date_format, notes,
                      required=True, missing_reason="missing_created", bad_reason="unparseable_created")  # fmt: skip
-    status, stage = _deal_status(table, mapping, vendor, rows, name, loader, opts, cols.flag_col, notes)
+    status, stage = _deal_status(table, mapping, layout, rows, name, loader, opts, cols.flag_col, notes)
     closed = _close_dates(table, cols, status, created, rows, name, loader, opts, notes)
     amount, currency = _deal_amounts(table, mapping, status, rows, name, loader, cents, cols.won_col, notes)
 
@@ -1441,7 +1442,7 @@ def _deals_frame(table: pa.Table, mapping: Mapping[str, str], vendor: str, rows:
     )
 
 
-def _deal_status(table, mapping, vendor, rows: _Rows, name, loader, opts: _DealOptions, flag_col,
+def _deal_status(table, mapping, layout: str, rows: _Rows, name, loader, opts: _DealOptions, flag_col,
                  notes) -> tuple[pd.Series, pd.Series]:
     """Won / lost / open of every deal: boolean flags > status column > stage name (``stage_map`` first)."""
     n = table.num_rows
@@ -1476,7 +1477,7 @@ def _deal_status(table, mapping, vendor, rows: _Rows, name, loader, opts: _DealO
     status = status.where(status.notna(), from_stage)
     unknown = status.isna() & stage.notna() & pd.Series(rows.keep)
     if unknown.any():
-        status = _unknown_stages(status, stage, unknown, smap, name, loader, vendor, notes)
+        status = _unknown_stages(status, stage, unknown, smap, name, loader, layout, notes)
     rows.exclude(status.isna().to_numpy(), "missing_status")
     return status, stage
 
@@ -1485,8 +1486,12 @@ def _deal_status(table, mapping, vendor, rows: _Rows, name, loader, opts: _DealO
 _WON_FLAGS = frozenset({"iswon", "won", "isclosedwon", "hsisclosedwon", "closedwon", "wonflag"})
 
 
-def _unknown_stages(status, stage, unknown, smap, name, loader, vendor, notes) -> pd.Series:
-    """Stages that are neither won nor lost by name: open when a won stage is recognisable, else one error."""
+def _unknown_stages(status, stage, unknown, smap, name, loader, layout: str, notes) -> pd.Series:
+    """Stages that are neither won nor lost by name: open when a won stage is recognisable, else one error.
+
+    ``layout`` is :meth:`Resolution.describe`: the error names the layout detected and the header read for
+    each field (stage names are looked up in every vendor's vocabulary, whatever the layout).
+    """
     counts = stage[unknown].value_counts(sort=True)
     if (status == "won").any():
         listed = ", ".join(f"{k!r} ({v:,} rows)" for k, v in counts.items())
@@ -1501,8 +1506,8 @@ def _unknown_stages(status, stage, unknown, smap, name, loader, vendor, notes) -
     spec = ", ".join(f"{k!r}: {v!r}" if v else f"{k!r}: 'won'|'lost'|'open'" for k, v in full.items())
     first_rows = np.flatnonzero(unknown.to_numpy())
     raise DataQualityError(
-        f"{loader}: no stage in {name} is recognisable as won (layout {V.VENDOR_LABELS[vendor]}), so won, lost "
-        f"and open cannot be told apart. Stage values: "
+        f"{loader}: no stage in {name} is recognisable as won by any vendor's stage names, so won, lost "
+        f"and open cannot be told apart (detected {layout}). Stage values: "
         f"{', '.join(f'{k!r} ({v:,} rows)' for k, v in every.items())} "
         f"(first unrecognised: {format_rows(first_rows[:3], stage[unknown].iloc[:3].tolist())}). "
         f"Say which outcome each stage means with stage_map={{{spec}}} (CLI --stage-map 'Stage=won,...'), "
