@@ -31,7 +31,7 @@ from salesgoals.drivers import fit_drivers
 from salesgoals.drivers.performers import compare_performers
 from salesgoals.errors import SalesgoalsError, SchemaError, UnreliableEstimateWarning
 from salesgoals.forecasting import backtest_forecast, forecast
-from salesgoals.io import add_load_arguments, inspect, load_options, load_stage_history, write_csv
+from salesgoals.io import add_load_arguments, inspect, load_options, load_stage_history, parse_pairs, write_csv
 from salesgoals.panel import activity_columns, activity_files, choose_engine, panel_for, panel_summary
 from salesgoals.panel.scale import panel_from_parquet
 from salesgoals.recommend import recommend
@@ -264,11 +264,35 @@ def _load_inputs(args: argparse.Namespace, *, need_activities: str | None = None
     if not args.activities and not args.deals:
         raise SchemaError(f"salesgoals {args.command}: pass an activity export (-a FILE), a deals export "
                           "(-d FILE) or both.")  # fmt: skip
+    refuse_flags_without_their_export(args, deals=bool(args.deals), activities=bool(args.activities))
     users = opts["users"]
     acts = _activities(args, io, users, opts["activities"]) if args.activities else None
     deals = io.load_deals(_one_or_many(args.deals), users=users, **opts["deals"]) if args.deals else None
     roster = io.load_roster(args.roster, **opts["roster"]) if args.roster else None
     return acts, deals, roster
+
+
+#: Loader flags that only a deals export reads, and those that only an activity export reads.
+_DEAL_FLAGS = {"stage_map": "--stage-map", "all_won": "--all-won", "missing_close": "--missing-close"}
+_ACTIVITY_FLAGS = {"type_map": "--type-map"}
+
+
+def refuse_flags_without_their_export(args: argparse.Namespace, *, deals: bool, activities: bool) -> None:
+    """One error for a loader flag given on the command line whose export was not given.
+
+    Such a flag would be ignored without a word (``--missing-close`` with no
+    ``-d``).  Only the command line is checked: a ``--config`` file is shared by
+    every subcommand, so its deal options stay quietly unused by a run without deals.
+    """
+    columns = parse_pairs(getattr(args, "columns", None), "--columns")
+    for has, flags, prefix, what, fix in ((deals, _DEAL_FLAGS, "deals.", "a deals export", "-d FILE"),
+                                          (activities, _ACTIVITY_FLAGS, "activities.", "an activity export",
+                                           "-a FILE")):  # fmt: skip
+        given = [flag for dest, flag in flags.items() if getattr(args, dest, None)]
+        given += [f"--columns {k}=" for k in columns if k.lower().startswith(prefix)]
+        if not has and given:
+            raise SchemaError(f"salesgoals {args.command}: {', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} "
+                              f"to {what}, and none was given: pass {fix}, or leave the flag out.")  # fmt: skip
 
 
 def _activities(args: argparse.Namespace, io, users, options: dict):
@@ -406,12 +430,13 @@ def _add_panel_files(sub) -> None:
 
 def _run_panel_files(args: argparse.Namespace) -> int:
     opts = load_options(args)
+    refuse_flags_without_their_export(args, deals=bool(args.deals), activities=True)
     columns = _file_columns(args, opts["activities"])
     deals = io.load_deals(_one_or_many(args.deals), users=opts["users"], **opts["deals"]) if args.deals else None
     roster = io.load_roster(args.roster, **opts["roster"]) if args.roster else None
     panel = panel_from_parquet(_one_or_many(args.source), deals, freq=args.freq, roster=roster, columns=columns or None,
                                memory_limit=args.memory_limit, threads=args.threads,
-                               progress=not args.no_progress)  # fmt: skip
+                               progress=not args.no_progress, users=opts["users"])  # fmt: skip
     _show_panel(panel, args)
     return 0
 

@@ -141,3 +141,26 @@ def test_accounts_takes_the_loader_options_too(files, capsys):
 
     table = pd.read_csv(out)
     assert set(table["account"]) == {"A1", "A2", "A3", "A4"}  # read through --columns account=opportunity_id
+
+
+def test_a_loader_flag_whose_export_was_not_given_is_one_line_exit_2(files, tmp_path, capsys):
+    # Round 3 ignored these without a word (e.g. --missing-close with no -d): the run went on without deals.
+    _, d, _ = files
+    acts = tmp_path / "acts.csv"
+    acts.write_text("rep,timestamp,activity_type\nAna,2024-01-02 09:00,call\nBen,2024-01-03 10:00,email\n")
+    cases = [
+        (["-a", str(acts), "--missing-close", "created"], "--missing-close applies to a deals export"),
+        (["-a", str(acts), "--all-won"], "--all-won applies to a deals export"),
+        (["-a", str(acts), "--stage-map", "Signed=won"], "--stage-map applies to a deals export"),
+        (["-a", str(acts), "--columns", "deals.amount=contract_sum"], "--columns deals.amount= applies"),
+        (["-d", str(d), "--columns", "amount=contract_sum", "--type-map", "demo=meeting"],
+         "--type-map applies to an activity export"),
+    ]  # fmt: skip
+    for argv, needle in cases:
+        assert main(["panel", *argv]) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("salesgoals: error: salesgoals panel: ") and needle in err[0], err
+    # a --config file is shared by every subcommand: its deal options stay unused by a run without deals
+    cfg = tmp_path / "salesgoals.toml"
+    cfg.write_text('[deals]\nmissing_close = "created"\n[stage_map]\nSigned = "won"\n')
+    assert main(["panel", "-a", str(acts), "--config", str(cfg)]) == 0

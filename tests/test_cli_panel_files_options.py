@@ -99,3 +99,54 @@ def test_bad_loader_options_are_one_line_and_exit_2(exports, capsys):
     _one_line_exit_2([*base, "--config", str(exports["tmp"] / "missing.toml")], capsys, "missing.toml")
     _one_line_exit_2([*base, "--stage-map", STAGE_MAP, "--missing-close", "no_such_column"], capsys,
                      "no_such_column")  # fmt: skip
+
+
+def test_users_maps_the_activity_files_owner_ids_too(exports, capsys):
+    # Round 3: --users mapped the deals' owner ids only, so the lake's reps stayed ids, matched no deal,
+    # and every rep showed twice (once as an id with activities, once as a name with deals).
+    tmp, sim = exports["tmp"], exports["sim"]
+    names = sorted(sim.activities["rep"].astype(str).unique())
+    ids = {n: f"005U{i:03d}" for i, n in enumerate(names)}
+    lake = tmp / "id_lake"
+    lake.mkdir()
+    acts = sim.activities[["rep", "timestamp", "activity_type", "activity_id", "outcome"]]
+    acts.assign(rep=acts["rep"].astype(str).map(ids)).to_parquet(lake / "part-0.parquet")
+    deals = pd.read_csv(exports["deals"])
+    deals.assign(sales_agent=deals["sales_agent"].map(ids)).to_csv(tmp / "id_deals.csv", index=False)
+    known = names[:-1]  # the last owner is not in the users table: kept as its id
+    pd.DataFrame({"Id": [ids[n] for n in known], "Name": known}).to_csv(tmp / "User.csv", index=False)
+    common = ["-d", str(tmp / "id_deals.csv"), "--stage-map", STAGE_MAP, "--users", str(tmp / "User.csv")]
+    code, cap = _run(["panel-files", str(lake), *common, "--no-progress", "-o", str(tmp / "users_files.csv")], capsys)
+    assert code == 0, cap.err
+    code, cap = _run(["panel", "-a", str(lake / "part-0.parquet"), *common, "--engine", "memory",
+                      "-o", str(tmp / "users_memory.csv")], capsys)  # fmt: skip
+    assert code == 0, cap.err
+    assert (tmp / "users_files.csv").read_bytes() == (tmp / "users_memory.csv").read_bytes()
+    panel = pd.read_csv(tmp / "users_files.csv")
+    assert sorted(panel["rep"].unique()) == sorted([*known, ids[names[-1]]])
+    won = panel.groupby("rep")["deals_won"].sum()
+    truth = sim.deals[sim.deals["status"] == "won"]["rep"].astype(str).value_counts()
+    for n in known:  # each named rep carries both its activities and its wins on one row set
+        assert won.get(n, 0) == truth.get(n, 0), n
+    calls = panel.groupby("rep")["call"].sum()
+    assert calls.sum() == (sim.activities["activity_type"] == "call").sum()
+    assert calls[known].sum() == (sim.activities["activity_type"].eq("call") & sim.activities["rep"].isin(known)).sum()
+
+
+def test_two_owner_ids_of_one_person_are_counted_as_one_rep(tmp_path):
+    from salesgoals.panel.scale import panel_from_parquet
+
+    acts = pd.DataFrame({"rep": ["u1", "u2", "u2", "u3"], "activity_type": ["call"] * 4,
+                         "timestamp": pd.to_datetime(["2024-01-02 09:00", "2024-01-02 10:00",
+                                                      "2024-01-09 10:00", "2024-01-09 11:00"])})  # fmt: skip
+    acts.to_parquet(tmp_path / "a.parquet")
+    panel = panel_from_parquet(tmp_path / "a.parquet", freq="W", progress=False,
+                               users={"u1": "Ana Lee", "u2": "Ana Lee"})  # fmt: skip
+    by = panel.groupby("rep", observed=True)["call"].sum()
+    assert by.to_dict() == {"Ana Lee": 3, "u3": 1}
+
+
+def test_a_deal_flag_without_a_deals_export_is_one_line_exit_2(exports, capsys):
+    base = ["panel-files", exports["lake"], "--column", "rep=owner", "--no-progress"]
+    _one_line_exit_2([*base, "--missing-close", "created"], capsys, "--missing-close", "-d FILE")
+    _one_line_exit_2([*base, "--stage-map", STAGE_MAP, "--all-won"], capsys, "--stage-map, --all-won", "-d FILE")

@@ -72,6 +72,7 @@ from salesgoals._periods import check_freq
 from salesgoals._schema import ACTIVITY_REQUIRED, QUALITY_METRICS
 from salesgoals._typing import Freq
 from salesgoals.errors import DataQualityWarning, DateParseError, FileFormatError, SchemaError
+from salesgoals.io import read_users
 from salesgoals.panel._aggregate import COUNT, KEYS, Reduction, _literal, _progress_bar, _quote, period_start
 from salesgoals.panel._build import _assemble, _check_deals_roster, _is_dask, _require_columns
 
@@ -101,6 +102,7 @@ def panel_from_parquet(
     temp_directory: str | os.PathLike | None = None,
     connection=None,
     progress: bool = True,
+    users=None,
 ) -> pd.DataFrame:
     """Build the rep x period panel from activity files larger than memory.
 
@@ -152,6 +154,12 @@ def panel_from_parquet(
         ``memory_limit``, ``threads`` or ``temp_directory`` are given.
     progress : bool, default=True
         Show a progress bar (tqdm) with the share of the input scanned.
+    users : path, DataFrame or mapping, optional
+        Owner id -> name table, as ``users=`` of :func:`salesgoals.load_activities`
+        (a Salesforce ``User`` export, a HubSpot owners export, or a dict):
+        the files' ``rep`` values that are owner ids become names (ids the
+        table does not know are kept), so they match deals loaded with the
+        same table.  Counts of ids that map to one name are added up.
 
     Returns
     -------
@@ -228,10 +236,26 @@ def panel_from_parquet(
     )  # fmt: skip
     if duplicates:
         warn_duplicates(duplicates, label, "panel_from_parquet", total=int(counts[COUNT].sum()) + sum(duplicates.values()))
+    if users is not None:
+        counts = owner_names(counts, users, reduction, "panel_from_parquet")
     panel = _assemble(counts, reduction, deals, roster=roster, start=start, end=end, stacklevel=3)
     if duplicates:  # rows by reason, as load_activities' report counts them
         panel.attrs["duplicates"] = duplicates
     return panel
+
+
+def owner_names(counts: pd.DataFrame, users, reduction: Reduction, func: str) -> pd.DataFrame:
+    """Activity counts with owner ids in ``rep`` replaced by names from a users table (as the loaders' ``users=``).
+
+    Ids the table does not know are kept; the counts of ids that map to one name are added up.
+    """
+    table = users if isinstance(users, Mapping) else read_users(users, func)
+    rep = counts["rep"].astype("category")
+    names = np.array([table.get(str(c), str(c)) for c in rep.cat.categories] + [None], dtype=object)
+    named = counts.assign(rep=names[rep.cat.codes.to_numpy()])  # code -1 (no rep) -> the trailing None
+    cols = [COUNT, *reduction.metrics]
+    summed = named.groupby(list(KEYS), sort=False, dropna=False, observed=True)[cols].sum().reset_index()
+    return reduction.normalize(summed)
 
 
 def warn_duplicates(duplicates: dict[str, int], label: str, func: str, *, total: int | None = None) -> None:
