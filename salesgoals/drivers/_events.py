@@ -32,7 +32,7 @@ from salesgoals._schema import QUALITY_METRICS
 from salesgoals.errors import SchemaError
 from salesgoals.panel import period_start
 
-__all__ = ["EVENT_WINDOW", "creation_delays", "link_roles", "sourced_deals", "sourcing_panel", "event_time_profile"]
+__all__ = ["EVENT_WINDOW", "RESPONSE_LAGS", "creation_delays", "response_to_deals", "link_roles", "sourced_deals", "sourcing_panel", "event_time_profile"]
 
 #: Days before and after each deal creation in the event-time profile.
 EVENT_WINDOW = 14
@@ -177,7 +177,7 @@ def _grid(activity_log: pd.DataFrame, deals: pd.DataFrame, types: list[str]):
     lo = min(a_day.min(initial=2**62), d_day.min(initial=2**62))
     a_day -= lo
     d_day -= lo
-    return reps, (a_code, a_day, k), (d_code, d_day)
+    return reps, (a_code, a_day, k), (d_code, d_day), lo
 
 
 def _block_sums(acts, creations, R: int, T: int, K: int):
@@ -224,14 +224,19 @@ def event_time_profile(activity_log: pd.DataFrame, deals: pd.DataFrame, types: l
         difference.
     timing : pandas.DataFrame
         ``activity, before_per_deal, after_per_deal, difference, std_error,
-        p_value, follows``: activities per deal in the 7 days before and after
+        p_value, follows, response_per_deal, response_std_error,
+        response_p_value, responds``: activities per deal in the 7 days before and after
         creation; ``difference = after - before`` with a standard error
         clustered by rep (t with G-1 df); ``follows`` when the difference is
-        positive with ``p_value < alpha``.
+        positive with ``p_value < alpha``; ``response_per_deal,
+        response_std_error, response_p_value``: extra activities in the week
+        after each deal beyond what the type's recent activity predicts (see
+        :func:`response_to_deals`); ``responds`` when that response is positive
+        with ``response_p_value < alpha``.
     """
     _need(activity_log, ("rep", "timestamp", "activity_type"), "activity log")
     _need(deals, ("rep", "created"), "deals table")
-    reps, acts, creations = _grid(activity_log, deals, types)
+    reps, acts, creations, day0 = _grid(activity_log, deals, types)
     K, R = len(types), len(reps)
     T = int(max(acts[1].max(initial=0), creations[1].max(initial=0))) + 1
     per_block = max(1, _BLOCK_CELLS // ((T + 2 * EVENT_WINDOW) * max(K, 1)))
@@ -249,7 +254,17 @@ def event_time_profile(activity_log: pd.DataFrame, deals: pd.DataFrame, types: l
         blk = _block_sums(blk_a, blk_d, r1 - r0, T, K)
         prof += blk[0]
         after[r0:r1], before[r0:r1], n_deals[r0:r1], totals[r0:r1] = blk[1:]
-    return _profile_frames(types, prof, after, before, n_deals, totals, T, alpha)
+    profile, timing = _profile_frames(types, prof, after, before, n_deals, totals, T, alpha)
+    return profile, _with_response(timing, _response_on_grid(acts, creations, R, day0, types), alpha)
+
+
+def _with_response(timing: pd.DataFrame, response: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Join the week-after response test to the before/after comparison; ``responds`` when the response is
+    positive with ``response_p_value < alpha`` (one-sided ``alpha / 2``, the level of ``follows``)."""
+    timing = timing.merge(response, on="activity", how="left", sort=False)
+    responds = (timing["response_per_deal"] > 0) & (timing["response_p_value"] < alpha)
+    timing["responds"] = responds.fillna(False).astype(bool)
+    return timing
 
 
 def _profile_frames(types, prof, after, before, n_deals, totals, T, alpha):
@@ -276,3 +291,97 @@ def _profile_frames(types, prof, after, before, n_deals, totals, T, alpha):
         "difference": diff, "std_error": se, "p_value": p, "follows": (diff > 0) & (p < alpha),
     })  # fmt: skip
     return profile, timing
+
+
+#: Weeks of past activity and deals the response test conditions on.
+RESPONSE_LAGS = 3
+_FE_SWEEPS = 30  # alternating rep / week demeaning passes (converges to the two-way within transform)
+
+
+def _weekly_cube(acts, creations, R: int, day0: int, K: int):
+    """Activity counts ``(R, W, K)`` and deal creations ``(R, W)`` per rep and Monday-aligned week (from the
+    day grid of :func:`_grid`, whose day 0 is ``day0`` days after 1970-01-01, a Thursday), and each rep's first
+    and last week with any activity or deal."""
+    a_code, a_day, k = acts
+    d_code, d_day = creations
+    a_week, d_week = (a_day + day0 + 3) // _WEEK, (d_day + day0 + 3) // _WEEK
+    lo = min(a_week.min(initial=2**62), d_week.min(initial=2**62))
+    W = int(max(a_week.max(initial=lo), d_week.max(initial=lo)) - lo + 1)
+    a_cell = a_code * W + (a_week - lo)
+    A = np.bincount(a_cell * K + k, minlength=R * W * K).astype(float).reshape(R, W, K)
+    d_cell = d_code * W + (d_week - lo)
+    D = np.bincount(d_cell, minlength=R * W).astype(float).reshape(R, W)
+    seen = np.zeros(R * W, dtype=bool)
+    seen[a_cell] = True
+    seen[d_cell] = True
+    seen = seen.reshape(R, W)
+    first = np.where(seen.any(axis=1), seen.argmax(axis=1), W)
+    last = np.where(seen.any(axis=1), W - 1 - seen[:, ::-1].argmax(axis=1), -1)
+    return A, D, first, last
+
+
+def _two_way_within(Z: np.ndarray, g1: np.ndarray, g2: np.ndarray) -> np.ndarray:
+    """Columns of ``Z`` with group means of ``g1`` (reps) and ``g2`` (weeks) removed, by alternating projections."""
+    Z = Z - Z.mean(axis=0)
+    n1, n2 = g1.max() + 1, g2.max() + 1
+    c1, c2 = np.bincount(g1, minlength=n1).astype(float), np.bincount(g2, minlength=n2).astype(float)
+    for _ in range(_FE_SWEEPS):
+        for g, c, n in ((g1, c1, n1), (g2, c2, n2)):
+            sums = np.stack([np.bincount(g, weights=Z[:, j], minlength=n) for j in range(Z.shape[1])], axis=1)
+            Z = Z - (sums / np.maximum(c, 1.0)[:, None])[g]
+    return Z
+
+
+def response_to_deals(activity_log: pd.DataFrame, deals: pd.DataFrame, types: list[str]) -> pd.DataFrame:
+    """Does each activity type rise in the week after the same rep creates deals, beyond what its past predicts?
+
+    A Granger-type test in the activity equation, at week grain whatever the
+    panel's period: for rep *r* and week *w*, next week's count of each type
+    is regressed on this week's deal creations, controlling for this and the
+    previous :data:`RESPONSE_LAGS` - 1 weeks' counts of every type and deals,
+    with rep and week fixed effects; standard errors clustered by rep (t with
+    G - 1 df).  Activity that *creates* deals comes before them and, given its
+    own recent level, is not predicted by them; activity that *responds* to
+    deals (follow-up emails sent after each new deal) is.  The before/after
+    comparison of the event-time profile cannot see a responder that is also a
+    (weaker) driver: its lead before deals and its response after them cancel.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``activity, response_per_deal, response_std_error, response_p_value``:
+        extra activities of the type in the week after each deal created.
+    """
+    _need(activity_log, ("rep", "timestamp", "activity_type"), "activity log")
+    _need(deals, ("rep", "created"), "deals table")
+    reps, acts, creations, day0 = _grid(activity_log, deals, types)
+    return _response_on_grid(acts, creations, len(reps), day0, types)
+
+
+def _response_on_grid(acts, creations, R: int, day0: int, types: list[str]) -> pd.DataFrame:
+    """:func:`response_to_deals` on the day grid of :func:`_grid`."""
+    A, D, first, last = _weekly_cube(acts, creations, R, day0, len(types))
+    R, W, K = A.shape
+    L = RESPONSE_LAGS
+    rows_r, rows_w = np.nonzero(np.ones((R, W), dtype=bool))
+    keep = (rows_w >= first[rows_r] + L - 1) & (rows_w + 1 <= last[rows_r])
+    r, w = rows_r[keep], rows_w[keep]
+    empty = pd.DataFrame({"activity": pd.Series(list(types), dtype=object), "response_per_deal": np.nan,
+                          "response_std_error": np.nan, "response_p_value": np.nan})  # fmt: skip
+    G = np.unique(r).size
+    if G < 3 or r.size < 10 * (K * L + L + 2):
+        return empty
+    X = np.column_stack([D[r, w], *(A[r, w - j, :] for j in range(L)), *(D[r, w - j] for j in range(1, L))])
+    Y = A[r, w + 1, :]
+    Z = _two_way_within(np.column_stack([X, Y]), np.unique(r, return_inverse=True)[1], w - w.min())
+    Xd, Yd = Z[:, : X.shape[1]], Z[:, X.shape[1]:]
+    XtX_inv = np.linalg.pinv(Xd.T @ Xd)
+    beta = XtX_inv @ (Xd.T @ Yd)
+    resid = Yd - Xd @ beta
+    row0 = XtX_inv[0]  # the deal coefficient's row of the sandwich
+    g = np.unique(r, return_inverse=True)[1]
+    score = np.stack([np.bincount(g, weights=(Xd @ row0) * resid[:, j], minlength=G) for j in range(K)], axis=1)
+    se = np.sqrt(G / (G - 1) * (score**2).sum(axis=0))
+    t = np.divide(beta[0], se, out=np.zeros(K), where=se > 0)
+    p = 2 * stats.t.sf(np.abs(t), G - 1)
+    return empty.assign(response_per_deal=beta[0], response_std_error=se, response_p_value=p)

@@ -662,11 +662,7 @@ def _with_verdicts(effects, fit, acts, quality_of, funnel, leads, events: _Event
                         dof=dof, alpha=alpha)  # fmt: skip
     follows = np.zeros(len(acts), dtype=bool)
     if events.has_log:
-        t = events.timing.set_index("activity").reindex(acts)
-        follows = t["follows"].fillna(False).to_numpy(dtype=bool)
-        precedes = ((t["difference"] < 0) & (t["p_value"] < alpha)).fillna(False).to_numpy(dtype=bool)
-        sw = sw & ~precedes  # timestamps settle it: the activity comes before the deals
-        follows = follows & sw  # activity after creations matters only where the association is same-week
+        follows, sw = _timing_flags(events.timing, acts, sw, alpha, freq == "W")
     if isinstance(leads, pd.DataFrame) and len(leads):
         metric_of = {m: a for a, m in quality_of.items()}
         hit = leads.loc[leads["flagged"] & (leads["lead_effect"] > 0), "activity"]
@@ -677,6 +673,27 @@ def _with_verdicts(effects, fit, acts, quality_of, funnel, leads, events: _Event
     flags = pd.Series(join_flags(sw, follows, names=(SAME_WEEK_ONLY, FOLLOWS_RESULTS)), index=acts)
     effects = driver_verdicts(effects, alpha=alpha, flags=flags.reindex(effects["activity"]).to_numpy())
     return effects[_EFFECT_COLUMNS], consequences
+
+
+def _timing_flags(timing: pd.DataFrame, acts: list[str], sw: np.ndarray, alpha: float, weekly: bool):
+    """``(follows, same_week_only)`` from the activity log's timing.
+
+    An activity logged more in the 7 days after a creation than in the 7 before matters where the association
+    is same-period only.  One that comes clearly *before* the deals (and does not respond to them) is not
+    same-period only: the timestamps settle it.  One that *responds* to deals (more of it the week after a
+    creation than its own recent level predicts, e.g. follow-up emails) follows results at any grain coarser
+    than a week, whatever its lags: the response lands in the same month as the deal and inflates the
+    association (the project simulator's follow-ups: mean z +1.33 at monthly grain).  At weekly grain it lands
+    in the next period, which the model reads as a lead, not an effect (the leads check covers it).
+    """
+    t = timing.set_index("activity").reindex(acts)
+    follows = t["follows"].fillna(False).to_numpy(dtype=bool)
+    responds = np.zeros(len(acts), dtype=bool)
+    if "responds" in t.columns and not weekly:
+        responds = t["responds"].fillna(False).to_numpy(dtype=bool)
+    precedes = ((t["difference"] < 0) & (t["p_value"] < alpha)).fillna(False).to_numpy(dtype=bool)
+    sw = sw & ~(precedes & ~responds)
+    return (follows & sw) | responds, sw
 
 
 def _leads_messages(leads: pd.DataFrame, y_col: str, messages: list[str]) -> None:

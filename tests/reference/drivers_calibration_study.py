@@ -54,17 +54,25 @@ import salesgoals as sg  # noqa: E402
 from salesgoals.io import write_csv  # noqa: E402
 
 #: world -> (grain, true lag length used by ``true_lags``)
-WORLDS = {"proj_W": ("W", 3), "ind_W": ("W", 5), "proj_M": ("M", 1), "proj_M_nofu": ("M", 1), "ind_M": ("M", 2)}
+WORLDS = {"proj_W": ("W", 3), "proj_W_ts": ("W", 3), "proj_W_panel": ("W", 3), "ind_W": ("W", 5),
+          "proj_M": ("M", 1), "proj_M_ts": ("M", 1), "proj_M_panel": ("M", 1), "proj_M_nofu": ("M", 1),
+          "ind_M": ("M", 2)}  # fmt: skip
 VARIANTS = {"default": {}, "true_lags": None, "no_season": {"season_scaling": False}, "no_quality": {"quality": False}}
 
 
 def world(name: str, seed: int):
     """``(panel, fit keywords for the log, truth table)`` of one simulated world."""
     if name.startswith("proj"):
-        weekly = name == "proj_W"
+        weekly = name.startswith("proj_W")
         fu = {"followup_emails": 0.0} if name.endswith("nofu") else {}
         sim = sg.simulate.make_crm_data(n_reps=40, n_weeks=104 if weekly else 156, seed=seed, **fu)
-        return sim.panel() if weekly else sim.panel(freq="M"), {}, sim.truth
+        panel = sim.panel() if weekly else sim.panel(freq="M")
+        if name.endswith("_panel"):
+            return panel, {}, sim.truth
+        log = sim.activities
+        if name.endswith("_ts"):  # timestamps only: the deal links dropped
+            log = log.assign(deal_id=pd.Series(pd.NA, index=log.index, dtype=log["deal_id"].dtype))
+        return panel, {"activity_log": log, "deals": sim.deals}, sim.truth
     sim = make_events("baseline" if name == "ind_W" else "monthly", seed=seed)
     return sim.panel(), {"activity_log": sim.activities, "deals": sim.deals}, sim.truth
 
@@ -82,7 +90,7 @@ def run(worlds: dict[str, list[int]], variants: list[str], outcome: str = "deals
                     rows.append({"world": name, "grain": WORLDS[name][0], "seed": seed, "variant": v, "activity": act,
                                  "truth": float(truth.loc[act, outcome]), "effect": r["effect"],
                                  "std_error": r["std_error"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                                 "n_lags": int(r["n_lags"])})  # fmt: skip
+                                 "n_lags": int(r["n_lags"]), "flagged": bool(r["flags"])})  # fmt: skip
     out = pd.DataFrame(rows)
     out["z"] = (out["effect"] - out["truth"]) / out["std_error"]
     out["covered"] = (out["ci_low"] <= out["truth"]) & (out["truth"] <= out["ci_high"])
@@ -90,29 +98,54 @@ def run(worlds: dict[str, list[int]], variants: list[str], outcome: str = "deals
 
 
 def summarise(d: pd.DataFrame) -> pd.DataFrame:
+    """Per activity, and pooled over activities: all rows (``(all)``) and the calibration claim's rows
+    (``(unflagged)``: effects without a ``same_week_only`` / ``follows_results`` flag)."""
     keys = ["world", "grain", "variant"]
     per_act = d.groupby([*keys, "activity"], sort=False).agg(
         n_seeds=("seed", "nunique"), mean_z=("z", "mean"), sd_z=("z", "std"), coverage=("covered", "mean"),
         sd_effect=("effect", "std"), mean_se=("std_error", "mean"), mean_lags=("n_lags", "mean"),
+        flagged=("flagged", "mean"),
     ).reset_index()  # fmt: skip
     per_act["se_ratio"] = per_act["sd_effect"] / per_act["mean_se"]
-    pooled = d.groupby(keys, sort=False).agg(n_seeds=("seed", "nunique"), mean_z=("z", "mean"), sd_z=("z", "std"),
-                                             coverage=("covered", "mean"), mean_lags=("n_lags", "mean"))
-    pooled = pooled.reset_index().assign(activity="(all)")
-    return pd.concat([per_act, pooled], ignore_index=True).sort_values([*keys, "activity"], kind="mergesort")
+    pooled = []
+    for label, rows in (("(all)", d), ("(unflagged)", d.loc[~d["flagged"]])):
+        agg = rows.groupby(keys, sort=False).agg(n_seeds=("seed", "nunique"), mean_z=("z", "mean"), sd_z=("z", "std"),
+                                                 coverage=("covered", "mean"), mean_lags=("n_lags", "mean"),
+                                                 flagged=("flagged", "mean"))  # fmt: skip
+        pooled.append(agg.reset_index().assign(activity=label))
+    return pd.concat([per_act, *pooled], ignore_index=True).sort_values([*keys, "activity"], kind="mergesort")
+
+
+def _seed_range(text: str) -> list[int]:
+    lo, _, hi = text.partition("-")
+    return list(range(int(lo), int(hi or lo) + 1))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weekly-seeds", type=int, default=40)
     ap.add_argument("--monthly-seeds", type=int, default=20)
+    ap.add_argument("--seeds", help="a seed range A-B for every world (overrides --weekly/--monthly-seeds)")
     ap.add_argument("--worlds", default=",".join(WORLDS))
     ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--raw", type=Path, help="append the per-seed rows to this CSV instead of summarising")
+    ap.add_argument("--combine", type=Path, nargs="+", help="summarise per-seed CSVs written with --raw")
     args = ap.parse_args()
-    worlds = {w: list(range(args.weekly_seeds if WORLDS[w][0] == "W" else args.monthly_seeds))
-              for w in args.worlds.split(",")}  # fmt: skip
     t0, c0 = time.perf_counter(), time.process_time()
-    table = summarise(run(worlds, args.variants.split(",")))
+    if args.combine:
+        d = pd.concat([pd.read_csv(f) for f in args.combine], ignore_index=True)
+        d = d.drop_duplicates(["world", "variant", "seed", "activity"], keep="last")
+    else:
+        worlds = {w: _seed_range(args.seeds) if args.seeds else
+                  list(range(args.weekly_seeds if WORLDS[w][0] == "W" else args.monthly_seeds))
+                  for w in args.worlds.split(",")}  # fmt: skip
+        d = run(worlds, args.variants.split(","))
+        if args.raw:
+            d.to_csv(args.raw, mode="a", header=not args.raw.exists(), index=False)
+            print(f"{len(d)} rows appended to {args.raw}; wall {time.perf_counter() - t0:.0f} s, "
+                  f"CPU {time.process_time() - c0:.0f} s")
+            return
+    table = summarise(d)
     write_csv(table.round(4), HERE / "drivers_calibration.csv")
     with pd.option_context("display.width", 200, "display.max_rows", 500):
         print(table.round(3).to_string(index=False))
