@@ -320,15 +320,21 @@ def _weekly_cube(acts, creations, R: int, day0: int, K: int):
     return A, D, first, last
 
 
-def _two_way_within(Z: np.ndarray, g1: np.ndarray, g2: np.ndarray) -> np.ndarray:
-    """Columns of ``Z`` with group means of ``g1`` (reps) and ``g2`` (weeks) removed, by alternating projections."""
-    Z = Z - Z.mean(axis=0)
-    n1, n2 = g1.max() + 1, g2.max() + 1
-    c1, c2 = np.bincount(g1, minlength=n1).astype(float), np.bincount(g2, minlength=n2).astype(float)
+def _two_way_within(Z: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``Z`` (reps x weeks x columns, zero outside ``mask``) with rep and week means removed over the masked
+    cells, by alternating projections until the largest correction is negligible (the two-way within transform
+    of an unbalanced panel)."""
+    m = mask.astype(float)[:, :, None]
+    n_rep, n_week = np.maximum(m.sum(axis=1), 1.0), np.maximum(m.sum(axis=0), 1.0)
+    Z = Z * m
+    scale = max(float(np.abs(Z).max(initial=0.0)), 1e-300)
     for _ in range(_FE_SWEEPS):
-        for g, c, n in ((g1, c1, n1), (g2, c2, n2)):
-            sums = np.stack([np.bincount(g, weights=Z[:, j], minlength=n) for j in range(Z.shape[1])], axis=1)
-            Z = Z - (sums / np.maximum(c, 1.0)[:, None])[g]
+        rep_mean = Z.sum(axis=1) / n_rep
+        Z = (Z - rep_mean[:, None, :]) * m
+        week_mean = Z.sum(axis=0) / n_week
+        Z = (Z - week_mean[None, :, :]) * m
+        if np.abs(week_mean).max(initial=0.0) < 1e-12 * scale:
+            break
     return Z
 
 
@@ -359,29 +365,38 @@ def response_to_deals(activity_log: pd.DataFrame, deals: pd.DataFrame, types: li
 
 
 def _response_on_grid(acts, creations, R: int, day0: int, types: list[str]) -> pd.DataFrame:
-    """:func:`response_to_deals` on the day grid of :func:`_grid`."""
+    """:func:`response_to_deals` on the day grid of :func:`_grid`, on a dense rep x week layout."""
     A, D, first, last = _weekly_cube(acts, creations, R, day0, len(types))
     R, W, K = A.shape
     L = RESPONSE_LAGS
-    rows_r, rows_w = np.nonzero(np.ones((R, W), dtype=bool))
-    keep = (rows_w >= first[rows_r] + L - 1) & (rows_w + 1 <= last[rows_r])
-    r, w = rows_r[keep], rows_w[keep]
     empty = pd.DataFrame({"activity": pd.Series(list(types), dtype=object), "response_per_deal": np.nan,
                           "response_std_error": np.nan, "response_p_value": np.nan})  # fmt: skip
-    G = np.unique(r).size
-    if G < 3 or r.size < 10 * (K * L + L + 2):
+    if W < L + 2:
         return empty
-    X = np.column_stack([D[r, w], *(A[r, w - j, :] for j in range(L)), *(D[r, w - j] for j in range(1, L))])
-    Y = A[r, w + 1, :]
-    Z = _two_way_within(np.column_stack([X, Y]), np.unique(r, return_inverse=True)[1], w - w.min())
-    Xd, Yd = Z[:, : X.shape[1]], Z[:, X.shape[1]:]
+    w = np.arange(W - 1)  # this week; the response is counted in week w + 1
+    mask = (w[None, :] >= first[:, None] + L - 1) & (w[None, :] + 1 <= last[:, None])
+    has = mask.any(axis=1)
+    G = int(has.sum())
+    p = 1 + K * L + (L - 1)
+    if G < 3 or mask.sum() < 10 * (p + 2):
+        return empty
+
+    def back(M: np.ndarray, j: int) -> np.ndarray:  # M at week w - j (zeros before the start: masked anyway)
+        out = np.zeros_like(M[:, : W - 1])
+        out[:, j:] = M[:, : W - 1 - j]
+        return out
+
+    cols = [D[:, : W - 1, None], *(back(A, j) for j in range(L)), *(back(D, j)[:, :, None] for j in range(1, L))]
+    Z = _two_way_within(np.concatenate([*cols, A[:, 1:, :]], axis=2), mask)
+    rows = Z[mask]
+    Xd, Yd = rows[:, :p], rows[:, p:]
     XtX_inv = np.linalg.pinv(Xd.T @ Xd)
     beta = XtX_inv @ (Xd.T @ Yd)
     resid = Yd - Xd @ beta
-    row0 = XtX_inv[0]  # the deal coefficient's row of the sandwich
-    g = np.unique(r, return_inverse=True)[1]
-    score = np.stack([np.bincount(g, weights=(Xd @ row0) * resid[:, j], minlength=G) for j in range(K)], axis=1)
+    g = np.cumsum(has)[np.nonzero(mask)[0]] - 1  # cluster (rep) of each row
+    lever = Xd @ XtX_inv[0]  # the deal coefficient's row of the sandwich
+    score = np.stack([np.bincount(g, weights=lever * resid[:, j], minlength=G) for j in range(K)], axis=1)
     se = np.sqrt(G / (G - 1) * (score**2).sum(axis=0))
     t = np.divide(beta[0], se, out=np.zeros(K), where=se > 0)
-    p = 2 * stats.t.sf(np.abs(t), G - 1)
-    return empty.assign(response_per_deal=beta[0], response_std_error=se, response_p_value=p)
+    pv = 2 * stats.t.sf(np.abs(t), G - 1)
+    return empty.assign(response_per_deal=beta[0], response_std_error=se, response_p_value=pv)
