@@ -27,29 +27,57 @@ def bt(sim_panel):
     return sg.backtest_goals(sim_panel, n_origins=4, n_sims=1000, seed=0)
 
 
-def test_stated_odds_are_honest_over_goal_periods(bt):
+#: Seeds of the project simulator whose goal periods the 8-point bar is checked on, pooled: the suite's shared
+#: simulation (7) and evaluation seeds 0-2 of tests/reference/goal_odds_seed_rates.py (disjoint from its study seeds).
+POOLED_SEEDS = (7, 0, 1, 2)
+
+
+@pytest.fixture(scope="module")
+def pooled_details(bt):
+    """``bt.details`` of every seed in :data:`POOLED_SEEDS` (about 1.3 s of CPU per extra seed), with a ``seed``."""
+    parts = [bt.details.assign(seed=POOLED_SEEDS[0])]
+    for seed in POOLED_SEEDS[1:]:
+        sim = sg.simulate.make_crm_data(n_reps=40, n_weeks=104, seed=seed)
+        panel = sg.build_panel(sim.activities, sim.deals, roster=sim.roster, freq="W")
+        parts.append(sg.backtest_goals(panel, n_origins=4, n_sims=1000, seed=0).details.assign(seed=seed))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_stated_odds_are_honest_over_goal_periods(bt, pooled_details):
     """Issue 13 target: each tier within 8 points over goal periods at 40 reps x 104 weeks (project sim).
 
-    Round 2 measured realised shares 3-4 points above the stated stretch/extraordinary odds (seeds 100-111). Round 3
-    fixed the cause in the odds model (streaks: debiased autocorrelation, the variance a quarter's own mean absorbs,
-    shrinkage by the uncertainty of the level actually used, a change-of-level test against an ordinary rep).  Goal
-    periods, realised - stated (clear / stretch / extraordinary), 40 seeds each:
-    seeds 0-39 before +0.00/+0.02/+0.03, after +0.00/+0.01/+0.01; seeds 100-139 before +0.01/+0.03/+0.03,
-    after +0.02/+0.02/+0.02.  The 8-point bar fails 2 of 80 seeds before and after (seeds 103 and 104, whose simulated
-    activity runs 4-8 % higher in the second year by chance, a drift no stationary model foresees): ~2.5 % per seed
-    against the 1 % this suite designs for, because the gap's seed-to-seed s.d. (0.02-0.03, mostly the team's
-    seasonal factors every rep of a seed shares) leaves little room under 8 points.  The bar is the product
-    requirement, so it is kept, not widened.
+    Checked on the goal periods of four seeds pooled (:data:`POOLED_SEEDS`, 3,600 goals per tier), not one.
+    Why: per seed the gap (realised - stated) has mean +0.016/+0.023/+0.018 (clear / stretch / extraordinary)
+    and s.d. 0.020/0.028/0.018 over the study seeds 100-139 of ``tests/reference/goal_odds_seed_rates.py``;
+    one seed fails the 8-point bar on 2 of those 40 seeds (103: stretch +0.105; 104: +0.087) and 0 of the 40
+    evaluation seeds 0-39, about 2-5 % per seed against the 1 % this suite designs for.  Four seeds pooled
+    cut the s.d. by 2: the designed failure probability under the truth is 0.002 % (normal, from the study
+    seeds' means and s.d.s) and 0 of the 91,390 four-seed sets of study seeds fail (three seeds: 0.05 %);
+    the 10 disjoint four-seed blocks of evaluation seeds 0-39 all pass (worst |gap| 0.027).  The
+    bar is the product requirement, so it is kept, not widened.
+
+    What the per-seed spread is made of (same study seeds; ``goal_odds_seed_rates.py --oracle``): with the
+    simulator's true seasonal factors in place of the estimated ones the s.d. falls to 0.017/0.017/0.011 and
+    seeds 103 and 104 pass (max |gap| 0.036, 0.023); the true factors of the goal period alone give most of
+    it.  The estimation error of the team's seasonal factors, which every rep of a seed shares, is the cause
+    (pooling the factor over activities does not help: the error is common to them).
     """
-    cal = bt.calibration
-    assert cal["tier"].tolist() == ["clear", "stretch", "extraordinary"]
-    print(cal.to_string())  # the figures go in the report (pytest -s)
+    assert (pooled_details["n_periods"] == 1).all()
+    g = pooled_details.groupby("tier", sort=False)
+    cal = pd.DataFrame({"stated": g["stated"].mean(), "realised": g["n_met"].mean(), "n_goals": g.size()})
+    cal["difference"] = cal["realised"] - cal["stated"]
+    per_seed = pooled_details.groupby(["seed", "tier"], sort=False).apply(
+        lambda d: d["n_met"].mean() - d["stated"].mean(), include_groups=False).unstack("tier")  # fmt: skip
+    print(cal.to_string(), per_seed.round(3).to_string(), sep="\n")  # the figures go in the report (pytest -s)
+    assert cal.index.tolist() == ["clear", "stretch", "extraordinary"]
     assert (cal["difference"].abs() <= CALIBRATION_TOLERANCE).all(), cal
-    assert cal["n_goals"].min() > 500
-    # the stated odds are those of the tier design, not a degenerate 0 % / 100 %
-    assert cal.set_index("tier").loc["clear", "stated"] > 0.8
-    assert 0.15 < cal.set_index("tier").loc["stretch", "stated"] < 0.5
-    assert 0.03 < cal.set_index("tier").loc["extraordinary", "stated"] < 0.15
+    assert cal["n_goals"].min() > 4 * 500 and pooled_details["seed"].nunique() == len(POOLED_SEEDS)
+    # the stated odds are those of the tier design, not a degenerate 0 % / 100 % (shared seed, as the report shows)
+    one = bt.calibration.set_index("tier")
+    assert one.index.tolist() == ["clear", "stretch", "extraordinary"]
+    assert one.loc["clear", "stated"] > 0.8
+    assert 0.15 < one.loc["stretch", "stated"] < 0.5
+    assert 0.03 < one.loc["extraordinary", "stated"] < 0.15
 
 
 def test_stated_odds_are_honest_on_the_independent_simulator():
