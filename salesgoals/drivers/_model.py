@@ -34,7 +34,7 @@ from salesgoals.drivers._estimator import (
     _select_lag,
     _with_season_scaling,
 )
-from salesgoals.drivers._pooling import pool_rep_effects, rep_slopes
+from salesgoals.drivers._pooling import pool_rep_effects, rep_contributions, rep_heterogeneity_test, rep_slopes
 from salesgoals.drivers._progressing import PROGRESS_WINDOW_DAYS, progressing_effects
 from salesgoals.drivers._events import creation_delays, event_time_profile, link_roles, sourced_deals, sourcing_panel
 from salesgoals.drivers._verdicts import FOLLOWS_RESULTS, SAME_WEEK_ONLY, driver_verdicts, join_flags, same_week_only
@@ -319,7 +319,7 @@ class DriverModel(BaseEstimator):
         profile = _lag_profile(fit, acts, quality_of, funnel)
         rep_effects, heterogeneity = _rep_effects_table(fit, acts, quality_of, carry_funnel, comb, p_value,
                                                         self.outcome if carry else y_col, crit, 1 - self.interval,
-                                                        teams=_rep_teams(prep.frame, carry_funnel))
+                                                        teams=_rep_teams(prep.frame, carry_funnel), seed=self.seed)
 
         diag = DriverDiagnostics(lag_selection=lag_table, checks=checks, heterogeneity=heterogeneity)
         if self.diagnostics:
@@ -722,16 +722,19 @@ def _rep_teams(frame: pd.DataFrame, funnel: pd.DataFrame) -> np.ndarray | None:
     return team.reindex(funnel["rep"].astype(str)).to_numpy(dtype=object)
 
 
-def _rep_effects_table(fit, acts, quality_of, funnel, comb, p_value, outcome, crit, alpha, *, teams=None):
+def _rep_effects_table(fit, acts, quality_of, funnel, comb, p_value, outcome, crit, alpha, *, teams=None, seed=0):
     """Partially pooled per-rep effects (see ``drivers/_pooling.py``) and the heterogeneity tests."""
     G, A = len(funnel), len(acts)
     conv = conversion(outcome, funnel)
     conv_safe = np.where(conv != 0, conv, 1.0)[:, None]
     team_rep, team_se = comb["rep_effect"] / conv_safe, comb["rep_se"] / conv_safe  # on deals created
     order = pd.Index(fit.rep_fe.index.astype(str)).get_indexer(funnel["rep"].astype(str))
-    theta, var, _ = rep_slopes(fit, acts, quality_of)
+    C, u = rep_contributions(fit, acts, quality_of)
+    theta, var, _ = rep_slopes(fit, C, u)
     theta, var = theta[order], var[order]
-    effect, se, raw, shrink, het = pool_rep_effects(theta, var, team_rep, team_se, p_value < alpha, alpha,
+    rep_test = rep_heterogeneity_test(fit, C, p_value < alpha, seed=seed)
+    del C, u
+    effect, se, raw, shrink, het = pool_rep_effects(theta, var, team_rep, team_se, p_value < alpha, alpha, rep_test,
                                                     groups=teams)
     het.insert(0, "activity", pd.Series(acts, dtype=object))
     differ = het["reps_differ"].to_numpy()
