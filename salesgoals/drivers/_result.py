@@ -77,12 +77,21 @@ class DriverDiagnostics:
         never counted as creating it; columns of
         :func:`salesgoals.drivers.progressing_effects`.
     heterogeneity : pandas.DataFrame
-        ``activity, q_stat, df, p_value, tau, tau_upper, p_value_adj, reps_differ,
-        team_f_stat, team_p_value, team_p_value_adj, differ_by_team``: do
-        reps differ in what an activity does for them?  Cochran's Q of the
-        per-rep slopes against the team effect (chi-square(G-1)), Holm-adjusted
-        across activities; ``tau`` is the estimated spread (standard
-        deviation) of rep effects on the estimated outcome.  ``team_*``: do
+        ``activity, q_stat, df, q_null_scale, p_value, p_value_adj, reps_differ,
+        tau, tau_upper, cochran_q, cochran_p_value, team_f_stat, team_p_value,
+        team_p_value_adj, differ_by_team``: do reps differ in what an activity
+        does for them?  ``q_stat`` is the spread of the per-rep slopes around
+        the team's over their variances (``df`` = reps - 1) and ``p_value`` its
+        p-value from a wild bootstrap under the team model (199 replicates, a
+        scaled chi-square fitted to them); ``q_null_scale`` is the bootstrap
+        null's mean over ``df`` (how far a plain chi-square would be off);
+        Holm-adjusted across activities, ``reps_differ`` where the adjusted
+        p-value is below the level.  ``tau`` is the estimated spread (standard
+        deviation) of rep effects on the estimated outcome (DerSimonian-Laird),
+        ``tau_upper`` its upper confidence limit.  ``cochran_q``,
+        ``cochran_p_value``: the textbook test against chi-square(G-1), for
+        comparison only (oversized: per-rep variances from one rep's history
+        are noisy and too small).  ``team_*``: do
         the effects differ between the panel's teams (F test of the
         between-team part of Q over its within-team part, Holm-adjusted; NaN
         without a ``team`` column or with fewer than two teams).  NaN where the
@@ -134,6 +143,30 @@ def verdict_facts(effects: pd.DataFrame, interval: float) -> dict[str, str]:
         out["not shown to matter"] = (f"{', '.join(rest)} (effect not distinguishable from zero, or negative, after "
                                       f"adjusting for testing {len(effects)} activities at {interval:.0%})")  # fmt: skip
     return out
+
+
+def heterogeneity_words(het: pd.DataFrame) -> str:
+    """Plain words on what the per-rep test found: where reps differ, where they cannot be told apart."""
+    if not len(het) or "q_stat" not in het.columns:
+        return ""
+    tested = het.loc[het["q_stat"].notna()]
+    if not len(tested):
+        return "not tested (no activity has a clear team effect): every rep carries the team effect"
+    parts = []
+    differ = tested.loc[tested["reps_differ"]]
+    same = tested.loc[~tested["reps_differ"]]
+    if len(differ):
+        p = ", ".join(f"{r.activity} (p = {r.p_value_adj:.2g})" for r in differ.itertuples())
+        parts.append(f"reps differ for {p}: each rep's effect is its own, shrunk toward the team")
+    if len(same):
+        p = ", ".join(f"{r.activity} (p = {r.p_value_adj:.2g})" for r in same.itertuples())
+        parts.append(f"reps cannot be told apart for {p}: every rep carries the team effect, its interval widened "
+                     "by the rep spread the data cannot rule out (longer histories per rep would settle it)")
+    by_team = tested.loc[tested["differ_by_team"] & ~tested["reps_differ"], "activity"].tolist() \
+        if "differ_by_team" in tested.columns else []  # fmt: skip
+    if by_team:
+        parts.append(f"but effects differ between teams for {', '.join(by_team)} (team F test): compare teams")
+    return "; ".join(parts) + " (rep-level test with a bootstrap null, Holm-adjusted p)"
 
 
 def lag_profile_words(profile: pd.DataFrame, effects: pd.DataFrame, top: int = 3) -> str:
@@ -226,8 +259,9 @@ class DriverResult:
           not estimated).
         * ``shrinkage`` : float — weight on the team effect (1 = the team
           effect: reps cannot be told apart).
-        * ``reps_differ`` : bool — the heterogeneity test (Cochran's Q,
-          Holm-adjusted) finds that reps differ for this activity.
+        * ``reps_differ`` : bool — the heterogeneity test (Q of the per-rep
+          slopes with a wild-bootstrap null, Holm-adjusted) finds that reps
+          differ for this activity.
         * ``flags`` : str — ``reps_not_distinguishable`` where they do not:
           the row carries the team effect, with the team interval widened by
           the rep spread the data cannot rule out.
@@ -352,6 +386,9 @@ class DriverResult:
         profile = lag_profile_words(self.lag_profile, self.effects)
         if profile:
             facts["lag profile"] = profile
+        per_rep = heterogeneity_words(self.diagnostics.heterogeneity)
+        if per_rep:
+            facts["per-rep effects"] = per_rep
         notes = list(self.diagnostics.warnings)
         extra = list(self.diagnostics.notes)
         hold = self.diagnostics.holdout
