@@ -1,7 +1,8 @@
 """Renamed keywords and attributes keep working for one release, with a :class:`DeprecationWarning`.
 
 The one home of the deprecation shims: :func:`renamed_kwargs` for a keyword
-argument, :func:`renamed_attribute` for a result object's attribute.
+argument (:func:`rename_kwargs` inside a function that passes ``**kwargs`` on),
+:func:`renamed_attribute` for a result object's attribute.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import functools
 import warnings
 
-__all__ = ["renamed_kwargs", "renamed_attribute", "REMOVED_IN"]
+__all__ = ["renamed_kwargs", "rename_kwargs", "renamed_attribute", "REMOVED_IN"]
 
 #: The release in which the old names go away.
 REMOVED_IN = "0.3"
@@ -39,22 +40,40 @@ def renamed_kwargs(**old_to_new: str):
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            for old, new in old_to_new.items():
-                if old in kwargs:
-                    if new in kwargs:
-                        raise TypeError(f"{name}: pass {new}= only ({old}= is its old name).")
-                    warnings.warn(
-                        f"{name}: {old}= is renamed {new}= and will be removed in salesgoals {REMOVED_IN}; "
-                        f"pass {new}={kwargs[old]!r}.",
-                        DeprecationWarning,
-                        stacklevel=2,
-                    )
-                    kwargs[new] = kwargs.pop(old)
-            return func(*args, **kwargs)
+            return func(*args, **rename_kwargs(name, kwargs, stacklevel=3, **old_to_new))
 
         return wrapper
 
     return decorate
+
+
+def rename_kwargs(name: str, kwargs: dict, *, stacklevel: int = 3, **old_to_new: str) -> dict:
+    """Rename the old keywords in ``kwargs`` in place (and return it), warning as :func:`renamed_kwargs` does.
+
+    For a function that passes ``**kwargs`` on (``fit_drivers`` to ``DriverModel``): called in its body it
+    names that function and points the warning at its caller, without the extra frame a decorator would put
+    between the caller and the warnings the function itself raises with a fixed ``stacklevel``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     rename_kwargs("f", {"level": 0.9}, level="interval"), str(w[0].message)[:31]
+    ({'interval': 0.9}, 'f: level= is renamed interval= ')
+    """
+    for old, new in old_to_new.items():
+        if old in kwargs:
+            if new in kwargs:
+                raise TypeError(f"{name}: pass {new}= only ({old}= is its old name).")
+            warnings.warn(
+                f"{name}: {old}= is renamed {new}= and will be removed in salesgoals {REMOVED_IN}; "
+                f"pass {new}={kwargs[old]!r}.",
+                DeprecationWarning,
+                stacklevel=stacklevel,
+            )
+            kwargs[new] = kwargs.pop(old)
+    return kwargs
 
 
 def renamed_attribute(old: str, new: str) -> property:

@@ -24,9 +24,10 @@ from salesgoals.errors import DataQualityWarning
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _load_quiet(fn, frame):
+def _load_clean(fn, frame):
+    """Load a frame with nothing to exclude or repair: the loader must not warn."""
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=DataQualityWarning)
+        warnings.simplefilter("error", DataQualityWarning)
         return fn(frame)
 
 
@@ -51,7 +52,7 @@ def test_large_activity_log_without_ids_loads_every_row():
         "timestamp": pd.Timestamp("2025-01-06") + pd.to_timedelta(np.arange(n) // 5, unit="min"),
         "activity_type": np.array(["call", "email", "meeting"])[rng.integers(0, 3, n)],
     })  # fmt: skip
-    acts = _load_quiet(sg.load_activities, frame)
+    acts = _load_clean(sg.load_activities, frame)
     assert len(acts) == n
     assert acts.attrs["quality"].n_excluded == 0
     counts = acts.groupby("activity_type", observed=True).size()
@@ -62,7 +63,8 @@ def test_activities_with_real_duplicate_ids_still_lose_exactly_the_repeats():
     # the oracle for the fix above: ids that do repeat are still caught (first kept)
     frame = pd.DataFrame({"rep": ["A", "A", "B"], "timestamp": ["2025-01-06 10:00", "2025-01-06 11:00", "2025-01-07"],
                           "activity_type": ["call", "call", "call"], "activity_id": ["x1", "x1", None]})  # fmt: skip
-    acts = _load_quiet(sg.load_activities, frame)
+    with pytest.warns(DataQualityWarning, match=r"load_activities: excluded 1 of 3 rows \(1 duplicate id\)"):
+        acts = sg.load_activities(frame)
     assert len(acts) == 2 and acts.attrs["quality"].excluded == {"duplicate_id": 1}
     assert acts["rep"].astype(str).tolist() == ["A", "B"]
 
@@ -70,7 +72,7 @@ def test_activities_with_real_duplicate_ids_still_lose_exactly_the_repeats():
 def test_blank_roster_team_is_unassigned_not_the_text_none():
     frame = pd.DataFrame({"rep": ["Ana Lee", "Bo Chen", "Cy Diaz"], "team": ["East", None, np.nan],
                           "manager": [None, "Mo", ""]})  # fmt: skip
-    roster = _load_quiet(sg.load_roster, frame)
+    roster = _load_clean(sg.load_roster, frame)
     assert roster["team"].tolist() == ["East", "(unassigned)", "(unassigned)"]
     assert "None" not in roster["manager"].tolist() and "nan" not in roster["team"].tolist()
     assert roster.loc[roster["rep"] == "Bo Chen", "manager"].item() == "Mo"

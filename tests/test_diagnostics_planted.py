@@ -13,13 +13,12 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 from scipy import stats
 
 import salesgoals as sg
+from expected_warnings import DRIVER_NOTES, ignoring
 from salesgoals.drivers import _diagnostics
 from salesgoals.errors import UnreliableEstimateWarning
 
@@ -44,8 +43,7 @@ def balanced_panel():
 
 def _placebo(panel, monkeypatch):
     monkeypatch.setattr(_diagnostics.np.random, "default_rng", _ReverseWithinRep)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UnreliableEstimateWarning)
+    with ignoring(UnreliableEstimateWarning, *DRIVER_NOTES):
         res = sg.fit_drivers(panel, lags=1, n_boot=0)
     return res.diagnostics.placebo.set_index("placebo_of")
 
@@ -77,8 +75,7 @@ def test_leads_false_alarm_rate_without_reverse_causality():
     flagged_fits = 0
     for seed in range(300, 308):
         sim = sg.simulate.make_crm_data(n_reps=30, n_weeks=60, seed=seed, followup_emails=0.0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UnreliableEstimateWarning)
+        with ignoring(UnreliableEstimateWarning, *DRIVER_NOTES):
             res = sg.fit_drivers(sim.panel(), lags=1, n_boot=0)
         leads = res.diagnostics.leads
         k = len(leads)

@@ -14,6 +14,7 @@ import pytest
 from sklearn.base import clone
 
 import salesgoals as sg
+from expected_warnings import DRIVER_NOTES, ignoring
 from salesgoals.drivers._estimator import _Design, _two_way_demean
 from salesgoals.drivers._funnel import shrink_rate
 from salesgoals.errors import InsufficientDataError, NotFittedError, SchemaError, UnreliableEstimateWarning
@@ -31,8 +32,7 @@ QUAL = ["call_connected", "meeting_held"]
 
 def _fit(panel, **kw):
     kw = {"diagnostics": False, "n_boot": 0, **kw}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UnreliableEstimateWarning)
+    with ignoring(UnreliableEstimateWarning, *DRIVER_NOTES):
         return sg.fit_drivers(panel, **kw)
 
 
@@ -87,8 +87,9 @@ def test_matches_pyfixest_coefficients_and_clustered_se(small_panel):
     res = _fit(small_panel, lags=2, season_scaling=False)
     df, names = _lagged_frame(small_panel, ACTS + QUAL, 2)
     with warnings.catch_warnings():
-        # pyfixest's own deprecation notices (pandas' inplace keyword inside pyfixest, its fixef_tol argument)
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module="pyfixest")
+        # pyfixest's own deprecation notices: pandas 3.1 deprecates the inplace keyword pyfixest still uses
+        warnings.filterwarnings("ignore", message=r"The inplace keyword in DataFrame\.\w+ is deprecated",
+                                category=DeprecationWarning, module="pyfixest")  # fmt: skip
         warnings.filterwarnings("ignore", message="The `demeaner_backend`", category=DeprecationWarning)
         # pyfixest demeans iteratively; a tight fixef_tol makes its answer exact enough to compare at 1e-8
         m = pf.feols("y ~ " + " + ".join(names) + " | rep + period_s", data=df, vcov={"CRV1": "rep"},
@@ -362,8 +363,7 @@ def test_leads_check_flags_follow_up_emails(fitted):
 
 def test_leads_check_quiet_without_follow_ups():
     sim = sg.simulate.make_crm_data(n_reps=40, n_weeks=80, seed=21, followup_emails=0.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UnreliableEstimateWarning)
+    with ignoring(UnreliableEstimateWarning, *DRIVER_NOTES):
         res = sg.fit_drivers(sim.panel(), n_boot=0)
     assert not res.diagnostics.leads["flagged"].any()
 

@@ -14,12 +14,11 @@ naive pooled regression (no rep or period effects, no lags) fails the same check
 
 from __future__ import annotations
 
-import warnings
-
 import pandas as pd
 import pytest
 
 import salesgoals as sg
+from expected_warnings import DRIVER_NOTES, ignoring
 from salesgoals.errors import UnreliableEstimateWarning
 
 #: Two-sided normal critical value for a 1 % family error over 4 activities x 2 outcomes.
@@ -54,8 +53,7 @@ def _naive(panel, outcome):
 
 @pytest.mark.parametrize("outcome", OUTCOMES)
 def test_driver_effects_within_calibrated_tolerance(sim, sim_panel, outcome):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UnreliableEstimateWarning)  # the leads check flags emails, as it should
+    with ignoring(UnreliableEstimateWarning, *DRIVER_NOTES):  # the leads check flags emails, as it should
         est = sg.fit_drivers(sim_panel, outcome=outcome, diagnostics=False, n_boot=0).effects.set_index("activity")
     assert calibrated_failures(est, sim.truth[outcome]) == []
 

@@ -22,6 +22,7 @@ import pytest
 from scipy import stats
 
 import salesgoals as sg
+from expected_warnings import DRIVER_NOTES, ignoring
 from independent_sim import make_events
 from salesgoals.drivers._events import event_time_profile
 from salesgoals.drivers._verdicts import holm
@@ -30,8 +31,7 @@ from salesgoals.errors import UnreliableEstimateWarning
 
 def _fit(sim, *, log: bool, **kw):
     extra = {"activity_log": sim.activities, "deals": sim.deals} if log else {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UnreliableEstimateWarning)
+    with ignoring(UnreliableEstimateWarning, *DRIVER_NOTES):
         return sg.fit_drivers(sim.panel(), n_boot=0, **extra, **kw)
 
 
@@ -329,9 +329,7 @@ def test_lag_length_from_observed_creation_delays():
 # ------------------------------------------------------------------ goals read the per-rep effects
 def _goal_vs_rep_effects(sim, res) -> pd.DataFrame:
     """Per rep: the goal table's revenue per extra meeting, the rep's meeting effect and funnel, the rep's group."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UnreliableEstimateWarning)
-        plan = sg.personal_best_goals(sim.panel(), drivers=res)
+    plan = sg.personal_best_goals(sim.panel(), drivers=res)
     g = plan.table.loc[plan.table["activity"] == "meeting", ["rep", "effect"]].rename(columns={"effect": "goal"})
     re = res.rep_effects.loc[res.rep_effects["activity"] == "meeting", ["rep", "effect", "flags"]]
     out = g.merge(re, on="rep").merge(plan.rep_stats[["rep", "win_rate", "deal_size"]], on="rep")

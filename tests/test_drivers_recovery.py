@@ -19,13 +19,12 @@ Tolerances (measured over seeds 100-107 at 40 reps x 104 weeks, see
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
 
 import salesgoals as sg
+from expected_warnings import DRIVER_NOTES, ignoring
 from salesgoals.errors import UnreliableEstimateWarning
 
 #: Relative error allowed on the largest effect (meeting), about 2 standard errors.
@@ -89,8 +88,7 @@ def naive_pooled(panel: pd.DataFrame, outcome: str) -> pd.DataFrame:
 
 
 def _effects(panel, outcome):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UnreliableEstimateWarning)  # the leads check flags emails, as it should
+    with ignoring(UnreliableEstimateWarning, *DRIVER_NOTES):  # the leads check flags emails, as it should
         res = sg.fit_drivers(panel, outcome=outcome, diagnostics=False, n_boot=0)
     return res.effects.set_index("activity")
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import salesgoals as sg
+from expected_warnings import TRACK_AS_OF, ignoring
 
 
 # ------------------------------------------------------------------ front door
@@ -54,8 +55,7 @@ def test_engine_is_chosen_by_size(lake, monkeypatch):
 def test_recommend_forecast_track_take_the_lake(lake):
     sim, glob = lake
     kw = dict(n_sims=200, backtest=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", sg.errors.UnreliableEstimateWarning)
+    with ignoring(sg.errors.UnreliableEstimateWarning, TRACK_AS_OF):
         mem = sg.recommend(sim.activities, sim.deals, sim.roster, **kw)
         out = sg.recommend(glob, sim.deals, sim.roster, engine="duckdb", **kw)
         pd.testing.assert_frame_equal(out.table, mem.table)
@@ -213,9 +213,7 @@ def test_cli_track_builds_the_panel_on_the_engine_asked(lake, tmp_path, monkeypa
     sim, glob = lake
     sim.deals.to_csv(tmp_path / "deals.csv", index=False)
     sim.roster.to_csv(tmp_path / "roster.csv", index=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", sg.errors.UnreliableEstimateWarning)
-        rec = sg.recommend(sim.activities, sim.deals, sim.roster, n_sims=200, backtest=False)
+    rec = sg.recommend(sim.activities, sim.deals, sim.roster, n_sims=200, backtest=False)
     rec.to_csv(tmp_path / "goals.csv")
     calls = []
     name = {"duckdb": "panel_from_parquet", "dask": "panel_from_dask"}[engine]

@@ -21,12 +21,11 @@ same as the additive ones, and auto stays close to the better of the two.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
 
+from expected_warnings import WIDE_RANGES, ignoring
 from salesgoals.errors import UnreliableEstimateWarning
 from salesgoals.forecasting import backtest_forecast, forecast
 
@@ -58,9 +57,7 @@ def _skewed(seed: int) -> pd.DataFrame:
 
 
 def _bt(deals, target, ranges):
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=UnreliableEstimateWarning)
-        return backtest_forecast(deals, level="rep", freq="W", horizon=4, target=target, methods=["trailing_mean"], ranges=ranges)
+    return backtest_forecast(deals, level="rep", freq="W", horizon=4, target=target, methods=["trailing_mean"], ranges=ranges)
 
 
 def _score(e: pd.DataFrame) -> float:
@@ -113,8 +110,7 @@ def test_log_ranges_are_skewed_up_and_auto_is_no_worse_on_skewed_revenue(skewed)
 
 def test_ranges_contract_and_bad_input():
     deals = _counts(2)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=UnreliableEstimateWarning)
+    with ignoring(UnreliableEstimateWarning, WIDE_RANGES):
         res = forecast(deals, level="rep", freq="W", target="deals_won", method="trailing_mean")
         fixed = forecast(deals, level="rep", freq="W", target="deals_won", method="trailing_mean", ranges="log")
     assert res.ranges["trailing_mean"] in ("additive", "log", "count") and fixed.ranges == {"trailing_mean": "log"}

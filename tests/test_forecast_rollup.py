@@ -11,14 +11,11 @@ the as-of date through the second year and scores the team and total ranges of
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from salesgoals import forecast
-from salesgoals.errors import UnreliableEstimateWarning
 
 START = pd.Timestamp("2023-01-02")
 N_WEEKS = 110
@@ -65,9 +62,7 @@ def rollup_scores(deals, roster, as_ofs, **kw) -> pd.DataFrame:
     actual.index.names = ["group", "period"]
     out = []
     for a in as_ofs:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=UnreliableEstimateWarning)  # sparse/few-error notes
-            h = forecast(deals, roster=roster, level="rep", freq="W", horizon=4, as_of=a, **kw).hierarchy
+        h = forecast(deals, roster=roster, level="rep", freq="W", horizon=4, as_of=a, **kw).hierarchy
         reps = h[h["level"] == "rep"].assign(team=lambda x: x["group"].map(roster.set_index("rep")["team"]))
         lo2 = (reps["forecast"] - reps["lower"]) ** 2
         hi2 = (reps["upper"] - reps["forecast"]) ** 2
@@ -113,10 +108,8 @@ def test_rollup_ranges_cover_when_reps_share_busy_weeks(scores):
 
 def test_rollup_ranges_of_deal_counts_are_whole_deals_and_say_where_they_come_from():
     deals, roster = shared_shock_company(12)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=UnreliableEstimateWarning)
-        res = forecast(deals, roster=roster, level="rep", freq="W", horizon=4, as_of="2024-09-29",
-                       target="deals_won", method="trailing_mean", ranges="count")  # fmt: skip
+    res = forecast(deals, roster=roster, level="rep", freq="W", horizon=4, as_of="2024-09-29",
+                   target="deals_won", method="trailing_mean", ranges="count")  # fmt: skip
     h = res.hierarchy
     up = h[h["level"] != "rep"]
     assert set(up["level"]) == {"team", "total"} and len(up) == 4 * 4  # 3 teams and the total, 4 weeks

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import salesgoals as sg
+from expected_warnings import FEW_ERRORS, RANGE_NOTES, ignoring
 from salesgoals.errors import UnreliableEstimateWarning
 from salesgoals.forecasting import backtest_forecast, forecast
 from salesgoals.forecasting._forecast import MAX_UPPER_MULTIPLE
@@ -107,10 +108,8 @@ def test_ranges_stay_within_what_the_history_supports(young, freq, level):
 @pytest.mark.parametrize("as_of", ["2023-12-31", None])
 def test_backtest_width_and_coverage_on_a_young_company(young, as_of):
     deals, roster = young
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=UnreliableEstimateWarning)
-        bt = backtest_forecast(deals, roster=roster, level="team", freq="W", horizon=4, as_of=as_of,
-                               methods=["seasonal_naive", "trailing_mean", "drift", "ets", "pipeline"])
+    bt = backtest_forecast(deals, roster=roster, level="team", freq="W", horizon=4, as_of=as_of,
+                           methods=["seasonal_naive", "trailing_mean", "drift", "ets", "pipeline"])
     t = bt.table.set_index("method")
     assert {"relative_width", "vs_best_benchmark"} <= set(t.columns)
     # ranges on the data's scale: a few times the mean week, not thousands, and never above the largest week
@@ -147,8 +146,7 @@ def test_sparse_reps_flagged_and_ramp_up_detected(young):
 def test_roster_with_blank_end_dates(young):
     deals, roster = young
     r = sg.load_roster(pd.DataFrame({"Name": roster["rep"], "Team": roster["team"], "End Date": [""] * len(roster)}))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=UnreliableEstimateWarning)
+    with ignoring(UnreliableEstimateWarning, *RANGE_NOTES):
         res = forecast(deals, roster=r, level="rep", freq="M", method="seasonal_naive")
         bt = backtest_forecast(deals, roster=r, level="rep", freq="M", horizon=2, methods=["seasonal_naive"], n_origins=4)
     assert set(res.table["group"]) == set(roster["rep"])
@@ -157,8 +155,7 @@ def test_roster_with_blank_end_dates(young):
 
 def test_seasonal_naive_falls_back_where_last_season_had_no_close(young):
     deals, roster = young
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=UnreliableEstimateWarning)
+    with ignoring(UnreliableEstimateWarning, FEW_ERRORS):
         res = forecast(deals, level="total", freq="M", as_of="2024-03-31", method="seasonal_naive", horizon=3)
     # Apr-Jun 2023 had no close at all (first close in May 2023 at the earliest): last value instead of 0
     assert (res.table["forecast"] > 0).all()
@@ -174,10 +171,8 @@ def test_coverage_on_the_independent_event_simulator(seed):
     from independent_sim import make_events
 
     ev = make_events("small_team", seed=seed, n_reps=16, n_periods=80)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=UnreliableEstimateWarning)
-        bt = backtest_forecast(ev.deals, roster=ev.roster, level="team", freq="W", horizon=4,
-                               methods=["auto", "seasonal_naive", "trailing_mean", "drift", "ets", "pipeline"])
+    bt = backtest_forecast(ev.deals, roster=ev.roster, level="team", freq="W", horizon=4,
+                           methods=["auto", "seasonal_naive", "trailing_mean", "drift", "ets", "pipeline"])
     t = bt.table.set_index("method")
     # 26 origins x teams x 4 horizons, correlated within an origin: +-0.15 around the nominal 0.8
     assert t["coverage"].between(0.65, 0.95).all(), t["coverage"].to_dict()
@@ -188,8 +183,7 @@ def test_coverage_on_the_independent_event_simulator(seed):
 
 def test_sparse_reps_pooled_toward_their_team_and_levels_add_up(young):
     deals, roster = young
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=UnreliableEstimateWarning)
+    with ignoring(UnreliableEstimateWarning, *RANGE_NOTES):
         res = forecast(deals, roster=roster, level="rep", freq="M", method="trailing_mean")
         own = forecast(deals, level="rep", freq="M", method="trailing_mean")  # no roster: no team to pool toward
     t = res.table.set_index(["group", "period"])

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
 import salesgoals as sg
+from expected_warnings import DRIVER_NOTES, ignoring
 from salesgoals.errors import InsufficientDataError, SchemaError, UnreliableEstimateWarning
 from salesgoals.goals import TIERS, level_with_odds, prob_at_least
 
@@ -23,10 +22,11 @@ GOAL_COLUMNS = [
 
 @pytest.fixture(scope="module")
 def drivers(sim_panel):
-    with warnings.catch_warnings():
-        # expected: the leads check flags the simulator's follow-up emails (UnreliableEstimateWarning)
-        warnings.simplefilter("ignore", UnreliableEstimateWarning)
-        return sg.fit_drivers(sim_panel, outcome="deals_created")
+    # expected: the leads check flags the simulator's follow-up emails (logged after deals are created); the
+    # other notes on this data (unsettled lag length, email ambiguous) are not under test here
+    with ignoring(UnreliableEstimateWarning, *DRIVER_NOTES):
+        with pytest.warns(UnreliableEstimateWarning, match=r"fit_drivers: Leads check: .* MORE email next period"):
+            return sg.fit_drivers(sim_panel, outcome="deals_created")
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
 
 import salesgoals as sg
+from expected_warnings import WIDE_RANGES, ignoring
 from salesgoals.forecasting import _forecast
 
 
@@ -40,8 +39,7 @@ def test_series_methods_agree_with_the_rep_panel(many_teams, monkeypatch, level)
     """Aggregating first changes how fast, not what: the series methods give the same numbers."""
     sim, _, panel = many_teams
     kw = dict(deals=sim.deals, level=level, horizon=4, method=["seasonal_naive", "ets", "pipeline"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", sg.errors.UnreliableEstimateWarning)
+    with ignoring(sg.errors.UnreliableEstimateWarning, WIDE_RANGES):
         fast = sg.forecast(panel, **kw).table
         monkeypatch.setattr(_forecast, "MIN_MODEL_GROUPS", 10**9)  # the rep-panel path
         slow = sg.forecast(panel, **kw).table
@@ -59,9 +57,7 @@ def test_total_activity_forecast_runs_on_the_team_panel(many_teams, monkeypatch)
         return real(p, **kw)
 
     monkeypatch.setattr(_forecast, "fit_drivers", spy)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", sg.errors.UnreliableEstimateWarning)
-        res = sg.forecast(panel, deals=sim.deals, level="total", horizon=4, method="activity")
+    res = sg.forecast(panel, deals=sim.deals, level="total", horizon=4, method="activity")
     assert seen and set(seen) == {30}
     f = res.table["forecast"].to_numpy()
     assert len(f) == 4 and np.isfinite(f).all() and (f >= 0).all()
@@ -79,14 +75,12 @@ def test_total_forecast_pools_teams_past_the_cap(many_teams, monkeypatch):
         seen.append(p["rep"].nunique())
         return real(p, **k)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", sg.errors.UnreliableEstimateWarning)
-        whole = sg.forecast(panel, **kw).table
-        monkeypatch.setattr(_forecast, "MIN_MODEL_GROUPS", 5)
-        monkeypatch.setattr(_forecast, "MAX_MODEL_GROUPS", 7)
-        pooled = sg.forecast(panel, **kw).table
-        monkeypatch.setattr(_forecast, "fit_drivers", spy)
-        res = sg.forecast(panel, deals=sim.deals, level="total", horizon=4, method="activity")
+    whole = sg.forecast(panel, **kw).table
+    monkeypatch.setattr(_forecast, "MIN_MODEL_GROUPS", 5)
+    monkeypatch.setattr(_forecast, "MAX_MODEL_GROUPS", 7)
+    pooled = sg.forecast(panel, **kw).table
+    monkeypatch.setattr(_forecast, "fit_drivers", spy)
+    res = sg.forecast(panel, deals=sim.deals, level="total", horizon=4, method="activity")
     pd.testing.assert_frame_equal(pooled, whole, check_exact=False, rtol=1e-9)
     assert seen and set(seen) == {7}  # 30 teams in 7 blocks
     assert np.isfinite(res.table["forecast"]).all()

@@ -10,12 +10,11 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 
 import salesgoals as sg
+from expected_warnings import DRIVER_NOTES, ignoring
 from salesgoals.drivers._funnel import shrink_rate
 from salesgoals.errors import UnreliableEstimateWarning
 
@@ -26,8 +25,7 @@ def few_rep_panel():
 
 
 def test_few_rep_bootstrap_only_widens_the_errors(few_rep_panel):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UnreliableEstimateWarning)
+    with ignoring(UnreliableEstimateWarning, *DRIVER_NOTES):
         plain = sg.fit_drivers(few_rep_panel, lags=1, diagnostics=False, n_boot=0).effects.set_index("activity")
         boot = sg.fit_drivers(few_rep_panel, lags=1, diagnostics=False, n_boot=99, seed=3).effects.set_index("activity")
     se0, se1 = plain["std_error"], boot.loc[plain.index, "std_error"]
@@ -73,11 +71,9 @@ def test_goals_follow_the_season_of_the_goal_horizon():
     team = panel.groupby("period", observed=True)[["call", "email", "meeting"]].sum()
     checked = 0
     for i in (70, 83, 96):  # horizons in low, falling and high season
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UnreliableEstimateWarning)
-            kw = dict(as_of=periods[i], horizon="Q")
-            seasonal = sg.personal_best_goals(panel, **kw).table.set_index(["rep", "activity"])
-            flat = sg.personal_best_goals(panel, seasonal=False, **kw).table.set_index(["rep", "activity"])
+        kw = dict(as_of=periods[i], horizon="Q")
+        seasonal = sg.personal_best_goals(panel, **kw).table.set_index(["rep", "activity"])
+        flat = sg.personal_best_goals(panel, seasonal=False, **kw).table.set_index(["rep", "activity"])
         ratio = (seasonal["baseline"] / flat["baseline"]).groupby("activity").median()
         hand = team.iloc[i + 1 - 52 : i + 14 - 52].mean() / team.iloc[i - 12 - 52 : i + 1 - 52].mean()
         for act in ("call", "email", "meeting"):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,9 +20,7 @@ def company():
 
 
 def _rec(acts, sim, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return sg.recommend(acts, sim.deals, sim.roster, n_sims=200, backtest=False, drivers=None, **kw)
+    return sg.recommend(acts, sim.deals, sim.roster, n_sims=200, backtest=False, drivers=None, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -154,9 +150,7 @@ def test_track_leaves_the_rate_goals_out(pair, company):
     """A goals table with advance-rate rows tracks as the volume goals alone (a rate is not a count to pace)."""
     sim, acts = company
     plain, with_q = pair
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        a = sg.track((acts, sim.deals), with_q.table, priorities_only=False)
-        b = sg.track((acts, sim.deals), plain.table, priorities_only=False)
+    a = sg.track((acts, sim.deals), with_q.table, priorities_only=False)
+    b = sg.track((acts, sim.deals), plain.table, priorities_only=False)
     assert not a.table["activity"].str.endswith("_advance_rate").any()
     pd.testing.assert_frame_equal(a.table, b.table)

@@ -10,8 +10,6 @@ are checked.
 
 from __future__ import annotations
 
-import warnings
-
 import dask
 import dask.dataframe as dd
 import numpy as np
@@ -47,12 +45,6 @@ def parquet_files(tmp_path_factory) -> list[str]:
     return paths
 
 
-def quiet(func, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", sg.errors.DataQualityWarning)
-        return func(*args, **kwargs)
-
-
 def assert_identical(got: pd.DataFrame, want: pd.DataFrame) -> None:
     assert got.columns.dtype == want.columns.dtype, (got.columns.dtype, want.columns.dtype)
     assert got.dtypes.to_dict() == want.dtypes.to_dict()
@@ -63,20 +55,20 @@ def assert_identical(got: pd.DataFrame, want: pd.DataFrame) -> None:
 @pytest.fixture(scope="module")
 def in_memory(parquet_files) -> pd.DataFrame:
     acts = pd.concat([pd.read_parquet(f) for f in parquet_files], ignore_index=True)
-    return quiet(sg.build_panel, acts, freq="W")
+    return sg.build_panel(acts, freq="W")
 
 
 @pytest.mark.parametrize("convert_string", [True, False])
 def test_dask_panel_from_parquet_is_identical_to_build_panel(parquet_files, in_memory, convert_string):
     with dask.config.set({"dataframe.convert-string": convert_string}):
         acts = dd.read_parquet(parquet_files, columns=["rep", "timestamp", "activity_type", "outcome"])
-        panel = quiet(panel_from_dask, acts, freq="W", progress=False)
+        panel = panel_from_dask(acts, freq="W", progress=False)
     assert_identical(panel, in_memory)
     assert panel[in_memory.attrs["activity_columns"]].to_numpy().sum() == 5_000  # every row counted once
 
 
 def test_duckdb_panel_from_parquet_is_identical_to_build_panel(parquet_files, in_memory):
-    assert_identical(quiet(panel_from_parquet, parquet_files, freq="W", progress=False), in_memory)
+    assert_identical(panel_from_parquet(parquet_files, freq="W", progress=False), in_memory)
 
 
 def test_column_index_dtype_does_not_depend_on_the_path(in_memory):

@@ -193,8 +193,8 @@ def test_report_describes_every_exclusion_in_words(tmp_path):
     })  # fmt: skip
     path = tmp_path / "history.csv"
     raw.to_csv(path, index=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataQualityWarning)
+    with pytest.warns(DataQualityWarning, match=r"load_stage_history: 5 of 8 rows excluded \(missing_deal_id: 1, "
+                      r"missing_entered: 1, missing_stage: 1, unparseable_entered: 1, duplicate_row: 1\)"):
         hist = sg.load_stage_history(path)
     table = hist.attrs["quality"].table
     assert {"missing_deal_id", "missing_stage", "unparseable_entered", "missing_entered", "duplicate_row"} <= set(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
 
 import salesgoals as sg
+from expected_warnings import DRIVER_NOTES, ignoring
 from salesgoals.errors import UnreliableEstimateWarning
 from salesgoals.goals.targets import SCENARIOS
 
@@ -19,9 +18,8 @@ MC_SIGMAS = 4.0
 
 @pytest.fixture(scope="module")
 def plan(sim_panel):
-    with warnings.catch_warnings():
-        # expected: the leads check flags the simulator's follow-up emails (UnreliableEstimateWarning)
-        warnings.simplefilter("ignore", UnreliableEstimateWarning)
+    # expected: the leads check flags the simulator's follow-up emails, and its other notes on this data
+    with ignoring(UnreliableEstimateWarning, *DRIVER_NOTES):
         drivers = sg.fit_drivers(sim_panel, outcome="deals_created")
     return sg.personal_best_goals(sim_panel, drivers)
 

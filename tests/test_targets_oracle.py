@@ -15,12 +15,12 @@ or the -sigma^2/2 correction of the log-normal mean misses by 5-30 % (the compan
 from __future__ import annotations
 
 import dataclasses
-import warnings
 
 import numpy as np
 import pytest
 
 import salesgoals as sg
+from expected_warnings import DRIVER_NOTES, ignoring
 from salesgoals.errors import UnreliableEstimateWarning
 
 N_SIMS = 4000
@@ -29,9 +29,8 @@ Z = 4.0  # Monte Carlo standard errors allowed
 
 @pytest.fixture(scope="module")
 def plan(sim_panel):
-    with warnings.catch_warnings():
-        # expected: the leads check flags the simulator's follow-up emails
-        warnings.simplefilter("ignore", UnreliableEstimateWarning)
+    # expected: the leads check flags the simulator's follow-up emails, and its other notes on this data
+    with ignoring(UnreliableEstimateWarning, *DRIVER_NOTES):
         drivers = sg.fit_drivers(sim_panel, outcome="deals_created")
     return sg.personal_best_goals(sim_panel, drivers)
 

@@ -49,10 +49,11 @@ def _fit_predict(model, hist: np.ndarray, H: int):
 
     statsforecast's own numerical warnings on short or flat histories (numpy
     RuntimeWarning: a division or log of zero in its model search) are expected
-    and filtered by category; anything else surfaces.
+    and filtered by category and message; anything else surfaces.
     """
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=RuntimeWarning)
+        warnings.filterwarnings("ignore", message=r"(divide by zero|invalid value|overflow) encountered",
+                                category=RuntimeWarning)  # fmt: skip
         p = model.fit(hist).predict(H, level=[LEVEL])
     return p["mean"], p[f"lo-{LEVEL}"], p[f"hi-{LEVEL}"]
 

@@ -1,9 +1,12 @@
-"""No blanket warning filters where readers copy code from: notebook builders and the reference studies.
+"""No blanket warning filters: not in the tests, the notebook builders, the notebooks or the reference studies.
 
 A filter that ignores warnings must name both the category and the message it expects
 (``warnings.filterwarnings("ignore", message=..., category=...)``), so a new warning (a pandas
 deprecation, a data-quality note nobody expected) still shows.  ``simplefilter("ignore", ...)`` cannot name
-a message, so it is not allowed here at all.
+a message, so it is not allowed here at all.  Tests name what they expect through
+``tests/expected_warnings.py`` (or ``pytest.warns(..., match=...)`` where the warning is the point);
+``simplefilter("always")`` or ``("error")`` to record or forbid warnings is fine.  The same holds for
+``pytest.mark.filterwarnings("ignore:...")`` marks: they need a message and a category.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BUILDERS = sorted((ROOT / "notebooks" / "_build").glob("build_*.py"))
 REFERENCE = sorted((ROOT / "tests" / "reference").glob("*.py"))
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+TESTS = sorted((ROOT / "tests").glob("*.py"))  # the test modules, conftest.py and their helpers
 
 
 def blanket_filters(source: str) -> list[str]:
@@ -26,6 +30,9 @@ def blanket_filters(source: str) -> list[str]:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
         name = node.func.attr
+        if name == "filterwarnings" and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "mark":
+            bad += _blanket_marks(node)
+            continue
         if name not in ("simplefilter", "filterwarnings") or not node.args:
             continue
         action = node.args[0]
@@ -36,6 +43,17 @@ def blanket_filters(source: str) -> list[str]:
         has_category = len(node.args) >= 3 or "category" in kw
         if name == "simplefilter" or not (has_message and has_category):
             bad.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return bad
+
+
+def _blanket_marks(node: ast.Call) -> list[str]:
+    """``pytest.mark.filterwarnings("ignore:message:category")`` marks whose message or category is empty."""
+    bad = []
+    for arg in node.args:
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value.startswith("ignore"):
+            parts = arg.value.split(":")
+            if len(parts) < 3 or not parts[1].strip() or not parts[2].strip():
+                bad.append(f"line {node.lineno}: {ast.unparse(node)}")
     return bad
 
 
@@ -59,6 +77,13 @@ def test_no_blanket_warning_filters_in_notebooks(path: Path):
     assert not bad, f"{path.name}: {bad}"
 
 
+@pytest.mark.parametrize("path", TESTS, ids=lambda p: p.name)
+def test_no_blanket_warning_filters_in_the_tests(path: Path):
+    bad = blanket_filters(path.read_text(encoding="utf-8"))
+    assert not bad, (f"{path.name}: ignore only the warnings the test expects, by category and message "
+                     f"(tests/expected_warnings.py, or pytest.warns(..., match=...)): {bad}")  # fmt: skip
+
+
 def test_the_check_finds_blanket_filters():
     found = blanket_filters(
         "import warnings\n"
@@ -71,3 +96,16 @@ def test_the_check_finds_blanket_filters():
         "warnings.simplefilter('error')\n"
     )
     assert [f.split(":")[0] for f in found] == ["line 2", "line 3", "line 4", "line 5"]
+
+
+def test_the_check_finds_blanket_marks():
+    found = blanket_filters(
+        "import pytest\n"
+        "@pytest.mark.filterwarnings('ignore::UserWarning')\n"
+        "@pytest.mark.filterwarnings('ignore:few reps:')\n"
+        "@pytest.mark.filterwarnings('ignore')\n"
+        "@pytest.mark.filterwarnings('ignore:few reps:UserWarning')\n"
+        "@pytest.mark.filterwarnings('error::UserWarning')\n"
+        "def test_x(): pass\n"
+    )
+    assert [f.split(":")[0] for f in found] == ["line 2", "line 3", "line 4"]

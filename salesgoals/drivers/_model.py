@@ -24,7 +24,7 @@ from salesgoals.drivers._diagnostics import (
     usable_regressors,
     warn_no_driver,
 )
-from salesgoals._deprecate import renamed_attribute, renamed_kwargs
+from salesgoals._deprecate import rename_kwargs, renamed_attribute, renamed_kwargs
 from salesgoals._typing import Outcome
 from salesgoals.drivers._estimator import (
     TAIL_SHARE_WARN,
@@ -572,6 +572,8 @@ def fit_drivers(panel: pd.DataFrame, outcome: Outcome = "deals_created", *, acti
     >>> bool(res.effects["effect"].notna().all())
     True
     """
+    # level= renamed here, not by DriverModel's own shim: the warning then names fit_drivers and points at the caller
+    kwargs = rename_kwargs("fit_drivers", kwargs, level="interval")
     return DriverModel(outcome=outcome, **kwargs).fit(panel, activity_log=activity_log, deals=deals).result_
 
 
