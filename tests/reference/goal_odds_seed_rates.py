@@ -23,8 +23,10 @@ study seeds) and the pass rate of disjoint k-seed blocks of evaluation seeds: th
 per-seed spread is made of, on the project simulator's study seeds: the goal-period gaps with the
 simulator's *true* seasonal factors (season x holiday, scaled to the mean of the year before the origin) in
 place of the estimated ones, for the look-back and the goal period (``true``) or the goal period only
-(``true_future``), and the activity factors pooled over activities (``pooled``); written to
-``goal_odds_season_oracle.csv`` (about 3 x 50 s of CPU; ``--oracle true`` runs one variant).
+(``true_future``); two candidate estimators: the activity factors pooled over activities (``pooled``) and a
+two-harmonic fit to the last year's log factors with outlying weeks (residual beyond 3 MADs: holidays) kept
+as estimated (``harmonic``); written to ``goal_odds_season_oracle.csv`` (about 50 s of CPU per variant;
+``--oracle true`` runs one variant and keeps the others' rows).
 """
 
 from __future__ import annotations
@@ -140,7 +142,24 @@ def _true_factors(sim, panel, h, cols, season_len, H):
     return np.repeat(row_s[:, None], len(cols), axis=1), np.repeat(future[:, None], len(cols), axis=1)
 
 
-def oracle(variants=("true", "true_future", "pooled")) -> pd.DataFrame:
+def _harmonic_factors(panel, h, cols, season_len, H, k_max=2):
+    """Seasonal factors from ``k_max`` harmonics fitted to the last year's log factors; outlying weeks kept."""
+    per = panel[panel["period"] <= h.as_of].groupby("period", sort=True)[list(cols)].mean()
+    last = per.iloc[-season_len:].to_numpy(float)
+    log_f = np.log(np.clip(last / last.mean(axis=0), 0.05, None))
+    t = 2 * np.pi * np.arange(season_len) / season_len
+    X = np.column_stack([np.ones(season_len)] + [f(k * t) for k in range(1, k_max + 1) for f in (np.sin, np.cos)])
+    fit = X @ np.linalg.lstsq(X, log_f, rcond=None)[0]
+    res = log_f - fit
+    mad = 1.4826 * np.median(np.abs(res - np.median(res, axis=0)), axis=0)
+    fac = np.exp(np.where(np.abs(res) > 3 * mad, log_f, fit))
+    fac = fac / fac.mean(axis=0)
+    past = np.ones((len(per), len(cols)))
+    past[-season_len:] = fac
+    return pd.DataFrame(past, index=per.index).reindex(h.p["period"]).to_numpy(float), fac[:H]
+
+
+def oracle(variants=("true", "true_future", "pooled", "harmonic")) -> pd.DataFrame:
     """Goal-period gaps on the project simulator's study seeds with the seasonal factors replaced (diagnostic).
 
     Patches the odds model's ``season`` step (``salesgoals.goals._personal_best``) for the run only.
@@ -156,6 +175,8 @@ def oracle(variants=("true", "true_future", "pooled")) -> pd.DataFrame:
         if state["variant"] == "pooled":  # one factor for every activity: geometric mean over them
             gm = lambda a: np.repeat(np.exp(np.log(a).mean(axis=1, keepdims=True)), a.shape[1], axis=1)  # noqa: E731
             return gm(row_s), gm(s_h), deals
+        if state["variant"] == "harmonic":
+            return (*_harmonic_factors(panel, h, cols, season_len, H), deals)
         t_row, t_h = _true_factors(state["sim"], panel, h, cols, season_len, H)
         return (row_s if state["variant"] == "true_future" else t_row), t_h, deals
 
@@ -184,7 +205,7 @@ if __name__ == "__main__":
     if "--oracle" in sys.argv:
         rest = sys.argv[sys.argv.index("--oracle") + 1 :]
         path = HERE / "goal_odds_season_oracle.csv"
-        new = oracle(tuple(rest) if rest else ("true", "true_future", "pooled"))
+        new = oracle(tuple(rest) if rest else ("true", "true_future", "pooled", "harmonic"))
         old = pd.read_csv(path) if path.exists() else new.iloc[:0]
         sg.write_csv(pd.concat([old[~old["variant"].isin(new["variant"])], new], ignore_index=True), path)
     elif "--report" in sys.argv:
