@@ -400,3 +400,35 @@ def _response_on_grid(acts, creations, R: int, day0: int, types: list[str]) -> p
     t = np.divide(beta[0], se, out=np.zeros(K), where=se > 0)
     pv = 2 * stats.t.sf(np.abs(t), G - 1)
     return empty.assign(response_per_deal=beta[0], response_std_error=se, response_p_value=pv)
+
+
+def without_response(panel: pd.DataFrame, deals: pd.DataFrame, timing: pd.DataFrame, freq: str
+                     ) -> tuple[pd.DataFrame, dict[str, float]]:  # fmt: skip
+    """Remove the estimated response to deals from the activity counts of a panel coarser than a week.
+
+    For each activity type that ``responds`` (see :func:`response_to_deals`),
+    ``response_per_deal`` activities are subtracted per deal of the same rep
+    from the period holding the week after the deal's creation: what is left
+    estimates the activity that was *not* triggered by a deal, so the type's
+    own effect (and, through the correlation between types, the others') is
+    no longer inflated by its response (a "bad control") nor biased by leaving
+    the type out (an omitted driver).  Returns the adjusted copy and
+    ``{type: response per deal}`` of the types adjusted.
+    """
+    hit = timing.loc[timing["responds"].fillna(False).astype(bool)] if "responds" in timing.columns else timing[:0]
+    hit = hit.loc[hit["activity"].isin(panel.columns)]
+    if hit.empty:
+        return panel, {}
+    after = pd.to_datetime(deals["created"]) + pd.Timedelta(days=_WEEK)
+    ok = after.notna().to_numpy() & deals["rep"].notna().to_numpy()
+    start = period_start(after.loc[ok], freq)
+    p_start = np.asarray(panel["period"].dt.start_time, dtype="datetime64[D]")
+    key = pd.MultiIndex.from_arrays([panel["rep"].astype(str).to_numpy(), p_start])
+    row = key.get_indexer(pd.MultiIndex.from_arrays([deals["rep"].loc[ok].astype(str).to_numpy(), start]))
+    n_after = np.bincount(row[row >= 0], minlength=len(panel)).astype(float)
+    out = panel.copy()
+    adjusted = {}
+    for r in hit.itertuples():
+        out[r.activity] = panel[r.activity].to_numpy(dtype=float) - float(r.response_per_deal) * n_after
+        adjusted[str(r.activity)] = float(r.response_per_deal)
+    return out, adjusted

@@ -36,7 +36,9 @@ from salesgoals.drivers._estimator import (
 )
 from salesgoals.drivers._pooling import pool_rep_effects, rep_contributions, rep_heterogeneity_test, rep_slopes
 from salesgoals.drivers._progressing import PROGRESS_WINDOW_DAYS, progressing_effects
-from salesgoals.drivers._events import creation_delays, event_time_profile, link_roles, sourced_deals, sourcing_panel
+from salesgoals.drivers._events import (
+    creation_delays, event_time_profile, link_roles, sourced_deals, sourcing_panel, without_response,
+)  # fmt: skip
 from salesgoals.drivers._verdicts import FOLLOWS_RESULTS, SAME_WEEK_ONLY, driver_verdicts, join_flags, same_week_only
 from salesgoals.drivers._funnel import combine_effects, conversion, funnel_table, quality_rate_name, sourced_funnel
 from salesgoals.drivers._result import DriverDiagnostics, DriverResult
@@ -590,6 +592,7 @@ class _EventInfo:
     sourced: np.ndarray | None = None  # per deal: created by an activity (links or lead source)
     delays: pd.DataFrame = field(default_factory=pd.DataFrame)  # lag (periods) -> share of linked creations
     progressing: pd.DataFrame = field(default_factory=pd.DataFrame)  # what follow-ups do to their own deal
+    adjusted: dict[str, float] = field(default_factory=dict)  # responders whose response was taken out
 
     @property
     def has_log(self) -> bool:
@@ -614,6 +617,10 @@ def _use_events(panel: pd.DataFrame, acts: list[str], activity_log: pd.DataFrame
             "activity (logged before its deal was created, or on no deal)."
         )  # fmt: skip
     info.profile, info.timing = event_time_profile(log, deals, acts, alpha=alpha)
+    if freq != "W":
+        panel, info.adjusted = without_response(panel, deals, info.timing, freq)
+        if info.adjusted:
+            info.notes.append(_response_note(info.adjusted))
     info.deals = deals
     info.sourced = sourced_deals(activity_log, deals, progressing if info.linked else None)
     if info.linked:
@@ -621,6 +628,16 @@ def _use_events(panel: pd.DataFrame, acts: list[str], activity_log: pd.DataFrame
         info.progressing = progressing_effects(activity_log, deals, interval=1 - alpha)
         info.notes.append(_progressing_note(info.progressing))
     return panel, info
+
+
+def _response_note(adjusted: dict[str, float]) -> str:
+    """Plain words on the response to deals taken out of a monthly (or quarterly) panel's activity counts."""
+    parts = ", ".join(f"{a} {r:.2g} per deal" for a, r in adjusted.items())
+    return (f"{', '.join(adjusted)} respond(s) to deals (more of it the week after each deal than its recent level "
+            f"predicts: {parts}); at this grain the response lands in the deal's own period, so it was subtracted "
+            "from the counts before the fit (the other effects are then neither inflated by it nor biased by leaving "
+            "the activity out); the activity stays flagged follows_results. Link activities to deals (deal_id) to "
+            "separate them exactly.")  # fmt: skip
 
 
 def _progressing_note(table: pd.DataFrame) -> str:
@@ -669,7 +686,8 @@ def _with_verdicts(effects, fit, acts, quality_of, funnel, leads, events: _Event
         metric_of = {m: a for a, m in quality_of.items()}
         hit = leads.loc[leads["flagged"] & (leads["lead_effect"] > 0), "activity"]
         follows |= np.isin(acts, [metric_of.get(a, a) for a in hit])
-    consequences = [a for a, f, c in zip(acts, follows, sw) if f and c]  # contemporaneous AND after deals
+    # contemporaneous AND after deals; a responder whose response was subtracted stays in the model
+    consequences = [a for a, f, c in zip(acts, follows, sw) if f and c and a not in events.adjusted]
     if not weekly:
         sw = np.zeros_like(sw)  # same-period association is the norm at monthly grain: only timing can flag it
     flags = pd.Series(join_flags(sw, follows, names=(SAME_WEEK_ONLY, FOLLOWS_RESULTS)), index=acts)
