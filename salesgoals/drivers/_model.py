@@ -229,7 +229,12 @@ class DriverModel(BaseEstimator):
             ``diagnostics.timing``) to tell activity that precedes deals from
             activity that follows them; and where activities carry deal ids,
             only *sourcing* activity (not logged on a deal that already
-            existed) is used to explain deals created.
+            existed) is used to explain deals created.  Without links, at
+            monthly or quarterly grain, an activity type that responds to
+            deals (more of it the week after a creation than its own recent
+            level predicts; ``diagnostics.timing``) is flagged
+            ``follows_results`` and the estimated response is subtracted from
+            its counts, since it would land in the deal's own period.
 
         Returns
         -------

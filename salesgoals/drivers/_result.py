@@ -64,9 +64,15 @@ class DriverDiagnostics:
         ``salesgoals/drivers/_events.py``).
     timing : pandas.DataFrame
         Only with the activity log: ``activity, before_per_deal,
-        after_per_deal, difference, std_error, p_value, follows``: activities
-        per deal in the 7 days before and after creation; ``follows`` when
-        clearly more come after (the activity responds to results).
+        after_per_deal, difference, std_error, p_value, follows,
+        response_per_deal, response_std_error, response_p_value, responds``:
+        activities per deal in the 7 days before and after creation;
+        ``follows`` when clearly more come after; ``response_per_deal``: extra
+        activities in the week after each deal beyond what the type's recent
+        activity predicts (rep and week effects, clustered by rep);
+        ``responds`` when that is clearly positive.  At monthly or quarterly
+        grain a responder is flagged ``follows_results`` and its response is
+        subtracted from the panel's counts before the fit.
     creation_delays : pandas.DataFrame
         Only with deal links: ``lag, n_deals, share``: periods between a
         deal's first sourcing activity and its creation.  The lag length is

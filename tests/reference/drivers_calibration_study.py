@@ -16,14 +16,22 @@ cause can be located:
 
 Worlds (``--worlds``):
 
-* ``proj_W``  : ``salesgoals.simulate`` 40 reps x 104 weeks (true lags 0..3);
-* ``proj_M``  : the same simulator, 40 reps x 156 weeks, monthly panel (truth within 0..1 months);
+* ``proj_W``  : ``salesgoals.simulate`` 40 reps x 104 weeks (true lags 0..3), with the activity log and
+  deals (the simulator's follow-up emails name their deal: progressing activity, left out of the panel);
+* ``proj_W_ts``: the same with the deal links dropped (timestamps only);
+* ``proj_W_panel``: the same, panel only (round 3's "default call");
+* ``proj_M``, ``proj_M_ts``, ``proj_M_panel``: the same simulator, 40 reps x 156 weeks, monthly panel
+  (truth within 0..1 months);
 * ``proj_M_nofu`` : ``proj_M`` without the follow-up emails that deals trigger (the simulator's
   reverse-causality trap switched off);
 * ``ind_W``   : ``tests/independent_sim.py`` baseline, 50 x 104 weeks, links + log (true lags 0..5);
 * ``ind_M``   : the independent simulator's monthly scenario, 40 x 36 months, links + log (0..2).
 
-Seeds 0+ (the other driver studies use 100+ and 1000+).  Writes
+The calibration claim is made on the effects without a reverse-causality flag (``(unflagged)`` rows):
+a flagged effect is one the data cannot separate from a consequence of deals.
+
+Seeds 0+ by default; round 4 ran study seeds 0-59 and evaluation seeds 100-159 in chunks (``--seeds A-B
+--raw FILE``, then ``--combine FILE...``), per seed in ``drivers_calibration_seeds.csv``.  Writes
 ``drivers_calibration.csv`` (one row per world x variant x activity: mean z,
 s.d. of z, coverage, s.d. of the effect over seeds against the mean standard
 error, their ratio) next to this file and prints the table quoted in
@@ -33,6 +41,11 @@ Run (about 7 minutes of CPU for the default sizes: 40 weekly and 20 monthly seed
 
     flock /work/wt/heavy.lock nice -n 10 python tests/reference/drivers_calibration_study.py
     python tests/reference/drivers_calibration_study.py --weekly-seeds 5 --monthly-seeds 5   # quick look
+    # round 4 (each chunk a few minutes of CPU):
+    flock /work/wt/heavy.lock nice -n 10 python tests/reference/drivers_calibration_study.py --variants default \
+        --seeds 0-59 --worlds proj_M,proj_M_ts,proj_M_panel --raw /tmp/raw.csv
+    python tests/reference/drivers_calibration_study.py --combine /tmp/raw.csv ... --seeds-csv \
+        tests/reference/drivers_calibration_seeds.csv
 """
 
 from __future__ import annotations
@@ -100,7 +113,10 @@ def run(worlds: dict[str, list[int]], variants: list[str], outcome: str = "deals
 def summarise(d: pd.DataFrame) -> pd.DataFrame:
     """Per activity, and pooled over activities: all rows (``(all)``) and the calibration claim's rows
     (``(unflagged)``: effects without a ``same_week_only`` / ``follows_results`` flag)."""
-    keys = ["world", "grain", "variant"]
+    d = d.assign(seeds=d["seed"].ge(100).map({False: "study", True: "evaluation"}))
+    span = d.groupby(["world", "variant", "seeds"])["seed"].agg(lambda x: f"{x.min()}-{x.max()}").rename("seed_range")
+    d = d.join(span, on=["world", "variant", "seeds"])
+    keys = ["world", "grain", "variant", "seed_range"]
     per_act = d.groupby([*keys, "activity"], sort=False).agg(
         n_seeds=("seed", "nunique"), mean_z=("z", "mean"), sd_z=("z", "std"), coverage=("covered", "mean"),
         sd_effect=("effect", "std"), mean_se=("std_error", "mean"), mean_lags=("n_lags", "mean"),
@@ -121,6 +137,28 @@ def _seed_range(text: str) -> list[int]:
     return list(range(int(lo), int(hi or lo) + 1))
 
 
+def tolerances(d: pd.DataFrame, world: str, k: int, *, draws: int = 20_000, q: float = 0.995) -> dict[str, float]:
+    """Bounds for a suite test on ``k`` seeds of ``world``, from the per-seed rows ``d`` (bootstrap over seeds).
+
+    ``mean_z2``: the ``q``-quantile of the mean of z^2 over the unflagged effects of ``k`` seeds;
+    ``abs_mean_z``: of the absolute mean z; ``email_gap``: the ``1 - q``-quantile of the mean over ``k`` seeds
+    of (panel-only email z) - (this world's email z) on the same seed (needs ``<world>``'s panel twin).
+    """
+    rng = np.random.default_rng(0)
+    w = d.loc[(d["world"] == world) & ~d["flagged"].astype(bool)]
+    per = w.groupby("seed")["z"].agg(s2=lambda z: float((z**2).sum()), s1="sum", n="size")
+    idx = rng.integers(0, len(per), (draws, k))
+    s2, s1, n = (per[c].to_numpy()[idx].sum(axis=1) for c in ("s2", "s1", "n"))
+    out = {"mean_z2": float(np.quantile(s2 / n, q)), "abs_mean_z": float(np.quantile(np.abs(s1 / n), q))}
+    twin = world.replace("_ts", "_panel")
+    e = d.loc[d["activity"].eq("email") & d["world"].isin([world, twin])].pivot(index="seed", columns="world",
+                                                                                 values="z").dropna()  # fmt: skip
+    if twin != world and len(e):
+        gap = (e[twin] - e[world]).to_numpy()
+        out["email_gap"] = float(np.quantile(gap[rng.integers(0, gap.size, (draws, k))].mean(axis=1), 1 - q))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weekly-seeds", type=int, default=40)
@@ -130,11 +168,22 @@ def main() -> None:
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--raw", type=Path, help="append the per-seed rows to this CSV instead of summarising")
     ap.add_argument("--combine", type=Path, nargs="+", help="summarise per-seed CSVs written with --raw")
+    ap.add_argument("--seeds-csv", type=Path, help="with --combine: also write the per-seed rows here")
     args = ap.parse_args()
     t0, c0 = time.perf_counter(), time.process_time()
     if args.combine:
         d = pd.concat([pd.read_csv(f) for f in args.combine], ignore_index=True)
         d = d.drop_duplicates(["world", "variant", "seed", "activity"], keep="last")
+        if args.seeds_csv:
+            cols = ["world", "grain", "seed", "variant", "activity", "truth", "effect", "std_error", "n_lags",
+                    "flagged", "z", "covered"]  # fmt: skip
+            write_csv(d[cols].sort_values(["world", "variant", "seed", "activity"], kind="mergesort").round(6),
+                      args.seeds_csv)  # fmt: skip
+        study = d.loc[d["seed"] < 100]
+        for world in ("proj_M", "proj_M_ts"):
+            if (study["world"] == world).any():
+                print(f"suite tolerances, {world}, 6 seeds:", {k: round(v, 3) for k, v in
+                                                              tolerances(study, world, 6).items()})  # fmt: skip
     else:
         worlds = {w: _seed_range(args.seeds) if args.seeds else
                   list(range(args.weekly_seeds if WORLDS[w][0] == "W" else args.monthly_seeds))
