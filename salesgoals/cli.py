@@ -29,7 +29,7 @@ from salesgoals._version import __version__
 from salesgoals.accounts import account_objectives, account_review
 from salesgoals.drivers import fit_drivers
 from salesgoals.drivers.performers import compare_performers
-from salesgoals.errors import SalesgoalsError, SchemaError, UnreliableEstimateWarning
+from salesgoals.errors import FileFormatError, SalesgoalsError, SchemaError, UnreliableEstimateWarning
 from salesgoals.forecasting import backtest_forecast, forecast
 from salesgoals.io import add_load_arguments, inspect, load_options, load_stage_history, parse_pairs, write_csv
 from salesgoals.panel import activity_columns, activity_files, choose_engine, panel_for, panel_summary
@@ -720,7 +720,7 @@ def _account_plan(args: argparse.Namespace) -> pd.DataFrame | None:
     """The account objectives CSV named by --account-plan (with --plan-date written in), or None."""
     if not getattr(args, "account_plan", None):
         return None
-    plan = pd.read_csv(args.account_plan, dtype={"account": str, "owner": str}, keep_default_na=False)
+    plan = _plain_csv(args.account_plan, "account plan", dtype={"account": str, "owner": str}, keep_default_na=False)
     if args.plan_date:
         plan["plan_date"] = args.plan_date
     return plan
@@ -741,7 +741,10 @@ def _run_track(args: argparse.Namespace) -> int:
     if plan is not None:
         if deals is None:
             raise SchemaError("salesgoals track: --account-plan needs the deals export: pass -d FILE.")
-        review = account_review(plan, deals, as_of=pd.Timestamp(res.as_of) + pd.Timedelta(days=1))
+        try:
+            review = account_review(plan, deals, as_of=pd.Timestamp(res.as_of) + pd.Timedelta(days=1))
+        except SchemaError as exc:  # the library sees a table: say which file it came from
+            raise SchemaError(f"--account-plan {os.path.basename(args.account_plan)!r}: {exc}") from exc
         print(review, file=sys.stderr if args.out else sys.stdout)
         if args.accounts_out:
             _write_or_print(review.table, args.accounts_out)
@@ -842,6 +845,17 @@ def _run_accounts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plain_csv(path: str, what: str, **kwargs) -> pd.DataFrame:
+    """``pd.read_csv`` of a plain table; a file that is not CSV text is one FileFormatError naming it."""
+    import csv
+
+    try:
+        return pd.read_csv(path, **kwargs)
+    except (EOFError, csv.Error, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise FileFormatError(f"{os.path.basename(path)!r}: cannot read the {what} as CSV ({why}).") from exc
+
+
 def _read_accounts(path: str) -> pd.DataFrame:
     """An accounts table is plain: CSV / XLSX / Parquet with an ``account`` column (read as text)."""
     lower = path.lower()
@@ -850,7 +864,7 @@ def _read_accounts(path: str) -> pd.DataFrame:
     elif lower.endswith((".parquet", ".pq")):
         frame = pd.read_parquet(path)
     else:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+        frame = _plain_csv(path, "accounts table", dtype=str, keep_default_na=False, sep=None, engine="python")
     frame.columns = [str(c).strip().lower().replace(" ", "_") for c in frame.columns]
     if "account" not in frame.columns:
         raise SchemaError(f"{path}: the accounts table needs an 'account' column; found {', '.join(frame.columns)}.")

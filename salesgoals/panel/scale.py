@@ -547,7 +547,10 @@ def _counts_duckdb(files, fmt, label, *, freq, columns, memory_limit, threads, t
         settings = {"memory_limit": memory_limit or ("2GB" if own else None), "temp_directory": tmp,
                     "threads": threads, "preserve_insertion_order": False if own else None}  # fmt: skip
         _set_up(con, settings, own, files, label)
-        found = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+        try:
+            found = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+        except (duckdb.InvalidInputException, duckdb.IOException) as exc:
+            raise _unreadable(exc, label, fmt) from exc
         mapping = _column_mapping(found, columns, label)
         # tz-aware timestamps count at their local wall time, as in build_panel (tz_localize(None))
         tz = _parquet_timezone(files[0], mapping["timestamp"]) if fmt == "parquet" else None
@@ -562,12 +565,24 @@ def _counts_duckdb(files, fmt, label, *, freq, columns, memory_limit, threads, t
                 f"date-time ({str(exc).splitlines()[0]}). Write timestamps as ISO 8601 "
                 "(2024-05-31 14:00:00) or load the files with salesgoals.load_activities first."
             ) from exc
+        except (duckdb.InvalidInputException, duckdb.IOException) as exc:  # a file cut short past the sniffed rows
+            raise _unreadable(exc, label, fmt) from exc
     finally:
         con.close()
         if own_tmp:
             shutil.rmtree(tmp, ignore_errors=True)
     excluded = {k: int(counts.pop(k).sum()) for k in DUPLICATE_REASONS if k in counts.columns}
     return reduction.normalize(counts), reduction, {k: v for k, v in excluded.items() if v}
+
+
+def _unreadable(exc: Exception, label: str, fmt: str) -> FileFormatError:
+    """The named error for activity files DuckDB cannot read: not CSV text, not Parquet, a gzip cut short."""
+    return FileFormatError(
+        f"panel_from_parquet: DuckDB cannot read the activity files {label!r} as {fmt.upper()} "
+        f"({str(exc).splitlines()[0]}). Expected complete {fmt.upper()} files with the canonical columns (rep, "
+        "timestamp, activity_type); check no file is truncated or in another format, or load them with "
+        "salesgoals.load_activities."
+    )
 
 
 def _set_up(con, settings: dict, own: bool, files: list[str], label: str) -> None:

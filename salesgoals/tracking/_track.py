@@ -49,7 +49,7 @@ from salesgoals._periods import to_day as _days
 from salesgoals._schema import FREQ_ALIASES, QUALITY_METRICS, UNASSIGNED
 from salesgoals._summary import Summary
 from salesgoals._typing import FREQS, STATUSES, TIERS, Freq, Tier
-from salesgoals.errors import DataQualityError, SchemaError, UnreliableEstimateWarning
+from salesgoals.errors import DataQualityError, FileFormatError, SchemaError, UnreliableEstimateWarning
 from salesgoals.goals import cascade, prob_at_least
 from salesgoals.panel import is_activity_source, panel_for
 from salesgoals.plotting import plot_pacing, plot_status_heatmap
@@ -106,6 +106,18 @@ GOAL_REQUIRED: tuple[str, ...] = (
 
 
 # ====================================================================== inputs
+def _goals_csv(path: Any, name: str, func: str) -> pd.DataFrame:
+    """Read a goals CSV; a file that is not one (empty, binary, a gzip cut short) is a FileFormatError naming it."""
+    import csv
+
+    try:
+        return pd.read_csv(path)
+    except (EOFError, csv.Error, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise FileFormatError(f"{func}: cannot read the goals file {name} as CSV ({why}). "
+                              "Pass the goals CSV written by `salesgoals recommend -o goals.csv`.") from exc
+
+
 def _read_goals(goals: Any, func: str) -> tuple[pd.DataFrame, str]:
     """Goals as a DataFrame plus the grain their levels refer to."""
     freq = "W"
@@ -116,8 +128,8 @@ def _read_goals(goals: Any, func: str) -> tuple[pd.DataFrame, str]:
     elif isinstance(goals, pd.DataFrame):
         table, name = goals, "goals"
     elif isinstance(goals, (str, os.PathLike)):
-        table = pd.read_csv(goals)
         name = repr(os.path.basename(os.fspath(goals)))
+        table = _goals_csv(goals, name, func)
     else:
         raise TypeError(
             f"{func}: goals must be a GoalPlan, a DataFrame or a CSV path; got "
