@@ -11,6 +11,7 @@ import salesgoals as sg
 from expected_warnings import DRIVER_NOTES, ignoring
 from salesgoals.errors import InsufficientDataError, SchemaError, UnreliableEstimateWarning
 from salesgoals.goals import TIERS, level_with_odds, prob_at_least
+from test_priority_seeds import MIN_REPS_WITH_FOCUS, priority_structure_breaks
 
 GOAL_COLUMNS = [
     "rep", "team", "activity", "kind", "priority", "n_periods", "recent", "baseline", "personal_best",
@@ -170,27 +171,20 @@ def test_sorted_focus_first(plan):
 
 
 # --------------------------------------------------------------- priorities
-def test_priorities_follow_the_drivers(plan, sim):
+def test_priorities_follow_the_drivers(plan):
+    """The rules that turn the driver verdicts into priorities: these hold on every seed, so on this one.
+
+    At most three per rep, one member per family (never both call and call_connected), leverage decreasing
+    with priority, and only activities the model calls drivers (positive effect, not flagged not_a_driver or
+    follows_results).  The claims that hold on most seeds but not all (LinkedIn, with no effect, never a
+    priority; email, which follows results, flagged and never a focus; meetings leading for most reps: 31 of
+    40 study seeds) are tested across seeds 0-5 with designed failure rates in ``test_priority_seeds.py``,
+    which also checks these rules on each of those seeds.
+    """
     t = plan.table
-    assert t.groupby("rep")["priority"].max().max() <= 3
-    focus = t[t["priority"] > 0]
-    # linkedin drives nothing in the simulator: never a priority, flagged
-    li = t[t["activity"] == "linkedin"]
-    assert (li["priority"] == 0).all() and li["flags"].str.contains("not_a_driver").all()
-    # email follows results (reverse causality trap): flagged by the leads check, not a focus
-    em = t[t["activity"] == "email"]
-    assert (em["priority"] == 0).all() and em["flags"].str.contains("follows_results").all()
-    # one member per family: never both call and call_connected as priorities of one rep
-    fam = focus["activity"].replace({"call_connected": "call", "meeting_held": "meeting"})
-    assert not pd.DataFrame({"rep": focus["rep"], "fam": fam}).duplicated().any()
-    # meetings are the strongest true driver per unit: they lead for most reps
-    first = focus[focus["priority"] == 1]["activity"].replace(
-        {"meeting_held": "meeting", "call_connected": "call"}
-    )
-    assert (first == "meeting").mean() > 0.5
-    # leverage is decreasing with priority
-    for _, g in focus.groupby("rep"):
-        assert g.sort_values("priority")["leverage"].is_monotonic_decreasing
+    # the rules are checked on real priorities: every study seed gives at least 30 of the 40 reps a focus
+    assert t.loc[t["priority"] > 0, "rep"].nunique() >= MIN_REPS_WITH_FOCUS
+    assert priority_structure_breaks(t) == []
 
 
 def test_no_driver_model_means_no_priorities(sim_panel):

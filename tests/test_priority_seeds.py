@@ -31,7 +31,6 @@ Design (failure probability under the truth):
 from __future__ import annotations
 
 import types
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -39,6 +38,7 @@ import pytest
 import statsmodels.api as smapi
 
 import salesgoals as sg
+from expected_warnings import DRIVER_NOTES, ignoring
 from salesgoals.errors import UnreliableEstimateWarning
 
 ACTS = ["call", "email", "meeting", "linkedin"]
@@ -60,9 +60,7 @@ def seed_panel(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def model_drivers(panel: pd.DataFrame):
     """The driver model as the goals use it (the leads check's warning on follow-up emails is expected)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"fit_drivers: (Leads check|Placebo check|\w+ is AMBIGUOUS)",
-                                category=UnreliableEstimateWarning)
+    with ignoring(UnreliableEstimateWarning, *DRIVER_NOTES):
         return sg.fit_drivers(panel, outcome="deals_created")
 
 
@@ -81,20 +79,53 @@ def priority_outcome(panel: pd.DataFrame, drivers) -> dict:
 
     Returns ``reps_with_focus``, ``top_true_share`` (share of those reps whose priority 1 is a true
     driver), ``top_meeting_share`` (priority 1 in the meeting family, the strongest driver),
-    ``zero_effect_focus`` (reps with a zero-effect activity among their priorities) and
-    ``top_activities`` (the priority-1 activities and their counts, for the study's table).
+    ``zero_effect_focus`` (reps with a zero-effect activity among their priorities),
+    ``linkedin_not_driver_share`` (reps whose LinkedIn row is flagged ``not_a_driver``),
+    ``email_follows_share`` (reps whose email row is flagged ``follows_results``: the leads check caught the
+    follow-up emails), ``email_focus`` (reps with email among their priorities), ``structure_breaks``
+    (:func:`priority_structure_breaks`, joined by ``|``; empty on every seed) and ``top_activities`` (the
+    priority-1 activities and their counts, for the study's table).
     """
     t = sg.personal_best_goals(panel, drivers).table
     focus = t[t["priority"] > 0]
     top = focus[focus["priority"] == 1]["activity"]
     n = len(top)
+    flags = t.set_index("activity")["flags"]
     return {
         "reps_with_focus": n,
         "top_true_share": float(top.isin(TRUE_DRIVERS).mean()) if n else np.nan,
         "top_meeting_share": float(top.isin({"meeting", "meeting_held"}).mean()) if n else np.nan,
         "zero_effect_focus": int(focus.loc[focus["activity"].isin(ZERO_EFFECT), "rep"].nunique()),
+        "linkedin_not_driver_share": float(flags.loc[["linkedin"]].str.contains("not_a_driver").mean()),
+        "email_follows_share": float(flags.loc[["email"]].str.contains("follows_results").mean()),
+        "email_focus": int((focus["activity"] == "email").sum()),
+        "structure_breaks": "|".join(priority_structure_breaks(t)),
         "top_activities": ";".join(f"{a}={c}" for a, c in top.value_counts().sort_index().items()),
     }
+
+
+def priority_structure_breaks(table: pd.DataFrame, *, max_priorities: int = 3) -> list[str]:
+    """What must hold on every seed, whatever the data: the rules that turn driver verdicts into priorities.
+
+    At most ``max_priorities`` per rep; one member per activity family (never both call and
+    call_connected); leverage decreasing with priority; only activities with a positive effect that the
+    model does not flag ``not_a_driver`` or ``follows_results`` become priorities.  Returns what broke.
+    """
+    focus = table[table["priority"] > 0]
+    fam = focus["activity"].replace({"call_connected": "call", "meeting_held": "meeting"})
+    breaks = []
+    if len(focus) and focus.groupby("rep")["priority"].max().max() > max_priorities:
+        breaks.append(f"more than {max_priorities} priorities")
+    if pd.DataFrame({"rep": focus["rep"], "fam": fam}).duplicated().any():
+        breaks.append("two members of one family")
+    if not all(g.sort_values("priority")["leverage"].is_monotonic_decreasing for _, g in focus.groupby("rep")):
+        breaks.append("leverage not decreasing with priority")
+    if not (focus["effect"] > 0).all() or focus["flags"].str.contains("not_a_driver|follows_results").any():
+        breaks.append("a priority the driver model does not call a driver")
+    numbered = focus.groupby("rep")["priority"].agg(lambda p: sorted(p) == list(range(1, len(p) + 1)))
+    if not numbered.all():
+        breaks.append("priorities not numbered 1..k")
+    return breaks
 
 
 @pytest.fixture(scope="module")

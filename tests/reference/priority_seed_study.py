@@ -3,8 +3,10 @@
 For each seed, the shared simulator (40 reps x 104 weeks, ``make_crm_data(seed=...)``), the driver model
 on ``deals_created`` and :func:`salesgoals.personal_best_goals`; and the naive companion (pooled least
 squares, no rep or week effects).  ``priority_outcome`` of ``tests/test_priority_seeds.py`` scores each:
-share of reps whose top focus is a true driver, whose top focus is a meeting, and the number of reps with
-the zero-effect LinkedIn among their priorities.
+share of reps whose top focus is a true driver, whose top focus is a meeting, the number of reps with
+the zero-effect LinkedIn among their priorities, the shares of reps whose LinkedIn row is flagged
+``not_a_driver`` and whose email row ``follows_results``, email priorities, and the structural rules that must
+hold on every seed (``priority_structure_breaks``).
 
 The **study** seeds (100-139) set the tolerances of ``tests/test_priority_seeds.py`` (which runs seeds
 0-5); the **evaluation** seeds (0-39) give the pass rates quoted in ``tests/reference/README.md``.
@@ -50,6 +52,11 @@ def main() -> int:
         min_top_true_share=("top_true_share", "min"),
         seeds_meeting_leads=("top_meeting_share", lambda s: int((s > 0.5).sum())),
         min_reps_with_focus=("reps_with_focus", "min"),
+        seeds_linkedin_flag_missing=("linkedin_not_driver_share", lambda s: int((s < 1).sum())),
+        seeds_email_flag_missing=("email_follows_share", lambda s: int((s < 1).sum())),
+        min_email_follows_share=("email_follows_share", "min"),
+        seeds_email_focus=("email_focus", lambda s: int((s > 0).sum())),
+        seeds_structure_breaks=("structure_breaks", lambda s: int((s.fillna("") != "").sum())),
     )
     print(summary.to_string())
     return 0
