@@ -64,7 +64,7 @@ _EFFECT_COLUMNS = [
 #: Share of activities carrying a known deal id above which deal links are used to split sourcing from progressing.
 MIN_LINKED_SHARE = 0.02
 _LAG_TABLE_COLUMNS = ("n_lags", "n_params", "rss", "aic", "bic", "cv_mse", "cv_excess_se", "tail_f", "tail_p",
-                      "tail_share_upper")  # and tail_lead (str)
+                      "tail_share", "tail_share_upper")  # and tail_lead (str)
 
 
 class DriverModel(BaseEstimator):
@@ -106,11 +106,13 @@ class DriverModel(BaseEstimator):
         test at 20%): a guard against cutting the summed effect short;
         ``"cv_tail"``, the longer of the two.  Every fit that chooses its lags
         shows all criteria in ``diagnostics.lag_selection`` (``aic``, ``bic``,
-        ``cv_mse``, ``cv_excess_se``, ``tail_f``, ``tail_p``,
-        ``tail_share_upper``, ``tail_lead``), says in a note how the lags were
-        chosen, and warns when more than half the leading activity's summed
-        effect may lie beyond the chosen lags (the lag profile is too flat and
-        noisy there to tell).  Measured in
+        ``cv_mse``, ``cv_excess_se``, ``tail_f``, ``tail_p``, ``tail_share``,
+        ``tail_share_upper``, ``tail_lead``, and why: ``cv_within_se``,
+        ``tail_detected``), says how and why in the summary's "lag length"
+        line, and warns when the model with every lag puts at least a quarter
+        more of the leading activity's summed effect beyond the chosen lags
+        (the effect probably cut short where the profile is too flat and noisy
+        to tell).  Measured in
         ``tests/reference/drivers_lag_study.py`` (24 seeds, two simulators):
         on the independent one (meetings act up to 5 weeks later) ``cv_tail``
         truncates the meeting effect less than AIC; on ``salesgoals.simulate``
@@ -370,7 +372,8 @@ class DriverModel(BaseEstimator):
         """The lag length ``L`` (lags ``0..L``) and the table of candidates it was chosen from (empty if fixed)."""
         lag_table = pd.DataFrame({c: pd.Series([], dtype=float) for c in _LAG_TABLE_COLUMNS})
         lag_table["tail_lead"] = pd.Series([], dtype=object)
-        lag_table["chosen"] = pd.Series([], dtype=bool)
+        for col in ("cv_within_se", "tail_detected", "chosen"):
+            lag_table[col] = pd.Series([], dtype=bool)
         if self.lags is not None:
             return int(self.lags), lag_table
         if method == "direct" and y_col in ("deals_won", "won_revenue"):
@@ -802,13 +805,20 @@ def _carry_funnel(funnel: pd.DataFrame, events: _EventInfo, carry: bool, outcome
 
 
 def _lag_choice_note(table: pd.DataFrame, L: int, criterion: str, notes: list[str]) -> None:
-    """Plain words on how the lag length was chosen."""
+    """Plain words on how the lag length was chosen and why this ``L``: what each rule asked for."""
     max_lag = int(table["n_lags"].max())
     row = table.set_index("n_lags").loc[L]
-    how = {"cv_tail": "cross-validated error within one s.e. of the best, and the effects summed over later lags "
-                      "indistinguishable from zero",
-           "tail": "the effects summed over later lags are indistinguishable from zero",
-           "aic": "lowest AIC", "bic": "lowest BIC", "cv": "cross-validated error within one s.e. of the best"}
+    by_cv = int(table.loc[table["cv_within_se"], "n_lags"].max())
+    detected = table.loc[table["tail_detected"], "n_lags"]
+    by_tail = int(detected.max()) + 1 if len(detected) else 0
+    cv = f"cross-validation by reps asks for lags 0..{by_cv} (the longest within one s.e. of the best error)"
+    if len(detected):
+        tail = (f"the tail test finds effects summed beyond lag {by_tail - 1} told from zero (p = "
+                f"{table.set_index('n_lags').loc[by_tail - 1, 'tail_p']:.2g}), so it asks for 0..{by_tail}")
+    else:
+        tail = "the tail test finds no effect beyond any candidate, so it asks for nothing more"
+    how = {"cv_tail": f"{cv}; {tail}; the longer of the two is kept", "tail": tail, "cv": cv,
+           "aic": "lowest AIC", "bic": "lowest BIC"}
     text = f"lags 0..{L} chosen from the data ({how[criterion]}; candidates 0..{max_lag}, diagnostics.lag_selection)"
     if L < max_lag and np.isnan(row["tail_p"]):
         text += "; too few reps to test whether effects continue beyond them"
@@ -818,20 +828,23 @@ def _lag_choice_note(table: pd.DataFrame, L: int, criterion: str, notes: list[st
 
 
 def _unsettled_lag_warning(table: pd.DataFrame, fit, messages: list[str]) -> None:
-    """Warn when more than :data:`TAIL_SHARE_WARN` of the leading activity's summed effect (largest contribution)
-    may lie beyond the chosen lags, the profile being too flat and noisy there to tell its tail from zero, and
-    some effect of the fit is clear (|t| > 2)."""
+    """Warn when the model with every lag puts at least :data:`TAIL_SHARE_WARN` MORE of the leading activity's
+    summed effect (largest contribution) beyond the chosen lags, a tail the test cannot tell from zero, and some
+    effect of the fit is clear (|t| > 2): the effect is then probably cut short by a lag length the data cannot
+    settle.  A wide but centred bound (``tail_share_upper`` > 50%, on most fits at 50 reps x 104 weeks) or a
+    negative tail (the longer model gives less: noise, not truncation) is no reason to warn."""
     if not len(table) or fit.n_lags >= int(table["n_lags"].max()):
         return
     row = table.set_index("n_lags").loc[fit.n_lags]
-    lead, share = row["tail_lead"], float(row["tail_share_upper"])
+    lead, point, upper = row["tail_lead"], float(row["tail_share"]), float(row["tail_share_upper"])
     clear = np.abs(fit.sums) > 2 * fit.sums_se  # how long effects last matters once some effect is clear
-    if not clear.any() or not share > TAIL_SHARE_WARN:
+    if not clear.any() or not point >= TAIL_SHARE_WARN:
         return
     messages.append(
-        f"The data cannot settle how long effects last: with lags 0..{fit.n_lags}, up to {min(share, 9.99):.0%} of "
-        f"{lead}'s summed effect may lie in lags {fit.n_lags + 1}..{int(table['n_lags'].max())}, where the lag "
-        "profile is too flat and noisy to tell from zero (diagnostics.lag_selection). Pass lags= from the sales "
+        f"The data cannot settle how long effects last: with lags 0..{fit.n_lags}, {lead}'s summed effect is "
+        f"probably cut short: the model with every lag puts {min(point, 9.99):.0%} more of it (up to "
+        f"{min(upper, 9.99):.0%} at the 95% bound) in lags {fit.n_lags + 1}..{int(table['n_lags'].max())}, where the "
+        "lag profile is too flat and noisy to tell from zero (diagnostics.lag_selection). Pass lags= from the sales "
         "cycle you know, or link activities to deals (deal_id) so the creation delays give the lag length."
     )
 

@@ -24,13 +24,16 @@ class DriverDiagnostics:
     Attributes
     ----------
     lag_selection : pandas.DataFrame
-        ``n_lags, n_params, rss, aic, bic, cv_mse, cv_excess_se, tail_f, tail_p, tail_share_upper, tail_lead,
-        chosen``: the criteria of every candidate lag length (``cv_mse``: out-of-sample error over 10 folds of
-        whole reps; ``cv_excess_se``: standard error of its excess over the best, paired by fold; ``tail_f``,
-        ``tail_p``: the rep-clustered F test that the effects summed over the later lags are all zero, in the
-        model with every lag; ``tail_share_upper``: how much of the leading activity ``tail_lead``'s summed
-        effect may lie beyond this lag length, the upper end of a 95% interval), all on the same rows
-        (empty when ``lags`` was fixed or deal links gave the lag length).
+        ``n_lags, n_params, rss, aic, bic, cv_mse, cv_excess_se, tail_f, tail_p, tail_share, tail_share_upper,
+        tail_lead, cv_within_se, tail_detected, chosen``: the criteria of every candidate lag length
+        (``cv_mse``: out-of-sample error over 10 folds of whole reps; ``cv_excess_se``: standard error of its
+        excess over the best, paired by fold; ``tail_f``, ``tail_p``: the rep-clustered F test that the effects
+        summed over the later lags are all zero, in the model with every lag; ``tail_share``: the share of the
+        leading activity ``tail_lead``'s summed effect that the model with every lag puts beyond this lag
+        length, signed, and ``tail_share_upper`` the upper end of its 95% interval; the two reasons behind the
+        choice: ``cv_within_se``, the CV error is within one s.e. of the best, and ``tail_detected``,
+        ``tail_p`` < 20%), all on the same rows (empty when ``lags`` was fixed or deal links gave the lag
+        length).
     placebo : pandas.DataFrame
         ``activity, placebo_of, effect, std_error, ci_low, ci_high, p_value,
         passed``: a copy of the activity with its timing shuffled within each
@@ -397,6 +400,10 @@ class DriverResult:
             facts["per-rep effects"] = per_rep
         notes = list(self.diagnostics.warnings)
         extra = list(self.diagnostics.notes)
+        why_lags = [n for n in extra if n.startswith("lags 0..")]  # the lag choice and its reasons, up front
+        if why_lags:
+            facts["lag length"] = why_lags[0]
+            extra.remove(why_lags[0])
         hold = self.diagnostics.holdout
         if len(hold) and "skill" in hold.attrs:
             skill = hold.attrs["skill"]
