@@ -97,6 +97,7 @@ def main() -> None:
         ("lags chosen by AIC over 0..8, no diagnostics", {"max_lag": 8, "diagnostics": False}),
         ("fixed lags 0..4, all diagnostics", {"lags": 4, "diagnostics": True}),
         ("default call (lags by AIC 0..8, all diagnostics)", {}),
+        ("lag_criterion='cv_tail' (0..8, all diagnostics)", {"lag_criterion": "cv_tail"}),
     ]
     for label, kw in runs:
         with warnings.catch_warnings():
