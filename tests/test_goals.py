@@ -176,10 +176,10 @@ def test_priorities_follow_the_drivers(plan):
 
     At most three per rep, one member per family (never both call and call_connected), leverage decreasing
     with priority, and only activities the model calls drivers (positive effect, not flagged not_a_driver or
-    follows_results).  The claims that hold on most seeds but not all (LinkedIn, with no effect, never a
-    priority; email, which follows results, flagged and never a focus; meetings leading for most reps: 31 of
-    40 study seeds) are tested across seeds 0-5 with designed failure rates in ``test_priority_seeds.py``,
-    which also checks these rules on each of those seeds.
+    follows_results).  The statistical claims (LinkedIn, with no effect, never a priority: 79 of 80 study and
+    evaluation seeds; email, which follows results, flagged for every rep and never a focus: 80 of 80; meetings
+    leading for most reps: 72 of 80) are tested across seeds 0-5 with designed failure rates in
+    ``test_priority_seeds.py``, which also checks these rules on each of those seeds.
     """
     t = plan.table
     # the rules are checked on real priorities: every study seed gives at least 30 of the 40 reps a focus

@@ -19,13 +19,25 @@ Design (failure probability under the truth):
 * The top focus of every rep with a focus is a true driver (``call``/``call_connected``,
   ``meeting``/``meeting_held`` or ``email``): it can fail only through the same false verdict, so the
   same allowance covers it.
-* Meetings (the strongest driver per unit) are the top focus of most reps on 31 of 40 study seeds
-  (calls lead on the others): required on at least 2 of 6 seeds, which fails with probability 0.3 %
-  at 31/40 per seed.  Every seed gives at least 32 of 40 reps a focus in the study: at least 25 required.
+* Meetings (the strongest driver per unit) are the top focus of most reps on 35 of 40 study seeds
+  (calls lead on the others; 31 of 40 in round 3's run of the study): required on at least 2 of 6 seeds,
+  which fails with probability 0.4 % at the 95 % lower bound of that rate (0.72).  Every seed gives at
+  least 33 of 40 reps a focus in the study: at least 25 required.
+* Email, whose follow-ups are logged after deals are created, is flagged ``follows_results`` for every rep
+  and is nobody's priority on 40 of 40 study seeds (and 40 of 40 evaluation seeds).  Required on at least
+  4 of 6 seeds: at the 95 % upper bound of the miss rate (7.2 % per seed) three or more misses have
+  probability 0.6 %.  The naive companion has no leads check: email is a focus on every study seed, and the
+  test requires it on at least 4 of 6.
+* The rules that turn verdicts into priorities (:func:`priority_structure_breaks`) are not statistical: they
+  hold on every seed, for the model and the naive verdicts alike (0 breaks in 160 study and evaluation fits).
+* Not tested, measured: LinkedIn's rows carry the ``not_a_driver`` flag on 39 of 40 study seeds but only 36 of
+  40 evaluation seeds: on seeds 5, 9, 15 and 30 its 95 % interval lies below zero (flag ``negative_effect``,
+  not a focus either), on study seed 115 above it (the false positive above).  5 of 80 intervals excluding
+  the true zero is what a 95 % interval should do (4 expected), so the flag is no claim for every seed.
 * The naive companion (pooled least squares without rep or week effects, its 95 % interval above zero
   as the verdict) makes LinkedIn a focus on every study seed (it reads the skill confounding as an
-  effect): the test requires it on at least 5 of the 6 seeds, so a driver model that lost its rep
-  effects would fail here.
+  effect): the test requires it on at least 4 of the 6 seeds (0.6 % at the 7.2 % upper bound of the miss
+  rate), so a driver model that lost its rep effects would fail here.
 """
 
 from __future__ import annotations
@@ -47,8 +59,10 @@ TRUE_DRIVERS = {"call", "call_connected", "meeting", "meeting_held", "email"}
 ZERO_EFFECT = {"linkedin"}
 SEEDS = range(0, 6)  # evaluation seeds: disjoint from the study's 100-139
 MAX_FALSE_FOCUS_SEEDS = 1  # of 6: 0.9 % failure at the worst-case 2.5 % false-positive rate per fit
-MIN_NAIVE_FALSE_FOCUS_SEEDS = 5  # of 6: the naive method puts LinkedIn in focus on every study seed
-MIN_MEETING_LEADS_SEEDS = 2  # of 6: meetings lead on 31 of 40 study seeds; P(fewer than 2 of 6) = 0.3 %
+MIN_NAIVE_FALSE_FOCUS_SEEDS = 4  # of 6: LinkedIn in focus on 40 of 40 study seeds; P(3+ misses) = 0.6 % at 7.2 %
+MIN_MEETING_LEADS_SEEDS = 2  # of 6: meetings lead on 35 of 40 study seeds; P(fewer than 2 of 6) <= 0.4 %
+MIN_EMAIL_FLAGGED_SEEDS = 4  # of 6: on 40 of 40 study seeds; P(3+ misses of 6) = 0.6 % at a 7.2 % miss rate
+MIN_NAIVE_EMAIL_FOCUS_SEEDS = 4  # of 6: the naive method puts email in focus on 40 of 40 study seeds
 MIN_REPS_WITH_FOCUS = 25  # of 40: the study's minimum is 32
 
 
@@ -159,3 +173,18 @@ def test_naive_priorities_put_the_zero_effect_activity_in_focus(outcomes):
     n = outcomes[outcomes["method"] == "naive"]
     assert (n["zero_effect_focus"] > 0).sum() >= MIN_NAIVE_FALSE_FOCUS_SEEDS, n[["seed", "zero_effect_focus"]]
     assert (n["top_true_share"] < 1.0).any()
+
+
+def test_priority_rules_hold_on_every_seed(outcomes):
+    # not statistical: at most 3 per rep, one per family, leverage decreasing, only named drivers (any verdicts)
+    broken = outcomes[outcomes["structure_breaks"] != ""]
+    assert broken.empty, broken[["seed", "method", "structure_breaks"]]
+
+
+def test_email_that_follows_results_is_flagged_and_never_a_focus_across_seeds(outcomes):
+    m = outcomes[outcomes["method"] == "model"]
+    caught = (m["email_follows_share"] == 1.0) & (m["email_focus"] == 0)
+    assert caught.sum() >= MIN_EMAIL_FLAGGED_SEEDS, m[["seed", "email_follows_share", "email_focus"]]
+    # the companion: without the leads check the follow-up emails read as a driver
+    n = outcomes[outcomes["method"] == "naive"]
+    assert (n["email_focus"] > 0).sum() >= MIN_NAIVE_EMAIL_FOCUS_SEEDS, n[["seed", "email_focus"]]
