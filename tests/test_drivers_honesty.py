@@ -191,6 +191,37 @@ def test_two_group_rep_intervals_cover_each_reps_truth():
     assert np.mean(cov) >= 0.85, cov
 
 
+def test_teams_that_differ_give_each_rep_its_teams_effect():
+    """Seed 2 of the two-group world: the rep-level test cannot see the x0.5 / x1.5 split (adjusted p 0.63) but
+    the between-team F test can (teams 0/2 hold the x0.5 reps): each rep carries its team's effect, flagged
+    ``team_level``; the per-rep DerSimonian-Laird shrinkage would have used a between-rep spread near zero
+    (tau 0.017 against a true 0.064) and covered 46 % of the reps' truths."""
+    sim = make_events("two_groups", seed=2)
+    res = _fit(sim, log=False, diagnostics=False)
+    m = res.diagnostics.heterogeneity.set_index("activity").loc["meeting"]
+    assert m["reps_differ"] and m["differ_by"] == "teams" and m["differ_by_team"]
+    re = res.rep_effects.merge(sim.rep_truth[["rep", "activity", "deals_created"]], on=["rep", "activity"])
+    t = re.loc[re["activity"] == "meeting"]
+    assert (t["flags"] == "team_level").all()
+    by_group = t.groupby(t["rep"].str[-3:].astype(int) % 2)["effect"].mean()
+    assert by_group[1] > 1.5 * by_group[0], by_group  # the truth is 3x
+    assert ((t["ci_low"] <= t["deals_created"]) & (t["deals_created"] <= t["ci_high"])).mean() >= 0.9
+
+
+def test_with_teams_each_test_runs_at_half_the_level():
+    """Bonferroni across the rep-level and the between-team test: a rep-level p of 0.03 decides alone (no
+    teams), not next to a team test; a team p of 0.02 decides."""
+    from salesgoals.drivers._pooling import _heterogeneity_frame
+
+    rep_test = {"q_stat": np.array([60.0, 55.0]), "df": np.array([49.0, 49.0]), "q_null_scale": np.ones(2),
+                "p_value": np.array([0.015, 0.9])}  # Holm: 0.03, 0.9  # fmt: skip
+    rows = {k: np.full(2, np.nan) for k in ("tau", "tau_upper", "cochran_q", "cochran_p_value", "team_f_stat")}
+    alone = _heterogeneity_frame({**rows, "team_p": np.full(2, np.nan)}, rep_test, np.ones(2, bool), 0.05)
+    assert alone["reps_differ"].tolist() == [True, False] and alone["differ_by"].tolist() == ["reps", ""]
+    teams = _heterogeneity_frame({**rows, "team_p": np.array([0.5, 0.01])}, rep_test, np.ones(2, bool), 0.05)
+    assert teams["reps_differ"].tolist() == [False, True] and teams["differ_by"].tolist() == ["", "teams"]
+
+
 def test_homogeneous_reps_are_not_called_different():
     """Same effect for every rep: ``reps_differ`` (Q with a wild-bootstrap null, Holm across activities) rarely
     rejects; at a size of 6 % (the bar; measured 0-5 %, tests/reference) P(>= 2 of 3) = 1.0 %."""

@@ -777,7 +777,9 @@ def _rep_effects_table(fit, acts, quality_of, funnel, comb, p_value, outcome, cr
     rep_effects["raw_effect"] = np.where(np.isfinite(raw), raw * conv_safe, np.nan).ravel()
     rep_effects["shrinkage"] = shrink.ravel()
     rep_effects["reps_differ"] = np.tile(differ, G)
-    rep_effects["flags"] = np.where(rep_effects["reps_differ"], "", "reps_not_distinguishable")
+    by_team = np.tile((het["differ_by"] == "teams").to_numpy(), G)
+    rep_effects["flags"] = np.where(by_team, "team_level",
+                                    np.where(rep_effects["reps_differ"], "", "reps_not_distinguishable"))
     return rep_effects, het
 
 

@@ -87,15 +87,17 @@ class DriverDiagnostics:
         :func:`salesgoals.drivers.progressing_effects`.
     heterogeneity : pandas.DataFrame
         ``activity, q_stat, df, q_null_scale, p_value, p_value_adj, reps_differ,
-        tau, tau_upper, cochran_q, cochran_p_value, team_f_stat, team_p_value,
-        team_p_value_adj, differ_by_team``: do reps differ in what an activity
+        differ_by, tau, tau_upper, cochran_q, cochran_p_value, team_f_stat,
+        team_p_value, team_p_value_adj, differ_by_team``: do reps differ in what an activity
         does for them?  ``q_stat`` is the spread of the per-rep slopes around
         the team's over their variances (``df`` = reps - 1) and ``p_value`` its
         p-value from a wild bootstrap under the team model (199 replicates, a
         scaled chi-square fitted to them); ``q_null_scale`` is the bootstrap
         null's mean over ``df`` (how far a plain chi-square would be off);
-        Holm-adjusted across activities, ``reps_differ`` where the adjusted
-        p-value is below the level.  ``tau`` is the estimated spread (standard
+        Holm-adjusted across activities.  ``reps_differ`` where it or (with
+        two or more teams) the between-team F test ``team_*`` rejects, each at
+        half the level then; ``differ_by`` ``reps`` / ``teams`` / "" says
+        which (``differ_by_team``: the team test's part).  ``tau`` is the estimated spread (standard
         deviation) of rep effects on the estimated outcome (DerSimonian-Laird),
         ``tau_upper`` its upper confidence limit.  ``cochran_q``,
         ``cochran_p_value``: the textbook test against chi-square(G-1), for
@@ -161,21 +163,21 @@ def heterogeneity_words(het: pd.DataFrame) -> str:
     tested = het.loc[het["q_stat"].notna()]
     if not len(tested):
         return "not tested (no activity has a clear team effect): every rep carries the team effect"
+    by = tested["differ_by"] if "differ_by" in tested.columns else tested["reps_differ"].map({True: "reps"})
     parts = []
-    differ = tested.loc[tested["reps_differ"]]
-    same = tested.loc[~tested["reps_differ"]]
+    differ, teams, same = tested.loc[by == "reps"], tested.loc[by == "teams"], tested.loc[~tested["reps_differ"]]
     if len(differ):
         p = ", ".join(f"{r.activity} (p = {r.p_value_adj:.2g})" for r in differ.itertuples())
         parts.append(f"reps differ for {p}: each rep's effect is its own, shrunk toward the team")
+    if len(teams):
+        p = ", ".join(f"{r.activity} (p = {r.team_p_value_adj:.2g})" for r in teams.itertuples())
+        parts.append(f"effects differ between teams for {p}: each rep carries its team's effect (reps within a "
+                     "team cannot be told apart)")
     if len(same):
         p = ", ".join(f"{r.activity} (p = {r.p_value_adj:.2g})" for r in same.itertuples())
         parts.append(f"reps cannot be told apart for {p}: every rep carries the team effect, its interval widened "
                      "by the rep spread the data cannot rule out (longer histories per rep would settle it)")
-    by_team = tested.loc[tested["differ_by_team"] & ~tested["reps_differ"], "activity"].tolist() \
-        if "differ_by_team" in tested.columns else []  # fmt: skip
-    if by_team:
-        parts.append(f"but effects differ between teams for {', '.join(by_team)} (team F test): compare teams")
-    return "; ".join(parts) + " (rep-level test with a bootstrap null, Holm-adjusted p)"
+    return "; ".join(parts) + " (rep-level test with a bootstrap null and between-team F test, Holm-adjusted p)"
 
 
 def lag_profile_words(profile: pd.DataFrame, effects: pd.DataFrame, top: int = 3) -> str:
@@ -273,7 +275,10 @@ class DriverResult:
           differ for this activity.
         * ``flags`` : str — ``reps_not_distinguishable`` where they do not:
           the row carries the team effect, with the team interval widened by
-          the rep spread the data cannot rule out.
+          the rep spread the data cannot rule out; ``team_level`` where only
+          the between-team test finds a difference: the row carries its
+          team's effect (team mean of the reps' own slopes) with that mean's
+          uncertainty and the within-team spread the data cannot rule out.
     funnel : pandas.DataFrame
         Per rep: ``rep, win_rate, deal_size, n_closed, n_won, n_created,
         created_deal_size, raw_win_rate, raw_deal_size`` (raw values are NaN
