@@ -28,6 +28,7 @@ from salesgoals._deprecate import rename_kwargs, renamed_attribute, renamed_kwar
 from salesgoals._typing import Outcome
 from salesgoals.drivers._estimator import (
     TAIL_SHARE_WARN,
+    TAIL_Z_WARN,
     _check_panel,
     _fit_lags,
     _prepare,
@@ -110,9 +111,9 @@ class DriverModel(BaseEstimator):
         ``tail_share_upper``, ``tail_lead``, and why: ``cv_within_se``,
         ``tail_detected``), says how and why in the summary's "lag length"
         line, and warns when the model with every lag puts at least a quarter
-        more of the leading activity's summed effect beyond the chosen lags
-        (the effect probably cut short where the profile is too flat and noisy
-        to tell).  Measured in
+        more of the leading activity's summed effect beyond the chosen lags,
+        positive at one-sided 10% (the effect probably cut short where the
+        profile is too flat and noisy for the joint tail test).  Measured in
         ``tests/reference/drivers_lag_study.py`` (24 seeds, two simulators):
         on the independent one (meetings act up to 5 weeks later) ``cv_tail``
         truncates the meeting effect less than AIC; on ``salesgoals.simulate``
@@ -831,8 +832,9 @@ def _lag_choice_note(table: pd.DataFrame, L: int, criterion: str, notes: list[st
 
 def _unsettled_lag_warning(table: pd.DataFrame, fit, messages: list[str]) -> None:
     """Warn when the model with every lag puts at least :data:`TAIL_SHARE_WARN` MORE of the leading activity's
-    summed effect (largest contribution) beyond the chosen lags, a tail the test cannot tell from zero, and some
-    effect of the fit is clear (|t| > 2): the effect is then probably cut short by a lag length the data cannot
+    summed effect (largest contribution) beyond the chosen lags, that tail is positive at one-sided 10%
+    (z > :data:`TAIL_Z_WARN`) though the joint tail test cannot tell the tails from zero, and some effect of
+    the fit is clear (|t| > 2): the effect is then probably cut short by a lag length the data cannot
     settle.  A wide but centred bound (``tail_share_upper`` > 50%, on most fits at 50 reps x 104 weeks) or a
     negative tail (the longer model gives less: noise, not truncation) is no reason to warn."""
     if not len(table) or fit.n_lags >= int(table["n_lags"].max()):
@@ -840,7 +842,8 @@ def _unsettled_lag_warning(table: pd.DataFrame, fit, messages: list[str]) -> Non
     row = table.set_index("n_lags").loc[fit.n_lags]
     lead, point, upper = row["tail_lead"], float(row["tail_share"]), float(row["tail_share_upper"])
     clear = np.abs(fit.sums) > 2 * fit.sums_se  # how long effects last matters once some effect is clear
-    if not clear.any() or not point >= TAIL_SHARE_WARN:
+    se = (upper - abs(point)) / 1.96  # the upper bound is |point| + 1.96 s.e.
+    if not clear.any() or not point >= TAIL_SHARE_WARN or not point > TAIL_Z_WARN * se:
         return
     messages.append(
         f"The data cannot settle how long effects last: with lags 0..{fit.n_lags}, {lead}'s summed effect is "
