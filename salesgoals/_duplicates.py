@@ -48,6 +48,8 @@ equal in every loaded column to an earlier row is excluded (``duplicate_row``).
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,7 +60,8 @@ import pyarrow.compute as pc
 from salesgoals._schema import ACTIVITY_COLUMNS
 
 __all__ = ["ACTIVITY_KEY", "ACTIVITY_RULE", "ActivityDuplicates", "activity_duplicates", "all_missing", "dates_only",
-           "identical_rows", "may_repeat"]
+           "identical_rows", "may_repeat",
+           "time_disjoint_parts"]
 
 #: The columns that identify one activity record when the export has ids.
 ACTIVITY_KEY: tuple[str, str] = ("activity_type", "activity_id")
@@ -165,7 +168,8 @@ def dates_only(ts: np.ndarray, unit: str) -> bool:
     return all_multiples(ts, 86_400 * _PER_SECOND[unit])
 
 
-def identical_rows(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray) -> np.ndarray:
+def identical_rows(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray, *,
+                   min_split_rows: int = 2_000_000) -> np.ndarray:
     """Rows (of ``rows``; None: every row) equal in every loaded column to an earlier one, ascending.
 
     Cheap on millions of rows.  When the values fit (the usual rep, time, type
@@ -173,15 +177,60 @@ def identical_rows(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray) -
     position in the low bits, and one sort puts copies side by side, earliest
     first.  Otherwise a hash of the parsed columns is sorted to find the few
     repeated hashes; only the rows carrying one are compared column by column
-    (a hash collision only adds a candidate).
+    (a hash collision only adds a candidate).  When the timestamps are in time
+    order (as most exports are written), the rows are cut into parts that share
+    no timestamp, so no copy spans two parts, and the parts are searched on two
+    threads (numpy releases the GIL while it packs and sorts) when there are
+    at least ``min_split_rows`` rows.
     """
-    pos_bits = max(int(ts.size - 1).bit_length(), 1)
-    key = packed_key(out, rows, ts, 63 - pos_bits)
+    parts = time_disjoint_parts(ts, min_rows=min_split_rows)
+    if len(parts) == 1:
+        return _identical_in_part(out, rows, ts, slice(0, ts.size))
+    with ThreadPoolExecutor(len(parts)) as pool:
+        found = list(pool.map(lambda part: _identical_in_part(out, rows, ts, part), parts))
+    return np.concatenate(found)  # parts in row order, each ascending
+
+
+def time_disjoint_parts(ts: np.ndarray, *, min_rows: int = 2_000_000) -> list[slice]:
+    """Consecutive row ranges of ``ts`` that share no timestamp: two when ``ts`` is in time order, else one.
+
+    Rows equal in every column have equal timestamps, so in a log sorted by
+    time (either way) a cut between two different timestamps separates no copy
+    from its original.  Below ``min_rows`` rows, or on one core, one part.
+
+    Examples
+    --------
+    >>> time_disjoint_parts(np.array([1, 2, 2, 2, 3, 4]), min_rows=2)
+    [slice(0, 4, None), slice(4, 6, None)]
+    >>> time_disjoint_parts(np.array([3, 1, 2]), min_rows=2)
+    [slice(0, 3, None)]
+    """
+    n = ts.size
+    whole = [slice(0, n)]
+    if n < max(min_rows, 2) or (os.cpu_count() or 1) < 2:
+        return whole
+    rising = bool((ts[1:] >= ts[:-1]).all())
+    if not rising and not bool((ts[1:] <= ts[:-1]).all()):
+        return whole
+    mid = n // 2
+    change = ts[mid:] != ts[mid - 1]
+    cut = mid + int(np.argmax(change))
+    if not change[cut - mid]:  # one timestamp from the middle to the end
+        return whole
+    return [slice(0, cut), slice(cut, n)]
+
+
+def _identical_in_part(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray, part: slice) -> np.ndarray:
+    """:func:`identical_rows` of the rows ``part`` (a range of positions in ``ts``), as positions of ``out``."""
+    sub_rows = part if rows is None else rows[part]  # a slice of out's rows is a view of each column
+    sub_ts = ts[part]
+    pos_bits = max(int(sub_ts.size - 1).bit_length(), 1)
+    key = packed_key(out, sub_rows, sub_ts, 63 - pos_bits)
     if key is not None:
         later = _later_copies(key, pos_bits)
-        return later if rows is None else rows[later]
-    rows = np.arange(len(out)) if rows is None else rows
-    h = _row_hash(out, rows, ts)
+        return later + part.start if rows is None else sub_rows[later]
+    sub_rows = np.arange(part.start, part.stop) if rows is None else sub_rows
+    h = _row_hash(out, sub_rows, sub_ts)
     srt = np.sort(h)
     repeated = srt[1:][srt[1:] == srt[:-1]]
     if not repeated.size:
@@ -189,7 +238,7 @@ def identical_rows(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray) -
     size = 1 << 22  # bucket filter: rows whose hash may repeat
     hit = np.zeros(size, dtype=bool)
     hit[(repeated & np.uint64(size - 1)).astype(np.int64)] = True
-    cand = rows[hit[(h & np.uint64(size - 1)).astype(np.int64)]]
+    cand = sub_rows[hit[(h & np.uint64(size - 1)).astype(np.int64)]]
     dup = out.iloc[cand][list(ACTIVITY_COLUMNS)].duplicated(keep="first").to_numpy()
     return cand[dup]
 
@@ -215,7 +264,7 @@ def _later_copies(key: np.ndarray, pos_bits: int) -> np.ndarray:
     return later
 
 
-def packed_key(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray, bits: int) -> np.ndarray | None:
+def packed_key(out: pd.DataFrame, rows: np.ndarray | slice | None, ts: np.ndarray, bits: int) -> np.ndarray | None:
     """Each row's time and categorical codes packed exactly into ``bits`` bits; None when they do not fit.
 
     Only for rows whose text and duration columns are missing everywhere (a
@@ -223,7 +272,8 @@ def packed_key(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray, bits:
     The time is counted in its resolution (minutes, seconds or finer) from the
     earliest; each categorical column then takes ``code + 1`` (0: missing) in
     the next digits.  Every step works in place on the one new array (no
-    100 MB temporaries on a log of ten million rows).  ``rows`` None: every row.
+    100 MB temporaries on a log of ten million rows).  ``rows`` None: every row
+    (a slice: a range of rows, read as views).
     """
     if not all(all_missing(out[col]) for col in ("deal_id", "account", "duration_min")):
         return None

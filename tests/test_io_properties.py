@@ -445,15 +445,23 @@ def test_impossible_calendar_dates_are_not_rolled_over(tmp_path):
     seed=st.integers(0, 2**16),
     with_text=st.booleans(),
     keep=st.floats(0.3, 1.0),
+    in_time_order=st.booleans(),
+    split=st.sampled_from([2, 2_000_000]),
 )
-def test_identical_activity_rows_found_by_packing_equal_the_hash_path_and_pandas(n, seed, with_text, keep):
-    # the two fast searches for exact duplicate activities agree with pandas' duplicated on every row
+def test_identical_activity_rows_found_by_packing_equal_the_hash_path_and_pandas(n, seed, with_text, keep,
+                                                                                in_time_order, split):
+    # the two fast searches for exact duplicate activities agree with pandas' duplicated on every row, and so
+    # does the search cut at a change of timestamp into parts searched on two threads (a log in time order,
+    # either way; split=2 cuts even these small logs)
     import salesgoals._duplicates as sio
 
     rng = np.random.default_rng(seed)
+    minutes = rng.integers(0, 5, n)
+    if in_time_order:
+        minutes = np.sort(minutes)[:: rng.choice([1, -1])]
     out = pd.DataFrame({
         "rep": pd.Categorical(rng.choice(["a", "b", None], n), categories=pd.Index(["a", "b"], dtype="str")),
-        "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 5, n), unit="min"),
+        "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(minutes, unit="min"),
         "activity_type": pd.Categorical(rng.choice(["call", "email"], n), categories=pd.Index(["call", "email"], dtype="str")),
         "activity_id": pd.Series([np.nan] * n, dtype="str"),
         "deal_id": pd.Series(rng.choice(["d1", "d2"], n) if with_text else [np.nan] * n, dtype="str"),
@@ -466,12 +474,15 @@ def test_identical_activity_rows_found_by_packing_equal_the_hash_path_and_pandas
         return
     ts = pd.DatetimeIndex(out["timestamp"]).asi8[rows]
     oracle = rows[out.iloc[rows][list(ACTIVITY_COLUMNS)].duplicated().to_numpy()]
-    assert sio.identical_rows(out, rows, ts).tolist() == oracle.tolist()
+    assert sio.identical_rows(out, rows, ts, min_split_rows=split).tolist() == oracle.tolist()
     assert (sio.packed_key(out, rows, ts, 40) is None) == with_text
     every = out[list(ACTIVITY_COLUMNS)].duplicated().to_numpy()  # rows=None: every row, no index built
-    assert sio.identical_rows(out, None, pd.DatetimeIndex(out["timestamp"]).asi8).tolist() == np.flatnonzero(every).tolist()
+    all_ts = pd.DatetimeIndex(out["timestamp"]).asi8
+    assert sio.identical_rows(out, None, all_ts, min_split_rows=split).tolist() == np.flatnonzero(every).tolist()
+    if in_time_order and split == 2 and (all_ts[n // 2 :] != all_ts[n // 2 - 1]).any():
+        assert len(sio.time_disjoint_parts(all_ts, min_rows=2)) == 2  # the cut path was taken
     packed, sio.packed_key = sio.packed_key, lambda *a: None
     try:
-        assert sio.identical_rows(out, rows, ts).tolist() == oracle.tolist()
+        assert sio.identical_rows(out, rows, ts, min_split_rows=split).tolist() == oracle.tolist()
     finally:
         sio.packed_key = packed

@@ -476,10 +476,7 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
     if keep.all():
         result = out
     else:
-        result = _kept_rows(out, keep)
-        for col in result.columns:  # a value only excluded rows had is not a category of the result
-            if isinstance(result[col].dtype, pd.CategoricalDtype):
-                result[col] = _parse.drop_unused_categories(result[col])
+        result = _kept_rows(out, keep)  # a value only excluded rows had is not a category of the result
     report.loaded_rows = len(result)
     if report.loaded_rows + report.n_excluded != report.input_rows:  # pragma: no cover - invariant
         raise RuntimeError("row accounting does not balance; please report this bug")
@@ -496,17 +493,29 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
 
 
 def _kept_rows(out: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
-    """The kept rows, column by column; a column missing everywhere is cut to length, not gathered.
+    """The kept rows, column by column on two threads; a categorical keeps only the categories kept rows use.
 
-    A lean export's empty id, deal and account columns would otherwise cost a
-    full gather each (about a third of a second apiece on 12.5 million rows).
+    Each column is gathered from its array by the mask (no index built or
+    gathered; numpy releases the GIL while it gathers): a categorical's
+    codes, a datetime or number column's numpy values.  A column missing
+    everywhere is cut to length, not gathered: a lean export's empty id, deal
+    and account columns would otherwise cost a full gather each (about a third
+    of a second apiece on 12.5 million rows).
     """
     n_keep = int(np.count_nonzero(keep))
-    cols = {}
-    for col in out.columns:
+
+    def kept(col: str):
         s = out[col]
-        empty = all_missing(s)
-        cols[col] = s.array[:n_keep] if empty else s.array[keep]  # arrays, by mask: no index built or gathered
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            return _parse.from_codes(s.array.codes[keep], list(s.cat.categories))[0]  # drops unused categories
+        if all_missing(s):
+            return s.array[:n_keep]
+        if isinstance(s.dtype, np.dtype) and s.dtype != object:
+            return s.to_numpy()[keep]  # datetime64 / float / int: a view, gathered by numpy
+        return s.array[keep]
+
+    with ThreadPoolExecutor(2) as pool:
+        cols = dict(zip(out.columns, pool.map(kept, out.columns)))
     return pd.DataFrame(cols, copy=False)
 
 
