@@ -613,10 +613,10 @@ def amount(text: str) -> float:
 
 
 def _run_report(args: argparse.Namespace) -> int:
+    table = _read_accounts(args.accounts_table) if args.accounts_table else None  # first: a bad file fails at once
     rec = _recommendation(args)
     objectives = None
     if args.key_accounts or args.accounts_table:
-        table = _read_accounts(args.accounts_table) if args.accounts_table else None
         objectives = account_objectives(args.deals_frame, table)
     res = report(rec, args.out, target=args.target, currency=_currency(args, "$"), xlsx=args.xlsx, title=args.title,
                  accounts=objectives)
@@ -727,6 +727,7 @@ def _account_plan(args: argparse.Namespace) -> pd.DataFrame | None:
 
 
 def _run_track(args: argparse.Namespace) -> int:
+    plan = _account_plan(args)  # first: a bad --account-plan file fails before the tracking work
     acts, deals, roster = _load_inputs(args, need_activities="tracking activity goals")
     data = (acts, deals)
     if not isinstance(acts, pd.DataFrame):  # files that --engine (or their size) sends out of core: on that engine
@@ -737,7 +738,6 @@ def _run_track(args: argparse.Namespace) -> int:
     frame = {"rep": res.table, "team": res.team, "manager": res.managers}[args.view]
     print(res.summary(), file=sys.stderr if args.out else sys.stdout)
     _write_or_print(frame, args.out)
-    plan = _account_plan(args)
     if plan is not None:
         if deals is None:
             raise SchemaError("salesgoals track: --account-plan needs the deals export: pass -d FILE.")
