@@ -695,7 +695,7 @@ TAIL_ALPHA = 0.20
 #: The lag length is called unsettled (a warning) when the model with every lag puts at least this share MORE
 #: of the leading driver's summed effect beyond it (point estimate, ``tail_share``) and that tail is positive
 #: with z > :data:`TAIL_Z_WARN` (one-sided 10%), a tail the joint test (all activities at once) misses.  The old
-#: rule (upper 95% bound above 50%) fired on 96-100% of AIC fits at 40-50 reps x 104 weeks of both
+#: rule (upper 95% bound above 50%) fired on 88-100% of AIC fits at 40-50 reps x 104 weeks of both
 #: simulators whether or not anything was cut off.  Chosen on seeds 1000-1023 (AIC fits: 25% of fits on the
 #: project simulator, 8% on the independent one), checked on 2000-2023 (8% and 12%); at this size the data
 #: cannot tell a cut-off tail from noise (tests/reference/drivers_lag_study.py), so the warning is rare on both
