@@ -122,3 +122,16 @@ def test_panel_from_parquet_names_files_duckdb_cannot_read(files):
         with pytest.raises(FileFormatError, match=r"panel_from_parquet: DuckDB cannot read the activity files .*"
                                                   + files[kind].name):
             panel_from_parquet([str(files[kind])], progress=False)
+
+
+@pytest.mark.parametrize(("command", "dest"), sorted(POSITIONAL_FILES))
+def test_unreadable_positional_file_is_one_line_and_exit_2(command, dest, files, tmp_path, capsys):
+    # test_cli_errors.py enumerates the options' bad paths; the positional file arguments are checked here
+    empty_dir = tmp_path / "nothing_here"
+    empty_dir.mkdir()
+    for value in ("/nonexistent_dir/x.csv", "/nonexistent_dir/**/*.parquet", str(empty_dir)):
+        code = cli.main(_argv(command, dest, Path(value), files))
+        err = capsys.readouterr().err
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and lines[0].startswith("salesgoals: error: "), (command, value, err)
+        assert Path(value).name in lines[0] or "nonexistent_dir" in lines[0], (value, lines[0])
