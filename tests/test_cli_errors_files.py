@@ -3,8 +3,8 @@
 ``test_cli_errors.py`` enumerates the bad values of each option (out of range, unknown choice, unreadable or
 unwritable path) from the parser; this file does the same for the fourth kind the README promises, a
 malformed input file.  The file arguments are read off the parser too (options with ``type=cli.input_file`` or
-``cli.input_files`` and the positional file arguments), so a file option added later is covered without
-editing this file.  Each is given, in turn, a binary file, a CSV with no usable columns, an empty file and a
+``cli.input_files``, the positional file arguments and ``--users``, a file given as text), so a file option
+added later is covered without editing this file.  Each is given, in turn, a binary file, a CSV with no usable columns, an empty file and a
 gzip cut short, with valid small files for the subcommand's other required arguments; the line must name the
 file where the file is readable text (the other kinds may fail before a name is known to the reader).
 """
@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
 FILE_TYPES = (cli.input_file, cli.input_files)
 POSITIONAL_FILES = {("inspect", "file"), ("panel-files", "source")}  # positional arguments that name files
+TEXT_FILES = {"--users"}  # options typed as text that name a file the loaders read (the user id -> name export)
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:
@@ -39,7 +40,7 @@ def _subparsers() -> dict[str, argparse.ArgumentParser]:
 def _file_arguments():
     for name, sub in sorted(_subparsers().items()):
         for act in sub._actions:
-            if act.option_strings and act.type in FILE_TYPES:
+            if act.option_strings and (act.type in FILE_TYPES or act.option_strings[-1] in TEXT_FILES):
                 yield name, act.option_strings[-1], act.required
             elif not act.option_strings and (name, act.dest) in POSITIONAL_FILES:
                 yield name, act.dest, True
