@@ -147,6 +147,11 @@ def test_lag_table_and_summary_say_why_this_lag_length():
     facts = str(res.summary())
     assert f"lags 0..{L} chosen from the data (cross-validation by reps asks for lags 0..{by_cv}" in facts
     assert "the longer of the two is kept" in facts
+    default = sg.fit_drivers(sim.panel(), n_boot=0, diagnostics=False)  # AIC with its floor: the summary says so
+    L = int(default.effects["n_lags"].iloc[0])
+    assert f"lags 0..{L} chosen from the data (lowest AIC among lags 3..8, 3 being the floor MIN_LAG" in str(
+        default.summary()
+    )
 
 
 def test_summary_shows_the_lag_profile_of_the_drivers():

@@ -394,7 +394,7 @@ class DriverModel(BaseEstimator):
             return _lag_from_delays(events.delays, max_lag, notes), lag_table
         floor = MIN_LAG[freq] if self.lag_criterion in ("aic", "bic") else 0
         L, table = _select_lag(prep, regressors, y, max_lag, self.lag_criterion, floor)
-        _lag_choice_note(table, L, self.lag_criterion, notes)
+        _lag_choice_note(table, L, self.lag_criterion, notes, floor)
         return L, table
 
     def _effects(self, prep, fit, spec: _Spec, events: _EventInfo, notes: list[str]):
@@ -810,7 +810,7 @@ def _carry_funnel(funnel: pd.DataFrame, events: _EventInfo, carry: bool, outcome
     return funnel
 
 
-def _lag_choice_note(table: pd.DataFrame, L: int, criterion: str, notes: list[str]) -> None:
+def _lag_choice_note(table: pd.DataFrame, L: int, criterion: str, notes: list[str], floor: int = 0) -> None:
     """Plain words on how the lag length was chosen and why this ``L``: what each rule asked for."""
     max_lag = int(table["n_lags"].max())
     row = table.set_index("n_lags").loc[L]
@@ -824,7 +824,8 @@ def _lag_choice_note(table: pd.DataFrame, L: int, criterion: str, notes: list[st
     else:
         tail = "the tail test finds no effect beyond any candidate, so it asks for nothing more"
     how = {"cv_tail": f"{cv}; {tail}; the longer of the two is kept", "tail": tail, "cv": cv,
-           "aic": "lowest AIC", "bic": "lowest BIC"}
+           "aic": f"lowest AIC among lags {floor}..{max_lag}, {floor} being the floor MIN_LAG",
+           "bic": f"lowest BIC among lags {floor}..{max_lag}, {floor} being the floor MIN_LAG"}
     text = f"lags 0..{L} chosen from the data ({how[criterion]}; candidates 0..{max_lag}, diagnostics.lag_selection)"
     if L < max_lag and np.isnan(row["tail_p"]):
         text += "; too few reps to test whether effects continue beyond them"
