@@ -14,6 +14,7 @@ Patterns are matched from the start of the message, case-insensitively (``warnin
 from __future__ import annotations
 
 import contextlib
+import re
 import warnings
 from collections.abc import Iterator
 
@@ -66,6 +67,8 @@ def ignoring(category: type[Warning], *patterns: str) -> Iterator[None]:
     """
     if not patterns:
         raise TypeError("ignoring() needs at least one message pattern: name the warnings you expect")
+    if re.match(any_of(*patterns), "a warning nobody expected", re.IGNORECASE):
+        raise ValueError(f"ignoring{patterns}: a pattern matches any message (a blanket); name the expected text")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=any_of(*patterns), category=category)
         yield

@@ -109,3 +109,13 @@ def test_the_check_finds_blanket_marks():
         "def test_x(): pass\n"
     )
     assert [f.split(":")[0] for f in found] == ["line 2", "line 3", "line 4"]
+
+
+def test_the_helper_refuses_a_blanket_in_disguise():
+    from expected_warnings import ignoring
+
+    for blanket in (".*", "", r"\w*"):
+        with pytest.raises(ValueError, match="matches any message"), ignoring(UserWarning, blanket):
+            pass
+    with pytest.raises(TypeError, match="at least one message pattern"), ignoring(UserWarning):
+        pass
