@@ -29,7 +29,13 @@ from salesgoals._version import __version__
 from salesgoals.accounts import account_objectives, account_review
 from salesgoals.drivers import fit_drivers
 from salesgoals.drivers.performers import compare_performers
-from salesgoals.errors import FileFormatError, SalesgoalsError, SchemaError, UnreliableEstimateWarning
+from salesgoals.errors import (
+    FileFormatError,
+    SalesgoalsError,
+    SalesgoalsWarning,
+    SchemaError,
+    UnreliableEstimateWarning,
+)
 from salesgoals.forecasting import backtest_forecast, forecast
 from salesgoals.io import add_load_arguments, inspect, load_options, load_stage_history, parse_pairs, write_csv
 from salesgoals.panel import activity_columns, activity_files, choose_engine, panel_for, panel_summary
@@ -507,7 +513,7 @@ def _recommendation(args: argparse.Namespace):
     if getattr(args, "stage_history", None):
         history = load_stage_history(args.stage_history)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the notes are part of the summary
+        warnings.simplefilter("ignore", SalesgoalsWarning)  # the notes are part of the summary
         rec = recommend(acts, deals, roster, freq=args.freq, horizon=args.horizon, outcome=args.outcome,
                         n_sims=args.sims, seed=args.seed, backtest=not args.no_backtest,
                         currency=_currency(args, ""), engine=args.engine,
@@ -660,7 +666,7 @@ def _add_forecast(sub) -> None:
 def _run_forecast(args: argparse.Namespace) -> int:
     acts, deals, roster = _load_inputs(args)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # panel data-quality notes; forecast notes are printed below
+        warnings.simplefilter("ignore", SalesgoalsWarning)  # panel data-quality notes; forecast notes are printed below
         panel = panel_for(acts, deals, freq=args.freq, roster=roster, engine=args.engine)
     _note_panel(panel)
     kw = dict(target=args.target, level=args.level, horizon=args.horizon, as_of=args.as_of,

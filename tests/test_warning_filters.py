@@ -119,3 +119,51 @@ def test_the_helper_refuses_a_blanket_in_disguise():
             pass
     with pytest.raises(TypeError, match="at least one message pattern"), ignoring(UserWarning):
         pass
+
+
+LIBRARY = sorted((ROOT / "salesgoals").rglob("*.py"))
+#: Categories the library must never silence: they are how numpy, pandas and statsmodels announce that a call
+#: will change or stop working, and the suite turns FutureWarning into an error to hear them in time.
+NEVER_SILENCED = {"Warning", "FutureWarning", "DeprecationWarning", "PendingDeprecationWarning"}
+
+
+def category_less_filters(source: str) -> list[str]:
+    """``line N: ...`` of every ignore filter that silences every category, or a deprecation category."""
+    bad = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr not in ("simplefilter", "filterwarnings") or not node.args:
+            continue
+        action = node.args[0]
+        if not (isinstance(action, ast.Constant) and action.value == "ignore"):
+            continue
+        position = 1 if node.func.attr == "simplefilter" else 2
+        category = next((k.value for k in node.keywords if k.arg == "category"), None)
+        if category is None and len(node.args) > position:
+            category = node.args[position]
+        name = ast.unparse(category).split(".")[-1] if category is not None else "Warning"
+        if name in NEVER_SILENCED:
+            bad.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return bad
+
+
+@pytest.mark.parametrize("path", LIBRARY, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_library_never_silences_every_warning(path: Path):
+    """A library-internal ``simplefilter("ignore")`` hid statsmodels' and pandas' deprecations from the suite."""
+    bad = category_less_filters(path.read_text(encoding="utf-8"))
+    assert not bad, f"{path.relative_to(ROOT)}: name the categories the block expects: {bad}"
+
+
+def test_the_library_check_finds_category_less_filters():
+    found = category_less_filters(
+        "import warnings\n"
+        "warnings.simplefilter('ignore')\n"
+        "warnings.simplefilter('ignore', UserWarning)\n"
+        "warnings.filterwarnings('ignore', category=FutureWarning)\n"
+        "warnings.filterwarnings('ignore', 'x')\n"
+        "warnings.filterwarnings('ignore', 'x', errors.SalesgoalsWarning)\n"
+        "warnings.simplefilter('ignore', category=Warning)\n"
+        "warnings.simplefilter('always')\n"
+    )
+    assert [f.split(":")[0] for f in found] == ["line 2", "line 4", "line 5", "line 7"]

@@ -89,7 +89,7 @@ from salesgoals._schema import DEAL_REQUIRED, FREQ_ALIASES, UNASSIGNED, activity
 from salesgoals._summary import Summary
 from salesgoals._typing import Freq, Target
 from salesgoals.drivers import fit_drivers
-from salesgoals.errors import InsufficientDataError, SchemaError, UnreliableEstimateWarning
+from salesgoals.errors import InsufficientDataError, SalesgoalsWarning, SchemaError, UnreliableEstimateWarning
 from salesgoals.forecasting._hierarchy import pool_sparse_reps, reconcile, rollup_members, rollup_sums
 from salesgoals.forecasting._ranges import MIN_CALIBRATION_ERRORS, RANGES, available_ranges, ranged
 from salesgoals.forecasting._ranges import conformal as _conformal  # noqa: F401 - the split-conformal rule, tested here
@@ -624,7 +624,10 @@ def _ets(
             spread(alpha, l0)
             return np.full(H, max(float(level), 0.0))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        # the optimiser's convergence / value notes and numpy overflow in poor candidate fits; a FutureWarning
+        # or DeprecationWarning from statsmodels or numpy still shows
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
         try:
             res = ETSModel(
                 s,
@@ -820,7 +823,7 @@ def _activity(
         res = cache["fit"][1]
     else:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("ignore", SalesgoalsWarning)  # the driver notes; the forecast's own notes say enough
             res = fit_drivers(hist, outcome=data.target, diagnostics=False, n_boot=0)
         if cache is not None:
             cache["fit"] = (o, res)
@@ -843,7 +846,7 @@ def _activity(
     fut = pd.concat([hist, *rows], ignore_index=True)
     fut.attrs = dict(hist.attrs)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore", SalesgoalsWarning)
         pred = np.asarray(res.predict(fut), dtype=float)
     fo = fut["period"].array.asi8
     grp = (

@@ -17,7 +17,7 @@ import pandas as pd
 
 from salesgoals._schema import ACTIVITY_COLUMNS, ACTIVITY_REQUIRED, DEAL_COLUMNS
 from salesgoals._summary import Summary
-from salesgoals.errors import SalesgoalsError
+from salesgoals.errors import SalesgoalsError, SalesgoalsWarning
 from salesgoals.io import _detect
 from salesgoals.io import _vendors as V
 from salesgoals.io._load import _as_sources, _open, load_activities, load_deals
@@ -190,7 +190,7 @@ def inspect(source: Any, *, kind: Literal["auto", "deals", "activities"] = "auto
     loader = load_deals if kind == "deals" else load_activities
     df, error = None, ""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore", SalesgoalsWarning)  # inspect reports what the loader found in its own words
         try:
             df = loader(obj, **options)
         except SalesgoalsError as exc:

@@ -1188,10 +1188,8 @@ def quarterly_review(
     ts = pd.Timestamp(day)
     if year is None:
         year = ts.year if ts.month >= fiscal_year_start else ts.year - 1
-    with warnings.catch_warnings():  # targets.cascade uses DatetimeIndex.dayofweek (deprecated in pandas 3)
-        warnings.filterwarnings("ignore", message=".*dayofweek is deprecated")
-        c = cascade(float(annual_target), year=int(year), panel=panel, fiscal_year_start=fiscal_year_start,
-                    holidays=holidays)
+    c = cascade(float(annual_target), year=int(year), panel=panel, fiscal_year_start=fiscal_year_start,
+                holidays=holidays)
     d = c.days[c.days["entity"] == "(team)"]
     dd = d["date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
     cur = d.loc[dd <= day]
