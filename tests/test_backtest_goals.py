@@ -100,9 +100,12 @@ def test_weekly_odds_are_honest_too(bt):
     assert (cal["difference"].abs() <= CALIBRATION_TOLERANCE).all(), cal
     assert cal["n_periods"].min() > 5000
     assert (bt.by_activity["difference"].abs() <= 0.15).all(), bt.by_activity  # ~150 goals per cell: 3 s.e.
-    # across the range of stated odds (goal periods): bins of >= 200 goals within 15 points (the
-    # 0.3-0.4 stretch bin - reps whose stretch is their recent reach - is the worst, ~+14 on seed 7:
-    # cold streaks recover a little more often than the model expects)
+    # across the range of stated odds (goal periods): bins of >= 200 goals within 15 points.  The worst bin's
+    # |realised - stated| per seed (round 4, the current odds model): study seeds 100-111 0.020-0.115, mean
+    # 0.053, s.d. 0.025 (0.115 is seed 103, whose estimated seasonal factors are far off: see the test above);
+    # disjoint seeds 0-11 0.021-0.072, seed 7 (this fixture) 0.072.  15 points is the study's mean + 3.9 s.d.:
+    # under 1 % failure even with the heavier tail seed 103 shows (before round 3's goal-odds fix, seed 7
+    # reached about +14)
     rel = bt.reliability[bt.reliability["n_periods"] >= 200]
     assert (rel["realised"] - rel["stated"]).abs().max() <= 0.15, rel
     assert "Calibration per week" in str(bt.summary(per_week=True))
