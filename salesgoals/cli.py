@@ -302,13 +302,35 @@ def refuse_flags_without_their_export(args: argparse.Namespace, *, deals: bool, 
 
 
 def _activities(args: argparse.Namespace, io, users, options: dict):
-    """The activity log loaded in memory, or the list of files when they go out of core (by size or ``--engine``)."""
+    """The activity log loaded in memory, or the list of files when they go out of core (by size or ``--engine``).
+
+    The out-of-core engines read canonical activity files and apply none of the
+    loader options; with any of them given, ``--engine auto`` loads in memory
+    (one note on stderr says why) and an explicit out-of-core engine is an error.
+    """
     named = list(args.activities)
     if any(any(ch in a for ch in "*?[") and not os.path.exists(a) for a in named):
         named = activity_files(named)  # globs: the files they match
-    if all(os.path.isfile(a) for a in named) and choose_engine(named, args.engine) != "memory":
-        return named
+    if all(os.path.isfile(a) for a in named) and (engine := choose_engine(named, args.engine)) != "memory":
+        wanted = _in_memory_only_options(users, options)
+        if not wanted:
+            return named
+        if args.engine != "auto":
+            raise SchemaError(f"salesgoals {args.command}: --engine {engine} reads canonical activity files and "
+                              f"cannot apply {', '.join(wanted)}: leave out --engine (the log is then loaded in "
+                              "memory with them), or write the log with canonical columns first (salesgoals panel "
+                              "... --engine memory).")  # fmt: skip
+        _say(args, f"salesgoals {args.command}: the activity files are large enough to go out of core, but "
+                   f"{', '.join(wanted)} need the in-memory loader: loading them in memory.", file=sys.stderr)  # fmt: skip
     return io.load_activities(_one_or_many(named), users=users, **options)
+
+
+def _in_memory_only_options(users, options: dict) -> list[str]:
+    """The activity loader options given (flags or ``--config``) that only the in-memory loader applies."""
+    given = {"--users": users, "--columns activities.*": options.get("columns"),
+             "--type-map": options.get("type_map"), "--dayfirst": options.get("dayfirst") is not None,
+             f"--crm {options.get('crm')}": options.get("crm") not in (None, "auto")}  # fmt: skip
+    return [flag for flag, value in given.items() if value]
 
 
 #: The current run's :class:`salesgoals._progress.StepLog` (for ``--verbose``).

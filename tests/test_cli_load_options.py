@@ -164,3 +164,44 @@ def test_a_loader_flag_whose_export_was_not_given_is_one_line_exit_2(files, tmp_
     cfg = tmp_path / "salesgoals.toml"
     cfg.write_text('[deals]\nmissing_close = "created"\n[stage_map]\nSigned = "won"\n')
     assert main(["panel", "-a", str(acts), "--config", str(cfg)]) == 0
+
+
+#: An activity log whose owner ids only a users table maps, in a layout the loader reads unmapped.
+ID_LOG = ("owner_id,activity_date,task_subtype\n"
+          + "".join(f"u{1 + i % 2},2024-01-{1 + i % 28:02d},{('Call', 'Email', 'Meeting')[i % 3]}\n" for i in range(60)))
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "dask"])
+def test_an_out_of_core_engine_that_cannot_apply_the_loader_options_is_one_line_exit_2(files, capsys, engine):
+    """The out-of-core engines read canonical files only: --users/--type-map... used to be dropped without a word."""
+    tmp, _, u = files
+    log = tmp / "tasks.csv"
+    log.write_text(ID_LOG)
+    code = main(["panel", "-a", str(log), "--engine", engine, "--users", str(u), "--type-map", "email=call",
+                 "-o", str(tmp / "p.csv")])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert f"--engine {engine}" in err and "--users" in err and "--type-map" in err and "leave out --engine" in err
+    assert not (tmp / "p.csv").exists()
+
+
+def test_engine_auto_loads_large_files_in_memory_when_loader_options_are_given(files, capsys, monkeypatch):
+    """By size ``auto`` would go out of core; the options win, one note says so, and the panel applies them."""
+    import pandas as pd
+
+    from salesgoals.panel import _front
+
+    tmp, _, u = files
+    log = tmp / "tasks.csv"
+    log.write_text(ID_LOG)
+    common = ["panel", "-a", str(log), "--users", str(u), "--type-map", "email=call"]
+    assert main([*common, "--engine", "memory", "-o", str(tmp / "a.csv")]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    monkeypatch.setattr(_front, "OUT_OF_CORE_BYTES", 1)  # every file is "large"
+    assert main([*common, "-o", str(tmp / "b.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "need the in-memory loader: loading them in memory" in err and "--users, --type-map" in err
+    assert (tmp / "a.csv").read_bytes() == (tmp / "b.csv").read_bytes()
+    panel = pd.read_csv(tmp / "b.csv")
+    assert set(panel["rep"]) == {"Ana Lee", "Ben Ode"}  # the users table applied
+    assert "email" not in panel.columns and panel["call"].sum() == 40  # 20 calls + 20 emails, merged as asked
