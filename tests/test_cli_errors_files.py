@@ -11,7 +11,6 @@ file where the file is readable text (the other kinds may fail before a name is 
 
 from __future__ import annotations
 
-import argparse
 import gzip
 from pathlib import Path
 
@@ -23,18 +22,13 @@ from salesgoals import cli
 from salesgoals.errors import FileFormatError
 from salesgoals.io import write_csv
 from salesgoals.panel.scale import panel_from_parquet
+from test_cli_errors import _subparsers  # the parser's subcommands, read the same way as there
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
 FILE_TYPES = (cli.input_file, cli.input_files)
 POSITIONAL_FILES = {("inspect", "file"), ("panel-files", "source")}  # positional arguments that name files
 TEXT_FILES = {"--users"}  # options typed as text that name a file the loaders read (the user id -> name export)
-
-
-def _subparsers() -> dict[str, argparse.ArgumentParser]:
-    parser = cli._build_parser()
-    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return dict(action.choices)
 
 
 def _file_arguments():
