@@ -1179,11 +1179,14 @@ def load_deals(
     date_format : str, optional
         strftime format of the date columns.
     stage_map : dict, optional
-        Custom stage names -> ``"won"``, ``"lost"`` or ``"open"``,
+        Custom stage (or status) names -> ``"won"``, ``"lost"`` or ``"open"``,
         e.g. ``{"Signed": "won", "Churned": "lost"}``.  Without it, when some
         stage is recognisably won, stages that are neither won nor lost by
         name are taken as open (warned, listing them); when none is, one
         error lists every stage with its rows and the ``stage_map`` to write.
+        Values of a status column (``status``, ``outcome``) that no
+        vocabulary knows follow the same rule; only a deal with neither a
+        stage nor a status is excluded (``missing_status``).
         Boolean won / closed columns (``IsWon``, ``is_closed``) win over
         stage names.
     status : {"won"}, optional
@@ -1461,6 +1464,7 @@ def _deal_status(table, mapping, layout: str, rows: _Rows, name, loader, opts: _
         return pd.Series(np.full(n, "won", dtype=object)), stage
     smap = opts.smap
     status = pd.Series(np.full(n, np.nan, dtype=object))
+    status_text = None  # a status vocabulary column's own values (not a true / false flag)
     closed_flag = None
     if flag_col is not None:
         t, known = _parse.parse_bool(table.column(flag_col))
@@ -1476,7 +1480,8 @@ def _deal_status(table, mapping, layout: str, rows: _Rows, name, loader, opts: _
                 st = np.where((won_flag == 0) & (closed_flag == 0), "open", st)
             status = pd.Series(st).where(pd.notna(pd.Series(st)), np.nan)
         else:
-            status = _map_vocab(_text(table, h, n),
+            status_text = _text(table, h, n)
+            status = _map_vocab(status_text,
                                 lambda v: smap.get(V.norm_value(v), V.STATUS_VALUES.get(V.norm_value(v))))
     elif closed_flag is not None:
         status = pd.Series(np.where(closed_flag == 0, "open", None)).where(lambda s: s.notna(), np.nan)
@@ -1484,42 +1489,59 @@ def _deal_status(table, mapping, layout: str, rows: _Rows, name, loader, opts: _
     if closed_flag is not None:  # the vendor says the deal is closed: an 'open' stage name cannot overrule
         from_stage = from_stage.where(~((closed_flag == 1) & (from_stage == "open")), np.nan)
     status = status.where(status.notna(), from_stage)
-    unknown = status.isna() & stage.notna() & pd.Series(rows.keep)
+    # a value neither won, lost nor open by name, in the stage column or else in the status column,
+    # follows the stage rule (open with a note when a won value is recognisable, else one error);
+    # only a deal with neither value is excluded as missing status
+    label, what = _status_labels(stage, status_text, mapping)
+    unknown = status.isna() & label.notna() & pd.Series(rows.keep)
     if unknown.any():
-        status = _unknown_stages(status, stage, unknown, smap, name, loader, layout, notes)
+        status = _unknown_stages(status, label, unknown, name, loader, layout, notes, what)
     rows.exclude(status.isna().to_numpy(), "missing_status")
     return status, stage
+
+
+def _status_labels(stage: pd.Series, status_text: pd.Series | None, mapping) -> tuple[pd.Series, str]:
+    """The value that names each deal's outcome (stage, else the status column's) and the words for it."""
+    if status_text is None:
+        return stage, "stages"
+    if "stage" not in mapping:
+        return status_text, f"values of the status column {mapping['status']!r}"
+    return (stage.where(stage.notna(), status_text),
+            f"stages (or, where the stage is empty, values of the status column {mapping['status']!r})")
 
 
 #: Won-flag headers (normalised): a true / false column, not a status vocabulary.
 _WON_FLAGS = frozenset({"iswon", "won", "isclosedwon", "hsisclosedwon", "closedwon", "wonflag"})
 
 
-def _unknown_stages(status, stage, unknown, smap, name, loader, layout: str, notes) -> pd.Series:
-    """Stages that are neither won nor lost by name: open when a won stage is recognisable, else one error.
+def _unknown_stages(status, label, unknown, name, loader, layout: str, notes, what: str = "stages") -> pd.Series:
+    """Values that are neither won, lost nor open by name: open when a won deal is recognisable, else one error.
 
-    ``layout`` is :meth:`Resolution.describe`: the error names the layout detected and the header read for
-    each field (stage names are looked up in every vendor's vocabulary, whatever the layout).
+    ``label`` holds each deal's stage (or status value, see :func:`_status_labels`), ``what`` the words
+    for them.  ``layout`` is :meth:`Resolution.describe`: the error names the layout detected and the
+    header read for each field (values are looked up in every vendor's vocabulary, whatever the layout).
     """
-    counts = stage[unknown].value_counts(sort=True)
+    counts = label[unknown].value_counts(sort=True)
     if (status == "won").any():
         listed = ", ".join(f"{k!r} ({v:,} rows)" for k, v in counts.items())
         notes.append(
-            f"ASSUMED: {name}: {int(unknown.sum()):,} deals have stages not recognised as won or lost, taken as "
+            f"ASSUMED: {name}: {int(unknown.sum()):,} deals have {what} not recognised as won or lost, taken as "
             f"open: {listed}. If one means won or lost, pass stage_map={{{counts.index[0]!r}: 'lost', ...}} "
             f"(CLI --stage-map '{counts.index[0]}=lost')"
         )
         return status.where(~unknown, "open")
-    every = stage.value_counts(sort=True)
-    full = {k: smap.get(V.norm_value(k), V.STAGE_STATUS.get(V.norm_value(k))) for k in every.index}
-    spec = ", ".join(f"{k!r}: {v!r}" if v else f"{k!r}: 'won'|'lost'|'open'" for k, v in full.items())
+    every = label.value_counts(sort=True)
+    # what each value already means (stage_map or a vendor's vocabulary), from the deals that carry it
+    known = status.groupby(label.to_numpy(), sort=False).first()
+    spec = ", ".join(f"{k!r}: {known.get(k)!r}" if isinstance(known.get(k), str) else f"{k!r}: 'won'|'lost'|'open'"
+                     for k in every.index)
     first_rows = np.flatnonzero(unknown.to_numpy())
     raise DataQualityError(
-        f"{loader}: no stage in {name} is recognisable as won by any vendor's stage names, so won, lost "
-        f"and open cannot be told apart (detected {layout}). Stage values: "
+        f"{loader}: none of the {what} in {name} is recognisable as won by any vendor's stage names, so won, "
+        f"lost and open cannot be told apart (detected {layout}). Values: "
         f"{', '.join(f'{k!r} ({v:,} rows)' for k, v in every.items())} "
-        f"(first unrecognised: {format_rows(first_rows[:3], stage[unknown].iloc[:3].tolist())}). "
-        f"Say which outcome each stage means with stage_map={{{spec}}} (CLI --stage-map 'Stage=won,...'), "
+        f"(first unrecognised: {format_rows(first_rows[:3], label[unknown].iloc[:3].tolist())}). "
+        f"Say which outcome each value means with stage_map={{{spec}}} (CLI --stage-map 'Value=won,...'), "
         "or status='won' (CLI --all-won) if every deal in the file is won."
     )
 
