@@ -130,26 +130,16 @@ def support_checks(prep: _Prepared, acts: list[str], within: dict[str, np.ndarra
     return table
 
 
-def warn_no_driver(effects: pd.DataFrame, messages: list[str], *, linked: bool = False, has_log: bool = False) -> None:
-    """Plain words on the verdicts: no driver at all, or activities that are ambiguous and what would settle it."""
-    flagged = effects.loc[effects["flags"] != ""]
-    for _, row in flagged.iterrows():
-        why = []
-        if "same_week_only" in row["flags"]:
-            why.append("its association with results sits in the same period only")
-        if "follows_results" in row["flags"]:
-            why.append("it is logged mostly AFTER deals are created")
-        if linked:
-            settle = "check how this activity is logged against deals"
-        elif has_log:
-            settle = "link activities to deals (deal_id) in the CRM export"
-        else:
-            settle = ("pass the activity log and deals to fit_drivers (timestamps show whether it comes before or "
-                      "after deals), or better, link activities to deals (deal_id)")  # fmt: skip
-        messages.append(
-            f"{row['activity']} is AMBIGUOUS, not a driver: {' and '.join(why)}, which is what an activity logged "
-            f"because a deal was created looks like (a proposal for every new opportunity). To settle it, {settle}."
-        )
+def warn_no_driver(effects: pd.DataFrame, messages: list[str], *, reasons: pd.DataFrame) -> None:
+    """Plain words on the verdicts: no driver at all, or activities that are ambiguous, why (``reasons``, the
+    table of :func:`salesgoals.drivers._verdicts.flag_reasons`) and what data would settle it."""
+    flagged = effects.loc[effects["flags"] != "", "activity"].tolist()
+    for act in flagged:
+        mine = reasons.loc[reasons["activity"] == act]
+        if not len(mine):
+            continue
+        messages.append(f"{act} is AMBIGUOUS, not a driver: {'; and '.join(mine['evidence'])}. To settle it, "
+                        f"{mine['settle'].iloc[0]}.")  # fmt: skip
     if len(effects) and not (effects["is_driver"] & (effects["flags"] == "")).any():
         messages.append(
             "No activity passes the driver test free of a reverse-causality flag (positive effect, Holm-adjusted p "

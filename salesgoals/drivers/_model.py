@@ -40,7 +40,14 @@ from salesgoals.drivers._progressing import PROGRESS_WINDOW_DAYS, progressing_ef
 from salesgoals.drivers._events import (
     creation_delays, event_time_profile, link_roles, sourced_deals, sourcing_panel, without_response,
 )  # fmt: skip
-from salesgoals.drivers._verdicts import FOLLOWS_RESULTS, SAME_WEEK_ONLY, driver_verdicts, join_flags, same_week_only
+from salesgoals.drivers._verdicts import (
+    FOLLOWS_RESULTS,
+    SAME_WEEK_ONLY,
+    driver_verdicts,
+    flag_reasons,
+    join_flags,
+    same_week_only,
+)
 from salesgoals.drivers._funnel import combine_effects, conversion, funnel_table, quality_rate_name, sourced_funnel
 from salesgoals.drivers._result import DriverDiagnostics, DriverResult
 from salesgoals.errors import NotFittedError, SchemaError, UnreliableEstimateWarning
@@ -295,6 +302,9 @@ class DriverModel(BaseEstimator):
                  any(f"MORE {a}" in m for a in followers)]  # fmt: skip
         res.diagnostics.warnings = [*leads, *ambiguous, *[m for m in res.diagnostics.warnings if m not in leads]]
         res.diagnostics.leads = first.diagnostics.leads
+        why = first.diagnostics.flag_reasons
+        why = why.loc[why["activity"].isin(followers)]
+        res.diagnostics.flag_reasons = pd.concat([res.diagnostics.flag_reasons, why], ignore_index=True).astype(object)
         res.diagnostics.event_time, res.diagnostics.timing = first.diagnostics.event_time, first.diagnostics.timing
         self.result_ = res
         self.effects_ = res.effects
@@ -340,9 +350,10 @@ class DriverModel(BaseEstimator):
         fit.demeaned_y = fit.demeaned_X = fit.design = None  # large: only the diagnostics needed them
         diag.event_time, diag.timing, diag.creation_delays = events.profile, events.timing, events.delays
         diag.progressing = events.progressing
-        effects, self._consequences = _with_verdicts(effects, fit, acts, quality_of, funnel, diag.leads, events, dof,
-                                                     1 - self.interval, freq)
-        warn_no_driver(effects, messages, linked=events.linked, has_log=events.has_log)
+        effects, self._consequences, diag.flag_reasons = _with_verdicts(effects, fit, acts, quality_of, funnel,
+                                                                        diag.leads, events, dof, 1 - self.interval,
+                                                                        freq)  # fmt: skip
+        warn_no_driver(effects, messages, reasons=diag.flag_reasons)
         diag.warnings, diag.notes = messages, notes
 
         lag_rows = _lag_rows(fit, regressors, L)
@@ -686,37 +697,47 @@ def _lag_split(fit, acts: list[str], quality_of: dict[str, str], funnel: pd.Data
 
 def _with_verdicts(effects, fit, acts, quality_of, funnel, leads, events: _EventInfo, dof: int, alpha: float,
                    freq: str):  # fmt: skip
-    """Flags (same-week only, follows results) and the multiplicity-controlled ``is_driver`` verdict."""
+    """Flags (same-week only, follows results), the multiplicity-controlled ``is_driver`` verdict, the activities
+    that are consequences of deals, and why each flag was set (:func:`flag_reasons`)."""
     b0, se0, b1, se1 = _lag_split(fit, acts, quality_of, funnel)
     weekly = freq == "W" and fit.n_lags >= 1  # "same week only" needs later weekly lags to compare with
     sw = same_week_only(b0, se0, b1 if weekly else np.zeros_like(b1), se1 if weekly else np.ones_like(se1),
                         dof=dof, alpha=alpha)  # fmt: skip
-    follows = np.zeros(len(acts), dtype=bool)
+    after = responds = np.zeros(len(acts), dtype=bool)
     if events.has_log:
-        follows, sw = _timing_flags(events.timing, acts, sw, alpha, freq == "W")
+        after, responds, sw = _timing_flags(events.timing, acts, sw, alpha, freq == "W")
+    lead_hit = np.zeros(len(acts), dtype=bool)
+    lead_rows = pd.DataFrame(columns=["lead_effect", "p_value"])
     if isinstance(leads, pd.DataFrame) and len(leads):
         metric_of = {m: a for a, m in quality_of.items()}
-        hit = leads.loc[leads["flagged"] & (leads["lead_effect"] > 0), "activity"]
-        follows |= np.isin(acts, [metric_of.get(a, a) for a in hit])
+        hit = leads.loc[leads["flagged"] & (leads["lead_effect"] > 0)]
+        lead_hit = np.isin(acts, [metric_of.get(a, a) for a in hit["activity"]])
+        lead_rows = hit.assign(activity=[metric_of.get(a, a) for a in hit["activity"]]).drop_duplicates("activity")
+        lead_rows = lead_rows.set_index("activity")
+    follows = after | responds | lead_hit
     # contemporaneous AND after deals; a responder whose response was subtracted stays in the model
     consequences = [a for a, f, c in zip(acts, follows, sw) if f and c and a not in events.adjusted]
     if not weekly:
         sw = np.zeros_like(sw)  # same-period association is the norm at monthly grain: only timing can flag it
     flags = pd.Series(join_flags(sw, follows, names=(SAME_WEEK_ONLY, FOLLOWS_RESULTS)), index=acts)
     effects = driver_verdicts(effects, alpha=alpha, flags=flags.reindex(effects["activity"]).to_numpy())
-    return effects[_EFFECT_COLUMNS], consequences
+    timing = events.timing.set_index("activity") if events.has_log else pd.DataFrame()
+    reasons = flag_reasons(acts, {"same_period": sw, "after_creation": after, "responds": responds, "leads": lead_hit},
+                           timing=timing, leads=lead_rows, split=pd.DataFrame({"b0": b0, "b1": b1}, index=acts),
+                           adjusted=events.adjusted, linked=events.linked, has_log=events.has_log)  # fmt: skip
+    return effects[_EFFECT_COLUMNS], consequences, reasons
 
 
 def _timing_flags(timing: pd.DataFrame, acts: list[str], sw: np.ndarray, alpha: float, weekly: bool):
-    """``(follows, same_week_only)`` from the activity log's timing.
+    """``(after_creation, responds, same_week_only)`` from the activity log's timing.
 
     An activity logged more in the 7 days after a creation than in the 7 before matters where the association
-    is same-period only.  One that comes clearly *before* the deals (and does not respond to them) is not
-    same-period only: the timestamps settle it.  One that *responds* to deals (more of it the week after a
-    creation than its own recent level predicts, e.g. follow-up emails) follows results at any grain coarser
-    than a week, whatever its lags: the response lands in the same month as the deal and inflates the
-    association (the project simulator's follow-ups: mean z +1.33 at monthly grain).  At weekly grain it lands
-    in the next period, which the model reads as a lead, not an effect (the leads check covers it).
+    is same-period only (``after_creation``).  One that comes clearly *before* the deals (and does not respond
+    to them) is not same-period only: the timestamps settle it.  One that *responds* to deals (more of it the
+    week after a creation than its own recent level predicts, e.g. follow-up emails) follows results at any
+    grain coarser than a week, whatever its lags: the response lands in the same month as the deal and inflates
+    the association (the project simulator's follow-ups: mean z +1.33 at monthly grain).  At weekly grain it
+    lands in the next period, which the model reads as a lead, not an effect (the leads check covers it).
     """
     t = timing.set_index("activity").reindex(acts)
     follows = t["follows"].fillna(False).to_numpy(dtype=bool)
@@ -725,7 +746,7 @@ def _timing_flags(timing: pd.DataFrame, acts: list[str], sw: np.ndarray, alpha: 
         responds = t["responds"].fillna(False).to_numpy(dtype=bool)
     precedes = ((t["difference"] < 0) & (t["p_value"] < alpha)).fillna(False).to_numpy(dtype=bool)
     sw = sw & ~(precedes & ~responds)
-    return (follows & sw) | responds, sw
+    return follows & sw, responds, sw
 
 
 def _leads_messages(leads: pd.DataFrame, y_col: str, messages: list[str]) -> None:

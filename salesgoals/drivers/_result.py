@@ -85,6 +85,17 @@ class DriverDiagnostics:
         *that* deal (win rate, closing within 30 days after its first 14),
         never counted as creating it; columns of
         :func:`salesgoals.drivers.progressing_effects`.
+    flag_reasons : pandas.DataFrame
+        ``activity, flag, reason, evidence, settle``: why each flagged
+        activity carries its flag, one row per reason: ``same_period``
+        (``same_week_only``: the lag-0 effect is clear, later weeks add
+        nothing), ``after_creation`` (more of it in the 7 days after a deal
+        is created than in the 7 before), ``responds`` (more of it in the
+        week after a deal than the rep's recent level predicts: part of its
+        count is a response to results) and ``leads`` (next period's activity
+        "predicts" this period's results), the last three setting
+        ``follows_results``; ``evidence`` the reason in plain words with its
+        numbers, ``settle`` the data that would settle it.
     heterogeneity : pandas.DataFrame
         ``activity, q_stat, df, q_null_scale, p_value, p_value_adj, reps_differ,
         differ_by, tau, tau_upper, cochran_q, cochran_p_value, team_f_stat,
@@ -122,12 +133,13 @@ class DriverDiagnostics:
     heterogeneity: pd.DataFrame = field(default_factory=pd.DataFrame)
     creation_delays: pd.DataFrame = field(default_factory=pd.DataFrame)
     progressing: pd.DataFrame = field(default_factory=pd.DataFrame)
+    flag_reasons: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> Summary:
         """All checks as one printable :class:`Summary`."""
         tables = {}
-        for name in ("checks", "placebo", "leads", "timing", "heterogeneity", "creation_delays", "progressing",
-                     "pooled", "holdout", "lag_selection"):
+        for name in ("checks", "placebo", "leads", "timing", "flag_reasons", "heterogeneity", "creation_delays",
+                     "progressing", "pooled", "holdout", "lag_selection"):
             t = getattr(self, name)
             if len(t):
                 tables[name.replace("_", " ")] = t
@@ -138,18 +150,26 @@ class DriverDiagnostics:
         return f"DriverDiagnostics(warnings={len(self.warnings)})"
 
 
-def verdict_facts(effects: pd.DataFrame, interval: float) -> dict[str, str]:
-    """Plain words: which activities are drivers, which are ambiguous and why, which cannot be told from zero."""
+def verdict_facts(effects: pd.DataFrame, interval: float, reasons: pd.DataFrame | None = None) -> dict[str, str]:
+    """Plain words: which activities are drivers, which are ambiguous and why (``reasons``: the
+    ``diagnostics.flag_reasons`` table), what would settle it, and which cannot be told from zero."""
     clean = effects["is_driver"] & (effects["flags"] == "")
     drivers = effects.loc[clean, "activity"].tolist()
-    flagged = effects.loc[effects["flags"] != ""]
-    why = {"same_week_only": "moves with results in the same period only",
-           "follows_results": "logged mostly after deals are created"}  # fmt: skip
-    ambiguous = [f"{r.activity} ({' and '.join(why[f] for f in r.flags.split(';'))})" for r in flagged.itertuples()]
+    flagged = effects.loc[effects["flags"] != "", "activity"].tolist()
+    reasons = reasons if isinstance(reasons, pd.DataFrame) and len(reasons) else None
+    ambiguous, settle = [], []
+    for act in flagged:
+        mine = reasons.loc[reasons["activity"] == act] if reasons is not None else None
+        if mine is None or not len(mine):
+            ambiguous.append(f"{act} ({effects.loc[effects['activity'] == act, 'flags'].iloc[0]})")
+            continue
+        ambiguous.append(f"{act} ({'; and '.join(mine['evidence'])})")
+        settle += [s for s in mine["settle"] if s not in settle]
     rest = effects.loc[~effects["is_driver"] & (effects["flags"] == ""), "activity"].tolist()
     out = {"drivers": ", ".join(drivers) if drivers else "none: no activity passes the driver test"}
     if ambiguous:
-        out["ambiguous (not drivers)"] = "; ".join(ambiguous) + ". Link activities to deals (deal_id) to settle it."
+        out["ambiguous (not drivers)"] = "; ".join(ambiguous) + ". To settle it, " + (
+            "; ".join(settle) if settle else "link activities to deals (deal_id)") + "."
     if rest:
         out["not shown to matter"] = (f"{', '.join(rest)} (effect not distinguishable from zero, or negative, after "
                                       f"adjusting for testing {len(effects)} activities at {interval:.0%})")  # fmt: skip
@@ -395,7 +415,7 @@ class DriverResult:
             "sample": f"{self.n_reps:,} reps x {self.n_periods:,} periods ({self.n_obs:,} rep-periods, freq {self.freq})",
             "intervals": f"{self.interval:.0%}, standard errors clustered by rep",
             "effect": f"change in {self.outcome} per period-sum from ONE extra activity, summed over lags",
-            **verdict_facts(self.effects, self.interval),
+            **verdict_facts(self.effects, self.interval, self.diagnostics.flag_reasons),
         }
         profile = lag_profile_words(self.lag_profile, self.effects)
         if profile:
