@@ -127,3 +127,44 @@ def test_an_unflagged_fit_has_no_reasons():
     assert (res.effects["flags"] == "").all()
     assert isinstance(res.diagnostics.flag_reasons, pd.DataFrame) and res.diagnostics.flag_reasons.empty
     assert list(res.diagnostics.flag_reasons.columns) == ["activity", "flag", "reason", "evidence", "settle"]
+
+
+# ------------------------------------------------------------ goals and recommend's printed summary
+def _label(a: str, plural: bool) -> str:
+    return a + ("s" if plural else "")
+
+
+def _goal_effects(**ambiguous: bool) -> pd.DataFrame:
+    acts = ["meeting", "email", "linkedin"]
+    return pd.DataFrame({"activity": acts, "source": acts, "significant": [True, True, False],
+                         "ambiguous": [ambiguous.get(a, False) for a in acts], "revenue_per_unit": [900.0, 20.0, -5.0],
+                         "ci_low": [0.1, 0.001, -0.01], "ci_high": [0.2, 0.01, 0.005]})  # fmt: skip
+
+
+def test_goals_note_names_an_ambiguous_activity_as_ambiguous_not_as_a_driver():
+    """A flagged activity can pass the driver test (is_driver) and still never be a focus: the note that heads
+    recommend's printed summary used to call it 'supported as a driver'."""
+    from salesgoals.goals._priorities import drivers_note
+
+    note = drivers_note(_goal_effects(email=True), _label)
+    head = note.split(";")[0]
+    assert "meetings" in head and "emails" not in head, note
+    assert "emails: ambiguous, not a focus" in note and "what data would settle it" in note, note
+    assert "linkedins: about -5 in won revenue per linkedin, not distinguishable from zero" in note, note
+    plain = drivers_note(_goal_effects(), _label)
+    assert plain.startswith("meetings and emails are supported as drivers"), plain
+
+
+def test_a_negative_lead_does_not_rule_an_activity_out_of_the_priorities():
+    """Less of an activity after results (busy working new deals) does not inflate its effect (the leads message
+    says so); only a positive lead means it follows results."""
+    from types import SimpleNamespace
+
+    from salesgoals.goals._priorities import _follows_results
+
+    leads = pd.DataFrame({"activity": ["call", "email"], "lead_effect": [-0.2, 0.3], "std_error": [0.01, 0.01],
+                          "p_value": [1e-5, 1e-5], "flagged": [True, True]})  # fmt: skip
+    drivers = SimpleNamespace(diagnostics=SimpleNamespace(leads=leads))
+    eff = pd.DataFrame({"flags": ["", ""]}, index=pd.Index(["call", "email"], name="activity"))
+    follows, same = _follows_results(drivers, eff)
+    assert follows == {"email"} and same == set()

@@ -199,8 +199,10 @@ class GoalPlan:
         Outcome of the driver model used for priorities.
     effects : pandas.DataFrame or None
         The driver effects used: ``activity, effect, std_error, ci_low, ci_high, p_value,
-        significant, source, deals_per_unit, revenue_per_unit`` (``significant`` = supported as a
-        driver; ``p_value`` is the adjusted one when the driver model gives it).
+        significant, ambiguous, source, deals_per_unit, revenue_per_unit`` (``significant`` = supported as a
+        driver; ``ambiguous``: the driver model flags it ``follows_results`` or ``same_week_only``, or the
+        leads check flags it, so it is never a focus; ``p_value`` is the adjusted one when the driver model
+        gives it).
     excluded_reps : list of str
         Reps in the panel who are no longer active at ``as_of`` (no goals).
     moments : pandas.DataFrame

@@ -49,12 +49,15 @@ def _effect_table(drivers: Any):
 
 
 def _follows_results(drivers: Any, eff: pd.DataFrame) -> tuple[set[str], set[str]]:
-    """Activities the driver model says follow results (leads check or ``follows_results`` flag), and those
+    """Activities the driver model says follow results (positive lead effect or ``follows_results`` flag), and those
     whose effect shows only in the same week (``same_week_only``: it may be logged because of the deal)."""
     out: set[str] = set()
     leads = getattr(getattr(drivers, "diagnostics", None), "leads", None)
     if isinstance(leads, pd.DataFrame) and {"activity", "flagged"} <= set(leads.columns):
-        out |= set(leads.loc[leads["flagged"].astype(bool), "activity"].astype(str))
+        hit = leads["flagged"].astype(bool)
+        if "lead_effect" in leads.columns:  # a negative lead (less of it after results) does not inflate the effect
+            hit &= leads["lead_effect"].to_numpy(dtype=float) > 0
+        out |= set(leads.loc[hit, "activity"].astype(str))
     same: set[str] = set()
     if "flags" in eff.columns:
         f = eff["flags"].fillna("").astype(str)
@@ -120,7 +123,7 @@ def driver_verdicts(drivers, reps, metrics, rep_stats, qrate) -> dict:
             "activity": mname, "effect": float(e["effect"]), "std_error": float(e.get("std_error", np.nan)),
             "ci_low": float(e.get("ci_low", np.nan)), "ci_high": float(e.get("ci_high", np.nan)),
             "p_value": float(e.get("p_value_adj", e.get("p_value", np.nan))),
-            "significant": bool(v["sig"][j]), "source": src,
+            "significant": bool(v["sig"][j]), "ambiguous": bool(v["lead"][j] or v["same_week"][j]), "source": src,
             "deals_per_unit": float(np.mean(v["deals_per_unit"][:, j])),
             "revenue_per_unit": float(np.mean(per_unit * to_rev)),
         })  # fmt: skip
@@ -155,8 +158,9 @@ def drivers_note(effects: pd.DataFrame | None, labels) -> str:
     if effects is None or not len(effects):
         return "No driver model: goals are set on every activity without priorities."
     raw = effects[effects["source"] == effects["activity"]]
-    sup = raw[raw["significant"]]
-    rest = raw[~raw["significant"]]
+    amb = raw["ambiguous"].astype(bool) if "ambiguous" in raw.columns else pd.Series(False, index=raw.index)
+    sup = raw[raw["significant"] & ~amb]
+    rest = raw[~raw["significant"] & ~amb]
     names = [labels(a, True) for a in sup["activity"]]
     if not names:
         head = "No activity is supported as a driver on this data, so no focus activities are set"
@@ -170,4 +174,6 @@ def drivers_note(effects: pd.DataFrame | None, labels) -> str:
         for a, money, lo, hi in zip(rest["activity"], rest["revenue_per_unit"], rest["ci_low"].fillna(-np.inf),
                                     rest["ci_high"].fillna(np.inf))
     ]  # fmt: skip
+    why += [f"{labels(a, True)}: ambiguous, not a focus: it may be logged because of deals rather than create them "
+            "(the notes say why and what data would settle it)" for a in raw.loc[amb, "activity"]]  # fmt: skip
     return head + ("; " + "; ".join(why) if why else "") + "."
