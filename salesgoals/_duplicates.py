@@ -225,7 +225,7 @@ def _identical_in_part(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarra
     sub_rows = part if rows is None else rows[part]  # a slice of out's rows is a view of each column
     sub_ts = ts[part]
     pos_bits = max(int(sub_ts.size - 1).bit_length(), 1)
-    key = packed_key(out, sub_rows, sub_ts, 63 - pos_bits)
+    key = packed_key(out, sub_rows, sub_ts, 63 - pos_bits, pos_bits=pos_bits)
     if key is not None:
         later = _later_copies(key, pos_bits)
         return later + part.start if rows is None else sub_rows[later]
@@ -244,14 +244,12 @@ def _identical_in_part(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarra
 
 
 _BLOCK = 1 << 20  # rows per block of the passes below: their temporaries stay small (no 100 MB page faults)
+_CACHE_BLOCK = 1 << 16  # rows per block of the packing: each block's steps run on data still in the CPU's cache
 
 
 def _later_copies(key: np.ndarray, pos_bits: int) -> np.ndarray:
-    """Positions (ascending) of the keys equal to an earlier key; ``key`` (values, not yet shifted) is reused."""
-    for i in range(0, key.size, _BLOCK):  # each key's position in its low bits: copies sort earliest first
-        part = key[i : i + _BLOCK]
-        part <<= np.int64(pos_bits)
-        part |= np.arange(i, i + part.size, dtype=np.int64)
+    """Positions (ascending) of the keys equal to an earlier key; ``key`` holds each row's position in its low
+    ``pos_bits`` bits (:func:`packed_key`), so copies sort earliest first; it is sorted in place."""
     key.sort()
     low = np.int64((1 << pos_bits) - 1)
     found = []
@@ -264,41 +262,72 @@ def _later_copies(key: np.ndarray, pos_bits: int) -> np.ndarray:
     return later
 
 
-def packed_key(out: pd.DataFrame, rows: np.ndarray | slice | None, ts: np.ndarray, bits: int) -> np.ndarray | None:
+def packed_key(out: pd.DataFrame, rows: np.ndarray | slice | None, ts: np.ndarray, bits: int, *,
+               pos_bits: int = 0) -> np.ndarray | None:
     """Each row's time and categorical codes packed exactly into ``bits`` bits; None when they do not fit.
 
     Only for rows whose text and duration columns are missing everywhere (a
     lean rep, time, type export): those columns cannot then tell rows apart.
     The time is counted in its resolution (minutes, seconds or finer) from the
     earliest; each categorical column then takes ``code + 1`` (0: missing) in
-    the next digits.  Every step works in place on the one new array (no
-    100 MB temporaries on a log of ten million rows).  ``rows`` None: every row
-    (a slice: a range of rows, read as views).
+    the next digits; with ``pos_bits``, the row's position (in ``ts``) fills
+    that many low bits below them.  The key is built block by block, every
+    step of a block while it is in the CPU's cache (one pass over the rows, no
+    full-length temporaries).  ``rows`` None: every row (a slice: a range of
+    rows, read as views).
     """
     if not all(all_missing(out[col]) for col in ("deal_id", "account", "duration_min")):
         return None
+    if not ts.size:
+        return np.zeros(0, dtype=np.int64)
     per_s = _PER_SECOND[pd.DatetimeIndex(out["timestamp"]).unit]
-    key = ts - ts.min()
-    for step in (60 * per_s, per_s, 1):  # the time's resolution: minutes, seconds, or finer
-        if step == 1 or all_multiples(key, step):
-            break
-    if step > 1:
-        key //= step
-    room, offset = int(key.max()) + 1, 0
+    lo, hi = int(ts.min()), int(ts.max())
+    cols = []  # (codes of the rows, cardinality incl. missing)
+    room = 1
     for col in ("rep", "activity_type", "outcome"):
         cat = out[col].array
         card = len(cat.categories) + 1
-        if card <= 1:
-            continue
-        room *= card
-        if room >= 1 << bits:
-            return None
-        codes = cat.codes  # a view: no copy
-        key *= card
-        key += codes if rows is None else codes[rows]
-        offset = offset * card + 1  # the +1 of every column's code, added once at the end
-    key += offset
-    return key if room < 1 << bits else None
+        if card > 1:
+            room *= card
+            cols.append((cat.codes if rows is None else cat.codes[rows], card))  # a view when rows is a slice / None
+    for step in (60 * per_s, per_s, 1):  # the time's resolution: minutes, seconds, or finer
+        if (hi - lo) // step + 1 > (1 << bits) // room:
+            return None  # finer steps only need more room
+        key = _pack_blocks(ts, lo, step, cols, pos_bits)
+        if key is not None:
+            return key
+    return None  # pragma: no cover - step 1 always divides
+
+
+def _pack_blocks(ts: np.ndarray, lo: int, step: int, cols: list, pos_bits: int) -> np.ndarray | None:
+    """:func:`packed_key`'s packing with the time counted in ``step``; None as soon as a time is not a multiple."""
+    n = ts.size
+    offset = 0
+    for _, card in cols:
+        offset = offset * card + 1  # the +1 of every column's code
+    key = np.empty(n, dtype=np.int64)
+    since = np.empty(min(_CACHE_BLOCK, n), dtype=np.int64)  # time since ``lo``, then the whole steps' part of it
+    whole = np.empty_like(since)
+    for i in range(0, n, _CACHE_BLOCK):
+        k = key[i : i + _CACHE_BLOCK]
+        if step > 1:  # a floor division and a product: several times faster than % in numpy
+            t, w = since[: k.size], whole[: k.size]
+            np.subtract(ts[i : i + _CACHE_BLOCK], lo, out=t)
+            np.floor_divide(t, step, out=k)
+            np.multiply(k, step, out=w)
+            if not np.array_equal(w, t):
+                return None
+        else:
+            np.subtract(ts[i : i + _CACHE_BLOCK], lo, out=k)
+        for codes, card in cols:
+            k *= card
+            k += codes[i : i + _CACHE_BLOCK]
+        if offset:
+            k += offset
+        if pos_bits:
+            k <<= pos_bits
+            k |= np.arange(i, i + k.size, dtype=np.int64)
+    return key
 
 
 def all_missing(values: pd.Series) -> bool:

@@ -481,8 +481,37 @@ def test_identical_activity_rows_found_by_packing_equal_the_hash_path_and_pandas
     assert sio.identical_rows(out, None, all_ts, min_split_rows=split).tolist() == np.flatnonzero(every).tolist()
     if in_time_order and split == 2 and (all_ts[n // 2 :] != all_ts[n // 2 - 1]).any():
         assert len(sio.time_disjoint_parts(all_ts, min_rows=2)) == 2  # the cut path was taken
-    packed, sio.packed_key = sio.packed_key, lambda *a: None
+    packed, sio.packed_key = sio.packed_key, lambda *a, **k: None
     try:
         assert sio.identical_rows(out, rows, ts, min_split_rows=split).tolist() == oracle.tolist()
     finally:
         sio.packed_key = packed
+
+
+@pytest.mark.parametrize("late", ["minutes", "second", "microsecond"])
+def test_packed_key_falls_back_to_finer_time_steps_when_a_later_block_is_not_whole(monkeypatch, late):
+    # the key is packed block by block; a time off the minute (or second) in a later block must restart the
+    # packing at the finer step, not pack the earlier blocks in minutes and the rest wrongly
+    import salesgoals._duplicates as sio
+
+    monkeypatch.setattr(sio, "_CACHE_BLOCK", 4)
+    rng = np.random.default_rng(3)
+    n = 40
+    stamps = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.sort(rng.integers(0, 6, n)), unit="min")
+    extra = {"minutes": pd.Timedelta(0), "second": pd.Timedelta(seconds=1), "microsecond": pd.Timedelta(microseconds=1)}
+    stamps = pd.DatetimeIndex(stamps).as_unit("us").to_numpy().copy()
+    stamps[[30, 31]] = stamps[30] + extra[late].to_timedelta64()  # two equal late rows, off the minute
+    out = pd.DataFrame({
+        "rep": pd.Categorical(rng.choice(["a", "b"], n)), "timestamp": stamps,
+        "activity_type": pd.Categorical(rng.choice(["call", "email"], n)),
+        "activity_id": pd.Series([np.nan] * n, dtype="str"), "deal_id": pd.Series([np.nan] * n, dtype="str"),
+        "account": pd.Series([np.nan] * n, dtype="str"), "outcome": pd.Categorical([None] * n),
+        "duration_min": np.nan,
+    })  # fmt: skip
+    ts = pd.DatetimeIndex(out["timestamp"]).asi8
+    expected = np.flatnonzero(out[list(ACTIVITY_COLUMNS)].duplicated().to_numpy())
+    assert 31 in expected.tolist()
+    assert sio.identical_rows(out, None, ts, min_split_rows=10**9).tolist() == expected.tolist()
+    key = sio.packed_key(out, None, ts, 40)
+    assert key is not None and len(np.unique(key)) == n - expected.size  # exact: equal keys only for equal rows
+    assert sio.packed_key(out, None, ts, 4) is None  # too few bits at any step
