@@ -839,6 +839,22 @@ def test_late_surprises_past_the_peek(tmp_path):
     assert acts["duration_min"].iloc[3] == 3.5
 
 
+def test_late_cp1252_byte_in_a_lean_export_read_as_dictionaries(tmp_path):
+    # rep, timestamp, type only: the text columns are read as dictionaries and only their distinct values
+    # are checked for UTF-8; a cp1252 byte past the first 256 KB must still switch the file to cp1252
+    ts = pd.date_range("2024-01-01", periods=12_000, freq="min").strftime("%Y-%m-%d %H:%M:%S")
+    text = "rep,timestamp,type\n" + "".join(f"Ana Lee,{t},call\n" for t in ts) + "Zo\u00eb Ng,2024-02-01 10:00:00,email\n"
+    p = put(tmp_path, "lean.csv", text, encoding="cp1252")
+    assert p.stat().st_size > 300_000
+    acts, _ = quiet(load_activities, p)
+    q = check_contract(acts, ACTIVITY_COLUMNS)
+    assert q.input_rows == 12_001 and not q.excluded
+    assert acts["rep"].iloc[-1] == "Zo\u00eb Ng" and acts["activity_type"].iloc[-1] == "email"
+    assert "cp1252" in " ".join(q.notes)
+    with pytest.raises(FileFormatError, match="not valid utf-8"):
+        load_activities(p, encoding="utf-8")  # a forced encoding the bytes break is an error, as before
+
+
 def test_reader_converts_plain_iso_and_numbers(tmp_path):
     acts, msgs = quiet(load_activities, put(tmp_path, "long.csv", _long_log(3_000)))
     q = check_contract(acts, ACTIVITY_COLUMNS)

@@ -176,13 +176,21 @@ class Source:
             po = pacsv.ParseOptions(
                 delimiter=self.delimiter, newlines_in_values=newlines, invalid_row_handler=on_invalid
             )
+            column_types = {c: types.get(c, pa.large_string()) for c in want}
+            # text read only as dictionaries (a lean export's rep and type): their few distinct values are
+            # checked for UTF-8 below instead of every row's (the same error, the same fallbacks)
+            per_value = not any(pa.types.is_large_string(t) or pa.types.is_string(t) for t in column_types.values())
             co = pacsv.ConvertOptions(
                 include_columns=want,
-                column_types={c: types.get(c, pa.large_string()) for c in want},
+                column_types=column_types,
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                check_utf8=not per_value,
             )
-            return pacsv.read_csv(src, read_options=ro, parse_options=po, convert_options=co)
+            table = pacsv.read_csv(src, read_options=ro, parse_options=po, convert_options=co)
+            if per_value:
+                _check_dictionaries_utf8(table)
+            return table
 
         try:
             table = attempt(self._newlines_in_values)
@@ -807,6 +815,22 @@ def missing_text(n: int) -> pa.ChunkedArray:
     offsets = pa.py_buffer(np.zeros(n + 1, dtype=np.int64))
     validity = pa.py_buffer(np.zeros((n + 7) // 8, dtype=np.uint8))
     return pa.chunked_array([pa.LargeStringArray.from_buffers(n, offsets, pa.py_buffer(b""), validity, n)])
+
+
+def _check_dictionaries_utf8(table: pa.Table) -> None:
+    """Raise ``pyarrow.ArrowInvalid`` ('invalid UTF8 data', as the CSV reader does) if a dictionary holds bad text.
+
+    Each chunk's dictionary holds the distinct values of its rows, so checking
+    them checks every row at a fraction of the cost.
+    """
+    for col in table.columns:
+        if not pa.types.is_dictionary(col.type):
+            continue
+        for chunk in col.chunks:
+            try:
+                chunk.dictionary.validate(full=True)
+            except pa.ArrowInvalid as exc:
+                raise pa.ArrowInvalid(f"CSV conversion error to string: invalid UTF8 data ({exc})") from exc
 
 
 def to_str_series(col: pa.ChunkedArray) -> pd.Series:
