@@ -209,8 +209,7 @@ def time_disjoint_parts(ts: np.ndarray, *, min_rows: int = 2_000_000) -> list[sl
     whole = [slice(0, n)]
     if n < max(min_rows, 2) or (os.cpu_count() or 1) < 2:
         return whole
-    rising = bool((ts[1:] >= ts[:-1]).all())
-    if not rising and not bool((ts[1:] <= ts[:-1]).all()):
+    if not (_monotonic(ts, np.greater_equal) or _monotonic(ts, np.less_equal)):
         return whole
     mid = n // 2
     change = ts[mid:] != ts[mid - 1]
@@ -218,6 +217,21 @@ def time_disjoint_parts(ts: np.ndarray, *, min_rows: int = 2_000_000) -> list[sl
     if not change[cut - mid]:  # one timestamp from the middle to the end
         return whole
     return [slice(0, cut), slice(cut, n)]
+
+
+def _monotonic(ts: np.ndarray, order, block: int = 1 << 20) -> bool:
+    """Whether ``order(ts[i + 1], ts[i])`` holds everywhere, block by block (a log out of order stops early).
+
+    Examples
+    --------
+    >>> _monotonic(np.array([1, 2, 2, 3]), np.greater_equal, block=2), _monotonic(np.array([1, 2, 3, 2]), np.greater_equal, block=2)
+    (True, False)
+    """
+    for i in range(0, ts.size - 1, block):
+        part = ts[i : i + block + 1]  # one value of overlap: every neighbouring pair is compared
+        if not order(part[1:], part[:-1]).all():
+            return False
+    return True
 
 
 def _identical_in_part(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray, part: slice) -> np.ndarray:

@@ -460,6 +460,8 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
 
     ``after_dedup(out, reason, reports)`` runs once the duplicates are marked, so
     what it counts (the deals' date issues) is counted once per deal, not once per copy.
+    A report's ``"counts"`` (rows per code of a categorical column, one input only)
+    spare the kept rows a counting pass.
     """
     out = pd.concat(_common_categories(frames), ignore_index=True) if len(frames) > 1 else frames[0]
     reason = np.concatenate([r["rows"].reason for r in reports]) if len(reports) > 1 else reports[0]["rows"].reason
@@ -476,7 +478,8 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
     if keep.all():
         result = out
     else:
-        result = _kept_rows(out, keep)  # a value only excluded rows had is not a category of the result
+        counts = reports[0].get("counts") if len(frames) == 1 else None
+        result = _kept_rows(out, keep, counts)  # a value only excluded rows had is not a category of the result
     report.loaded_rows = len(result)
     if report.loaded_rows + report.n_excluded != report.input_rows:  # pragma: no cover - invariant
         raise RuntimeError("row accounting does not balance; please report this bug")
@@ -492,7 +495,7 @@ def _finish(loader: str, frames: list[pd.DataFrame], reports: list[dict], canon:
     return result
 
 
-def _kept_rows(out: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+def _kept_rows(out: pd.DataFrame, keep: np.ndarray, counts: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
     """The kept rows, column by column on two threads; a categorical keeps only the categories kept rows use.
 
     Each column is gathered from its array by the mask (no index built or
@@ -500,14 +503,22 @@ def _kept_rows(out: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     codes, a datetime or number column's numpy values.  A column missing
     everywhere is cut to length, not gathered: a lean export's empty id, deal
     and account columns would otherwise cost a full gather each (about a third
-    of a second apiece on 12.5 million rows).
+    of a second apiece on 12.5 million rows).  ``counts`` (rows per code of a
+    categorical column, counted when it was made): the kept rows' counts are
+    these less the excluded rows' (usually few), not a count of every kept row.
     """
     n_keep = int(np.count_nonzero(keep))
+    counts = counts or {}
+    dropped = np.flatnonzero(~keep) if counts else None
 
     def kept(col: str):
         s = out[col]
         if isinstance(s.dtype, pd.CategoricalDtype):
-            return _parse.from_codes(s.array.codes[keep], list(s.cat.categories))[0]  # drops unused categories
+            codes, cats = s.array.codes, list(s.cat.categories)
+            left = None
+            if counts.get(col) is not None and len(counts[col]) == len(cats) + 1:
+                left = counts[col] - _parse.count_codes(codes[dropped], len(cats))
+            return _parse.from_codes(codes[keep], cats, counts=left)[0]  # drops unused categories
         if all_missing(s):
             return s.array[:n_keep]
         if isinstance(s.dtype, np.dtype) and s.dtype != object:
@@ -878,11 +889,12 @@ def load_activities(
                 hints[col] = pa.dictionary(pa.int32(), pa.string())
         table, rows = _read(src, [*mapping.values(), *extra_cols], _reader_types(src, hints))
         notes = _source_notes(src, vendor, res)
-        frame = _activities_frame(table, mapping, vendor, rows, src.name, loader, dayfirst, date_format,
-                                  forced, hint, tmap, time_col, subj_col, fallback_col, notes)  # fmt: skip
+        frame, counts = _activities_frame(table, mapping, vendor, rows, src.name, loader, dayfirst, date_format,
+                                          forced, hint, tmap, time_col, subj_col, fallback_col, notes)  # fmt: skip
         frames.append(frame)
         reports.append({"name": src.name, "vendor": vendor, "mapping": dict(mapping), "rows": rows,
-                        "notes": notes, "furniture": dict(src.furniture), "origin": dict(res.origin)})  # fmt: skip
+                        "notes": notes, "furniture": dict(src.furniture), "origin": dict(res.origin),
+                        "counts": counts})  # fmt: skip
     out = _finish(loader, frames, reports, ACTIVITY_COLUMNS, None, "duplicate_id",
                   after_dedup=_exclude_activity_duplicates)
     return _apply_users(out, users, loader)
@@ -921,7 +933,8 @@ def _note_types(raw: Mapping[str | None, int], tmap, name: str, col: str, notes:
 
 
 def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date_format, forced, hint, tmap,
-                      time_col, subj_col, fallback_col, notes) -> pd.DataFrame:
+                      time_col, subj_col, fallback_col, notes) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The canonical activities of one input, and the rows per code of its categorical columns."""
     # Arrow end to end: the activity log is the big input (10M+ rows), so no
     # Python objects per row; vocabularies are mapped per distinct value.
     n = table.num_rows
@@ -945,7 +958,7 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
         rows.exclude(non_act, "not_an_activity", atype)
     columns = {**coded, **plain["columns"]}
     # the arrays are fresh; a copy would double the peak memory of a big log
-    return pd.DataFrame({c: columns[c] for c in ACTIVITY_COLUMNS}, copy=False)
+    return pd.DataFrame({c: columns[c] for c in ACTIVITY_COLUMNS}, copy=False), coded["counts"]
 
 
 def _plain_columns(table: pa.Table, mapping: Mapping[str, str], vendor: str, n: int, ts_col: str,
@@ -982,8 +995,8 @@ def _plain_columns(table: pa.Table, mapping: Mapping[str, str], vendor: str, n: 
 def _coded_columns(table, mapping, n, name, forced, hint, tmap, subj_col, fallback_col, notes) -> dict[str, Any]:
     """rep, activity_type and outcome as categoricals, and whether any row lacks a rep or is not an activity."""
     # each distinct value is cleaned or mapped once: no string is materialised per row
-    rep, counts = _parse.categorize(_araw(table, mapping["rep"]), _clean_value)
-    missing_rep = bool(counts[-1])
+    rep, rep_counts = _parse.categorize(_araw(table, mapping["rep"]), _clean_value)
+    missing_rep = bool(rep_counts[-1])
 
     # ---- activity type: forced > type column > subject prefix > header hint
     if forced:
@@ -1002,9 +1015,10 @@ def _coded_columns(table, mapping, n, name, forced, hint, tmap, subj_col, fallba
 
     # ---- outcome, normalised per distinct (type, value) combination; emails without one were sent
     cols = [h for h in (mapping.get("outcome"), fallback_col) if h is not None]
-    outcome = _map_outcomes(atype, [_araw(table, h) for h in cols])
+    outcome, outcome_counts = _map_outcomes(atype, [_araw(table, h) for h in cols])
     return {"rep": rep, "activity_type": atype, "outcome": outcome, "missing_rep": missing_rep,
-            "non_activities": non_activities}  # fmt: skip
+            "non_activities": non_activities,
+            "counts": {"rep": rep_counts, "activity_type": counts, "outcome": outcome_counts}}  # fmt: skip
 
 
 def _clean_value(v: str | None) -> str | None:
@@ -1038,8 +1052,8 @@ def _fill_types(table, mapping, types, n, subj_col, hint, tmap, name, notes) -> 
 _MAX_OUTCOME_COMBOS = 4096
 
 
-def _map_outcomes(types: pd.Categorical, columns: list[pa.ChunkedArray]) -> pd.Categorical:
-    """Canonical outcome of every row from its activity type and up to two raw outcome columns.
+def _map_outcomes(types: pd.Categorical, columns: list[pa.ChunkedArray]) -> tuple[pd.Categorical, np.ndarray]:
+    """Canonical outcome of every row from its activity type and up to two raw outcome columns, and its rows per code.
 
     The first column's outcome wins, then the second's (a vendor fallback);
     an email with neither was ``sent``.  The mapping runs once per distinct
@@ -1050,12 +1064,12 @@ def _map_outcomes(types: pd.Categorical, columns: list[pa.ChunkedArray]) -> pd.C
     """
     if not columns:  # no outcome column (a lean export): an email was sent, other outcomes are unknown
         lut = np.array([0 if t == "email" else -1 for t in types.categories] + [-1], dtype=np.int8)
-        return _parse.from_codes(lut[types.codes], ["sent"])[0]  # code -1 (no type) takes lut[-1]: missing
+        return _parse.from_codes(lut[types.codes], ["sent"])  # code -1 (no type) takes lut[-1]: missing
     encoded = [_parse.dictionary_parts(col) for col in columns]
     choices = [[None, *types.categories], *([None, *values] for values, _, _ in encoded)]  # 0: missing
     sizes = [len(c) for c in choices]
     if np.prod(sizes, dtype=np.float64) > _MAX_OUTCOME_COMBOS:  # many distinct raw values: map the used ones
-        return _parse.to_categorical(*_map_outcomes_by_rows(types, columns))
+        return _parse.to_categorical(*_map_outcomes_by_rows(types, columns)), None  # not counted
     labels = [_outcome_of(typ, raws) for typ, *raws in itertools.product(*choices)]
     cats = sorted({v for v in labels if v is not None})
     pos = {c: i for i, c in enumerate(cats)}
@@ -1075,7 +1089,7 @@ def _map_outcomes(types: pd.Categorical, columns: list[pa.ChunkedArray]) -> pd.C
             code *= size
             code += lut[j][idx[a - first : b - first]]
         np.take(combo_code, code, out=out[a:b], mode="clip")
-    return _parse.from_codes(out, cats)[0]
+    return _parse.from_codes(out, cats)
 
 
 def _outcome_of(typ: str | None, raws: Sequence[str | None]) -> str | None:

@@ -733,15 +733,17 @@ def _categorize_parts(values, parts, nulls, fn, drop_unused) -> tuple[pd.Categor
 
 
 def from_codes(
-    codes: np.ndarray, cats: list[str], *, drop_unused: bool = True
+    codes: np.ndarray, cats: list[str], *, drop_unused: bool = True, counts: np.ndarray | None = None
 ) -> tuple[pd.Categorical, np.ndarray | None]:
     """``pd.Categorical`` of ``codes`` (-1 missing) over the sorted ``cats``, and its rows per category.
 
     With ``drop_unused``, categories no row uses are dropped (one more
     gather, only then); otherwise the counts are not computed (None).
+    ``counts``: the rows per code when the caller knows them already (as
+    :func:`count_codes` gives them), which saves the counting pass.
     """
     if drop_unused:
-        counts = count_codes(codes, len(cats))
+        counts = count_codes(codes, len(cats)) if counts is None else counts
         used = counts[: len(cats)] > 0
         if not used.all():
             remap = np.append(np.cumsum(used) - 1, -1).astype(codes.dtype)  # old code -> new; -1 stays -1
