@@ -15,13 +15,14 @@ from sklearn.base import clone
 
 import salesgoals as sg
 from expected_warnings import DRIVER_NOTES, ignoring
+from salesgoals.drivers import _estimator
 from salesgoals.drivers._estimator import _Design, _two_way_demean
 from salesgoals.drivers._funnel import shrink_rate
 from salesgoals.errors import InsufficientDataError, NotFittedError, SchemaError, UnreliableEstimateWarning
 
 #: Coefficients from the within transformation and from dummy regressions agree to rounding error.
 ATOL_COEF = 1e-10
-#: Clustered standard errors agree with pyfixest's CRV1 (same small-sample factor) to this relative tolerance.
+#: Clustered standard errors agree with pyfixest's CRV1 / CRV3 (same small-sample factors) to this relative tolerance.
 RTOL_SE = 1e-8
 #: Fitted values (fixed effects recovered by alternating projections) agree with the dummy regression.
 ATOL_FITTED = 1e-7
@@ -82,21 +83,45 @@ def test_two_way_demean_equals_dummy_regression_residuals(small_panel):
     np.testing.assert_allclose(_two_way_demean(design, X), resid, atol=1e-9)
 
 
-def test_matches_pyfixest_coefficients_and_clustered_se(small_panel):
+def _pyfixest(df: pd.DataFrame, names: list[str], vcov: str, *, no_ssc: bool = False):
+    """pyfixest's fit; ``no_ssc``: without its small-sample factors (their names changed after 0.28)."""
+    import inspect
+
     import pyfixest as pf
-    res = _fit(small_panel, lags=2, season_scaling=False)
-    df, names = _lagged_frame(small_panel, ACTS + QUAL, 2)
+    known = inspect.signature(pf.ssc).parameters
+    ssc = {k: False for k in (("k_adj", "G_adj") if "k_adj" in known else ("adj", "cluster_adj"))} if no_ssc else {}
     with warnings.catch_warnings():
         # pyfixest's own deprecation notices: pandas 3.1 deprecates the inplace keyword pyfixest still uses
         warnings.filterwarnings("ignore", message=r"The inplace keyword in DataFrame\.\w+ is deprecated",
                                 category=DeprecationWarning, module="pyfixest")  # fmt: skip
         warnings.filterwarnings("ignore", message="The `demeaner_backend`", category=DeprecationWarning)
         # pyfixest demeans iteratively; a tight fixef_tol makes its answer exact enough to compare at 1e-8
-        m = pf.feols("y ~ " + " + ".join(names) + " | rep + period_s", data=df, vcov={"CRV1": "rep"},
-                     fixef_tol=1e-13)  # fmt: skip
+        return pf.feols("y ~ " + " + ".join(names) + " | rep + period_s", data=df, vcov={vcov: "rep"},
+                        fixef_tol=1e-13, **({"ssc": pf.ssc(**ssc)} if ssc else {}))  # fmt: skip
+
+
+def test_matches_pyfixest_coefficients_and_clustered_se_cr1(small_panel, monkeypatch):
+    """CR1, the covariance above ``CR3_MAX_REPS`` reps (forced here on the small panel)."""
+    monkeypatch.setattr(_estimator, "CR3_MAX_REPS", 0)
+    res = _fit(small_panel, lags=2, season_scaling=False)
+    df, names = _lagged_frame(small_panel, ACTS + QUAL, 2)
+    m = _pyfixest(df, names, "CRV1")
     ours = res.lags.assign(name=res.lags["activity"] + "_l" + res.lags["lag"].astype(str)).set_index("name")
     np.testing.assert_allclose(ours.loc[names, "coef"], m.coef()[names], atol=ATOL_COEF)
     np.testing.assert_allclose(ours.loc[names, "std_error"], m.se()[names], rtol=RTOL_SE)
+
+
+def test_small_team_standard_errors_are_the_cluster_jackknife(small_panel):
+    """CR3 (the default up to ``CR3_MAX_REPS`` reps): pyfixest's CRV3 refits without each rep, period effects
+    re-estimated; without its small-sample factors it is ``sum_g d_g d_g'``, ours ``(G-1)/G`` of that."""
+    res = _fit(small_panel, lags=2, season_scaling=False)
+    df, names = _lagged_frame(small_panel, ACTS + QUAL, 2)
+    m = _pyfixest(df, names, "CRV3", no_ssc=True)
+    G = df["rep"].nunique()
+    ours = res.lags.assign(name=res.lags["activity"] + "_l" + res.lags["lag"].astype(str)).set_index("name")
+    np.testing.assert_allclose(ours.loc[names, "std_error"], m.se()[names] * np.sqrt((G - 1) / G), rtol=RTOL_SE)
+    # and it is not CR1: the jackknife is wider on this unbalanced 14-rep panel (joiners and leavers)
+    assert (ours.loc[names, "std_error"] > _pyfixest(df, names, "CRV1").se()[names]).mean() > 0.5
 
 
 def test_matches_statsmodels_dummies_coefficients_and_fitted_values(small_panel):

@@ -66,7 +66,8 @@ def test_tail_test_equals_a_direct_refit_with_every_lag():
     keep = _history_mask(prep, 4)
     design = _subset_design(prep, keep)
     Z = _two_way_demean(design, _stacked(prep, y, acts, range(5), keep))
-    ols = _ols_clustered(design, Z[:, 1:], Z[:, 0], n_absorbed=design.n_periods)
+    # the tail test is CR1 (the lag choice's own covariance), also where the fit's covariance is CR3
+    ols = _ols_clustered(design, Z[:, 1:], Z[:, 0], n_absorbed=design.n_periods, small_sample=False)
     G, K = ols.n_clusters, len(acts)
     for L in range(4):
         S = np.zeros((K, ols.coef.size))

@@ -38,7 +38,10 @@ regression fitted by ordinary least squares,
     y_{it} = \\alpha_i + \\gamma_t + \\sum_k \\sum_{l=0}^{L} \\beta_{kl} x_{k,i,t-l} + e_{it},
 
 with standard errors clustered by rep (a rep's weeks are not independent) and
-t(G - 1) reference distributions; with fewer than :data:`BOOTSTRAP_BELOW_REPS`
+t(G - 1) reference distributions.  Up to ``CR3_MAX_REPS`` (500) reps the
+covariance is the exact cluster jackknife (CR3: the spread of the slopes
+refitted without each rep), which CR1 understates when reps are few or have
+short histories; above, CR1.  With fewer than :data:`BOOTSTRAP_BELOW_REPS`
 reps a pairs bootstrap over reps widens the intervals where it is wider.
 
 Why linear and not Poisson

@@ -241,8 +241,9 @@ class DriverResult:
         * ``activity`` : str — activity type (panel column).
         * ``effect`` : float — expected change in the outcome, summed over the
           following periods, from ONE extra activity in a period (mean over reps).
-        * ``std_error`` : float — standard error (clustered by rep; bootstrap
-          over reps when it is wider and reps are few).
+        * ``std_error`` : float — standard error (clustered by rep: the jackknife
+          over reps, CR3, up to 500 reps, CR1 above; bootstrap over reps when it
+          is wider and reps are few).
         * ``ci_low``, ``ci_high`` : float — ``interval`` confidence interval.
         * ``p_value`` : float — two-sided test of no effect (t with G-1 df).
         * ``p_value_adj`` : float — ``p_value`` adjusted for testing every

@@ -64,13 +64,15 @@ from _expected import expected_warnings  # noqa: E402
 from independent_sim import make_events  # noqa: E402
 
 import salesgoals as sg  # noqa: E402
+from salesgoals.drivers import _estimator  # noqa: E402
 from salesgoals.io import write_csv  # noqa: E402
 
 #: world -> (grain, true lag length used by ``true_lags``)
 WORLDS = {"proj_W": ("W", 3), "proj_W_ts": ("W", 3), "proj_W_panel": ("W", 3), "ind_W": ("W", 5),
           "proj_M": ("M", 1), "proj_M_ts": ("M", 1), "proj_M_panel": ("M", 1), "proj_M_nofu": ("M", 1),
           "ind_M": ("M", 2)}  # fmt: skip
-VARIANTS = {"default": {}, "true_lags": None, "no_season": {"season_scaling": False}, "no_quality": {"quality": False}}
+VARIANTS = {"default": {}, "true_lags": None, "no_season": {"season_scaling": False}, "no_quality": {"quality": False},
+            "cr1": {}}  # fmt: skip
 
 
 def world(name: str, seed: int):
@@ -90,6 +92,18 @@ def world(name: str, seed: int):
     return sim.panel(), {"activity_log": sim.activities, "deals": sim.deals}, sim.truth
 
 
+def _fit(panel, outcome: str, variant: str, **kw):
+    """The default call; variant ``cr1``: the same with round 4's CR1 covariance instead of CR3 (paired)."""
+    cap = _estimator.CR3_MAX_REPS
+    if variant == "cr1":
+        _estimator.CR3_MAX_REPS = 0
+    try:
+        with expected_warnings("fit_drivers"):  # the model's verdict notes, kept in its effects table
+            return sg.fit_drivers(panel, outcome=outcome, diagnostics=False, n_boot=0, **kw)
+    finally:
+        _estimator.CR3_MAX_REPS = cap
+
+
 def run(worlds: dict[str, list[int]], variants: list[str], outcome: str = "deals_created") -> pd.DataFrame:
     rows = []
     for name, seeds in worlds.items():
@@ -97,8 +111,7 @@ def run(worlds: dict[str, list[int]], variants: list[str], outcome: str = "deals
             panel, log, truth = world(name, seed)
             for v in variants:
                 kw = VARIANTS[v] if VARIANTS[v] is not None else {"lags": WORLDS[name][1]}
-                with expected_warnings("fit_drivers"):  # the model's verdict notes, kept in its effects table
-                    res = sg.fit_drivers(panel, outcome=outcome, diagnostics=False, n_boot=0, **log, **kw)
+                res = _fit(panel, outcome, v, **log, **kw)
                 for act, r in res.effects.set_index("activity").iterrows():
                     rows.append({"world": name, "grain": WORLDS[name][0], "seed": seed, "variant": v, "activity": act,
                                  "truth": float(truth.loc[act, outcome]), "effect": r["effect"],
