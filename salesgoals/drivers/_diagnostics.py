@@ -190,7 +190,8 @@ def _bootstrap_draws(prep, activities, regressors, quality_of, y_col, L, outcome
         if prep.controls is not None:
             bp = _with_season_scaling(bp, bp.frame[y_col].to_numpy(dtype=float))
         try:
-            f = _fit_lags(bp, regressors, bp.frame[y_col].to_numpy(dtype=float), L)
+            # only the estimates of a draw are used: no jackknife covariance per draw
+            f = _fit_lags(bp, regressors, bp.frame[y_col].to_numpy(dtype=float), L, small_sample=False)
         except (InsufficientDataError, np.linalg.LinAlgError):
             continue
         funnel = funnel_table(bp.frame)

@@ -576,12 +576,12 @@ def _lag_combination(prep: _Prepared, regs: list[str], lags: range, keep: np.nda
 
 def _fit_lags(prep: _Prepared, acts: list[str], y: np.ndarray, L: int, *, sample_lag: int | None = None,
               extra: dict[str, np.ndarray] | None = None, lead: int = 0,
-              keep_demeaned: bool = False) -> _LagFit:  # fmt: skip
+              keep_demeaned: bool = False, small_sample: bool = True) -> _LagFit:  # fmt: skip
     """Fit the FE distributed-lag model with lags 0..L (optionally leads) on rows with full history.
 
     With ``keep_demeaned`` the demeaned outcome, regressors and their design
     stay on the result (``demeaned_y``, ``demeaned_X``, ``design``) for
-    :func:`_ols_added`.
+    :func:`_ols_added`.  ``small_sample=False``: CR1 at every size (see :func:`_ols_clustered`).
     """
     lags = range(-lead, L + 1)
     need = L if sample_lag is None else max(L, sample_lag)
@@ -598,7 +598,7 @@ def _fit_lags(prep: _Prepared, acts: list[str], y: np.ndarray, L: int, *, sample
     removed: list | None = [] if keep_demeaned else None
     Xd = _two_way_demean(design, _stacked(prep, None, acts, lags, keep, extra), overwrite=True, removed=removed)
     yd = _two_way_demean(design, y[keep], overwrite=True, removed=removed)
-    ols = _ols_clustered(design, Xd, yd, n_absorbed=design.n_periods)
+    ols = _ols_clustered(design, Xd, yd, n_absorbed=design.n_periods, small_sample=small_sample)
     n_lag = K * width
     pooled = None if removed is None else _pooled_cross(design, Xd[:, :n_lag], yd, ols.xtx[:n_lag, :n_lag], removed)
     coef, gamma, vcov = ols.coef[:n_lag].reshape(K, width), ols.coef[n_lag:], ols.vcov[:n_lag, :n_lag]
