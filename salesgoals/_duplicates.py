@@ -224,7 +224,8 @@ def _monotonic(ts: np.ndarray, order, block: int = 1 << 20) -> bool:
 
     Examples
     --------
-    >>> _monotonic(np.array([1, 2, 2, 3]), np.greater_equal, block=2), _monotonic(np.array([1, 2, 3, 2]), np.greater_equal, block=2)
+    >>> rising = np.greater_equal
+    >>> _monotonic(np.array([1, 2, 2, 3]), rising, block=2), _monotonic(np.array([1, 2, 3, 2]), rising, block=2)
     (True, False)
     """
     for i in range(0, ts.size - 1, block):

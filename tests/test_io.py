@@ -843,7 +843,8 @@ def test_late_cp1252_byte_in_a_lean_export_read_as_dictionaries(tmp_path):
     # rep, timestamp, type only: the text columns are read as dictionaries and only their distinct values
     # are checked for UTF-8; a cp1252 byte past the first 256 KB must still switch the file to cp1252
     ts = pd.date_range("2024-01-01", periods=12_000, freq="min").strftime("%Y-%m-%d %H:%M:%S")
-    text = "rep,timestamp,type\n" + "".join(f"Ana Lee,{t},call\n" for t in ts) + "Zo\u00eb Ng,2024-02-01 10:00:00,email\n"
+    text = "rep,timestamp,type\n" + "".join(f"Ana Lee,{t},call\n" for t in ts)
+    text += "Zo\u00eb Ng,2024-02-01 10:00:00,email\n"
     p = put(tmp_path, "lean.csv", text, encoding="cp1252")
     assert p.stat().st_size > 300_000
     acts, _ = quiet(load_activities, p)

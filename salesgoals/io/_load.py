@@ -938,17 +938,19 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     # Arrow end to end: the activity log is the big input (10M+ rows), so no
     # Python objects per row; vocabularies are mapped per distinct value.
     n = table.num_rows
-    # Two threads (Arrow and numpy release the GIL): this one maps the coded columns (rep, type,
-    # outcome), the other parses the dates and converts the plain columns.  Rows are excluded
-    # afterwards, in a fixed order (the first reason of a row wins).
+    # Two threads (Arrow and numpy release the GIL), about even: this one maps the type and outcome
+    # columns, the other parses the dates, converts the plain columns and codes the rep.  Rows are
+    # excluded afterwards, in a fixed order (the first reason of a row wins).
     ts_col = mapping["timestamp"]
     with ThreadPoolExecutor(1) as pool:
         side = pool.submit(_plain_columns, table, mapping, vendor, n, ts_col, time_col, name, loader, dayfirst,
                            date_format)  # fmt: skip
+        side_rep = pool.submit(_rep_column, table, mapping)  # after the plain columns, on the same thread
         coded = _coded_columns(table, mapping, n, name, forced, hint, tmap, subj_col, fallback_col, notes)
         plain = side.result()
-    rep, atype = coded["rep"], coded["activity_type"]
-    if coded["missing_rep"]:
+        rep, rep_counts = side_rep.result()
+    atype = coded["activity_type"]
+    if rep_counts[-1]:
         rows.exclude(rep.codes < 0, "missing_rep")
     notes.extend(plain["notes"])
     _exclude_dates(rows, plain["date_source"], plain["columns"]["timestamp"], plain["bad_dates"],
@@ -956,9 +958,10 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     if coded["non_activities"]:
         non_act = np.array([v in _NON_ACTIVITIES for v in atype.categories] + [False])[atype.codes]
         rows.exclude(non_act, "not_an_activity", atype)
-    columns = {**coded, **plain["columns"]}
+    columns = {**coded, **plain["columns"], "rep": rep}
     # the arrays are fresh; a copy would double the peak memory of a big log
-    return pd.DataFrame({c: columns[c] for c in ACTIVITY_COLUMNS}, copy=False), coded["counts"]
+    frame = pd.DataFrame({c: columns[c] for c in ACTIVITY_COLUMNS}, copy=False)
+    return frame, {**coded["counts"], "rep": rep_counts}
 
 
 def _plain_columns(table: pa.Table, mapping: Mapping[str, str], vendor: str, n: int, ts_col: str,
@@ -992,12 +995,14 @@ def _plain_columns(table: pa.Table, mapping: Mapping[str, str], vendor: str, n: 
     return {"columns": out, "notes": notes, "bad_dates": bad, "date_source": ts_table.column(ts_col)}
 
 
-def _coded_columns(table, mapping, n, name, forced, hint, tmap, subj_col, fallback_col, notes) -> dict[str, Any]:
-    """rep, activity_type and outcome as categoricals, and whether any row lacks a rep or is not an activity."""
-    # each distinct value is cleaned or mapped once: no string is materialised per row
-    rep, rep_counts = _parse.categorize(_araw(table, mapping["rep"]), _clean_value)
-    missing_rep = bool(rep_counts[-1])
+def _rep_column(table: pa.Table, mapping: Mapping[str, str]) -> tuple[pd.Categorical, np.ndarray]:
+    """The rep as a categorical (each distinct value trimmed once) and its rows per code (last: missing)."""
+    return _parse.categorize(_araw(table, mapping["rep"]), _clean_value)
 
+
+def _coded_columns(table, mapping, n, name, forced, hint, tmap, subj_col, fallback_col, notes) -> dict[str, Any]:
+    """activity_type and outcome as categoricals, and whether any row is not an activity."""
+    # each distinct value is cleaned or mapped once: no string is materialised per row
     # ---- activity type: forced > type column > subject prefix > header hint
     if forced:
         atype, counts = _parse.categorize(pa.nulls(n, pa.string()), lambda v: _canon_type(forced, tmap))
@@ -1016,9 +1021,8 @@ def _coded_columns(table, mapping, n, name, forced, hint, tmap, subj_col, fallba
     # ---- outcome, normalised per distinct (type, value) combination; emails without one were sent
     cols = [h for h in (mapping.get("outcome"), fallback_col) if h is not None]
     outcome, outcome_counts = _map_outcomes(atype, [_araw(table, h) for h in cols])
-    return {"rep": rep, "activity_type": atype, "outcome": outcome, "missing_rep": missing_rep,
-            "non_activities": non_activities,
-            "counts": {"rep": rep_counts, "activity_type": counts, "outcome": outcome_counts}}  # fmt: skip
+    return {"activity_type": atype, "outcome": outcome, "non_activities": non_activities,
+            "counts": {"activity_type": counts, "outcome": outcome_counts}}  # fmt: skip
 
 
 def _clean_value(v: str | None) -> str | None:
