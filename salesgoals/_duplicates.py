@@ -60,7 +60,7 @@ import pyarrow.compute as pc
 from salesgoals._schema import ACTIVITY_COLUMNS
 
 __all__ = ["ACTIVITY_KEY", "ACTIVITY_RULE", "ActivityDuplicates", "activity_duplicates", "all_missing", "dates_only",
-           "identical_rows", "may_repeat",
+           "identical_rows", "may_repeat", "sorted_runs",
            "time_disjoint_parts"]
 
 #: The columns that identify one activity record when the export has ids.
@@ -181,11 +181,16 @@ def identical_rows(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray, *
     order (as most exports are written), the rows are cut into parts that share
     no timestamp, so no copy spans two parts, and the parts are searched on two
     threads (numpy releases the GIL while it packs and sorts) when there are
-    at least ``min_split_rows`` rows.
+    at least ``min_split_rows`` rows.  A log of a few runs each in time order
+    (exports stacked one after another) is packed on two threads and each run
+    is cut at one middle timestamp: the early parts of every run are searched
+    on one thread, the late parts on the other (:func:`sorted_runs`).
     """
     parts = time_disjoint_parts(ts, min_rows=min_split_rows)
     if len(parts) == 1:
-        return _identical_in_part(out, rows, ts, slice(0, ts.size))
+        runs = sorted_runs(ts, min_rows=min_split_rows)
+        found = None if runs is None else _identical_by_time_halves(out, rows, ts, runs)
+        return _identical_in_part(out, rows, ts, slice(0, ts.size)) if found is None else found
     with ThreadPoolExecutor(len(parts)) as pool:
         found = list(pool.map(lambda part: _identical_in_part(out, rows, ts, part), parts))
     return np.concatenate(found)  # parts in row order, each ascending
@@ -235,6 +240,55 @@ def _monotonic(ts: np.ndarray, order, block: int = 1 << 20) -> bool:
     return True
 
 
+def sorted_runs(ts: np.ndarray, *, min_rows: int = 2_000_000, max_runs: int = 64) -> list[slice] | None:
+    """The runs of ``ts`` in rising order when there are at most ``max_runs`` (stacked sorted exports); else None.
+
+    None too below ``min_rows`` rows or on one core (the search then runs as one part).
+
+    Examples
+    --------
+    >>> sorted_runs(np.array([1, 2, 5, 0, 3, 3, 4]), min_rows=2)
+    [slice(0, 3, None), slice(3, 7, None)]
+    >>> sorted_runs(np.array([3, 1, 2, 0]), min_rows=2, max_runs=2) is None
+    True
+    """
+    n = ts.size
+    if n < max(min_rows, 2) or (os.cpu_count() or 1) < 2:
+        return None
+    starts = np.flatnonzero(ts[1:] < ts[:-1]) + 1
+    if starts.size + 1 > max_runs:
+        return None
+    bounds = [0, *starts.tolist(), n]
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _identical_by_time_halves(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray,
+                              runs: list[slice]) -> np.ndarray | None:
+    """:func:`identical_rows` of a log in sorted ``runs``, on two threads; None when the values do not pack.
+
+    The key of every row is packed once (on two threads), with its position
+    in the low bits.  Rows equal in every column have equal timestamps, so
+    cutting each run at one middle timestamp (a binary search per run) puts
+    every copy on the same side as its original: the rows before the middle
+    and the rows from it are searched apart, each on its own thread.
+    """
+    n = ts.size
+    pos_bits = max(int(n - 1).bit_length(), 1)
+    key = packed_key(out, rows, ts, 63 - pos_bits, pos_bits=pos_bits, threads=2)
+    if key is None:
+        return None
+    sample = np.sort(ts[:: max(1, n // 20_000)])
+    middle = sample[sample.size // 2]
+    cuts = [r.start + int(np.searchsorted(ts[r], middle, side="left")) for r in runs]
+    early = np.concatenate([key[r.start : c] for r, c in zip(runs, cuts)])
+    late = np.concatenate([key[c : r.stop] for r, c in zip(runs, cuts)])
+    del key
+    with ThreadPoolExecutor(2) as pool:
+        found = list(pool.map(lambda k: _later_copies(k, pos_bits), (early, late)))
+    later = np.sort(np.concatenate(found))  # positions in ts: the two halves interleave
+    return later if rows is None else rows[later]
+
+
 def _identical_in_part(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray, part: slice) -> np.ndarray:
     """:func:`identical_rows` of the rows ``part`` (a range of positions in ``ts``), as positions of ``out``."""
     sub_rows = part if rows is None else rows[part]  # a slice of out's rows is a view of each column
@@ -278,7 +332,7 @@ def _later_copies(key: np.ndarray, pos_bits: int) -> np.ndarray:
 
 
 def packed_key(out: pd.DataFrame, rows: np.ndarray | slice | None, ts: np.ndarray, bits: int, *,
-               pos_bits: int = 0) -> np.ndarray | None:
+               pos_bits: int = 0, threads: int = 1) -> np.ndarray | None:
     """Each row's time and categorical codes packed exactly into ``bits`` bits; None when they do not fit.
 
     Only for rows whose text and duration columns are missing everywhere (a
@@ -288,8 +342,8 @@ def packed_key(out: pd.DataFrame, rows: np.ndarray | slice | None, ts: np.ndarra
     the next digits; with ``pos_bits``, the row's position (in ``ts``) fills
     that many low bits below them.  The key is built block by block, every
     step of a block while it is in the CPU's cache (one pass over the rows, no
-    full-length temporaries).  ``rows`` None: every row (a slice: a range of
-    rows, read as views).
+    full-length temporaries), on ``threads`` threads.  ``rows`` None: every
+    row (a slice: a range of rows, read as views).
     """
     if not all(all_missing(out[col]) for col in ("deal_id", "account", "duration_min")):
         return None
@@ -308,41 +362,54 @@ def packed_key(out: pd.DataFrame, rows: np.ndarray | slice | None, ts: np.ndarra
     for step in (60 * per_s, per_s, 1):  # the time's resolution: minutes, seconds, or finer
         if (hi - lo) // step + 1 > (1 << bits) // room:
             return None  # finer steps only need more room
-        key = _pack_blocks(ts, lo, step, cols, pos_bits)
+        key = _pack_blocks(ts, lo, step, cols, pos_bits, threads)
         if key is not None:
             return key
     return None  # pragma: no cover - step 1 always divides
 
 
-def _pack_blocks(ts: np.ndarray, lo: int, step: int, cols: list, pos_bits: int) -> np.ndarray | None:
-    """:func:`packed_key`'s packing with the time counted in ``step``; None as soon as a time is not a multiple."""
+def _pack_blocks(ts: np.ndarray, lo: int, step: int, cols: list, pos_bits: int, threads: int = 1) -> np.ndarray | None:
+    """:func:`packed_key`'s packing with the time counted in ``step``; None as soon as a time is not a multiple.
+
+    With ``threads=2`` the two halves of the rows are packed on two threads (numpy releases the GIL).
+    """
     n = ts.size
     offset = 0
     for _, card in cols:
         offset = offset * card + 1  # the +1 of every column's code
     key = np.empty(n, dtype=np.int64)
-    since = np.empty(min(_CACHE_BLOCK, n), dtype=np.int64)  # time since ``lo``, then the whole steps' part of it
-    whole = np.empty_like(since)
-    for i in range(0, n, _CACHE_BLOCK):
-        k = key[i : i + _CACHE_BLOCK]
-        if step > 1:  # a floor division and a product: several times faster than % in numpy
-            t, w = since[: k.size], whole[: k.size]
-            np.subtract(ts[i : i + _CACHE_BLOCK], lo, out=t)
-            np.floor_divide(t, step, out=k)
-            np.multiply(k, step, out=w)
-            if not np.array_equal(w, t):
-                return None
-        else:
-            np.subtract(ts[i : i + _CACHE_BLOCK], lo, out=k)
-        for codes, card in cols:
-            k *= card
-            k += codes[i : i + _CACHE_BLOCK]
-        if offset:
-            k += offset
-        if pos_bits:
-            k <<= pos_bits
-            k |= np.arange(i, i + k.size, dtype=np.int64)
-    return key
+
+    def pack(a: int, b: int) -> bool:
+        since = np.empty(min(_CACHE_BLOCK, n), dtype=np.int64)  # time since ``lo``, then its whole steps' part
+        whole = np.empty_like(since)
+        for i in range(a, b, _CACHE_BLOCK):
+            j = min(i + _CACHE_BLOCK, b)
+            k = key[i:j]
+            if step > 1:  # a floor division and a product: several times faster than % in numpy
+                t, w = since[: k.size], whole[: k.size]
+                np.subtract(ts[i:j], lo, out=t)
+                np.floor_divide(t, step, out=k)
+                np.multiply(k, step, out=w)
+                if not np.array_equal(w, t):
+                    return False
+            else:
+                np.subtract(ts[i:j], lo, out=k)
+            for codes, card in cols:
+                k *= card
+                k += codes[i:j]
+            if offset:
+                k += offset
+            if pos_bits:
+                k <<= pos_bits
+                k |= np.arange(i, j, dtype=np.int64)
+        return True
+
+    if threads < 2 or n < 2 * _CACHE_BLOCK:
+        return key if pack(0, n) else None
+    mid = n // 2
+    with ThreadPoolExecutor(2) as pool:
+        done = list(pool.map(lambda ab: pack(*ab), [(0, mid), (mid, n)]))
+    return key if all(done) else None
 
 
 def all_missing(values: pd.Series) -> bool:

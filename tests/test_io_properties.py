@@ -515,3 +515,14 @@ def test_packed_key_falls_back_to_finer_time_steps_when_a_later_block_is_not_who
     key = sio.packed_key(out, None, ts, 40)
     assert key is not None and len(np.unique(key)) == n - expected.size  # exact: equal keys only for equal rows
     assert sio.packed_key(out, None, ts, 4) is None  # too few bits at any step
+    # the log exported twice, stacked: two runs in time order, every row of the second a copy of the first's
+    # (or of an earlier row): searched as early and late halves of the runs, packed on two threads
+    twice = pd.concat([out, out], ignore_index=True)
+    ts2 = pd.DatetimeIndex(twice["timestamp"]).asi8
+    expected2 = np.flatnonzero(twice[list(ACTIVITY_COLUMNS)].duplicated().to_numpy())
+    runs = sio.sorted_runs(ts2, min_rows=2)
+    assert runs is not None and len(runs) >= 2 and len(sio.time_disjoint_parts(ts2, min_rows=2)) == 1
+    assert sio.identical_rows(twice, None, ts2, min_split_rows=2).tolist() == expected2.tolist()
+    alive = np.flatnonzero(np.arange(2 * n) % 3 != 0)  # some rows already excluded
+    oracle = alive[twice.iloc[alive][list(ACTIVITY_COLUMNS)].duplicated().to_numpy()]
+    assert sio.identical_rows(twice, alive, ts2[alive], min_split_rows=2).tolist() == oracle.tolist()
