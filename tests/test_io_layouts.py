@@ -348,6 +348,25 @@ def test_value_checks_keep_a_numeric_column_out_of_the_dates():
 
 
 # ------------------------------------------------------------------ inspect
+def test_inspect_lists_a_status_columns_own_values_when_there_is_no_stage_column(tmp_path):
+    # before, every deal of a status-only file showed as '(no stage)', and the stage_map offered to change it
+    # named '(no stage)', which matches nothing
+    import salesgoals as sg
+
+    text = ("rep,created,closed,amount,status\nA,2024-01-02,2024-02-01,10,won\nA,2024-01-03,2024-02-02,20,lost\n"
+            "B,2024-01-04,,30,Negotiating\nB,2024-01-05,,40,Negotiating\nC,2024-01-06,,5,\n")  # fmt: skip
+    res = sg.inspect(put(tmp_path, "d.csv", text))
+    assert res.values.values.tolist() == [["Negotiating", 2, "open"], ["(blank)", 1, "excluded (missing status)"],
+                                          ["lost", 1, "lost"], ["won", 1, "won"]]  # fmt: skip
+    assert "stage_map={'Negotiating': 'open', 'lost': 'lost', 'won': 'won'}" in res.python
+    assert "--stage-map 'Negotiating=open,lost=lost,won=won'" in res.cli
+    no_won = put(tmp_path, "o.csv", text.replace("won\n", "Signed\n").replace("status", "outcome"))
+    res = sg.inspect(no_won)
+    assert "recognisable as won" in res.error
+    assert dict(zip(res.values["value"], res.values["maps_to"]))["Signed"] == "?"
+    assert "'Signed': 'won|lost|open'" in res.python and "'(blank)'" not in res.python
+
+
 def test_inspect_shows_layout_mapping_values_and_how_to_change_them(tmp_path, capsys):
     import salesgoals as sg
     from salesgoals.cli import main

@@ -20,7 +20,7 @@ from salesgoals._summary import Summary
 from salesgoals.errors import SalesgoalsError, SalesgoalsWarning
 from salesgoals.io import _detect
 from salesgoals.io import _vendors as V
-from salesgoals.io._load import _as_sources, _open, load_activities, load_deals
+from salesgoals.io._load import _WON_FLAGS, _as_sources, _open, _text, load_activities, load_deals
 
 __all__ = ["inspect", "Inspection"]
 
@@ -118,6 +118,31 @@ def _deal_values(df: pd.DataFrame | None) -> pd.DataFrame:
     return out.sort_values(["rows", "value"], ascending=[False, True], kind="mergesort")[["value", "rows", "maps_to"]]
 
 
+def _status_values(src, res: _detect.Resolution, df: pd.DataFrame | None, stage_map) -> pd.DataFrame | None:
+    """A status column's values when the file has no stage column (each would show as '(no stage)'), else None.
+
+    Each value with its rows in the file and what the loader makes of it:
+    ``stage_map``, then the status vocabulary; any other value is open when
+    some deal is won (the stage rule), unknown ('?') when none is.
+    """
+    h = res.mapping.get("status")
+    if h is None or "stage" in res.mapping or V.norm_header(h) in _WON_FLAGS:
+        return None
+    table = src.read([h])
+    counts = _text(table, h, table.num_rows).value_counts(dropna=False, sort=False)
+    smap = {V.norm_value(k): str(v).lower() for k, v in (stage_map or {}).items()}
+    any_won = df is not None and bool((df["status"] == "won").any())
+    recs = []
+    for value, rows in counts.items():
+        if pd.isna(value):
+            recs.append({"value": "(blank)", "rows": int(rows), "maps_to": "excluded (missing status)"})
+            continue
+        known = smap.get(V.norm_value(value), V.STATUS_VALUES.get(V.norm_value(value)))
+        recs.append({"value": value, "rows": int(rows), "maps_to": known or ("open" if any_won else "?")})
+    out = pd.DataFrame(recs, columns=["value", "rows", "maps_to"])
+    return out.sort_values(["rows", "value"], ascending=[False, True], kind="mergesort")
+
+
 def _type_values(notes: list[str]) -> pd.DataFrame:
     recs = []
     for n in notes:
@@ -140,7 +165,10 @@ def _how_to_change(kind: str, res: _detect.Resolution, values: pd.DataFrame, pat
     cli_cols = ",".join(f"{'' if c not in ('rep', 'deal_id', 'account') else kind + '.'}{c}={h}" for c, h in cols.items())
     cli = f"salesgoals panel {'-d' if kind == 'deals' else '-a'} {path_text.strip(chr(39))} --columns '{cli_cols}'"
     if kind == "deals" and len(values):
-        smap = dict(zip(values["value"], values["maps_to"]))
+        # values a stage_map can name (not '(no stage)' / '(blank)'); one no rule decides: the choices
+        named = values[~values["value"].isin(["(no stage)", "(blank)"])]
+        smap = {v: m if m in ("won", "lost", "open") else "won|lost|open"
+                for v, m in zip(named["value"], named["maps_to"])}
         py += f", stage_map={smap!r}"
         cli += " --stage-map '" + ",".join(f"{k}={v}" for k, v in smap.items()) + "'"
     elif len(values):
@@ -199,6 +227,9 @@ def inspect(source: Any, *, kind: Literal["auto", "deals", "activities"] = "auto
     if q is not None and q.columns:  # what the loader actually used (columns= included)
         res.mapping, res.origin = dict(q.columns[0]), {**res.origin, **q.column_origin[0]}
     values = _deal_values(df) if kind == "deals" else _type_values(q.notes if q is not None else [])
+    if kind == "deals":  # a status column without a stage column: its own values, not '(no stage)'
+        status_values = _status_values(src, res, df, options.get("stage_map"))
+        values = values if status_values is None else status_values
     if kind == "activities" and df is not None and not len(values):  # no type column: from headers or subjects
         counts = df["activity_type"].astype(str).value_counts()
         values = pd.DataFrame({"value": "(no type column)", "rows": counts.to_numpy(), "maps_to": counts.index})
