@@ -939,16 +939,22 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
     # Python objects per row; vocabularies are mapped per distinct value.
     n = table.num_rows
     # Two threads (Arrow and numpy release the GIL), about even: this one maps the type and outcome
-    # columns, the other parses the dates, converts the plain columns and codes the rep.  Rows are
-    # excluded afterwards, in a fixed order (the first reason of a row wins).
+    # columns, the other parses the dates and converts the plain columns; the rep is coded on the
+    # lighter side (the plain side's when the export has only a rep, a time and a type, as lean
+    # exports do).  Rows are excluded afterwards, in a fixed order (the first reason of a row wins).
     ts_col = mapping["timestamp"]
+    plain_cols = ("activity_id", "deal_id", "account", "duration_min")
+    rep_aside = time_col is None and not any(c in mapping for c in plain_cols)
     with ThreadPoolExecutor(1) as pool:
         side = pool.submit(_plain_columns, table, mapping, vendor, n, ts_col, time_col, name, loader, dayfirst,
                            date_format)  # fmt: skip
-        side_rep = pool.submit(_rep_column, table, mapping)  # after the plain columns, on the same thread
+        side_rep = pool.submit(_rep_column, table, mapping) if rep_aside else None  # after the plain columns
+        if side_rep is None:
+            rep, rep_counts = _rep_column(table, mapping)
         coded = _coded_columns(table, mapping, n, name, forced, hint, tmap, subj_col, fallback_col, notes)
         plain = side.result()
-        rep, rep_counts = side_rep.result()
+        if side_rep is not None:
+            rep, rep_counts = side_rep.result()
     atype = coded["activity_type"]
     if rep_counts[-1]:
         rows.exclude(rep.codes < 0, "missing_rep")
