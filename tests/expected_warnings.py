@@ -25,11 +25,12 @@ AMBIGUOUS = r"fit_drivers: \w+ is AMBIGUOUS, not a driver"
 LEADS_CHECK = r"fit_drivers: Leads check: "
 PLACEBO_CHECK = r"fit_drivers: Placebo check: "
 LAGS_UNSETTLED = r"fit_drivers: The data cannot settle how long effects last"
+LAGS_FEW_REPS = r"fit_drivers: Too few reps \(\d+\) to choose the lag length"
 NO_DRIVER = r"fit_drivers: No activity passes the driver test"
 CONSTANT_ACTIVITY = r"fit_drivers: activity '.+' does not vary within reps and periods"
 #: every kind above: for tests that fit drivers on simulated data and test something else
-DRIVER_NOTES = (FEW_REPS, ONE_REP_DOMINATES, AMBIGUOUS, LEADS_CHECK, PLACEBO_CHECK, LAGS_UNSETTLED, NO_DRIVER,
-                CONSTANT_ACTIVITY)  # fmt: skip
+DRIVER_NOTES = (FEW_REPS, ONE_REP_DOMINATES, AMBIGUOUS, LEADS_CHECK, PLACEBO_CHECK, LAGS_UNSETTLED, LAGS_FEW_REPS,
+                NO_DRIVER, CONSTANT_ACTIVITY)  # fmt: skip
 
 # forecast's and backtest_forecast's notes on ranges the history cannot justify (flags few_errors, capped, ...)
 FEW_ERRORS = r"(backtest_)?forecast: fewer than \d+ past forecast errors calibrate"

@@ -421,8 +421,9 @@ def test_direct_fit_of_revenue_keeps_all_lags(small_panel):
     assert len(res.diagnostics.lag_selection) == 0
 
 
-def test_lag_floor_and_criterion_table(sim_panel):
-    res = _fit(sim_panel, max_lag=6)
+def test_aic_lag_floor_and_criterion_table(sim_panel):
+    """AIC (no longer the default) keeps its floor MIN_LAG when asked for by name."""
+    res = _fit(sim_panel, max_lag=6, lag_criterion="aic")
     table = res.diagnostics.lag_selection
     assert table["n_lags"].tolist() == list(range(7)) and table["chosen"].sum() == 1
     chosen = int(table.loc[table["chosen"], "n_lags"].iloc[0])

@@ -38,7 +38,8 @@ BOUNDS = {
 def _z_rows(sim, panel, **log) -> pd.DataFrame:
     with warnings.catch_warnings():  # the model's verdict notes (kept in its effects and warnings)
         warnings.filterwarnings("ignore", message="fit_drivers: ", category=UnreliableEstimateWarning)
-        res = sg.fit_drivers(panel, diagnostics=False, n_boot=0, **log)
+        # the bounds were measured on round 4's default lag rule (AIC, floor 1 month): kept until the study reruns
+        res = sg.fit_drivers(panel, diagnostics=False, n_boot=0, lag_criterion="aic", **log)
     e = res.effects.set_index("activity")
     truth = sim.truth["deals_created"].reindex(e.index)
     return pd.DataFrame({"z": (e["effect"] - truth) / e["std_error"], "flagged": e["flags"] != ""})

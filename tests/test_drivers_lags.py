@@ -16,9 +16,11 @@ import pytest
 from scipy import stats
 
 import salesgoals as sg
+from expected_warnings import DRIVER_NOTES, ignoring
 from independent_sim import make_events
 from salesgoals.drivers._estimator import (
     TAIL_ALPHA,
+    TAIL_BOUND,
     _history_mask,
     _ols_clustered,
     _prepare,
@@ -113,7 +115,7 @@ def test_unsettled_lag_warning_fires_when_the_effect_is_cut_short_and_only_then(
         panel = _lagged_world(truth, n_reps=30, n_weeks=80, seed=seed)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UnreliableEstimateWarning)
-            res = sg.fit_drivers(panel, n_boot=0, diagnostics=False)
+            res = sg.fit_drivers(panel, n_boot=0, diagnostics=False, lag_criterion="aic")
         row = res.diagnostics.lag_selection.set_index("n_lags").loc[int(res.effects["n_lags"].iloc[0])]
         msgs = [str(w.message) for w in caught if "cannot settle how long effects last" in str(w.message)]
         if row.name <= 4:  # the tail of lags 5..7 at least left out
@@ -148,11 +150,25 @@ def test_lag_table_and_summary_say_why_this_lag_length():
     facts = str(res.summary())
     assert f"lags 0..{L} chosen from the data (cross-validation by reps asks for lags 0..{by_cv}" in facts
     assert "the longer of the two is kept" in facts
-    default = sg.fit_drivers(sim.panel(), n_boot=0, diagnostics=False)  # AIC with its floor: the summary says so
-    L = int(default.effects["n_lags"].iloc[0])
-    assert f"lags 0..{L} chosen from the data (lowest AIC among lags 3..8, 3 being the floor MIN_LAG" in str(
-        default.summary()
-    )
+    # the default ("auto") without deal links: the longest of forward CV, the tail test and the tail bound
+    default = sg.fit_drivers(sim.panel(), n_boot=0, diagnostics=False)
+    table = default.diagnostics.lag_selection
+    by_time = int(table.loc[table["cv_time_within_se"], "n_lags"].max())
+    detected = table.loc[table["tail_detected"], "n_lags"]
+    by_tail = int(detected.max()) + 1 if len(detected) else 0
+    assert (table["tail_bounded"] == (table["tail_share_upper"] <= TAIL_BOUND)).all()
+    unbounded = table.loc[~table["tail_bounded"], "n_lags"]
+    by_bound = int(unbounded.max()) + 1 if len(unbounded) else 0
+    L = max(by_time, by_tail, by_bound)
+    assert sg.drivers.AUTO_CRITERION == "cv_time_tail" and default.effects["n_lags"].iloc[0] == L
+    assert table.loc[table["chosen"], "n_lags"].item() == L and table["n_lags"].max() == 7  # 50 reps, 6 regressors
+    facts = str(default.summary())
+    assert f"lags 0..{L} chosen from the data (forward cross-validation" in facts
+    assert f"so the bound asks for 0..{by_bound}; the longest of the three is kept; no deal links" in facts
+    assert "max_lag lowered from 8 to 7: the model with every lag must have fewer slopes (6 per lag) than reps" in facts
+    aic = sg.fit_drivers(sim.panel(), n_boot=0, diagnostics=False, lag_criterion="aic")  # by name: with its floor
+    L = int(aic.effects["n_lags"].iloc[0])
+    assert f"lags 0..{L} chosen from the data (lowest AIC among lags 3..8, 3 being the floor MIN_LAG" in str(aic.summary())
 
 
 def test_summary_shows_the_lag_profile_of_the_drivers():
@@ -198,3 +214,62 @@ def test_fast_paths_equal_the_direct_computations():
     np.testing.assert_allclose(fit.pooled_cross, Z.T @ Z, rtol=1e-10, atol=1e-9 * np.abs(Z.T @ Z).max())
     direct = _stacked(pr, None, acts, range(3), fit.keep)[:, : 3 * len(acts)] @ fit.coef.ravel()
     np.testing.assert_allclose(_lag_combination(pr, acts, range(3), fit.keep, fit.coef), direct, rtol=1e-12, atol=1e-12)
+
+
+def test_forward_cross_validation_errors_equal_a_direct_refit():
+    """``cv_time_mse``: each of the last 6 of 10 blocks of consecutive periods is predicted by slopes fitted on
+    every earlier block (the same two-way demeaned matrix), from per-block cross-products; equal to refitting on
+    the earlier rows and predicting the block directly.  ``lag_criterion="cv_time"`` keeps the longest lags
+    whose excess error over the best, paired by block, is within one standard error."""
+    from salesgoals.drivers._estimator import CV_TIME_BLOCKS, FORWARD_FIRST_SCORED
+
+    sim = make_events("baseline", seed=6, n_reps=12, n_periods=40)
+    prep = _prepare(sim.panel())
+    acts = ["call", "meeting", "linkedin"]
+    y = prep.frame["deals_created"].to_numpy(dtype=float)
+    best, table = _select_lag(prep, acts, y, 3, "cv_time", 0)
+    keep = _history_mask(prep, 3)
+    design = _subset_design(prep, keep)
+    Z = _two_way_demean(design, _stacked(prep, y, acts, range(4), keep))
+    block = design.period * CV_TIME_BLOCKS // design.n_periods
+    assert block.max() == CV_TIME_BLOCKS - 1 and np.all(np.diff(block[design.rep == 0]) >= 0)
+    for L in (0, 2, 3):
+        cols = [1 + k * 4 + j for k in range(3) for j in range(L + 1)]
+        mse = []
+        for b in range(FORWARD_FIRST_SCORED, CV_TIME_BLOCKS):
+            train, test = block < b, block == b
+            coef = np.linalg.lstsq(Z[train][:, cols], Z[train, 0], rcond=None)[0]
+            mse.append(float(((Z[test, 0] - Z[test][:, cols] @ coef) ** 2).mean()))
+        rows = np.bincount(block, minlength=CV_TIME_BLOCKS)[FORWARD_FIRST_SCORED:]
+        assert table.loc[L, "cv_time_mse"] == pytest.approx(np.dot(mse, rows) / rows.sum(), rel=1e-9)
+    excess = table["cv_time_mse"] - table["cv_time_mse"].min()
+    assert best == int(table.loc[excess <= table["cv_time_excess_se"].fillna(0), "n_lags"].max())
+    assert table["cv_time_within_se"].tolist() == (excess <= table["cv_time_excess_se"].fillna(0)).tolist()
+    assert table["chosen"].sum() == 1 and table.loc[best, "chosen"]
+
+
+def test_reps_cap_the_candidates_and_too_few_reps_say_so():
+    """The model with every lag must have fewer slopes than reps: 40 reps and 2 regressors allow lags 0..8 (18
+    slopes), 12 reps cap the candidates at 0..4 (10 slopes; a note says why); 8 reps x 6 regressors cannot test
+    any later lag, so the default keeps lags 0..3 (round 4's floor) and warns that the lag length was not chosen
+    from the data.  A named criterion without the tail test (AIC) is not capped."""
+    truth = {"meeting": (0.03, 0.02, 0.01), "call": (0.004, 0.002)}
+    res = sg.fit_drivers(_lagged_world(truth, n_reps=40, n_weeks=60, seed=1), n_boot=0, diagnostics=False)
+    assert res.diagnostics.lag_selection["n_lags"].max() == 8
+    assert not any(n.startswith("max_lag lowered") for n in res.diagnostics.notes)
+    with ignoring(UnreliableEstimateWarning, *DRIVER_NOTES):
+        res = sg.fit_drivers(_lagged_world(truth, n_reps=12, n_weeks=60, seed=1), n_boot=0, diagnostics=False)
+    assert res.diagnostics.lag_selection["n_lags"].max() == 4  # 2 (4 + 1) + 1 control <= 12 - 1
+    assert any(n.startswith("max_lag lowered from 8 to 4: the model with every lag must have fewer slopes (2 per "
+                            "lag) than reps (12)") for n in res.diagnostics.notes)  # fmt: skip
+    six = {**truth, "email": (0.0,), "sms": (0.0,), "note": (0.0,), "linkedin": (0.0,)}
+    small = _lagged_world(six, n_reps=8, n_weeks=60, seed=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnreliableEstimateWarning)
+        res = sg.fit_drivers(small, n_boot=0, diagnostics=False)
+    assert int(res.effects["n_lags"].iloc[0]) == sg.drivers.MIN_LAG["W"] and len(res.diagnostics.lag_selection) == 0
+    msgs = [str(w.message) for w in caught if "to choose the lag length from the data" in str(w.message)]
+    assert len(msgs) == 1 and msgs[0].startswith("fit_drivers: Too few reps (8)") and "lags 0..3 used" in msgs[0]
+    with ignoring(UnreliableEstimateWarning, *DRIVER_NOTES):
+        aic = sg.fit_drivers(small, n_boot=0, diagnostics=False, lag_criterion="aic")
+    assert aic.diagnostics.lag_selection["n_lags"].max() == 8

@@ -14,9 +14,11 @@ data:
   effects compare reps only within the same week, and a seasonal scaling term
   lets a big rep's season swing more than a small rep's.
 * **Effects arrive over several periods.**  Each activity enters with lags
-  ``0..L`` (a distributed lag); ``L`` is chosen from the data by AIC over
-  ``MIN_LAG..max_lag`` on a common sample, and the reported ``effect`` is the sum
-  over lags.
+  ``0..L`` (a distributed lag); ``L`` is chosen from the data: from the
+  observed delays between sourcing activities and their deals' creation where
+  activities are linked to deals, else by out-of-sample fit with a test that
+  the effects beyond ``L`` sum to zero (``lag_criterion="auto"``), and the
+  reported ``effect`` is the sum over lags.
 * **Quality, not only quantity.**  Connected calls and held meetings enter
   next to calls and meetings, so a logged call is worth
   ``effect(call) + effect(connected call) x connect rate`` and each rep's
@@ -103,7 +105,9 @@ from salesgoals.drivers._diagnostics import (
     MIN_PERIODS,
     MIN_REPS,
 )
-from salesgoals.drivers._model import DEFAULT_MAX_LAG, DEFAULT_MAX_LAG_DIRECT, MIN_LAG, DriverModel, fit_drivers
+from salesgoals.drivers._model import (
+    AUTO_CRITERION, DEFAULT_MAX_LAG, DEFAULT_MAX_LAG_DIRECT, DELAY_COVERAGE, MIN_LAG, DriverModel, fit_drivers,
+)  # fmt: skip
 from salesgoals._summary import Summary
 from salesgoals.drivers._result import DriverDiagnostics, DriverResult
 from salesgoals.drivers._progressing import progressing_effects
@@ -126,6 +130,8 @@ __all__ = [
     "MAX_COLLINEARITY",
     "MAX_REP_SHARE",
     "MIN_LAG",
+    "AUTO_CRITERION",
+    "DELAY_COVERAGE",
     "MIN_PERIODS",
     "MIN_REPS",
 ]

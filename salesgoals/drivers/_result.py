@@ -24,16 +24,20 @@ class DriverDiagnostics:
     Attributes
     ----------
     lag_selection : pandas.DataFrame
-        ``n_lags, n_params, rss, aic, bic, cv_mse, cv_excess_se, tail_f, tail_p, tail_share, tail_share_upper,
-        tail_lead, cv_within_se, tail_detected, chosen``: the criteria of every candidate lag length
-        (``cv_mse``: out-of-sample error over 10 folds of whole reps; ``cv_excess_se``: standard error of its
-        excess over the best, paired by fold; ``tail_f``, ``tail_p``: the rep-clustered F test that the effects
-        summed over the later lags are all zero, in the model with every lag; ``tail_share``: the share of the
-        leading activity ``tail_lead``'s summed effect that the model with every lag puts beyond this lag
-        length, signed, and ``tail_share_upper`` the upper end of its 95% interval; the two reasons behind the
-        choice: ``cv_within_se``, the CV error is within one s.e. of the best, and ``tail_detected``,
-        ``tail_p`` < 20%), all on the same rows (empty when ``lags`` was fixed or deal links gave the lag
-        length).
+        ``n_lags, n_params, rss, aic, bic, cv_mse, cv_excess_se, cv_time_mse, cv_time_excess_se, tail_f, tail_p,
+        tail_share, tail_share_upper, tail_lead, cv_within_se, cv_time_within_se, tail_detected, tail_bounded,
+        chosen``: the criteria of every candidate lag length (``cv_mse``: out-of-sample error over 10 folds of
+        whole reps; ``cv_time_mse``: forward out-of-sample error, the last 6 of 10 blocks of periods each
+        predicted from the earlier ones; ``*_excess_se``: standard error of the excess over the best, paired by
+        fold or block; ``tail_f``, ``tail_p``: the rep-clustered F test that the effects summed over the later
+        lags are all zero, in the model with every lag; ``tail_share``: the share of the leading activity
+        ``tail_lead``'s summed effect that the model with every lag puts beyond this lag length, signed, and
+        ``tail_share_upper`` the upper end of its 95% interval; the reasons behind the choice:
+        ``cv_within_se`` / ``cv_time_within_se``, the CV error is within one s.e. of the best,
+        ``tail_detected``, ``tail_p`` < 20%, and ``tail_bounded``, ``tail_share_upper`` <= 50%), all on the
+        same rows; empty when ``lags`` was fixed.  When deal links gave the lag length, one row per candidate
+        with ``delay_share`` (share of linked creations that many periods after their first sourcing activity;
+        the last row also holds the later ones) and ``delay_cum_share``, the criteria left empty.
     placebo : pandas.DataFrame
         ``activity, placebo_of, effect, std_error, ci_low, ci_high, p_value,
         passed``: a copy of the activity with its timing shuffled within each
