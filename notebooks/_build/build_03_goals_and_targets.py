@@ -145,13 +145,13 @@ teams[teams["scenario"].isin(["current", "stretch"])].round(0)"""
     new_markdown_cell(
         """## 5. The inverse plan: what it takes to reach a quota
 
-Suppose the company sets a quarterly quota 25 % above what current behaviour projects. `plan_for_target` finds
+Suppose the company sets a quarterly quota 20 % above what current behaviour projects. `plan_for_target` finds
 the smallest *effort* (share of the way from baseline to personal best on every rep's focus activities) that
 reaches the quota with 80 % probability, and shows each rep's required level against their personal best."""
     ),
     new_code_cell(
         """current = proj.rollup(None).set_index("scenario").loc["current", "revenue"]
-quota = round(1.25 * current, -3)
+quota = round(1.20 * current, -3)
 company = sg.plan_for_target(plan, quota, prob=0.8, n_sims=2000, seed=0)
 company.groups.round(2)"""
     ),
