@@ -19,8 +19,11 @@ MC_SIGMAS = 4.0
 @pytest.fixture(scope="module")
 def plan(sim_panel):
     # expected: the leads check flags the simulator's follow-up emails, and its other notes on this data
+    # round 4's lag rule (AIC, 3-week floor): under the round-5 default this fixture (seed 7) takes lags 0..5 and
+    # calls' later-lag sum no longer tells them from a same-week-only activity, so calls stop being a focus and a
+    # 25 % stretch is out of reach; the subject here is the target arithmetic, not the lag choice
     with ignoring(UnreliableEstimateWarning, *DRIVER_NOTES):
-        drivers = sg.fit_drivers(sim_panel, outcome="deals_created")
+        drivers = sg.fit_drivers(sim_panel, outcome="deals_created", lag_criterion="aic")
     return sg.personal_best_goals(sim_panel, drivers)
 
 
