@@ -258,8 +258,9 @@ class DriverResult:
           become priorities (a flagged driver is ambiguous).
         * ``flags`` : str — ``;``-joined reverse-causality flags,
           ``same_week_only`` (association in the same period only) and
-          ``follows_results`` (logged mostly after deals are created, or a
-          positive lead effect); ``""`` when none.  An activity that follows
+          ``follows_results`` (more of it in the week after a deal is created
+          than before it, a response to deals, or a positive lead effect; the
+          reason of each flag is in ``diagnostics.flag_reasons``); ``""`` when none.  An activity that follows
           results is left out of the model and its row comes from the fit that
           included it (see the notes).
         * ``n_lags`` : int — lags 0..n_lags in the model.
