@@ -71,6 +71,8 @@ __all__ = ["rep_contributions", "rep_slopes", "rep_heterogeneity_test", "pool_re
 N_BOOT_HET = 199
 #: Reps per block of the bootstrap (bounds the memory of the sign draws: reps x periods x replicates bits).
 _BOOT_CHUNK = 256
+#: Rows per block of :func:`rep_leverage` (bounds its per-row (A, A) copies).
+_ROW_BLOCK = 8192
 #: The bootstrap's two-point weights: ``_W_HIGH`` with probability 1/4 (both of two random bits set), else
 #: ``_W_LOW``: mean 0 and variance 1 exactly, skewness 1.15 (Mammen's weights: probability 0.276, skewness 1).
 _W_LOW, _W_HIGH = -1.0 / float(np.sqrt(3.0)), float(np.sqrt(3.0))
@@ -88,10 +90,13 @@ def rep_contributions(fit, acts: list[str], quality_of: dict[str, str]) -> tuple
     return C, e + C.sum(axis=1)
 
 
-def rep_slopes(fit, C: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def rep_slopes(fit, C: np.ndarray, u: np.ndarray, *, hc: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-rep multipliers ``theta`` (G, A), their robust variances (G, A), and rows per rep (G,).
 
     ``C, u`` from :func:`rep_contributions` (needs the demeaned data kept on the fit, ``keep_demeaned=True``).
+    The variances are leverage-corrected (HC2 by default: each squared residual over ``1 - h``, ``h`` the
+    period's leverage in the rep's own regression, :func:`rep_leverage`; ``hc=1``: the plain sandwich times
+    ``n / (n - A)``; ``hc=3``: over ``(1 - h)^2``).
     """
     rep, (G, A) = fit.design.rep, (fit.design.n_reps, C.shape[1])
     n = np.bincount(rep, minlength=G).astype(float)
@@ -99,11 +104,25 @@ def rep_slopes(fit, C: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarra
     xty = np.stack([np.bincount(rep, weights=C[:, j] * u, minlength=G) for j in range(A)], axis=1)
     theta = np.einsum("gij,gj->gi", inv, xty)
     res = u - np.einsum("nj,nj->n", C, theta[rep])
-    meat = _per_rep_gram(fit.design, C, res)
-    scale = n / np.maximum(n - A, 1.0)
-    var = np.einsum("gii->gi", inv @ meat @ inv) * scale[:, None]
+    if hc == 1:
+        meat, scale = _per_rep_gram(fit.design, C, res), n / np.maximum(n - A, 1.0)
+    else:
+        meat, scale = _per_rep_gram(fit.design, C, res / (1.0 - rep_leverage(fit.design, C, inv)) ** (hc / 2)), 1.0
+    var = np.einsum("gii->gi", inv @ meat @ inv) * np.broadcast_to(scale, n.shape)[:, None]
     var[n <= A + 1] = np.inf
     return theta, var, n
+
+
+def rep_leverage(design, C: np.ndarray, inv: np.ndarray) -> np.ndarray:
+    """Each row's leverage ``h = C_t' (C_i'C_i)^{-1} C_t`` in its rep's own regression on ``C``, in [0, 0.99].
+
+    ``inv`` the per-rep inverses (G, A, A) of :func:`_per_rep_inverse`.  Blocks of rows keep the per-row
+    (A, A) copies small."""
+    h = np.empty(C.shape[0])
+    for lo in range(0, C.shape[0], _ROW_BLOCK):
+        rows = slice(lo, lo + _ROW_BLOCK)
+        h[rows] = np.einsum("na,nab,nb->n", C[rows], inv[design.rep[rows]], C[rows])
+    return np.clip(h, 0.0, 0.99)
 
 
 def _per_rep_inverse(xtx: np.ndarray) -> np.ndarray:
@@ -131,6 +150,16 @@ def rep_heterogeneity_test(fit, C: np.ndarray, tested: np.ndarray, *, n_boot: in
     below ``1 / (n_boot + 1)`` remain usable for Holm).  Vectorised: per block of reps one batched matrix
     product of the padded ``C * e`` with the weight draws.
 
+    Two details make the replicates behave like the data (round 5, measured on the project simulator's own
+    regressors with outcomes drawn from the exact linear model, 300 draws on each of two seeds; meeting and
+    call rejected at 5 % in 7-8 % of the draws before, 4-6 % after): each replicate's residuals are centred
+    within the rep, as the data's are by the rep fixed effect (else each rep's variance carries one degree
+    of freedom more than the data's; the null's mean was ~1.3 % low), and the residuals are scaled by
+    ``1 / sqrt(1 - h)`` before the weights (HC2, the wild bootstrap of Davidson and Flachaire), ``h`` each
+    rep-period's leverage in its rep's own regression on ``C`` (:func:`rep_leverage`): the data's per-rep
+    residual variance is taken after that fit, which shrinks the residuals of high-leverage periods, the
+    ones that weigh most in the slope (without it the null's mean was 2-4 % low and its spread 5-10 % narrow).
+
     Returns arrays over the A activities (NaN where not ``tested`` or fewer than 3 reps): ``q_stat``, ``df``
     (reps tested - 1), ``q_null_scale`` (the replicates' mean over ``df``: how far the plain chi-square would
     be off) and ``p_value``.
@@ -148,7 +177,7 @@ def rep_heterogeneity_test(fit, C: np.ndarray, tested: np.ndarray, *, n_boot: in
     if not cols.size:
         return out
     q0 = _het_q(inv, xte[:, None, :], ee[:, None], n, A, use)[0, cols]
-    scores, squares = _wild_scores(design, C, e, n_boot, seed)
+    scores, squares = _wild_scores(design, C, e / np.sqrt(1.0 - rep_leverage(design, C, inv)), n_boot, seed)
     qb = _het_q(inv, scores, squares, n, A, use)[:, cols]
     m, var = qb.mean(axis=0), qb.var(axis=0, ddof=1)
     df = use[:, cols].sum(axis=0) - 1.0
@@ -171,7 +200,8 @@ def _het_q(inv, xte, ee, n, A: int, use) -> np.ndarray:
 
 
 def _wild_scores(design, C: np.ndarray, e: np.ndarray, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``C_i' (e_i * w_b)`` (G, B, A) and ``sum (e_i * w_b)^2`` (G, B) for every rep i and replicate b.
+    """``C_i' (e_i * w_b)`` (G, B, A) and ``sum (e_i * w_b - mean_i)^2`` (G, B) for every rep i and replicate b,
+    ``mean_i`` the rep's mean of ``e_i * w_b`` (the rep fixed effect; ``C`` sums to zero within each rep).
 
     ``w`` are independent two-point weights per rep-period with mean 0, variance 1 and skewness 1.15 (near
     Mammen's): deal counts are skewed, and Rademacher signs, which erase the skew, ran the test a little
@@ -185,14 +215,14 @@ def _wild_scores(design, C: np.ndarray, e: np.ndarray, n_boot: int, seed: int) -
     # a stream of its own (7041: this test's tag); built from its class, so a test that swaps out
     # np.random.default_rng for another check's draws leaves this one alone
     rng = np.random.Generator(np.random.PCG64([seed, 7041]))
-    M = np.column_stack([C * e[:, None], e * e])
-    total = np.stack([np.bincount(design.rep, weights=M[:, j], minlength=G) for j in range(A + 1)], axis=1)
-    hits = np.empty((G, n_boot, A + 1))
+    M = np.column_stack([C * e[:, None], e, e * e])
+    total = np.stack([np.bincount(design.rep, weights=M[:, j], minlength=G) for j in range(A + 2)], axis=1)
+    hits = np.empty((G, n_boot, A + 2))
     for lo in range(0, G, _BOOT_CHUNK):
         hi = min(G, lo + _BOOT_CHUNK)
         T = int(counts[lo:hi].max())
         rows = np.arange(starts[lo], starts[hi - 1] + counts[hi - 1])
-        pad = np.zeros((hi - lo, T, A + 1), dtype=np.float32)
+        pad = np.zeros((hi - lo, T, A + 2), dtype=np.float32)
         pad[design.rep[rows] - lo, rows - starts[design.rep[rows]]] = M[rows]
         size = (hi - lo) * n_boot * T
         raw = rng.integers(0, 256, (2, (size + 7) // 8), dtype=np.uint8)
@@ -200,8 +230,10 @@ def _wild_scores(design, C: np.ndarray, e: np.ndarray, n_boot: int, seed: int) -
         hits[lo:hi] = np.matmul(bits.astype(np.float32), pad)
     lo_w, hi_w = _W_LOW, _W_HIGH
     scores = lo_w * total[:, None, :A] + (hi_w - lo_w) * hits[..., :A]
-    squares = lo_w**2 * total[:, None, A] + (hi_w**2 - lo_w**2) * hits[..., A]
-    return scores, squares
+    sums = lo_w * total[:, None, A] + (hi_w - lo_w) * hits[..., A]
+    squares = lo_w**2 * total[:, None, A + 1] + (hi_w**2 - lo_w**2) * hits[..., A + 1]
+    # centred within the rep, like the data's residuals (C sums to zero within each rep, so the scores keep)
+    return scores, squares - sums**2 / np.maximum(counts, 1)[:, None]
 
 
 def _per_rep_gram(design, C: np.ndarray, w: np.ndarray) -> np.ndarray:
