@@ -268,10 +268,11 @@ def _count_world(rng, *, n_reps: int = 30, n_periods: int = 104, spread: float =
 
 
 def _cochran_p(fit, C, u) -> np.ndarray:
-    """The naive test: Cochran's Q of the per-rep slopes (robust per-rep variances) against chi-square(G - 1)."""
+    """The naive test: Cochran's Q of the per-rep slopes (plain robust per-rep variances, HC1, as before round 5)
+    against chi-square(G - 1)."""
     from salesgoals.drivers._pooling import rep_slopes
 
-    theta, var, _ = rep_slopes(fit, C, u)
+    theta, var, _ = rep_slopes(fit, C, u, hc=1)
     w = 1.0 / var
     mean = (w * theta).sum(axis=0) / w.sum(axis=0)
     return stats.chi2.sf((w * (theta - mean) ** 2).sum(axis=0), theta.shape[0] - 1)
