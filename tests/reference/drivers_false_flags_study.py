@@ -68,7 +68,7 @@ def run(seeds: list[int]) -> pd.DataFrame:
 
 
 def seed_range(seed: int) -> str:
-    return "held out 1000-1199" if seed >= 1000 else "tuning 0-59, 100-159"
+    return "held out 1000+" if seed >= 1000 else "tuning 0-59, 100-159"
 
 
 def summarise(d: pd.DataFrame) -> pd.DataFrame:
