@@ -6,9 +6,12 @@ and read as emails that create deals.  The fix (``salesgoals/drivers/_events.py`
 log, deal links make them progressing activity (left out of the panel); without links, the week-after
 response test finds email responding to deals and the estimated response is subtracted from the monthly
 counts (email stays flagged ``follows_results``; the calibration claim is on the unflagged effects).
+Round 5: the covariance is the exact cluster jackknife (CR3) up to 500 reps; CR1 understated the
+variance with 40 reps of unequal histories (study seeds: s.d. of z 1.14 -> 1.07 with links, 1.10 -> 1.03
+without).
 
-Tolerances (``tests/reference/drivers_calibration_study.py``, ``tolerances``): bootstrap over the study
-seeds 0-59 of the 99.5 % quantile of the mean z^2 and of |mean z| over the unflagged effects of 6 seeds,
+Tolerances (``tests/reference/drivers_calibration_study.py``, ``tolerances``, rerun with CR3): bootstrap over
+the study seeds 0-59 of the 99.5 % quantile of the mean z^2 and of |mean z| over the unflagged effects of 6 seeds,
 so each bound fails with probability 0.5 % if the suite's seeds behave like the study's (1 % per test for
 the two).  The suite runs seeds 300-305, disjoint from the study seeds; on the evaluation seeds 100-159
 (``tests/reference/drivers_calibration.csv``) the bounds pass on 10 of 10 disjoint 6-seed blocks in both worlds.
@@ -29,9 +32,10 @@ from salesgoals.errors import UnreliableEstimateWarning
 
 SEEDS = range(300, 306)
 #: From the study seeds 0-59 (drivers_calibration_study.py --combine ... prints them), 6 seeds, 99.5 %.
+#: Round 5 (CR3 covariance; round 4's CR1 bounds were 2.48 / 0.40 and 2.64 / 0.67 / 0.91).
 BOUNDS = {
-    "proj_M": {"mean_z2": 2.48, "abs_mean_z": 0.40},
-    "proj_M_ts": {"mean_z2": 2.64, "abs_mean_z": 0.67, "email_gap": 0.91},
+    "proj_M": {"mean_z2": 2.18, "abs_mean_z": 0.34},
+    "proj_M_ts": {"mean_z2": 2.34, "abs_mean_z": 0.63, "email_gap": 0.855},
 }
 
 
@@ -70,8 +74,8 @@ def test_monthly_intervals_are_calibrated_on_the_unflagged_effects(monthly_z, wo
 def test_email_is_flagged_without_links_and_rarely_with_them(monthly_z):
     """Without links email is flagged on 60 of 60 study seeds (the simulator's 1.5 follow-ups per deal):
     all 6 here.  With links the follow-ups leave the panel; the remaining (prospecting) emails were flagged on
-    5 of 60 study seeds (a false flag; designed <= 5 %: 2.5 % per route), so at most 2 of 6 are allowed (0.9 %
-    failure at 8.3 % per seed)."""
+    5 of 60 study seeds with CR1 errors, 2 of 60 with CR3 (a false flag; designed <= 5 %: 2.5 % per route), so
+    at most 2 of 6 are allowed (0.9 % failure at 8.3 % per seed)."""
     no_links = monthly_z["proj_M_ts"].query("activity == 'email'")
     assert no_links["flagged"].all(), no_links
     linked = monthly_z["proj_M"].query("activity == 'email'")
@@ -80,8 +84,8 @@ def test_email_is_flagged_without_links_and_rarely_with_them(monthly_z):
 
 def test_the_panel_only_fit_counts_follow_ups_as_emails_that_create_deals(monthly_z):
     """Naive companion: without the log the email effect is inflated by the follow-ups, by more than the
-    study's 0.5 % quantile of the paired gap over 6 seeds (study seeds 0-59: gap 1.18 on average, s.d. 0.29,
-    never below 0.68)."""
+    study's 0.5 % quantile of the paired gap over 6 seeds (study seeds 0-59, CR3: gap 1.12 on average, s.d. 0.29,
+    never below 0.62; CR1 in round 4: 1.18, 0.29, 0.68)."""
     panel = monthly_z["proj_M_panel"].query("activity == 'email'").set_index("seed")["z"]
     fixed = monthly_z["proj_M_ts"].query("activity == 'email'").set_index("seed")["z"]
     assert float((panel - fixed).mean()) >= BOUNDS["proj_M_ts"]["email_gap"], (panel - fixed)

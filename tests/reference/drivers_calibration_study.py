@@ -12,7 +12,9 @@ cause can be located:
 * ``no_season``   : ``season_scaling=False`` (the generated control built from
   the outcome itself);
 * ``no_quality``  : ``quality=False`` (the connect/show-rate terms and their
-  combination into one effect per logged activity).
+  combination into one effect per logged activity);
+* ``cr1``         : the default call with round 4's CR1 covariance instead of the cluster jackknife (CR3,
+  the default up to 500 reps since round 5): paired with ``default`` on the same seeds.
 
 Worlds (``--worlds``):
 
@@ -46,6 +48,9 @@ Run (about 7 minutes of CPU for the default sizes: 40 weekly and 20 monthly seed
         --seeds 0-59 --worlds proj_M,proj_M_ts,proj_M_panel --raw /tmp/raw.csv
     python tests/reference/drivers_calibration_study.py --combine /tmp/raw.csv ... --seeds-csv \
         tests/reference/drivers_calibration_seeds.csv
+    # round 5 (CR3): per chunk --variants default, worlds proj_M,proj_M_ts,proj_M_panel (seeds 0-59) and
+    # proj_M,proj_M_ts (100-159), ind_M,ind_W,proj_W,proj_W_ts (0-11, 100-111); round 4's per-seed rows
+    # (CR1) enter the combine as variant cr1 (drivers_calibration_seeds.csv keeps both)
 """
 
 from __future__ import annotations
@@ -158,6 +163,7 @@ def tolerances(d: pd.DataFrame, world: str, k: int, *, draws: int = 20_000, q: f
     of (panel-only email z) - (this world's email z) on the same seed (needs ``<world>``'s panel twin).
     """
     rng = np.random.default_rng(0)
+    d = d.loc[d["variant"] == "default"]  # the default call's covariance (CR3 since round 5)
     w = d.loc[(d["world"] == world) & ~d["flagged"].astype(bool)]
     per = w.groupby("seed")["z"].agg(s2=lambda z: float((z**2).sum()), s1="sum", n="size")
     idx = rng.integers(0, len(per), (draws, k))
