@@ -148,8 +148,9 @@ class DriverModel(BaseEstimator):
         with every lag puts at least a quarter more of the leading activity's
         summed effect beyond the chosen lags, positive at one-sided 10%.
         Measured in ``tests/reference/drivers_lag_study.py`` (summed meeting
-        effect on deals created, no links, bias / 95% coverage; seeds
-        1000-1023 / held-out 2000-2023): on the independent simulator
+        effect on deals created, no links, bias / 95% coverage, CR1
+        intervals before round 5's CR3 change; seeds 1000-1023 / held-out
+        2000-2023): on the independent simulator
         (meetings act up to 5 weeks later, 50 reps) +3% / -6%, 1.00 / 0.96
         (AIC with its floor -7% / -11%, 0.88 / 0.92); on
         ``salesgoals.simulate`` (effects end at lag 3, 40 reps) -2% / -5%,
