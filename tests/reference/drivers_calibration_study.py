@@ -49,8 +49,9 @@ Run (about 7 minutes of CPU for the default sizes: 40 weekly and 20 monthly seed
     python tests/reference/drivers_calibration_study.py --combine /tmp/raw.csv ... --seeds-csv \
         tests/reference/drivers_calibration_seeds.csv
     # round 5 (CR3): per chunk --variants default, worlds proj_M,proj_M_ts,proj_M_panel (seeds 0-59) and
-    # proj_M,proj_M_ts (100-159), ind_M,ind_W,proj_W,proj_W_ts (0-11, 100-111); round 4's per-seed rows
-    # (CR1) enter the combine as variant cr1 (drivers_calibration_seeds.csv keeps both)
+    # proj_M,proj_M_ts (100-159); round 4's per-seed rows (CR1) enter the combine as variant cr1, the CR3 rows
+    # fitted before issue 12's new default lag rule landed as variant cr3_aic (AIC lags), the rows on the new
+    # rule as default (drivers_calibration_seeds.csv keeps all three)
 """
 
 from __future__ import annotations
@@ -155,7 +156,8 @@ def _seed_range(text: str) -> list[int]:
     return list(range(int(lo), int(hi or lo) + 1))
 
 
-def tolerances(d: pd.DataFrame, world: str, k: int, *, draws: int = 20_000, q: float = 0.995) -> dict[str, float]:
+def tolerances(d: pd.DataFrame, world: str, k: int, *, draws: int = 20_000, q: float = 0.995,
+               variant: str = "cr3_aic") -> dict[str, float]:  # fmt: skip
     """Bounds for a suite test on ``k`` seeds of ``world``, from the per-seed rows ``d`` (bootstrap over seeds).
 
     ``mean_z2``: the ``q``-quantile of the mean of z^2 over the unflagged effects of ``k`` seeds;
@@ -163,7 +165,7 @@ def tolerances(d: pd.DataFrame, world: str, k: int, *, draws: int = 20_000, q: f
     of (panel-only email z) - (this world's email z) on the same seed (needs ``<world>``'s panel twin).
     """
     rng = np.random.default_rng(0)
-    d = d.loc[d["variant"] == "default"]  # the default call's covariance (CR3 since round 5)
+    d = d.loc[d["variant"] == variant]  # round 5's bounds: CR3 study rows under the AIC lag rule (cr3_aic)
     w = d.loc[(d["world"] == world) & ~d["flagged"].astype(bool)]
     per = w.groupby("seed")["z"].agg(s2=lambda z: float((z**2).sum()), s1="sum", n="size")
     idx = rng.integers(0, len(per), (draws, k))
