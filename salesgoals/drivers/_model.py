@@ -59,8 +59,9 @@ LagCriterion = Literal["auto", "cv_time_tail", "cv_time", "cv_tail", "tail", "cv
 #: Default maximum lag by panel frequency (weeks, months, quarters), for deals created.
 DEFAULT_MAX_LAG: dict[str, int] = {"W": 8, "M": 3, "Q": 1}
 #: Shortest lag length ``lag_criterion="aic"`` or ``"bic"`` may choose, by frequency (AIC was the default
-#: before round 5; unfloored, it picks L = 0 in short panels).  The default, ``"auto"``, applies no floor:
-#: the deal links' creation delays or the out-of-sample rule with its tail test choose the length.
+#: before the data-driven rule; unfloored, it picks L = 0 in short panels).  The default, ``"auto"``,
+#: applies no floor: the deal links' creation delays or the out-of-sample rule with its tail test choose
+#: the length.
 MIN_LAG: dict[str, int] = {"W": 3, "M": 1, "Q": 0}
 #: The rule ``lag_criterion="auto"`` (the default) runs when deal links do not give the lag length: chosen
 #: in tests/reference/drivers_lag_study.py on seeds 1000-1023 of two simulators, checked on 2000-2023.
@@ -136,7 +137,7 @@ class DriverModel(BaseEstimator):
         any tail, lags ``0..MIN_LAG`` are used with a warning.  The other
         rules: ``"cv_time"``; ``"cv"``, the same CV with 10 folds of whole
         reps; ``"tail"``; ``"cv_tail"``, the longer of ``"cv"`` and
-        ``"tail"``; ``"aic"``/``"bic"`` (AIC was the default until round 5)
+        ``"tail"``; ``"aic"``/``"bic"`` (AIC was the default before the data-driven rule)
         with their floor :data:`MIN_LAG` (3 weeks, 1 month or 0 quarters).
         A named criterion runs even where deal links exist.  Every fit that
         chooses its lags shows all criteria in ``diagnostics.lag_selection``
@@ -149,7 +150,7 @@ class DriverModel(BaseEstimator):
         summed effect beyond the chosen lags, positive at one-sided 10%.
         Measured in ``tests/reference/drivers_lag_study.py`` (summed meeting
         effect on deals created, no links, bias / 95% coverage, CR1
-        intervals before round 5's CR3 change; seeds 1000-1023 / held-out
+        intervals, measured before the switch to CR3; seeds 1000-1023 / held-out
         2000-2023): on the independent simulator
         (meetings act up to 5 weeks later, 50 reps) +3% / -6%, 1.00 / 0.96
         (AIC with its floor -7% / -11%, 0.88 / 0.92); on
@@ -444,7 +445,7 @@ class DriverModel(BaseEstimator):
                 messages.append(
                     f"Too few reps ({len(prep.reps)}) to choose the lag length from the data: with "
                     f"{len(regressors)} regressors per lag, the rep-clustered test of later lags needs more reps "
-                    f"than slopes; lags 0..{L} used (round 4's floor), so effects that take longer are cut "
+                    f"than slopes; lags 0..{L} used (the MIN_LAG floor), so effects that take longer are cut "
                     "short. Pass lags= from the sales cycle you know, or link activities to deals (deal_id)."
                 )  # fmt: skip
                 return L, lag_table

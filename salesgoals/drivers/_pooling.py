@@ -159,7 +159,7 @@ def rep_heterogeneity_test(fit, C: np.ndarray, tested: np.ndarray, *, n_boot: in
     product of the padded ``C * e`` with the weight draws.
 
     Each replicate's residuals are centred within the rep, as the data's are by the rep fixed effect
-    (round 5; without it each rep's residual variance in a replicate keeps one degree of freedom more than
+    (without it each rep's residual variance in a replicate keeps one degree of freedom more than
     the data's, and the null's mean ran ~1.3 % low; measured on the project simulator's own regressors with
     outcomes drawn from the exact linear model, 300 draws on each of two seeds).
 
