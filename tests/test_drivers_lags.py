@@ -56,18 +56,25 @@ def _lagged_world(effects: dict[str, tuple[float, ...]], *, n_reps: int, n_weeks
     return panel
 
 
+def _lag_choice_and_design(acts: list[str], *, n_reps: int, max_lag: int, criterion: str):
+    """``_select_lag``'s choice and table on a 40-week baseline world (seed 6), with the design and the two-way
+    demeaned ``[y, lags of each activity]`` matrix of the model with every lag, to check the criteria against."""
+    sim = make_events("baseline", seed=6, n_reps=n_reps, n_periods=40)
+    prep = _prepare(sim.panel())
+    y = prep.frame["deals_created"].to_numpy(dtype=float)
+    best, table = _select_lag(prep, acts, y, max_lag, criterion, 0)
+    keep = _history_mask(prep, max_lag)
+    design = _subset_design(prep, keep)
+    Z = _two_way_demean(design, _stacked(prep, y, acts, range(max_lag + 1), keep))
+    return best, table, design, Z
+
+
 def test_tail_test_equals_a_direct_refit_with_every_lag():
     """tail_p is the cluster F test (Hotelling T^2 correction) that the lags beyond L sum to zero, for every
     regressor at once, in the model with all lags fitted directly (``_ols_clustered`` on the demeaned data);
     the choice is the shortest L beyond which no longer candidate's tail is detected at TAIL_ALPHA."""
-    sim = make_events("baseline", seed=6, n_reps=20, n_periods=40)
-    prep = _prepare(sim.panel())
     acts = ["call", "meeting", "linkedin"]
-    y = prep.frame["deals_created"].to_numpy(dtype=float)
-    best, table = _select_lag(prep, acts, y, 4, "tail", 0)
-    keep = _history_mask(prep, 4)
-    design = _subset_design(prep, keep)
-    Z = _two_way_demean(design, _stacked(prep, y, acts, range(5), keep))
+    best, table, design, Z = _lag_choice_and_design(acts, n_reps=20, max_lag=4, criterion="tail")
     # the tail test is CR1 (the lag choice's own covariance), also where the fit's covariance is CR3
     ols = _ols_clustered(design, Z[:, 1:], Z[:, 0], n_absorbed=design.n_periods, small_sample=False)
     G, K = ols.n_clusters, len(acts)
@@ -223,14 +230,8 @@ def test_forward_cross_validation_errors_equal_a_direct_refit():
     whose excess error over the best, paired by block, is within one standard error."""
     from salesgoals.drivers._estimator import CV_TIME_BLOCKS, FORWARD_FIRST_SCORED
 
-    sim = make_events("baseline", seed=6, n_reps=12, n_periods=40)
-    prep = _prepare(sim.panel())
     acts = ["call", "meeting", "linkedin"]
-    y = prep.frame["deals_created"].to_numpy(dtype=float)
-    best, table = _select_lag(prep, acts, y, 3, "cv_time", 0)
-    keep = _history_mask(prep, 3)
-    design = _subset_design(prep, keep)
-    Z = _two_way_demean(design, _stacked(prep, y, acts, range(4), keep))
+    best, table, design, Z = _lag_choice_and_design(acts, n_reps=12, max_lag=3, criterion="cv_time")
     block = design.period * CV_TIME_BLOCKS // design.n_periods
     assert block.max() == CV_TIME_BLOCKS - 1 and np.all(np.diff(block[design.rep == 0]) >= 0)
     for L in (0, 2, 3):
