@@ -106,3 +106,30 @@ def test_with_deal_links_the_follow_ups_leave_the_panel_and_email_is_not_flagged
     assert (eff["flags"] == "").all(), eff["flags"]
     r = res.diagnostics.timing.set_index("activity")
     assert not r["follows"].any() and not r["responds"].any()
+
+
+def test_response_standard_error_is_the_cluster_jackknife_of_refits():
+    """The response equation's standard error is CR3: (G-1)/G times the sum of squared changes of the deal
+    coefficient when each rep is left out and the model (rep and week dummies included) is refitted.  Checked
+    against explicit dummy-variable refits on a small unbalanced panel (reps joining late / leaving early)."""
+    from salesgoals.drivers._events import _response_fit
+
+    rng = np.random.default_rng(3)
+    R, W, p = 7, 12, 3
+    mask = np.ones((R, W), dtype=bool)
+    mask[0, :3] = mask[4, 9:] = mask[6, :2] = False
+    rows = rng.normal(size=(int(mask.sum()), p + 2))
+    rows[:, p:] += rows[:, :p] @ rng.normal(size=(p, 2))
+    coef, se = _response_fit(rows, mask, p)
+    rep, week = np.nonzero(mask)
+
+    def refit(keep):
+        dummies = [(rep[keep] == r).astype(float) for r in np.unique(rep[keep])]
+        dummies += [(week[keep] == w).astype(float) for w in np.unique(week[keep])[1:]]
+        X = np.column_stack([rows[keep, :p], *dummies])
+        return np.linalg.lstsq(X, rows[keep, p:], rcond=None)[0][0]
+
+    full = refit(np.ones(rep.size, dtype=bool))
+    np.testing.assert_allclose(coef, full, rtol=1e-8, atol=1e-10)
+    loo = np.array([refit(rep != r) for r in range(R)])
+    np.testing.assert_allclose(se, np.sqrt((R - 1) / R * ((loo - full) ** 2).sum(axis=0)), rtol=1e-7)
