@@ -14,16 +14,19 @@ from salesgoals.goals.targets import SCENARIOS
 #: Monte Carlo tolerance: 4 standard errors of a mean over N_SIMS draws.
 N_SIMS = 4000
 MC_SIGMAS = 4.0
+#: Team targets above the current projection that effort on the focus activities can reach (under 3x the room to
+#: each rep's personal best).  With meeting the only focus (the default lag rule on seed 7) 1.10 x current needs
+#: about 1.65x at the median, 1.25 x is out of reach (it was reachable when calls were a focus too, under AIC lags).
+STRETCH = 1.10
 
 
 @pytest.fixture(scope="module")
 def plan(sim_panel):
-    # expected: the leads check flags the simulator's follow-up emails, and its other notes on this data
-    # round 4's lag rule (AIC, 3-week floor): under the round-5 default this fixture (seed 7) takes lags 0..5 and
-    # calls' later-lag sum no longer tells them from a same-week-only activity, so calls stop being a focus and a
-    # 25 % stretch is out of reach; the subject here is the target arithmetic, not the lag choice
+    # expected: the leads check flags the simulator's follow-up emails, and its other notes on this data.
+    # The default lag rule: on this fixture (seed 7) it takes lags 0..5 and calls are flagged same_week_only, so
+    # meeting is the only focus and the stretch targets below (STRETCH) are set within its reach
     with ignoring(UnreliableEstimateWarning, *DRIVER_NOTES):
-        drivers = sg.fit_drivers(sim_panel, outcome="deals_created", lag_criterion="aic")
+        drivers = sg.fit_drivers(sim_panel, outcome="deals_created")
     return sg.personal_best_goals(sim_panel, drivers)
 
 
@@ -128,9 +131,9 @@ def test_plan_for_target(plan, proj):
     easy = sg.plan_for_target(plan, 0.5 * cur["revenue_low"], n_sims=1000)
     g = easy.groups.iloc[0]
     assert g["effort"] == 0 and g["feasible"] and g["p_current"] >= 0.8
-    hard = sg.plan_for_target(plan, 1.25 * cur["revenue"], n_sims=1000).groups.iloc[0]
+    hard = sg.plan_for_target(plan, STRETCH * cur["revenue"], n_sims=1000).groups.iloc[0]
     assert 0 < hard["effort"] < np.inf and hard["reachable"]
-    assert hard["gap"] == pytest.approx(1.25 * cur["revenue"] - hard["projected_current"])
+    assert hard["gap"] == pytest.approx(STRETCH * cur["revenue"] - hard["projected_current"])
     harder = sg.plan_for_target(plan, 1.6 * cur["revenue"], n_sims=1000).groups.iloc[0]
     assert harder["effort"] >= hard["effort"]
     impossible = sg.plan_for_target(plan, 100 * cur["revenue"], n_sims=500)
@@ -148,7 +151,7 @@ def _stretch_target(proj, factor: float) -> float:
 
 def test_plan_reaches_target_with_stated_probability(plan, proj):
     """The effort found does not hinge on the seed: Monte Carlo error is small next to the grid."""
-    target = _stretch_target(proj, 1.25)
+    target = _stretch_target(proj, STRETCH)
     res = sg.plan_for_target(plan, target, prob=0.8, n_sims=2000, seed=1)
     e = res.groups.iloc[0]["effort"]
     assert 0 < e < 3
@@ -210,7 +213,7 @@ def test_required_effort_reaches_the_target_with_the_stated_probability(plan, pr
     """Re-simulate (fresh seed) with every focus activity at the required level: P(reach) ~ prob."""
     import dataclasses
 
-    target, prob = _stretch_target(proj, 1.2), 0.8
+    target, prob = _stretch_target(proj, STRETCH), 0.8
     res = sg.plan_for_target(plan, target, prob=prob, n_sims=2000, seed=1)
     e = res.groups.iloc[0]["effort"]
     assert 0 < e < 3
