@@ -157,7 +157,7 @@ def _seed_range(text: str) -> list[int]:
 
 
 def tolerances(d: pd.DataFrame, world: str, k: int, *, draws: int = 20_000, q: float = 0.995,
-               variant: str = "cr3_aic") -> dict[str, float]:  # fmt: skip
+               variant: str = "default") -> dict[str, float]:  # fmt: skip
     """Bounds for a suite test on ``k`` seeds of ``world``, from the per-seed rows ``d`` (bootstrap over seeds).
 
     ``mean_z2``: the ``q``-quantile of the mean of z^2 over the unflagged effects of ``k`` seeds;
@@ -165,7 +165,7 @@ def tolerances(d: pd.DataFrame, world: str, k: int, *, draws: int = 20_000, q: f
     of (panel-only email z) - (this world's email z) on the same seed (needs ``<world>``'s panel twin).
     """
     rng = np.random.default_rng(0)
-    d = d.loc[d["variant"] == variant]  # round 5's bounds: CR3 study rows under the AIC lag rule (cr3_aic)
+    d = d.loc[d["variant"] == variant]  # round 6: the default lag rule's rows (round 5's bounds: cr3_aic)
     w = d.loc[(d["world"] == world) & ~d["flagged"].astype(bool)]
     per = w.groupby("seed")["z"].agg(s2=lambda z: float((z**2).sum()), s1="sum", n="size")
     idx = rng.integers(0, len(per), (draws, k))
@@ -177,6 +177,33 @@ def tolerances(d: pd.DataFrame, world: str, k: int, *, draws: int = 20_000, q: f
     if twin != world and len(e):
         gap = (e[twin] - e[world]).to_numpy()
         out["email_gap"] = float(np.quantile(gap[rng.integers(0, gap.size, (draws, k))].mean(axis=1), 1 - q))
+    return out
+
+
+def held_out_blocks(d: pd.DataFrame, world: str, bounds: dict[str, float], *, k: int = 6,
+                    variant: str = "default") -> pd.DataFrame:  # fmt: skip
+    """The suite's checks on disjoint ``k``-seed blocks of the evaluation seeds (100+): per block, mean z^2 and
+    mean z of the unflagged effects, the email gap to the panel-only twin (where its rows exist), the number of
+    seeds with email flagged, and whether each bound holds."""
+    d = d.loc[(d["variant"] == variant) & (d["seed"] >= 100)]
+    w = d.loc[d["world"] == world]
+    seeds = np.sort(w["seed"].unique())
+    twin = world.replace("_ts", "_panel")
+    email = d.loc[d["activity"].eq("email")].pivot(index="seed", columns="world", values="z")
+    rows = []
+    for b in range(seeds.size // k):
+        blk = seeds[b * k:(b + 1) * k]
+        z = w.loc[w["seed"].isin(blk) & ~w["flagged"].astype(bool), "z"]
+        row = {"world": world, "seeds": f"{blk[0]}-{blk[-1]}", "mean_z2": float((z**2).mean()),
+               "mean_z": float(z.mean()),
+               "email_flagged": int(w.loc[w["seed"].isin(blk) & w["activity"].eq("email"), "flagged"].sum())}
+        if twin != world and twin in email.columns:
+            row["email_gap"] = float((email.loc[blk, twin] - email.loc[blk, world]).mean())
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out["passes"] = (out["mean_z2"] <= bounds["mean_z2"]) & (out["mean_z"].abs() <= bounds["abs_mean_z"])
+    if "email_gap" in out.columns:
+        out["passes"] &= out["email_gap"] >= bounds["email_gap"]
     return out
 
 
@@ -202,9 +229,11 @@ def main() -> None:
                       args.seeds_csv)  # fmt: skip
         study = d.loc[d["seed"] < 100]
         for world in ("proj_M", "proj_M_ts"):
-            if (study["world"] == world).any():
-                print(f"suite tolerances, {world}, 6 seeds:", {k: round(v, 3) for k, v in
-                                                              tolerances(study, world, 6).items()})  # fmt: skip
+            if (study.loc[study["variant"] == "default", "world"] == world).any():
+                bounds = tolerances(study, world, 6)
+                print(f"suite tolerances, {world}, 6 seeds:", {k: round(v, 3) for k, v in bounds.items()})
+                with pd.option_context("display.width", 200):
+                    print(held_out_blocks(d, world, bounds).round(3).to_string(index=False))
     else:
         worlds = {w: _seed_range(args.seeds) if args.seeds else
                   list(range(args.weekly_seeds if WORLDS[w][0] == "W" else args.monthly_seeds))
