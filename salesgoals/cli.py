@@ -280,7 +280,7 @@ def _load_inputs(args: argparse.Namespace, *, need_activities: str | None = None
 
 #: Loader flags that only a deals export reads, and those that only an activity export reads.
 _DEAL_FLAGS = {"stage_map": "--stage-map", "all_won": "--all-won", "missing_close": "--missing-close"}
-_ACTIVITY_FLAGS = {"type_map": "--type-map"}
+_ACTIVITY_FLAGS = {"type_map": "--type-map", "outcome_map": "--outcome-map"}
 
 
 def refuse_flags_without_their_export(args: argparse.Namespace, *, deals: bool, activities: bool) -> None:
@@ -328,7 +328,8 @@ def _activities(args: argparse.Namespace, io, users, options: dict):
 def _in_memory_only_options(users, options: dict) -> list[str]:
     """The activity loader options given (flags or ``--config``) that only the in-memory loader applies."""
     given = {"--users": users, "--columns activities.*": options.get("columns"),
-             "--type-map": options.get("type_map"), "--dayfirst": options.get("dayfirst") is not None,
+             "--type-map": options.get("type_map"), "--outcome-map": options.get("outcome_map"),
+             "--dayfirst": options.get("dayfirst") is not None,
              f"--crm {options.get('crm')}": options.get("crm") not in (None, "auto")}  # fmt: skip
     return [flag for flag, value in given.items() if value]
 
@@ -471,11 +472,12 @@ def _run_panel_files(args: argparse.Namespace) -> int:
 
 def _file_columns(args: argparse.Namespace, options: dict) -> dict[str, str]:
     """The activity files' column mapping: ``--columns`` (and ``--config``) activity entries, then ``--column``."""
-    if options.get("type_map"):
-        raise SchemaError("panel-files: --type-map cannot be applied to activity files aggregated out of core "
-                          "(their activity_type values are counted as written); load them in memory with "
-                          "'salesgoals panel -a FILES --engine memory --type-map ...', or write the merged types "
-                          "into the files.")  # fmt: skip
+    for key, flag, col in (("type_map", "--type-map", "activity_type"), ("outcome_map", "--outcome-map", "outcome")):
+        if options.get(key):
+            raise SchemaError(f"panel-files: {flag} cannot be applied to activity files aggregated out of core "
+                              f"(their {col} values are counted as written); load them in memory with "
+                              f"'salesgoals panel -a FILES --engine memory {flag} ...', or write the mapped values "
+                              "into the files.")  # fmt: skip
     # deal_id and account name deals columns too: the out-of-core reader does not read them from activities
     columns = {k: v for k, v in (options.get("columns") or {}).items() if k == "rep" or k not in DEAL_COLUMNS}
     for canon, src in columns.items():
@@ -862,6 +864,7 @@ def _add_accounts(sub) -> None:
 
 def _run_accounts(args: argparse.Namespace) -> int:
     opts = load_options(args)
+    refuse_flags_without_their_export(args, deals=True, activities=bool(args.activities))
     deals = io.load_deals(_one_or_many(args.deals), users=opts["users"], **opts["deals"])
     acts = io.load_activities(_one_or_many(args.activities), users=opts["users"],
                               **opts["activities"]) if args.activities else None  # fmt: skip

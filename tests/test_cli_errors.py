@@ -89,7 +89,7 @@ def test_the_enumeration_covers_every_subcommand_and_kind():
 
 def test_every_option_with_a_value_is_checked():
     """A numeric, date or path option without a checking type would reach the library unchecked."""
-    free_text = {"--level", "--method", "--column", "--stage-map", "--type-map", "--columns",
+    free_text = {"--level", "--method", "--column", "--stage-map", "--type-map", "--outcome-map", "--columns",
                  "--config", "--users", "--currency", "--title", "--missing-close"}  # checked by the library, whose errors the frame turns into one line
     for name, sub in _subparsers().items():
         for act in sub._actions:
@@ -109,6 +109,7 @@ _FREE_BAD = {
     "--columns": [("malformed pairs", "rep"), ("unknown choice", "nosuch=x"), ("unknown choice", "sales.rep=x")],
     "--stage-map": [("malformed pairs", "Won")],
     "--type-map": [("malformed pairs", "Demo")],
+    "--outcome-map": [("malformed pairs", "Gatekeeper")],
     "--config": [("unreadable path", "/nonexistent_dir/x.toml"), ("malformed file", "{bad_toml}"),
                  ("unknown choice", "{unknown_key}")],
     "--users": [("unreadable path", "/nonexistent_dir/users.csv")],

@@ -62,6 +62,7 @@ from salesgoals._schema import (
     ACTIVITY_REQUIRED,
     DEAL_COLUMNS,
     DEAL_STATUSES,
+    QUALITY_METRICS,
     ROSTER_COLUMNS,
     UNASSIGNED,
 )
@@ -732,6 +733,7 @@ def load_activities(
     date_format: str | None = None,
     activity_type: str | Sequence[str | None] | None = None,
     type_map: Mapping[str, str] | None = None,
+    outcome_map: Mapping[str, str] | None = None,
     users: Any = None,
     encoding: str | None = None,
     sep: str | None = None,
@@ -766,6 +768,14 @@ def load_activities(
         (normalised for case, plural and vendor codes: ``CALL``, ``calls``,
         ``Phone call`` are ``call``; ``demo`` stays ``demo``); the quality
         report lists each source value -> type with its rows.
+    outcome_map : dict, optional
+        What outcome values the vocabulary does not know mean: source value ->
+        outcome, e.g. ``{"Gatekeeper": "no_answer", "Spoke - callback":
+        "connected"}``.  Without it such a value is kept as its own outcome
+        in snake_case; a call or meeting carrying one counts as an activity
+        but not as a connected call / held meeting (the quality metrics), and
+        a warning lists those values with their rows.  The quality report
+        lists the outcomes of every type with their rows.
     users : path or DataFrame, optional
         Owner id -> name table (a Salesforce ``User`` export, HubSpot
         owners) for exports whose owner column holds ids (``OwnerId``,
@@ -822,7 +832,8 @@ def load_activities(
     Warns
     -----
     DataQualityWarning
-        Once, with counts, when rows are excluded or dates are ambiguous.
+        Once, with counts, when rows are excluded, dates are ambiguous, or
+        calls / meetings carry outcome values the vocabulary does not know.
 
     Notes
     -----
@@ -860,6 +871,7 @@ def load_activities(
     if len(types) != len(sources):
         raise ValueError(f"{loader}: activity_type has {len(types)} entries for {len(sources)} inputs.")
     tmap = {V.norm_value(k): str(v) for k, v in (type_map or {}).items()}
+    omap = _outcome_map(outcome_map)
     frames, reports = [], []
     for src_obj, forced in zip(sources, types):
         src = _open(src_obj, loader, encoding, sep, sheet_name)
@@ -890,7 +902,7 @@ def load_activities(
         table, rows = _read(src, [*mapping.values(), *extra_cols], _reader_types(src, hints))
         notes = _source_notes(src, vendor, res)
         frame, counts = _activities_frame(table, mapping, vendor, rows, src.name, loader, dayfirst, date_format,
-                                          forced, hint, tmap, time_col, subj_col, fallback_col, notes)  # fmt: skip
+                                          forced, hint, (tmap, omap), time_col, subj_col, fallback_col, notes)  # fmt: skip
         frames.append(frame)
         reports.append({"name": src.name, "vendor": vendor, "mapping": dict(mapping), "rows": rows,
                         "notes": notes, "furniture": dict(src.furniture), "origin": dict(res.origin),
@@ -932,9 +944,12 @@ def _note_types(raw: Mapping[str | None, int], tmap, name: str, col: str, notes:
     notes.append(f"{name}: activity types from {col!r} (source value -> type (rows)): " + ", ".join(parts))
 
 
-def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date_format, forced, hint, tmap,
+def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date_format, forced, hint, maps,
                       time_col, subj_col, fallback_col, notes) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The canonical activities of one input, and the rows per code of its categorical columns."""
+    """The canonical activities of one input, and the rows per code of its categorical columns.
+
+    ``maps`` is ``(type_map, outcome_map)``, keys normalised.
+    """
     # Arrow end to end: the activity log is the big input (10M+ rows), so no
     # Python objects per row; vocabularies are mapped per distinct value.
     n = table.num_rows
@@ -951,7 +966,7 @@ def _activities_frame(table, mapping, vendor, rows, name, loader, dayfirst, date
         side_rep = pool.submit(_rep_column, table, mapping) if rep_aside else None  # after the plain columns
         if side_rep is None:
             rep, rep_counts = _rep_column(table, mapping)
-        coded = _coded_columns(table, mapping, n, name, forced, hint, tmap, subj_col, fallback_col, notes)
+        coded = _coded_columns(table, mapping, n, name, forced, hint, maps, subj_col, fallback_col, notes)
         plain = side.result()
         if side_rep is not None:
             rep, rep_counts = side_rep.result()
@@ -1006,8 +1021,9 @@ def _rep_column(table: pa.Table, mapping: Mapping[str, str]) -> tuple[pd.Categor
     return _parse.categorize(_araw(table, mapping["rep"]), _clean_value)
 
 
-def _coded_columns(table, mapping, n, name, forced, hint, tmap, subj_col, fallback_col, notes) -> dict[str, Any]:
+def _coded_columns(table, mapping, n, name, forced, hint, maps, subj_col, fallback_col, notes) -> dict[str, Any]:
     """activity_type and outcome as categoricals, and whether any row is not an activity."""
+    tmap, omap = maps
     # each distinct value is cleaned or mapped once: no string is materialised per row
     # ---- activity type: forced > type column > subject prefix > header hint
     if forced:
@@ -1026,7 +1042,10 @@ def _coded_columns(table, mapping, n, name, forced, hint, tmap, subj_col, fallba
 
     # ---- outcome, normalised per distinct (type, value) combination; emails without one were sent
     cols = [h for h in (mapping.get("outcome"), fallback_col) if h is not None]
-    outcome, outcome_counts = _map_outcomes(atype, [_araw(table, h) for h in cols])
+    raw_outcomes = [_araw(table, h) for h in cols]
+    outcome, outcome_counts = _map_outcomes(atype, raw_outcomes, omap)
+    if cols:
+        _note_outcomes(atype, outcome, raw_outcomes, omap, name, cols, notes)
     return {"activity_type": atype, "outcome": outcome, "non_activities": non_activities,
             "counts": {"activity_type": counts, "outcome": outcome_counts}}  # fmt: skip
 
@@ -1062,7 +1081,8 @@ def _fill_types(table, mapping, types, n, subj_col, hint, tmap, name, notes) -> 
 _MAX_OUTCOME_COMBOS = 4096
 
 
-def _map_outcomes(types: pd.Categorical, columns: list[pa.ChunkedArray]) -> tuple[pd.Categorical, np.ndarray]:
+def _map_outcomes(types: pd.Categorical, columns: list[pa.ChunkedArray],
+                  omap: Mapping[str, str]) -> tuple[pd.Categorical, np.ndarray]:
     """Canonical outcome of every row from its activity type and up to two raw outcome columns, and its rows per code.
 
     The first column's outcome wins, then the second's (a vendor fallback);
@@ -1079,8 +1099,8 @@ def _map_outcomes(types: pd.Categorical, columns: list[pa.ChunkedArray]) -> tupl
     choices = [[None, *types.categories], *([None, *values] for values, _, _ in encoded)]  # 0: missing
     sizes = [len(c) for c in choices]
     if np.prod(sizes, dtype=np.float64) > _MAX_OUTCOME_COMBOS:  # many distinct raw values: map the used ones
-        return _parse.to_categorical(*_map_outcomes_by_rows(types, columns)), None  # not counted
-    labels = [_outcome_of(typ, raws) for typ, *raws in itertools.product(*choices)]
+        return _parse.to_categorical(*_map_outcomes_by_rows(types, columns, omap)), None  # not counted
+    labels = [_outcome_of(typ, raws, omap) for typ, *raws in itertools.product(*choices)]
     cats = sorted({v for v in labels if v is not None})
     pos = {c: i for i, c in enumerate(cats)}
     small = np.int8 if len(cats) < 2**7 else np.int16
@@ -1102,16 +1122,17 @@ def _map_outcomes(types: pd.Categorical, columns: list[pa.ChunkedArray]) -> tupl
     return _parse.from_codes(out, cats)
 
 
-def _outcome_of(typ: str | None, raws: Sequence[str | None]) -> str | None:
+def _outcome_of(typ: str | None, raws: Sequence[str | None], omap: Mapping[str, str]) -> str | None:
     """Map one combination to its outcome: the first raw value that maps wins; emails default to sent."""
     for raw in raws:
-        r = None if raw is None else _parse.as_label(_canon_outcome(typ, raw))
+        r = None if raw is None else _parse.as_label(_canon_outcome(typ, raw, omap))
         if r is not None:
             return r
     return "sent" if typ == "email" else None
 
 
-def _map_outcomes_by_rows(types: pd.Categorical, columns: list[pa.ChunkedArray]) -> tuple[np.ndarray, list, np.ndarray]:
+def _map_outcomes_by_rows(types: pd.Categorical, columns: list[pa.ChunkedArray],
+                          omap: Mapping[str, str]) -> tuple[np.ndarray, list, np.ndarray]:
     """:func:`_map_outcomes` for many distinct raw values: ``(codes, labels, counts)`` over the used combinations."""
     parts = [(types.codes, [None, *types.categories])]  # value of code c at position c + 1
     for col in columns:
@@ -1136,7 +1157,7 @@ def _map_outcomes_by_rows(types: pd.Categorical, columns: list[pa.ChunkedArray])
     lookup: list[Any] = []
     for c in used:  # one call per distinct combination
         idx = np.unravel_index(int(c), sizes)
-        lookup.append(_outcome_of(parts[0][1][idx[0]], [vals[k] for (_, vals), k in zip(parts[1:], idx[1:])]))
+        lookup.append(_outcome_of(parts[0][1][idx[0]], [vals[k] for (_, vals), k in zip(parts[1:], idx[1:])], omap))
     if dense and len(used) < combos:
         if combos <= 1 << 16:  # few combinations: spread the lookup over all of them, no per-row remap
             full: list[Any] = [None] * combos
@@ -1150,11 +1171,99 @@ def _map_outcomes_by_rows(types: pd.Categorical, columns: list[pa.ChunkedArray])
     return code, lookup, np.append(counts, 0)
 
 
-def _canon_outcome(typ: str | None, raw: str | None) -> Any:
+#: Outcomes the vocabulary produces; any other outcome is a source value kept in snake_case.
+KNOWN_OUTCOMES: frozenset[str] = frozenset(V.OUTCOME_VALUES.values()) | {v for v in V.OUTCOME_BY_TYPE.values() if v}
+
+#: Outcome values listed per activity type in the quality report (the most frequent first).
+_OUTCOMES_LISTED = 8
+
+
+def _outcome_map(outcome_map: Mapping[str, str] | None) -> dict[str, str]:
+    """``outcome_map`` with normalised keys; every value must be an outcome the quality metrics know."""
+    out = {}
+    for k, v in (outcome_map or {}).items():
+        label = _slug(v)
+        if label not in KNOWN_OUTCOMES:
+            raise ValueError(
+                f"load_activities: outcome_map[{k!r}] = {v!r} is not an outcome salesgoals knows; use one of "
+                f"{', '.join(sorted(KNOWN_OUTCOMES))}. (A value left out of outcome_map is kept as its own "
+                "outcome in snake_case.)"
+            )
+        out[V.norm_value(k)] = label
+    return out
+
+
+def _note_outcomes(types: pd.Categorical, outcome: pd.Categorical, raw: list[pa.ChunkedArray],
+                   omap: Mapping[str, str], name: str, cols: list[str], notes: list[str]) -> None:
+    """The quality report's ``outcomes`` line, and an ``ASSUMED`` note for calls / meetings with unknown outcomes.
+
+    A call whose outcome the vocabulary does not know counts as a call but
+    not as a connected one, which moves the connect rate: said with the
+    values, their rows and the ``outcome_map`` that would say what they mean.
+    """
+    n_out = len(outcome.categories) + 1  # code -1 (missing) at 0
+    code = types.codes.astype(np.int64) + 1
+    code *= n_out
+    code += outcome.codes
+    code += 1
+    table = np.bincount(code, minlength=(len(types.categories) + 1) * n_out).reshape(-1, n_out)
+    labels = ["(none)", *outcome.categories]
+    unknown = [lab not in KNOWN_OUTCOMES for lab in labels]
+    unknown[0] = False
+    parts = []
+    for t, typ in enumerate(types.categories, start=1):
+        row = table[t]
+        order = [j for j in np.argsort(-row, kind="stable") if row[j]]
+        if not order or order == [0]:
+            continue
+        shown = [f"{labels[j]}{' (not recognised)' if unknown[j] else ''} {row[j]:,}" for j in order[:_OUTCOMES_LISTED]]
+        if len(order) > _OUTCOMES_LISTED:
+            rest = order[_OUTCOMES_LISTED:]
+            shown.append(f"{len(rest)} more values ({int(row[rest].sum()):,})")
+        parts.append(f"{typ}: " + ", ".join(shown))
+    src = " (then " + repr(cols[1]) + ")" if len(cols) > 1 else ""
+    notes.append(f"{name}: outcomes from {cols[0]!r}{src} by activity type (rows): " + "; ".join(parts))
+    _note_unknown_outcomes(types, table, labels, unknown, raw, omap, name, notes)
+
+
+def _note_unknown_outcomes(types, table, labels, unknown, raw, omap, name, notes) -> None:
+    """``ASSUMED`` note (warned) naming the unknown outcome values of the types the quality metrics read."""
+    metric_words = {typ: (metric, words) for metric, (typ, words) in QUALITY_METRICS.items()}
+    cats = list(types.categories)
+    hits = [(typ, j, int(table[cats.index(typ) + 1, j])) for typ in metric_words if typ in cats
+            for j in np.flatnonzero(unknown) if table[cats.index(typ) + 1, j]]  # fmt: skip
+    if not hits:
+        return
+    spellings: dict[str, list[str]] = {}
+    for col in raw:  # the distinct source values (few): which ones became each unknown outcome
+        values = pc.unique(pa.concat_arrays([c.dictionary for c in col.chunks])) if pa.types.is_dictionary(
+            col.type) else pc.unique(col)  # fmt: skip
+        for v in values.to_pylist()[:5000]:
+            label = _parse.as_label(_canon_outcome("", v, omap)) if v is not None else None
+            if label is not None and label not in KNOWN_OUTCOMES and v not in spellings.setdefault(label, []):
+                spellings[label].append(v)
+    words = "; ".join(f"{typ} {', '.join(repr(s) for s in spellings.get(labels[j], [labels[j]])[:3])} -> "
+                      f"{labels[j]} ({k:,})" for typ, j, k in hits)  # fmt: skip
+    counts = {typ: sum(k for t, _, k in hits if t == typ) for typ in metric_words}
+    what = " and ".join(f"{k:,} {typ}{'s' if k != 1 else ''}" for typ, k in counts.items() if k)
+    metrics = " / ".join(f"{metric_words[typ][0]}" for typ in counts if counts[typ])
+    example = next(iter(spellings.get(labels[hits[0][1]], [labels[hits[0][1]]])))
+    good = metric_words[hits[0][0]][1][0]
+    notes.append(
+        f"ASSUMED: {name}: {what} carry outcome values salesgoals does not know ({words}); they count as "
+        f"activities but not in {metrics}. If one means {good} (or another known outcome), say so with "
+        f"outcome_map={{{example!r}: {good!r}}} (CLI --outcome-map '{example}={good}')"
+    )
+
+
+def _canon_outcome(typ: str | None, raw: str | None, omap: Mapping[str, str] | None = None) -> Any:
+    """Outcome of one raw value: ``outcome_map`` > the type's own word > the vocabulary > the value in snake_case."""
     if raw is None or not str(raw).strip():
         return None
     typ = typ or ""
     k = V.norm_value(raw)
+    if omap and k in omap:
+        return omap[k]
     if (typ, k) in V.OUTCOME_BY_TYPE:
         return V.OUTCOME_BY_TYPE[(typ, k)]
     if k in ("done", "completed", "complete", "true", "1") and typ not in ("meeting", "email"):

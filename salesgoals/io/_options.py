@@ -1,7 +1,7 @@
 """Loader options from the command line and from a ``salesgoals.toml`` file.
 
 What the loaders' error messages tell users to pass (``columns={...}``,
-``stage_map={...}``, ``type_map={...}``, ``status='won'``,
+``stage_map={...}``, ``type_map={...}``, ``outcome_map={...}``, ``status='won'``,
 ``missing_close=...``, ``users=...``) has a command-line spelling here, and
 a config-file spelling, so the CLI stays a thin layer::
 
@@ -21,6 +21,8 @@ a config-file spelling, so the CLI stays a thin layer::
     Engaging = "open"
     [type_map]
     "Discovery call" = "call"
+    [outcome_map]               # what outcome values the vocabulary does not know mean
+    Gatekeeper = "no_answer"
     [deals]
     all_won = false
     missing_close = "exclude"   # or "created", or a column name
@@ -91,6 +93,9 @@ def add_load_arguments(g: argparse._ArgumentGroup) -> None:
                    help="what custom stages mean, e.g. 'Engaging=open,Signed=won'")
     g.add_argument("--type-map", dest="type_map", metavar="VALUE=TYPE,...",
                    help="merge activity types on purpose, e.g. 'Demo=meeting' (by default every type is kept)")
+    g.add_argument("--outcome-map", dest="outcome_map", metavar="VALUE=OUTCOME,...",
+                   help="what unknown activity outcomes mean, e.g. 'Gatekeeper=no_answer,Spoke=connected' "
+                        "(by default they are kept as their own value and not counted as connected / held)")  # fmt: skip
     g.add_argument("--all-won", dest="all_won", action="store_true", default=None,
                    help="the deals file lists won deals only (no stage column)")
     g.add_argument("--missing-close", dest="missing_close", metavar="POLICY",
@@ -117,7 +122,7 @@ def read_config(path: str | os.PathLike | None) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise SchemaError(f"--config {os.fspath(path)!r}: not valid TOML ({exc}).") from None
     known = {"crm", "dayfirst", "fiscal_year_start", "holidays", "currency", "users", "columns", "stage_map",
-             "type_map", "deals", "all_won", "missing_close"}  # fmt: skip
+             "type_map", "outcome_map", "deals", "all_won", "missing_close"}  # fmt: skip
     unknown = sorted(set(cfg) - known)
     if unknown:
         raise SchemaError(f"--config {os.fspath(path)!r}: unknown key(s) {', '.join(unknown)}; "
@@ -154,6 +159,8 @@ def load_options(args: argparse.Namespace) -> dict[str, Any]:
     columns = {**(cfg.get("columns") or {}), **parse_pairs(getattr(args, "columns", None), "--columns")}
     stage_map = {**(cfg.get("stage_map") or {}), **parse_pairs(getattr(args, "stage_map", None), "--stage-map")}
     type_map = {**(cfg.get("type_map") or {}), **parse_pairs(getattr(args, "type_map", None), "--type-map")}
+    outcome_map = {**(cfg.get("outcome_map") or {}),
+                   **parse_pairs(getattr(args, "outcome_map", None), "--outcome-map")}  # fmt: skip
     all_won = getattr(args, "all_won", None)
     all_won = all_won if all_won is not None else bool(deals_cfg.get("all_won", cfg.get("all_won", False)))
     missing_close = getattr(args, "missing_close", None) or deals_cfg.get("missing_close",
@@ -166,7 +173,8 @@ def load_options(args: argparse.Namespace) -> dict[str, Any]:
     a_cols, d_cols = _split_columns(columns)
     common = {"crm": crm, "dayfirst": dayfirst}
     return {
-        "activities": {**common, "columns": a_cols or None, "type_map": type_map or None},
+        "activities": {**common, "columns": a_cols or None, "type_map": type_map or None,
+                       "outcome_map": outcome_map or None},
         "deals": {**common, "columns": d_cols or None, "stage_map": stage_map or None,
                   "status": "won" if all_won else None, "missing_close": missing_close},
         "roster": {"dayfirst": dayfirst},
