@@ -107,7 +107,9 @@ def test_deals_only_and_without_deals():
     acts = _acts([["ann", "2024-01-01 09:00", "call", None]])
     panel = sg.build_panel(acts)
     assert panel[["deals_created", "deals_won", "won_revenue"]].to_numpy().sum() == 0
-    assert "call_connected" in panel.columns  # outcome column exists, even if empty
+    # the log records no call outcome: connected calls are unknown, not 0 (no column, and the reason in attrs)
+    assert "call_connected" not in panel.columns and "call_connected" not in panel.attrs["quality_columns"]
+    assert "records no call outcomes" in panel.attrs["quality_unavailable"]["call_connected"]
 
 
 def test_deterministic_under_row_order(small):

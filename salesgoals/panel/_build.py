@@ -162,7 +162,11 @@ def build_panel(
         * ``<activity_type>`` : int — activities of each type logged in the
           period (for example ``call``, ``email``, ``meeting``).
         * ``call_connected``, ``meeting_held`` : int — quality metrics, present
-          when the log has that activity type and an ``outcome`` column.
+          when the log has that activity type and an ``outcome`` column, and
+          at least one of its activities counts (a log that records no call
+          outcome, such as a rep / time / type export, has calls but no
+          ``call_connected``: unknown, not zero; see
+          ``attrs["quality_unavailable"]``).
         * ``deals_created`` : int — deals created in the period.
         * ``pipeline_created`` : float — total amount of those deals.
         * ``deals_won``, ``deals_lost`` : int — deals closed won / lost in the period.
@@ -172,9 +176,10 @@ def build_panel(
 
         ``panel.attrs`` holds ``freq``, ``activity_columns``,
         ``quality_columns``, ``outcome_columns``, ``window`` (first and last
-        period) and ``excluded`` (events not counted, by reason: for
+        period), ``excluded`` (events not counted, by reason: for
         example ``activities_outside_rep_span``, ``activities_without_date``,
-        ``deals_closed_after_window``, ``reps_not_in_roster``).
+        ``deals_closed_after_window``, ``reps_not_in_roster``) and
+        ``quality_unavailable`` (quality metric -> why it is left out).
 
     Raises
     ------
@@ -465,10 +470,14 @@ class _Cube:
 
 
 def _count_activities(ev: _Events, cube: _Cube, reduction: Reduction):
-    """Activity types in output order, their count matrix (cells x types) and the quality-metric counts."""
+    """Activity types in output order, their count matrix (cells x types), the quality-metric counts, and the
+    metrics left out because no activity of the log counts for them (metric -> why)."""
     types = _activity_type_order(ev.type_cats[np.unique(ev.type_codes[ev.type_codes >= 0])].tolist())
     t_code = np.append(pd.Index(types, dtype=object).get_indexer(ev.type_cats), -1)[ev.type_codes]  # -1: no type
     metrics = [name for name, (typ, _) in reduction.metrics.items() if typ in types]
+    unavailable = {name: _unrecorded(name, reduction.metrics[name]) for name in metrics
+                   if not ev.counts[name].to_numpy().any()}  # fmt: skip
+    metrics = [name for name in metrics if name not in unavailable]
     a_ok, a_n, code = ev.a_ok, ev.a_n, cube.spans.a_code
     if (~a_ok).any():
         cube.excluded["activities_without_date"] = int(a_n[~a_ok].sum())
@@ -482,7 +491,15 @@ def _count_activities(ev: _Events, cube: _Cube, reduction: Reduction):
     act = act.reshape(len(cube.spans.reps) * cube.n_per, len(types))
     qual = {name: cube.count(code, ev.a_ord, a_in, weights=ev.counts[name].to_numpy(dtype=np.int64))
             for name in metrics}  # fmt: skip
-    return types, act, qual
+    return types, act, qual, unavailable
+
+
+def _unrecorded(name: str, metric: tuple[str, tuple[str, ...]]) -> str:
+    """Why a quality metric that no activity of the log counts for is left out of the panel."""
+    typ, good = metric
+    return (f"no {typ} in the log has outcome {' or '.join(good)}: the export records no {typ} outcomes (an "
+            f"export with rep, time and type only, or {typ}s marked just 'Done'), so {name} is unknown, not 0; "
+            f"load an export with the {typ} outcome column (outcome_map= says what its values mean)")
 
 
 def _count_deals(ev: _Events, cube: _Cube) -> dict[str, np.ndarray]:
@@ -574,9 +591,10 @@ def _assemble(
     ev = _events(counts, deals, freq, excluded)
     lo, hi = _window(ev, start, end, freq)
     cube = _Cube(_rep_spans(ev, roster, lo, hi, freq, excluded), lo, hi, excluded)
-    types, act, qual = _count_activities(ev, cube, reduction)
+    types, act, qual, unavailable = _count_activities(ev, cube, reduction)
     panel = _panel_rows(cube, types, act, qual, _count_deals(ev, cube), freq)
     panel.attrs["revenue_available"] = ev.revenue_available
+    panel.attrs["quality_unavailable"] = unavailable
     if not ev.revenue_available:  # an export without amounts: revenue unavailable, not 0
         panel["pipeline_created"] = np.nan
         panel["won_revenue"] = np.nan
