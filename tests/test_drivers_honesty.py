@@ -384,6 +384,55 @@ def test_lag_length_from_observed_creation_delays():
     assert named.diagnostics.lag_selection["cv_time_mse"].notna().all()
 
 
+def test_lag_length_covers_the_slowest_activity_types_delays():
+    """Calls source most deals within a week or two; meetings, fewer deals, take up to five weeks.  Pooled over
+    types 95 % of linked creations fall within 3 weeks, which would cut meetings' fourth week (about 8 % of
+    their deals) out of their effect; each type's own delays (>= 40 linked deals) set the length: 4.
+
+    Seeds 1-3 of this world all give pooled 3, meeting 4, call 2, email 1 (linked deals: call ~2,600, meeting
+    ~1,000, email ~400); about 1.2 s CPU."""
+    from salesgoals.drivers._model import MIN_TYPE_DEALS
+
+    sim = make_events("baseline", seed=1, n_reps=30, n_periods=80,
+                      sourcing={"call": 0.09, "email": 0.004, "meeting": 0.15, "linkedin": 0.0})
+    res = _fit(sim, log=True, diagnostics=False)
+    pooled, by_type = res.diagnostics.creation_delays, res.diagnostics.creation_delays_by_type
+
+    def quantile(t):
+        return int(t["lag"].to_numpy()[np.searchsorted(t["share"].cumsum().to_numpy(), 0.95 - 1e-12)])
+
+    own = {a: quantile(t) for a, t in by_type.groupby("activity")}
+    n = by_type.groupby("activity")["n_deals"].sum()
+    assert (n >= MIN_TYPE_DEALS).all() and by_type.groupby("activity")["share"].sum().round(12).eq(1).all()
+    assert quantile(pooled) < own["meeting"] and own["meeting"] == max(own.values())
+    L = int(res.effects["n_lags"].iloc[0])
+    assert L == own["meeting"]
+    note = next(x for x in res.diagnostics.notes if "from the data (deal links)" in x)
+    assert f"within {L} period(s) of their first meeting, the slowest activity type" in note
+    assert f"pooled over types: {quantile(pooled)} period(s)" in note
+    assert "creation delays by type" in str(res.diagnostics.summary())
+
+
+def test_lag_length_ignores_a_type_with_too_few_linked_deals():
+    """A type's own 95th percentile needs >= MIN_TYPE_DEALS linked deals: below that, the pooled delays decide."""
+    from salesgoals.drivers._model import MIN_TYPE_DEALS, _lag_from_delays
+
+    pooled = pd.DataFrame({"lag": [0, 1, 2, 3, 4], "n_deals": [500, 300, 130, 50, 20]})
+    pooled["share"] = pooled["n_deals"] / pooled["n_deals"].sum()
+
+    def by_type(n_slow):
+        rows = [("call", 0, 600), ("call", 1, 250), ("call", 2, 50), ("meeting", 0, n_slow // 4),
+                ("meeting", 4, n_slow - n_slow // 4)]
+        t = pd.DataFrame(rows, columns=["activity", "lag", "n_deals"])
+        return t.assign(share=t["n_deals"] / t.groupby("activity")["n_deals"].transform("sum"))
+
+    empty = pd.DataFrame({"n_lags": pd.Series([], dtype=float)})
+    assert _lag_from_delays(pooled, 8, [], empty)[0] == 3  # 95 % of the pooled deals by lag 3
+    assert _lag_from_delays(pooled, 8, [], empty, by_type=by_type(MIN_TYPE_DEALS))[0] == 4
+    assert _lag_from_delays(pooled, 8, [], empty, by_type=by_type(MIN_TYPE_DEALS - 1))[0] == 3
+    assert _lag_from_delays(pooled, 2, [], empty, by_type=by_type(MIN_TYPE_DEALS))[0] == 2  # the cap still holds
+
+
 # ------------------------------------------------------------------ goals read the per-rep effects
 def _goal_vs_rep_effects(sim, res) -> pd.DataFrame:
     """Per rep: the goal table's revenue per extra meeting, the rep's meeting effect and funnel, the rep's group."""

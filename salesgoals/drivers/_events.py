@@ -33,7 +33,7 @@ from salesgoals.drivers._estimator import _Design, _ols_clustered, _two_way_deme
 from salesgoals.errors import SchemaError
 from salesgoals.panel import period_start
 
-__all__ = ["EVENT_WINDOW", "RESPONSE_LAGS", "creation_delays", "response_to_deals", "link_roles", "sourced_deals", "sourcing_panel", "event_time_profile"]
+__all__ = ["EVENT_WINDOW", "RESPONSE_LAGS", "creation_delays", "creation_delays_by_type", "response_to_deals", "link_roles", "sourced_deals", "sourcing_panel", "event_time_profile"]
 
 #: Days before and after each deal creation in the event-time profile.
 EVENT_WINDOW = 14
@@ -121,23 +121,47 @@ def sourced_deals(activity_log: pd.DataFrame, deals: pd.DataFrame, progressing: 
 
 def creation_delays(sourcing_log: pd.DataFrame, deals: pd.DataFrame, freq: str) -> pd.DataFrame:
     """``lag, n_deals, share``: periods from a sourcing activity to its deal's creation (first activity per deal)."""
+    deal, _, lag = _linked_delays(sourcing_log, deals, freq)
+    first = pd.Series(lag).groupby(deal).max()  # the earliest sourcing activity of each deal: the longest delay
+    return _delay_table(np.bincount(first.to_numpy()) if len(first) else np.zeros(0, dtype=np.int64))
+
+
+def creation_delays_by_type(sourcing_log: pd.DataFrame, deals: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """``activity, lag, n_deals, share``: as :func:`creation_delays`, per activity type: periods from each linked
+    deal's first sourcing activity *of that type* to the deal's creation (``share`` within the type)."""
+    deal, typ, lag = _linked_delays(sourcing_log, deals, freq)
+    if not deal.size:
+        return _delay_table(np.zeros(0, dtype=np.int64)).assign(activity=pd.Series([], dtype=object))[
+            ["activity", "lag", "n_deals", "share"]]
+    first = pd.Series(lag).groupby([typ, deal]).max()
+    parts = [_delay_table(np.bincount(g.to_numpy())).assign(activity=str(t))
+             for t, g in first.groupby(level=0, sort=True)]
+    out = pd.concat(parts, ignore_index=True)
+    out["activity"] = out["activity"].astype(object)
+    return out[["activity", "lag", "n_deals", "share"]]
+
+
+def _linked_delays(sourcing_log: pd.DataFrame, deals: pd.DataFrame, freq: str):
+    """Per sourcing activity linked to a known deal: the deal's position, the activity type (str) and the whole
+    periods from the activity's period to the deal's creation period (>= 0)."""
     ids = pd.Index(deals["deal_id"].astype(str).to_numpy(dtype=object))
     pos = codes_in(sourcing_log["deal_id"].astype(object).where(sourcing_log["deal_id"].notna(), None).astype(str),
                    ids)  # fmt: skip
     pos = np.where(sourcing_log["deal_id"].notna().to_numpy(), pos, -1)
     ok = pos >= 0
-    if not ok.any():
-        return pd.DataFrame({"lag": pd.Series([], dtype=np.int64), "n_deals": pd.Series([], dtype=np.int64),
-                             "share": pd.Series([], dtype=float)})  # fmt: skip
     act = _days(period_start(sourcing_log["timestamp"].to_numpy()[ok], freq))
     made = _days(period_start(deals["created"].to_numpy()[pos[ok]], freq))
-    first = pd.Series(act).groupby(pos[ok]).min()  # the earliest sourcing activity of each deal
-    made = pd.Series(made).groupby(pos[ok]).first()
     step = {"W": 7.0, "M": 30.44, "Q": 91.3}[freq]
-    lag = np.maximum(np.rint((made - first).to_numpy() / step), 0).astype(np.int64)
-    counts = np.bincount(lag)
+    lag = np.maximum(np.rint((made - act) / step), 0).astype(np.int64)
+    typ = sourcing_log["activity_type"].astype(str).to_numpy()[ok]
+    return pos[ok], typ, lag
+
+
+def _delay_table(counts: np.ndarray) -> pd.DataFrame:
+    """``lag, n_deals, share`` from deal counts by lag (empty frame of the right types for no counts)."""
+    total = counts.sum()
     return pd.DataFrame({"lag": np.arange(counts.size, dtype=np.int64), "n_deals": counts.astype(np.int64),
-                         "share": counts / counts.sum()})  # fmt: skip
+                         "share": counts / total if total else counts.astype(float)})  # fmt: skip
 
 
 def sourcing_panel(panel: pd.DataFrame, activity_log: pd.DataFrame, keep: np.ndarray, columns: list[str],

@@ -39,7 +39,7 @@ from salesgoals.drivers._estimator import (
 from salesgoals.drivers._pooling import pool_rep_effects, rep_contributions, rep_heterogeneity_test, rep_slopes
 from salesgoals.drivers._progressing import PROGRESS_WINDOW_DAYS, progressing_effects
 from salesgoals.drivers._events import (
-    creation_delays, event_time_profile, link_roles, sourced_deals, sourcing_panel, without_response,
+    creation_delays, creation_delays_by_type, event_time_profile, link_roles, sourced_deals, sourcing_panel, without_response,
 )  # fmt: skip
 from salesgoals.drivers._verdicts import (
     FOLLOWS_RESULTS,
@@ -381,6 +381,7 @@ class DriverModel(BaseEstimator):
             self._run_checks(diag, prep, fit, spec, funnel, y, messages)
         fit.demeaned_y = fit.demeaned_X = fit.design = None  # large: only the diagnostics needed them
         diag.event_time, diag.timing, diag.creation_delays = events.profile, events.timing, events.delays
+        diag.creation_delays_by_type = events.type_delays
         diag.progressing = events.progressing
         effects, self._consequences, diag.flag_reasons = _with_verdicts(effects, fit, acts, quality_of, funnel,
                                                                         diag.leads, events, dof, 1 - self.interval,
@@ -435,7 +436,7 @@ class DriverModel(BaseEstimator):
         max_lag = cap_lag(prep, int(self.max_lag) if self.max_lag is not None else DEFAULT_MAX_LAG[freq], notes)
         criterion = self.lag_criterion
         if criterion == "auto" and len(events.delays) and y_col == _FUNNEL_BASE:
-            return _lag_from_delays(events.delays, max_lag, notes, lag_table)
+            return _lag_from_delays(events.delays, max_lag, notes, lag_table, by_type=events.type_delays)
         if criterion == "auto":
             criterion = AUTO_CRITERION
         if criterion in ("cv_tail", "cv_time_tail", "tail"):
@@ -676,6 +677,7 @@ class _EventInfo:
     deals: pd.DataFrame | None = None
     sourced: np.ndarray | None = None  # per deal: created by an activity (links or lead source)
     delays: pd.DataFrame = field(default_factory=pd.DataFrame)  # lag (periods) -> share of linked creations
+    type_delays: pd.DataFrame = field(default_factory=pd.DataFrame)  # the same per activity type
     progressing: pd.DataFrame = field(default_factory=pd.DataFrame)  # what follow-ups do to their own deal
     adjusted: dict[str, float] = field(default_factory=dict)  # responders whose response was taken out
 
@@ -711,6 +713,7 @@ def _use_events(panel: pd.DataFrame, acts: list[str], activity_log: pd.DataFrame
     info.sourced = sourced_deals(activity_log, deals, progressing if info.linked else None)
     if info.linked:
         info.delays = creation_delays(activity_log.loc[~progressing], deals, freq)
+        info.type_delays = creation_delays_by_type(activity_log.loc[~progressing], deals, freq)
         info.progressing = progressing_effects(activity_log, deals, interval=1 - alpha)
         info.notes.append(_progressing_note(info.progressing))
     return panel, info
@@ -978,22 +981,49 @@ def _cap_by_reps(prep, n_regressors: int, max_lag: int, notes: list[str]) -> int
     return cap
 
 
-#: Share of linked deals whose creation delay the chosen lag length must cover.
+#: Share of linked deals whose creation delay the chosen lag length must cover (pooled, and for each activity
+#: type with at least :data:`MIN_TYPE_DEALS` linked deals).
 DELAY_COVERAGE = 0.95
+#: Linked deals an activity type needs before its own delay profile can set the lag length (its 95th percentile
+#: rests on the slowest ~5 %, i.e. on at least 2 deals at 40).
+MIN_TYPE_DEALS = 40
 
 
-def _lag_from_delays(delays: pd.DataFrame, max_lag: int, notes: list[str],
-                     empty: pd.DataFrame) -> tuple[int, pd.DataFrame]:  # fmt: skip
+def _delay_quantile(delays: pd.DataFrame) -> int:
+    """The smallest lag covering :data:`DELAY_COVERAGE` of the deals in a ``lag, share`` table."""
+    cum = delays["share"].cumsum().to_numpy()
+    return int(delays["lag"].to_numpy()[min(np.searchsorted(cum, DELAY_COVERAGE - 1e-12), len(cum) - 1)])
+
+
+def _slowest_type(by_type: pd.DataFrame | None) -> tuple[str, int]:
+    """The activity type (with enough linked deals) whose delays need the most lags, and that lag ("" and -1 when
+    no type has enough)."""
+    if by_type is None or not len(by_type):
+        return "", -1
+    n = by_type.groupby("activity", sort=True)["n_deals"].sum()
+    quant = {a: _delay_quantile(by_type.loc[by_type["activity"] == a]) for a in n.index[n >= MIN_TYPE_DEALS]}
+    if not quant:
+        return "", -1
+    slowest = max(quant, key=lambda a: (quant[a], a))
+    return slowest, quant[slowest]
+
+
+def _lag_from_delays(delays: pd.DataFrame, max_lag: int, notes: list[str], empty: pd.DataFrame, *,
+                     by_type: pd.DataFrame | None = None) -> tuple[int, pd.DataFrame]:  # fmt: skip
     """Lag length from the observed delays between sourcing activities and their deals' creation.
 
     The smallest ``L`` such that at least :data:`DELAY_COVERAGE` of the deals linked to a sourcing activity
-    are created within ``L`` periods of their first one (pooled over activity types), capped at ``max_lag``.
-    Returns it and the lag table: one row per candidate ``0..max_lag`` with ``delay_share`` (share of linked
-    creations at that delay; the last row also holds those beyond it) and ``delay_cum_share`` (within it), the
-    model-selection criteria left empty (not computed: the delays settle the length).
+    are created within ``L`` periods of their first one, pooled over activity types *and* for each type with at
+    least :data:`MIN_TYPE_DEALS` linked deals (``by_type``, from each deal's first activity of that type): the
+    slowest type sets it, so a type that sources few deals but takes long is not cut short by the fast majority
+    (pooled, calls that create most deals within a week would leave meetings' later weeks out).  Capped at
+    ``max_lag``.  Returns it and the lag table: one row per candidate ``0..max_lag`` with ``delay_share`` (pooled
+    share of linked creations at that delay; the last row also holds those beyond it) and ``delay_cum_share``
+    (within it), the model-selection criteria left empty (not computed: the delays settle the length).
     """
-    cum = delays["share"].cumsum().to_numpy()
-    L = int(delays["lag"].to_numpy()[min(np.searchsorted(cum, DELAY_COVERAGE - 1e-12), len(cum) - 1)])
+    pooled = _delay_quantile(delays)
+    slowest, type_lag = _slowest_type(by_type)
+    L = max(pooled, type_lag)
     chosen = min(L, max_lag)
     share = delays.set_index("lag")["share"].reindex(range(max_lag + 1), fill_value=0.0).to_numpy(copy=True)
     share[-1] += float(delays.loc[delays["lag"] > max_lag, "share"].sum())
@@ -1006,9 +1036,14 @@ def _lag_from_delays(delays: pd.DataFrame, max_lag: int, notes: list[str],
     table["delay_cum_share"] = np.minimum(np.cumsum(share), 1.0)
     table["chosen"] = table["n_lags"] == chosen
     profile = ", ".join(f"{v:.0%}" for v in share[: chosen + 1])
+    why = (f"{DELAY_COVERAGE:.0%} of deals linked to a sourcing activity are created within {pooled} period(s) of "
+           "it")
+    if type_lag > pooled:
+        why = (f"{DELAY_COVERAGE:.0%} of the deals linked to a {slowest} are created within {type_lag} period(s) of "
+               f"their first {slowest}, the slowest activity type (pooled over types: {pooled} period(s))")
     notes.append(
-        f"lags 0..{chosen} from the data (deal links): {DELAY_COVERAGE:.0%} of deals linked to a sourcing activity are "
-        f"created within {L} period(s) of it (share of creations by delay 0..{chosen}: {profile}; "
-        "diagnostics.creation_delays, lag_selection)" + (f", capped at {max_lag}." if L > max_lag else ".")
-    )
+        f"lags 0..{chosen} from the data (deal links): {why} (share of creations by delay 0..{chosen}: {profile}; "
+        "diagnostics.creation_delays, creation_delays_by_type, lag_selection)"
+        + (f", capped at {max_lag}." if L > max_lag else ".")
+    )  # fmt: skip
     return chosen, table

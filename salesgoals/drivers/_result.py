@@ -83,7 +83,15 @@ class DriverDiagnostics:
     creation_delays : pandas.DataFrame
         Only with deal links: ``lag, n_deals, share``: periods between a
         deal's first sourcing activity and its creation.  The lag length is
-        chosen to cover 95% of them (capped at ``max_lag``) instead of by AIC.
+        chosen to cover 95% of them (capped at ``max_lag``) instead of by AIC,
+        and 95% of each activity type's own (below).
+    creation_delays_by_type : pandas.DataFrame
+        Only with deal links: ``activity, lag, n_deals, share``: periods
+        between a deal's first sourcing activity *of that type* and its
+        creation, ``share`` within the type.  The slowest type with at least
+        40 linked deals sets the lag length where it needs more lags than
+        the pooled delays (a type that sources few deals but takes long is
+        not cut short).
     progressing : pandas.DataFrame
         Only with deal links: what activity logged on an existing deal does to
         *that* deal (win rate, closing within 30 days after its first 14),
@@ -136,6 +144,7 @@ class DriverDiagnostics:
     timing: pd.DataFrame = field(default_factory=pd.DataFrame)
     heterogeneity: pd.DataFrame = field(default_factory=pd.DataFrame)
     creation_delays: pd.DataFrame = field(default_factory=pd.DataFrame)
+    creation_delays_by_type: pd.DataFrame = field(default_factory=pd.DataFrame)
     progressing: pd.DataFrame = field(default_factory=pd.DataFrame)
     flag_reasons: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -143,7 +152,7 @@ class DriverDiagnostics:
         """All checks as one printable :class:`Summary`."""
         tables = {}
         for name in ("checks", "placebo", "leads", "timing", "flag_reasons", "heterogeneity", "creation_delays",
-                     "progressing", "pooled", "holdout", "lag_selection"):
+                     "creation_delays_by_type", "progressing", "pooled", "holdout", "lag_selection"):
             t = getattr(self, name)
             if len(t):
                 tables[name.replace("_", " ")] = t
