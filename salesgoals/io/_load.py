@@ -1043,7 +1043,7 @@ def _coded_columns(table, mapping, n, name, forced, hint, maps, subj_col, fallba
     # ---- outcome, normalised per distinct (type, value) combination; emails without one were sent
     cols = [h for h in (mapping.get("outcome"), fallback_col) if h is not None]
     raw_outcomes = [_araw(table, h) for h in cols]
-    outcome, outcome_counts = _map_outcomes(atype, raw_outcomes, omap)
+    outcome, outcome_counts = _map_outcomes(atype, raw_outcomes, omap, counts)
     if cols:
         _note_outcomes(atype, outcome, raw_outcomes, omap, name, cols, notes)
     return {"activity_type": atype, "outcome": outcome, "non_activities": non_activities,
@@ -1082,7 +1082,7 @@ _MAX_OUTCOME_COMBOS = 4096
 
 
 def _map_outcomes(types: pd.Categorical, columns: list[pa.ChunkedArray],
-                  omap: Mapping[str, str]) -> tuple[pd.Categorical, np.ndarray]:
+                  omap: Mapping[str, str], type_counts: np.ndarray | None = None) -> tuple[pd.Categorical, np.ndarray]:
     """Canonical outcome of every row from its activity type and up to two raw outcome columns, and its rows per code.
 
     The first column's outcome wins, then the second's (a vendor fallback);
@@ -1090,11 +1090,16 @@ def _map_outcomes(types: pd.Categorical, columns: list[pa.ChunkedArray],
     combination of type and raw values, never per row: each row's
     combination is one small integer built from the type's code and the
     columns' dictionary indices, block by block of the Arrow chunks (the
-    temporaries stay in cache), then looked up.
+    temporaries stay in cache), then looked up.  ``type_counts`` (rows per type code, the last for a missing
+    type), when given, count the outcomes of an export without an outcome column (no pass over the rows).
     """
     if not columns:  # no outcome column (a lean export): an email was sent, other outcomes are unknown
         lut = np.array([0 if t == "email" else -1 for t in types.categories] + [-1], dtype=np.int8)
-        return _parse.from_codes(lut[types.codes], ["sent"])  # code -1 (no type) takes lut[-1]: missing
+        counts = None
+        if type_counts is not None and len(type_counts) == len(lut):
+            sent = int(type_counts[lut == 0].sum())
+            counts = np.array([sent, int(type_counts.sum()) - sent], dtype=np.int64)
+        return _parse.from_codes(lut[types.codes], ["sent"], counts=counts)  # code -1 (no type) takes lut[-1]
     encoded = [_parse.dictionary_parts(col) for col in columns]
     choices = [[None, *types.categories], *([None, *values] for values, _, _ in encoded)]  # 0: missing
     sizes = [len(c) for c in choices]

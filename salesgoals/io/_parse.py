@@ -713,11 +713,14 @@ def categorize_counting(col: pa.ChunkedArray | pa.Array, fn=None) -> tuple[pd.Ca
         c = np.bincount(idx, minlength=len(local) + 1)
         np.add.at(per_value, np.append(local, len(values)), c[: len(local) + 1])
     raw = {v: int(k) for v, k in zip([*values, None], per_value) if k}
-    cat, counts = _categorize_parts(values, parts, nulls, fn, True)
+    cat, counts = _categorize_parts(values, parts, nulls, fn, True, per_value=per_value)
     return cat, counts, raw
 
 
-def _categorize_parts(values, parts, nulls, fn, drop_unused) -> tuple[pd.Categorical, np.ndarray | None]:
+def _categorize_parts(values, parts, nulls, fn, drop_unused,
+                      per_value: np.ndarray | None = None) -> tuple[pd.Categorical, np.ndarray | None]:
+    """The Categorical of :func:`categorize`; ``per_value`` (rows per distinct value, then the nulls), when the
+    caller counted them, gives the rows per category without a counting pass over the rows."""
     labels = [as_label(v) for v in (values if fn is None else map(fn, values))]
     null_label = as_label(fn(None)) if fn is not None and nulls else None  # nulls map through fn too
     cats = sorted({v for v in (*labels, null_label) if v is not None})
@@ -729,7 +732,12 @@ def _categorize_parts(values, parts, nulls, fn, drop_unused) -> tuple[pd.Categor
     for start, local, idx in parts:
         lut = np.append(code_of_value[local], null_code)  # index len(local): a null row
         np.take(lut, idx, out=out[start : start + len(idx)], mode="clip")
-    return from_codes(out, cats, drop_unused=drop_unused)
+    counts = None
+    if per_value is not None and drop_unused:  # code -1 (missing) counts in the last slot, as count_codes does
+        slot = np.append(code_of_value, null_code).astype(np.int64)
+        counts = np.bincount(np.where(slot < 0, len(cats), slot), weights=per_value, minlength=len(cats) + 1)
+        counts = counts.astype(np.int64)
+    return from_codes(out, cats, drop_unused=drop_unused, counts=counts)
 
 
 def from_codes(
