@@ -57,10 +57,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesgoals._activity_counts import WeeklyCounts
 from salesgoals._schema import ACTIVITY_COLUMNS
 
 __all__ = ["ACTIVITY_KEY", "ACTIVITY_RULE", "ActivityDuplicates", "activity_duplicates", "all_missing", "dates_only",
-           "identical_rows", "may_repeat", "sorted_runs",
+           "identical_rows", "identical_rows_counted", "may_repeat", "sorted_runs", "weekly_key",
            "time_disjoint_parts"]
 
 #: The columns that identify one activity record when the export has ids.
@@ -91,12 +92,17 @@ class ActivityDuplicates:
         Id-less rows identical to an earlier one but kept (dates only, rule 4).
     dates_only : bool
         Whether the id-less rows' timestamps are all at midnight.
+    weekly : WeeklyCounts or None
+        The rows left (every row taking part, less the duplicates) per week
+        and categorical codes, when the export has no ids and the search
+        could count them on the way (:func:`identical_rows_counted`).
     """
 
     duplicate_row: np.ndarray
     duplicate_id: np.ndarray
     alike_kept: int = 0
     dates_only: bool = False
+    weekly: WeeklyCounts | None = None
 
 
 _NONE = np.array([], dtype=np.int64)
@@ -129,7 +135,8 @@ def activity_duplicates(acts: pd.DataFrame, alive: np.ndarray) -> ActivityDuplic
     >>> activity_duplicates(acts, np.ones(3, bool)).duplicate_row.tolist()
     [1]
     """
-    if all_missing(acts["activity_id"]):  # an export without ids (no pass over the rows)
+    no_ids = all_missing(acts["activity_id"])
+    if no_ids:  # an export without ids (no pass over the rows)
         dup_row, dup_id, alone = _NONE, _NONE, alive
     else:
         no_id = acts["activity_id"].isna().to_numpy()
@@ -140,10 +147,10 @@ def activity_duplicates(acts: pd.DataFrame, alive: np.ndarray) -> ActivityDuplic
     rows = None if alone.all() else np.flatnonzero(alone)  # None: every row (no 100 MB index built)
     stamps = pd.DatetimeIndex(acts["timestamp"])
     ts = stamps.asi8 if rows is None else stamps.asi8[rows]
-    same = identical_rows(acts, rows, ts)
-    if dates_only(ts, stamps.unit):
+    same, weekly = identical_rows_counted(acts, rows, ts, count=no_ids)
+    if dates_only(ts, stamps.unit):  # the alike rows are kept: the counts (made without them) do not hold
         return ActivityDuplicates(dup_row, dup_id, alike_kept=int(same.size), dates_only=True)
-    return ActivityDuplicates(np.union1d(dup_row, same), dup_id)
+    return ActivityDuplicates(np.union1d(dup_row, same), dup_id, weekly=weekly)
 
 
 def _keyed_duplicates(acts: pd.DataFrame, has_key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -186,14 +193,42 @@ def identical_rows(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray, *
     is cut at one middle timestamp: the early parts of every run are searched
     on one thread, the late parts on the other (:func:`sorted_runs`).
     """
+    return identical_rows_counted(out, rows, ts, min_split_rows=min_split_rows)[0]
+
+
+def identical_rows_counted(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray, *, count: bool = True,
+                           min_split_rows: int = 2_000_000) -> tuple[np.ndarray, WeeklyCounts | None]:
+    """:func:`identical_rows`, and with ``count`` the rows left per week and categorical codes when found on the way.
+
+    The counts come from the same sort: with a key laid out week first
+    (:func:`weekly_key`), the rows of one (week, rep, type, outcome) sit side
+    by side once sorted, so each group's rows less its copies are counted
+    from where the groups change.  None when the key does not fit that layout
+    (or the search had to hash), and then the search is as before.
+    """
+    span = (int(ts.min()), int(ts.max())) if count and ts.size else None
     parts = time_disjoint_parts(ts, min_rows=min_split_rows)
     if len(parts) == 1:
         runs = sorted_runs(ts, min_rows=min_split_rows)
-        found = None if runs is None else _identical_by_time_halves(out, rows, ts, runs)
-        return _identical_in_part(out, rows, ts, slice(0, ts.size)) if found is None else found
+        found = None if runs is None else _identical_by_time_halves(out, rows, ts, runs, span)
+        if found is not None:
+            return found
+        later, counts = _identical_in_part(out, rows, ts, slice(0, ts.size), span)
+        return later, _joined_counts([counts])
     with ThreadPoolExecutor(len(parts)) as pool:
-        found = list(pool.map(lambda part: _identical_in_part(out, rows, ts, part), parts))
-    return np.concatenate(found)  # parts in row order, each ascending
+        found = list(pool.map(lambda part: _identical_in_part(out, rows, ts, part, span), parts))
+    later = np.concatenate([f[0] for f in found])  # parts in row order, each ascending
+    return later, _joined_counts([f[1] for f in found])
+
+
+def _joined_counts(found: list) -> WeeklyCounts | None:
+    """One :class:`WeeklyCounts` of several searches' ``(group, n, layout)`` (one layout); None if any has none."""
+    if not found or any(f is None for f in found):
+        return None
+    layout = found[0][2]
+    group = np.concatenate([f[0] for f in found])
+    n = np.concatenate([f[1] for f in found])
+    return WeeklyCounts(group, n, layout.first_week, layout.columns, layout.cards, layout.categories)
 
 
 def time_disjoint_parts(ts: np.ndarray, *, min_rows: int = 2_000_000) -> list[slice]:
@@ -262,8 +297,8 @@ def sorted_runs(ts: np.ndarray, *, min_rows: int = 2_000_000, max_runs: int = 64
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def _identical_by_time_halves(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray,
-                              runs: list[slice]) -> np.ndarray | None:
+def _identical_by_time_halves(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray, runs: list[slice],
+                              span: tuple[int, int] | None = None) -> tuple[np.ndarray, WeeklyCounts | None] | None:
     """:func:`identical_rows` of a log in sorted ``runs``, on two threads; None when the values do not pack.
 
     The key of every row is packed once (on two threads), with its position
@@ -274,7 +309,7 @@ def _identical_by_time_halves(out: pd.DataFrame, rows: np.ndarray | None, ts: np
     """
     n = ts.size
     pos_bits = max(int(n - 1).bit_length(), 1)
-    key = packed_key(out, rows, ts, 63 - pos_bits, pos_bits=pos_bits, threads=2)
+    key, layout = _search_key(out, rows, ts, pos_bits, span, threads=2)
     if key is None:
         return None
     sample = np.sort(ts[:: max(1, n // 20_000)])
@@ -283,52 +318,81 @@ def _identical_by_time_halves(out: pd.DataFrame, rows: np.ndarray | None, ts: np
     early = np.concatenate([key[r.start : c] for r, c in zip(runs, cuts)])
     late = np.concatenate([key[c : r.stop] for r, c in zip(runs, cuts)])
     del key
+    shift = None if layout is None else layout.group_shift
     with ThreadPoolExecutor(2) as pool:
-        found = list(pool.map(lambda k: _later_copies(k, pos_bits), (early, late)))
-    later = np.sort(np.concatenate(found))  # positions in ts: the two halves interleave
-    return later if rows is None else rows[later]
+        found = list(pool.map(lambda k: _later_copies(k, pos_bits, shift), (early, late)))
+    later = np.sort(np.concatenate([f[0] for f in found]))  # positions in ts: the two halves interleave
+    counts = None if layout is None else _joined_counts([(*f[1], layout) for f in found])
+    return (later if rows is None else rows[later]), counts
 
 
-def _identical_in_part(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray, part: slice) -> np.ndarray:
-    """:func:`identical_rows` of the rows ``part`` (a range of positions in ``ts``), as positions of ``out``."""
+def _search_key(out, rows, ts, pos_bits: int, span, threads: int = 1):
+    """``(key, layout)``: the week-first key when counting (``span``) and it fits, else the packed key and None."""
+    if span is not None:
+        weekly = weekly_key(out, rows, ts, pos_bits=pos_bits, span=span, threads=threads)
+        if weekly is not None:
+            return weekly
+    return packed_key(out, rows, ts, 63 - pos_bits, pos_bits=pos_bits, threads=threads), None
+
+
+def _identical_in_part(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray, part: slice,
+                       span: tuple[int, int] | None = None) -> tuple[np.ndarray, tuple | None]:
+    """:func:`identical_rows` of the rows ``part`` (a range of positions in ``ts``), as positions of ``out``,
+    and (with ``span``, when the week-first key fits) the part's ``(group, n, layout)`` counts."""
     sub_rows = part if rows is None else rows[part]  # a slice of out's rows is a view of each column
     sub_ts = ts[part]
     pos_bits = max(int(sub_ts.size - 1).bit_length(), 1)
-    key = packed_key(out, sub_rows, sub_ts, 63 - pos_bits, pos_bits=pos_bits)
+    key, layout = _search_key(out, sub_rows, sub_ts, pos_bits, span)
     if key is not None:
-        later = _later_copies(key, pos_bits)
-        return later + part.start if rows is None else sub_rows[later]
+        later, groups = _later_copies(key, pos_bits, None if layout is None else layout.group_shift)
+        counts = None if layout is None else (*groups, layout)
+        return (later + part.start if rows is None else sub_rows[later]), counts
     sub_rows = np.arange(part.start, part.stop) if rows is None else sub_rows
     h = _row_hash(out, sub_rows, sub_ts)
     srt = np.sort(h)
     repeated = srt[1:][srt[1:] == srt[:-1]]
     if not repeated.size:
-        return np.array([], dtype=np.int64)
+        return np.array([], dtype=np.int64), None
     size = 1 << 22  # bucket filter: rows whose hash may repeat
     hit = np.zeros(size, dtype=bool)
     hit[(repeated & np.uint64(size - 1)).astype(np.int64)] = True
     cand = sub_rows[hit[(h & np.uint64(size - 1)).astype(np.int64)]]
     dup = out.iloc[cand][list(ACTIVITY_COLUMNS)].duplicated(keep="first").to_numpy()
-    return cand[dup]
+    return cand[dup], None
 
 
 _BLOCK = 1 << 20  # rows per block of the passes below: their temporaries stay small (no 100 MB page faults)
 _CACHE_BLOCK = 1 << 16  # rows per block of the packing: each block's steps run on data still in the CPU's cache
 
 
-def _later_copies(key: np.ndarray, pos_bits: int) -> np.ndarray:
+def _later_copies(key: np.ndarray, pos_bits: int,
+                  group_shift: int | None = None) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """Positions (ascending) of the keys equal to an earlier key; ``key`` holds each row's position in its low
-    ``pos_bits`` bits (:func:`packed_key`), so copies sort earliest first; it is sorted in place."""
+    ``pos_bits`` bits (:func:`packed_key`), so copies sort earliest first; it is sorted in place.
+
+    With ``group_shift`` (a week-first key, :func:`weekly_key`), also each group's number (the key's bits from
+    ``group_shift`` up) and its rows less its copies, found from where the sorted keys change group.
+    """
     key.sort()
     low = np.int64((1 << pos_bits) - 1)
-    found = []
+    found, starts, copies = [], [], []
     for i in range(0, key.size - 1, _BLOCK):
         part = key[i : i + _BLOCK + 1]  # one key of overlap: each pair of neighbours is seen once
-        same = np.bitwise_xor(part[1:], part[:-1]) <= low  # same values, another position
+        change = np.bitwise_xor(part[1:], part[:-1])
+        same = change <= low  # same values, another position
         found.append(part[1:][same] & low)
+        if group_shift is not None:
+            starts.append(np.flatnonzero(change >= np.int64(1 << group_shift)) + (i + 1))
+            copies.append(np.flatnonzero(same) + (i + 1))
     later = np.concatenate(found) if found else np.array([], dtype=np.int64)
     later.sort()
-    return later
+    if group_shift is None or not key.size:
+        return later, (None if group_shift is None else (_NONE, _NONE))
+    first = np.concatenate([np.zeros(1, dtype=np.int64), *starts])
+    n = np.diff(np.append(first, key.size))
+    if later.size:  # each copy is in its original's group: one row fewer there
+        n -= np.bincount(np.searchsorted(first, np.concatenate(copies), side="right") - 1, minlength=first.size)
+    return later, (key[first] >> group_shift, n)
 
 
 def packed_key(out: pd.DataFrame, rows: np.ndarray | slice | None, ts: np.ndarray, bits: int, *,
@@ -399,6 +463,115 @@ def _pack_blocks(ts: np.ndarray, lo: int, step: int, cols: list, pos_bits: int, 
                 k += codes[i:j]
             if offset:
                 k += offset
+            if pos_bits:
+                k <<= pos_bits
+                k |= np.arange(i, j, dtype=np.int64)
+        return True
+
+    if threads < 2 or n < 2 * _CACHE_BLOCK:
+        return key if pack(0, n) else None
+    mid = n // 2
+    with ThreadPoolExecutor(2) as pool:
+        done = list(pool.map(lambda ab: pack(*ab), [(0, mid), (mid, n)]))
+    return key if all(done) else None
+
+
+@dataclass(frozen=True)
+class _WeekLayout:
+    """Where :func:`weekly_key` put each part of the key (see :class:`WeeklyCounts` for the group number)."""
+
+    group_shift: int
+    first_week: int
+    columns: tuple[str, ...]
+    cards: tuple[int, ...]
+    categories: tuple[list, ...]
+
+
+def weekly_key(out: pd.DataFrame, rows: np.ndarray | slice | None, ts: np.ndarray, *, pos_bits: int,
+               span: tuple[int, int] | None = None, threads: int = 1) -> tuple[np.ndarray, _WeekLayout] | None:
+    """:func:`packed_key` laid out week first: ``(group, time into the week, position)``; None when it does not fit.
+
+    The group is the row's Monday-based week (the panel's, counted from the
+    first week of ``span``, the earliest and latest timestamps; default:
+    ``ts``'s) and its categorical codes, so rows of one week, rep, type and
+    outcome sort side by side.  The time into the week is in whole minutes,
+    else whole seconds; a key that needs more than 63 bits, or times finer
+    than seconds, gives None (the caller then uses :func:`packed_key`).
+
+    Examples
+    --------
+    >>> acts = pd.DataFrame({"rep": pd.Categorical(["a", "b", "a"]), "activity_type": pd.Categorical(["call"] * 3),
+    ...     "outcome": pd.Categorical([None] * 3), "deal_id": [None] * 3, "account": [None] * 3,
+    ...     "duration_min": [np.nan] * 3,
+    ...     "timestamp": pd.to_datetime(["2024-01-01 09:00", "2024-01-08 09:00", "2024-01-08 09:01"]).as_unit("us")})
+    >>> key, layout = weekly_key(acts, None, acts["timestamp"].to_numpy().view(np.int64), pos_bits=2)
+    >>> layout.columns, layout.cards  # group = (week * 3 + rep code + 1) * 2 + type code + 1
+    (('rep', 'activity_type'), (3, 2))
+    >>> (key >> layout.group_shift).tolist()  # weeks 0, 1, 1; reps a, b, a; all calls
+    [3, 11, 9]
+    """
+    if not ts.size or not all(all_missing(out[col]) for col in ("deal_id", "account", "duration_min")):
+        return None
+    per_s = _PER_SECOND[pd.DatetimeIndex(out["timestamp"]).unit]
+    per_day, week = 86_400 * per_s, 7 * 86_400 * per_s
+    lo, hi = span if span is not None else (int(ts.min()), int(ts.max()))
+    first = (lo + 3 * per_day) // week  # the rule of salesgoals._periods.ordinals: day d is in week (d + 3) // 7
+    names, cols, cats = [], [], []
+    room = (hi + 3 * per_day) // week - first + 1
+    for col in ("rep", "activity_type", "outcome"):
+        cat = out[col].array
+        card = len(cat.categories) + 1
+        if card > 1:
+            names.append(col)
+            cats.append(list(cat.categories))
+            cols.append((cat.codes if rows is None else cat.codes[rows], card))
+            room *= card
+    group_bits = max(int(room - 1).bit_length(), 1)
+    for step in (60 * per_s, per_s):  # whole minutes, else whole seconds
+        time_bits = max(int(week // step - 1).bit_length(), 1)
+        if group_bits + time_bits + pos_bits > 63:
+            return None  # seconds need more bits than minutes
+        key = _pack_weekly(ts, first * week - 3 * per_day, step, week // step, time_bits, cols, pos_bits, threads)
+        if key is not None:
+            layout = _WeekLayout(time_bits + pos_bits, first, tuple(names), tuple(c for _, c in cols), tuple(cats))
+            return key, layout
+    return None
+
+
+def _pack_weekly(ts: np.ndarray, base: int, step: int, per_week: int, time_bits: int, cols: list, pos_bits: int,
+                 threads: int = 1) -> np.ndarray | None:
+    """:func:`weekly_key`'s packing, block by block in the CPU's cache; None as soon as a time is not whole steps.
+
+    ``base`` is the Monday 00:00 of the first week (in ``ts``'s unit).
+    """
+    n = ts.size
+    offset = 0
+    for _, card in cols:
+        offset = offset * card + 1  # the +1 of every column's code
+    key = np.empty(n, dtype=np.int64)
+
+    def pack(a: int, b: int) -> bool:
+        since = np.empty(min(_CACHE_BLOCK, n), dtype=np.int64)
+        other = np.empty_like(since)
+        for i in range(a, b, _CACHE_BLOCK):
+            j = min(i + _CACHE_BLOCK, b)
+            k, t, w = key[i:j], since[: j - i], other[: j - i]
+            np.subtract(ts[i:j], base, out=t)
+            np.floor_divide(t, step, out=k)  # whole steps since the first Monday
+            np.multiply(k, step, out=w)
+            if not np.array_equal(w, t):
+                return False
+            np.floor_divide(k, per_week, out=w)  # the week, from the first
+            np.multiply(w, per_week, out=t)
+            np.subtract(k, t, out=t)  # steps into the week
+            k[...] = w
+            for codes, card in cols:
+                k *= card
+                k += codes[i:j]
+            if offset:
+                k += offset
+            k <<= time_bits
+            k |= t
             if pos_bits:
                 k <<= pos_bits
                 k |= np.arange(i, j, dtype=np.int64)

@@ -66,6 +66,7 @@ from salesgoals._schema import (
     ROSTER_COLUMNS,
     UNASSIGNED,
 )
+from salesgoals._activity_counts import remember as remember_counts
 from salesgoals._duplicates import activity_duplicates, all_missing, may_repeat
 from salesgoals._summary import Summary
 from salesgoals._typing import CRM
@@ -615,6 +616,7 @@ def _exclude_unkeyed_duplicates(out: pd.DataFrame, reports: list[dict], reason: 
 def _exclude_activity_duplicates(out: pd.DataFrame, reason: np.ndarray, reports: list[dict]) -> None:
     """Exclude the activities :data:`salesgoals._duplicates.ACTIVITY_RULE` calls duplicates, counted and noted."""
     found = activity_duplicates(out, reason == 0)
+    reports[0]["weekly"] = found.weekly  # rows per week, rep, type and outcome, when counted on the way
     codes = reports[0]["rows"].codes
     reason[found.duplicate_row] = codes["duplicate_row"]
     reason[found.duplicate_id] = codes["duplicate_id"]
@@ -909,6 +911,8 @@ def load_activities(
                         "counts": counts})  # fmt: skip
     out = _finish(loader, frames, reports, ACTIVITY_COLUMNS, None, "duplicate_id",
                   after_dedup=_exclude_activity_duplicates)
+    if reports[0].get("weekly") is not None and users is None:
+        remember_counts(out, reports[0]["weekly"])  # build_panel(out, freq="W") need not count the rows again
     return _apply_users(out, users, loader)
 
 

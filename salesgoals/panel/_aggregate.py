@@ -59,6 +59,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesgoals import _periods
+from salesgoals._activity_counts import WeeklyCounts
 from salesgoals._periods import check_freq
 from salesgoals._schema import QUALITY_METRICS
 from salesgoals.errors import SchemaError
@@ -209,6 +210,22 @@ def _factor(values) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(uniques, dtype=object).astype(str).astype(object)
 
 
+def _recoded(code: np.ndarray | None, then: list, text: np.ndarray, n: int) -> np.ndarray | None:
+    """Codes into ``then`` (the categories when counted; -1 missing) as codes into ``text`` (the frame's now).
+
+    None (all missing) when the column was missing everywhere; None when a value
+    counted is not in ``text`` any more (the caller then counts the rows).
+    """
+    if code is None:
+        return np.full(n, -1, dtype=np.int64)
+    lut = pd.Index(np.asarray(text, dtype=object)).get_indexer(np.asarray([str(v) for v in then], dtype=object))
+    lut = np.append(lut, -1).astype(np.int64)  # code -1 (missing) stays missing
+    out = lut[code]
+    if ((out < 0) & (code >= 0)).any():
+        return None
+    return out
+
+
 def _arrow_of(values) -> pa.ChunkedArray:
     """Return the Arrow array behind Arrow-backed pandas text."""
     arr = values.array if isinstance(values, pd.Series) else values
@@ -353,6 +370,13 @@ class Reduction:
             total = np.bincount(at, weights=n, minlength=len(keys)).astype(np.int64)
             good = np.bincount(at, weights=n * (used % n_flag), minlength=len(keys)).astype(np.int64)
         del parts
+        return self._cells_table(keys, total, good, reps, types, n_per, lo)
+
+    def _cells_table(self, keys: np.ndarray, total: np.ndarray, good: np.ndarray, reps: np.ndarray,
+                     types: np.ndarray, n_per: int, lo: int) -> pd.DataFrame:
+        """The activity counts of the used cells ``keys`` (ascending ``(rep slot * n_per + period - lo) * n_typ +
+        type slot``, each axis's missing value in its last slot), ``total`` rows and ``good`` metric rows each."""
+        n_rep, n_typ = len(reps) + 1, len(types) + 1
         out = {COUNT: total.astype(np.int64)}
         rk, rest = np.divmod(keys, n_per * n_typ)
         pk, tk = np.divmod(rest, n_typ)
@@ -368,6 +392,41 @@ class Reduction:
         # last (each axis's missing slot is its last), so no second pass over the counts
         table = {"rep": rep_vals, "period_start": per_vals.astype("datetime64[s]"), "activity_type": type_vals}
         return pd.DataFrame({**table, **out})
+
+    def on_weekly(self, frame: pd.DataFrame, weekly: WeeklyCounts) -> pd.DataFrame | None:
+        """:meth:`on_frame` of a frame from the rows per week and codes the loader counted (the same table).
+
+        ``weekly`` must describe ``frame``'s rows (:func:`salesgoals._activity_counts.recall` checks
+        that); the groups are regrouped by cell, so no row of the frame is read.  None when the grain is not
+        weekly or a counted value is no longer a category of the frame.
+        """
+        if self.freq != "W" or not len(weekly.n):
+            return None
+        weeks, at_count = weekly.decoded()
+        now = {}
+        for col in ("rep", "activity_type", "outcome"):
+            _, text = _factor(frame[col]) if col in frame.columns else (None, np.zeros(0, dtype=object))
+            code = _recoded(at_count.get(col), weekly.categories[weekly.columns.index(col)]
+                            if col in weekly.columns else [], text, len(weeks))  # fmt: skip
+            if code is None:
+                return None
+            now[col] = (code, text)
+        (rep_code, rep_text), (type_code, type_text) = now["rep"], now["activity_type"]
+        reps, rep_rank = _merge_text(rep_text)
+        types, type_rank = _merge_text(type_text)
+        rep_slot = np.append(rep_rank, len(reps))[rep_code]  # code -1 picks the missing slot
+        type_slot = np.append(type_rank, len(types))[type_code]
+        lo, hi = int(weeks.min()), int(weeks.max())
+        n_per = hi - lo + 2
+        cell = (rep_slot * n_per + (weeks - lo)) * (len(types) + 1) + type_slot
+        keys, at = np.unique(cell, return_inverse=True)
+        total = np.bincount(at, weights=weekly.n, minlength=len(keys)).astype(np.int64)
+        good = total
+        if self.metrics:
+            out_code, out_text = now["outcome"]
+            flag = self._flag_table(type_text, out_text)[type_code + 1, out_code + 1]
+            good = np.bincount(at, weights=weekly.n * flag, minlength=len(keys)).astype(np.int64)
+        return self._cells_table(keys, total, good, reps, types, n_per, lo)
 
     def _flag_table(self, type_text: np.ndarray, outcome_text: np.ndarray) -> np.ndarray:
         """Tell, by (raw type code + 1, raw outcome code + 1), whether the pair counts for its type's metric.

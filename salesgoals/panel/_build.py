@@ -53,6 +53,7 @@ from salesgoals.panel._aggregate import (
     period_ordinal,
     period_start,
 )
+from salesgoals._activity_counts import recall as recall_counts
 from salesgoals._periods import check_freq
 from salesgoals._schema import (
     ACTIVITY_REQUIRED,
@@ -221,7 +222,10 @@ def build_panel(
     else:
         _require(activities, ACTIVITY_REQUIRED, "activities", "load_activities")
         reduction = Reduction.for_columns(activities.columns, freq=freq)
-        counts = reduction.on_frame(activities)
+        weekly = recall_counts(activities) if freq == "W" else None  # counted while loading this very frame
+        counts = None if weekly is None else reduction.on_weekly(activities, weekly)
+        if counts is None:
+            counts = reduction.on_frame(activities)
     deals, roster = _check_deals_roster(deals, roster)
     if counts is None:
         counts = reduction.on_dask(activities, progress=False)
