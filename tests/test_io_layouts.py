@@ -411,3 +411,26 @@ def test_lean_export_without_outcomes_marks_emails_sent_and_nothing_else(tmp_pat
     assert list(acts["outcome"].cat.categories) == ["sent"]
     calls, _ = quiet(load_activities, put(tmp_path, "calls.csv", "rep,timestamp,type\nAna,2024-03-04 09:00,call\n"))
     assert calls["outcome"].isna().all() and len(calls["outcome"].cat.categories) == 0
+
+
+def test_the_type_of_the_related_record_is_not_taken_for_the_activity_type(tmp_path):
+    """A calls export whose only '...type' column names the record a call is about (deal / lead) used to load with
+    activity types 'deal' and 'lead'; the generic matcher now needs a header that is not about a related record
+    and values of which at least one is a known activity type, and otherwise asks, naming the fix."""
+    calls = tmp_path / "calls.csv"
+    calls.write_text(
+        "id,user_name,made_at,duration,outcome_name,resource_type,resource_id\n"
+        "1,Priya Shah,2024-01-08T14:03:00Z,320,Interested,deal,101\n"
+        "2,Priya Shah,2024-01-08T15:03:00Z,0,No answer,lead,\n"
+        "3,Tom Berg,2024-01-09T09:00:00Z,45,Left voicemail,deal,103\n"
+    )
+    with pytest.raises(SchemaError, match=r"no activity_type column in 'calls.csv'.*activity_type='call'"):
+        load_activities(calls)
+    acts = load_activities(calls, activity_type="call")
+    assert acts["activity_type"].tolist() == ["call"] * 3
+    assert acts["outcome"].tolist() == ["connected", "no_answer", "voicemail"]
+    # a plain type column under a word-matched header still loads: its values name activities
+    named = tmp_path / "named.csv"
+    named.write_text("user_name,made_at,touch_channel\nPriya,2024-01-08 10:00,Phone call\nTom,2024-01-09 11:00,"
+                     "Emails\nTom,2024-01-10 11:00,Demo\n")  # fmt: skip
+    assert load_activities(named)["activity_type"].tolist() == ["call", "email", "demo"]

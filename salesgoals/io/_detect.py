@@ -211,8 +211,12 @@ def values_fit(values: pa.Array | None, kind: str, header: str) -> bool:
     text = [str(x).strip() for x in vals.to_pylist()]
     if all(re.fullmatch(r"-?[\d.,]+", x) for x in text):
         return False
-    distinct = len(set(text))
-    return distinct <= 60 and (distinct <= max(3, len(text) // 2))
+    distinct = set(text)
+    few = len(distinct) <= 60 and (len(distinct) <= max(3, len(text) // 2))
+    if kind == "types":  # and at least one value names a known activity type (Call, emails, Phone call)
+        keys = {V.norm_value(x) for x in distinct}
+        return few and any(k in V.TYPE_VALUES or k.rstrip("s") in V.TYPE_VALUES for k in keys)
+    return few
 
 
 def _parse_ok(fn: Callable[[pa.ChunkedArray], np.ndarray], vals: pa.Array) -> bool:

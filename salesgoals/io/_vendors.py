@@ -657,7 +657,10 @@ ENTITY_PREFIX = re.compile(
 #: it has 4+ letters) or a tuple of words that must all be present; earlier
 #: entries win.  ``kind`` says which values the column must hold: ``date``
 #: (parses as dates), ``amount`` (numbers or currency text), ``few`` (few
-#: distinct text values), ``text`` (anything).
+#: distinct text values), ``types`` (few distinct values, at least one of them
+#: a known activity type such as ``Call``: a ``resource_type`` of ``deal`` /
+#: ``lead`` names the record an activity is about, not what was done),
+#: ``text`` (anything).
 FieldWords = dict[str, tuple[str, tuple[object, ...], tuple[str, ...]]]
 DEAL_WORDS: FieldWords = {
     # field: (kind, words, words that rule a header out)
@@ -686,9 +689,12 @@ ACTIVITY_WORDS: FieldWords = {
     "rep": DEAL_WORDS["rep"],
     "timestamp": ("date", ("timestamp", "datetime", "date", "time", "at", "on", "when", "start", "due", "completed",
                            "logged", "created"), ("modified", "updated", "last", "reminder", "end")),
-    "activity_type": ("few", ("type", "kind", "channel", "subtype", "category", "medium", "engagement", "activity"),
+    "activity_type": ("types", ("type", "kind", "channel", "subtype", "category", "medium", "engagement", "activity"),
                       ("date", "time", "id", "record", "assigned", "owner", "user", "rep", "agent", "by", "status",
-                       "outcome", "result", "duration", "subject", "title", "notes")),
+                       "outcome", "result", "duration", "subject", "title", "notes",
+                       # the type of the record an activity is about (Copper 'Related To Type', Zendesk Sell
+                       # 'resource_type', 'regarding object type'), not the type of the activity
+                       "related", "resource", "regarding", "parent", "object", "entity", "associated", "linked")),
     "deal_id": ("text", (("deal", "id"), ("opportunity", "id"), ("opp", "id"), ("what", "id"), "deal", "opportunity"),
                 ("stage", "amount", "owner", "name", "title")),
     "account": DEAL_WORDS["account"],
