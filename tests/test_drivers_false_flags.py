@@ -63,3 +63,22 @@ def test_a_few_stray_deal_ids_are_not_taken_for_links(sim10):
     res = _fit(sim10, log)
     assert not any(n.startswith("deal links:") for n in res.diagnostics.notes)
     assert "follows_results" in res.effects.set_index("activity").loc["email", "flags"]
+
+
+def test_deal_ids_that_match_no_deal_are_warned_not_dropped_silently(sim10):
+    """An activity export naming deals by title while the deals export has ids: every link is lost. Before, the
+    fit went on without a word (no 'deal links:' note, nothing warned); now one warning says how many activities
+    carry a deal_id that names no deal, with examples and the fix."""
+    log = sim10.activities.copy()
+    carried = log["deal_id"].notna()
+    log["deal_id"] = log["deal_id"].astype("str").where(carried, None)
+    log.loc[carried, "deal_id"] = "Opportunity " + log.loc[carried, "deal_id"]
+    n = int(carried.sum())
+    with ignoring(UnreliableEstimateWarning, *DRIVER_NOTES), pytest.warns(
+        UnreliableEstimateWarning, match=rf"fit_drivers: 100% of the {n:,} activities that carry a deal_id name no "
+                                         r"deal of the deals table \(e\.g\. 'Opportunity D\d+'"):  # fmt: skip
+        res = sg.fit_drivers(sim10.panel(freq="M"), activity_log=log, deals=sim10.deals, diagnostics=False, n_boot=0)
+    assert not any(n.startswith("deal links:") for n in res.diagnostics.notes)
+    assert any("so the links are not used" in w for w in res.diagnostics.warnings)
+    # the simulator's own ids match: no such warning
+    assert not any("name no deal" in w for w in _fit(sim10, sim10.activities).diagnostics.warnings)

@@ -81,6 +81,8 @@ MIN_LINKED_SHARE = 0.02
 #: ... or share of deals named by at least one activity (a CRM that links only follow-ups to their deal: the
 #: project simulator links 1.98-2.31 % of activities, 78 % of deals; a few stray ids name almost none).
 MIN_LINKED_DEAL_SHARE = 0.10
+#: Activities carrying a deal_id from which a log whose deal ids mostly match no deal is warned about.
+MIN_UNMATCHED_ROWS = 20
 _LAG_TABLE_COLUMNS = ("n_lags", "n_params", "rss", "aic", "bic", "cv_mse", "cv_excess_se", "cv_time_mse",
                       "cv_time_excess_se", "tail_f", "tail_p", "tail_share", "tail_share_upper")  # and tail_lead (str)
 
@@ -350,7 +352,7 @@ class DriverModel(BaseEstimator):
         method, y_col, carry = self._resolve_method(panel)
         prep = _prepare(panel)
         freq = prep.freq if prep.freq in DEFAULT_MAX_LAG else "W"
-        messages: list[str] = []  # warnings: the data cannot support a confident answer
+        messages: list[str] = [*events.messages]  # warnings: the data cannot support a confident answer
         notes: list[str] = [*events.notes]  # how the answer was computed where it departs from the default
 
         quality_of = {}
@@ -674,6 +676,7 @@ class _EventInfo:
     timing: pd.DataFrame = field(default_factory=pd.DataFrame)
     linked: bool = False
     notes: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)  # warnings (deal ids that match no deal)
     deals: pd.DataFrame | None = None
     sourced: np.ndarray | None = None  # per deal: created by an activity (links or lead source)
     delays: pd.DataFrame = field(default_factory=pd.DataFrame)  # lag (periods) -> share of linked creations
@@ -694,6 +697,9 @@ def _use_events(panel: pd.DataFrame, acts: list[str], activity_log: pd.DataFrame
     freq = _freq_letter(panel)
     log = activity_log
     enough = share >= MIN_LINKED_SHARE or _deal_share_named(activity_log, deals) >= MIN_LINKED_DEAL_SHARE
+    unmatched = _unmatched_links(activity_log, deals, share, used=bool(progressing.any() and enough))
+    if unmatched:
+        info.messages.append(unmatched)
     if progressing.any() and enough:
         cols = [*acts, *(m for m, (a, _) in QUALITY_METRICS.items() if a in acts and m in panel.columns)]
         panel = sourcing_panel(panel, activity_log, ~progressing, cols, freq)
@@ -717,6 +723,31 @@ def _use_events(panel: pd.DataFrame, acts: list[str], activity_log: pd.DataFrame
         info.progressing = progressing_effects(activity_log, deals, interval=1 - alpha)
         info.notes.append(_progressing_note(info.progressing))
     return panel, info
+
+
+def _unmatched_links(activity_log: pd.DataFrame, deals: pd.DataFrame, share: float, used: bool) -> str | None:
+    """A warning when most activities that carry a ``deal_id`` name no deal of the deals table.
+
+    Two files with different deal keys (an activity export naming deals by
+    title, a deals export by id) would otherwise lose the links without a word.
+    """
+    if "deal_id" not in activity_log.columns:
+        return None
+    carried = activity_log["deal_id"].notna().to_numpy()
+    n_carried = int(carried.sum())
+    if n_carried < MIN_UNMATCHED_ROWS or share * len(carried) >= 0.5 * n_carried:
+        return None
+    known = pd.Index(deals["deal_id"].dropna().astype(str).unique())
+    ids = pd.unique(activity_log["deal_id"].to_numpy()[carried].astype(str))
+    examples = [str(v) for v in ids[:1000] if v not in known][:3]
+    matched = share * len(carried) / n_carried
+    what = ("the links that match are used" if used else
+            "so the links are not used: activities are not split into sourcing and progressing")
+    return (f"{1 - matched:.0%} of the {n_carried:,} activities that carry a deal_id name no deal of the deals table "
+            f"(e.g. {', '.join(repr(v) for v in examples)}), {what}. Check that both files hold the same deal key: "
+            "an activity export may name deals by title where the deals export has ids (load the deals with "
+            "columns={'deal_id': '<the column holding those names>'}), or the deals export may start later than "
+            "the activities.")
 
 
 def _deal_share_named(activity_log: pd.DataFrame, deals: pd.DataFrame) -> float:
