@@ -14,8 +14,8 @@ Tolerances (``tests/reference/drivers_calibration_study.py``, ``tolerances``; ro
 rule, which this test now fits, with CR3 in the fit and in the week-after response test): bootstrap over
 the study seeds 0-59 of the 99.5 % quantile of the mean z^2 and of |mean z| over the unflagged effects of 6 seeds,
 so each bound fails with probability 0.5 % if the suite's seeds behave like the study's (1 % per test for
-the two).  The suite runs seeds 300-305, disjoint from the study seeds; on the evaluation seeds 100-159
-(``tests/reference/drivers_calibration.csv``) the bounds pass on 10 of 10 disjoint 6-seed blocks in both worlds.
+the two).  The suite runs seeds 300-305, disjoint from the study seeds; the evaluation seeds 100-159
+(``tests/reference/drivers_calibration.csv``) check the bounds on 10 disjoint 6-seed blocks per world (see BOUNDS).
 The naive companion (panel only, no log) fails where it should: its email z exceeds the log-based fit's on
 the same seeds (the follow-ups it counts as drivers).
 """
@@ -35,7 +35,10 @@ SEEDS = range(300, 306)
 #: From the study seeds 0-59 (drivers_calibration_study.py --combine ... prints them), 6 seeds, 99.5 %.
 #: Round 6: the default lag rule's rows (variant default, CR3 covariance, CR3 in the week-after response test);
 #: round 5's bounds from the AIC lag rule were 2.18 / 0.34 and 2.34 / 0.63 / 0.855, round 4's (CR1) 2.48 / 0.40
-#: and 2.64 / 0.67 / 0.91.  The evaluation seeds 100-159 pass them on 10 of 10 disjoint 6-seed blocks.
+#: and 2.64 / 0.67 / 0.91.  Held out (evaluation seeds 100-159, 10 disjoint 6-seed blocks per world): proj_M passes
+#: both bounds on 10 of 10 (worst mean z^2 2.01); proj_M_ts the |mean z| bound on 10 of 10 and mean z^2 on 9 of 10
+#: (block 136-141: 2.08).  One miss in 40 checks of 0.5 % each is within design (expected 0.2; P(>= 1) = 18 %):
+#: the bounds were not moved after it.  This run's seeds 300-305: 1.39 / 0.12 and 1.45 / 0.27, email gap 0.85.
 BOUNDS = {
     "proj_M": {"mean_z2": 2.15, "abs_mean_z": 0.38},
     "proj_M_ts": {"mean_z2": 1.99, "abs_mean_z": 0.57, "email_gap": 0.66},

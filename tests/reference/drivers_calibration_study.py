@@ -52,6 +52,9 @@ Run (about 7 minutes of CPU for the default sizes: 40 weekly and 20 monthly seed
     # proj_M,proj_M_ts (100-159); round 4's per-seed rows (CR1) enter the combine as variant cr1, the CR3 rows
     # fitted before issue 12's new default lag rule landed as variant cr3_aic (AIC lags), the rows on the new
     # rule as default (drivers_calibration_seeds.csv keeps all three)
+    # round 6: --variants default, worlds proj_M,proj_M_ts,proj_M_panel on seeds 0-29 and 30-59, proj_M,proj_M_ts
+    # on 100-129; combined with the previous per-seed CSV (new rows replace old); the suite's bounds come from the
+    # default rows of seeds 0-59 and --combine prints their check on 10 held-out 6-seed blocks (held_out_blocks)
 """
 
 from __future__ import annotations
