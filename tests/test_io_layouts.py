@@ -296,6 +296,21 @@ def test_suspect_dates_are_counted_flagged_and_warned(tmp_path):
     assert "after_export" not in as_of.attrs["quality"].flagged
 
 
+def test_an_amount_far_above_the_bulk_is_counted_flagged_and_warned_not_changed(tmp_path):
+    """A mistyped amount (three extra zeros) used to load without a word and become most of its rep's revenue."""
+    body = "".join(f"R{i % 3},2024-01-{1 + i % 28:02d},2024-02-{1 + i % 28:02d},Closed Won,{900 + 10 * i}\n"
+                   for i in range(40))  # fmt: skip
+    text = "rep,created,closed,stage,amount\n" + body + "Ana,2024-01-05,2024-02-07,Closed Won,1250000\n"
+    deals, msgs = quiet(load_deals, put(tmp_path, "d.csv", text))
+    assert len(deals) == 41 and deals["amount"].max() == 1_250_000  # kept as exported
+    assert deals.attrs["quality"].flagged["amount_outlier"] == 1
+    assert any("1 deal with an amount in 'amount' more than 100x the median" in m and "row 41: 1,250,000.00" in m
+               for m in msgs), msgs  # fmt: skip
+    # a big deal inside the bulk's reach (10x the largest other) is not flagged
+    fine, msgs = quiet(load_deals, put(tmp_path, "d.csv", text.replace("1250000", "13000")))
+    assert "amount_outlier" not in fine.attrs["quality"].flagged and not any("amount in" in m for m in msgs)
+
+
 def test_a_duplicated_deal_with_a_bad_date_is_flagged_once_not_once_per_copy(tmp_path):
     # the date checks run on the de-duplicated deals: counting them before made one deal two issues
     body = "".join(f"R{i % 3},2024-0{1 + i % 6}-1{i % 9},2024-0{2 + i % 6}-2{i % 8},Closed Lost,{i}\n" for i in range(30))

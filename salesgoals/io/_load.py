@@ -1392,6 +1392,15 @@ def load_deals(
     DateParseError, AmountParseError, FileFormatError
         As described in their messages.
 
+    Warns
+    -----
+    DataQualityWarning
+        Once, with counts, when rows are excluded or repaired, stages are
+        taken as open, dates are suspect (``date_issue``), or an amount lies
+        far above the bulk of the file's amounts (more than 100x the median
+        and 6 robust standard deviations on the log scale: kept as exported,
+        counted in ``report.flagged["amount_outlier"]``).
+
     Examples
     --------
     >>> import pandas as pd
@@ -1746,7 +1755,45 @@ def _deal_amounts(table, mapping, status, rows: _Rows, name, loader, cents, won_
         notes.append(f"{name}: won deals take their amount from {won_col!r}, the others from {h!r}")
     rows.exclude(amount < 0, "negative_amount", table.column(h))
     rows.repair(np.isnan(amount), "missing_amount_set_to_0")
+    _flag_amount_outliers(amount, rows, name, h, notes)
     return np.where(np.isnan(amount), 0.0, amount), currency
+
+
+#: An amount is far above the bulk when it is more than ``AMOUNT_OUTLIER_FACTOR`` times the median of the file's
+#: positive amounts and more than ``AMOUNT_OUTLIER_Z`` robust standard deviations (1.4826 x the median absolute
+#: deviation) above the median on the log scale: a typo that adds three zeros.  The bulk is measured by medians, so
+#: the outlier cannot hide itself by moving it.  Deals are only flagged (kept, counted, warned); on log-normal amounts
+#: a false alarm needs a 6-sigma deal (about 1 in 10^9).
+AMOUNT_OUTLIER_FACTOR = 100.0
+AMOUNT_OUTLIER_Z = 6.0
+
+
+def _flag_amount_outliers(amount: np.ndarray, rows: _Rows, name: str, col: str, notes: list[str]) -> None:
+    """Count and warn deals whose amount is far above the bulk of the file's amounts; they are kept as they are.
+
+    One mistyped amount (three extra zeros) would otherwise become most of a
+    rep's won revenue, every forecast's scale and the targets' base without a word.
+    """
+    pos = rows.keep & (amount > 0)
+    if pos.sum() < 20:  # too few amounts to say what the bulk is
+        return
+    logs = np.log(amount[pos])
+    mid = float(np.median(logs))
+    spread = 1.4826 * float(np.median(np.abs(logs - mid)))
+    med = float(np.exp(mid))
+    limit = max(AMOUNT_OUTLIER_FACTOR * med, float(np.exp(mid + AMOUNT_OUTLIER_Z * spread)))
+    far = pos & (amount > limit)
+    k = int(far.sum())
+    if not k:
+        return
+    rows.flag(far, "amount_outlier")
+    first = int(np.argmax(far))
+    notes.append(
+        f"ASSUMED: {name}: {k:,} deal{'s' if k > 1 else ''} with an amount in {col!r} more than "
+        f"{AMOUNT_OUTLIER_FACTOR:g}x the median ({med:,.0f}) and {AMOUNT_OUTLIER_Z:g} robust standard deviations "
+        f"above it on the log scale (above {limit:,.0f}), kept as exported (row {first + 1}: {amount[first]:,.2f}); "
+        "check for a typo: one such deal sets a rep's won revenue, the forecasts' scale and the targets' base"
+    )
 
 
 #: Without ``as_of=``, a date this long after the 99th percentile of a file's dates is "after the export".
