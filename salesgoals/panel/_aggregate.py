@@ -419,14 +419,21 @@ class Reduction:
         lo, hi = int(weeks.min()), int(weeks.max())
         n_per = hi - lo + 2
         cell = (rep_slot * n_per + (weeks - lo)) * (len(types) + 1) + type_slot
-        keys, at = np.unique(cell, return_inverse=True)
-        total = np.bincount(at, weights=weekly.n, minlength=len(keys)).astype(np.int64)
-        good = total
+        n_cells = (len(reps) + 1) * n_per * (len(types) + 1)
+        flag = None
         if self.metrics:
             out_code, out_text = now["outcome"]
             flag = self._flag_table(type_text, out_text)[type_code + 1, out_code + 1]
-            good = np.bincount(at, weights=weekly.n * flag, minlength=len(keys)).astype(np.int64)
-        return self._cells_table(keys, total, good, reps, types, n_per, lo)
+        if n_cells <= max(_MAX_DENSE_CELLS, 4 * len(cell)):  # one pass, no sort (as on_frame's dense grid)
+            total = np.bincount(cell, weights=weekly.n, minlength=n_cells)
+            keys = np.flatnonzero(total)
+            total = total[keys]
+            good = total if flag is None else np.bincount(cell, weights=weekly.n * flag, minlength=n_cells)[keys]
+        else:
+            keys, at = np.unique(cell, return_inverse=True)
+            total = np.bincount(at, weights=weekly.n, minlength=len(keys))
+            good = total if flag is None else np.bincount(at, weights=weekly.n * flag, minlength=len(keys))
+        return self._cells_table(keys, total.astype(np.int64), good.astype(np.int64), reps, types, n_per, lo)
 
     def _flag_table(self, type_text: np.ndarray, outcome_text: np.ndarray) -> np.ndarray:
         """Tell, by (raw type code + 1, raw outcome code + 1), whether the pair counts for its type's metric.
