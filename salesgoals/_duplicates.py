@@ -301,23 +301,25 @@ def _identical_by_time_halves(out: pd.DataFrame, rows: np.ndarray | None, ts: np
                               span: tuple[int, int] | None = None) -> tuple[np.ndarray, WeeklyCounts | None] | None:
     """:func:`identical_rows` of a log in sorted ``runs``, on two threads; None when the values do not pack.
 
-    The key of every row is packed once (on two threads), with its position
-    in the low bits.  Rows equal in every column have equal timestamps, so
-    cutting each run at one middle timestamp (a binary search per run) puts
-    every copy on the same side as its original: the rows before the middle
-    and the rows from it are searched apart, each on its own thread.
+    Rows equal in every column have equal timestamps, so cutting each run at
+    one middle timestamp (a binary search per run) puts every copy on the
+    same side as its original: the rows before the middle and the rows from
+    it are searched apart, each on its own thread.  The key of every row
+    (with its position in the low bits) is packed on two threads straight
+    into its side's half of one array: the early rows of every run, then the
+    late ones (no copy to gather the halves).
     """
     n = ts.size
     pos_bits = max(int(n - 1).bit_length(), 1)
-    key, layout = _search_key(out, rows, ts, pos_bits, span, threads=2)
-    if key is None:
-        return None
     sample = np.sort(ts[:: max(1, n // 20_000)])
     middle = sample[sample.size // 2]
     cuts = [r.start + int(np.searchsorted(ts[r], middle, side="left")) for r in runs]
-    early = np.concatenate([key[r.start : c] for r, c in zip(runs, cuts)])
-    late = np.concatenate([key[c : r.stop] for r, c in zip(runs, cuts)])
-    del key
+    halves = [[(r.start, c) for r, c in zip(runs, cuts)], [(c, r.stop) for r, c in zip(runs, cuts)]]
+    key, layout = _search_key(out, rows, ts, pos_bits, span, threads=2, segments=halves)  # early rows, then late
+    if key is None:
+        return None
+    n_early = sum(b - a for a, b in halves[0])
+    early, late = key[:n_early], key[n_early:]  # views: each sorted in place on its thread
     shift = None if layout is None else layout.group_shift
     with ThreadPoolExecutor(2) as pool:
         found = list(pool.map(lambda k: _later_copies(k, pos_bits, shift), (early, late)))
@@ -326,13 +328,13 @@ def _identical_by_time_halves(out: pd.DataFrame, rows: np.ndarray | None, ts: np
     return (later if rows is None else rows[later]), counts
 
 
-def _search_key(out, rows, ts, pos_bits: int, span, threads: int = 1):
+def _search_key(out, rows, ts, pos_bits: int, span, threads: int = 1, segments: list | None = None):
     """``(key, layout)``: the week-first key when counting (``span``) and it fits, else the packed key and None."""
     if span is not None:
-        weekly = weekly_key(out, rows, ts, pos_bits=pos_bits, span=span, threads=threads)
+        weekly = weekly_key(out, rows, ts, pos_bits=pos_bits, span=span, threads=threads, segments=segments)
         if weekly is not None:
             return weekly
-    return packed_key(out, rows, ts, 63 - pos_bits, pos_bits=pos_bits, threads=threads), None
+    return packed_key(out, rows, ts, 63 - pos_bits, pos_bits=pos_bits, threads=threads, segments=segments), None
 
 
 def _identical_in_part(out: pd.DataFrame, rows: np.ndarray | None, ts: np.ndarray, part: slice,
@@ -396,7 +398,7 @@ def _later_copies(key: np.ndarray, pos_bits: int,
 
 
 def packed_key(out: pd.DataFrame, rows: np.ndarray | slice | None, ts: np.ndarray, bits: int, *,
-               pos_bits: int = 0, threads: int = 1) -> np.ndarray | None:
+               pos_bits: int = 0, threads: int = 1, segments: list | None = None) -> np.ndarray | None:
     """Each row's time and categorical codes packed exactly into ``bits`` bits; None when they do not fit.
 
     Only for rows whose text and duration columns are missing everywhere (a
@@ -407,7 +409,8 @@ def packed_key(out: pd.DataFrame, rows: np.ndarray | slice | None, ts: np.ndarra
     that many low bits below them.  The key is built block by block, every
     step of a block while it is in the CPU's cache (one pass over the rows, no
     full-length temporaries), on ``threads`` threads.  ``rows`` None: every
-    row (a slice: a range of rows, read as views).
+    row (a slice: a range of rows, read as views).  ``segments`` (one list of
+    row ranges per thread) orders the key: the ranges one after another.
     """
     if not all(all_missing(out[col]) for col in ("deal_id", "account", "duration_min")):
         return None
@@ -426,13 +429,14 @@ def packed_key(out: pd.DataFrame, rows: np.ndarray | slice | None, ts: np.ndarra
     for step in (60 * per_s, per_s, 1):  # the time's resolution: minutes, seconds, or finer
         if (hi - lo) // step + 1 > (1 << bits) // room:
             return None  # finer steps only need more room
-        key = _pack_blocks(ts, lo, step, cols, pos_bits, threads)
+        key = _pack_blocks(ts, lo, step, cols, pos_bits, threads, segments)
         if key is not None:
             return key
     return None  # pragma: no cover - step 1 always divides
 
 
-def _pack_blocks(ts: np.ndarray, lo: int, step: int, cols: list, pos_bits: int, threads: int = 1) -> np.ndarray | None:
+def _pack_blocks(ts: np.ndarray, lo: int, step: int, cols: list, pos_bits: int, threads: int = 1,
+                 segments: list | None = None) -> np.ndarray | None:
     """:func:`packed_key`'s packing with the time counted in ``step``; None as soon as a time is not a multiple.
 
     With ``threads=2`` the two halves of the rows are packed on two threads (numpy releases the GIL).
@@ -443,12 +447,12 @@ def _pack_blocks(ts: np.ndarray, lo: int, step: int, cols: list, pos_bits: int, 
         offset = offset * card + 1  # the +1 of every column's code
     key = np.empty(n, dtype=np.int64)
 
-    def pack(a: int, b: int) -> bool:
+    def pack(a: int, b: int, dst: int) -> bool:
         since = np.empty(min(_CACHE_BLOCK, n), dtype=np.int64)  # time since ``lo``, then its whole steps' part
         whole = np.empty_like(since)
         for i in range(a, b, _CACHE_BLOCK):
             j = min(i + _CACHE_BLOCK, b)
-            k = key[i:j]
+            k = key[dst + i - a : dst + j - a]
             if step > 1:  # a floor division and a product: several times faster than % in numpy
                 t, w = since[: k.size], whole[: k.size]
                 np.subtract(ts[i:j], lo, out=t)
@@ -468,12 +472,7 @@ def _pack_blocks(ts: np.ndarray, lo: int, step: int, cols: list, pos_bits: int, 
                 k |= np.arange(i, j, dtype=np.int64)
         return True
 
-    if threads < 2 or n < 2 * _CACHE_BLOCK:
-        return key if pack(0, n) else None
-    mid = n // 2
-    with ThreadPoolExecutor(2) as pool:
-        done = list(pool.map(lambda ab: pack(*ab), [(0, mid), (mid, n)]))
-    return key if all(done) else None
+    return key if _run_packing(pack, n, threads, segments) else None
 
 
 @dataclass(frozen=True)
@@ -488,7 +487,8 @@ class _WeekLayout:
 
 
 def weekly_key(out: pd.DataFrame, rows: np.ndarray | slice | None, ts: np.ndarray, *, pos_bits: int,
-               span: tuple[int, int] | None = None, threads: int = 1) -> tuple[np.ndarray, _WeekLayout] | None:
+               span: tuple[int, int] | None = None, threads: int = 1,
+               segments: list | None = None) -> tuple[np.ndarray, _WeekLayout] | None:
     """:func:`packed_key` laid out week first: ``(group, time into the week, position)``; None when it does not fit.
 
     The group is the row's Monday-based week (the panel's, counted from the
@@ -531,7 +531,8 @@ def weekly_key(out: pd.DataFrame, rows: np.ndarray | slice | None, ts: np.ndarra
         time_bits = max(int(week // step - 1).bit_length(), 1)
         if group_bits + time_bits + pos_bits > 63:
             return None  # seconds need more bits than minutes
-        key = _pack_weekly(ts, first * week - 3 * per_day, step, week // step, time_bits, cols, pos_bits, threads)
+        key = _pack_weekly(ts, first * week - 3 * per_day, step, week // step, time_bits, cols, pos_bits, threads,
+                           segments)
         if key is not None:
             layout = _WeekLayout(time_bits + pos_bits, first, tuple(names), tuple(c for _, c in cols), tuple(cats))
             return key, layout
@@ -539,7 +540,7 @@ def weekly_key(out: pd.DataFrame, rows: np.ndarray | slice | None, ts: np.ndarra
 
 
 def _pack_weekly(ts: np.ndarray, base: int, step: int, per_week: int, time_bits: int, cols: list, pos_bits: int,
-                 threads: int = 1) -> np.ndarray | None:
+                 threads: int = 1, segments: list | None = None) -> np.ndarray | None:
     """:func:`weekly_key`'s packing, block by block in the CPU's cache; None as soon as a time is not whole steps.
 
     ``base`` is the Monday 00:00 of the first week (in ``ts``'s unit).
@@ -550,12 +551,12 @@ def _pack_weekly(ts: np.ndarray, base: int, step: int, per_week: int, time_bits:
         offset = offset * card + 1  # the +1 of every column's code
     key = np.empty(n, dtype=np.int64)
 
-    def pack(a: int, b: int) -> bool:
+    def pack(a: int, b: int, dst: int) -> bool:
         since = np.empty(min(_CACHE_BLOCK, n), dtype=np.int64)
         other = np.empty_like(since)
         for i in range(a, b, _CACHE_BLOCK):
             j = min(i + _CACHE_BLOCK, b)
-            k, t, w = key[i:j], since[: j - i], other[: j - i]
+            k, t, w = key[dst + i - a : dst + j - a], since[: j - i], other[: j - i]
             np.subtract(ts[i:j], base, out=t)
             np.floor_divide(t, step, out=k)  # whole steps since the first Monday
             np.multiply(k, step, out=w)
@@ -577,12 +578,26 @@ def _pack_weekly(ts: np.ndarray, base: int, step: int, per_week: int, time_bits:
                 k |= np.arange(i, j, dtype=np.int64)
         return True
 
-    if threads < 2 or n < 2 * _CACHE_BLOCK:
-        return key if pack(0, n) else None
-    mid = n // 2
-    with ThreadPoolExecutor(2) as pool:
-        done = list(pool.map(lambda ab: pack(*ab), [(0, mid), (mid, n)]))
-    return key if all(done) else None
+    return key if _run_packing(pack, n, threads, segments) else None
+
+
+def _run_packing(pack, n: int, threads: int, segments: list | None) -> bool:
+    """Run ``pack(a, b, dst)`` (rows ``a:b`` of ``ts`` into the key from ``dst``) over the rows; False if any fails.
+
+    ``segments``: one list of ``(a, b)`` row ranges per thread, written one after another in that order (the
+    key's order); default: every row in order, in two halves on two threads when ``threads`` is 2.
+    """
+    if segments is None:
+        half = n // 2
+        segments = [[(0, n)]] if threads < 2 or n < 2 * _CACHE_BLOCK else [[(0, half)], [(half, n)]]
+    jobs, dst = [], 0
+    for part in segments:
+        jobs.append([(a, b, dst + sum(d - c for c, d in part[:m])) for m, (a, b) in enumerate(part)])
+        dst += sum(b - a for a, b in part)
+    if len(jobs) == 1:
+        return all(pack(*job) for job in jobs[0])
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        return all(pool.map(lambda job: all(pack(*one) for one in job), jobs))
 
 
 def all_missing(values: pd.Series) -> bool:
