@@ -670,7 +670,8 @@ def _add_forecast(sub) -> None:
         "-o forecast.csv",
     )
     _add_input_args(p)
-    p.add_argument("--level", default="team", help="total, rep, or a roster column such as team (default)")
+    p.add_argument("--level", default=None,
+                   help="total, rep, or a roster column such as team (default: team with a roster -r, else total)")
     p.add_argument("--horizon", type=positive_int, default=None,
                    help="periods ahead (default 4 weeks / 3 months / 2 quarters)")  # fmt: skip
     p.add_argument("--method", default="auto",
@@ -693,7 +694,8 @@ def _run_forecast(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore", SalesgoalsWarning)  # panel data-quality notes; forecast notes are printed below
         panel = panel_for(acts, deals, freq=args.freq, roster=roster, engine=args.engine)
     _note_panel(panel)
-    kw = dict(target=args.target, level=args.level, horizon=args.horizon, as_of=args.as_of,
+    level = args.level or ("team" if roster is not None else "total")  # without a roster there are no teams
+    kw = dict(target=args.target, level=level, horizon=args.horizon, as_of=args.as_of,
               interval=args.interval, ranges=args.ranges, deals=deals)  # fmt: skip
     if args.backtest:
         res = backtest_forecast(panel, methods=args.method if args.method != "auto" else "all", **kw)

@@ -82,3 +82,21 @@ def test_one_outlier_deal_does_not_move_the_panel_end(sim):
         p = sg.build_panel(sim.activities, deals)
     assert p.attrs["window"] == base
     assert p.attrs["excluded"]["deals_closed_after_window"] == 1
+
+
+def test_cli_forecast_of_a_deals_file_without_roster_runs_at_the_total_level(sim, tmp_path, capsys):
+    """`salesgoals forecast -d deals.csv` failed with its own default (--level team needs a roster); with no
+    roster the default level is now total, and with one it stays team."""
+    from salesgoals.cli import main
+
+    deals = tmp_path / "deals.csv"
+    sim.deals.to_csv(deals, index=False)
+    assert main(["forecast", "-d", str(deals), "--horizon", "4"]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "won_revenue by total" in out, out
+    roster = tmp_path / "roster.csv"
+    sim.roster.to_csv(roster, index=False)
+    assert main(["forecast", "-d", str(deals), "-r", str(roster), "--horizon", "4"]) == 0
+    teams = set(sim.roster["team"])
+    out = capsys.readouterr().out
+    assert all(t in out for t in teams), out

@@ -224,7 +224,8 @@ def _group_values(frame: pd.DataFrame, level: str, what: str) -> np.ndarray:
             else "build the panel with roster= "
         )
         raise SchemaError(
-            f"forecast: level={level!r} needs a {level!r} column, which the {what} do not have "
+            f"forecast: level={level!r} needs a {level!r} column, which the {what} "
+            f"{'does' if what == 'panel' else 'do'} not have "
             f"(found: {', '.join(map(str, frame.columns))}). Use level='rep' or "
             f"level='total', or {hint}"
             f"so that each rep belongs to a {level}."
