@@ -42,3 +42,38 @@ def test_two_commands_and_ci_agree():
     assert "pytest" in tests
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert tests in ci, ".ci/run must run the README's test command verbatim"
+
+
+def _cli_examples() -> list[str]:
+    """Every `salesgoals ...` command of the README's bash blocks (continuation lines joined, comments dropped)."""
+    out = []
+    for block in re.findall(r"```bash\n(.*?)```", README, flags=re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.split("   #")[0].strip()
+            if line.startswith("salesgoals "):
+                out.append(line)
+    return out
+
+
+def test_every_cli_example_in_the_readme_parses_and_a_team_level_has_a_roster(tmp_path, monkeypatch):
+    """The examples are what users copy: each must be accepted by the parser, and a --level other than total or
+    rep needs a roster (the forecast example once asked for --level team without -r, which errors)."""
+    import shlex
+
+    from salesgoals import cli
+
+    examples = _cli_examples()
+    assert len(examples) >= 15
+    monkeypatch.chdir(tmp_path)  # the samples as they are; the user's own files (deals.csv ...) as empty stand-ins
+    (tmp_path / "data").symlink_to(ROOT / "data")
+    for token in {t for line in examples for t in shlex.split(line)}:
+        if re.search(r"\.(csv|gz|parquet|toml|xlsx)$", token) and not Path(token).exists():
+            path = Path(token.replace("**/", "y=2025/").replace("*", "part-0"))  # a glob: one file it matches
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
+    parser = cli._build_parser()
+    for line in examples:
+        args = parser.parse_args(shlex.split(line)[1:])  # a bad flag or path raises (the parser never exits)
+        level = getattr(args, "level", None)
+        if args.command == "forecast" and level not in (None, "total", "rep"):
+            assert args.roster, f"README: {line!r} forecasts by {level!r} without a roster (-r)"
