@@ -15,12 +15,15 @@ the counts describe:
   counted afresh;
 * the same column arrays for ``rep``, ``timestamp``, ``activity_type`` and
   ``outcome`` (buffer address, shape, strides and dtype, categories
-  included).  A shallow copy of the frame is held beside the counts, so under
+  included).  Those columns are held beside the counts (shared, not copied), so under
   pandas' copy-on-write every edit made through pandas (``loc``/``iloc``
   assignment, ``replace(inplace=True)``, replacing or deleting a column)
   copies the edited column first: its address changes and the counts are
   dropped.  Writes straight into the arrays behind the frame
-  (``acts["rep"].array[0] = ...``) bypass pandas and are not seen.
+  (``acts["rep"].array[0] = ...``) bypass pandas and are not seen.  The cost:
+  the first edit of a guarded column copies it (once), and its old array
+  stays in memory until ``build_panel`` drops the counts or the frame is
+  garbage-collected.
 
 Private module (the ground floor: the loaders and the panel both use it).
 """
@@ -83,7 +86,7 @@ class WeeklyCounts:
 @dataclass
 class _Entry:
     ref: weakref.ref
-    view: pd.DataFrame  # a shallow copy: under copy-on-write, an edit of the frame copies the edited column
+    view: pd.DataFrame  # the guarded columns, shared: under copy-on-write, an edit of the frame copies the column
     marks: dict
     counts: WeeklyCounts
 
@@ -106,7 +109,8 @@ def _mark(frame: pd.DataFrame, col: str):
 def remember(frame: pd.DataFrame, counts: WeeklyCounts) -> None:
     """Keep ``counts`` for ``frame`` (this object, while its guarded columns stay the same arrays)."""
     key = id(frame)
-    entry = _Entry(weakref.ref(frame), frame.copy(deep=False), {c: _mark(frame, c) for c in GUARDED_COLUMNS}, counts)
+    guarded = [c for c in GUARDED_COLUMNS if c in frame.columns]  # only these columns' arrays are held
+    entry = _Entry(weakref.ref(frame), frame[guarded], {c: _mark(frame, c) for c in GUARDED_COLUMNS}, counts)
     with _LOCK:
         _REGISTRY[key] = entry
     weakref.finalize(frame, _forget, key, entry)
