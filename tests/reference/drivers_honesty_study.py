@@ -273,8 +273,10 @@ def seed_monthly(s):
     e = fit(sim, log=True, n_boot=0).effects.set_index("activity")
     t = sim.truth.loc["meeting", "deals_created"]
     m = e.loc["meeting"]
+    c, tc = e.loc["call"], sim.truth.loc["call", "deals_created"]
     return {"err": m["effect"] / t - 1, "cov": covers(m, t), "z": (m["effect"] - t) / m["std_error"],
-            "lags": float(m["n_lags"])}
+            "lags": float(m["n_lags"]), "z_call": (c["effect"] - tc) / c["std_error"],
+            "n_follows": float(e["flags"].str.contains("follows_results").sum())}  # responders adjusted at this grain
 
 
 def sum_monthly(d):
@@ -385,7 +387,7 @@ JOBS = {
 SEEDS_CSV = HERE / "drivers_honesty_seeds.csv"
 #: per-seed keys that are counts or numbers even where a chunk holds only 0 and 1
 _NUMERIC_KEYS = {"cov_hits", "cov_n", "scale_n", "scale_sum", "err", "abs_err", "naive_err", "z", "naive_z", "lags",
-                 "pooled_lags", "pace", "team_cov", "seconds", "cpu_seconds"}
+                 "pooled_lags", "pace", "team_cov", "z_call", "n_follows", "seconds", "cpu_seconds"}
 
 
 def run_seeds(name: str, seeds: list[int]) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
