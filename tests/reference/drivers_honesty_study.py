@@ -439,7 +439,8 @@ def write_outputs(rows: list[dict], longs: list[pd.DataFrame], details: list[pd.
         nf = {"True": "yes", "False": "NO"}.get(str(r["naive_fails"]), "")
         ok = "yes" if str(r["passed"]) == "True" else "NO"
         naive_text = "" if pd.isna(r["naive"]) else r["naive"]
-        seeds = f"{int(r['n_seeds'])}" + (f" ({r['seeds']})" if str(r.get("seeds", "")) not in ("", "nan") else "")
+        rerun = str(r.get("seeds", "")) not in ("", "nan")  # rows without a seed range predate the chunked runs
+        seeds = f"{int(r['n_seeds'])}" + (f" ({r['seeds']})" if rerun else " (earlier code, not rerun in round 6)")
         lines.append(f"| {r['scenario']} | {r['criterion']} | {r['measured']} | {ok} | {naive_text} | {nf} | {seeds} |")
     (HERE / "drivers_honesty.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
