@@ -68,7 +68,14 @@ def run(seeds: list[int]) -> pd.DataFrame:
 
 
 def seed_range(seed: int) -> str:
-    return "held out 1000+" if seed >= 1000 else "tuning 0-59, 100-159"
+    return "held out 1000+" if seed >= 1000 else "tuning"
+
+
+def _spans(seeds: np.ndarray) -> list[str]:
+    """Consecutive runs of sorted seeds as ``A-B`` strings."""
+    breaks = np.flatnonzero(np.diff(seeds) != 1)
+    starts, ends = np.r_[seeds[:1], seeds[breaks + 1]], np.r_[seeds[breaks], seeds[-1:]]
+    return [f"{a}-{b}" for a, b in zip(starts.tolist(), ends.tolist())]
 
 
 def summarise(d: pd.DataFrame) -> pd.DataFrame:
@@ -79,6 +86,8 @@ def summarise(d: pd.DataFrame) -> pd.DataFrame:
     out = g.agg(n=("flagged", "size"), flagged=("flagged", "sum"), follows=("follows", "mean"),
                 responds=("responds", "mean"), t_response_mean=("t_response", "mean"),
                 t_response_sd=("t_response", "std"), links_used=("links_used", "mean")).reset_index()  # fmt: skip
+    span = d.groupby("seeds")["seed"].agg(lambda x: ", ".join(_spans(np.unique(x)))).rename("seed_spans")
+    out = out.join(span, on="seeds")
     out["flag_rate"] = out["flagged"] / out["n"]
     out["flag_rate_upper95"] = stats.beta.ppf(0.975, out["flagged"] + 1, out["n"] - out["flagged"])
     return out.round(4)
