@@ -435,17 +435,21 @@ def packed_key(out: pd.DataFrame, rows: np.ndarray | slice | None, ts: np.ndarra
     return None  # pragma: no cover - step 1 always divides
 
 
+def _key_start(ts: np.ndarray, cols: list) -> tuple[int, int, np.ndarray]:
+    """Rows, the offset that the +1 of every column's code adds to a packed key, and the key's (empty) array."""
+    offset = 0
+    for _, card in cols:
+        offset = offset * card + 1
+    return ts.size, offset, np.empty(ts.size, dtype=np.int64)
+
+
 def _pack_blocks(ts: np.ndarray, lo: int, step: int, cols: list, pos_bits: int, threads: int = 1,
                  segments: list | None = None) -> np.ndarray | None:
     """:func:`packed_key`'s packing with the time counted in ``step``; None as soon as a time is not a multiple.
 
     With ``threads=2`` the two halves of the rows are packed on two threads (numpy releases the GIL).
     """
-    n = ts.size
-    offset = 0
-    for _, card in cols:
-        offset = offset * card + 1  # the +1 of every column's code
-    key = np.empty(n, dtype=np.int64)
+    n, offset, key = _key_start(ts, cols)
 
     def pack(a: int, b: int, dst: int) -> bool:
         since = np.empty(min(_CACHE_BLOCK, n), dtype=np.int64)  # time since ``lo``, then its whole steps' part
@@ -545,11 +549,7 @@ def _pack_weekly(ts: np.ndarray, base: int, step: int, per_week: int, time_bits:
 
     ``base`` is the Monday 00:00 of the first week (in ``ts``'s unit).
     """
-    n = ts.size
-    offset = 0
-    for _, card in cols:
-        offset = offset * card + 1  # the +1 of every column's code
-    key = np.empty(n, dtype=np.int64)
+    n, offset, key = _key_start(ts, cols)
 
     def pack(a: int, b: int, dst: int) -> bool:
         since = np.empty(min(_CACHE_BLOCK, n), dtype=np.int64)
