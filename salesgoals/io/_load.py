@@ -1211,7 +1211,8 @@ def _note_outcomes(types: pd.Categorical, outcome: pd.Categorical, raw: list[pa.
     values, their rows and the ``outcome_map`` that would say what they mean.
     """
     n_out = len(outcome.categories) + 1  # code -1 (missing) at 0
-    code = types.codes.astype(np.int64) + 1
+    small = np.int32 if (len(types.categories) + 1) * n_out < 2**31 else np.int64  # half the temporary
+    code = types.codes.astype(small) + 1
     code *= n_out
     code += outcome.codes
     code += 1

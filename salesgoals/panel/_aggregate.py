@@ -213,8 +213,8 @@ def _factor(values) -> tuple[np.ndarray, np.ndarray]:
 def _recoded(code: np.ndarray | None, then: list, text: np.ndarray, n: int) -> np.ndarray | None:
     """Codes into ``then`` (the categories when counted; -1 missing) as codes into ``text`` (the frame's now).
 
-    None (all missing) when the column was missing everywhere; None when a value
-    counted is not in ``text`` any more (the caller then counts the rows).
+    All -1 (missing) when the column was not counted (``code`` None); None when
+    a value counted is not in ``text`` any more (the caller then counts the rows).
     """
     if code is None:
         return np.full(n, -1, dtype=np.int64)
